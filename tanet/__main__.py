@@ -1,0 +1,3 @@
+from tanet.cli import main
+
+main()

@@ -1,0 +1,143 @@
+"""Settings and the safety of the file: init, config, info, backup, check, demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tanet import render
+from tanet.cli.common import FormatOpt, TreeFormatOpt, connection, db_path, new_app, today
+from tanet.db import transaction
+
+config_app = new_app("Show and change the network's settings.")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("init")(init)
+    app.add_typer(config_app, name="config")
+    app.command("info")(info)
+    app.command("backup")(backup)
+    app.command("check")(check)
+    app.command("demo")(demo)
+
+
+def init(
+    network: Annotated[Optional[str], typer.Option(help="The network's name.")] = None,
+    organiser_name: Annotated[Optional[str], typer.Option(help="Who sends the invitations.")] = None,
+    organiser_email: Annotated[Optional[str], typer.Option(help="The organiser's e-mail address.")] = None,
+    timezone: Annotated[Optional[str], typer.Option(help="Time zone, e.g. Europe/London.")] = None,
+) -> None:
+    """Create the database (or update its settings); safe to run again."""
+    from tanet import settings
+
+    conn = connection()
+    given = {"network": network, "organiser.name": organiser_name,
+             "organiser.email": organiser_email, "timezone": timezone}
+    with transaction(conn):
+        for key, value in given.items():
+            if value is not None:
+                settings.set_value(conn, key, value)
+    values = settings.get_all(conn)
+    render.say(f"tanet is ready: {db_path()}")
+    render.say(f"Network: {values['network']}; time zone {values['timezone']}.")
+    if not values["organiser.email"]:
+        render.say("Next: tanet init --organiser-name 'Your Name' --organiser-email you@example.org")
+    else:
+        render.say("Next: tanet member import signups.csv   or   tanet member add NAME --email ...")
+
+
+@config_app.command("show")
+def config_show(fmt: TreeFormatOpt = "table") -> None:
+    """Every setting and its value."""
+    from tanet import settings
+
+    values = settings.get_all(connection())
+    if fmt == "json":
+        render.print_json(values)
+        return
+    render.emit([{"key": k, "value": v, "about": settings.SETTINGS[k].help} for k, v in values.items()],
+                "table", [("key", "Setting"), ("value", "Value"), ("about", "What it is")])
+
+
+@config_app.command("get")
+def config_get(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting, e.g. timezone.")]) -> None:
+    """Print one setting's value."""
+    from tanet import settings
+
+    render.say(settings.get(connection(), key))
+
+
+@config_app.command("set")
+def config_set(
+    key: Annotated[str, typer.Argument(metavar="KEY", help="A setting, e.g. meeting.duration.")],
+    value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.")],
+) -> None:
+    """Change one setting (checked before it is saved)."""
+    from tanet import settings
+
+    conn = connection()
+    with transaction(conn):
+        clean = settings.set_value(conn, key, value)
+    render.say(f"{key} = {clean}")
+
+
+def info(fmt: TreeFormatOpt = "table") -> None:
+    """Where the database is, its schema version and what it holds."""
+    from tanet import db as dbmod
+    from tanet.schema import SCHEMA_VERSION
+
+    conn = connection()
+    counts = {}
+    for table in ("members", "meetings", "attendance", "checkins", "followups", "sessions",
+                  "themes", "resources", "adoptions", "availability"):
+        counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+    d = today().isoformat()
+    counts["active_members"] = conn.execute(
+        "SELECT count(*) FROM members WHERE joined_on <= ? AND (left_on IS NULL OR left_on > ?)", [d, d]
+    ).fetchone()[0]
+    data = {"path": str(db_path()), "schema_version": dbmod.schema_version(conn),
+            "schema_version_expected": SCHEMA_VERSION, "counts": counts}
+    if fmt == "json":
+        render.print_json(data)
+        return
+    render.record([("Database", data["path"]), ("Schema version", data["schema_version"])]
+                  + [(k.replace("_", " ").capitalize(), v) for k, v in counts.items()], title="tanet")
+
+
+def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="Where to write the copy (default: beside the database, with a timestamp).")] = None) -> None:
+    """Make a consistent copy of the database, even while it is in use."""
+    from tanet.safety import backup as do_backup
+
+    path = do_backup(connection(), db_path(), dest)
+    render.say(f"Backed up to {path}")
+
+
+def check(fmt: TreeFormatOpt = "table") -> None:
+    """Check the file's integrity and its links between tables."""
+    from tanet.safety import check as do_check
+
+    problems = do_check(connection())
+    if fmt == "json":
+        render.print_json({"ok": not problems, "problems": problems})
+    elif problems:
+        for p in problems:
+            render.note(p)
+    else:
+        render.say(f"{db_path()}: integrity ok, foreign keys ok.")
+    if problems:
+        raise typer.Exit(1)
+
+
+def demo(
+    db: Annotated[Optional[Path], typer.Option("--db", metavar="PATH", help="A new file to build the demo in (default: a temporary file).")] = None,
+    members: Annotated[int, typer.Option(min=10, max=200000, help="How many members.")] = 140,
+    years: Annotated[int, typer.Option(min=1, max=30, help="Years of meetings.")] = 2,
+    seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same network.")] = 7,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Build only; print the path.")] = False,
+) -> None:
+    """Build a realistic, fictional network in a new file and show it."""
+    from tanet.demo import run_demo
+
+    run_demo(db, members=members, years=years, seed=seed, today=today(), quiet=quiet)

@@ -1,0 +1,84 @@
+"""What every command shares: the database, today's date, and option types."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from datetime import date
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tanet import db as dbmod
+from tanet.dates import parse_date
+
+
+class State:
+    db_option: Optional[Path] = None
+    conn: Optional[sqlite3.Connection] = None
+
+
+state = State()
+
+
+def db_path() -> Path:
+    return dbmod.resolve_path(state.db_option)
+
+
+def connection() -> sqlite3.Connection:
+    """The command's connection, opened (and upgraded) on first use."""
+    if state.conn is None:
+        state.conn = dbmod.open_db(db_path())
+    return state.conn
+
+
+def close() -> None:
+    if state.conn is not None:
+        state.conn.close()
+        state.conn = None
+
+
+def today() -> date:
+    """Today; TANET_TODAY (YYYY-MM-DD) pretends it is another day, for rehearsals and tests."""
+    fake = os.environ.get("TANET_TODAY")
+    return date.fromisoformat(fake) if fake else date.today()
+
+
+def day(text: str) -> date:
+    return parse_date(text, today())
+
+
+def optional_day(text: Optional[str]) -> Optional[date]:
+    return parse_date(text, today()) if text else None
+
+
+class Format(str, Enum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+
+
+class TreeFormat(str, Enum):
+    """For things that are not flat rows: no CSV."""
+    table = "table"
+    json = "json"
+
+
+FormatOpt = Annotated[Format, typer.Option("--format", "-f", help="table, json or csv.")]
+TreeFormatOpt = Annotated[TreeFormat, typer.Option("--format", "-f", help="table or json.")]
+MemberArg = Annotated[str, typer.Argument(metavar="MEMBER", help="Id, e-mail address, or a unique part of the name.")]
+MeetingArg = Annotated[str, typer.Argument(metavar="MEETING", help="Id, date (YYYY-MM-DD), next or last.")]
+
+
+def new_app(help: str, **kw) -> typer.Typer:
+    """One small Typer app per command group."""
+    return typer.Typer(
+        help=help,
+        rich_markup_mode=None,
+        pretty_exceptions_enable=False,
+        no_args_is_help=True,
+        add_completion=False,
+        **kw,
+    )

@@ -1,0 +1,290 @@
+"""`tanet member ...` and `tanet area ...`."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tanet import members as M
+from tanet import render
+from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, day, new_app,
+                              optional_day, today)
+from tanet.db import transaction
+from tanet.errors import TanetError
+
+member_app = new_app("Add, find, change and export the network's members.")
+area_app = new_app("The list of service areas members belong to.")
+
+MEMBER_COLUMNS = [("id", "Id"), ("name", "Name"), ("email", "E-mail"), ("organisation", "Organisation"),
+                  ("service_area", "Service area"), ("sector", "Sector"), ("role", "Role"),
+                  ("ambassador", "Ambassador"), ("joined_on", "Joined"), ("left_on", "Left")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(member_app, name="member")
+    app.add_typer(area_app, name="area")
+
+
+Org = Annotated[Optional[str], typer.Option("--org", "--organisation", help="Organisation or employer.")]
+Area = Annotated[Optional[str], typer.Option("--area", help="Service area, e.g. housing (see: tanet area list).")]
+Sector = Annotated[Optional[str], typer.Option(help="public, third, private or other.")]
+Role = Annotated[Optional[str], typer.Option(help="frontline, supervisor, manager, senior-leader or other.")]
+
+
+def _require(value, option: str) -> str:
+    if value is None or not str(value).strip():
+        raise TanetError(f"Give {option} (see: tanet member add --help).")
+    return value
+
+
+@member_app.command("add")
+def add(
+    name: Annotated[str, typer.Argument(metavar="NAME", help="Full name, in quotes if it has spaces.")],
+    email: Annotated[Optional[str], typer.Option(help="E-mail address (unique).")] = None,
+    org: Org = None, area: Area = None, sector: Sector = None, role: Role = None,
+    phone: Annotated[Optional[str], typer.Option(help="Phone number.")] = None,
+    joined: Annotated[Optional[str], typer.Option(help="Date joined (default today).")] = None,
+    no_ambassador: Annotated[bool, typer.Option("--no-ambassador", help="Not a self-nominated ambassador.")] = False,
+    notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
+) -> None:
+    """Add one member."""
+    conn = connection()
+    with transaction(conn):
+        mid = M.add_member(
+            conn, name=name, email=_require(email, "--email"), organisation=_require(org, "--org"),
+            service_area=_require(area, "--area"), sector=_require(sector, "--sector"),
+            role=_require(role, "--role"), phone=phone, joined_on=optional_day(joined),
+            ambassador=not no_ambassador, notes=notes, today=today())
+    row = M.find_member(conn, str(mid))
+    render.say(f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector).")
+
+
+@member_app.command("list")
+def list_(
+    area: Area = None, sector: Sector = None, role: Role = None,
+    org: Annotated[Optional[str], typer.Option("--org", help="Part of the organisation's name.")] = None,
+    all_: Annotated[bool, typer.Option("--all", help="Include members who have left.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List members (those who have not left, unless --all)."""
+    rows = M.list_members(connection(), today(), area=area, sector=sector, role=role, org=org, include_left=all_)
+    columns = MEMBER_COLUMNS if all_ else [c for c in MEMBER_COLUMNS if c[0] != "left_on"]
+    render.emit(rows, fmt.value, columns, title=f"Members ({len(rows)})",
+                csv_columns=list(M.MEMBER_KEYS), empty="No members match. Add some with: tanet member add or tanet member import")
+
+
+@member_app.command("show")
+def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
+    """One member's details, meetings attended, check-ins, facilitation and resources."""
+    conn = connection()
+    row = M.find_member(conn, member)
+    data = M.member_object(row, M.EXPORT_KEYS)
+    data.update(M.activity(conn, row["id"]))
+    data["active"] = M.is_active(row, today())
+    if fmt == "json":
+        render.print_json(data)
+        return
+    render.record([(k.replace("_", " ").capitalize(), data[k]) for k in M.EXPORT_KEYS] + [("Active", data["active"])],
+                  title=data["name"])
+    att = data["attendance"]
+    present = sum(1 for a in att if a["status"] == "present")
+    render.heading(f"Meetings: present at {present}, apologies {sum(a['status'] == 'apologies' for a in att)}")
+    render.table(att, [("date", "Date"), ("title", "Meeting"), ("status", "Status")], empty="No attendance recorded.")
+    render.heading("Check-ins (private)")
+    render.table(data["checkins"], [("date", "Date"), ("note", "Note"), ("follow_up", "Follow-up")],
+                 empty="No check-ins recorded.")
+    if data["facilitated"]:
+        render.heading("Facilitated")
+        render.table(data["facilitated"], [("date", "Date"), ("title", "Meeting")])
+    if data["sessions"]:
+        render.heading("Sessions presented")
+        render.table(data["sessions"], [("meeting_id", "Meeting"), ("kind", "Kind"), ("title", "Title")])
+    if data["resources"]:
+        render.heading("Resources")
+        render.table(data["resources"], [("id", "Id"), ("title", "Title"), ("created_on", "Shared")])
+    if data["availability"]:
+        render.heading("Usually busy")
+        render.say("; ".join(a["pattern"] for a in data["availability"]))
+
+
+@member_app.command("edit")
+def edit(
+    member: MemberArg,
+    name: Annotated[Optional[str], typer.Option(help="New name.")] = None,
+    email: Annotated[Optional[str], typer.Option(help="New e-mail address.")] = None,
+    org: Org = None, area: Area = None, sector: Sector = None, role: Role = None,
+    phone: Annotated[Optional[str], typer.Option(help="Phone number.")] = None,
+    joined: Annotated[Optional[str], typer.Option(help="Date joined.")] = None,
+    consent: Annotated[Optional[str], typer.Option(help="Date the member agreed to their details being held.")] = None,
+    ambassador: Annotated[Optional[bool], typer.Option("--ambassador/--no-ambassador", help="Self-nominated ambassador.")] = None,
+    notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
+    fmt: TreeFormatOpt = "table",
+) -> None:
+    """Change a member's details."""
+    conn = connection()
+    changes = {"name": name, "email": email, "organisation": org, "service_area": area, "sector": sector,
+               "role": role, "phone": phone, "joined_on": optional_day(joined),
+               "consent_on": optional_day(consent), "ambassador": ambassador, "notes": notes}
+    with transaction(conn):
+        after = M.edit_member(conn, member, changes, today())
+    if fmt == "json":
+        render.print_json(after)
+    else:
+        render.say(f"Updated member #{after['id']}: {after['name']}.")
+
+
+@member_app.command("leave")
+def leave(member: MemberArg,
+          on: Annotated[Optional[str], typer.Option("--on", help="Leaving date (default today).")] = None) -> None:
+    """Record that a member has left (their history stays)."""
+    conn = connection()
+    when = optional_day(on) or today()
+    with transaction(conn):
+        row = M.leave(conn, member, when)
+    render.say(f"{row['name']} left the network on {when.isoformat()}.")
+
+
+@member_app.command("rejoin")
+def rejoin(member: MemberArg) -> None:
+    """Bring back a member who had left."""
+    conn = connection()
+    with transaction(conn):
+        row = M.rejoin(conn, member)
+    render.say(f"{row['name']} is a member again.")
+
+
+@member_app.command("import")
+def import_(
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")] = False,
+    update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,
+) -> None:
+    """Import members from a sign-up sheet; any bad row means nothing is imported."""
+    from tanet.member_files import apply_import, plan_import
+
+    conn = connection()
+    plan = plan_import(conn, file, today(), update)
+    if plan.errors:
+        for e in plan.errors:
+            render.note(e)
+        raise TanetError(f"{file}: {len(plan.errors)} problem(s), listed above; nothing was imported. "
+                         "Fix those lines and run the import again.")
+    for line, email, who in plan.skipped:
+        render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
+    summary = (f"{len(plan.new)} new, {len(plan.updates)} updated, {len(plan.skipped)} skipped")
+    if dry_run:
+        render.say(f"Dry run: {summary}. Nothing was saved.")
+        return
+    progress = None
+    if len(plan.new) > 2000 and sys.stderr.isatty():
+        from rich.progress import Progress
+
+        bar = Progress(console=render.console(stderr=True), transient=True)
+        task = bar.add_task("Importing", total=len(plan.new))
+        bar.start()
+        progress = lambda n: bar.update(task, completed=n)  # noqa: E731
+    try:
+        with transaction(conn):
+            apply_import(conn, plan, progress)
+    finally:
+        if progress:
+            bar.stop()
+    render.say(f"Imported {file}: {summary}.")
+    if plan.defaulted:
+        render.say(f"{plan.defaulted} empty service area/sector/role value(s) were set to 'other'; "
+                   "complete them with: tanet member edit")
+
+
+
+
+@member_app.command("export")
+def export(
+    fmt: Annotated[Format, typer.Option("--format", "-f", help="csv or json.")] = Format.csv,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
+) -> None:
+    """Export every member (not check-in notes); the CSV imports back with member import."""
+    from tanet.member_files import export_rows, to_csv
+
+    records = export_rows(connection())
+    if fmt == Format.table:
+        raise TanetError("member export writes csv or json; use member list for a table.")
+    if fmt == Format.json:
+        import json
+
+        text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+    else:
+        text = to_csv(records)
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8-sig" if fmt == Format.csv else "utf-8", newline="")
+    except OSError as e:
+        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
+    render.say(f"Exported {len(records)} members to {output}.")
+
+
+@member_app.command("forget")
+def forget(member: MemberArg,
+           yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:
+    """Erase a member's personal data for good; anonymous attendance is kept."""
+    conn = connection()
+    row = M.find_member(conn, member)
+    if not yes:
+        raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
+                         f"To go ahead: tanet member forget {row['id']} --yes")
+    # secure_delete overwrites the freed bytes; the checkpoint clears the old copies from the WAL.
+    conn.execute("PRAGMA secure_delete = ON")
+    with transaction(conn):
+        mid = M.forget(conn, str(row["id"]), today())
+    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
+               "Older backups still hold their details: delete those too.")
+
+
+@member_app.command("data")
+def data(member: MemberArg,
+         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
+    """Everything held about one member, as JSON (a subject access request)."""
+    import json
+
+    doc = M.subject_access(connection(), member)
+    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
+    render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
+
+
+@area_app.command("list")
+def area_list(fmt: FormatOpt = Format.table) -> None:
+    """The service areas and how many active members each has."""
+    rows = M.area_counts(connection(), today())
+    render.emit(rows, fmt.value, [("service_area", "Service area"), ("active_members", "Active members")],
+                title="Service areas")
+
+
+@area_app.command("add")
+def area_add(name: Annotated[str, typer.Argument(metavar="NAME", help="The new service area.")]) -> None:
+    """Add a service area to the list."""
+    conn = connection()
+    with transaction(conn):
+        added = M.add_area(conn, name)
+    render.say(f"Added service area '{added}'.")
+
+
+@area_app.command("rename")
+def area_rename(old: Annotated[str, typer.Argument(metavar="OLD", help="Current name.")],
+                new: Annotated[str, typer.Argument(metavar="NEW", help="New name.")]) -> None:
+    """Rename a service area; its members follow."""
+    conn = connection()
+    with transaction(conn):
+        before, after, count = M.rename_area(conn, old, new)
+    render.say(f"Renamed '{before}' to '{after}' ({count} members).")

@@ -1,0 +1,143 @@
+"""Reading the dates and times a person types, and the calendar arithmetic around them."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, time, timedelta
+
+from tanet.errors import TanetError
+
+_ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
+_UK = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
+_TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December")
+FORMAT_HINT = "Write dates as YYYY-MM-DD or DD/MM/YYYY (day first), e.g. 2027-03-09 or 09/03/2027"
+
+
+def _make(y: int, m: int, d: int, text: str) -> date:
+    if not 1 <= m <= 12:
+        extra = ""
+        if _UK.match(text.strip()) and 1 <= d <= 12 and m <= 31:
+            extra = f" Dates are read day first (UK order): did you mean {m:02d}/{d:02d}/{y}?"
+        raise TanetError(f"'{text}' is not a date: there is no month {m}.{extra} {FORMAT_HINT}.")
+    try:
+        return date(y, m, d)
+    except ValueError:
+        raise TanetError(f"'{text}' is not a date: {_MONTHS[m - 1]} {y} has no day {d}. {FORMAT_HINT}.") from None
+
+
+def parse_date(text: str, today: date) -> date:
+    """YYYY-MM-DD, DD/MM/YYYY (never US order), `today`, `tomorrow` or `yesterday`."""
+    t = text.strip().lower()
+    if t == "today":
+        return today
+    if t == "tomorrow":
+        return today + timedelta(days=1)
+    if t == "yesterday":
+        return today - timedelta(days=1)
+    if m := _ISO.match(t):
+        return _make(int(m[1]), int(m[2]), int(m[3]), text)
+    if m := _UK.match(t):
+        return _make(int(m[3]), int(m[2]), int(m[1]), text)
+    raise TanetError(f"'{text}' is not a date. {FORMAT_HINT}, or today / tomorrow.")
+
+
+def parse_time(text: str) -> str:
+    """24-hour HH:MM (also 9:30, 9.30, 3pm); returns HH:MM."""
+    m = _TIME.match(text.strip())
+    if m:
+        h, mins, ampm = int(m[1]), int(m[2] or 0), (m[3] or "").lower()
+        if ampm:
+            if not 1 <= h <= 12:
+                h = 99
+            elif ampm == "pm" and h != 12:
+                h += 12
+            elif ampm == "am" and h == 12:
+                h = 0
+        elif m[2] is None:
+            h = 99  # a bare number is too ambiguous to guess
+        if h < 24 and mins < 60:
+            return f"{h:02d}:{mins:02d}"
+    raise TanetError(f"'{text}' is not a time of day. Use the 24-hour clock, HH:MM, e.g. 09:30 or 15:45.")
+
+
+def minutes(hhmm: str) -> int:
+    h, m = hhmm.split(":")
+    return int(h) * 60 + int(m)
+
+
+def hhmm(total: int) -> str:
+    return f"{total // 60:02d}:{total % 60:02d}"
+
+
+def end_time(start: str, duration: int) -> str:
+    """The end of a meeting; it must finish the same day."""
+    if duration <= 0:
+        raise TanetError(f"A meeting must last at least one minute, not {duration}. Give --duration in minutes, e.g. 120.")
+    end = minutes(start) + duration
+    if end > 24 * 60 - 1:
+        raise TanetError(
+            f"A meeting starting at {start} and lasting {duration} minutes would run past midnight. "
+            "Choose an earlier start or a shorter --duration."
+        )
+    return hhmm(end)
+
+
+def zone(name: str):
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(name)
+
+
+def local_datetime(day: str | date, hm: str, tz_name: str) -> datetime:
+    d = date.fromisoformat(day) if isinstance(day, str) else day
+    h, m = hm.split(":")
+    return datetime.combine(d, time(int(h), int(m)), tzinfo=zone(tz_name))
+
+
+def in_words(day: date) -> str:
+    """`Tuesday 30 March 2027`."""
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def scottish_holidays(years):
+    """Public holidays in Scotland from the `holidays` package: {date: name}."""
+    import holidays
+
+    return dict(holidays.country_holidays("GB", subdiv="SCT", years=sorted(set(years))))
+
+
+# Quarters -------------------------------------------------------------------
+
+_PERIOD = re.compile(r"^(\d{4})\s*-?\s*[qQ]([1-4])$")
+
+
+def quarter_bounds(year: int, q: int, fiscal: bool, fiscal_start: int) -> tuple[date, date]:
+    """First and last day of quarter q; fiscal year Y starts in month fiscal_start of Y."""
+    first_month = (fiscal_start if fiscal else 1) + 3 * (q - 1)
+    y = year + (first_month - 1) // 12
+    m = (first_month - 1) % 12 + 1
+    start = date(y, m, 1)
+    nm = m + 3
+    end = date(y + (nm - 1) // 12, (nm - 1) % 12 + 1, 1) - timedelta(days=1)
+    return start, end
+
+
+def parse_period(text: str) -> tuple[int, int]:
+    m = _PERIOD.match(text.strip())
+    if not m:
+        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1.")
+    return int(m[1]), int(m[2])
+
+
+def quarter_of(day: date, fiscal: bool, fiscal_start: int) -> tuple[int, int]:
+    """The (year, quarter) holding `day`."""
+    start = fiscal_start if fiscal else 1
+    offset = (day.month - start) % 12
+    year = day.year if day.month >= start else day.year - 1
+    return year, offset // 3 + 1
+
+
+def previous_quarter(year: int, q: int) -> tuple[int, int]:
+    return (year, q - 1) if q > 1 else (year - 1, 4)

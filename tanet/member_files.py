@@ -1,0 +1,196 @@
+"""`member import` and `member export`: the sign-up sheet in, the register out."""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import date
+
+from tanet import members as M
+from tanet.dates import parse_date
+from tanet.errors import TanetError
+from tanet.settings import valid_email
+from tanet.textfiles import read_text, rows as read_rows, squash
+
+# Loose header names, squashed (lower case, letters and digits only).
+HEADERS = {
+    "name": ("name", "fullname", "membername", "yourname", "participantname", "displayname",
+             "nameinfull", "firstandlastname"),
+    "first_name": ("firstname", "forename", "givenname"),
+    "last_name": ("lastname", "surname", "familyname"),
+    "email": ("email", "emailaddress", "email1", "workemail", "emailaddresswork", "mail", "youremail",
+              "youremailaddress"),
+    "phone": ("phone", "telephone", "phonenumber", "mobile", "mobilenumber", "tel", "contactnumber"),
+    "organisation": ("organisation", "organization", "org", "employer", "organisationemployer",
+                     "organisationoremployer", "agency", "yourorganisation", "organisationname"),
+    "service_area": ("servicearea", "area", "service", "areaofwork", "areaofpractice", "serviceareas"),
+    "sector": ("sector",),
+    "role": ("role", "rolelevel", "level", "joblevel", "seniority", "yourrole"),
+    "ambassador": ("ambassador", "traumaambassador", "isambassador"),
+    "joined_on": ("joinedon", "joined", "datejoined", "joindate", "dateofjoining", "startdate"),
+    "left_on": ("lefton", "left", "dateleft", "leavedate"),
+    "consent_on": ("consenton", "consent", "consentdate", "dateofconsent", "consentgiven"),
+    "notes": ("notes", "note", "comments"),
+    "id": ("id", "memberid"),
+}
+_LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
+# Fallbacks when a header is wordier than any alias ("Organisation / employer (optional)").
+_CONTAINS = (("email", "email"), ("mail", "email"), ("phone", "phone"), ("mobile", "phone"),
+             ("organi", "organisation"), ("employer", "organisation"), ("servicearea", "service_area"),
+             ("sector", "sector"), ("role", "role"), ("consent", "consent_on"), ("joined", "joined_on"),
+             ("surname", "last_name"), ("firstname", "first_name"), ("name", "name"))
+
+
+def map_headers(header: list[str]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for i, h in enumerate(header):
+        key = _LOOKUP.get(squash(h))
+        if key is None:
+            s = squash(h)
+            key = next((k for part, k in _CONTAINS if part in s), None)
+        if key and key not in found:
+            found[key] = i
+    return found
+
+
+@dataclass
+class ImportPlan:
+    new: list[dict] = field(default_factory=list)
+    updates: list[tuple[int, dict]] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, email, who)
+    errors: list[str] = field(default_factory=list)
+    defaulted: int = 0
+
+
+def _date_or_none(value: str, today: date, line: int, what: str, errors: list[str]):
+    value = value.strip()
+    if not value:
+        return None
+    value = value.split(" ")[0].split("T")[0]  # Excel sometimes adds a time
+    try:
+        return parse_date(value, today)
+    except TanetError as e:
+        errors.append(f"line {line}: {what}: {e}")
+        return None
+
+
+def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> ImportPlan:
+    """Read and validate every row; nothing is written here."""
+    table = read_rows(read_text(path))
+    while table and not any(c.strip() for c in table[0]):
+        table.pop(0)
+    if not table:
+        raise TanetError(f"{path} has no rows.")
+    cols = map_headers(table[0])
+    if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
+        raise TanetError(
+            f"{path} has no name column. Its first row should name the columns, e.g. "
+            "Name, Email, Organisation, Service area, Sector, Role (found: " + ", ".join(table[0][:8]) + ")."
+        )
+    if "email" not in cols:
+        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email' (found: " + ", ".join(table[0][:8]) + ").")
+    plan = ImportPlan()
+    areas = M.area_names(conn)
+    seen: dict[str, int] = {}
+    data_rows = [(n, r) for n, r in enumerate(table[1:], start=2) if any(c.strip() for c in r)]
+    if not data_rows:
+        raise TanetError(f"{path} has a header row but no members in it.")
+    for line, row in data_rows:
+        get = lambda k: row[cols[k]].strip() if k in cols and cols[k] < len(row) else ""  # noqa: E731
+        errs: list[str] = []
+        rec: dict = {}
+        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
+        try:
+            rec["name"] = M.clean_name(name)
+        except TanetError:
+            errs.append(f"line {line}: the name is empty")
+        try:
+            rec["email"] = valid_email(get("email")) if get("email") else None
+            if rec["email"] is None:
+                errs.append(f"line {line}: the e-mail address is empty")
+        except TanetError as e:
+            errs.append(f"line {line}: {e}")
+        for key, fn in (("service_area", lambda v: M.find_area(conn, v, areas)),
+                        ("sector", M.normalise_sector), ("role", M.normalise_role)):
+            value = get(key)
+            if not value:
+                rec[key] = "other"
+                plan.defaulted += 1
+                continue
+            try:
+                rec[key] = fn(value)
+            except TanetError as e:
+                errs.append(f"line {line}: {e}")
+        try:
+            rec["ambassador"] = int(M.parse_bool(get("ambassador")))
+        except TanetError as e:
+            errs.append(f"line {line}: {e}")
+        rec["phone"] = get("phone") or None
+        rec["organisation"] = get("organisation") or None
+        rec["notes"] = get("notes") or None
+        joined = _date_or_none(get("joined_on"), today, line, "date joined", errs)
+        left = _date_or_none(get("left_on"), today, line, "date left", errs)
+        consent = _date_or_none(get("consent_on"), today, line, "consent date", errs)
+        rec["joined_on"] = (joined or today).isoformat()
+        rec["left_on"] = left.isoformat() if left else None
+        rec["consent_on"] = (consent or joined or today).isoformat()
+        if left and left.isoformat() <= rec["joined_on"]:
+            errs.append(f"line {line}: the leaving date {left} is not after the joining date {rec['joined_on']}")
+        if rec.get("email"):
+            key = rec["email"].casefold()
+            if key in seen:
+                errs.append(f"line {line}: {rec['email']} is also on line {seen[key]}")
+            else:
+                seen[key] = line
+        if errs:
+            plan.errors.extend(errs)
+            continue
+        existing = M.email_taken(conn, rec["email"])
+        if existing is None:
+            plan.new.append(rec)
+        elif update:
+            present = {k for k in cols} | ({"name"} if "first_name" in cols else set())
+            changes = {k: v for k, v in rec.items() if k in present and k != "email"}
+            if "joined_on" in changes and "consent_on" not in present:
+                changes.pop("consent_on", None)
+            plan.updates.append((existing["id"], changes))
+        else:
+            plan.skipped.append((line, rec["email"], f"#{existing['id']} {existing['name']}"))
+    return plan
+
+
+_INSERT = """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
+             ambassador, joined_on, left_on, consent_on, notes)
+             VALUES (:name, :email, :phone, :organisation, :service_area, :sector, :role,
+             :ambassador, :joined_on, :left_on, :consent_on, :notes)"""
+
+
+def apply_import(conn: sqlite3.Connection, plan: ImportPlan, progress=None) -> None:
+    """Write a validated plan (inside the caller's transaction)."""
+    batch = 1000
+    for i in range(0, len(plan.new), batch):
+        conn.executemany(_INSERT, plan.new[i:i + batch])
+        if progress:
+            progress(min(i + batch, len(plan.new)))
+    for member_id, changes in plan.updates:
+        if changes:
+            sets = ", ".join(f"{k} = :{k}" for k in changes)
+            conn.execute(f"UPDATE members SET {sets} WHERE id = :id", {**changes, "id": member_id})
+
+
+def export_rows(conn: sqlite3.Connection) -> list[dict]:
+    """Every member who has not been forgotten, with the fields import reads back."""
+    return [M.member_object(r, M.EXPORT_KEYS)
+            for r in conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL ORDER BY id")]
+
+
+def to_csv(records: list[dict]) -> str:
+    out = io.StringIO()
+    w = csv.writer(out, lineterminator="\r\n")
+    w.writerow(M.EXPORT_KEYS)
+    for r in records:
+        w.writerow(["" if r[k] is None else ("yes" if r[k] is True else "no" if r[k] is False else r[k])
+                    for k in M.EXPORT_KEYS])
+    return out.getvalue()

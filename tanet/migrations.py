@@ -1,0 +1,178 @@
+"""Ordered, recorded schema changes (sqlite_utils.migrations).
+
+Each migration and its record are applied in one transaction, so an
+older file is upgraded in place and never loses rows. Never edit a
+migration that has shipped: add a new one and its name to `schema.py`.
+"""
+
+from sqlite_utils import Database
+from sqlite_utils.migrations import Migrations
+
+from tanet.schema import MIGRATION_SET, MIGRATIONS
+
+migrations = Migrations(MIGRATION_SET)
+
+SERVICE_AREAS = (
+    "housing", "early years", "mental health", "CAMHS", "social work",
+    "occupational therapy", "psychology", "justice", "residential services",
+    "education", "health", "other",
+)
+
+
+@migrations(name=MIGRATIONS[0])
+def members_and_meetings(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE settings (
+            key TEXT PRIMARY KEY,
+            value TEXT NOT NULL
+        );
+        CREATE TABLE service_areas (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL UNIQUE COLLATE NOCASE
+        );
+        CREATE TABLE members (
+            id INTEGER PRIMARY KEY,
+            name TEXT NOT NULL,
+            email TEXT UNIQUE COLLATE NOCASE,
+            phone TEXT,
+            organisation TEXT,
+            service_area TEXT NOT NULL
+                REFERENCES service_areas(name) ON UPDATE CASCADE,
+            sector TEXT NOT NULL
+                CHECK (sector IN ('public', 'third', 'private', 'other')),
+            role TEXT NOT NULL CHECK (role IN
+                ('frontline', 'supervisor', 'manager', 'senior-leader', 'other')),
+            ambassador INTEGER NOT NULL DEFAULT 1,
+            joined_on TEXT NOT NULL,
+            left_on TEXT,
+            consent_on TEXT,
+            notes TEXT,
+            forgotten_on TEXT
+        );
+        CREATE INDEX members_service_area ON members(service_area);
+        CREATE TABLE meetings (
+            id INTEGER PRIMARY KEY,
+            uid TEXT NOT NULL UNIQUE,
+            title TEXT NOT NULL,
+            date TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            location TEXT,
+            url TEXT,
+            status TEXT NOT NULL DEFAULT 'scheduled'
+                CHECK (status IN ('scheduled', 'cancelled')),
+            sequence INTEGER NOT NULL DEFAULT 0,
+            cancel_reason TEXT,
+            created_at TEXT NOT NULL
+        );
+        CREATE INDEX meetings_date ON meetings(date);
+        CREATE TABLE facilitators (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            PRIMARY KEY (meeting_id, member_id)
+        );
+        CREATE TABLE sessions (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            kind TEXT NOT NULL
+                CHECK (kind IN ('spotlight', 'reflective', 'training', 'guest')),
+            title TEXT NOT NULL,
+            presenter_id INTEGER REFERENCES members(id),
+            guest TEXT,
+            guest_org TEXT
+        );
+        CREATE TABLE themes (
+            id INTEGER PRIMARY KEY,
+            text TEXT NOT NULL,
+            kind TEXT NOT NULL
+                CHECK (kind IN ('pain-point', 'solution', 'policy')),
+            status TEXT NOT NULL DEFAULT 'open'
+                CHECK (status IN ('open', 'raised', 'resolved')),
+            meeting_id INTEGER REFERENCES meetings(id),
+            note TEXT,
+            created_on TEXT NOT NULL,
+            raised_on TEXT,
+            resolved_on TEXT
+        );
+        CREATE TABLE attendance (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            status TEXT NOT NULL
+                CHECK (status IN ('present', 'apologies', 'absent')),
+            source TEXT,
+            recorded_at TEXT NOT NULL,
+            PRIMARY KEY (meeting_id, member_id)
+        );
+        CREATE INDEX attendance_member ON attendance(member_id);
+        CREATE TABLE checkins (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            note TEXT,
+            recorded_at TEXT NOT NULL,
+            UNIQUE (meeting_id, member_id)
+        );
+        CREATE TABLE followups (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            raised_on TEXT NOT NULL,
+            closed_on TEXT,
+            note TEXT
+        );
+        """
+    )
+    db.conn.executemany(
+        "INSERT INTO service_areas(name) VALUES (?)", [(a,) for a in SERVICE_AREAS]
+    )
+
+
+@migrations(name=MIGRATIONS[1])
+def resources(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE resources (
+            id INTEGER PRIMARY KEY,
+            title TEXT NOT NULL,
+            kind TEXT,
+            description TEXT,
+            meeting_id INTEGER REFERENCES meetings(id),
+            created_on TEXT NOT NULL
+        );
+        CREATE TABLE resource_authors (
+            resource_id INTEGER NOT NULL REFERENCES resources(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            PRIMARY KEY (resource_id, member_id)
+        );
+        CREATE TABLE adoptions (
+            id INTEGER PRIMARY KEY,
+            resource_id INTEGER NOT NULL REFERENCES resources(id),
+            organisation TEXT NOT NULL COLLATE NOCASE,
+            adopted_on TEXT NOT NULL,
+            UNIQUE (resource_id, organisation)
+        );
+        """
+    )
+
+
+@migrations(name=MIGRATIONS[2])
+def availability(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE availability (
+            id INTEGER PRIMARY KEY,
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            weekdays TEXT NOT NULL,
+            start TEXT NOT NULL,
+            "end" TEXT NOT NULL,
+            pattern TEXT NOT NULL
+        );
+        CREATE INDEX availability_member ON availability(member_id);
+        """
+    )
+
+
+def apply(conn) -> None:
+    """Apply every pending migration on an open connection (already locked)."""
+    migrations.apply(Database(conn, execute_plugins=False))

@@ -1,0 +1,14 @@
+"""Names of the schema migrations, in order.
+
+Kept apart from `migrations.py` so that opening an up-to-date file never
+imports sqlite_utils: `db.open_db` compares these names with the ones
+recorded in the file and only loads the migrations when one is pending.
+"""
+
+MIGRATION_SET = "tanet"
+MIGRATIONS = (
+    "0001_members_and_meetings",
+    "0002_resources",
+    "0003_availability",
+)
+SCHEMA_VERSION = len(MIGRATIONS)

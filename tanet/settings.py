@@ -1,0 +1,152 @@
+"""The network's settings: known keys, their defaults and validation."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from dataclasses import dataclass
+from typing import Callable
+
+from tanet.errors import TanetError
+
+EMAIL_RE = re.compile(r"^[^@\s,;:<>()\[\]\"']+@[^@\s,;:<>()\[\]\"']+\.[^@\s,;:<>()\[\]\"'.]{2,}$")
+
+
+def valid_email(value: str) -> str:
+    value = value.strip()
+    if not EMAIL_RE.match(value) or ".." in value:
+        raise TanetError(f"'{value}' is not a valid e-mail address. Write it like name@example.org.")
+    return value
+
+
+def _int_between(lo: int, hi: int) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            n = int(value)
+        except ValueError:
+            raise TanetError(f"'{value}' is not a whole number; give a number from {lo} to {hi}.") from None
+        if not lo <= n <= hi:
+            raise TanetError(f"{n} is out of range; give a number from {lo} to {hi}.")
+        return str(n)
+
+    return check
+
+
+def _fraction(value: str) -> str:
+    try:
+        x = float(value.rstrip("%")) / (100 if value.endswith("%") else 1)
+    except ValueError:
+        raise TanetError(f"'{value}' is not a number; give a fraction such as 0.25 (or 25%).") from None
+    if not 0 <= x <= 1:
+        raise TanetError(f"'{value}' is out of range; give a fraction from 0 to 1, such as 0.25.")
+    return str(x)
+
+
+def _timezone(value: str) -> str:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TanetError(f"'{value}' is not a known time zone; use a name such as Europe/London.") from None
+    return value
+
+
+def _time(value: str) -> str:
+    from tanet.dates import parse_time
+
+    return parse_time(value)
+
+
+def _url(value: str) -> str:
+    if value and not re.match(r"^https?://\S+$", value):
+        raise TanetError(f"'{value}' is not a web link; it should start with https://.")
+    return value
+
+
+def _bool(value: str) -> str:
+    v = value.strip().lower()
+    if v in ("true", "yes", "y", "1", "on"):
+        return "true"
+    if v in ("false", "no", "n", "0", "off"):
+        return "false"
+    raise TanetError(f"'{value}' is not yes or no; use true or false.")
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _optional_email(value: str) -> str:
+    return valid_email(value) if value.strip() else ""
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    default: str
+    check: Callable[[str], str]
+    help: str
+
+
+SETTINGS = {
+    s.key: s
+    for s in (
+        Setting("network", "Trauma-Informed Practice Network", _text, "the network's name"),
+        Setting("organiser.name", "", _text, "who sends the invitations"),
+        Setting("organiser.email", "", _optional_email, "the organiser's e-mail address"),
+        Setting("timezone", "Europe/London", _timezone, "the network's time zone"),
+        Setting("meeting.duration", "120", _int_between(5, 720), "meeting length in minutes"),
+        Setting("meeting.time", "10:00", _time, "default start time"),
+        Setting("meeting.title", "", _text, "default meeting title (empty: '<network> meeting')"),
+        Setting("meeting.location", "", _text, "default place"),
+        Setting("meeting.url", "", _url, "default online meeting link"),
+        Setting("meeting.cadence_weeks", "8", _int_between(1, 52), "weeks between meetings"),
+        Setting("attendance.target", "30", _int_between(1, 100000), "hoped-for attendance per meeting"),
+        Setting("report.fiscal_year_start", "4", _int_between(1, 12), "first month of the financial year"),
+        Setting("report.gap_threshold", "0.25", _fraction, "participation rate below which an area is a gap"),
+        Setting("smtp.host", "", _text, "mail server for invite --send"),
+        Setting("smtp.port", "587", _int_between(1, 65535), "mail server port"),
+        Setting("smtp.starttls", "true", _bool, "use STARTTLS"),
+        Setting("smtp.user", "", _text, "mail server login (password: TANET_SMTP_PASSWORD)"),
+    )
+}
+
+
+def check_key(key: str) -> Setting:
+    try:
+        return SETTINGS[key]
+    except KeyError:
+        import difflib
+
+        close = difflib.get_close_matches(key, SETTINGS, n=1)
+        hint = f" Did you mean '{close[0]}'?" if close else ""
+        raise TanetError(f"'{key}' is not a setting.{hint} See them all with: tanet config show") from None
+
+
+def get_all(conn: sqlite3.Connection) -> dict[str, str]:
+    values = {k: s.default for k, s in SETTINGS.items()}
+    values.update({r[0]: r[1] for r in conn.execute("SELECT key, value FROM settings")})
+    return values
+
+
+def get(conn: sqlite3.Connection, key: str) -> str:
+    setting = check_key(key)
+    row = conn.execute("SELECT value FROM settings WHERE key = ?", [key]).fetchone()
+    return row[0] if row else setting.default
+
+
+def set_value(conn: sqlite3.Connection, key: str, value: str) -> str:
+    """Validate and store one setting (inside the caller's transaction)."""
+    setting = check_key(key)
+    clean = setting.check(value)
+    conn.execute(
+        "INSERT INTO settings(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        [key, clean],
+    )
+    return clean
+
+
+def meeting_title(values: dict[str, str]) -> str:
+    return values["meeting.title"] or f"{values['network']} meeting"

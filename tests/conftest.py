@@ -1,0 +1,73 @@
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+FIXTURES = Path(__file__).parent / "fixtures"
+TODAY = "2026-11-25"
+
+
+@pytest.fixture(autouse=True)
+def own_database(tmp_path, monkeypatch):
+    """Every test gets its own database file and a fixed 'today'."""
+    monkeypatch.setenv("TANET_DB", str(tmp_path / "tanet.db"))
+    monkeypatch.setenv("TANET_TODAY", TODAY)
+    monkeypatch.delenv("NO_COLOR", raising=False)
+    from tanet import render
+
+    render.reset()
+    yield tmp_path / "tanet.db"
+
+
+class Result:
+    def __init__(self, r):
+        self.exit_code = r.exit_code
+        self.stdout = r.stdout
+        self.stderr = r.stderr
+        self.exception = r.exception
+
+    def json(self):
+        return json.loads(self.stdout)
+
+    def __repr__(self):
+        return f"<exit {self.exit_code}\nstdout: {self.stdout}\nstderr: {self.stderr}>"
+
+
+@pytest.fixture
+def tanet():
+    """Run tanet in-process: tanet("member", "list", ok=True)."""
+    from tanet.cli import app
+
+    runner = CliRunner()
+
+    def run(*args, input=None, ok=None, env=None):
+        r = Result(runner.invoke(app, [str(a) for a in args], input=input, env=env))
+        if ok is True:
+            assert r.exit_code == 0, r
+        elif ok is False:
+            assert r.exit_code == 1, r
+            assert "Traceback" not in r.stderr + r.stdout
+            assert len(r.stderr.strip().splitlines()) >= 1
+        return r
+
+    return run
+
+
+@pytest.fixture
+def cli_env(tmp_path):
+    """Environment for running the installed `tanet` in a subprocess."""
+    env = dict(os.environ)
+    env["TANET_DB"] = str(tmp_path / "tanet.db")
+    env["TANET_TODAY"] = TODAY
+    return env
+
+
+TANET = [sys.executable, "-m", "tanet"]
+
+
+def add_member(tanet, name, email, area="housing", sector="public", role="frontline", org="City Council", *extra):
+    return tanet("member", "add", name, "--email", email, "--org", org, "--area", area,
+                 "--sector", sector, "--role", role, *extra, ok=True)
