@@ -1,5 +1,284 @@
+"""`tanet meeting ...`, `tanet session ...` and `tanet theme ...`."""
+
+from __future__ import annotations
+
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, List, Optional
+
 import typer
+
+from tanet import meetings as MT
+from tanet import render
+from tanet.cli.common import (Format, FormatOpt, MeetingArg, MemberArg, TreeFormatOpt, connection, day,
+                              new_app, optional_day, today)
+from tanet.db import transaction
+from tanet.errors import TanetError
+
+meeting_app = new_app("Plan, move and cancel meetings; facilitators and the rota.")
+session_app = new_app("The agenda: spotlights, reflective practice, trainings and guest speakers.")
+theme_app = new_app("Pain points, solutions and policy asks: the network's collective voice.")
+
+MEETING_COLUMNS = [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End"), ("title", "Title"),
+                   ("location", "Location"), ("status", "Status"), ("present", "Present")]
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(meeting_app, name="meeting")
+    app.add_typer(session_app, name="session")
+    app.add_typer(theme_app, name="theme")
+
+
+Time = Annotated[Optional[str], typer.Option("--time", help="Start time, HH:MM (24-hour).")]
+Duration = Annotated[Optional[int], typer.Option(help="Length in minutes (default: meeting.duration).")]
+Title = Annotated[Optional[str], typer.Option(help="Title (default: meeting.title).")]
+Location = Annotated[Optional[str], typer.Option(help="Place (default: meeting.location).")]
+Url = Annotated[Optional[str], typer.Option(help="Online meeting link (default: meeting.url).")]
+
+
+def _weekday_times(times: Optional[str], time: Optional[str], conn) -> list[str]:
+    from tanet.dates import parse_time
+
+    if times and time:
+        raise TanetError("Give either --time or --times, not both.")
+    if times and times.strip().lower().startswith("best"):
+        from tanet.availability import best_times
+
+        return best_times(conn, times, today())
+    if times:
+        return [parse_time(t) for t in times.split(",") if t.strip()]
+    return [parse_time(time)] if time else []
+
+
+@meeting_app.command("plan")
+def plan(
+    start: Annotated[str, typer.Option(help="Date of the first meeting.")],
+    count: Annotated[Optional[int], typer.Option(help="How many meetings (default 6).")] = None,
+    until: Annotated[Optional[str], typer.Option(help="Plan up to this date instead of --count.")] = None,
+    every: Annotated[Optional[int], typer.Option(help="Weeks between meetings (default: meeting.cadence_weeks).")] = None,
+    time: Time = None,
+    times: Annotated[Optional[str], typer.Option(help="Start times taken in turn, e.g. 10:00,15:45; or best:2 for the two best slots.")] = None,
+    duration: Duration = None, title: Title = None, location: Location = None, url: Url = None,
+    avoid: Annotated[Optional[List[Path]], typer.Option(help="An .ics calendar (e.g. school holidays) whose days to avoid.")] = None,
+    no_holidays: Annotated[bool, typer.Option("--no-holidays", help="Do not avoid Scotland's public holidays.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; save nothing.")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """Plan a series of meetings on the cadence, dodging holidays and school calendars."""
+    conn = connection()
+    first = day(start)
+    last = optional_day(until)
+    slots = _weekday_times(times, time, conn)
+    defaults = MT.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
+                                                location=location, url=url)
+    with transaction(conn):
+        planned = MT.plan(conn, start=first, count=count, until=last, every=every, times=slots,
+                          defaults=defaults, holidays=not no_holidays, avoid_files=avoid or [],
+                          dry_run=dry_run)
+    moved = [p for p in planned if p["moved"]]
+    title_text = ("Plan (dry run, nothing saved)" if dry_run else "Planned meetings") + f": {len(planned)}"
+    render.emit(planned, fmt.value, [("id", "Id"), ("date", "Date"), ("weekday", "Day"), ("start", "Start"),
+                                     ("end", "End"), ("original_date", "On cadence"), ("reason", "Moved because")],
+                title=title_text, csv_columns=["id", "date", "weekday", "start", "end", "original_date", "moved", "reason"])
+    if fmt == Format.table:
+        render.say(f"{len(moved)} date(s) moved off holidays; the cadence continues from the original dates."
+                   if moved else "No date needed moving.")
+        if dry_run:
+            render.say("Dry run: nothing was saved. Run again without --dry-run to save.")
+
+
+@meeting_app.command("add")
+def add(date_: Annotated[str, typer.Argument(metavar="DATE", help="The meeting's date.")],
+        time: Time = None, duration: Duration = None, title: Title = None, location: Location = None,
+        url: Url = None) -> None:
+    """Add one meeting."""
+    conn = connection()
+    when = day(date_)
+    d = MT.MeetingDefaults.from_settings(conn, time=time, duration=duration, title=title, location=location, url=url)
+    with transaction(conn):
+        mid = MT.insert_meeting(conn, when, d.start, d)
+    m = MT.objects(conn, [MT.get(conn, mid)])[0]
+    render.say(f"Added meeting #{mid}: {m['title']}, {m['date']} {m['start']}-{m['end']}.")
+    if name := MT.holiday_name(when):
+        render.note(f"Warning: {when} is a public holiday in Scotland ({name}).")
+
+
+@meeting_app.command("list")
+def list_(
+    upcoming: Annotated[bool, typer.Option("--upcoming", help="Only scheduled meetings from today on.")] = False,
+    past: Annotated[bool, typer.Option("--past", help="Only meetings before today, newest first.")] = False,
+    all_: Annotated[bool, typer.Option("--all", help="Every meeting, cancelled ones included (the default).")] = False,
+    fmt: FormatOpt = Format.table,
+) -> None:
+    """List meetings (all of them unless --upcoming or --past)."""
+    if upcoming + past + all_ > 1:
+        raise TanetError("Choose one of --upcoming, --past or --all.")
+    when = "upcoming" if upcoming else "past" if past else "all"
+    rows = MT.list_meetings(connection(), when, today())
+    render.emit(rows, fmt.value, MEETING_COLUMNS, title=f"Meetings ({len(rows)})", csv_columns=list(MT.MEETING_KEYS),
+                empty="No meetings. Plan some with: tanet meeting plan --start DATE")
+
+
+@meeting_app.command("show")
+def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
+    """A meeting's details, facilitators, agenda and attendance counts."""
+    conn = connection()
+    row = MT.find_meeting(conn, meeting, today())
+    data = MT.objects(conn, [row])[0]
+    data["cancel_reason"] = row["cancel_reason"]
+    data["facilitators"] = MT.facilitators(conn, row["id"])
+    data["sessions"] = MT.list_sessions(conn, row["id"])
+    data["attendance"] = MT.attendance_counts(conn, row["id"])
+    if fmt == "json":
+        render.print_json(data)
+        return
+    counts = data["attendance"]
+    render.record([("Id", data["id"]), ("Date", data["date"]), ("Time", f"{data['start']}-{data['end']} ({data['timezone']})"),
+                   ("Title", data["title"]), ("Location", data["location"]), ("Link", data["url"]),
+                   ("Status", data["status"] + (f" ({row['cancel_reason']})" if row["cancel_reason"] else "")),
+                   ("Facilitators", ", ".join(f"{f['name']} ({f['sector']}, {f['service_area']})" for f in data["facilitators"]) or "none yet"),
+                   ("Present", counts["present"]), ("Apologies", counts["apologies"]), ("Absent", counts["absent"]),
+                   ("Checked in", counts["checked_in"]), ("UID", data["uid"]), ("Sequence", data["sequence"])],
+                  title=f"Meeting #{data['id']}")
+    render.heading("Agenda")
+    render.table(data["sessions"], [("id", "Id"), ("kind", "Kind"), ("title", "Title"), ("presenter", "Presenter"),
+                                    ("guest", "Guest"), ("guest_org", "Organisation")], empty="No sessions yet.")
+
+
+@meeting_app.command("move")
+def move(meeting: MeetingArg, to: Annotated[str, typer.Option("--to", help="The new date.")], time: Time = None) -> None:
+    """Move a meeting to another date (and time); invitations update in place."""
+    conn = connection()
+    with transaction(conn):
+        m, warnings = MT.move(conn, meeting, day(to), time, today())
+    for w in warnings:
+        render.note(w)
+    render.say(f"Moved meeting #{m['id']} to {m['date']} {m['start']}-{m['end']} (sequence {m['sequence']}). "
+               f"Send the update: tanet invite {m['id']}")
+
+
+@meeting_app.command("cancel")
+def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(help="Why, for the record and the cancellation notice.")] = None) -> None:
+    """Cancel a meeting (it is kept, with status cancelled)."""
+    conn = connection()
+    with transaction(conn):
+        m = MT.cancel(conn, meeting, reason, today())
+    render.say(f"Cancelled meeting #{m['id']} on {m['date']}. Tell everyone: tanet invite {m['id']}")
+
+
+@meeting_app.command("facilitate")
+def facilitate(meeting: MeetingArg,
+               members: Annotated[List[str], typer.Argument(metavar="MEMBER...", help="The facilitators.")]) -> None:
+    """Set a meeting's facilitators."""
+    conn = connection()
+    with transaction(conn):
+        m, people = MT.set_facilitators(conn, meeting, members, today())
+    sectors = sorted({p["sector"] for p in people})
+    render.say(f"Meeting #{m['id']} on {m['date']}: " + ", ".join(p["name"] for p in people)
+               + f" ({' and '.join(sectors)} sector{'s' if len(sectors) > 1 else ''}).")
+
+
+@meeting_app.command("rota")
+def rota(count: Annotated[int, typer.Option(help="How many upcoming meetings.")] = 6,
+         apply: Annotated[bool, typer.Option("--apply", help="Save the proposed facilitators.")] = False,
+         fmt: TreeFormatOpt = "table") -> None:
+    """Propose cross-sector facilitator pairs for upcoming meetings, least-used first."""
+    conn = connection()
+    with transaction(conn):
+        proposals = MT.rota(conn, count, today(), apply)
+    if fmt == "json":
+        render.print_json(proposals)
+        return
+    rows = [{"id": p["meeting"]["id"], "date": p["meeting"]["date"], "start": p["meeting"]["start"],
+             "first": f"{p['facilitators'][0]['name']} ({p['facilitators'][0]['sector']}, {p['facilitators'][0]['service_area']})",
+             "second": f"{p['facilitators'][1]['name']} ({p['facilitators'][1]['sector']}, {p['facilitators'][1]['service_area']})"}
+            for p in proposals]
+    render.table(rows, [("id", "Id"), ("date", "Date"), ("start", "Start"), ("first", "Facilitator"),
+                        ("second", "Facilitator")], title="Facilitator rota" + ("" if apply else " (proposal)"))
+    render.say("Saved." if apply else "Nothing saved: run again with --apply to keep this rota.")
+
+
+
+
+@session_app.command("add")
+def session_add(
+    meeting: MeetingArg,
+    kind: Annotated[str, typer.Option(help="spotlight, reflective, training or guest.")],
+    title: Annotated[str, typer.Option(help="What the session is about.")],
+    presenter: Annotated[Optional[str], typer.Option(help="A member who presents.")] = None,
+    guest: Annotated[Optional[str], typer.Option(help="A guest speaker from outside the network.")] = None,
+    guest_org: Annotated[Optional[str], typer.Option(help="The guest speaker's organisation.")] = None,
+    fmt: TreeFormatOpt = "table",
+) -> None:
+    """Add a session to a meeting's agenda."""
+    conn = connection()
+    with transaction(conn):
+        s = MT.add_session(conn, meeting, kind, title, presenter, guest, guest_org, today())
+    if fmt == "json":
+        render.print_json(s)
+    else:
+        render.say(f"Added session #{s['id']} ({s['kind']}) to meeting #{s['meeting_id']}: {s['title']}.")
+
+
+@session_app.command("list")
+def session_list(meeting: Annotated[Optional[str], typer.Argument(metavar="[MEETING]", help="Only this meeting.")] = None,
+                 fmt: FormatOpt = Format.table) -> None:
+    """List sessions, of one meeting or of all."""
+    conn = connection()
+    meeting_id = MT.find_meeting(conn, meeting, today())["id"] if meeting else None
+    rows = MT.list_sessions(conn, meeting_id)
+    render.emit(rows, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("kind", "Kind"), ("title", "Title"),
+                                  ("presenter", "Presenter"), ("guest", "Guest"), ("guest_org", "Organisation")],
+                title="Sessions", empty="No sessions yet. Add one with: tanet session add MEETING --kind ... --title ...")
+
+
+@session_app.command("remove")
+def session_remove(session_id: Annotated[int, typer.Argument(metavar="ID", help="The session's id.")]) -> None:
+    """Take a session off the agenda."""
+    conn = connection()
+    with transaction(conn):
+        s = MT.remove_session(conn, session_id)
+    render.say(f"Removed session #{s['id']} ({s['title']}) from meeting #{s['meeting_id']}.")
+
+
+THEME_COLUMNS = [("id", "Id"), ("kind", "Kind"), ("status", "Status"), ("text", "Theme"), ("meeting_id", "Meeting"),
+                 ("note", "Note")]
+
+
+@theme_app.command("add")
+def theme_add(text: Annotated[str, typer.Argument(metavar="TEXT", help="The pain point, solution or policy ask.")],
+              kind: Annotated[str, typer.Option(help="pain-point, solution or policy.")],
+              meeting: Annotated[Optional[str], typer.Option(help="The meeting where it came up.")] = None,
+              fmt: TreeFormatOpt = "table") -> None:
+    """Record a theme the network raised."""
+    conn = connection()
+    with transaction(conn):
+        t = MT.add_theme(conn, text, kind, meeting, today())
+    if fmt == "json":
+        render.print_json(t)
+    else:
+        render.say(f"Recorded theme #{t['id']} ({t['kind']}).")
+
+
+@theme_app.command("list")
+def theme_list(kind: Annotated[Optional[str], typer.Option(help="pain-point, solution or policy.")] = None,
+               status: Annotated[Optional[str], typer.Option(help="open, raised or resolved.")] = None,
+               fmt: FormatOpt = Format.table) -> None:
+    """List themes."""
+    rows = MT.list_themes(connection(), kind, status)
+    render.emit(rows, fmt.value, THEME_COLUMNS, title="Themes", empty="No themes yet.")
+
+
+@theme_app.command("status")
+def theme_status(theme_id: Annotated[int, typer.Argument(metavar="ID", help="The theme's id.")],
+                 status: Annotated[str, typer.Argument(metavar="STATUS", help="open, raised or resolved.")],
+                 note: Annotated[Optional[str], typer.Option(help="What happened.")] = None,
+                 fmt: TreeFormatOpt = "table") -> None:
+    """Move a theme along: open → raised → resolved."""
+    conn = connection()
+    with transaction(conn):
+        t = MT.set_theme_status(conn, theme_id, status, note, today())
+    if fmt == "json":
+        render.print_json(t)
+    else:
+        render.say(f"Theme #{t['id']} is now {t['status']}.")
