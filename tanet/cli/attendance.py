@@ -1,5 +1,200 @@
+"""`tanet checkin ...`, `tanet followup ...` and `tanet attendance ...`."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, List, Optional
+
 import typer
+
+from tanet import attendance as A
+from tanet import meetings as MT
+from tanet import members as M
+from tanet import render
+from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, connection, new_app, today
+from tanet.db import transaction
+from tanet.errors import TanetError
+
+checkin_app = new_app("The facilitator's check-ins before each meeting (notes stay private).")
+followup_app = new_app("Follow-ups for members who need someone to get back to them.")
+attendance_app = new_app("Who came: mark attendance, import Teams reports, registers.")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(checkin_app, name="checkin")
+    app.add_typer(followup_app, name="followup")
+    app.add_typer(attendance_app, name="attendance")
+
+
+class Status(str, Enum):
+    present = "present"
+    apologies = "apologies"
+    absent = "absent"
+
+
+@checkin_app.command("record")
+def checkin_record(meeting: MeetingArg, member: MemberArg,
+                   note: Annotated[Optional[str], typer.Option(help="A short private note.")] = None,
+                   follow_up: Annotated[bool, typer.Option("--follow-up", help="Someone should get back to them.")] = False) -> None:
+    """Record a check-in (and mark the member present)."""
+    conn = connection()
+    with transaction(conn):
+        m = MT.find_meeting(conn, meeting, today())
+        r = A.record_checkin(conn, m, M.find_member(conn, member), note, follow_up, today())
+    extra = f"; follow-up #{r['follow_up']} open" if r["follow_up"] else ""
+    render.say(f"Checked in {r['name']} at meeting #{r['meeting_id']} (present){extra}.")
+
+
+@checkin_app.command("round")
+def checkin_round(meeting: MeetingArg) -> None:
+    """Go round the expected members one by one; each answer is saved as it is given."""
+    if not sys.stdin.isatty():
+        raise TanetError("checkin round asks questions, so it needs a terminal. "
+                         "To record check-ins from a script, use: tanet checkin record MEETING MEMBER [--note ...]")
+    from rich.prompt import Confirm, Prompt
+
+    conn = connection()
+    m = MT.find_meeting(conn, meeting, today())
+    A.check_can_record(m, "present", today())
+    people = A.expected(conn, m)
+    out = render.console()
+    out.print(f"[bold]Check-in round for meeting #{m['id']} on {m['date']}[/bold]: {len(people)} to go. "
+              "Answer y (here), n (absent), a (apologies), s (skip) or q (stop).")
+    counts = {"present": 0, "absent": 0, "apologies": 0, "follow-ups": 0}
+    try:
+        for i, p in enumerate(people, 1):
+            org = f", {p['organisation']}" if p["organisation"] else ""
+            answer = Prompt.ask(f"[{i}/{len(people)}] {p['name']} ({p['service_area']}{org}) here?",
+                                choices=["y", "n", "a", "s", "q"], default="y", console=out)
+            if answer == "q":
+                break
+            if answer == "s":
+                continue
+            if answer == "y":
+                note = Prompt.ask("  Note (Enter for none)", default="", show_default=False, console=out)
+                follow = Confirm.ask("  Follow-up needed?", default=False, console=out)
+                with transaction(conn):
+                    A.record_checkin(conn, m, p, note, follow, today())
+                counts["present"] += 1
+                counts["follow-ups"] += follow
+            else:
+                status = "absent" if answer == "n" else "apologies"
+                with transaction(conn):
+                    A.set_status(conn, m["id"], p["id"], status, "round")
+                counts[status] += 1
+    except (KeyboardInterrupt, EOFError):
+        out.print("\nStopped. Everything answered so far is saved; run the round again to carry on.")
+        out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
+        raise typer.Exit(130)
+    out.print("Round finished. " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+@checkin_app.command("list")
+def checkin_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
+    """The check-ins of one meeting, with their private notes."""
+    conn = connection()
+    m = MT.find_meeting(conn, meeting, today())
+    rows = A.list_checkins(conn, m["id"])
+    for r in rows:
+        r["follow_up"] = bool(r["follow_up"])
+    render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("service_area", "Service area"),
+                                  ("note", "Note"), ("follow_up", "Follow-up")],
+                title=f"Check-ins, meeting #{m['id']} on {m['date']} (private)", empty="No check-ins recorded.")
+
+
+@followup_app.command("list")
+def followup_list(open_: Annotated[bool, typer.Option("--open", help="Only those not closed yet.")] = False,
+                  fmt: FormatOpt = Format.table) -> None:
+    """List follow-ups."""
+    rows = A.list_followups(connection(), open_)
+    render.emit(rows, fmt.value, [(k, k.replace("_", " ").capitalize()) for k in A.FOLLOWUP_KEYS],
+                title="Follow-ups", csv_columns=list(A.FOLLOWUP_KEYS), empty="No follow-ups.")
+
+
+@followup_app.command("close")
+def followup_close(followup_id: Annotated[int, typer.Argument(metavar="ID", help="The follow-up's id.")],
+                   note: Annotated[Optional[str], typer.Option(help="What was done.")] = None) -> None:
+    """Close a follow-up."""
+    conn = connection()
+    with transaction(conn):
+        f = A.close_followup(conn, followup_id, note, today())
+    render.say(f"Closed follow-up #{f['id']} for {f['name']}.")
+
+
+@attendance_app.command("mark")
+def mark(meeting: MeetingArg,
+         members: Annotated[List[str], typer.Argument(metavar="MEMBER...", help="Members to mark.")],
+         status: Annotated[Status, typer.Option(help="present, apologies or absent.")] = Status.present) -> None:
+    """Mark members present, absent, or as having sent apologies."""
+    conn = connection()
+    with transaction(conn):
+        m, done = A.mark(conn, meeting, members, status.value, today())
+    render.say(f"Meeting #{m['id']} on {m['date']}: {status.value} - " + ", ".join(p["name"] for p, _ in done) + ".")
+
+
+@attendance_app.command("import")
+def import_(meeting: MeetingArg,
+            file: Annotated[Path, typer.Argument(metavar="FILE", help="Teams attendance report, or a CSV with name and e-mail columns.")],
+            dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would be marked; save nothing.")] = False,
+            add_unknown: Annotated[bool, typer.Option("--add-unknown", help="Add people not in the network (with an e-mail) as members.")] = False,
+            force: Annotated[bool, typer.Option("--force", help="Accept a report whose date is not the meeting's.")] = False,
+            fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table) -> None:
+    """Import a Teams attendance report: members present, everyone else listed."""
+    from tanet.teams import import_report
+
+    conn = connection()
+    m = MT.find_meeting(conn, meeting, today())
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        result = import_report(conn, m, file, today=today(), force=force, add_unknown=add_unknown)
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    if fmt == Format.json:
+        render.print_json({"meeting_id": m["id"], "layout": result.layout,
+                           "report_date": result.report_date.isoformat() if result.report_date else None,
+                           "dry_run": dry_run, "matched": result.matched, "organisers": result.organisers,
+                           "not_members": result.not_members, "not_active": result.not_active,
+                           "added": result.added, "changed": 0 if dry_run else result.changed})
+        return
+    by = {"e-mail": 0, "name": 0}
+    for x in result.matched:
+        by[x["matched_by"]] += 1
+    render.say(f"{file.name}: {len(result.matched)} members present at meeting #{m['id']} on {m['date']} "
+               f"(matched by e-mail {by['e-mail']}, by name {by['name']}); "
+               f"{'would change' if dry_run else 'changed'} {result.changed}.")
+    for o in result.organisers:
+        render.say(f"  organiser, not counted: {o['name']} <{o['email'] or 'no e-mail'}>")
+    for o in result.not_active:
+        render.say(f"  not a member on {m['date']}: {o['name']} (member #{o['member_id']}, joined {o['joined_on']}"
+                   + (f", left {o['left_on']}" if o["left_on"] else "") + ")")
+    for o in result.not_members:
+        render.say(f"  not in the network: {o['name']} <{o['email'] or 'no e-mail'}>")
+    for o in result.added:
+        render.say(f"  added as member #{o['member_id']}: {o['name']} <{o['email']}> - complete their details with "
+                   f"tanet member edit {o['member_id']} --org ... --area ... --sector ... --role ...")
+    if result.not_members and not add_unknown:
+        render.say("To add those with an e-mail address as members: run again with --add-unknown.")
+    if dry_run:
+        render.say("Dry run: nothing was saved.")
+
+
+@attendance_app.command("show")
+def show(meeting: MeetingArg,
+         register: Annotated[bool, typer.Option("--register", help="Everyone active that day, 'none' where nothing is recorded.")] = False,
+         fmt: FormatOpt = Format.table) -> None:
+    """Who was present, sent apologies or was absent."""
+    conn = connection()
+    m = MT.find_meeting(conn, meeting, today())
+    rows = A.show(conn, m, register)
+    counts = {}
+    for r in rows:
+        counts[r["status"]] = counts.get(r["status"], 0) + 1
+    render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("service_area", "Service area"),
+                                  ("sector", "Sector"), ("status", "Status"), ("checked_in", "Checked in")],
+                title=f"{'Register' if register else 'Attendance'}, meeting #{m['id']} on {m['date']}",
+                caption=", ".join(f"{k}: {v}" for k, v in counts.items()), csv_columns=list(A.ATTENDANCE_KEYS),
+                empty="No attendance recorded yet.")
