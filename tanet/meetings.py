@@ -157,6 +157,28 @@ def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: 
     return objects(conn, [get(conn, row["id"])])[0], warnings
 
 
+def edit(conn: sqlite3.Connection, ref: str, *, title: str | None, location: str | None, url: str | None,
+         duration: int | None, today: date) -> dict:
+    """Change a meeting's title, place, link or length; calendars update in place."""
+    row = find_meeting(conn, ref, today)
+    changes = {}
+    if title is not None:
+        if not title.strip():
+            raise TanetError("A meeting needs a title.")
+        changes["title"] = " ".join(title.split())
+    if location is not None:
+        changes["location"] = location.strip() or None
+    if url is not None:
+        changes["url"] = S.SETTINGS["meeting.url"].check(url.strip()) or None
+    if duration is not None:
+        changes["end"] = dates.end_time(row["start"], duration)
+    if not changes:
+        raise TanetError("Nothing to change: give --title, --location, --url or --duration.")
+    sets = ", ".join(f'"{k}" = :{k}' for k in changes)
+    conn.execute(f"UPDATE meetings SET {sets}, sequence = sequence + 1 WHERE id = :id", {**changes, "id": row["id"]})
+    return objects(conn, [get(conn, row["id"])])[0]
+
+
 def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) -> dict:
     row = find_meeting(conn, ref, today)
     if row["status"] == "cancelled":

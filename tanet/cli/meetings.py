@@ -157,6 +157,18 @@ def move(meeting: MeetingArg, to: Annotated[str, typer.Option("--to", help="The 
                f"Send the update: tanet invite {m['id']}")
 
 
+@meeting_app.command("edit")
+def edit(meeting: MeetingArg, title: Annotated[Optional[str], typer.Option(help="New title.")] = None,
+         location: Annotated[Optional[str], typer.Option(help="New place ('' to clear).")] = None,
+         url: Annotated[Optional[str], typer.Option(help="New online link ('' to clear).")] = None,
+         duration: Annotated[Optional[int], typer.Option(help="New length in minutes.")] = None) -> None:
+    """Change a meeting's title, place, link or length (to move it, use meeting move)."""
+    conn = connection()
+    with transaction(conn):
+        m = MT.edit(conn, meeting, title=title, location=location, url=url, duration=duration, today=today())
+    render.say(f"Updated meeting #{m['id']} (sequence {m['sequence']}). Send the update: tanet invite {m['id']}")
+
+
 @meeting_app.command("cancel")
 def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(help="Why, for the record and the cancellation notice.")] = None) -> None:
     """Cancel a meeting (it is kept, with status cancelled)."""

@@ -1,0 +1,267 @@
+"""Meetings as iCalendar (RFC 5545), iTIP messages (RFC 5546) and e-mail (RFC 5322).
+
+Built with icalendar's own API; the VTIMEZONE is written in the rule form
+Outlook understands (one STANDARD and one DAYLIGHT block, each with a yearly
+RRULE), derived from zoneinfo, not the RDATE lists of Timezone.from_tzinfo.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+import sqlite3
+import unicodedata
+from datetime import date, datetime, timedelta, timezone
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+
+from tanet import __version__
+from tanet import dates
+from tanet.errors import TanetError
+
+PRODID = f"-//tanet//tanet {__version__}//EN"
+
+
+# Time zone -----------------------------------------------------------------------
+
+@lru_cache(maxsize=16)
+def _transitions(tz_name: str, year: int) -> tuple[tuple[datetime, timedelta, timedelta], ...]:
+    """(UTC instant, offset before, offset after) for each change of offset in `year`."""
+    tz = ZoneInfo(tz_name)
+    offset = lambda t: t.astimezone(tz).utcoffset()  # noqa: E731
+    out = []
+    day = datetime(year, 1, 1, tzinfo=timezone.utc)
+    before = offset(day)
+    while day.year == year:
+        nxt = day + timedelta(days=1)
+        after = offset(nxt)
+        if after != before:
+            lo, hi = day, nxt  # the change lies in (lo, hi]: narrow it to the minute
+            while hi - lo > timedelta(minutes=1):
+                mid = lo + (hi - lo) / 2
+                if offset(mid) == before:
+                    lo = mid
+                else:
+                    hi = mid
+            hi = hi.replace(second=0, microsecond=0)
+            out.append((hi, before, after))
+            before = after
+        day = nxt
+    return tuple(out)
+
+
+def _byday(day: date) -> str:
+    last_week = (day + timedelta(days=7)).month != day.month
+    n = -1 if last_week else (day.day - 1) // 7 + 1
+    return f"{n}{('MO', 'TU', 'WE', 'TH', 'FR', 'SA', 'SU')[day.weekday()]}"
+
+
+def _first_match(month: int, byday: str, local_time) -> datetime:
+    """The 1970 date matching the rule, as the rule's DTSTART."""
+    n, wd = int(byday[:-2]), ("MO", "TU", "WE", "TH", "FR", "SA", "SU").index(byday[-2:])
+    days = [date(1970, month, d) for d in range(1, 32) if _valid(1970, month, d)]
+    days = [d for d in days if d.weekday() == wd]
+    return datetime.combine(days[n - 1] if n > 0 else days[n], local_time)
+
+
+def _valid(y, m, d) -> bool:
+    try:
+        date(y, m, d)
+        return True
+    except ValueError:
+        return False
+
+
+def vtimezone(tz_name: str, year: int | None = None) -> Timezone:
+    """A VTIMEZONE with yearly rules for `tz_name`, as the zone is now."""
+    tz = ZoneInfo(tz_name)
+    year = year or date.today().year
+    comp = Timezone()
+    comp.add("TZID", tz_name)
+    changes = _transitions(tz_name, year)
+    if len(changes) != 2:
+        std = TimezoneStandard()
+        offset = datetime(year, 1, 1, tzinfo=tz).utcoffset()
+        std.add("DTSTART", datetime(1970, 1, 1))
+        std.add("TZOFFSETFROM", offset)
+        std.add("TZOFFSETTO", offset)
+        std.add("TZNAME", datetime(year, 1, 1, tzinfo=tz).tzname())
+        comp.add_component(std)
+        return comp
+    for instant, before, after in changes:
+        local_before = (instant + before).replace(tzinfo=None)  # wall clock just before the change
+        byday = _byday(local_before.date())
+        sub = TimezoneDaylight() if after > before else TimezoneStandard()
+        sub.add("DTSTART", _first_match(local_before.month, byday, local_before.time()))
+        sub.add("TZOFFSETFROM", before)
+        sub.add("TZOFFSETTO", after)
+        sub.add("TZNAME", instant.astimezone(tz).tzname())
+        sub.add("RRULE", {"FREQ": "YEARLY", "BYMONTH": local_before.month, "BYDAY": byday})
+        comp.add_component(sub)
+    return comp
+
+
+# Events ------------------------------------------------------------------------
+
+def description(meeting: dict, sessions: list[dict]) -> str:
+    lines = []
+    if sessions:
+        lines.append("Agenda:")
+        for s in sessions:
+            lines.append(f"- {_session_line(s)}")
+        lines.append("")
+    if meeting.get("url"):
+        lines.append(f"Join online: {meeting['url']}")
+    if meeting.get("location"):
+        lines.append(f"Place: {meeting['location']}")
+    return "\n".join(lines).strip()
+
+
+def _session_line(s: dict) -> str:
+    kind = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
+            "guest": "Guest speaker"}[s["kind"]]
+    who = ""
+    if s.get("guest"):
+        who = f" - {s['guest']}" + (f" ({s['guest_org']})" if s.get("guest_org") else "")
+    elif s.get("presenter"):
+        who = f" - {s['presenter']}"
+    return f"{kind}: {s['title']}{who}"
+
+
+def organizer(name: str, email: str) -> vCalAddress:
+    return vCalAddress.new(email, cn=name or None)
+
+
+def attendee(name: str, email: str) -> vCalAddress:
+    return vCalAddress.new(email, cn=name, role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
+
+
+def event(meeting: dict, sessions: list[dict], org: vCalAddress, attendees: list[vCalAddress] = (),
+          stamp: datetime | None = None) -> Event:
+    tz = ZoneInfo(meeting["timezone"])
+    start = datetime.fromisoformat(f"{meeting['date']}T{meeting['start']}").replace(tzinfo=tz)
+    end = datetime.fromisoformat(f"{meeting['date']}T{meeting['end']}").replace(tzinfo=tz)
+    ev = Event.new(
+        uid=meeting["uid"], start=start, end=end, summary=meeting["title"],
+        location=meeting.get("location") or None, url=meeting.get("url") or None,
+        description=description(meeting, sessions) or None, organizer=org,
+        sequence=meeting["sequence"], stamp=stamp or datetime.now(timezone.utc),
+        status="CANCELLED" if meeting["status"] == "cancelled" else "CONFIRMED",
+        attendees=list(attendees) or None, transparency="OPAQUE",
+    )
+    return ev
+
+
+def calendar(method: str, events: list[Event], tz_name: str, name: str | None = None) -> Calendar:
+    # A stable calendar UID: the same feed or invitation written again is the same calendar.
+    seed = name or ",".join(str(ev["UID"]) for ev in events) or tz_name
+    cal_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"tanet:{seed}"))
+    cal = Calendar.new(prodid=PRODID, method=method, name=name, uid=cal_uid)
+    if events:
+        cal.add_component(vtimezone(tz_name))
+    for ev in events:
+        cal.add_component(ev)
+    missing = cal.get_missing_tzids()
+    if missing:  # every TZID used must have its VTIMEZONE, or Outlook shifts the hour
+        raise AssertionError(f"VTIMEZONE missing for {missing}")
+    return cal
+
+
+def to_bytes(cal: Calendar) -> bytes:
+    return cal.to_ical()
+
+
+# Loading meetings from the database ---------------------------------------------------
+
+def organiser_of(values: dict) -> tuple[str, str]:
+    email = values.get("organiser.email", "")
+    if not email:
+        raise TanetError("Invitations need an organiser: set one with "
+                         "tanet init --organiser-name 'Your Name' --organiser-email you@example.org")
+    return values.get("organiser.name") or email, email
+
+
+def publish(conn: sqlite3.Connection, meetings: list[dict], values: dict) -> bytes:
+    """One METHOD:PUBLISH calendar of these meetings: ORGANIZER, no ATTENDEE."""
+    from tanet.meetings import list_sessions
+
+    org = organizer(*organiser_of(values))
+    events = [event(m, list_sessions(conn, m["id"]), org) for m in meetings]
+    return to_bytes(calendar("PUBLISH", events, values["timezone"], name=values["network"]))
+
+
+# Invitations ------------------------------------------------------------------------
+
+def slug(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(c for c in text if c.isascii())
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "meeting"
+
+
+def when_in_words(meeting: dict) -> str:
+    day = date.fromisoformat(meeting["date"])
+    zone = "UK time" if meeting["timezone"] in ("Europe/London", "GB", "Europe/Belfast") else meeting["timezone"]
+    return f"{dates.in_words(day)}, {meeting['start']}–{meeting['end']} {zone}"
+
+
+def body_text(meeting: dict, sessions: list[dict], values: dict, recipient: str | None) -> str:
+    network = values["network"]
+    greeting = f"Dear {recipient.split()[0]}," if recipient else "Dear colleagues,"
+    if meeting["status"] == "cancelled":
+        lines = [greeting, "", f"The {network} meeting on {when_in_words(meeting)} is cancelled.",
+                 "Your calendar will remove it when you open the attached update."]
+        return "\n".join(lines) + "\n"
+    intro = ("The meeting below has changed; the attached invitation updates your calendar."
+             if meeting["sequence"] > 0 else f"You are invited to the next {network} meeting.")
+    lines = [greeting, "", intro, "", f"What:  {meeting['title']}", f"When:  {when_in_words(meeting)}"]
+    if meeting.get("location"):
+        lines.append(f"Where: {meeting['location']}")
+    if meeting.get("url"):
+        lines.append(f"Join online: {meeting['url']}")
+    if sessions:
+        lines += ["", "Agenda:"] + [f"  - {_session_line(s)}" for s in sessions]
+    organiser_name, organiser_email = values.get("organiser.name"), values.get("organiser.email")
+    lines += ["", "Please accept or decline with your calendar's buttons. If you cannot come, decline or reply "
+                  f"to {organiser_email} to send your apologies.", "", organiser_name or network]
+    return "\n".join(lines) + "\n"
+
+
+def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, ics: bytes,
+            to: list[tuple[str, str]], bcc: list[tuple[str, str]] = ()):
+    """An RFC 5322 message: multipart/mixed(alternative(text/plain, text/calendar), .ics attachment)."""
+    from email.headerregistry import Address
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+
+    def addresses(pairs):
+        return [Address(display_name=n or "", addr_spec=e) for n, e in pairs]
+
+    org_name, org_email = organiser_of(values)
+    msg = EmailMessage()
+    prefix = {"CANCEL": "Cancelled", "REQUEST": "Updated" if meeting["sequence"] > 0 else "Invitation"}[method]
+    msg["Subject"] = f"{prefix}: {meeting['title']}, {when_in_words(meeting)}"
+    msg["From"] = addresses([(org_name, org_email)])
+    msg["To"] = addresses(to)
+    if bcc:
+        msg["Bcc"] = addresses(bcc)
+    msg["Date"] = format_datetime(datetime.now(timezone.utc))
+    msg["Message-ID"] = make_msgid(domain=org_email.split("@")[-1])
+    recipient = to[0][0] if len(to) == 1 and not bcc else None
+    msg.set_content(body_text(meeting, sessions, values, recipient))
+    # Added as bytes so the calendar keeps its CRLF line ends exactly.
+    msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
+                        params={"charset": "UTF-8", "method": method})
+    msg.make_mixed()
+    msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
+    return msg
+
+
+def invitation(meeting: dict, sessions: list[dict], values: dict, people: list[tuple[str, str]],
+               stamp: datetime | None = None) -> tuple[str, bytes]:
+    """The iTIP message for these attendees: REQUEST while scheduled, CANCEL once cancelled."""
+    method = "CANCEL" if meeting["status"] == "cancelled" else "REQUEST"
+    org = organizer(*organiser_of(values))
+    ev = event(meeting, sessions, org, [attendee(n, e) for n, e in people], stamp=stamp)
+    return method, to_bytes(calendar(method, [ev], meeting["timezone"]))
