@@ -1,5 +1,153 @@
+"""`tanet report ...` and `tanet resource ...`."""
+
+from __future__ import annotations
+
+import sys
+from enum import Enum
+from pathlib import Path
+from typing import Annotated, List, Optional
+
 import typer
+
+from tanet import render
+from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day, new_app, optional_day, today
+from tanet.db import transaction
+from tanet.errors import TanetError
+
+report_app = new_app("The summary for management: a quarter, or any span of dates.")
+resource_app = new_app("Resources the network produced and the organisations that adopted them.")
 
 
 def register(app: typer.Typer) -> None:
-    pass
+    app.add_typer(report_app, name="report")
+    app.add_typer(resource_app, name="resource")
+
+
+class ReportFormat(str, Enum):
+    table = "table"
+    markdown = "markdown"
+    json = "json"
+    html = "html"
+
+
+ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, json or html.")]
+OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")]
+
+
+def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
+    from tanet import report_render
+
+    if fmt == ReportFormat.table and output is None:
+        report_render.to_rich(data, render.console())
+        return
+    if fmt == ReportFormat.json:
+        import json
+
+        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+    elif fmt == ReportFormat.markdown:
+        text = report_render.to_markdown(data)
+    elif fmt == ReportFormat.html:
+        text = report_render.to_html(data)
+    else:
+        import io
+
+        from rich.console import Console
+
+        c = Console(record=True, width=110, file=io.StringIO())
+        report_render.to_rich(data, c)
+        text = c.export_text()
+    if output is None:
+        sys.stdout.write(text)
+        return
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as e:
+        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
+    render.say(f"Wrote the {data['period']['label']} summary to {output}.")
+
+
+@report_app.command("quarter")
+def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", help="e.g. 2027Q1 or 2027-Q1 (default: this quarter).")] = None,
+            fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False,
+            fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None) -> None:
+    """The quarterly summary."""
+    from tanet import report
+    from tanet import settings as S
+
+    conn = connection()
+    p = report.period_of_quarter(period, fiscal, int(S.get(conn, "report.fiscal_year_start")), today())
+    emit_summary(report.summary(conn, p, today()), fmt, output)
+
+
+@report_app.command("range")
+def range_(from_: Annotated[str, typer.Option("--from", help="First day.")],
+           to: Annotated[str, typer.Option("--to", help="Last day.")],
+           fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None) -> None:
+    """The same summary for any span of dates."""
+    from tanet import report
+
+    conn = connection()
+    emit_summary(report.summary(conn, report.range_period(day(from_), day(to)), today()), fmt, output)
+
+
+RESOURCE_COLUMNS = [("id", "Id"), ("title", "Title"), ("kind", "Kind"), ("created_on", "Shared"), ("adoptions", "Adoptions")]
+
+
+@resource_app.command("add")
+def resource_add(title: Annotated[str, typer.Argument(metavar="TITLE", help="The resource's title.")],
+                 kind: Annotated[Optional[str], typer.Option(help="e.g. model, guide, template, training.")] = None,
+                 description: Annotated[Optional[str], typer.Option(help="What it is.")] = None,
+                 meeting: Annotated[Optional[str], typer.Option(help="The meeting it came from.")] = None,
+                 by: Annotated[Optional[List[str]], typer.Option("--by", help="A member who made it (repeat for more).")] = None,
+                 on: Annotated[Optional[str], typer.Option("--on", help="When it was shared (default today).")] = None,
+                 fmt: TreeFormatOpt = "table") -> None:
+    """Record a resource the network produced."""
+    from tanet import resources as R
+
+    conn = connection()
+    with transaction(conn):
+        r = R.add(conn, title, kind=kind, description=description, meeting_ref=meeting, authors=by or [],
+                  on=optional_day(on), today=today())
+    if fmt == "json":
+        render.print_json(r)
+    else:
+        render.say(f"Added resource #{r['id']}: {r['title']}.")
+
+
+@resource_app.command("adopt")
+def resource_adopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="Id or part of the title.")],
+                   org: Annotated[str, typer.Option("--org", help="The organisation that adopted it.")],
+                   on: Annotated[Optional[str], typer.Option("--on", help="When (default today).")] = None) -> None:
+    """Record that an organisation adopted a resource."""
+    from tanet import resources as R
+
+    conn = connection()
+    with transaction(conn):
+        r = R.adopt(conn, resource, org, optional_day(on) or today())
+    render.say(f"'{r['title']}' is now adopted by {r['adoptions']} organisation(s).")
+
+
+@resource_app.command("list")
+def resource_list(fmt: FormatOpt = Format.table) -> None:
+    """List resources and how many organisations adopted each."""
+    from tanet import resources as R
+
+    render.emit(R.list_resources(connection()), fmt.value, RESOURCE_COLUMNS, title="Resources",
+                empty="No resources yet. Add one with: tanet resource add TITLE")
+
+
+@resource_app.command("show")
+def resource_show(resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="Id or part of the title.")],
+                  fmt: TreeFormatOpt = "table") -> None:
+    """One resource and who adopted it."""
+    from tanet import resources as R
+
+    data = R.show(connection(), resource)
+    if fmt == "json":
+        render.print_json(data)
+        return
+    render.record([("Id", data["id"]), ("Title", data["title"]), ("Kind", data["kind"]),
+                   ("Description", data["description"]), ("Shared", data["created_on"]),
+                   ("Made by", ", ".join(data["authors"])), ("Adoptions", data["adoptions"])], title=data["title"])
+    render.table(data["adopted_by"], [("organisation", "Organisation"), ("adopted_on", "Adopted on")],
+                 empty="Not adopted yet.")

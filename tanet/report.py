@@ -1,0 +1,256 @@
+"""The quarterly summary for management, computed in SQL.
+
+Definitions (SPEC §1, §4, §9): a member is active on day D when
+joined_on <= D and (left_on is null or left_on > D); a meeting is held when it
+is not cancelled and its date is today or earlier; every figure covers the
+period with both ends included.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date, timedelta
+
+from tanet import dates
+from tanet import members as M
+from tanet import settings as S
+from tanet.errors import TanetError
+
+
+def r2(x):
+    return None if x is None else round(x, 2)
+
+
+def ratio(a, b):
+    return r2(a / b) if b else None
+
+
+def period_of_quarter(text: str | None, fiscal: bool, fiscal_start: int, today: date) -> dict:
+    if text:
+        year, q = dates.parse_period(text)
+    else:
+        year, q = dates.quarter_of(today, fiscal, fiscal_start)
+    start, end = dates.quarter_bounds(year, q, fiscal, fiscal_start)
+    label = f"FY{year} Q{q}" if fiscal else f"{year}Q{q}"
+    return {"label": label, "start": start.isoformat(), "end": end.isoformat(), "fiscal": fiscal,
+            "_quarter": (year, q)}
+
+
+def previous_period(period: dict, fiscal_start: int) -> dict:
+    if "_quarter" in period:
+        year, q = dates.previous_quarter(*period["_quarter"])
+        start, end = dates.quarter_bounds(year, q, period["fiscal"], fiscal_start)
+        label = f"FY{year} Q{q}" if period["fiscal"] else f"{year}Q{q}"
+        return {"label": label, "start": start.isoformat(), "end": end.isoformat(), "fiscal": period["fiscal"],
+                "_quarter": (year, q)}
+    start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
+    length = (end - start).days + 1
+    p_end = start - timedelta(days=1)
+    p_start = p_end - timedelta(days=length - 1)
+    return {"label": f"{p_start} to {p_end}", "start": p_start.isoformat(), "end": p_end.isoformat(), "fiscal": False}
+
+
+def range_period(start: date, end: date) -> dict:
+    if start > end:
+        raise TanetError(f"--from {start} is after --to {end}; give the earlier date first.")
+    return {"label": f"{start} to {end}", "start": start.isoformat(), "end": end.isoformat(), "fiscal": False}
+
+
+HELD = """CREATE TEMP TABLE IF NOT EXISTS held AS SELECT 0 AS id, '' AS date, '' AS start, '' AS title WHERE 0;
+          DELETE FROM temp.held;"""
+
+
+def _held(conn, p: dict, today: date) -> None:
+    conn.executescript(HELD)
+    conn.execute("""INSERT INTO temp.held SELECT id, date, start, title FROM meetings
+                    WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
+                 {"s": p["start"], "e": p["end"], "t": today.isoformat()})
+
+
+def headline(conn: sqlite3.Connection, p: dict, today: date, target: int) -> dict:
+    """Meetings held, attendance, unique attendees, membership and participation for one period."""
+    _held(conn, p, today)
+    per_meeting = [r[0] for r in conn.execute(
+        """SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'present')
+           FROM temp.held h ORDER BY h.date, h.start""")]
+    unique = conn.execute("""SELECT count(DISTINCT a.member_id) FROM attendance a JOIN temp.held h
+                             ON h.id = a.meeting_id WHERE a.status = 'present'""").fetchone()[0]
+    m = conn.execute(
+        """SELECT sum(joined_on <= :s AND (left_on IS NULL OR left_on > :s)),
+                  sum(joined_on <= :e AND (left_on IS NULL OR left_on > :e)),
+                  sum(joined_on BETWEEN :s AND :e), sum(left_on BETWEEN :s AND :e)
+           FROM members""", {"s": p["start"], "e": p["end"]}).fetchone()
+    membership = {"start": m[0] or 0, "end": m[1] or 0, "joined": m[2] or 0, "left": m[3] or 0}
+    total = sum(per_meeting)
+    return {
+        "meetings_held": len(per_meeting),
+        "attendance": {"total": total, "mean": r2(total / len(per_meeting)) if per_meeting else None,
+                       "min": min(per_meeting) if per_meeting else None,
+                       "max": max(per_meeting) if per_meeting else None,
+                       "target": target, "meetings_at_target": sum(1 for n in per_meeting if n >= target)},
+        "unique_attendees": unique,
+        "membership": membership,
+        "participation_rate": ratio(unique, membership["end"]),
+    }
+
+
+def _diff(a, b):
+    if isinstance(a, dict):
+        return {k: _diff(a[k], b.get(k) if b else None) for k in a if k != "target"}
+    if a is None or b is None:
+        return None
+    return r2(a - b) if isinstance(a, float) or isinstance(b, float) else a - b
+
+
+def _groups(conn, column: str, p: dict, values: list[str]) -> list[dict]:
+    rows = {r["grp"]: r for r in conn.execute(
+        f"""WITH att AS (SELECT a.member_id, count(*) AS n FROM attendance a JOIN temp.held h ON h.id = a.meeting_id
+                         WHERE a.status = 'present' GROUP BY a.member_id)
+            SELECT m.{column} AS grp,
+                   sum(m.joined_on <= :e AND (m.left_on IS NULL OR m.left_on > :e)) AS members,
+                   count(att.member_id) AS attendees, coalesce(sum(att.n), 0) AS attendances
+            FROM members m LEFT JOIN att ON att.member_id = m.id GROUP BY m.{column}""", {"e": p["end"]})}
+    out = []
+    for v in values + sorted(set(rows) - set(values)):
+        r = rows.get(v)
+        members, attendees, attendances = (r["members"], r["attendees"], r["attendances"]) if r else (0, 0, 0)
+        out.append({column: v, "members": members, "attendees": attendees, "attendances": attendances,
+                    "rate": ratio(attendees, members)})
+    return out
+
+
+def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
+    values = S.get_all(conn)
+    target = int(values["attendance.target"])
+    threshold = float(values["report.gap_threshold"])
+    fiscal_start = int(values["report.fiscal_year_start"])
+    s, e = period["start"], period["end"]
+    params = {"s": s, "e": e, "t": today.isoformat()}
+
+    head = headline(conn, period, today, target)
+    if head["membership"]["start"] == 0 and head["membership"]["end"] == 0 and head["membership"]["joined"] == 0:
+        raise TanetError(f"Nobody was a member between {s} and {e}, so there is nothing to report. "
+                         "Choose a period when the network had members.")
+    # temp.held now holds this period's held meetings.
+    meetings = [dict(r) for r in conn.execute(
+        """SELECT h.id, h.date, h.start, h.title,
+                  (SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'present') AS present,
+                  (SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'apologies') AS apologies,
+                  (SELECT count(*) FROM checkins c WHERE c.meeting_id = h.id) AS checked_in
+           FROM temp.held h ORDER BY h.date, h.start""")]
+    sessions_by_meeting: dict[int, list] = {}
+    for r in conn.execute("""SELECT s.meeting_id, s.kind, s.title FROM sessions s JOIN temp.held h
+                             ON h.id = s.meeting_id ORDER BY s.id"""):
+        sessions_by_meeting.setdefault(r["meeting_id"], []).append({"kind": r["kind"], "title": r["title"]})
+    for m in meetings:
+        m["sessions"] = sessions_by_meeting.get(m["id"], [])
+    cancelled = [dict(r) for r in conn.execute(
+        """SELECT id, date, start, title, cancel_reason AS reason FROM meetings
+           WHERE status = 'cancelled' AND date BETWEEN :s AND :e ORDER BY date, start""", params)]
+
+    by_area = _groups(conn, "service_area", period, M.area_names(conn))
+    by_sector = _groups(conn, "sector", period, list(M.SECTORS))
+    by_role = _groups(conn, "role", period, list(M.ROLES))
+    gaps = [g for g in by_area if g["members"] and g["rate"] is not None and g["rate"] < threshold]
+
+    by_start = []
+    for r in conn.execute(
+            """SELECT h.start, count(*) AS meetings,
+                      sum((SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'present')) AS attendances
+               FROM temp.held h GROUP BY h.start ORDER BY h.start"""):
+        by_start.append({"start": r["start"], "meetings": r["meetings"], "attendances": r["attendances"],
+                         "mean": ratio(r["attendances"], r["meetings"]), "by_service_area": []})
+    slot_areas = conn.execute(
+        """SELECT h.start, m.service_area, count(*) AS attendances FROM attendance a
+           JOIN temp.held h ON h.id = a.meeting_id JOIN members m ON m.id = a.member_id
+           WHERE a.status = 'present' GROUP BY h.start, m.service_area ORDER BY h.start, m.service_area""").fetchall()
+    for slot in by_start:
+        slot["by_service_area"] = [{"service_area": r["service_area"], "attendances": r["attendances"],
+                                    "mean": ratio(r["attendances"], slot["meetings"])}
+                                   for r in slot_areas if r["start"] == slot["start"]]
+
+    fac = conn.execute(
+        """WITH f AS (SELECT f.meeting_id, m.sector FROM facilitators f JOIN temp.held h ON h.id = f.meeting_id
+                      JOIN members m ON m.id = f.member_id)
+           SELECT (SELECT count(DISTINCT meeting_id) FROM f),
+                  (SELECT count(*) FROM (SELECT meeting_id FROM f GROUP BY meeting_id HAVING count(DISTINCT sector) > 1)),
+                  (SELECT group_concat(sector) FROM (SELECT DISTINCT sector FROM f ORDER BY sector))""").fetchone()
+    facilitators = conn.execute("""SELECT count(DISTINCT f.member_id) FROM facilitators f
+                                   JOIN temp.held h ON h.id = f.meeting_id""").fetchone()[0]
+    facilitation = {"meetings_with_facilitators": fac[0], "cross_sector_meetings": fac[1],
+                    "meetings_without_facilitators": len(meetings) - fac[0],
+                    "sectors": fac[2].split(",") if fac[2] else [], "facilitators": facilitators}
+
+    kinds = {k: 0 for k in ("spotlight", "reflective", "training", "guest")}
+    for kind, n in conn.execute("""SELECT s.kind, count(*) FROM sessions s JOIN temp.held h ON h.id = s.meeting_id
+                                   GROUP BY s.kind"""):
+        kinds[kind] = n
+    guests = [dict(r) for r in conn.execute(
+        """SELECT s.guest, s.guest_org, s.title, h.id AS meeting_id, h.date FROM sessions s
+           JOIN temp.held h ON h.id = s.meeting_id WHERE s.guest IS NOT NULL ORDER BY h.date, s.id""")]
+
+    shared = [dict(r) for r in conn.execute(
+        "SELECT id, title, kind, created_on FROM resources WHERE created_on BETWEEN :s AND :e ORDER BY created_on, id", params)]
+    adoptions = [dict(r) for r in conn.execute(
+        """SELECT r.id AS resource_id, r.title, a.organisation, a.adopted_on FROM adoptions a
+           JOIN resources r ON r.id = a.resource_id WHERE a.adopted_on BETWEEN :s AND :e
+           ORDER BY a.adopted_on, r.id""", params)]
+    total_adoptions = conn.execute("SELECT count(*) FROM adoptions WHERE adopted_on <= :e", params).fetchone()[0]
+    themes = conn.execute(
+        """SELECT sum(created_on BETWEEN :s AND :e), sum(resolved_on BETWEEN :s AND :e),
+                  sum(created_on <= :e AND (resolved_on IS NULL OR resolved_on > :e))
+           FROM themes""", params).fetchone()
+    follow = conn.execute(
+        """SELECT sum(raised_on BETWEEN :s AND :e), sum(raised_on BETWEEN :s AND :e AND closed_on IS NULL)
+           FROM followups""", params).fetchone()
+
+    first_time = conn.execute(
+        """SELECT count(*) FROM (SELECT a.member_id, min(mt.date) AS first FROM attendance a
+                                 JOIN meetings mt ON mt.id = a.meeting_id
+                                 WHERE a.status = 'present' AND mt.status = 'scheduled' AND mt.date <= :t
+                                 GROUP BY a.member_id) WHERE first BETWEEN :s AND :e""", params).fetchone()[0]
+
+    prev = previous_period(period, fiscal_start)
+    this_attendees = {r[0] for r in conn.execute(
+        "SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h ON h.id = a.meeting_id WHERE a.status = 'present'")}
+    first_record = conn.execute("SELECT min(d) FROM (SELECT min(joined_on) AS d FROM members "
+                                "UNION ALL SELECT min(date) FROM meetings)").fetchone()[0]
+    previous = None
+    lapsed = 0
+    if first_record and first_record <= prev["end"]:
+        prev_head = headline(conn, prev, today, target)
+        prev_attendees = {r[0] for r in conn.execute(
+            "SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h ON h.id = a.meeting_id WHERE a.status = 'present'")}
+        lapsed = len(prev_attendees - this_attendees)
+        prev_public = {k: v for k, v in prev.items() if not k.startswith("_")}
+        previous = {"period": prev_public, **prev_head, "change": _diff(head, prev_head)}
+
+    return {
+        "period": {k: v for k, v in period.items() if not k.startswith("_")},
+        "generated_on": today.isoformat(),
+        "network": values["network"],
+        "meetings_held": head["meetings_held"],
+        "meetings_cancelled": len(cancelled),
+        "meetings": meetings,
+        "cancelled": cancelled,
+        "attendance": head["attendance"],
+        "unique_attendees": head["unique_attendees"],
+        "first_time_attendees": first_time,
+        "lapsed": lapsed,
+        "membership": head["membership"],
+        "participation_rate": head["participation_rate"],
+        "by_service_area": by_area,
+        "by_sector": by_sector,
+        "by_role": by_role,
+        "engagement_gaps": gaps,
+        "gap_threshold": threshold,
+        "by_start_time": by_start,
+        "facilitation": facilitation,
+        "sessions": {**kinds, "total": sum(kinds.values())},
+        "guest_speakers": guests,
+        "resources": {"shared": len(shared), "adoptions": len(adoptions), "adoptions_to_date": total_adoptions,
+                      "items": shared, "adopted": adoptions},
+        "themes": {"raised": themes[0] or 0, "resolved": themes[1] or 0, "open_at_end": themes[2] or 0},
+        "follow_ups": {"raised": follow[0] or 0, "open": follow[1] or 0},
+        "previous": previous,
+    }

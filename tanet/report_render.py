@@ -1,0 +1,215 @@
+"""The summary as a document (sections of facts, tables and bar charts), rendered to
+the terminal (Rich), Markdown for an e-mail, or one standalone HTML page."""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+
+
+@dataclass
+class Section:
+    title: str
+    facts: list[tuple[str, str]] = field(default_factory=list)
+    columns: list[str] = field(default_factory=list)
+    rows: list[list[str]] = field(default_factory=list)
+    bars: list[tuple[str, float, str]] = field(default_factory=list)  # label, value, shown
+    note: str | None = None
+
+
+def pct(x) -> str:
+    return "–" if x is None else f"{x * 100:.0f}%"
+
+
+def num(x) -> str:
+    if x is None:
+        return "–"
+    return f"{x:g}" if isinstance(x, float) else str(x)
+
+
+def signed(x, percent=False) -> str:
+    if x is None:
+        return "–"
+    if percent:
+        return f"{x * 100:+.0f} pts"
+    return f"{x:+g}" if isinstance(x, float) else f"{x:+d}"
+
+
+KIND_NAMES = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
+              "guest": "Guest speaker"}
+
+
+def document(d: dict) -> tuple[str, list[Section]]:
+    p = d["period"]
+    title = f"{d['network']}: summary for {p['label']} ({p['start']} to {p['end']})"
+    a, mem = d["attendance"], d["membership"]
+    out = []
+    head = Section("Headlines", facts=[
+        ("Meetings held", f"{d['meetings_held']} (cancelled: {d['meetings_cancelled']})"),
+        ("Attendance", f"{a['total']} in all; mean {num(a['mean'])} a meeting (min {num(a['min'])}, max {num(a['max'])})"),
+        ("Target", f"{a['target']} a meeting; reached at {a['meetings_at_target']} of {d['meetings_held']}"),
+        ("Different people who came", f"{d['unique_attendees']} ({pct(d['participation_rate'])} of active members)"),
+        ("Membership", f"{mem['start']} at the start, {mem['end']} at the end (+{mem['joined']} joined, -{mem['left']} left)"),
+        ("First-time attendees", str(d["first_time_attendees"])),
+        ("Came last period, not this one", str(d["lapsed"])),
+    ])
+    if d["engagement_gaps"]:
+        head.facts.append(("Engagement gaps", ", ".join(
+            f"{g['service_area']} ({pct(g['rate'])})" for g in d["engagement_gaps"])
+            + f" - below {pct(d['gap_threshold'])}"))
+    out.append(head)
+    out.append(Section("Meetings", columns=["Date", "Start", "Title", "Present", "Apologies", "Checked in", "Agenda"],
+                       rows=[[m["date"], m["start"], m["title"], str(m["present"]), str(m["apologies"]),
+                              str(m["checked_in"]), "; ".join(f"{KIND_NAMES[s['kind']]}: {s['title']}" for s in m["sessions"])]
+                             for m in d["meetings"]],
+                       bars=[(f"{m['date']} {m['start']}", m["present"], str(m["present"])) for m in d["meetings"]],
+                       note=("Cancelled: " + "; ".join(f"{c['date']} {c['title']}" + (f" ({c['reason']})" if c["reason"] else "")
+                                                      for c in d["cancelled"])) if d["cancelled"] else None))
+    for key, label in (("by_service_area", "Service area"), ("by_sector", "Sector"), ("by_role", "Role")):
+        col = key[3:]
+        groups = [g for g in d[key] if g["members"] or g["attendees"]]
+        gaps = {g["service_area"] for g in d["engagement_gaps"]} if key == "by_service_area" else set()
+        out.append(Section(f"By {label.lower()}", columns=[label, "Active members", "Came", "Attendances", "Rate"],
+                           rows=[[g[col] + (" (gap)" if g[col] in gaps else ""), str(g["members"]), str(g["attendees"]),
+                                  str(g["attendances"]), pct(g["rate"])] for g in groups],
+                           bars=[(g[col], g["rate"] or 0, pct(g["rate"])) for g in groups] if key == "by_service_area" else []))
+    out.append(Section("By start time", columns=["Start", "Meetings", "Attendances", "Mean", "Draws most from"],
+                       rows=[[s["start"], str(s["meetings"]), str(s["attendances"]), num(s["mean"]),
+                              ", ".join(f"{x['service_area']} {x['attendances']}" for x in
+                                        sorted(s["by_service_area"], key=lambda x: -x["attendances"])[:4])]
+                             for s in d["by_start_time"]]))
+    f = d["facilitation"]
+    out.append(Section("Facilitation", facts=[
+        ("Meetings with facilitators", f"{f['meetings_with_facilitators']} of {d['meetings_held']}"),
+        ("Facilitated across sectors", str(f["cross_sector_meetings"])),
+        ("Sectors among facilitators", ", ".join(f["sectors"]) or "–"),
+        ("Different facilitators", str(f["facilitators"])),
+    ]))
+    sess = d["sessions"]
+    out.append(Section("Agenda", facts=[(KIND_NAMES[k], str(sess[k])) for k in KIND_NAMES],
+                       columns=["Date", "Guest speaker", "Organisation", "Session"] if d["guest_speakers"] else [],
+                       rows=[[g["date"], g["guest"], g["guest_org"] or "", g["title"]] for g in d["guest_speakers"]]))
+    r = d["resources"]
+    out.append(Section("Resources", facts=[("Shared this period", str(r["shared"])),
+                                           ("Adoptions this period", str(r["adoptions"])),
+                                           ("Adoptions to date", str(r["adoptions_to_date"]))],
+                       columns=["Adopted on", "Resource", "Organisation"] if r["adopted"] else [],
+                       rows=[[x["adopted_on"], x["title"], x["organisation"]] for x in r["adopted"]]))
+    t, fu = d["themes"], d["follow_ups"]
+    out.append(Section("Themes and follow-ups", facts=[
+        ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),
+        ("Themes open at the end", str(t["open_at_end"])),
+        ("Check-in follow-ups raised", str(fu["raised"])), ("Follow-ups still open", str(fu["open"]))]))
+    prev = d["previous"]
+    if prev:
+        c = prev["change"]
+        rows = [
+            ["Meetings held", str(d["meetings_held"]), str(prev["meetings_held"]), signed(c["meetings_held"])],
+            ["Attendance", str(a["total"]), str(prev["attendance"]["total"]), signed(c["attendance"]["total"])],
+            ["Mean a meeting", num(a["mean"]), num(prev["attendance"]["mean"]), signed(c["attendance"]["mean"])],
+            ["Different people", str(d["unique_attendees"]), str(prev["unique_attendees"]), signed(c["unique_attendees"])],
+            ["Active members at end", str(mem["end"]), str(prev["membership"]["end"]), signed(c["membership"]["end"])],
+            ["Participation", pct(d["participation_rate"]), pct(prev["participation_rate"]),
+             signed(c["participation_rate"], percent=True)],
+        ]
+        out.append(Section(f"Compared with {prev['period']['label']}", columns=["", p["label"], prev["period"]["label"], "Change"],
+                           rows=rows))
+    else:
+        out.append(Section("Compared with the previous period", note="No previous period: this is the first."))
+    return title, out
+
+
+def to_rich(d: dict, console) -> None:
+    from rich.table import Table
+
+    title, sections = document(d)
+    console.print(f"[bold]{title}[/bold]")
+    for s in sections:
+        console.print(f"\n[bold underline]{s.title}[/bold underline]")
+        if s.facts:
+            t = Table(show_header=False, box=None, pad_edge=False)
+            t.add_column(style="bold")
+            t.add_column()
+            for k, v in s.facts:
+                t.add_row(k, v)
+            console.print(t)
+        if s.rows:
+            t = Table(*s.columns, header_style="bold")
+            for row in s.rows:
+                t.add_row(*row)
+            console.print(t)
+        if s.bars:
+            top = max((b[1] for b in s.bars), default=0) or 1
+            t = Table(show_header=False, box=None, pad_edge=False)
+            t.add_column()
+            t.add_column()
+            for label, value, shown in s.bars:
+                t.add_row(label, "[cyan]" + "█" * max(0, round(30 * value / top)) + f"[/cyan] {shown}")
+            console.print(t)
+        if s.note:
+            console.print(s.note)
+        if not (s.facts or s.rows or s.bars or s.note):
+            console.print("Nothing this period.")
+
+
+def _md_cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def to_markdown(d: dict) -> str:
+    title, sections = document(d)
+    lines = [f"# {title}", ""]
+    for s in sections:
+        lines += [f"## {s.title}", ""]
+        for k, v in s.facts:
+            lines.append(f"- **{k}:** {_md_cell(v)}")
+        if s.facts:
+            lines.append("")
+        if s.rows:
+            lines.append("| " + " | ".join(_md_cell(c) for c in s.columns) + " |")
+            lines.append("|" + "|".join(" --- " for _ in s.columns) + "|")
+            lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in s.rows]
+            lines.append("")
+        if s.note:
+            lines += [s.note, ""]
+        if not (s.facts or s.rows or s.note):
+            lines += ["Nothing this period.", ""]
+    return "\n".join(lines)
+
+
+CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;
+padding:0 1rem;color:#1d2b36}h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:2px solid #d7e3ea;
+padding-bottom:.2rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0;width:100%}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e4ecf0;vertical-align:top}
+th{background:#f2f7fa}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
+dd{margin:0}.bar{background:#2b7a99;height:.9rem;display:inline-block;vertical-align:middle;margin-right:.4rem}
+@media print{body{margin:0}h2{break-after:avoid}table{break-inside:avoid}}"""
+
+
+def to_html(d: dict) -> str:
+    title, sections = document(d)
+    e = html.escape
+    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+             '<meta name="viewport" content="width=device-width, initial-scale=1">',
+             f"<title>{e(title)}</title><style>{CSS}</style></head><body>", f"<h1>{e(title)}</h1>"]
+    for s in sections:
+        parts.append(f"<section><h2>{e(s.title)}</h2>")
+        if s.facts:
+            parts.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in s.facts) + "</dl>")
+        if s.rows:
+            parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in s.columns) + "</tr></thead><tbody>")
+            parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.rows]
+            parts.append("</tbody></table>")
+        if s.bars:
+            top = max((b[1] for b in s.bars), default=0) or 1
+            parts.append("<table>" + "".join(
+                f'<tr><td>{e(label)}</td><td><span class="bar" style="width:{20 * value / top:.1f}rem"></span>{e(shown)}</td></tr>'
+                for label, value, shown in s.bars) + "</table>")
+        if s.note:
+            parts.append(f"<p>{e(s.note)}</p>")
+        if not (s.facts or s.rows or s.note):
+            parts.append("<p>Nothing this period.</p>")
+        parts.append("</section>")
+    parts.append(f"<footer><p>Made by tanet on {e(d['generated_on'])}. Check-in notes and follow-up details are "
+                 "never included.</p></footer></body></html>")
+    return "\n".join(parts) + "\n"

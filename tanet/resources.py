@@ -1,0 +1,83 @@
+"""Shared resources the network produced, and the organisations that adopted them."""
+
+from __future__ import annotations
+
+import sqlite3
+from datetime import date
+
+from tanet import meetings as MT
+from tanet import members as M
+from tanet.errors import TanetError
+
+RESOURCE_KEYS = ("id", "title", "kind", "description", "created_on", "adoptions")
+SELECT = """SELECT r.*, (SELECT count(*) FROM adoptions a WHERE a.resource_id = r.id) AS adoptions
+            FROM resources r"""
+
+
+def resource_object(row) -> dict:
+    return {k: row[k] for k in RESOURCE_KEYS}
+
+
+def find_resource(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
+    text = " ".join(str(ref).split())
+    if text.lstrip("#").isdigit():
+        row = conn.execute(SELECT + " WHERE r.id = ?", [int(text.lstrip("#"))]).fetchone()
+        if row is None:
+            raise TanetError(f"There is no resource #{text.lstrip('#')}. See them with: tanet resource list")
+        return row
+    rows = conn.execute(SELECT + " WHERE r.title LIKE ? ORDER BY r.id", [f"%{text}%"]).fetchall()
+    exact = [r for r in rows if r["title"].casefold() == text.casefold()]
+    if len(exact) == 1 or len(rows) == 1:
+        return (exact or rows)[0]
+    if not rows:
+        raise TanetError(f"No resource's title contains '{text}'. See them with: tanet resource list")
+    raise TanetError(f"'{text}' matches {len(rows)} resources: "
+                     + "; ".join(f"#{r['id']} {r['title']}" for r in rows[:10]) + ". Use the id instead.")
+
+
+def add(conn, title: str, *, kind: str | None, description: str | None, meeting_ref: str | None,
+        authors: list[str], on: date | None, today: date) -> dict:
+    title = " ".join(title.split())
+    if not title:
+        raise TanetError("A resource needs a title.")
+    meeting_id = MT.find_meeting(conn, meeting_ref, today)["id"] if meeting_ref else None
+    people = [M.find_member(conn, a) for a in authors]
+    cur = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
+                       [title, (kind or "").strip() or None, (description or "").strip() or None, meeting_id,
+                        (on or today).isoformat()])
+    conn.executemany("INSERT OR IGNORE INTO resource_authors(resource_id, member_id) VALUES (?, ?)",
+                     [(cur.lastrowid, p["id"]) for p in people])
+    return resource_object(conn.execute(SELECT + " WHERE r.id = ?", [cur.lastrowid]).fetchone())
+
+
+def adopt(conn, ref: str, organisation: str, on: date) -> dict:
+    row = find_resource(conn, ref)
+    org = " ".join(organisation.split())
+    if not org:
+        raise TanetError("Name the organisation that adopted it: --org 'City Council'")
+    existing = conn.execute("SELECT adopted_on, organisation FROM adoptions WHERE resource_id = ? AND organisation = ?",
+                            [row["id"], org]).fetchone()
+    if existing:
+        raise TanetError(f"{existing['organisation']} already adopted '{row['title']}' on {existing['adopted_on']}.")
+    if on.isoformat() < row["created_on"]:
+        raise TanetError(f"'{row['title']}' was only shared on {row['created_on']}; the adoption date must be later.")
+    conn.execute("INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",
+                 [row["id"], org, on.isoformat()])
+    return show(conn, str(row["id"]))
+
+
+def list_resources(conn) -> list[dict]:
+    return [resource_object(r) for r in conn.execute(SELECT + " ORDER BY r.created_on, r.id")]
+
+
+def show(conn, ref: str) -> dict:
+    row = find_resource(conn, ref)
+    data = resource_object(row)
+    data["meeting_id"] = row["meeting_id"]
+    data["authors"] = [r[0] for r in conn.execute(
+        "SELECT mb.name FROM resource_authors ra JOIN members mb ON mb.id = ra.member_id WHERE ra.resource_id = ? "
+        "ORDER BY mb.name", [row["id"]])]
+    data["adopted_by"] = [dict(r) for r in conn.execute(
+        "SELECT organisation, adopted_on FROM adoptions WHERE resource_id = ? ORDER BY adopted_on, organisation",
+        [row["id"]])]
+    return data
