@@ -36,7 +36,7 @@ Location = Annotated[Optional[str], typer.Option(help="Place (default: meeting.l
 Url = Annotated[Optional[str], typer.Option(help="Online meeting link (default: meeting.url).")]
 
 
-def _weekday_times(times: Optional[str], time: Optional[str], conn) -> list[str]:
+def _weekday_times(times: Optional[str], time: Optional[str], conn, first=None) -> list[str]:
     from tanet.dates import parse_time
 
     if times and time:
@@ -44,7 +44,7 @@ def _weekday_times(times: Optional[str], time: Optional[str], conn) -> list[str]
     if times and times.strip().lower().startswith("best"):
         from tanet.availability import best_times
 
-        return best_times(conn, times, today())
+        return best_times(conn, times, first or today(), today())
     if times:
         return [parse_time(t) for t in times.split(",") if t.strip()]
     return [parse_time(time)] if time else []
@@ -68,7 +68,7 @@ def plan(
     conn = connection()
     first = day(start)
     last = optional_day(until)
-    slots = _weekday_times(times, time, conn)
+    slots = _weekday_times(times, time, conn, first)
     defaults = MT.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
                                                 location=location, url=url)
     with transaction(conn):
