@@ -294,6 +294,22 @@ def set_facilitators(conn: sqlite3.Connection, ref: str, member_refs: list[str],
     return objects(conn, [meeting])[0], facilitators(conn, meeting["id"])
 
 
+def pick_pair(candidates: list, used: dict, last: dict, day: str) -> tuple:
+    """Two facilitators: the least used first, then the least used from another
+    sector (else another service area)."""
+    if len(candidates) < 2:
+        raise TanetError(f"Fewer than two active ambassadors on {day}: "
+                         "mark members as ambassadors (tanet member edit ID --ambassador).")
+    ordered = sorted(candidates, key=lambda r: (used.get(r["id"], 0), last.get(r["id"], ""), r["id"]))
+    for first in ordered:
+        for rule in ("sector", "service_area"):
+            second = next((c for c in ordered if c["id"] != first["id"] and c[rule] != first[rule]), None)
+            if second is not None:
+                return first, second
+    raise TanetError("Every active ambassador is in the same sector and service area; "
+                     "a pair across sectors is impossible. Mark more members as ambassadors.")
+
+
 def rota(conn: sqlite3.Connection, count: int, today: date, apply: bool) -> list[dict]:
     """Facilitator pairs for the next upcoming meetings that have none yet.
 
@@ -318,24 +334,7 @@ def rota(conn: sqlite3.Connection, count: int, today: date, apply: bool) -> list
     tz = S.get(conn, "timezone")
     proposals = []
     for meeting in meetings:
-        candidates = [r for r in pool if M.is_active(r, meeting["date"])]
-        key = lambda r: (used[r["id"]], last[r["id"]], r["id"])  # noqa: E731
-        candidates.sort(key=key)
-        if len(candidates) < 2:
-            raise TanetError(f"Fewer than two active ambassadors on {meeting['date']}: "
-                             "mark members as ambassadors (tanet member edit ID --ambassador).")
-        pair = None
-        for first in candidates:
-            for rule in ("sector", "service_area"):
-                second = next((c for c in candidates if c["id"] != first["id"] and c[rule] != first[rule]), None)
-                if second is not None:
-                    pair = (first, second)
-                    break
-            if pair:
-                break
-        if pair is None:
-            raise TanetError("Every active ambassador is in the same sector and service area; "
-                             "a pair across sectors is impossible. Mark more members as ambassadors.")
+        pair = pick_pair([r for r in pool if M.is_active(r, meeting["date"])], used, last, meeting["date"])
         for m in pair:
             used[m["id"]] += 1
             last[m["id"]] = meeting["date"]

@@ -204,11 +204,13 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         """SELECT sum(raised_on BETWEEN :s AND :e), sum(raised_on BETWEEN :s AND :e AND closed_on IS NULL)
            FROM followups""", params).fetchone()
 
+    # First ever attendance in the period: present now, never present at a held meeting before.
     first_time = conn.execute(
-        """SELECT count(*) FROM (SELECT a.member_id, min(mt.date) AS first FROM attendance a
-                                 JOIN meetings mt ON mt.id = a.meeting_id
-                                 WHERE a.status = 'present' AND mt.status = 'scheduled' AND mt.date <= :t
-                                 GROUP BY a.member_id) WHERE first BETWEEN :s AND :e""", params).fetchone()[0]
+        """SELECT count(DISTINCT a.member_id) FROM attendance a JOIN temp.held h ON h.id = a.meeting_id
+           WHERE a.status = 'present' AND NOT EXISTS (
+               SELECT 1 FROM attendance b JOIN meetings mt ON mt.id = b.meeting_id
+               WHERE b.member_id = a.member_id AND b.status = 'present' AND mt.status = 'scheduled'
+                 AND mt.date < :s)""", params).fetchone()[0]
 
     prev = previous_period(period, fiscal_start)
     this_attendees = {r[0] for r in conn.execute(

@@ -4,8 +4,8 @@ Only light modules are imported here; Rich, sqlite_utils, icalendar and
 holidays are imported inside the commands that use them.
 """
 
-from __future__ import annotations
 
+import importlib
 import sqlite3
 import sys
 from pathlib import Path
@@ -19,8 +19,49 @@ from tanet.cli import common
 from tanet.errors import TanetError
 
 
+# Every command group, loaded only when used: Typer builds a command's options from
+# its signature on every run, so building all of them would cost each command ~50 ms.
+COMMANDS = {
+    "init": ("admin", "init_app"), "config": ("admin", "config_app"), "info": ("admin", "info_app"),
+    "member": ("members", "member_app"), "area": ("members", "area_app"),
+    "meeting": ("meetings", "meeting_app"), "session": ("meetings", "session_app"),
+    "theme": ("meetings", "theme_app"),
+    "checkin": ("attendance", "checkin_app"), "attendance": ("attendance", "attendance_app"),
+    "followup": ("attendance", "followup_app"),
+    "invite": ("calendar", "invite_app"), "export": ("calendar", "export_app"),
+    "availability": ("availability", "availability_app"),
+    "report": ("report", "report_app"), "resource": ("report", "resource_app"),
+    "backup": ("admin", "backup_app"), "check": ("admin", "check_app"), "demo": ("admin", "demo_app"),
+}
+
+
+def load_app(name: str) -> typer.Typer:
+    module, attribute = COMMANDS[name]
+    return getattr(importlib.import_module(f"tanet.cli.{module}"), attribute)
+
+
 class TanetGroup(TyperGroup):
-    """Turns a TanetError into one line on stderr and exit code 1."""
+    """Loads command groups lazily; turns a TanetError into one line on stderr and exit 1."""
+
+    def list_commands(self, ctx):
+        return list(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        command = typer.main.get_command(load_app(name))
+        command.name = name
+        return command
+
+    def resolve_command(self, ctx, args):
+        name = args[0] if args else ""
+        if name and name not in COMMANDS and not name.startswith("-"):
+            import difflib
+
+            close = difflib.get_close_matches(name, COMMANDS, n=1)
+            hint = f" Did you mean '{close[0]}'?" if close else ""
+            ctx.fail(f"No such command '{name}'.{hint} See: tanet --help")
+        return super().resolve_command(ctx, args)
 
     def invoke(self, ctx):
         try:
@@ -67,14 +108,6 @@ def root(
 ) -> None:
     common.close()
     common.state.db_option = db
-
-
-from tanet.cli import (  # noqa: E402  (registering the command groups)
-    admin, members, meetings, attendance, calendar, report, availability,
-)
-
-for module in (admin, members, meetings, attendance, calendar, report, availability):
-    module.register(app)
 
 
 def main() -> None:

@@ -1,6 +1,5 @@
 """Settings and the safety of the file: init, config, info, backup, check, demo."""
 
-from __future__ import annotations
 
 from pathlib import Path
 from typing import Annotated, Optional
@@ -11,18 +10,15 @@ from tanet import render
 from tanet.cli.common import FormatOpt, TreeFormatOpt, connection, db_path, new_app, today
 from tanet.db import transaction
 
-config_app = new_app("Show and change the network's settings.")
+config_app = new_app("Show and change the network's settings.", name="config")
+init_app = new_app("Create the database (or update its settings).", name="init")
+info_app = new_app("Where the database is and what it holds.", name="info")
+backup_app = new_app("Make a consistent copy of the database.", name="backup")
+check_app = new_app("Check the database's integrity.", name="check")
+demo_app = new_app("Build a fictional network to explore.", name="demo")
 
 
-def register(app: typer.Typer) -> None:
-    app.command("init")(init)
-    app.add_typer(config_app, name="config")
-    app.command("info")(info)
-    app.command("backup")(backup)
-    app.command("check")(check)
-    app.command("demo")(demo)
-
-
+@init_app.command("init")
 def init(
     network: Annotated[Optional[str], typer.Option(help="The network's name.")] = None,
     organiser_name: Annotated[Optional[str], typer.Option(help="Who sends the invitations.")] = None,
@@ -83,6 +79,7 @@ def config_set(
     render.say(f"{key} = {clean}")
 
 
+@info_app.command("info")
 def info(fmt: TreeFormatOpt = "table") -> None:
     """Where the database is, its schema version and what it holds."""
     from tanet import db as dbmod
@@ -106,6 +103,7 @@ def info(fmt: TreeFormatOpt = "table") -> None:
                   + [(k.replace("_", " ").capitalize(), v) for k, v in counts.items()], title="tanet")
 
 
+@backup_app.command("backup")
 def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="Where to write the copy (default: beside the database, with a timestamp).")] = None) -> None:
     """Make a consistent copy of the database, even while it is in use."""
     from tanet.safety import backup as do_backup
@@ -114,6 +112,7 @@ def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="
     render.say(f"Backed up to {path}")
 
 
+@check_app.command("check")
 def check(fmt: TreeFormatOpt = "table") -> None:
     """Check the file's integrity and its links between tables."""
     from tanet.safety import check as do_check
@@ -130,6 +129,7 @@ def check(fmt: TreeFormatOpt = "table") -> None:
         raise typer.Exit(1)
 
 
+@demo_app.command("demo")
 def demo(
     db: Annotated[Optional[Path], typer.Option("--db", metavar="PATH", help="A new file to build the demo in (default: a temporary file).")] = None,
     members: Annotated[int, typer.Option(min=10, max=200000, help="How many members.")] = 140,

@@ -1,6 +1,5 @@
 """`tanet checkin ...`, `tanet followup ...` and `tanet attendance ...`."""
 
-from __future__ import annotations
 
 import sys
 from enum import Enum
@@ -17,15 +16,9 @@ from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, connectio
 from tanet.db import transaction
 from tanet.errors import TanetError
 
-checkin_app = new_app("The facilitator's check-ins before each meeting (notes stay private).")
-followup_app = new_app("Follow-ups for members who need someone to get back to them.")
-attendance_app = new_app("Who came: mark attendance, import Teams reports, registers.")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(checkin_app, name="checkin")
-    app.add_typer(followup_app, name="followup")
-    app.add_typer(attendance_app, name="attendance")
+checkin_app = new_app("The facilitator's check-ins before each meeting (notes stay private).", name="checkin")
+followup_app = new_app("Follow-ups for members who need someone to get back to them.", name="followup")
+attendance_app = new_app("Who came: mark attendance, import Teams reports, registers.", name="attendance")
 
 
 class Status(str, Enum):

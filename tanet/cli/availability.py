@@ -1,6 +1,5 @@
 """`tanet availability ...`: when members usually cannot come, and the slots that suit most."""
 
-from __future__ import annotations
 
 from typing import Annotated, List, Optional
 
@@ -10,11 +9,8 @@ from tanet import render
 from tanet.cli.common import Format, FormatOpt, MemberArg, TreeFormatOpt, connection, new_app, today
 from tanet.db import transaction
 
-availability_app = new_app("When members usually cannot come, and which meeting slots suit the most.")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(availability_app, name="availability")
+availability_app = new_app("When members usually cannot come, and which meeting slots suit the most.",
+                           name="availability")
 
 
 @availability_app.command("set")

@@ -1,6 +1,5 @@
 """`tanet export ics` and `tanet invite`."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -14,12 +13,13 @@ from tanet import settings as S
 from tanet.cli.common import MeetingArg, connection, new_app, optional_day, today
 from tanet.errors import TanetError
 
-export_app = new_app("Export data for other programs.")
+export_app = new_app("Export data for other programs.", name="export")
+invite_app = new_app("Write (and send) the invitation for one meeting.", name="invite")
 
 
-def register(app: typer.Typer) -> None:
-    app.add_typer(export_app, name="export")
-    app.command("invite")(invite)
+@export_app.callback()
+def export_group() -> None:
+    """Export data for other programs."""
 
 
 @export_app.command("ics")
@@ -60,6 +60,7 @@ def export_ics(
     render.say(f"Wrote {len(rows)} meeting(s) to {output}.")
 
 
+@invite_app.command("invite")
 def invite(
     meeting: MeetingArg,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for the messages (default: ./invites/DATE-TITLE/).")] = None,

@@ -1,6 +1,5 @@
 """What every command shares: the database, today's date, and option types."""
 
-from __future__ import annotations
 
 import os
 import sqlite3

@@ -1,6 +1,5 @@
 """`tanet meeting ...`, `tanet session ...` and `tanet theme ...`."""
 
-from __future__ import annotations
 
 from enum import Enum
 from pathlib import Path
@@ -15,18 +14,12 @@ from tanet.cli.common import (Format, FormatOpt, MeetingArg, MemberArg, TreeForm
 from tanet.db import transaction
 from tanet.errors import TanetError
 
-meeting_app = new_app("Plan, move and cancel meetings; facilitators and the rota.")
-session_app = new_app("The agenda: spotlights, reflective practice, trainings and guest speakers.")
-theme_app = new_app("Pain points, solutions and policy asks: the network's collective voice.")
+meeting_app = new_app("Plan, move and cancel meetings; facilitators and the rota.", name="meeting")
+session_app = new_app("The agenda: spotlights, reflective practice, trainings and guest speakers.", name="session")
+theme_app = new_app("Pain points, solutions and policy asks: the network's collective voice.", name="theme")
 
 MEETING_COLUMNS = [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End"), ("title", "Title"),
                    ("location", "Location"), ("status", "Status"), ("present", "Present")]
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(meeting_app, name="meeting")
-    app.add_typer(session_app, name="session")
-    app.add_typer(theme_app, name="theme")
 
 
 Time = Annotated[Optional[str], typer.Option("--time", help="Start time, HH:MM (24-hour).")]

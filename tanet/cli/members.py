@@ -1,6 +1,5 @@
 """`tanet member ...` and `tanet area ...`."""
 
-from __future__ import annotations
 
 import sys
 from pathlib import Path
@@ -15,17 +14,12 @@ from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, conne
 from tanet.db import transaction
 from tanet.errors import TanetError
 
-member_app = new_app("Add, find, change and export the network's members.")
-area_app = new_app("The list of service areas members belong to.")
+member_app = new_app("Add, find, change and export the network's members.", name="member")
+area_app = new_app("The list of service areas members belong to.", name="area")
 
 MEMBER_COLUMNS = [("id", "Id"), ("name", "Name"), ("email", "E-mail"), ("organisation", "Organisation"),
                   ("service_area", "Service area"), ("sector", "Sector"), ("role", "Role"),
                   ("ambassador", "Ambassador"), ("joined_on", "Joined"), ("left_on", "Left")]
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(member_app, name="member")
-    app.add_typer(area_app, name="area")
 
 
 Org = Annotated[Optional[str], typer.Option("--org", "--organisation", help="Organisation or employer.")]

@@ -1,6 +1,5 @@
 """`tanet report ...` and `tanet resource ...`."""
 
-from __future__ import annotations
 
 import sys
 from enum import Enum
@@ -14,13 +13,8 @@ from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, conne
 from tanet.db import transaction
 from tanet.errors import TanetError
 
-report_app = new_app("The summary for management: a quarter, or any span of dates.")
-resource_app = new_app("Resources the network produced and the organisations that adopted them.")
-
-
-def register(app: typer.Typer) -> None:
-    app.add_typer(report_app, name="report")
-    app.add_typer(resource_app, name="resource")
+report_app = new_app("The summary for management: a quarter, or any span of dates.", name="report")
+resource_app = new_app("Resources the network produced and the organisations that adopted them.", name="resource")
 
 
 class ReportFormat(str, Enum):

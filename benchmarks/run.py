@@ -1,0 +1,155 @@
+"""Side-by-side medians of tanet against sqlite-utils (and icalendar) on the same files.
+
+    make bench            # or: .venv/bin/python benchmarks/run.py [--runs 7]
+
+Builds its data sets in benchmarks/data/ (ignored by git), then prints one row per
+comparison: the two medians, their ratio and the goal. Results also go to
+benchmarks/results.md, which the README quotes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / "data"
+BIN = Path(sys.executable).parent
+TANET = [str(BIN / "tanet")]
+SQLITE_UTILS = [str(BIN / "sqlite-utils")]
+
+
+def run(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
+    """Wall time (s) and peak memory (KiB) of one run."""
+    start = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
+    _, status, usage = os.wait4(p.pid, 0)
+    elapsed = time.perf_counter() - start
+    if os.waitstatus_to_exitcode(status) != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}\n{p.stderr.read().decode()}")
+    return elapsed, usage.ru_maxrss
+
+
+def medians(a, b, runs: int, before=None):
+    """Alternate the two commands so both see the same machine load."""
+    ta, tb, ma = [], [], []
+    for _ in range(runs):
+        if before:
+            before()
+        t, m = run(*a)
+        ta.append(t)
+        ma.append(m)
+        if before:
+            before()
+        tb.append(run(*b)[0])
+    return statistics.median(ta), statistics.median(tb), max(ma)
+
+
+def env_for(db: Path) -> dict:
+    return {**os.environ, "TANET_DB": str(db), "NO_COLOR": "1"}
+
+
+def build(force: bool) -> dict:
+    DATA.mkdir(exist_ok=True)
+    paths = {"small": DATA / "demo-140.db", "big": DATA / "demo-10000x10.db", "csv": DATA / "rows-10000.csv",
+             "ics_db": DATA / "meetings-500.db", "ics": DATA / "meetings-500.ics"}
+    if force:
+        for p in paths.values():
+            for f in p.parent.glob(p.name + "*"):
+                f.unlink()
+    if not paths["small"].exists():
+        subprocess.run(TANET + ["demo", "--db", str(paths["small"]), "--quiet"], check=True, stdout=subprocess.DEVNULL)
+    if not paths["big"].exists():
+        t = time.perf_counter()
+        subprocess.run(TANET + ["demo", "--db", str(paths["big"]), "--members", "10000", "--years", "10", "--quiet"],
+                       check=True, stdout=subprocess.DEVNULL)
+        print(f"built the 10,000-member, 10-year demo in {time.perf_counter() - t:.1f} s")
+    if not paths["csv"].exists():
+        sys.path.insert(0, str(HERE.parent))
+        import random
+        from datetime import date
+
+        from tanet.demo_people import make_members
+
+        people = make_members(random.Random(1), 10_000, date(2020, 1, 1), date(2026, 1, 1))
+        with open(paths["csv"], "w", newline="", encoding="utf-8") as f:
+            w = csv.writer(f)
+            w.writerow(["Name", "Email", "Phone", "Organisation", "Service area", "Sector", "Role", "Date joined"])
+            for p in people:
+                d = date.fromisoformat(p["joined_on"])
+                w.writerow([p["name"], p["email"], p["phone"], p["organisation"], p["service_area"], p["sector"],
+                            p["role"], f"{d:%d/%m/%Y}"])
+    if not paths["ics_db"].exists():
+        env = env_for(paths["ics_db"])
+        subprocess.run(TANET + ["init", "--organiser-email", "coordinator@example.org"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        subprocess.run(TANET + ["meeting", "plan", "--start", "2027-01-05", "--count", "500", "--every", "1",
+                                "--times", "10:00,15:45", "--location", "Leith Library", "--url",
+                                "https://meet.example.org/x"], env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(TANET + ["export", "ics", "-o", str(paths["ics"])], env=env, check=True, stdout=subprocess.DEVNULL)
+    return paths
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--runs", type=int, default=7)
+    ap.add_argument("--rebuild", action="store_true", help="build the data sets again")
+    args = ap.parse_args()
+    paths = build(args.rebuild)
+    n = args.runs
+    rows = []
+
+    a, b, mem = medians((TANET + ["member", "list", "--format", "json"], env_for(paths["small"])),
+                        (SQLITE_UTILS + ["tables", str(paths["small"]), "--counts"], None), n)
+    rows.append(("startup: `member list --format json` (140 members)", "`sqlite-utils tables --counts`", a, b, 0.75, mem))
+
+    target = DATA / "import-target.db"
+    su_target = DATA / "import-su.db"
+
+    def fresh():
+        for p in (target, su_target):
+            for f in DATA.glob(p.name + "*"):
+                f.unlink()
+        subprocess.run(TANET + ["init"], env=env_for(target), check=True, stdout=subprocess.DEVNULL)
+
+    a, b, mem = medians((TANET + ["member", "import", str(paths["csv"])], env_for(target)),
+                        (SQLITE_UTILS + ["insert", str(su_target), "members", str(paths["csv"]), "--csv"], None), n,
+                        before=fresh)
+    rows.append(("import 10,000 rows into a new file", "`sqlite-utils insert --csv`", a, b, 2.5, mem))
+
+    a, b, mem = medians((TANET + ["report", "quarter", "--format", "json"], env_for(paths["big"])),
+                        (SQLITE_UTILS + ["tables", str(paths["big"]), "--counts"], None), n)
+    rows.append(("quarterly report, 10,000 members x 10 years", "`sqlite-utils tables --counts`", a, b, 1.5, mem))
+    report_mem = mem
+
+    parse = [sys.executable, "-c", f"import icalendar; icalendar.Calendar.from_ical(open({str(paths['ics'])!r}, 'rb').read())"]
+    a, b, mem = medians((TANET + ["export", "ics", "-o", str(DATA / "out.ics")], env_for(paths["ics_db"])),
+                        (parse, None), n)
+    rows.append(("`export ics` of 500 meetings", "icalendar parsing the same file", a, b, 1.5, mem))
+
+    lines = ["| what | tanet (median) | against | theirs (median) | ratio | goal |", "|---|---|---|---|---|---|"]
+    ok = True
+    for what, other, a, b, goal, mem in rows:
+        ratio = a / b
+        ok &= ratio <= goal
+        lines.append(f"| {what} | {a * 1000:.0f} ms | {other} | {b * 1000:.0f} ms | {ratio:.2f}x | <= {goal}x "
+                     f"{'ok' if ratio <= goal else 'MISSED'} |")
+    lines.append("")
+    lines.append(f"Peak memory of the quarterly report on the large file: {report_mem / 1024:.0f} MiB (goal < 150 MiB). "
+                 f"Medians of {n} alternating runs; Python {sys.version.split()[0]}, {os.cpu_count()} cores.")
+    text = "\n".join(lines)
+    print(text)
+    (HERE / "results.md").write_text(text + "\n")
+    if not ok or report_mem / 1024 >= 150:
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
