@@ -12,7 +12,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import shutil
 import statistics
 import subprocess
 import sys

@@ -9,7 +9,7 @@ import sys
 
 import typer
 
-from tanet.cli import COMMANDS, app, load_app
+from tanet.cli import COMMANDS, app
 
 
 def walk():

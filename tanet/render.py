@@ -99,6 +99,27 @@ def heading(s: str) -> None:
     console().print(f"\n[bold]{s}[/bold]")
 
 
+def deliver(data, output=None, encoding: str = "utf-8") -> bool:
+    """Write text or bytes to the file `output`, or to stdout when there is none.
+
+    Returns True when a file was written (so the caller can say where)."""
+    if output is None:
+        if isinstance(data, bytes):
+            sys.stdout.buffer.write(data)
+        else:
+            sys.stdout.write(data)
+        sys.stdout.flush()
+        return False
+    from tanet.errors import TanetError
+
+    try:
+        with open(output, "wb") as f:
+            f.write(data if isinstance(data, bytes) else data.encode(encoding))
+    except OSError as e:
+        raise TanetError(f"Cannot write {output}: {e.strerror}. Choose a folder you can write to.") from None
+    return True
+
+
 def say(message: str) -> None:
     """A confirmation for the coordinator, on stdout."""
     sys.stdout.write(message + "\n")

@@ -1,6 +1,5 @@
 """Calendars and invitations, read back by parsers nobody here wrote."""
 
-import asyncio
 import email
 import email.policy
 import json

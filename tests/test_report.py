@@ -1,6 +1,5 @@
 """The quarterly summary, figure by figure, on a hand-built network."""
 
-import json
 
 import pytest
 

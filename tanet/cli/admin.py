@@ -7,7 +7,7 @@ from typing import Annotated, Optional
 import typer
 
 from tanet import render
-from tanet.cli.common import FormatOpt, TreeFormatOpt, connection, db_path, new_app, today
+from tanet.cli.common import TreeFormatOpt, connection, db_path, new_app, today
 from tanet.db import transaction
 
 config_app = new_app("Show and change the network's settings.", name="config")

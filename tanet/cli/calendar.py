@@ -1,7 +1,6 @@
 """`tanet export ics` and `tanet invite`."""
 
 
-import sys
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -49,15 +48,8 @@ def export_ics(
     if end:
         rows = [r for r in rows if r["date"] <= end.isoformat()]
     data = ical.publish(conn, MT.objects(conn, rows), S.get_all(conn))
-    if output is None:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-        return
-    try:
-        output.write_bytes(data)
-    except OSError as e:
-        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
-    render.say(f"Wrote {len(rows)} meeting(s) to {output}.")
+    if render.deliver(data, output):
+        render.say(f"Wrote {len(rows)} meeting(s) to {output}.")
 
 
 @invite_app.command("invite")

@@ -1,7 +1,6 @@
 """`tanet meeting ...`, `tanet session ...` and `tanet theme ...`."""
 
 
-from enum import Enum
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -9,7 +8,7 @@ import typer
 
 from tanet import meetings as MT
 from tanet import render
-from tanet.cli.common import (Format, FormatOpt, MeetingArg, MemberArg, TreeFormatOpt, connection, day,
+from tanet.cli.common import (Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day,
                               new_app, optional_day, today)
 from tanet.db import transaction
 from tanet.errors import TanetError

@@ -9,7 +9,7 @@ import typer
 
 from tanet import members as M
 from tanet import render
-from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, day, new_app,
+from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, new_app,
                               optional_day, today)
 from tanet.db import transaction
 from tanet.errors import TanetError
@@ -211,14 +211,9 @@ def export(
         text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
     else:
         text = to_csv(records)
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8-sig" if fmt == Format.csv else "utf-8", newline="")
-    except OSError as e:
-        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
-    render.say(f"Exported {len(records)} members to {output}.")
+    # A file gets a BOM so that Excel opens the CSV as UTF-8.
+    if render.deliver(text, output, encoding="utf-8-sig" if fmt == Format.csv else "utf-8"):
+        render.say(f"Exported {len(records)} members to {output}.")
 
 
 @member_app.command("forget")
@@ -247,14 +242,8 @@ def data(member: MemberArg,
 
     doc = M.subject_access(connection(), member)
     text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
-    render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
+    if render.deliver(text, output):
+        render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
 
 
 @area_app.command("list")

@@ -1,7 +1,6 @@
 """`tanet report ...` and `tanet resource ...`."""
 
 
-import sys
 from enum import Enum
 from pathlib import Path
 from typing import Annotated, List, Optional
@@ -9,9 +8,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet import render
-from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day, new_app, optional_day, today
+from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, day, new_app, optional_day, today
 from tanet.db import transaction
-from tanet.errors import TanetError
 
 report_app = new_app("The summary for management: a quarter, or any span of dates.", name="report")
 resource_app = new_app("Resources the network produced and the organisations that adopted them.", name="resource")
@@ -50,14 +48,8 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
         c = Console(record=True, width=110, file=io.StringIO())
         report_render.to_rich(data, c)
         text = c.export_text()
-    if output is None:
-        sys.stdout.write(text)
-        return
-    try:
-        output.write_text(text, encoding="utf-8")
-    except OSError as e:
-        raise TanetError(f"Cannot write {output}: {e.strerror}.") from None
-    render.say(f"Wrote the {data['period']['label']} summary to {output}.")
+    if render.deliver(text, output):
+        render.say(f"Wrote the {data['period']['label']} summary to {output}.")
 
 
 @report_app.command("quarter")
