@@ -130,12 +130,18 @@ def _session_line(s: dict) -> str:
     return f"{kind}: {s['title']}{who}"
 
 
+def display_name(name: str) -> str:
+    """A name for a CN parameter. Parameter values have no escaping, and a backslash
+    before a delimiter breaks parsers (icalendar's own included), so it becomes '/'."""
+    return name.replace("\\", "/")
+
+
 def organizer(name: str, email: str) -> vCalAddress:
-    return vCalAddress.new(email, cn=name or None)
+    return vCalAddress.new(email, cn=display_name(name) if name else None)
 
 
 def attendee(name: str, email: str) -> vCalAddress:
-    return vCalAddress.new(email, cn=name, role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
+    return vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
 
 
 def event(meeting: dict, sessions: list[dict], org: vCalAddress, attendees: list[vCalAddress] = (),

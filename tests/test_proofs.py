@@ -92,7 +92,7 @@ def test_file_stays_owner_only_after_every_command(cli_env, tmp_path):
 any_text = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=60)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=any_text.map(lambda s: " ".join(s.split())).filter(bool), title=any_text, place=any_text)
 def test_any_unicode_round_trips_through_icalendar(name, title, place):
     from tanet import ical
@@ -109,7 +109,8 @@ def test_any_unicode_round_trips_through_icalendar(name, title, place):
     (ev,) = cal.walk("VEVENT")
     assert str(ev["SUMMARY"]) == title
     assert str(ev["LOCATION"]) == place
-    assert ev["ATTENDEE"].params["CN"] == name
-    assert ev["ORGANIZER"].params["CN"] == name
+    # A backslash cannot stand in a parameter value safely; tanet writes it as '/'.
+    assert ev["ATTENDEE"].params["CN"] == name.replace("\\", "/")
+    assert ev["ORGANIZER"].params["CN"] == name.replace("\\", "/")
     assert ev["DTSTART"].dt.astimezone(timezone.utc) == datetime(2027, 3, 30, 9, 0, tzinfo=timezone.utc)
     assert date.fromisoformat(meeting["date"]) == ev["DTSTART"].dt.date()
