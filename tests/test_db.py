@@ -225,3 +225,20 @@ def test_ctrl_c_during_import_rolls_back(own_database, tmp_path, monkeypatch):
     assert conn.execute("SELECT count(*) FROM members").fetchone()[0] == 0
     conn.close()
     state.conn = None
+
+
+
+
+def test_ctrl_c_during_import_says_nothing_changed(cli_env, tmp_path):
+    subprocess.run(TANET + ["init"], env=cli_env, check=True, capture_output=True)
+    csv_path = tmp_path / "big.csv"
+    _big_csv(csv_path, 80_000)  # about two seconds of work: Ctrl-C lands in the middle
+    p = subprocess.Popen(TANET + ["member", "import", str(csv_path)], env=cli_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(0.6)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate()
+    assert p.returncode == 130, (out, err)
+    assert err.strip() == "Stopped: this command changed nothing."
+    with sqlite3.connect(cli_env["TANET_DB"]) as c:
+        assert c.execute("SELECT count(*) FROM members").fetchone()[0] == 0

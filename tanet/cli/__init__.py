@@ -70,11 +70,16 @@ class TanetGroup(TyperGroup):
             common.close()
             sys.stderr.write(f"Error: {e}\n")
             raise typer.Exit(1) from None
-        except sqlite3.OperationalError as e:
+        except sqlite3.DatabaseError as e:
             common.close()
-            sys.stderr.write(f"Error: the database could not be used ({e}). "
-                             f"Check the file {common.db_path()} (try: tanet check).\n")
+            sys.stderr.write(f"Error: the database could not be used ({e}); nothing was changed. "
+                             f"Check the file {common.db_path()} with: tanet check\n")
             raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            # The command's transaction has been rolled back by now.
+            common.close()
+            sys.stderr.write("\nStopped: this command changed nothing.\n")
+            raise typer.Exit(130) from None
         finally:
             common.close()
 
