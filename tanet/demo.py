@@ -116,7 +116,7 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
 
         # Meetings: every eight weeks on Tuesdays, alternating 10:00 and 15:45 -----
         start = first_day + timedelta(days=(1 - first_day.weekday()) % 7)
-        until = today + timedelta(weeks=17)
+        until = today + timedelta(weeks=52)  # a year of plan ahead
         blocked = MT.blocked_days(start, until + timedelta(days=21), holidays=True, avoid_files=[])
         planned = MT.plan_dates(start, 8, count=None, until=until, times=["10:00", "15:45"], blocked=blocked)
         defaults = MT.MeetingDefaults.from_settings(conn)
