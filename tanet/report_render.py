@@ -123,7 +123,7 @@ def to_rich(d: dict, console) -> None:
     from rich.table import Table
 
     title, sections = document(d)
-    console.print(f"[bold]{title}[/bold]")
+    console.print(f"[bold]{title}[/bold]", highlight=False)
     for s in sections:
         console.print(f"\n[bold underline]{s.title}[/bold underline]")
         if s.facts:
