@@ -154,19 +154,27 @@ def test_round_refuses_without_a_terminal(tanet):
     assert "needs a terminal" in r.stderr and "checkin record" in r.stderr
 
 
-def _read_until(fd, text, timeout=20):
-    buf = b""
-    end = time.time() + timeout
-    while text.encode() not in buf:
-        if time.time() > end:
-            raise AssertionError(f"did not see {text!r} in {buf.decode(errors='replace')!r}")
-        ready, _, _ = select.select([fd], [], [], 0.2)
-        if ready:
-            try:
-                buf += os.read(fd, 4096)
-            except OSError:
-                break
-    return buf.decode(errors="replace")
+class Screen:
+    """What the program wrote to the pseudo-terminal; waits consume it in order."""
+
+    def __init__(self, fd):
+        self.fd, self.buf, self.pos = fd, b"", 0
+
+    def wait_for(self, text, timeout=20):
+        want = text.encode()
+        end = time.time() + timeout
+        while (i := self.buf.find(want, self.pos)) < 0:
+            if time.time() > end:
+                raise AssertionError(f"did not see {text!r} in {self.buf[self.pos:].decode(errors='replace')!r}")
+            ready, _, _ = select.select([self.fd], [], [], 0.2)
+            if ready:
+                try:
+                    self.buf += os.read(self.fd, 4096)
+                except OSError:
+                    time.sleep(0.05)
+        seen = self.buf[self.pos:i + len(want)].decode(errors="replace")
+        self.pos = i + len(want)
+        return seen
 
 
 def _spawn_round(cli_env):
@@ -188,18 +196,20 @@ def _setup_round(cli_env):
 def test_round_in_a_terminal_saves_each_answer_and_survives_ctrl_c(cli_env):
     _setup_round(cli_env)
     pid, fd = _spawn_round(cli_env)
-    _read_until(fd, "3 to go")
-    _read_until(fd, "Ann Able")
+    screen = Screen(fd)
+    screen.wait_for("3 to go")
+    screen.wait_for("Ann Able")
     os.write(fd, b"y\n")
-    _read_until(fd, "Note")
+    screen.wait_for("Note")
     os.write(fd, "Better this month, café helped\n".encode())
-    _read_until(fd, "Follow-up")
+    screen.wait_for("Follow-up")
     os.write(fd, b"y\n")
-    _read_until(fd, "Ben Bold")
+    screen.wait_for("Ben Bold")
     os.write(fd, b"a\n")
-    _read_until(fd, "Cat Crane")
+    screen.wait_for("Cat Crane")
     os.write(fd, b"\x03")  # Ctrl-C in the middle of the round
-    out = _read_until(fd, "Stopped")
+    out = screen.wait_for("Stopped")
+    out += screen.wait_for("saved")
     os.waitpid(pid, 0)
     assert "saved" in out
     with sqlite3.connect(cli_env["TANET_DB"]) as c:
@@ -210,7 +220,9 @@ def test_round_in_a_terminal_saves_each_answer_and_survives_ctrl_c(cli_env):
         assert c.execute("SELECT count(*) FROM followups").fetchone()[0] == 1
     # Running the round again carries on with who is left.
     pid, fd = _spawn_round(cli_env)
-    _read_until(fd, "1 to go")
+    screen = Screen(fd)
+    screen.wait_for("1 to go")
+    screen.wait_for("Cat Crane")
     os.write(fd, b"n\n")
-    _read_until(fd, "Round finished")
+    screen.wait_for("Round finished")
     os.waitpid(pid, 0)
