@@ -28,10 +28,11 @@ def check_can_record(meeting: sqlite3.Row, status: str, today: date) -> None:
 def check_member_on(member: sqlite3.Row, meeting: sqlite3.Row) -> None:
     if not M.is_active(member, meeting["date"]):
         if member["left_on"] and member["left_on"] <= meeting["date"]:
-            why = f"left the network on {member['left_on']}"
-        else:
-            why = f"joined on {member['joined_on']}"
-        raise TanetError(f"{member['name']} {why}, so was not a member on {meeting['date']} (meeting #{meeting['id']}).")
+            raise TanetError(f"{member['name']} left the network on {member['left_on']}, so was not a member on "
+                             f"{meeting['date']} (meeting #{meeting['id']}).")
+        raise TanetError(f"{member['name']} joined on {member['joined_on']}, so was not a member on {meeting['date']} "
+                         f"(meeting #{meeting['id']}). If they were, correct the date first: "
+                         f"tanet member edit {member['id']} --joined {meeting['date']}")
 
 
 def set_status(conn, meeting_id: int, member_id: int, status: str, source: str) -> str:

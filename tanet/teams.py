@@ -138,13 +138,18 @@ class ImportResult:
     organisers: list[dict] = field(default_factory=list)
     not_members: list[dict] = field(default_factory=list)
     not_active: list[dict] = field(default_factory=list)
+    backdated: list[dict] = field(default_factory=list)
     added: list[dict] = field(default_factory=list)
     changed: int = 0
 
 
 def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *, today: date,
                   force: bool, add_unknown: bool) -> ImportResult:
-    """Mark present everyone in the report who is a member; report everyone else."""
+    """Mark present everyone in the report who is a member; report everyone else.
+
+    A member whose joining date is after the meeting is counted and their joining
+    date moved back to the meeting (the report is the evidence); one who had left
+    before the meeting is listed, not counted."""
     A.check_can_record(meeting, "present", today)
     day = date.fromisoformat(meeting["date"])
     report = parse_report(path, day)
@@ -171,10 +176,16 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         if member is None:
             result.not_members.append(who)
             continue
-        if not M.is_active(member, day):
+        if member["left_on"] and member["left_on"] <= day.isoformat():
             result.not_active.append({**who, "member_id": member["id"], "joined_on": member["joined_on"],
                                       "left_on": member["left_on"]})
             continue
+        if member["joined_on"] > day.isoformat():
+            # The report shows they took part before the date on their sign-up form:
+            # their membership starts at this meeting (consent_on is left as it was).
+            conn.execute("UPDATE members SET joined_on = ? WHERE id = ?", [day.isoformat(), member["id"]])
+            result.backdated.append({"member_id": member["id"], "name": member["name"],
+                                     "joined_on_was": member["joined_on"], "joined_on": day.isoformat()})
         change = A.set_status(conn, meeting["id"], member["id"], "present", "teams")
         result.changed += change != "same"
         result.matched.append({"member_id": member["id"], "name": member["name"], "matched_by": how,

@@ -226,3 +226,26 @@ def test_round_in_a_terminal_saves_each_answer_and_survives_ctrl_c(cli_env):
     os.write(fd, b"n\n")
     screen.wait_for("Round finished")
     os.waitpid(pid, 0)
+
+
+def test_report_counts_members_whose_sign_up_date_is_later(tanet):
+    # The sign-up sheet's dates are later than the 2024 meeting: the report is the evidence.
+    tanet("member", "import", FIXTURES / "members-signup-form.csv", ok=True)
+    tanet("member", "leave", "niamh.bell@nhslothian.org.uk", "--on", "2025-06-01", ok=True)
+    tanet("meeting", "add", "2024-05-14", ok=True)
+    r = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True).json()
+    assert len(r["matched"]) == 31  # Niamh Bell left in 2025, after this meeting: she counts
+    assert r["not_active"] == [] and len(r["backdated"]) == 31
+    oskar = next(b for b in r["backdated"] if b["name"] == "Oskar Mensah")
+    assert (oskar["joined_on_was"], oskar["joined_on"]) == ("2024-11-06", "2024-05-14")
+    assert tanet("member", "show", "Oskar Mensah", "--format", "json", ok=True).json()["joined_on"] == "2024-05-14"
+    assert tanet("member", "show", "Oskar Mensah", "--format", "json", ok=True).json()["consent_on"] == "2024-11-06"
+
+
+def test_report_does_not_count_members_who_had_left(tanet, own_database):
+    _signup_members(tanet, own_database)
+    tanet("member", "leave", "oskar.mensah@policescotland.org.uk", "--on", "2024-05-01", ok=True)
+    tanet("meeting", "add", "2024-05-14", ok=True)
+    r = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True).json()
+    assert len(r["matched"]) == 30
+    assert [(x["name"], x["left_on"]) for x in r["not_active"]] == [("Oskar Mensah", "2024-05-01")]

@@ -151,6 +151,7 @@ def import_(meeting: MeetingArg,
                            "report_date": result.report_date.isoformat() if result.report_date else None,
                            "dry_run": dry_run, "matched": result.matched, "organisers": result.organisers,
                            "not_members": result.not_members, "not_active": result.not_active,
+                           "backdated": result.backdated,
                            "added": result.added, "changed": 0 if dry_run else result.changed})
         return
     by = {"e-mail": 0, "name": 0}
@@ -162,8 +163,13 @@ def import_(meeting: MeetingArg,
     for o in result.organisers:
         render.say(f"  organiser, not counted: {o['name']} <{o['email'] or 'no e-mail'}>")
     for o in result.not_active:
-        render.say(f"  not a member on {m['date']}: {o['name']} (member #{o['member_id']}, joined {o['joined_on']}"
-                   + (f", left {o['left_on']}" if o["left_on"] else "") + ")")
+        render.say(f"  not counted, had left before {m['date']}: {o['name']} (member #{o['member_id']}, "
+                   f"left {o['left_on']})")
+    if result.backdated:
+        render.say(f"  {len(result.backdated)} member(s) took part before the joining date on record; their joining "
+                   f"date {'would move' if dry_run else 'moved'} back to {m['date']}: "
+                   + ", ".join(f"{b['name']} (was {b['joined_on_was']})" for b in result.backdated[:8])
+                   + (" ..." if len(result.backdated) > 8 else ""))
     for o in result.not_members:
         render.say(f"  not in the network: {o['name']} <{o['email'] or 'no e-mail'}>")
     for o in result.added:
