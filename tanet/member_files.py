@@ -76,9 +76,30 @@ def _date_or_none(value: str, today: date, line: int, what: str, errors: list[st
         return None
 
 
+def _json_table(text: str, path) -> list[list[str]]:
+    """`member export --format json` read back as a table (header row first)."""
+    import json
+
+    try:
+        records = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise TanetError(f"{path} looks like JSON but cannot be read ({e.msg}, line {e.lineno}).") from None
+    if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
+        raise TanetError(f"{path} should hold a list of members, as written by tanet member export --format json.")
+    keys: list[str] = []
+    for r in records:
+        keys += [k for k in r if k not in keys]
+
+    def cell(v):
+        return "" if v is None else ("yes" if v is True else "no" if v is False else str(v))
+
+    return [keys] + [[cell(r.get(k)) for k in keys] for r in records]
+
+
 def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> ImportPlan:
     """Read and validate every row; nothing is written here."""
-    table = read_rows(read_text(path))
+    text = read_text(path)
+    table = _json_table(text, path) if text.lstrip().startswith("[") else read_rows(text)
     while table and not any(c.strip() for c in table[0]):
         table.pop(0)
     if not table:

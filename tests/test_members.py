@@ -195,6 +195,12 @@ def test_export_round_trips_through_import(tanet, tmp_path, monkeypatch):
     tanet("member", "import", out, ok=True)
     after = tanet("member", "export", "--format", "json", ok=True).json()
     assert after == before
+    # The JSON export imports back too.
+    json_out = tmp_path / "members.json"
+    tanet("member", "export", "--format", "json", "-o", json_out, ok=True)
+    monkeypatch.setenv("TANET_DB", str(tmp_path / "third.db"))
+    tanet("member", "import", json_out, ok=True)
+    assert tanet("member", "export", "--format", "json", ok=True).json() == before
 
 
 def test_forget_erases_personal_data(tanet, own_database):
