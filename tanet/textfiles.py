@@ -56,9 +56,15 @@ def sniff_delimiter(line: str) -> str:
 
 
 def rows(text: str) -> list[list[str]]:
-    """All rows of a delimited text, delimiter taken from its first non-empty line."""
+    """All rows of a delimited text, delimiter taken from its first non-empty line
+    (or from Excel's `sep=;` line, which is then skipped)."""
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=sniff_delimiter(first)))
+    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
+        delimiter = first.strip()[4]
+        text = text[text.index(first) + len(first):].lstrip("\r\n")
+    else:
+        delimiter = sniff_delimiter(first)
+    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
 
 
 def squash(header: str) -> str:

@@ -150,6 +150,13 @@ def test_import_windows_1252_and_semicolons(tanet, tmp_path):
     assert tanet("member", "list", "--format", "json", ok=True).json()[0]["name"] == "Renée Dupré"
 
 
+def test_import_excel_sep_line(tanet, tmp_path):
+    path = tmp_path / "excel-sep.csv"
+    path.write_text("sep=;\r\nName;Email;Organisation;Area;Sector;Role\r\nAnn Able;ann@example.org;Org, Ltd;housing;public;frontline\r\n")
+    tanet("member", "import", path, ok=True)
+    assert tanet("member", "list", "--format", "json", ok=True).json()[0]["organisation"] == "Org, Ltd"
+
+
 def test_import_bad_rows_named_and_nothing_imported(tanet, tmp_path, own_database):
     path = tmp_path / "bad.csv"
     path.write_text(
