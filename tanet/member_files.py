@@ -100,22 +100,23 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> Im
     """Read and validate every row; nothing is written here."""
     text = read_text(path)
     table = _json_table(text, path) if text.lstrip().startswith("[") else read_rows(text)
-    while table and not any(c.strip() for c in table[0]):
-        table.pop(0)
-    if not table:
+    # Line numbers are the file's own: blank lines before the header are skipped, not removed.
+    top = next((i for i, r in enumerate(table) if any(c.strip() for c in r)), None)
+    if top is None:
         raise TanetError(f"{path} has no rows.")
-    cols = map_headers(table[0])
+    header, body = table[top], table[top + 1:]
+    cols = map_headers(header)
     if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
         raise TanetError(
             f"{path} has no name column. Its first row should name the columns, e.g. "
-            "Name, Email, Organisation, Service area, Sector, Role (found: " + ", ".join(table[0][:8]) + ")."
+            "Name, Email, Organisation, Service area, Sector, Role (found: " + ", ".join(header[:8]) + ")."
         )
     if "email" not in cols:
-        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email' (found: " + ", ".join(table[0][:8]) + ").")
+        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email' (found: " + ", ".join(header[:8]) + ").")
     plan = ImportPlan()
     areas = M.area_names(conn)
     seen: dict[str, int] = {}
-    data_rows = [(n, r) for n, r in enumerate(table[1:], start=2) if any(c.strip() for c in r)]
+    data_rows = [(n, r) for n, r in enumerate(body, start=top + 2) if any(c.strip() for c in r)]
     if not data_rows:
         raise TanetError(f"{path} has a header row but no members in it.")
     for line, row in data_rows:

@@ -59,12 +59,15 @@ def rows(text: str) -> list[list[str]]:
     """All rows of a delimited text, delimiter taken from its first non-empty line
     (or from Excel's `sep=;` line, which is then skipped)."""
     first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    if first.strip().lower().startswith("sep=") and len(first.strip()) == 5:
-        delimiter = first.strip()[4]
-        text = text[text.index(first) + len(first):].lstrip("\r\n")
-    else:
-        delimiter = sniff_delimiter(first)
-    return list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    sep_line = first.strip().lower().startswith("sep=") and len(first.strip()) == 5
+    delimiter = first.strip()[4] if sep_line else sniff_delimiter(first)
+    table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    if sep_line:  # keep the row count, so line numbers stay those of the file
+        for i, row in enumerate(table):
+            if any(c.strip() for c in row):
+                table[i] = []
+                break
+    return table
 
 
 def squash(header: str) -> str:

@@ -152,7 +152,10 @@ def test_import_windows_1252_and_semicolons(tanet, tmp_path):
 
 def test_import_excel_sep_line(tanet, tmp_path):
     path = tmp_path / "excel-sep.csv"
-    path.write_text("sep=;\r\nName;Email;Organisation;Area;Sector;Role\r\nAnn Able;ann@example.org;Org, Ltd;housing;public;frontline\r\n")
+    path.write_text("sep=;\r\nName;Email;Organisation;Area;Sector;Role\r\nAnn Able;ann@example.org;Org, Ltd;housing;public;frontline\r\n"
+                    "Bad Row;bad-email;Org;housing;public;frontline\r\n")
+    assert "line 4:" in tanet("member", "import", path, ok=False).stderr  # the file's own line numbers
+    path.write_text(path.read_text().splitlines()[0] + "\n" + "\n".join(path.read_text().splitlines()[1:3]) + "\n")
     tanet("member", "import", path, ok=True)
     assert tanet("member", "list", "--format", "json", ok=True).json()[0]["organisation"] == "Org, Ltd"
 
