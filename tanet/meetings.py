@@ -121,6 +121,11 @@ class MeetingDefaults:
 
 def insert_meeting(conn, day: date, start: str, d: MeetingDefaults) -> int:
     end = dates.end_time(start, d.duration)
+    twin = conn.execute("SELECT id FROM meetings WHERE date = ? AND start = ? AND status = 'scheduled'",
+                        [day.isoformat(), start]).fetchone()
+    if twin:  # most likely the same plan run twice
+        raise TanetError(f"There is already meeting #{twin[0]} on {day} at {start}; nothing was added. "
+                         "See them with: tanet meeting list (a second meeting that day needs another time).")
     cur = conn.execute(
         "INSERT INTO meetings(uid, title, date, start, \"end\", location, url, created_at) VALUES (?,?,?,?,?,?,?,?)",
         [new_uid(), d.title, day.isoformat(), start, end, d.location or None, d.url or None, now_utc()])
