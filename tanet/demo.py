@@ -10,6 +10,7 @@ seed on the same day builds the same network.
 from __future__ import annotations
 
 import random
+import shlex
 import sys
 import tempfile
 from datetime import date, datetime, timedelta, timezone
@@ -298,8 +299,10 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
     out.print()
     report_render.to_rich(report.summary(conn, period, today), out)
     conn.close()
-    out.print(f"\n[bold]The demo network is in {target}[/bold] (your own data is untouched). Try next:")
-    for cmd in (f"tanet --db {target} member list --area education",
-                f"tanet --db {target} report quarter {year}Q{q} --format html -o summary.html",
-                f"tanet --db {target} invite next -o invites/"):
-        out.print(f"  {cmd}", highlight=False, markup=False)
+    out.print(f"\n[bold]The demo network is in {target}[/bold] (your own data is untouched). Try next:",
+              soft_wrap=True)
+    db = shlex.quote(str(target))
+    for cmd in (f"tanet --db {db} member list --area education",
+                f"tanet --db {db} report quarter {year}Q{q} --format html -o summary.html",
+                f"tanet --db {db} invite next -o invites/"):
+        out.print(f"  {cmd}", highlight=False, markup=False, soft_wrap=True)

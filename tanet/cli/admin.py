@@ -99,8 +99,11 @@ def info(fmt: TreeFormatOpt = "table") -> None:
     if fmt == "json":
         render.print_json(data)
         return
-    render.record([("Database", data["path"]), ("Schema version", data["schema_version"])]
-                  + [(k.replace("_", " ").capitalize(), v) for k, v in counts.items()], title="tanet")
+    # Plain lines: the path must never be folded, so it can be copied.
+    render.say(f"Database: {data['path']}")
+    render.say(f"Schema version: {data['schema_version']}")
+    for k, v in counts.items():
+        render.say(f"{k.replace('_', ' ').capitalize()}: {v}")
 
 
 @backup_app.command("backup")
