@@ -26,10 +26,18 @@ def resolve_path(option: str | os.PathLike | None = None) -> Path:
 
 
 def _create_file(path: Path) -> None:
+    from tanet.files import make_folder
+
     try:
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fd = os.open(path, os.O_CREAT | os.O_WRONLY, 0o600)
+        make_folder(path.parent)
+    except TanetError:
+        raise TanetError(f"Cannot create the database at {path}: its folder cannot be made. "
+                         "Choose a folder you can write to with --db PATH or TANET_DB.") from None
+    try:
+        fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
+    except FileExistsError:
+        pass
     except OSError as e:
         raise TanetError(
             f"Cannot create the database at {path}: {e.strerror}. "
@@ -37,19 +45,28 @@ def _create_file(path: Path) -> None:
         ) from None
 
 
-def _owner_only(path: Path) -> None:
-    # The file holds people's contact details: readable by its owner only.
+def owner_only(path: Path) -> None:
+    """Take group and other permissions away; never add one (a 0400 file stays 0400)."""
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         try:
-            if p.stat().st_mode & 0o777 != 0o600:
-                p.chmod(0o600)
+            mode = p.stat().st_mode & 0o7777
+            if mode & 0o077:
+                p.chmod(mode & ~0o077)
         except OSError:
             pass
 
 
-def connect(path: Path) -> sqlite3.Connection:
+class Connection(sqlite3.Connection):
+    """An SQLite connection that knows its file, and whether tanet may write to it."""
+
+    path: Path
+    read_only_reason: str | None = None
+
+
+def connect(path: Path) -> Connection:
     """Open an SQLite connection with tanet's settings; no schema work."""
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=Connection)
+    conn.path = path
     conn.row_factory = sqlite3.Row
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
@@ -58,11 +75,35 @@ def connect(path: Path) -> sqlite3.Connection:
             conn.execute("PRAGMA journal_mode = WAL")
     except sqlite3.DatabaseError as e:
         conn.close()
-        raise TanetError(
-            f"{path} is not a tanet database ({e}). "
-            "Check the path given with --db or TANET_DB."
-        ) from None
+        raise explain(e, path) from None
     return conn
+
+
+def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
+    """One line a coordinator can act on, for an error SQLite gave about `path`."""
+    text = str(e).lower()
+    folder = path.parent
+    if "readonly" in text or "read-only" in text:
+        if not os.access(path, os.W_OK):
+            return TanetError(f"{path} is read-only (its permissions allow reading only), so nothing was changed. "
+                              f"To allow changes: chmod u+w {path}")
+        return TanetError(f"tanet cannot write beside {path}: the folder {folder} is read-only, and SQLite needs "
+                          "to keep its journal there. Nothing was changed; move the file to a folder you can write to.")
+    if "unable to open" in text:
+        if not os.access(folder, os.W_OK | os.X_OK):
+            return TanetError(f"tanet cannot open {path}: the folder {folder} is read-only or closed to you, and SQLite "
+                              "needs to keep its journal there. Move the file to a folder you can write to.")
+        return TanetError(f"tanet cannot open {path} ({e}). Check the path given with --db or TANET_DB.")
+    if "disk is full" in text or "database or disk is full" in text:
+        return TanetError(f"The disk holding {path} is full, so nothing was changed. Free some space and try again.")
+    if "not a database" in text or "malformed" in text or "corrupt" in text:
+        return TanetError(f"{path} is damaged or is not a database ({e}). Nothing was changed. "
+                          "Put back your latest backup with: tanet restore BACKUP --yes")
+    if "locked" in text or "busy" in text:
+        return TanetError(f"{path} is busy in another program for more than {BUSY_TIMEOUT_MS // 1000} s. "
+                          "Close it there and try again.")
+    return TanetError(f"The database {path} could not be used ({e}); nothing was changed. "
+                      "Check it with: tanet check")
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:
@@ -80,26 +121,67 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def open_db(path: Path, *, migrate: bool = True) -> sqlite3.Connection:
-    """Open (creating if needed) and upgrade the database at `path`."""
+def _whose(path: Path) -> list[str] | None:
+    """tanet's migrations recorded in the file ([] for an empty database), or None when it
+    is some other program's SQLite file. Reads without writing anything."""
+    from urllib.parse import quote
+
+    if path.stat().st_size == 0:
+        return []
+    with open(path, "rb") as f:
+        if f.read(16) != b"SQLite format 3\x00":
+            raise TanetError(f"{path} is not a tanet database (it is not an SQLite file at all). "
+                             "Check the path given with --db or TANET_DB.")
+    probe = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
+                            timeout=BUSY_TIMEOUT_MS / 1000)
+    try:
+        names = [r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+        if not names:
+            return []
+        if "_sqlite_migrations" not in names:
+            return None
+        found = applied_migrations(probe)
+        return found or None
+    except sqlite3.DatabaseError as e:
+        raise explain(e, path) from None
+    finally:
+        probe.close()
+
+
+def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connection:
+    """Open and upgrade tanet's database at `path` (created only when `create`).
+
+    Any other SQLite file is refused before anything is written to it; a file made
+    by a newer tanet opens for reading only."""
     if path.is_dir():
         raise TanetError(f"{path} is a folder, not a database file. Give a file name, e.g. {path / 'tanet.db'}.")
     if not path.exists():
+        if not create:
+            raise TanetError(f"There is no tanet database at {path}. Create one with: tanet init "
+                             "(or check the path given with --db or TANET_DB).")
         _create_file(path)
+    try:
+        recorded = _whose(path)
+    except PermissionError:
+        raise TanetError(f"You may not read {path}. Check its permissions (ls -l {path}).") from None
+    if recorded is None:
+        raise TanetError(f"{path} is another program's SQLite database, not tanet's; it was left untouched. "
+                         "Check the path given with --db or TANET_DB.")
+    owner_only(path)
     conn = connect(path)
-    _owner_only(path)
-    if migrate:
+    unknown = [name for name in recorded if name not in MIGRATIONS]
+    if unknown:
+        conn.read_only_reason = (f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "
+                                 "version does not know), so this version will not change it. Install the newer tanet.")
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+    if migrate and set(MIGRATIONS) - set(recorded):
         try:
-            pending = set(MIGRATIONS) - set(applied_migrations(conn))
+            _migrate(conn)
         except sqlite3.DatabaseError as e:
             conn.close()
-            raise TanetError(
-                f"{path} is not a tanet database ({e}). "
-                "Check the path given with --db or TANET_DB."
-            ) from None
-        if pending:
-            _migrate(conn)
-            _owner_only(path)
+            raise explain(e, path) from None
+        owner_only(path)
     return conn
 
 
@@ -125,6 +207,9 @@ def schema_version(conn: sqlite3.Connection) -> int:
 @contextmanager
 def transaction(conn: sqlite3.Connection):
     """One write transaction: all of it lands, or none (errors, Ctrl-C, kill)."""
+    reason = getattr(conn, "read_only_reason", None)
+    if reason:
+        raise TanetError(reason)
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn

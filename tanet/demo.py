@@ -77,7 +77,7 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
     from tanet.demo_people import make_members
 
     rng = random.Random(seed)
-    conn = dbmod.open_db(path)
+    conn = dbmod.open_db(path, create=True)
     tick = progress or (lambda *a: None)
     first_day = today - timedelta(days=365 * years)
     with dbmod.transaction(conn):
@@ -268,8 +268,8 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
 
     conn = dbmod.open_db(target)
     out = render.console()
-    out.print(f"[bold]A fictional network of {counts['members']} members, {counts['meetings']} meetings and "
-              f"{counts['attendance']} attendance records.[/bold]")
+    render.line(f"A fictional network of {counts['members']} members, {counts['meetings']} meetings and "
+                f"{counts['attendance']} attendance records.", "bold")
     upcoming = MT.list_meetings(conn, "upcoming", today)
     render.table(upcoming, [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End"), ("title", "Title")],
                  title="The plan: upcoming meetings (tanet meeting list --upcoming)")
@@ -299,7 +299,8 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
     out.print()
     report_render.to_rich(report.summary(conn, period, today), out)
     conn.close()
-    out.print(f"\n[bold]The demo network is in {target}[/bold] (your own data is untouched). Try next:",
+    out.print()
+    out.print(render.cell(f"The demo network is in {target} (your own data is untouched). Try next:"),
               soft_wrap=True)
     db = shlex.quote(str(target))
     for cmd in (f"tanet --db {db} member list --area education",

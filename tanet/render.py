@@ -1,4 +1,7 @@
-"""The only module that knows Rich: tables, key/value panels, JSON and CSV output."""
+"""The only module that knows Rich: tables, key/value panels, JSON and CSV output.
+
+Data is never markup: consoles are made with markup and emoji off, and every
+cell is handed to Rich as a literal `Text` with control characters made visible."""
 
 from __future__ import annotations
 
@@ -24,6 +27,8 @@ def console(stderr: bool = False):
             no_color=bool(os.environ.get("NO_COLOR")) or not tty,
             highlight=False,
             soft_wrap=False,
+            markup=False,
+            emoji=False,
         )
     # CliRunner swaps sys.stdout between invocations: follow it.
     c = _consoles[stderr]
@@ -45,15 +50,26 @@ def text(value: Any) -> str:
     return str(value)
 
 
+def cell(value: Any, style: str = ""):
+    """A table cell: the value shown literally, whatever characters it holds."""
+    from rich.text import Text
+
+    from tanet.text import screen
+
+    return Text(screen(text(value)), style=style)
+
+
 def print_json(data: Any) -> None:
     sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
 
 
 def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
+    from tanet.text import csv_out
+
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow([text(r.get(c)) for c in columns])
+        w.writerow([csv_out(text(r.get(c))) for c in columns])
 
 
 def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str | None = None,
@@ -63,11 +79,12 @@ def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str |
     if not rows:
         console().print(empty)
         return
-    t = Table(title=title, caption=caption, show_lines=False, header_style="bold")
+    t = Table(title=cell(title) if title else None, caption=cell(caption) if caption else None,
+              show_lines=False, header_style="bold")
     for key, header in columns:
         t.add_column(header, overflow="fold")
     for r in rows:
-        t.add_row(*[text(r.get(k)) for k, _ in columns])
+        t.add_row(*[cell(r.get(k)) for k, _ in columns])
     console().print(t)
 
 
@@ -87,16 +104,22 @@ def record(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
     """One thing's details as a two-column table."""
     from rich.table import Table
 
-    t = Table(title=title, show_header=False, box=None, pad_edge=False)
+    t = Table(title=cell(title) if title else None, show_header=False, box=None, pad_edge=False)
     t.add_column(style="bold")
     t.add_column(overflow="fold")
     for k, v in pairs:
-        t.add_row(k, text(v))
+        t.add_row(cell(k), cell(v))
     console().print(t)
 
 
 def heading(s: str) -> None:
-    console().print(f"\n[bold]{s}[/bold]")
+    console().print()
+    console().print(cell(s, "bold"))
+
+
+def line(s: str, style: str = "") -> None:
+    """One line of text through Rich (so it follows the colour rules), shown literally."""
+    console().print(cell(s, style))
 
 
 def deliver(data, output=None, encoding: str = "utf-8") -> bool:
@@ -110,21 +133,21 @@ def deliver(data, output=None, encoding: str = "utf-8") -> bool:
             sys.stdout.write(data)
         sys.stdout.flush()
         return False
-    from tanet.errors import TanetError
+    from tanet.files import write_file
 
-    try:
-        with open(output, "wb") as f:
-            f.write(data if isinstance(data, bytes) else data.encode(encoding))
-    except OSError as e:
-        raise TanetError(f"Cannot write {output}: {e.strerror}. Choose a folder you can write to.") from None
+    write_file(output, data if isinstance(data, bytes) else data.encode(encoding))
     return True
 
 
 def say(message: str) -> None:
-    """A confirmation for the coordinator, on stdout."""
-    sys.stdout.write(message + "\n")
+    """A confirmation for the coordinator, on stdout (data in it shown literally)."""
+    from tanet.text import screen
+
+    sys.stdout.write(screen(message) + "\n")
 
 
 def note(message: str) -> None:
     """A side remark (warnings, where a file went) on stderr, so stdout stays clean."""
-    sys.stderr.write(message + "\n")
+    from tanet.text import screen
+
+    sys.stderr.write(screen(message) + "\n")

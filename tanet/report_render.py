@@ -121,22 +121,26 @@ def document(d: dict) -> tuple[str, list[Section]]:
 
 def to_rich(d: dict, console) -> None:
     from rich.table import Table
+    from rich.text import Text
+
+    from tanet.render import cell
 
     title, sections = document(d)
-    console.print(f"[bold]{title}[/bold]", highlight=False)
+    console.print(cell(title, "bold"))
     for s in sections:
-        console.print(f"\n[bold underline]{s.title}[/bold underline]")
+        console.print()
+        console.print(cell(s.title, "bold underline"))
         if s.facts:
             t = Table(show_header=False, box=None, pad_edge=False)
             t.add_column(style="bold")
             t.add_column()
             for k, v in s.facts:
-                t.add_row(k, v)
+                t.add_row(cell(k), cell(v))
             console.print(t)
         if s.rows:
             t = Table(*s.columns, header_style="bold")
             for row in s.rows:
-                t.add_row(*row)
+                t.add_row(*[cell(c) for c in row])
             console.print(t)
         if s.bars:
             top = max((b[1] for b in s.bars), default=0) or 1
@@ -144,21 +148,25 @@ def to_rich(d: dict, console) -> None:
             t.add_column()
             t.add_column()
             for label, value, shown in s.bars:
-                t.add_row(label, "[cyan]" + "█" * max(0, round(30 * value / top)) + f"[/cyan] {shown}")
+                bar = Text("█" * max(0, round(30 * value / top)), style="cyan")
+                bar.append(f" {shown}")
+                t.add_row(cell(label), bar)
             console.print(t)
         if s.note:
-            console.print(s.note)
+            console.print(cell(s.note))
         if not (s.facts or s.rows or s.bars or s.note):
             console.print("Nothing this period.")
 
 
 def _md_cell(text: str) -> str:
-    return text.replace("|", "\\|").replace("\n", " ")
+    from tanet.text import markdown
+
+    return markdown(text)
 
 
 def to_markdown(d: dict) -> str:
     title, sections = document(d)
-    lines = [f"# {title}", ""]
+    lines = [f"# {_md_cell(title)}", ""]
     for s in sections:
         lines += [f"## {s.title}", ""]
         for k, v in s.facts:
@@ -171,7 +179,7 @@ def to_markdown(d: dict) -> str:
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in s.rows]
             lines.append("")
         if s.note:
-            lines += [s.note, ""]
+            lines += [_md_cell(s.note), ""]
         if not (s.facts or s.rows or s.note):
             lines += ["Nothing this period.", ""]
     return "\n".join(lines)

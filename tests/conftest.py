@@ -12,12 +12,18 @@ TODAY = "2026-11-25"
 
 @pytest.fixture(autouse=True)
 def own_database(tmp_path, monkeypatch):
-    """Every test gets its own database file and a fixed 'today'."""
+    """Every test gets its own database file (made as `tanet init` makes it), a fixed
+    'today', and none of the caller's terminal or tanet settings."""
+    for name in list(os.environ):
+        if name.startswith("TANET_") or name in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TZ"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("LANG", "C.UTF-8")
     monkeypatch.setenv("TANET_DB", str(tmp_path / "tanet.db"))
     monkeypatch.setenv("TANET_TODAY", TODAY)
-    monkeypatch.delenv("NO_COLOR", raising=False)
+    from tanet import db as dbmod
     from tanet import render
 
+    dbmod.open_db(tmp_path / "tanet.db", create=True).close()
     render.reset()
     yield tmp_path / "tanet.db"
 

@@ -96,7 +96,7 @@ def test_file_at_first_migration_is_upgraded_keeping_rows(tmp_path):
 
 
 def test_member_columns_are_what_the_spec_names(tmp_path):
-    conn = dbmod.open_db(tmp_path / "x.db")
+    conn = dbmod.open_db(tmp_path / "x.db", create=True)
     cols = [r["name"] for r in conn.execute("PRAGMA table_info(members)")]
     assert cols == ["id", "name", "email", "phone", "organisation", "service_area", "sector", "role",
                     "ambassador", "joined_on", "left_on", "consent_on", "notes", "forgotten_on"]
@@ -113,7 +113,7 @@ def test_not_a_database(tmp_path, tanet):
 def test_path_that_cannot_be_created(tmp_path, tanet):
     blocker = tmp_path / "afile"
     blocker.write_text("x")
-    r = tanet("--db", blocker / "sub" / "tanet.db", "info", ok=False)
+    r = tanet("--db", blocker / "sub" / "tanet.db", "init", ok=False)
     assert "Cannot create the database" in r.stderr
 
 

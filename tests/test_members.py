@@ -202,6 +202,7 @@ def test_export_round_trips_through_import(tanet, tmp_path, monkeypatch):
     tanet("member", "export", "-o", out, ok=True)
     before = tanet("member", "export", "--format", "json", ok=True).json()
     monkeypatch.setenv("TANET_DB", str(tmp_path / "second.db"))
+    tanet("init", ok=True)
     tanet("member", "import", out, ok=True)
     after = tanet("member", "export", "--format", "json", ok=True).json()
     assert after == before
@@ -271,11 +272,11 @@ def test_any_unicode_name_round_trips_through_csv(tmp_path_factory, name, org):
 
     d = tmp_path_factory.mktemp("rt")
     today = date(2026, 11, 25)
-    a = dbmod.open_db(d / "a.db")
+    a = dbmod.open_db(d / "a.db", create=True)
     members.add_member(a, name=name, email="x@example.org", organisation=org, service_area="housing",
                        sector="third", role="frontline", today=today)
     path = d / "out.csv"
     path.write_text(member_files.to_csv(member_files.export_rows(a)), encoding="utf-8-sig", newline="")
-    b = dbmod.open_db(d / "b.db")
+    b = dbmod.open_db(d / "b.db", create=True)
     member_files.apply_import(b, member_files.plan_import(b, path, today, False))
     assert member_files.export_rows(b) == member_files.export_rows(a)

@@ -68,13 +68,16 @@ class TanetGroup(TyperGroup):
             return super().invoke(ctx)
         except TanetError as e:
             common.close()
-            sys.stderr.write(f"Error: {e}\n")
-            raise typer.Exit(1) from None
+            _error(str(e))
         except sqlite3.DatabaseError as e:
             common.close()
-            sys.stderr.write(f"Error: the database could not be used ({e}); nothing was changed. "
-                             f"Check the file {common.db_path()} with: tanet check\n")
-            raise typer.Exit(1) from None
+            from tanet.db import explain
+
+            _error(str(explain(e, common.db_path())))
+        except RecursionError:
+            common.close()
+            _error("The input is nested too deeply to read (a file of that shape is not one tanet wrote). "
+                   "Nothing was changed.")
         except KeyboardInterrupt:
             # The command's transaction has been rolled back by now.
             common.close()
@@ -82,6 +85,13 @@ class TanetGroup(TyperGroup):
             raise typer.Exit(130) from None
         finally:
             common.close()
+
+
+def _error(message: str):
+    from tanet.text import screen
+
+    sys.stderr.write("Error: " + screen(" ".join(message.split("\n"))) + "\n")
+    raise typer.Exit(1) from None
 
 
 app = typer.Typer(

@@ -28,7 +28,7 @@ def init(
     """Create the database (or update its settings); safe to run again."""
     from tanet import settings
 
-    conn = connection()
+    conn = connection(create=True)
     given = {"network": network, "organiser.name": organiser_name,
              "organiser.email": organiser_email, "timezone": timezone}
     with transaction(conn):

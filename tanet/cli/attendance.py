@@ -53,13 +53,13 @@ def checkin_round(meeting: MeetingArg) -> None:
     A.check_can_record(m, "present", today())
     people = A.expected(conn, m)
     out = render.console()
-    out.print(f"[bold]Check-in round for meeting #{m['id']} on {m['date']}[/bold]: {len(people)} to go. "
-              "Answer y (here), n (absent), a (apologies), s (skip) or q (stop).")
+    render.line(f"Check-in round for meeting #{m['id']} on {m['date']}: {len(people)} to go. "
+                "Answer y (here), n (absent), a (apologies), s (skip) or q (stop).", "bold")
     counts = {"present": 0, "absent": 0, "apologies": 0, "follow-ups": 0}
     try:
         for i, p in enumerate(people, 1):
             org = f", {p['organisation']}" if p["organisation"] else ""
-            answer = Prompt.ask(f"[{i}/{len(people)}] {p['name']} ({p['service_area']}{org}) here?",
+            answer = Prompt.ask(render.cell(f"[{i}/{len(people)}] {p['name']} ({p['service_area']}{org}) here?"),
                                 choices=["y", "n", "a", "s", "q"], default="y", console=out)
             if answer == "q":
                 break

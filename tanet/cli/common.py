@@ -26,10 +26,11 @@ def db_path() -> Path:
     return dbmod.resolve_path(state.db_option)
 
 
-def connection() -> sqlite3.Connection:
-    """The command's connection, opened (and upgraded) on first use."""
+def connection(create: bool = False) -> sqlite3.Connection:
+    """The command's connection, opened (and upgraded) on first use; only `init`
+    creates a missing file, so a mistyped --db never makes a new empty one."""
     if state.conn is None:
-        state.conn = dbmod.open_db(db_path())
+        state.conn = dbmod.open_db(db_path(), create=create)
     return state.conn
 
 

@@ -1,0 +1,172 @@
+"""Files appear whole or not at all, readable by their owner only.
+
+Every file tanet writes goes to a temporary name in the target folder, is
+flushed to disk, then renamed over the final name (the way git writes its
+index): a kill or a full disk never leaves a partial file under the final
+name. Files are created 0600 and new folders 0700 whatever the umask, and
+nothing is ever chmodded wider afterwards.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from tanet.errors import TanetError
+
+
+def _why(e: OSError) -> str:
+    import errno
+
+    if e.errno in (errno.ENOSPC, errno.EDQUOT, errno.EFBIG):
+        return "the disk is full (or the file is larger than allowed); free some space and try again"
+    if e.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return "you may not write there; choose a folder you can write to"
+    return (e.strerror or str(e)).rstrip(".")
+
+
+def cannot_write(path: Path, e: OSError) -> TanetError:
+    return TanetError(f"Cannot write {path}: {_why(e)}. Nothing was written there.")
+
+
+def make_folder(folder: Path) -> None:
+    """Create `folder` and any missing parents, each 0700."""
+    folder = Path(folder)
+    missing = []
+    p = folder
+    while not p.exists():
+        missing.append(p)
+        if p.parent == p:
+            break
+        p = p.parent
+    try:
+        for q in reversed(missing):
+            os.mkdir(q, 0o700)
+    except FileExistsError:
+        pass
+    except OSError as e:
+        raise cannot_write(folder, e) from None
+    if not folder.is_dir():
+        raise TanetError(f"{folder} is a file, not a folder. Choose a folder name.")
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def write_file(path: Path, data: bytes | str, *, make_parents: bool = True) -> Path:
+    """Write `data` to `path` atomically, mode 0600."""
+    path = Path(path)
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    if path.is_dir():
+        raise TanetError(f"{path} is a folder; give a file name inside it.")
+    if make_parents:
+        make_folder(path.parent)
+    elif not path.parent.is_dir():
+        raise TanetError(f"The folder {path.parent} does not exist. Create it first, or choose another place.")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise cannot_write(path, e) from None
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException as e:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        if isinstance(e, OSError):
+            raise cannot_write(path, e) from None
+        raise
+    _fsync_folder(path.parent)
+    return path
+
+
+class NewFolder:
+    """A folder written whole: files go into a hidden temporary folder beside the
+    target, which replaces the target only when everything is written.
+
+    `owned(name)` says which files of an existing target are tanet's to replace;
+    a target holding anything else is refused, so a folder of the coordinator's
+    own files is never swept away."""
+
+    def __init__(self, target: Path, owned=lambda name: True, what: str = "files"):
+        self.target = Path(target)
+        if self.target.exists():
+            if not self.target.is_dir():
+                raise TanetError(f"{self.target} is a file, not a folder. Choose a folder name.")
+            strangers = sorted(p.name for p in self.target.iterdir() if not owned(p.name))
+            if strangers:
+                raise TanetError(f"{self.target} holds other files ({', '.join(strangers[:3])}); tanet only "
+                                 f"replaces a folder of its own {what}. Choose a new or empty folder with -o DIR.")
+        make_folder(self.target.parent)
+        try:
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
+                                              dir=self.target.parent))
+        except OSError as e:
+            raise cannot_write(self.target, e) from None
+
+    def write(self, name: str, data: bytes | str) -> Path:
+        path = self.path / name
+        if isinstance(data, str):
+            data = data.encode("utf-8")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as f:
+                f.write(data)
+        except OSError as e:
+            self.abandon()
+            raise cannot_write(self.target / name, e) from None
+        return self.target / name
+
+    def commit(self) -> Path:
+        """Put the finished folder in place of the target (and drop the old one)."""
+        old = None
+        try:
+            for p in self.path.iterdir():
+                fd = os.open(p, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            if self.target.exists():
+                old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".old", dir=self.target.parent))
+                os.rmdir(old)
+                os.rename(self.target, old)
+            os.rename(self.path, self.target)
+        except OSError as e:
+            if old is not None and not self.target.exists():
+                os.rename(old, self.target)
+            self.abandon()
+            raise cannot_write(self.target, e) from None
+        if old is not None:
+            shutil.rmtree(old, ignore_errors=True)
+        _fsync_folder(self.target.parent)
+        return self.target
+
+    def abandon(self) -> None:
+        shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, value, tb):
+        if kind is not None:
+            self.abandon()
+        return False
