@@ -210,6 +210,7 @@ def test_export_round_trips_through_import(tanet, tmp_path, monkeypatch):
     json_out = tmp_path / "members.json"
     tanet("member", "export", "--format", "json", "-o", json_out, ok=True)
     monkeypatch.setenv("TANET_DB", str(tmp_path / "third.db"))
+    tanet("init", ok=True)
     tanet("member", "import", json_out, ok=True)
     assert tanet("member", "export", "--format", "json", ok=True).json() == before
 
