@@ -63,7 +63,7 @@ class Connection(sqlite3.Connection):
     read_only_reason: str | None = None
 
 
-def connect(path: Path) -> Connection:
+def connect(path: Path, *, wal: bool = True) -> Connection:
     """Open an SQLite connection with tanet's settings; no schema work."""
     conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None, factory=Connection)
     conn.path = path
@@ -71,7 +71,7 @@ def connect(path: Path) -> Connection:
     try:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
-        if conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        if wal and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
             conn.execute("PRAGMA journal_mode = WAL")
     except sqlite3.DatabaseError as e:
         conn.close()
@@ -168,7 +168,14 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
         raise TanetError(f"{path} is another program's SQLite database, not tanet's; it was left untouched. "
                          "Check the path given with --db or TANET_DB.")
     owner_only(path)
-    conn = connect(path)
+    writable = bool(path.stat().st_mode & 0o200)
+    conn = connect(path, wal=writable)
+    if not writable:
+        # Even where the system would let us (root), a file its owner made read-only stays so.
+        conn.read_only_reason = (f"{path} is read-only (its permissions allow reading only), so nothing was "
+                                 f"changed. To allow changes: chmod u+w {path}")
+        conn.execute("PRAGMA query_only = ON")
+        return conn
     unknown = [name for name in recorded if name not in MIGRATIONS]
     if unknown:
         conn.read_only_reason = (f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "

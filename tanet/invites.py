@@ -13,6 +13,7 @@ from tanet import meetings as MT
 from tanet import members as M
 from tanet import settings as S
 from tanet.errors import TanetError
+from tanet.files import NewFolder
 
 
 @dataclass
@@ -52,40 +53,37 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
                          + (" in those service areas." if areas else ". Add members first."))
     sessions = MT.list_sessions(conn, row["id"])
     folder = folder or Path("invites") / f"{meeting['date']}-{ical.slug(meeting['title'])}"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        probe = folder / ".tanet-write-test"
-        probe.write_bytes(b"")
-        probe.unlink()
-    except OSError as e:
-        raise TanetError(f"Cannot write invitations to {folder}: {e.strerror}. Choose another folder with -o DIR.") from None
-    box = Outbox(folder, "")
-    if single:
-        pairs = [(p["name"], p["email"]) for p in people]
-        method, ics = ical.invitation(meeting, sessions, values, pairs)
-        msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
-                           to=[(org_name, org_email)], bcc=pairs)
-        path = folder / "invite-all.eml"
-        _write(path, msg)
-        (folder / "invite.ics").write_bytes(ics)
-        box.files.append((path, [e for _, e in pairs]))
-        box.method = method
-        return meeting, box
-    for p in people:
-        method, ics = ical.invitation(meeting, sessions, values, [(p["name"], p["email"])])
-        msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
-                           to=[(p["name"], p["email"])])
-        path = folder / f"{p['id']:05d}-{ical.slug(p['name'])}.eml"
-        _write(path, msg)
-        box.files.append((path, [p["email"]]))
-        box.method = method
+    # The folder appears whole, owner-only, holding exactly this run's messages.
+    with NewFolder(folder, owned=lambda name: name.endswith((".eml", ".ics")), what="invitations") as out:
+        box = Outbox(folder, "")
+        if single:
+            pairs = [(p["name"], p["email"]) for p in people]
+            method, ics = ical.invitation(meeting, sessions, values, pairs)
+            msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
+                               to=[(org_name, org_email)], bcc=pairs)
+            box.files.append((out.write("invite-all.eml", _bytes(msg)), [e for _, e in pairs]))
+            out.write("invite.ics", ics)
+            box.method = method
+        else:
+            for p in people:
+                method, ics = ical.invitation(meeting, sessions, values, [(p["name"], p["email"])])
+                msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
+                                   to=[(p["name"], p["email"])])
+                box.files.append((out.write(f"{p['id']:05d}-{ical.slug(p['name'])}.eml", _bytes(msg)),
+                                  [p["email"]]))
+                box.method = method
+        out.commit()
     return meeting, box
 
 
-def _write(path: Path, msg) -> None:
+def _bytes(msg) -> bytes:
     from email import policy
 
-    path.write_bytes(msg.as_bytes(policy=policy.SMTP))
+    try:
+        return msg.as_bytes(policy=policy.SMTP)
+    except (ValueError, UnicodeError) as e:
+        raise TanetError(f"A message could not be written ({e}). Check the names and e-mail addresses "
+                         "with: tanet member list; nothing was written.") from None
 
 
 def send(box: Outbox, values: dict) -> tuple[int, list[str]]:

@@ -255,7 +255,7 @@ def test_bad_input(tanet, tmp_path):
     tanet("invite", "3", "--force", "-o", tmp_path / "p", ok=True)
     blocked = tmp_path / "file"
     blocked.write_text("x")
-    assert "Cannot write invitations" in tanet("invite", "1", "-o", blocked / "sub", ok=False).stderr
+    assert "file is a file, not a folder" in tanet("invite", "1", "-o", blocked / "sub", ok=False).stderr
     assert "--from 2027-03-01 is after --to" in tanet("export", "ics", "--from", "2027-03-01", "--to", "2027-01-01", ok=False).stderr
 
 

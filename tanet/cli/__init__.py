@@ -31,7 +31,7 @@ COMMANDS = {
     "invite": ("calendar", "invite_app"), "export": ("calendar", "export_app"),
     "availability": ("availability", "availability_app"),
     "report": ("report", "report_app"), "resource": ("report", "resource_app"),
-    "backup": ("admin", "backup_app"), "check": ("admin", "check_app"), "demo": ("admin", "demo_app"),
+    "backup": ("admin", "backup_app"), "restore": ("admin", "restore_app"), "check": ("admin", "check_app"), "demo": ("admin", "demo_app"),
 }
 
 

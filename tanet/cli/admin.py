@@ -15,6 +15,7 @@ init_app = new_app("Create the database (or update its settings).", name="init")
 info_app = new_app("Where the database is and what it holds.", name="info")
 backup_app = new_app("Make a consistent copy of the database.", name="backup")
 check_app = new_app("Check the database's integrity.", name="check")
+restore_app = new_app("Put a backup back in place of the database.", name="restore")
 demo_app = new_app("Build a fictional network to explore.", name="demo")
 
 
@@ -117,19 +118,43 @@ def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="
 
 @check_app.command("check")
 def check(fmt: TreeFormatOpt = "table") -> None:
-    """Check the file's integrity and its links between tables."""
-    from tanet.safety import check as do_check
+    """Check the file's integrity and its links between tables (reads only, even a damaged file)."""
+    from tanet.errors import TanetError
+    from tanet.safety import check_file
 
-    problems = do_check(connection())
+    path = db_path()
+    if not path.is_file():
+        raise TanetError(f"There is no tanet database at {path}. Create one with: tanet init "
+                         "(or check the path given with --db or TANET_DB).")
+    problems = check_file(path)
     if fmt == "json":
         render.print_json({"ok": not problems, "problems": problems})
     elif problems:
-        for p in problems:
+        for p in problems[:20]:
             render.note(p)
+        render.note(f"{path} is damaged. Put back your latest backup with: tanet restore BACKUP --yes")
     else:
-        render.say(f"{db_path()}: integrity ok, foreign keys ok.")
+        render.say(f"{path}: integrity ok, foreign keys ok.")
     if problems:
         raise typer.Exit(1)
+
+
+@restore_app.command("restore")
+def restore(
+    source: Annotated[Path, typer.Argument(metavar="BACKUP", help="The backup file to put back.")],
+    yes: Annotated[bool, typer.Option("--yes", help="Confirm: replace the database with the backup.")] = False,
+) -> None:
+    """Put a backup back in place of the database (the current file is kept aside first)."""
+    from tanet.errors import TanetError
+    from tanet.safety import restore as do_restore
+
+    if not yes:
+        raise TanetError(f"This replaces {db_path()} with {source}. Run again with --yes to do it "
+                         "(the current file is copied aside first).")
+    aside = do_restore(db_path(), source)
+    if aside:
+        render.say(f"The current database was copied aside to {aside}.")
+    render.say(f"Restored {source} to {db_path()}.")
 
 
 @demo_app.command("demo")
