@@ -8,6 +8,7 @@ from datetime import date, datetime, timezone
 from tanet import meetings as MT
 from tanet import members as M
 from tanet.errors import TanetError
+from tanet import text as T
 
 STATUSES = ("present", "apologies", "absent")
 
@@ -67,7 +68,7 @@ def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | 
     """The facilitator's check-in: saves the note, marks present, opens a follow-up if asked."""
     check_can_record(meeting, "present", today)
     check_member_on(member, meeting)
-    note = (note or "").strip() or None
+    note = T.lines(note, "check-in note")
     conn.execute(
         """INSERT INTO checkins(meeting_id, member_id, note, recorded_at) VALUES (?,?,?,?)
            ON CONFLICT(meeting_id, member_id) DO UPDATE SET note = coalesce(excluded.note, note),
@@ -123,7 +124,7 @@ def close_followup(conn, followup_id: int, note: str | None, today: date) -> dic
     if row["closed_on"]:
         raise TanetError(f"Follow-up #{followup_id} was already closed on {row['closed_on']}.")
     conn.execute("UPDATE followups SET closed_on = ?, note = coalesce(?, note) WHERE id = ?",
-                 [today.isoformat(), (note or "").strip() or None, followup_id])
+                 [today.isoformat(), T.lines(note, "note"), followup_id])
     return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
 
 

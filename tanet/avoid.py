@@ -25,6 +25,8 @@ def avoid_days(path: Path, first: date, last: date) -> dict[date, str]:
         raise TanetError(f"Cannot read {path}: {e.strerror}.") from None
     try:
         cal = icalendar.Calendar.from_ical(raw)
+        for event in cal.walk("VEVENT"):
+            _whole_days(event)
         events = recurring_ical_events.of(cal).between(first, last + timedelta(days=1))
     except Exception as e:  # icalendar raises ValueError and friends on non-iCalendar input
         raise TanetError(f"{path} is not an iCalendar (.ics) file ({str(e).splitlines()[0][:80]}). "
@@ -45,3 +47,17 @@ def avoid_days(path: Path, first: date, last: date) -> dict[date, str]:
                 days.setdefault(d, summary)
             d += timedelta(days=1)
     return days
+
+
+_SUB_DAILY = ("SECONDLY", "MINUTELY", "HOURLY")
+
+
+def _whole_days(event) -> None:
+    """Only days matter here: a rule repeating within the day becomes a daily one, so a
+    `FREQ=SECONDLY` rule with no end costs one occurrence a day, not 86,400."""
+    rules = event.get("RRULE")
+    for rule in rules if isinstance(rules, list) else [rules] if rules is not None else []:
+        if str(rule.get("FREQ", [""])[0]).upper() in _SUB_DAILY:
+            rule["FREQ"] = ["DAILY"]
+            for part in ("INTERVAL", "BYHOUR", "BYMINUTE", "BYSECOND", "BYSETPOS"):
+                rule.pop(part, None)

@@ -13,9 +13,18 @@ _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December")
 FORMAT_HINT = "Write dates as YYYY-MM-DD or DD/MM/YYYY (day first), e.g. 2027-03-09 or 09/03/2027"
+# A network's records span decades, not millennia: outside these years a date is a typo
+# (and calendar arithmetic near year 9999 would overflow).
+FIRST_YEAR, LAST_YEAR = 1900, 2199
+
+
+def check_year(year: int, text: str) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise TanetError(f"'{text}' is out of range: give a year from {FIRST_YEAR} to {LAST_YEAR}.")
 
 
 def _make(y: int, m: int, d: int, text: str) -> date:
+    check_year(y, text)
     if not 1 <= m <= 12:
         extra = ""
         if _UK.match(text.strip()) and 1 <= d <= 12 and m <= 31:
@@ -85,9 +94,27 @@ def end_time(start: str, duration: int) -> str:
 
 
 def zone(name: str):
-    from zoneinfo import ZoneInfo
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-    return ZoneInfo(name)
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise TanetError(f"The time zone '{name}' in the settings is not known on this computer. "
+                         "Set a known one with: tanet config set timezone Europe/London") from None
+
+
+def check_wall_clock(day: date, hm: str, tz_name: str) -> None:
+    """Refuse a local time that does not exist (clocks go forward) or happens twice (they go back)."""
+    from datetime import timezone
+
+    local = local_datetime(day, hm, tz_name)
+    there_and_back = local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None)
+    if there_and_back != local.replace(tzinfo=None):
+        raise TanetError(f"{hm} on {day} does not exist in {tz_name}: the clocks go forward that night. "
+                         "Choose another time or day.")
+    if local.replace(fold=1).utcoffset() != local.replace(fold=0).utcoffset():
+        raise TanetError(f"{hm} on {day} happens twice in {tz_name}: the clocks go back that night, so calendar "
+                         "programs would disagree about when it is. Choose another time or day.")
 
 
 def local_datetime(day: str | date, hm: str, tz_name: str) -> datetime:
@@ -128,6 +155,7 @@ def parse_period(text: str) -> tuple[int, int]:
     m = _PERIOD.match(text.strip())
     if not m:
         raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1.")
+    check_year(int(m[1]), text)
     return int(m[1]), int(m[2])
 
 

@@ -11,6 +11,7 @@ from tanet import dates
 from tanet import members as M
 from tanet import settings as S
 from tanet.errors import TanetError
+from tanet import text as T
 
 MEETING_KEYS = ("id", "uid", "title", "date", "start", "end", "starts_at", "ends_at", "timezone",
                 "location", "url", "status", "sequence", "present")
@@ -113,14 +114,21 @@ class MeetingDefaults:
         return cls(
             start=dates.parse_time(time) if time else values["meeting.time"],
             duration=duration if duration is not None else int(values["meeting.duration"]),
-            title=(title or "").strip() or S.meeting_title(values),
-            location=(location if location is not None else values["meeting.location"]).strip(),
+            title=T.line(title, "title") or T.line(S.meeting_title(values), "title"),
+            location=T.line(location if location is not None else values["meeting.location"], "location") or "",
             url=S.SETTINGS["meeting.url"].check(url) if url else values["meeting.url"],
         )
 
 
+def check_times(conn, day: date, start: str, end: str) -> None:
+    tz = S.get(conn, "timezone")
+    for hm in (start, end):
+        dates.check_wall_clock(day, hm, tz)
+
+
 def insert_meeting(conn, day: date, start: str, d: MeetingDefaults) -> int:
     end = dates.end_time(start, d.duration)
+    check_times(conn, day, start, end)
     twin = conn.execute("SELECT id FROM meetings WHERE date = ? AND start = ? AND status = 'scheduled'",
                         [day.isoformat(), start]).fetchone()
     if twin:  # most likely the same plan run twice
@@ -150,6 +158,7 @@ def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: 
     start = dates.parse_time(time) if time else row["start"]
     duration = dates.minutes(row["end"]) - dates.minutes(row["start"])
     end = dates.end_time(start, duration)
+    check_times(conn, to, start, end)
     if to.isoformat() == row["date"] and start == row["start"]:
         raise TanetError(f"Meeting #{row['id']} is already on {to} at {start}.")
     warnings = []
@@ -168,11 +177,11 @@ def edit(conn: sqlite3.Connection, ref: str, *, title: str | None, location: str
     row = find_meeting(conn, ref, today)
     changes = {}
     if title is not None:
-        if not title.strip():
+        if not (T.line(title, "title") or ""):
             raise TanetError("A meeting needs a title.")
         changes["title"] = " ".join(title.split())
     if location is not None:
-        changes["location"] = location.strip() or None
+        changes["location"] = T.line(location, "location")
     if url is not None:
         changes["url"] = S.SETTINGS["meeting.url"].check(url.strip()) or None
     if duration is not None:
@@ -189,7 +198,7 @@ def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) 
     if row["status"] == "cancelled":
         raise TanetError(f"Meeting #{row['id']} on {row['date']} is already cancelled.")
     conn.execute("UPDATE meetings SET status = 'cancelled', sequence = sequence + 1, cancel_reason = ? WHERE id = ?",
-                 [(reason or "").strip() or None, row["id"]])
+                 [T.lines(reason, "reason"), row["id"]])
     return objects(conn, [get(conn, row["id"])])[0]
 
 
@@ -201,6 +210,33 @@ class PlannedDate:
     date: date
     start: str
     reason: str | None = None
+
+
+PLAN_LIMIT = 500
+MAX_MOVE_DAYS = 31
+
+
+def summarise_moves(reasons: list[tuple[date, str]]) -> str | None:
+    """`Tue 22 Dec - Mon 04 Jan: Christmas holiday (term.ics), public holidays`: one entry
+    per run of blocked days (weekends passed over), each reason named once."""
+    runs: list[list] = []
+    for day, why in reasons:
+        if runs and (day - runs[-1][1]).days <= 3:
+            runs[-1][1] = day
+            runs[-1][2].append(why)
+        else:
+            runs.append([day, day, [why]])
+    parts = []
+    for a, b, whys in runs:
+        holidays = [w for w in whys if w.endswith("(public holiday)")]
+        named = list(dict.fromkeys(w for w in whys if w not in holidays))
+        if len(set(holidays)) > 1:
+            named.append("public holidays")
+        elif holidays:
+            named.append(holidays[0])
+        span = f"{a:%a %d %b}" if a == b else f"{a:%a %d %b} - {b:%a %d %b}"
+        parts.append(f"{span}: {', '.join(named)}")
+    return "; ".join(parts) or None
 
 
 def plan_dates(start: date, every_weeks: int, *, count: int | None, until: date | None,
@@ -216,20 +252,30 @@ def plan_dates(start: date, every_weeks: int, *, count: int | None, until: date 
         count = 6
     if count is not None and count < 1:
         raise TanetError(f"--count must be at least 1, not {count}.")
+    if count is not None and count > PLAN_LIMIT:
+        raise TanetError(f"--count {count} is more than one plan holds ({PLAN_LIMIT} meetings). "
+                         "Plan fewer at a time, e.g. a year or two ahead.")
     if until is not None and until < start:
         raise TanetError(f"--until {until} is before --start {start}.")
     out: list[PlannedDate] = []
     i = 0
-    while (count is None or i < count) and len(out) < 500:
+    while count is None or i < count:
         original = start + timedelta(weeks=every_weeks * i)
         if until is not None and original > until:
             break
+        if len(out) == PLAN_LIMIT:
+            raise TanetError(f"Up to --until {until} that is more than one plan holds ({PLAN_LIMIT} meetings). "
+                             "Choose an earlier --until.")
         day, reasons = original, []
         while day.weekday() >= 5 or day in blocked:
             if day in blocked:
-                reasons.append(f"{day:%a %d %b}: {blocked[day]}")
+                reasons.append((day, blocked[day]))
             day += timedelta(days=1)
-        out.append(PlannedDate(original, day, times[i % len(times)], "; ".join(reasons) or None))
+            if (day - original).days > MAX_MOVE_DAYS:
+                raise TanetError(f"Every working day for {MAX_MOVE_DAYS} days from {original} is a holiday or "
+                                 f"in an --avoid calendar ({reasons[-1][1]}), so the meeting has nowhere to go. "
+                                 "Check the calendar, or choose another --start.")
+        out.append(PlannedDate(original, day, times[i % len(times)], summarise_moves(reasons)))
         i += 1
     return out
 
@@ -263,6 +309,7 @@ def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: dat
     tz = S.get(conn, "timezone")
     out = []
     for p in planned:
+        check_times(conn, p.date, p.start, dates.end_time(p.start, defaults.duration))
         item = {"id": None, "date": p.date.isoformat(), "weekday": f"{p.date:%A}", "start": p.start,
                 "end": dates.end_time(p.start, defaults.duration), "title": defaults.title,
                 "original_date": p.original.isoformat(), "moved": p.date != p.original, "reason": p.reason,
@@ -372,7 +419,8 @@ def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, gu
                 guest_org: str | None, today: date) -> dict:
     meeting = find_meeting(conn, ref, today)
     kind = _kind(kind, SESSION_KINDS, "session kind")
-    title = " ".join(title.split())
+    title = " ".join((T.line(title, "session title") or "").split())
+    guest, guest_org = T.line(guest, "guest's name"), T.line(guest_org, "guest's organisation")
     if not title:
         raise TanetError("A session needs a --title.")
     if presenter and guest:
@@ -389,8 +437,7 @@ def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, gu
     if kind == "guest" and not guest:
         raise TanetError("A guest session needs --guest NAME (and --guest-org ORG).")
     cur = conn.execute("INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) VALUES (?,?,?,?,?,?)",
-                       [meeting["id"], kind, title, presenter_id, (guest or "").strip() or None,
-                        (guest_org or "").strip() or None])
+                       [meeting["id"], kind, title, presenter_id, guest, guest_org])
     return session_object(conn.execute(SESSION_SELECT + " WHERE s.id = ?", [cur.lastrowid]).fetchone())
 
 
@@ -425,7 +472,7 @@ def theme_object(r) -> dict:
 
 
 def add_theme(conn, text: str, kind: str, meeting_ref: str | None, today: date) -> dict:
-    text = " ".join(text.split())
+    text = T.lines(text, "theme") or ""
     if not text:
         raise TanetError("Say what the theme is, e.g. tanet theme add \"Waiting lists for CAMHS\" --kind pain-point")
     kind = _kind(kind, THEME_KINDS, "theme kind")
@@ -458,7 +505,7 @@ def set_theme_status(conn, theme_id: int, status: str, note: str | None, today: 
                raised_on = CASE WHEN :s = 'raised' THEN coalesce(raised_on, :d) ELSE raised_on END,
                resolved_on = CASE WHEN :s = 'resolved' THEN :d ELSE NULL END
            WHERE id = :id""",
-        {"s": status, "note": (note or "").strip() or None, "d": d, "id": theme_id})
+        {"s": status, "note": T.lines(note, "note"), "d": d, "id": theme_id})
     return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [theme_id]).fetchone())
 
 

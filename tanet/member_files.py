@@ -11,8 +11,9 @@ from datetime import date
 from tanet import members as M
 from tanet.dates import parse_date
 from tanet.errors import TanetError
+from tanet import text as T
 from tanet.settings import valid_email
-from tanet.textfiles import read_text, rows as read_rows, squash
+from tanet.textfiles import check_unique_headers, read_text, rows as read_rows, squash
 
 # Loose header names, squashed (lower case, letters and digits only).
 HEADERS = {
@@ -84,6 +85,9 @@ def _json_table(text: str, path) -> list[list[str]]:
         records = json.loads(text)
     except json.JSONDecodeError as e:
         raise TanetError(f"{path} looks like JSON but cannot be read ({e.msg}, line {e.lineno}).") from None
+    except RecursionError:
+        raise TanetError(f"{path} is nested too deeply to be a member list; it was not written by "
+                         "tanet member export.") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise TanetError(f"{path} should hold a list of members, as written by tanet member export --format json.")
     keys: list[str] = []
@@ -105,6 +109,7 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> Im
     if top is None:
         raise TanetError(f"{path} has no rows.")
     header, body = table[top], table[top + 1:]
+    check_unique_headers(header, path)
     cols = map_headers(header)
     if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
         raise TanetError(
@@ -120,7 +125,7 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> Im
     if not data_rows:
         raise TanetError(f"{path} has a header row but no members in it.")
     for line, row in data_rows:
-        get = lambda k: row[cols[k]].strip() if k in cols and cols[k] < len(row) else ""  # noqa: E731
+        get = lambda k: T.csv_in(row[cols[k]].strip()) if k in cols and cols[k] < len(row) else ""  # noqa: E731
         errs: list[str] = []
         rec: dict = {}
         name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
@@ -149,9 +154,12 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> Im
             rec["ambassador"] = int(M.parse_bool(get("ambassador")))
         except TanetError as e:
             errs.append(f"line {line}: {e}")
-        rec["phone"] = get("phone") or None
-        rec["organisation"] = get("organisation") or None
-        rec["notes"] = get("notes") or None
+        for key, what, check in (("phone", "phone number", T.line), ("organisation", "organisation", T.line),
+                                 ("notes", "notes", T.lines)):
+            try:
+                rec[key] = check(get(key), what)
+            except TanetError as e:
+                errs.append(f"line {line}: {e}")
         joined = _date_or_none(get("joined_on"), today, line, "date joined", errs)
         left = _date_or_none(get("left_on"), today, line, "date left", errs)
         consent = _date_or_none(get("consent_on"), today, line, "consent date", errs)
@@ -213,6 +221,6 @@ def to_csv(records: list[dict]) -> str:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(M.EXPORT_KEYS)
     for r in records:
-        w.writerow(["" if r[k] is None else ("yes" if r[k] is True else "no" if r[k] is False else r[k])
+        w.writerow(["" if r[k] is None else ("yes" if r[k] is True else "no" if r[k] is False else T.csv_out(str(r[k])))
                     for k in M.EXPORT_KEYS])
     return out.getvalue()

@@ -8,6 +8,7 @@ import sqlite3
 from datetime import date
 
 from tanet.errors import TanetError
+from tanet import text as T
 from tanet.settings import valid_email
 
 SECTORS = ("public", "third", "private", "other")
@@ -92,7 +93,7 @@ def find_area(conn: sqlite3.Connection, value: str, names: list[str] | None = No
 
 
 def add_area(conn: sqlite3.Connection, name: str) -> str:
-    name = " ".join(name.split())
+    name = " ".join((T.line(name, "service area") or "").split())
     if not name:
         raise TanetError("A service area needs a name.")
     if any(n.casefold() == name.casefold() for n in area_names(conn)):
@@ -103,7 +104,7 @@ def add_area(conn: sqlite3.Connection, name: str) -> str:
 
 def rename_area(conn: sqlite3.Connection, old: str, new: str) -> tuple[str, str, int]:
     current = find_area(conn, old)
-    new = " ".join(new.split())
+    new = " ".join((T.line(new, "service area") or "").split())
     if not new:
         raise TanetError("Give the new name of the service area.")
     clash = [n for n in area_names(conn) if n.casefold() == new.casefold() and n != current]
@@ -139,11 +140,9 @@ def member_object(row: sqlite3.Row, keys=MEMBER_KEYS) -> dict:
 
 
 def clean_name(name: str) -> str:
-    name = " ".join((name or "").split())
+    name = " ".join((T.line(name, "name") or "").split())
     if not name:
         raise TanetError("A member needs a name.")
-    if any(ord(c) < 32 for c in name):
-        raise TanetError("A name cannot hold control characters.")
     return name
 
 
@@ -171,10 +170,10 @@ def add_member(conn: sqlite3.Connection, *, name: str, email: str, organisation:
         """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
                                ambassador, joined_on, consent_on, notes)
            VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
-        [name, email, (phone or "").strip() or None, (organisation or "").strip() or None,
+        [name, email, T.line(phone, "phone number"), T.line(organisation, "organisation"),
          find_area(conn, service_area), normalise_sector(sector), normalise_role(role),
          int(ambassador), joined.isoformat(), (consent_on or joined).isoformat(),
-         (notes or "").strip() or None],
+         T.lines(notes, "notes")],
     )
     return cur.lastrowid
 
@@ -276,8 +275,10 @@ def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) 
             clean[key] = int(parse_bool(value))
         elif key in ("joined_on", "consent_on"):
             clean[key] = value.isoformat()
+        elif key == "notes":
+            clean[key] = T.lines(str(value), "notes")
         else:
-            clean[key] = str(value).strip() or None
+            clean[key] = T.line(str(value), key.replace("_", " "))
     if not clean:
         raise TanetError("Nothing to change: give at least one option, e.g. --org or --email.")
     joined = clean.get("joined_on", row["joined_on"])

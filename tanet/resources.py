@@ -8,6 +8,7 @@ from datetime import date
 from tanet import meetings as MT
 from tanet import members as M
 from tanet.errors import TanetError
+from tanet import text as T
 
 RESOURCE_KEYS = ("id", "title", "kind", "description", "created_on", "adoptions")
 SELECT = """SELECT r.*, (SELECT count(*) FROM adoptions a WHERE a.resource_id = r.id) AS adoptions
@@ -37,13 +38,14 @@ def find_resource(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
 
 def add(conn, title: str, *, kind: str | None, description: str | None, meeting_ref: str | None,
         authors: list[str], on: date | None, today: date) -> dict:
-    title = " ".join(title.split())
+    title = " ".join((T.line(title, "title") or "").split())
     if not title:
         raise TanetError("A resource needs a title.")
+    kind, description = T.line(kind, "kind"), T.lines(description, "description")
     meeting_id = MT.find_meeting(conn, meeting_ref, today)["id"] if meeting_ref else None
     people = [M.find_member(conn, a) for a in authors]
     cur = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
-                       [title, (kind or "").strip() or None, (description or "").strip() or None, meeting_id,
+                       [title, kind, description, meeting_id,
                         (on or today).isoformat()])
     conn.executemany("INSERT OR IGNORE INTO resource_authors(resource_id, member_id) VALUES (?, ?)",
                      [(cur.lastrowid, p["id"]) for p in people])
@@ -52,7 +54,7 @@ def add(conn, title: str, *, kind: str | None, description: str | None, meeting_
 
 def adopt(conn, ref: str, organisation: str, on: date) -> dict:
     row = find_resource(conn, ref)
-    org = " ".join(organisation.split())
+    org = " ".join((T.line(organisation, "organisation") or "").split())
     if not org:
         raise TanetError("Name the organisation that adopted it: --org 'City Council'")
     existing = conn.execute("SELECT adopted_on, organisation FROM adoptions WHERE resource_id = ? AND organisation = ?",

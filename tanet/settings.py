@@ -13,9 +13,22 @@ EMAIL_RE = re.compile(r"^[^@\s,;:<>()\[\]\"']+@[^@\s,;:<>()\[\]\"']+\.[^@\s,;:<>
 
 
 def valid_email(value: str) -> str:
-    value = value.strip()
-    if not EMAIL_RE.match(value) or ".." in value:
+    from tanet.text import line
+
+    value = line(value, "e-mail address") or ""
+    if not EMAIL_RE.fullmatch(value) or ".." in value:
         raise TanetError(f"'{value}' is not a valid e-mail address. Write it like name@example.org.")
+    local, domain = value.rsplit("@", 1)
+    if not local.isascii():
+        raise TanetError(f"'{value}' has letters outside plain English before the @, which most mail systems "
+                         "cannot deliver to. Ask the member for an address in plain letters.")
+    if not domain.isascii():
+        try:  # an international domain travels in its xn-- form
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError:
+            raise TanetError(f"'{value}' is not a valid e-mail address: its domain cannot be written for mail. "
+                             "Check it with the member.") from None
+        value = f"{local}@{domain}"
     return value
 
 
@@ -59,7 +72,10 @@ def _time(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    if value and not re.match(r"^https?://\S+$", value):
+    from tanet.text import line
+
+    value = line(value, "link") or ""
+    if value and not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f-\x9f]+", value):
         raise TanetError(f"'{value}' is not a web link; it should start with https://.")
     return value
 
@@ -74,7 +90,9 @@ def _bool(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    return value.strip()
+    from tanet.text import line
+
+    return line(value, "setting") or ""
 
 
 def _optional_email(value: str) -> str:

@@ -19,6 +19,7 @@ NAME_HEADERS = {"name", "fullname", "participantname", "displayname", "participa
 EMAIL_HEADERS = {"email", "emailaddress", "mail", "participantidupn", "upn", "userprincipalname"}
 JOIN_HEADERS = {"firstjoin", "jointime", "firstjointime", "joined", "timejoined"}
 START_KEYS = {"starttime", "meetingstarttime", "meetingstart", "start"}
+COUNT_KEYS = {"attendedparticipants", "totalnumberofparticipants", "totalparticipants", "participants"}
 _DATE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})")
 _AMPM = re.compile(r"\d\s*[ap]\.?m\b", re.I)
 _SECTION = re.compile(r"^\d+\.\s+\S")
@@ -38,6 +39,7 @@ class Report:
     layout: str
     start: date | None
     participants: list[Participant]
+    expected: int | None = None  # the count the report's own summary gives
 
 
 def _is_header(cells: list[str]) -> dict[str, int] | None:
@@ -90,13 +92,18 @@ def _dates(raw: list[str], meeting_day: date) -> list[date | None]:
 def parse_report(path: Path, meeting_day: date) -> Report:
     text = read_text(path)
     delimiter = "\t" if "\t" in text else sniff_delimiter(next((ln for ln in text.splitlines() if ln.strip()), ""))
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    start_raw = None
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
+    except csv.Error as e:
+        raise TanetError(f"{path} cannot be read as an attendance report ({e}). Download it again from Teams.") from None
+    start_raw, expected = None, None
     header_at, cols = None, None
     for i, cells in enumerate(rows):
         cells = [c.strip() for c in cells]
         if len(cells) >= 2 and squash(cells[0]) in START_KEYS and start_raw is None:
             start_raw = cells[1]
+        if len(cells) >= 2 and squash(cells[0]) in COUNT_KEYS and cells[1].isdigit() and expected is None:
+            expected = int(cells[1])
         if header_at is None and (cols := _is_header(cells)):
             header_at = i
             break
@@ -127,7 +134,8 @@ def parse_report(path: Path, meeting_day: date) -> Report:
             participants[key] = Participant(name, email, get("role"), raw_join)
     if not participants:
         raise TanetError(f"{path} lists no participants.")
-    return Report(layout, report_start if layout != "csv" or start_raw else None, list(participants.values()))
+    return Report(layout, report_start if layout != "csv" or start_raw else None, list(participants.values()),
+                  expected)
 
 
 @dataclass
@@ -156,6 +164,10 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
     if report.start and report.start != day and not force:
         raise TanetError(f"{path.name} is the report of a meeting on {report.start}, but meeting #{meeting['id']} "
                          f"is on {day}. Choose the right meeting, or add --force if the report is right.")
+    if report.expected is not None and len(report.participants) < report.expected and not force:
+        raise TanetError(f"{path.name} looks cut short: its summary counts {report.expected} participants but it "
+                         f"lists {len(report.participants)}. Download the report again from Teams, or add --force "
+                         "to import the people it does list.")
     result = ImportResult(report.layout, report.start)
     members = conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL").fetchall()
     by_email = {m["email"].casefold(): m for m in members if m["email"]}

@@ -74,6 +74,10 @@ class TanetGroup(TyperGroup):
             from tanet.db import explain
 
             _error(str(explain(e, common.db_path())))
+        except OverflowError:
+            common.close()
+            _error("A number given is far too large (ids, counts and years are much smaller). "
+                   "Check it and try again; nothing was changed.")
         except RecursionError:
             common.close()
             _error("The input is nested too deeply to read (a file of that shape is not one tanet wrote). "
