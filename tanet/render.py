@@ -59,17 +59,29 @@ def cell(value: Any, style: str = ""):
     return Text(screen(text(value)), style=style)
 
 
+def to_json(data: Any) -> str:
+    """JSON with readable accents; DEL and C1 controls written as \\u escapes (json already
+    escapes the C0 ones), so no terminal ever receives them raw."""
+    import re
+
+    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
+    return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
+
+
 def print_json(data: Any) -> None:
-    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(to_json(data) + "\n")
 
 
 def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
     from tanet.text import csv_out
 
+    from tanet.text import screen
+
+    shown = screen if sys.stdout.isatty() else (lambda v: v)  # a file gets the data exactly
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
-        w.writerow([csv_out(text(r.get(c))) for c in columns])
+        w.writerow([shown(csv_out(text(r.get(c)))) for c in columns])
 
 
 def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str | None = None,

@@ -65,10 +65,11 @@ def _copy_whole(conn: sqlite3.Connection, dest: Path, *, overwrite: bool) -> Non
             raise FileExistsError(17, "it appeared while the copy was being made")
         os.replace(tmp, dest)
     except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
+        for leftover in (tmp, f"{tmp}-journal", f"{tmp}-wal", f"{tmp}-shm"):
+            try:
+                os.unlink(leftover)
+            except OSError:
+                pass
         raise
 
 

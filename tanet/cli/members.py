@@ -150,6 +150,9 @@ def rejoin(member: MemberArg) -> None:
     render.say(f"{row['name']} is a member again.")
 
 
+SHOWN_SKIPS = 5
+
+
 @member_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
@@ -160,32 +163,36 @@ def import_(
     from tanet.member_files import apply_import, plan_import
 
     conn = connection()
-    plan = plan_import(conn, file, today(), update)
-    if plan.errors:
-        for e in plan.errors:
-            render.note(e)
-        raise TanetError(f"{file}: {len(plan.errors)} problem(s), listed above; nothing was imported. "
-                         "Fix those lines and run the import again.")
-    for line, email, who in plan.skipped:
-        render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
-    summary = (f"{len(plan.new)} new, {len(plan.updates)} updated, {len(plan.skipped)} skipped")
-    if dry_run:
-        render.say(f"Dry run: {summary}. Nothing was saved.")
-        return
     progress = None
-    if len(plan.new) > 2000 and sys.stderr.isatty():
-        from rich.progress import Progress
+    # Checked and written under one write lock, so a member added meanwhile cannot collide.
+    with transaction(conn):
+        plan = plan_import(conn, file, today(), update)
+        if plan.errors:
+            for e in plan.errors[:50]:
+                render.note(e)
+            more = f" (the first 50 are listed above)" if len(plan.errors) > 50 else " (listed above)"
+            raise TanetError(f"{file}: {len(plan.errors)} problem(s){more}; nothing was imported. "
+                             "Fix those lines and run the import again.")
+        for line, email, who in plan.skipped[:SHOWN_SKIPS]:
+            render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
+        if len(plan.skipped) > SHOWN_SKIPS:
+            render.note(f"... and {len(plan.skipped) - SHOWN_SKIPS} more already in the register; skipped.")
+        summary = (f"{len(plan.new)} new, {len(plan.updates)} updated, {len(plan.skipped)} skipped")
+        if dry_run:
+            render.say(f"Dry run: {summary}. Nothing was saved.")
+            return
+        if len(plan.new) > 2000 and sys.stderr.isatty():
+            from rich.progress import Progress
 
-        bar = Progress(console=render.console(stderr=True), transient=True)
-        task = bar.add_task("Importing", total=len(plan.new))
-        bar.start()
-        progress = lambda n: bar.update(task, completed=n)  # noqa: E731
-    try:
-        with transaction(conn):
+            bar = Progress(console=render.console(stderr=True), transient=True)
+            task = bar.add_task("Importing", total=len(plan.new))
+            bar.start()
+            progress = lambda n: bar.update(task, completed=n)  # noqa: E731
+        try:
             apply_import(conn, plan, progress)
-    finally:
-        if progress:
-            bar.stop()
+        finally:
+            if progress:
+                bar.stop()
     render.say(f"Imported {file}: {summary}.")
     if plan.defaulted:
         render.say(f"{plan.defaulted} empty service area/sector/role value(s) were set to 'other'; "
@@ -206,9 +213,8 @@ def export(
     if fmt == Format.table:
         raise TanetError("member export writes csv or json; use member list for a table.")
     if fmt == Format.json:
-        import json
 
-        text = json.dumps(records, indent=2, ensure_ascii=False) + "\n"
+        text = render.to_json(records) + "\n"
     else:
         text = to_csv(records)
     # A file gets a BOM so that Excel opens the CSV as UTF-8.
@@ -238,10 +244,9 @@ def forget(member: MemberArg,
 def data(member: MemberArg,
          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
-    import json
 
     doc = M.subject_access(connection(), member)
-    text = json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
+    text = render.to_json(doc) + "\n"
     if render.deliver(text, output):
         render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
 

@@ -33,9 +33,8 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
         report_render.to_rich(data, render.console())
         return
     if fmt == ReportFormat.json:
-        import json
 
-        text = json.dumps(data, indent=2, ensure_ascii=False) + "\n"
+        text = render.to_json(data) + "\n"
     elif fmt == ReportFormat.markdown:
         text = report_render.to_markdown(data)
     elif fmt == ReportFormat.html:
