@@ -13,21 +13,25 @@ import re
 # C0 controls, DEL and C1 controls.
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 _CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+_BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # On screen also: bidirectional overrides, which can make text read backwards.
 _UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def _name_of(char: str) -> str:
+    if _BIDI.match(char):
+        return f"the text-direction character U+{ord(char):04X}"
     return {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x1b": "an escape character",
             "\x7f": "a delete character"}.get(char, f"the control character U+{ord(char):04X}")
 
 
 def line(value: str | None, field: str) -> str | None:
-    """A single-line field, stripped; control characters refused. Empty gives None."""
+    """A single-line field, stripped; control characters (and bidirectional overrides,
+    which make a name read backwards) refused. Empty gives None."""
     if value is None:
         return None
     value = str(value).strip()
-    bad = _CONTROL.search(value)
+    bad = _CONTROL.search(value) or _BIDI.search(value)
     if bad:
         from tanet.errors import TanetError
 

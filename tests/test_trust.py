@@ -595,3 +595,77 @@ def test_a_member_added_during_a_large_import_does_not_break_it(cli_env, tmp_pat
     with sqlite3.connect(cli_env["TANET_DB"]) as c:
         assert c.execute("SELECT count(*) FROM members").fetchone()[0] == 30_000
     assert r.returncode in (0, 1)
+
+
+# Any text, in any field: refused with one line, or the same everywhere it goes ---------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+class _Cells(__import__("html.parser").parser.HTMLParser):
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.cells, self._in = [], False
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "td":
+            self._in, self._text = True, ""
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._in:
+            self.cells.append(self._text)
+            self._in = False
+
+    def handle_data(self, data):
+        if self._in:
+            self._text += data
+
+
+ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=30)
+
+
+@settings(max_examples=int(os.environ.get("TANET_EXAMPLES", 40)), deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(value=ANY_TEXT)
+def test_any_text_is_refused_in_one_line_or_comes_back_the_same(value, tanet, tmp_path_factory, monkeypatch):
+    import icalendar
+
+    folder = tmp_path_factory.mktemp("any")
+    monkeypatch.setenv("TANET_DB", str(folder / "t.db"))
+    monkeypatch.setenv("COLUMNS", "400")
+    from tanet import render
+
+    render.reset()
+    tanet("init", "--organiser-name", "C", "--organiser-email", "c@example.org", ok=True)
+    r = tanet("member", "add", "--email", "a@example.org", "--org", value, "--area", "housing",
+              "--sector", "public", "--role", "frontline", "--joined", "2025-01-01", "--", value)
+    if r.exit_code != 0:
+        assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+        tanet("member", "add", "Plain Person", "--email", "p@example.org", "--org", "O", "--area", "housing",
+              "--sector", "public", "--role", "frontline", "--joined", "2025-01-01", ok=True)
+    else:
+        member = tanet("member", "show", "1", "--format", "json", ok=True).json()
+        name, org = member["name"], member["organisation"]
+        assert name == " ".join(value.split()) and org == value.strip()  # names fold runs of spaces
+        assert name in tanet("member", "list", ok=True).stdout
+        exported = folder / "m.csv"
+        tanet("member", "export", "-o", exported, ok=True)
+        monkeypatch.setenv("TANET_DB", str(folder / "second.db"))
+        tanet("init", "--organiser-name", "C", "--organiser-email", "c@example.org", ok=True)
+        tanet("member", "import", exported, ok=True)
+        again = tanet("member", "show", "1", "--format", "json", ok=True).json()
+        assert (again["name"], again["organisation"]) == (name, org)
+    r = tanet("meeting", "add", "2026-11-17", "--title", value, "--location", value)
+    if r.exit_code != 0:
+        assert r.exit_code == 1 and len(r.stderr.strip().splitlines()) == 1 and "Traceback" not in r.stderr
+        return
+    meeting = tanet("meeting", "show", "1", "--format", "json", ok=True).json()
+    title, location = meeting["title"], meeting["location"]
+    assert location == (value.strip() or None)
+    event = icalendar.Calendar.from_ical(tanet("export", "ics", ok=True).stdout.encode()).walk("VEVENT")[0]
+    assert (str(event["SUMMARY"]), str(event.get("LOCATION")) if location else None) == (title, location)
+    page = _Cells()
+    page.feed(tanet("report", "quarter", "2026Q4", "--format", "html", ok=True).stdout)
+    assert title in page.cells
+    assert title in tanet("meeting", "list", ok=True).stdout
