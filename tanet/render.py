@@ -84,20 +84,36 @@ def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
         w.writerow([shown(csv_out(text(r.get(c)))) for c in columns])
 
 
+
+
+def terminal_width() -> int:
+    if sys.stdout.isatty():
+        import shutil
+
+        return shutil.get_terminal_size().columns
+    try:
+        return max(20, int(os.environ.get("COLUMNS", 120)))
+    except ValueError:
+        return 120
+
+
+def colour() -> bool:
+    return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+
+
 def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str | None = None,
           caption: str | None = None, empty: str = "Nothing to show.") -> None:
-    from rich.table import Table
+    """A list as a table (tanet.table draws it: Rich is far too slow for thousands of rows)."""
+    from tanet.table import render
+    from tanet.text import screen
 
     if not rows:
-        console().print(empty)
+        say(empty)
         return
-    t = Table(title=cell(title) if title else None, caption=cell(caption) if caption else None,
-              show_lines=False, header_style="bold")
-    for key, header in columns:
-        t.add_column(header, overflow="fold")
-    for r in rows:
-        t.add_row(*[cell(r.get(k)) for k, _ in columns])
-    console().print(t)
+    body = [[screen(text(r.get(c[0]))) for c in columns] for r in rows]
+    sys.stdout.write(render([c[1] for c in columns], body, total_width=terminal_width(),
+                            title=screen(title) if title else None, caption=screen(caption) if caption else None,
+                            bold=colour(), drop=[c[2] if len(c) > 2 else 0 for c in columns]))
 
 
 def emit(rows: list[dict], fmt: str, columns: Sequence[tuple[str, str]], *, title: str | None = None,
@@ -107,7 +123,7 @@ def emit(rows: list[dict], fmt: str, columns: Sequence[tuple[str, str]], *, titl
     if fmt == "json":
         print_json(rows if json_data is None else json_data)
     elif fmt == "csv":
-        print_csv(rows, csv_columns or [k for k, _ in columns])
+        print_csv(rows, csv_columns or [c[0] for c in columns])
     else:
         table(rows, columns, title=title, empty=empty, caption=caption)
 
