@@ -7,13 +7,14 @@ import io
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from tanet import members as M
 from tanet.dates import parse_date
 from tanet.errors import TanetError
 from tanet import text as T
 from tanet.settings import valid_email
-from tanet.textfiles import check_unique_headers, read_text, rows as read_rows, squash
+from tanet.textfiles import check_unique_headers, open_binary, open_rows, read_text, squash
 
 # Loose header names, squashed (lower case, letters and digits only).
 HEADERS = {
@@ -58,11 +59,20 @@ def map_headers(header: list[str]) -> dict[str, int]:
 
 @dataclass
 class ImportPlan:
+    """What an import found. `new` and `updates` are kept only when asked (the demo, tests);
+    a streaming import writes them as it goes and keeps counts."""
     new: list[dict] = field(default_factory=list)
     updates: list[tuple[int, dict]] = field(default_factory=list)
-    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, email, who)
-    errors: list[str] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # the first few: (line, email, who)
+    errors: list[str] = field(default_factory=list)  # the first few
     defaulted: int = 0
+    new_count: int = 0
+    update_count: int = 0
+    skipped_count: int = 0
+    error_count: int = 0
+
+
+KEPT = 50  # errors and skips listed; the rest are counted
 
 
 def _date_or_none(value: str, today: date, line: int, what: str, errors: list[str]):
@@ -100,15 +110,29 @@ def _json_table(text: str, path) -> list[list[str]]:
     return [keys] + [[cell(r.get(k)) for k in keys] for r in records]
 
 
-def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> ImportPlan:
-    """Read and validate every row; nothing is written here."""
-    text = read_text(path)
-    table = _json_table(text, path) if text.lstrip().startswith("[") else read_rows(text)
-    # Line numbers are the file's own: blank lines before the header are skipped, not removed.
-    top = next((i for i, r in enumerate(table) if any(c.strip() for c in r)), None)
-    if top is None:
+def _table(path):
+    """(line number, cells) of the file, header first: a stream for CSV, a list for JSON."""
+    with open_binary(Path(path)) as f:
+        is_json = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+    if is_json:
+        return enumerate(_json_table(read_text(path), path), start=1)
+    return open_rows(path)[1]
+
+
+def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, write: bool = False,
+                progress=None) -> ImportPlan:
+    """Read and validate every row. With `write`, valid rows are written as they are read
+    (inside the caller's transaction, which must roll back when `errors` is not empty) and
+    only counts are kept, so a file of any size imports in little memory; without it,
+    nothing is written and the rows are kept in the plan."""
+    rows = _table(path)
+    header, top = None, None
+    for line, row in rows:  # blank lines before the header are passed over, keeping line numbers
+        if any(c.strip() for c in row):
+            header, top = row, line
+            break
+    if header is None:
         raise TanetError(f"{path} has no rows.")
-    header, body = table[top], table[top + 1:]
     check_unique_headers(header, path)
     cols = map_headers(header)
     if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
@@ -121,53 +145,20 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> Im
     plan = ImportPlan()
     areas = M.area_names(conn)
     seen: dict[str, int] = {}
-    data_rows = [(n, r) for n, r in enumerate(body, start=top + 2) if any(c.strip() for c in r)]
-    if not data_rows:
-        raise TanetError(f"{path} has a header row but no members in it.")
-    for line, row in data_rows:
-        get = lambda k: T.csv_in(row[cols[k]].strip()) if k in cols and cols[k] < len(row) else ""  # noqa: E731
-        errs: list[str] = []
-        rec: dict = {}
-        name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
-        try:
-            rec["name"] = M.clean_name(name)
-        except TanetError:
-            errs.append(f"line {line}: the name is empty")
-        try:
-            rec["email"] = valid_email(get("email")) if get("email") else None
-            if rec["email"] is None:
-                errs.append(f"line {line}: the e-mail address is empty")
-        except TanetError as e:
-            errs.append(f"line {line}: {e}")
-        for key, fn in (("service_area", lambda v: M.find_area(conn, v, areas)),
-                        ("sector", M.normalise_sector), ("role", M.normalise_role)):
-            value = get(key)
-            if not value:
-                rec[key] = "other"
-                plan.defaulted += 1
-                continue
-            try:
-                rec[key] = fn(value)
-            except TanetError as e:
-                errs.append(f"line {line}: {e}")
-        try:
-            rec["ambassador"] = int(M.parse_bool(get("ambassador")))
-        except TanetError as e:
-            errs.append(f"line {line}: {e}")
-        for key, what, check in (("phone", "phone number", T.line), ("organisation", "organisation", T.line),
-                                 ("notes", "notes", T.lines)):
-            try:
-                rec[key] = check(get(key), what)
-            except TanetError as e:
-                errs.append(f"line {line}: {e}")
-        joined = _date_or_none(get("joined_on"), today, line, "date joined", errs)
-        left = _date_or_none(get("left_on"), today, line, "date left", errs)
-        consent = _date_or_none(get("consent_on"), today, line, "consent date", errs)
-        rec["joined_on"] = (joined or today).isoformat()
-        rec["left_on"] = left.isoformat() if left else None
-        rec["consent_on"] = (consent or joined or today).isoformat()
-        if left and left.isoformat() <= rec["joined_on"]:
-            errs.append(f"line {line}: the leaving date {left} is not after the joining date {rec['joined_on']}")
+    batch: list[dict] = []
+
+    def flush():
+        if batch and not plan.error_count:
+            conn.executemany(_INSERT, batch)
+            if progress:
+                progress(plan.new_count)
+        batch.clear()
+
+    present = set(cols) | ({"name"} if "first_name" in cols else set())
+    for line, row in rows:
+        if not any(c.strip() for c in row):
+            continue
+        errs, rec = _validate(conn, row, cols, line, today, areas, plan)
         if rec.get("email"):
             key = rec["email"].casefold()
             if key in seen:
@@ -175,20 +166,85 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool) -> Im
             else:
                 seen[key] = line
         if errs:
-            plan.errors.extend(errs)
+            plan.error_count += len(errs)
+            plan.errors.extend(errs[:max(0, KEPT - len(plan.errors))])
             continue
         existing = M.email_taken(conn, rec["email"])
         if existing is None:
-            plan.new.append(rec)
+            plan.new_count += 1
+            if write:
+                batch.append(rec)
+                if len(batch) >= 1000:
+                    flush()
+            else:
+                plan.new.append(rec)
         elif update:
-            present = {k for k in cols} | ({"name"} if "first_name" in cols else set())
             changes = {k: v for k, v in rec.items() if k in present and k != "email"}
             if "joined_on" in changes and "consent_on" not in present:
                 changes.pop("consent_on", None)
-            plan.updates.append((existing["id"], changes))
+            plan.update_count += 1
+            if write and not plan.error_count:
+                _update(conn, existing["id"], changes)
+            elif not write:
+                plan.updates.append((existing["id"], changes))
         else:
-            plan.skipped.append((line, rec["email"], f"#{existing['id']} {existing['name']}"))
+            plan.skipped_count += 1
+            if len(plan.skipped) < KEPT:
+                plan.skipped.append((line, rec["email"], f"#{existing['id']} {existing['name']}"))
+    if write:
+        flush()
+    if plan.new_count + plan.update_count + plan.skipped_count + plan.error_count == 0:
+        raise TanetError(f"{path} has a header row but no members in it.")
     return plan
+
+
+def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date, areas: list[str],
+              plan: ImportPlan) -> tuple[list[str], dict]:
+    """One row checked: its problems (with the line number) and the member it describes."""
+    get = lambda k: T.csv_in(row[cols[k]].strip()) if k in cols and cols[k] < len(row) else ""  # noqa: E731
+    errs: list[str] = []
+    rec: dict = {}
+    name = get("name") or " ".join(p for p in (get("first_name"), get("last_name")) if p)
+    try:
+        rec["name"] = M.clean_name(name)
+    except TanetError as e:
+        errs.append(f"line {line}: " + ("the name is empty" if not name.strip() else str(e)))
+    try:
+        rec["email"] = valid_email(get("email")) if get("email") else None
+        if rec["email"] is None:
+            errs.append(f"line {line}: the e-mail address is empty")
+    except TanetError as e:
+        errs.append(f"line {line}: {e}")
+    for key, fn in (("service_area", lambda v: M.find_area(conn, v, areas)),
+                    ("sector", M.normalise_sector), ("role", M.normalise_role)):
+        value = get(key)
+        if not value:
+            rec[key] = "other"
+            plan.defaulted += 1
+            continue
+        try:
+            rec[key] = fn(value)
+        except TanetError as e:
+            errs.append(f"line {line}: {e}")
+    try:
+        rec["ambassador"] = int(M.parse_bool(get("ambassador")))
+    except TanetError as e:
+        errs.append(f"line {line}: {e}")
+    for key, what, check in (("phone", "phone number", T.line), ("organisation", "organisation", T.line),
+                             ("notes", "notes", T.lines)):
+        try:
+            rec[key] = check(get(key), what)
+        except TanetError as e:
+            errs.append(f"line {line}: {e}")
+    joined = _date_or_none(get("joined_on"), today, line, "date joined", errs)
+    left = _date_or_none(get("left_on"), today, line, "date left", errs)
+    consent = _date_or_none(get("consent_on"), today, line, "consent date", errs)
+    rec["joined_on"] = (joined or today).isoformat()
+    rec["left_on"] = left.isoformat() if left else None
+    rec["consent_on"] = (consent or joined or today).isoformat()
+    if left and left.isoformat() <= rec["joined_on"]:
+        errs.append(f"line {line}: the leaving date {left} is not after the joining date {rec['joined_on']}")
+    return errs, rec
 
 
 _INSERT = """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
@@ -205,9 +261,13 @@ def apply_import(conn: sqlite3.Connection, plan: ImportPlan, progress=None) -> N
         if progress:
             progress(min(i + batch, len(plan.new)))
     for member_id, changes in plan.updates:
-        if changes:
-            sets = ", ".join(f"{k} = :{k}" for k in changes)
-            conn.execute(f"UPDATE members SET {sets} WHERE id = :id", {**changes, "id": member_id})
+        _update(conn, member_id, changes)
+
+
+def _update(conn: sqlite3.Connection, member_id: int, changes: dict) -> None:
+    if changes:
+        sets = ", ".join(f"{k} = :{k}" for k in changes)
+        conn.execute(f"UPDATE members SET {sets} WHERE id = :id", {**changes, "id": member_id})
 
 
 def export_rows(conn: sqlite3.Connection) -> list[dict]:

@@ -225,7 +225,8 @@ def is_active(row, day: date | str) -> bool:
 
 def list_members(conn: sqlite3.Connection, today: date, *, area: str | None = None,
                  sector: str | None = None, role: str | None = None, org: str | None = None,
-                 include_left: bool = False) -> list[dict]:
+                 include_left: bool = False):
+    """Members as a stream of member objects, in name order."""
     where, params = [], {"today": today.isoformat()}
     if not include_left:
         where.append("(left_on IS NULL OR left_on > :today)")
@@ -243,7 +244,7 @@ def list_members(conn: sqlite3.Connection, today: date, *, area: str | None = No
         params["org"] = f"%{org.strip()}%"
     sql = "SELECT * FROM members" + (" WHERE " + " AND ".join(where) if where else "")
     sql += " ORDER BY name COLLATE NOCASE, id"
-    return [member_object(r) for r in conn.execute(sql, params)]
+    return (member_object(r) for r in conn.execute(sql, params))
 
 
 EDITABLE = ("name", "email", "phone", "organisation", "service_area", "sector", "role",

@@ -59,17 +59,35 @@ def cell(value: Any, style: str = ""):
     return Text(screen(text(value)), style=style)
 
 
+_encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
+
+
 def to_json(data: Any) -> str:
     """JSON with readable accents; DEL and C1 controls written as \\u escapes (json already
     escapes the C0 ones), so no terminal ever receives them raw."""
+    text = _encoder.encode(data)
+    if text.isascii() and "\x7f" not in text:
+        return text
     import re
 
-    text = json.dumps(data, indent=2, ensure_ascii=False, default=str)
     return re.sub(r"[\x7f-\x9f]", lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 def print_json(data: Any) -> None:
+    if not isinstance(data, (list, dict)) and hasattr(data, "__next__"):
+        return print_json_stream(data)
     sys.stdout.write(to_json(data) + "\n")
+
+
+def print_json_stream(items) -> None:
+    """A JSON list written item by item (the same text as print_json of the whole list),
+    so a register of any size prints in little memory."""
+    out = sys.stdout.write
+    first = True
+    for item in items:
+        out(("[\n  " if first else ",\n  ") + to_json(item).replace("\n", "\n  "))
+        first = False
+    out("[]\n" if first else "\n]\n")
 
 
 def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
@@ -116,16 +134,18 @@ def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str |
                             bold=colour(), drop=[c[2] if len(c) > 2 else 0 for c in columns]))
 
 
-def emit(rows: list[dict], fmt: str, columns: Sequence[tuple[str, str]], *, title: str | None = None,
+def emit(rows, fmt: str, columns: Sequence[tuple[str, str]], *, title: str | None = None,
          json_data: Any = None, csv_columns: Sequence[str] | None = None, empty: str = "Nothing to show.",
          caption: str | None = None) -> None:
-    """Print a list in the chosen format: table (default), json or csv."""
+    """Print a list (or, for json and csv, a stream of rows) in the chosen format:
+    table (default), json or csv. `title` may be a function of the number of rows."""
     if fmt == "json":
         print_json(rows if json_data is None else json_data)
     elif fmt == "csv":
         print_csv(rows, csv_columns or [c[0] for c in columns])
     else:
-        table(rows, columns, title=title, empty=empty, caption=caption)
+        rows = rows if isinstance(rows, list) else list(rows)
+        table(rows, columns, title=title(len(rows)) if callable(title) else title, empty=empty, caption=caption)
 
 
 def record(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:

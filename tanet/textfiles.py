@@ -11,57 +11,109 @@ from pathlib import Path
 from tanet.errors import TanetError
 
 
-def read_text(path: str | Path) -> str:
-    p = Path(path)
+def open_binary(p: Path):
     try:
-        data = p.read_bytes()
+        return open(p, "rb")
     except FileNotFoundError:
         raise TanetError(f"There is no file {p}. Check the name and folder.") from None
     except IsADirectoryError:
         raise TanetError(f"{p} is a folder; give the file inside it.") from None
     except OSError as e:
         raise TanetError(f"Cannot read {p}: {e.strerror}.") from None
-    if not data.strip():
-        raise TanetError(f"{p} is empty.")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        encoding = "utf-16"
-    elif data.startswith(codecs.BOM_UTF8):
-        encoding = "utf-8-sig"
-    elif len(data) > 1 and data[1:2] == b"\x00" and data[0:1] != b"\x00":
-        encoding = "utf-16-le"  # UTF-16 saved without its BOM
-    else:
-        encoding = "utf-8"
-    try:
-        text = data.decode(encoding)
-    except UnicodeDecodeError as e:
-        text = None
-        if encoding == "utf-8":
-            _refuse_mixed(p, data, e)
+
+
+def detect_encoding(path: str | Path) -> str:
+    """UTF-16 by its BOM, else UTF-8 (with or without BOM), else - only when no line of the
+    file is UTF-8 beyond plain ASCII - cp1252. Reads the file line by line, in little memory."""
+    p = Path(path)
+    with open_binary(p) as f:
+        head = f.read(4096)
+        if not head.strip():
+            raise TanetError(f"{p} is empty.")
+        if head.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+            return "utf-16"
+        if len(head) > 1 and head[1:2] == b"\x00" and head[0:1] != b"\x00":
+            return "utf-16-le"  # UTF-16 saved without its BOM
+        f.seek(0)
+        good = first_bad = 0
+        for n, line in enumerate(f, 1):
+            if line.isascii():
+                continue
             try:
-                text = data.decode("cp1252")  # Excel's "CSV" on Windows
+                line.decode("utf-8")
+                good = good or n
             except UnicodeDecodeError:
-                text = None
-    if text is None or "\x00" in text or _mostly_binary(text):
-        raise TanetError(f"{p} is not a text file (CSV or tab-separated). Save it from the spreadsheet as CSV and try again.")
+                first_bad = first_bad or n
+            if good and first_bad:
+                # Pasted together from two sources: reading it all as cp1252 would garble
+                # every accented name in the UTF-8 part.
+                raise TanetError(f"{p} is mostly UTF-8, but line {first_bad} is in another encoding. Save the "
+                                 "whole file from the spreadsheet as 'CSV UTF-8' and try again.")
+    if first_bad:
+        return "cp1252"  # Excel's "CSV" on Windows
+    return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+def _not_text(p: Path) -> TanetError:
+    return TanetError(f"{p} is not a text file (CSV or tab-separated). Save it from the spreadsheet as CSV "
+                      "and try again.")
+
+
+def read_text(path: str | Path) -> str:
+    """The whole file as text, in the encoding `detect_encoding` finds."""
+    p = Path(path)
+    encoding = detect_encoding(p)
+    with open_binary(p) as f:
+        try:
+            text = f.read().decode(encoding)
+        except UnicodeDecodeError:
+            raise _not_text(p) from None
+    if "\x00" in text or _mostly_binary(text):
+        raise _not_text(p)
     return text
 
 
-def _refuse_mixed(p: Path, data: bytes, error: UnicodeDecodeError) -> None:
-    """A file that is UTF-8 except for some lines was pasted together from two sources:
-    reading all of it as cp1252 would garble every accented name in the UTF-8 part."""
-    good = sum(1 for line in data.split(b"\n") if not line.isascii() and _is_utf8(line))
-    if good:
-        line_no = data.count(b"\n", 0, error.start) + 1
-        raise TanetError(f"{p} is mostly UTF-8, but line {line_no} is in another encoding. Save the whole file "
-                         "from the spreadsheet as 'CSV UTF-8' and try again.")
-
-
-def _is_utf8(line: bytes) -> bool:
+def open_rows(path: str | Path):
+    """The rows of a delimited text file as (line number, cells), read as a stream; the
+    delimiter is taken from the first non-empty line (or Excel's `sep=;` line, skipped).
+    Returns (the first non-empty line's text, the row iterator)."""
+    p = Path(path)
+    encoding = detect_encoding(p)
     try:
-        line.decode("utf-8")
+        f = open(p, encoding=encoding, newline="")
+        sample = f.read(4096)
+        f.seek(0)
     except UnicodeDecodeError:
-        return False
-    return True
+        raise _not_text(p) from None
+    except OSError as e:
+        raise TanetError(f"Cannot read {p}: {e.strerror}.") from None
+    if "\x00" in sample or _mostly_binary(sample):
+        f.close()
+        raise _not_text(p)
+    first = next((ln for ln in sample.splitlines() if ln.strip()), "")
+    sep_line = first.strip().lower().startswith("sep=") and len(first.strip()) == 5
+    delimiter = first.strip()[4] if sep_line else sniff_delimiter(first)
+
+    def rows():
+        skipped_sep = not sep_line
+        with f:
+            reader = csv.reader(f, delimiter=delimiter)
+            start = 1
+            try:
+                for row in reader:
+                    line, start = start, reader.line_num + 1
+                    if not skipped_sep and any(c.strip() for c in row):
+                        skipped_sep = True
+                        continue
+                    yield line, row
+            except csv.Error as e:
+                raise TanetError(f"{p} cannot be read as CSV near line {start} ({e}); a cell may be far too "
+                                 "long or a quote not closed. Check the file in a spreadsheet and save it "
+                                 "again.") from None
+            except UnicodeDecodeError:
+                raise _not_text(p) from None
+
+    return first, rows()
 
 
 def check_unique_headers(header: list[str], path) -> None:
@@ -86,25 +138,6 @@ def sniff_delimiter(line: str) -> str:
     counts = {d: line.count(d) for d in ("\t", ",", ";")}
     best = max(counts, key=counts.get)
     return best if counts[best] else ","
-
-
-def rows(text: str) -> list[list[str]]:
-    """All rows of a delimited text, delimiter taken from its first non-empty line
-    (or from Excel's `sep=;` line, which is then skipped)."""
-    first = next((ln for ln in text.splitlines() if ln.strip()), "")
-    sep_line = first.strip().lower().startswith("sep=") and len(first.strip()) == 5
-    delimiter = first.strip()[4] if sep_line else sniff_delimiter(first)
-    try:
-        table = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
-    except csv.Error as e:
-        raise TanetError(f"The file cannot be read as CSV ({e}); a cell may be far too long or a quote not "
-                         "closed. Check the file in a spreadsheet and save it again.") from None
-    if sep_line:  # keep the row count, so line numbers stay those of the file
-        for i, row in enumerate(table):
-            if any(c.strip() for c in row):
-                table[i] = []
-                break
-    return table
 
 
 def squash(header: str) -> str:

@@ -669,3 +669,35 @@ def test_any_text_is_refused_in_one_line_or_comes_back_the_same(value, tanet, tm
     page.feed(tanet("report", "quarter", "2026Q4", "--format", "html", ok=True).stdout)
     assert title in page.cells
     assert title in tanet("meeting", "list", ok=True).stdout
+
+
+# Streaming: big files in little memory, the same text and the same all-or-nothing ------------
+
+def test_streamed_json_is_the_same_text_as_the_whole_list(capsys):
+    from tanet import render
+
+    items = [{"id": i, "name": f"Zoë {i}", "notes": "a\nb\x85"} for i in range(3)]
+    render.print_json_stream(iter(items))
+    streamed = capsys.readouterr().out
+    render.print_json(items)
+    assert streamed == capsys.readouterr().out
+    assert json.loads(streamed) == items
+    render.print_json_stream(iter([]))
+    assert capsys.readouterr().out == "[]\n"
+
+
+def test_a_bad_last_row_of_a_big_file_imports_nothing(tmp_path, tanet):
+    f = tmp_path / "big.csv"
+    lines = ["Name,Email,Service area"] + [f"P {i},p{i}@example.org,housing" for i in range(5000)]
+    lines.append("Last Person,not-an-address,housing")
+    f.write_text("\n".join(lines) + "\n")
+    r = tanet("member", "import", f, ok=False)
+    assert "line 5002" in r.stderr and "1 problem(s)" in r.stderr
+    assert tanet("member", "list", "--format", "json", ok=True).json() == []
+    r = tanet("member", "import", f, "--dry-run", ok=False)
+    f.write_text("\n".join(lines[:-1]) + "\n")
+    assert "5000 new" in tanet("member", "import", f, "--dry-run", ok=True).stdout
+    assert tanet("member", "list", "--format", "json", ok=True).json() == []
+    tanet("member", "import", f, ok=True)
+    r = tanet("member", "import", f, ok=True)
+    assert "5000 skipped" in r.stdout and "4995 more" in r.stderr and len(r.stderr.splitlines()) == 6

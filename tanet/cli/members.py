@@ -68,7 +68,7 @@ def list_(
     """List members (those who have not left, unless --all)."""
     rows = M.list_members(connection(), today(), area=area, sector=sector, role=role, org=org, include_left=all_)
     columns = MEMBER_COLUMNS if all_ else [c for c in MEMBER_COLUMNS if c[0] != "left_on"]
-    render.emit(rows, fmt.value, columns, title=f"Members ({len(rows)})",
+    render.emit(rows, fmt.value, columns, title=lambda n: f"Members ({n})",
                 csv_columns=list(M.MEMBER_KEYS), empty="No members match. Add some with: tanet member add or tanet member import")
 
 
@@ -155,6 +155,10 @@ def rejoin(member: MemberArg) -> None:
 SHOWN_SKIPS = 5
 
 
+class _RollBack(Exception):
+    """Undo the import's writes: a dry run, or a file with problems."""
+
+
 @member_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
@@ -162,39 +166,43 @@ def import_(
     update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
-    from tanet.member_files import apply_import, plan_import
+    from tanet.member_files import plan_import
 
     conn = connection()
-    progress = None
-    # Checked and written under one write lock, so a member added meanwhile cannot collide.
-    with transaction(conn):
-        plan = plan_import(conn, file, today(), update)
-        if plan.errors:
-            for e in plan.errors[:50]:
-                render.note(e)
-            more = f" (the first 50 are listed above)" if len(plan.errors) > 50 else " (listed above)"
-            raise TanetError(f"{file}: {len(plan.errors)} problem(s){more}; nothing was imported. "
-                             "Fix those lines and run the import again.")
-        for line, email, who in plan.skipped[:SHOWN_SKIPS]:
-            render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
-        if len(plan.skipped) > SHOWN_SKIPS:
-            render.note(f"... and {len(plan.skipped) - SHOWN_SKIPS} more already in the register; skipped.")
-        summary = (f"{len(plan.new)} new, {len(plan.updates)} updated, {len(plan.skipped)} skipped")
-        if dry_run:
-            render.say(f"Dry run: {summary}. Nothing was saved.")
-            return
-        if len(plan.new) > 2000 and sys.stderr.isatty():
-            from rich.progress import Progress
+    progress, bar = None, None
+    if sys.stderr.isatty() and file.is_file() and file.stat().st_size > 500_000:
+        from rich.progress import Progress
 
-            bar = Progress(console=render.console(stderr=True), transient=True)
-            task = bar.add_task("Importing", total=len(plan.new))
-            bar.start()
-            progress = lambda n: bar.update(task, completed=n)  # noqa: E731
-        try:
-            apply_import(conn, plan, progress)
-        finally:
-            if progress:
-                bar.stop()
+        bar = Progress(console=render.console(stderr=True), transient=True)
+        task = bar.add_task("Importing", total=None)
+        bar.start()
+        progress = lambda n: bar.update(task, completed=n)  # noqa: E731
+    try:
+        # Checked and written under one write lock, so a member added meanwhile cannot collide;
+        # rows are written as they are read, and all of it is rolled back on any problem.
+        with transaction(conn):
+            plan = plan_import(conn, file, today(), update, write=True, progress=progress)
+            if plan.error_count or dry_run:
+                raise _RollBack()
+    except _RollBack:
+        pass
+    finally:
+        if bar:
+            bar.stop()
+    if plan.error_count:
+        for e in plan.errors:
+            render.note(e)
+        listed = " (listed above)" if plan.error_count <= len(plan.errors) else f" (the first {len(plan.errors)} are listed above)"
+        raise TanetError(f"{file}: {plan.error_count} problem(s){listed}; nothing was imported. "
+                         "Fix those lines and run the import again.")
+    for line, email, who in plan.skipped[:SHOWN_SKIPS]:
+        render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
+    if plan.skipped_count > SHOWN_SKIPS:
+        render.note(f"... and {plan.skipped_count - SHOWN_SKIPS} more already in the register; skipped.")
+    summary = f"{plan.new_count} new, {plan.update_count} updated, {plan.skipped_count} skipped"
+    if dry_run:
+        render.say(f"Dry run: {summary}. Nothing was saved.")
+        return
     render.say(f"Imported {file}: {summary}.")
     if plan.defaulted:
         render.say(f"{plan.defaulted} empty service area/sector/role value(s) were set to 'other'; "
