@@ -20,6 +20,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 from tanet import __version__
 from tanet import dates
 from tanet.errors import TanetError
+from tanet.text import flat
 
 PRODID = f"-//tanet//tanet {__version__}//EN"
 
@@ -132,8 +133,9 @@ def _session_line(s: dict) -> str:
 
 def display_name(name: str) -> str:
     """A name for a CN parameter. Parameter values have no escaping, and a backslash
-    before a delimiter breaks parsers (icalendar's own included), so it becomes '/'."""
-    return name.replace("\\", "/")
+    before a delimiter breaks parsers (icalendar's own included), so it becomes '/'.
+    Control characters (only a file from before 0.2 can hold them) become spaces."""
+    return flat(name).replace("\\", "/")
 
 
 def organizer(name: str, email: str) -> vCalAddress:
@@ -242,12 +244,12 @@ def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, i
     from email.utils import format_datetime, make_msgid
 
     def addresses(pairs):
-        return [Address(display_name=n or "", addr_spec=e) for n, e in pairs]
+        return [Address(display_name=flat(n or ""), addr_spec=e) for n, e in pairs]
 
     org_name, org_email = organiser_of(values)
     msg = EmailMessage()
     prefix = {"CANCEL": "Cancelled", "REQUEST": "Updated" if meeting["sequence"] > 0 else "Invitation"}[method]
-    msg["Subject"] = f"{prefix}: {meeting['title']}, {when_in_words(meeting)}"
+    msg["Subject"] = flat(f"{prefix}: {meeting['title']}, {when_in_words(meeting)}")
     msg["From"] = addresses([(org_name, org_email)])
     msg["To"] = addresses(to)
     if bcc:

@@ -54,6 +54,12 @@ def lines(value: str | None, field: str) -> str | None:
     return value or None
 
 
+def flat(value: str) -> str:
+    """One line for a header or a parameter: control characters become spaces, runs of
+    spaces one (a file from before 0.2 may hold line breaks in single-line fields)."""
+    return " ".join(_CONTROL.sub(" ", value).split())
+
+
 def screen(value: str) -> str:
     """Text safe for a terminal: control characters shown as \\xNN, never obeyed."""
     if not _UNSAFE_ON_SCREEN.search(value):

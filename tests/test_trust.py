@@ -701,3 +701,21 @@ def test_a_bad_last_row_of_a_big_file_imports_nothing(tmp_path, tanet):
     tanet("member", "import", f, ok=True)
     r = tanet("member", "import", f, ok=True)
     assert "5000 skipped" in r.stdout and "4995 more" in r.stderr and len(r.stderr.splitlines()) == 6
+
+
+def test_line_breaks_left_in_an_old_file_do_not_break_invitations(own_database, tmp_path, tanet):
+    import email
+    from email import policy
+
+    _with_meeting(tanet)
+    add_member(tanet, "Ann", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    with sqlite3.connect(own_database) as c:  # as release 0.1 allowed
+        c.execute("UPDATE settings SET value = 'Al\r\nex' WHERE key = 'organiser.name'")
+        c.execute("UPDATE meetings SET title = 'Ti\r\ntle', date = '2027-02-09'")
+        c.execute("UPDATE members SET name = 'A\x7fnn'")
+    tanet("invite", "1", "-o", tmp_path / "inv", ok=True)
+    [eml] = (tmp_path / "inv").glob("*.eml")
+    msg = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert msg["Subject"].startswith("Invitation: Ti tle, ")
+    assert str(msg["From"]) == "Al ex <c@example.org>" and str(msg["To"]) == "A nn <ann@example.org>"
+    assert "ORGANIZER;CN=\"Al ex\"" in tanet("export", "ics", ok=True).stdout
