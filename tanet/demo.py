@@ -101,7 +101,8 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
                     p["email"] = p["email"].replace("@", f".{rng.randrange(10**6)}@", 1)
                 known.add(p["email"])
                 people.append({**p, "ambassador": int(p["ambassador"] == "yes"), "left_on": None,
-                               "consent_on": p["joined_on"], "notes": None, "phone": p["phone"] or None})
+                               "consent_on": p["joined_on"], "notes": None, "phone": p["phone"] or None,
+                               "known_as": None})
         # Early members were there from the network's start; some left along the way.
         for p in people:
             if p["joined_on"] < first_day.isoformat() or rng.random() < 0.3:

@@ -134,8 +134,10 @@ def _session_line(s: dict) -> str:
 def display_name(name: str) -> str:
     """A name for a CN parameter. Parameter values have no escaping, and a backslash
     before a delimiter breaks parsers (icalendar's own included), so it becomes '/'.
-    Control characters (only a file from before 0.2 can hold them) become spaces."""
-    return flat(name).replace("\\", "/")
+    A double quote would need RFC 6868's ^' code, which libical-based programs show
+    raw, so it becomes a single quote. Control characters (only a file from before
+    0.2 can hold them) become spaces."""
+    return flat(name).replace("\\", "/").replace('"', "'")
 
 
 def organizer(name: str, email: str) -> vCalAddress:
@@ -147,7 +149,7 @@ def attendee(name: str, email: str) -> vCalAddress:
 
 
 def event(meeting: dict, sessions: list[dict], org: vCalAddress, attendees: list[vCalAddress] = (),
-          stamp: datetime | None = None) -> Event:
+          stamp: datetime | None = None, alarm_minutes: int = 0) -> Event:
     tz = ZoneInfo(meeting["timezone"])
     start = datetime.fromisoformat(f"{meeting['date']}T{meeting['start']}").replace(tzinfo=tz)
     end = datetime.fromisoformat(f"{meeting['date']}T{meeting['end']}").replace(tzinfo=tz)
@@ -159,6 +161,16 @@ def event(meeting: dict, sessions: list[dict], org: vCalAddress, attendees: list
         status="CANCELLED" if meeting["status"] == "cancelled" else "CONFIRMED",
         attendees=list(attendees) or None, transparency="OPAQUE",
     )
+    if meeting["status"] == "cancelled" and meeting.get("cancel_reason"):
+        ev.add("COMMENT", meeting["cancel_reason"])
+    if alarm_minutes and meeting["status"] != "cancelled":
+        from icalendar import Alarm
+
+        alarm = Alarm()
+        alarm.add("ACTION", "DISPLAY")
+        alarm.add("DESCRIPTION", f"Reminder: {meeting['title']}")
+        alarm.add("TRIGGER", timedelta(minutes=-alarm_minutes))
+        ev.add_component(alarm)
     return ev
 
 
@@ -214,16 +226,32 @@ def when_in_words(meeting: dict) -> str:
     return f"{dates.in_words(day)}, {meeting['start']}–{meeting['end']} {zone}"
 
 
-def body_text(meeting: dict, sessions: list[dict], values: dict, recipient: str | None) -> str:
+def greeting(known_as: str | None) -> str:
+    return f"Dear {known_as}," if known_as else "Hello,"
+
+
+def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | None,
+              changes: list[str] = (), single: bool = False, first: bool | None = None) -> str:
+    """The plain-text part: an invitation, an update saying what changed, or a
+    cancellation giving the reason."""
     network = values["network"]
-    greeting = f"Dear {recipient.split()[0]}," if recipient else "Dear colleagues,"
+    hello = "Dear colleagues," if single else greeting(greet)
     if meeting["status"] == "cancelled":
-        lines = [greeting, "", f"The {network} meeting on {when_in_words(meeting)} is cancelled.",
-                 "Your calendar will remove it when you open the attached update."]
+        lines = [hello, "", f"The {network} meeting on {when_in_words(meeting)} is cancelled."]
+        if meeting.get("cancel_reason"):
+            lines += ["", f"Why: {meeting['cancel_reason']}"]
+        lines += ["", "Your calendar will remove it when you open the attached update.", "",
+                  values.get("organiser.name") or network]
         return "\n".join(lines) + "\n"
-    intro = ("The meeting below has changed; the attached invitation updates your calendar."
-             if meeting["sequence"] > 0 else f"You are invited to the next {network} meeting.")
-    lines = [greeting, "", intro, "", f"What:  {meeting['title']}", f"When:  {when_in_words(meeting)}"]
+    if changes:
+        intro = ["The meeting below has changed:"] + [f"  {c}" for c in changes] + [
+            "The attached invitation updates your calendar."]
+    elif not (first if first is not None else meeting["sequence"] == 0):
+        intro = ["The details of the meeting below have been updated; the attached invitation updates "
+                 "your calendar."]
+    else:
+        intro = [f"You are invited to the next {network} meeting."]
+    lines = [hello, ""] + intro + ["", f"What:  {meeting['title']}", f"When:  {when_in_words(meeting)}"]
     if meeting.get("location"):
         lines.append(f"Where: {meeting['location']}")
     if meeting.get("url"):
@@ -231,14 +259,37 @@ def body_text(meeting: dict, sessions: list[dict], values: dict, recipient: str 
     if sessions:
         lines += ["", "Agenda:"] + [f"  - {_session_line(s)}" for s in sessions]
     organiser_name, organiser_email = values.get("organiser.name"), values.get("organiser.email")
-    lines += ["", "Please accept or decline with your calendar's buttons. If you cannot come, decline or reply "
-                  f"to {organiser_email} to send your apologies.", "", organiser_name or network]
+    answer = ("add it to your calendar with the attached file" if single else
+              "please accept or decline with your calendar's buttons")
+    lines += ["", f"To reply, {answer}. If you cannot come, reply to {organiser_email} to send your apologies.",
+              "", organiser_name or network]
     return "\n".join(lines) + "\n"
 
 
-def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, ics: bytes,
-            to: list[tuple[str, str]], bcc: list[tuple[str, str]] = ()):
-    """An RFC 5322 message: multipart/mixed(alternative(text/plain, text/calendar), .ics attachment)."""
+def what_changed(before: dict | None, meeting: dict) -> list[str]:
+    """`Date: Tuesday 9 March 2027 -> Wednesday 10 March 2027`, for what differs from the
+    version a member was last sent."""
+    if not before:
+        return []
+    out = []
+    if before.get("date") != meeting["date"]:
+        out.append(f"Date: {dates.in_words(date.fromisoformat(before['date']))} -> "
+                   f"{dates.in_words(date.fromisoformat(meeting['date']))}")
+    if (before.get("start"), before.get("end")) != (meeting["start"], meeting["end"]):
+        out.append(f"Time: {before.get('start')}–{before.get('end')} -> {meeting['start']}–{meeting['end']}")
+    for key, label in (("location", "Place"), ("url", "Link"), ("title", "Title")):
+        if (before.get(key) or None) != (meeting.get(key) or None):
+            out.append(f"{label}: {before.get(key) or '(none)'} -> {meeting.get(key) or '(none)'}")
+    return out
+
+
+def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, ics: bytes | None,
+            to: list[tuple[str, str]], bcc: list[tuple[str, str]] = (), greet: str | None = None,
+            changes: list[str] = (), subject: str | None = None, text: str | None = None,
+            message_id: str | None = None, first: bool | None = None):
+    """An RFC 5322 message ready to send (marked `X-Unsent: 1`, so Outlook opens the file as
+    a draft): multipart/mixed(alternative(text/plain, text/calendar), .ics attachment), or
+    plain text alone when there is no calendar (reminders, thanks)."""
     from email.headerregistry import Address
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
@@ -248,16 +299,24 @@ def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, i
 
     org_name, org_email = organiser_of(values)
     msg = EmailMessage()
-    prefix = {"CANCEL": "Cancelled", "REQUEST": "Updated" if meeting["sequence"] > 0 else "Invitation"}[method]
-    msg["Subject"] = flat(f"{prefix}: {meeting['title']}, {when_in_words(meeting)}")
+    if subject is None:
+        first = first if first is not None else meeting["sequence"] == 0
+        prefix = ("Cancelled" if meeting["status"] == "cancelled" else "Invitation" if first else "Updated")
+        subject = f"{prefix}: {meeting['title']}, {when_in_words(meeting)}"
+    msg["Subject"] = flat(subject)
     msg["From"] = addresses([(org_name, org_email)])
     msg["To"] = addresses(to)
     if bcc:
-        msg["Bcc"] = addresses(bcc)
+        # Bare addresses: long Bcc lists with encoded names fold badly, swallowing an
+        # address into the name before it; the names are of no use to anyone here.
+        msg["Bcc"] = ", ".join(e for _, e in bcc)
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
-    msg["Message-ID"] = make_msgid(domain=org_email.split("@")[-1])
-    recipient = to[0][0] if len(to) == 1 and not bcc else None
-    msg.set_content(body_text(meeting, sessions, values, recipient))
+    msg["Message-ID"] = message_id or make_msgid(domain=org_email.split("@")[-1])
+    msg["X-Unsent"] = "1"
+    msg.set_content(text if text is not None else
+                    body_text(meeting, sessions, values, greet, changes, single=bool(bcc), first=first))
+    if ics is None:
+        return msg
     # Added as bytes so the calendar keeps its CRLF line ends exactly.
     msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
                         params={"charset": "UTF-8", "method": method})
@@ -268,8 +327,10 @@ def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, i
 
 def invitation(meeting: dict, sessions: list[dict], values: dict, people: list[tuple[str, str]],
                stamp: datetime | None = None) -> tuple[str, bytes]:
-    """The iTIP message for these attendees: REQUEST while scheduled, CANCEL once cancelled."""
-    method = "CANCEL" if meeting["status"] == "cancelled" else "REQUEST"
+    """The iTIP message for these attendees: REQUEST while scheduled, CANCEL once cancelled;
+    with no attendees (one message for everyone), PUBLISH, which names nobody."""
+    method = ("PUBLISH" if not people else "CANCEL" if meeting["status"] == "cancelled" else "REQUEST")
     org = organizer(*organiser_of(values))
-    ev = event(meeting, sessions, org, [attendee(n, e) for n, e in people], stamp=stamp)
+    alarm = int(values.get("invite.alarm_minutes") or 0)
+    ev = event(meeting, sessions, org, [attendee(n, e) for n, e in people], stamp=stamp, alarm_minutes=alarm)
     return method, to_bytes(calendar(method, [ev], meeting["timezone"]))

@@ -55,8 +55,10 @@ def _label(r) -> str:
     return f"#{r['id']} {r['date']} {r['start']} {r['title']}{cancelled}"
 
 
-def find_meeting(conn: sqlite3.Connection, ref: str, today: date) -> sqlite3.Row:
-    """A meeting by id, date (the one non-cancelled that day), `next` or `last`."""
+def find_meeting(conn: sqlite3.Connection, ref: str, today: date, allow_cancelled: bool = False) -> sqlite3.Row:
+    """A meeting by id, date (the one non-cancelled that day), `next` or `last`. With
+    `allow_cancelled`, a date whose only meeting was cancelled finds that meeting (for
+    commands that make sense on one: show, invite)."""
     text = str(ref).strip().lower()
     if text.lstrip("#").isdigit():
         row = get(conn, int(text.lstrip("#")))
@@ -84,6 +86,8 @@ def find_meeting(conn: sqlite3.Connection, ref: str, today: date) -> sqlite3.Row
     if len(live) > 1:
         raise TanetError(f"There are {len(live)} meetings on {day}: " + "; ".join(_label(r) for r in live)
                          + ". Use the id instead.")
+    if len(rows) == 1 and allow_cancelled:
+        return rows[0]
     if rows:
         raise TanetError(f"The meeting on {day} was cancelled ({_label(rows[0])}). Use its id to refer to it.")
     raise TanetError(f"There is no meeting on {day}. See them with: tanet meeting list")

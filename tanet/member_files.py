@@ -35,6 +35,7 @@ HEADERS = {
     "left_on": ("lefton", "left", "dateleft", "leavedate"),
     "consent_on": ("consenton", "consent", "consentdate", "dateofconsent", "consentgiven"),
     "notes": ("notes", "note", "comments"),
+    "known_as": ("knownas", "preferredname", "preferredfirstname", "nickname", "greetas"),
     "id": ("id", "memberid"),
 }
 _LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
@@ -231,7 +232,7 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     except TanetError as e:
         errs.append(f"line {line}: {e}")
     for key, what, check in (("phone", "phone number", T.line), ("organisation", "organisation", T.line),
-                             ("notes", "notes", T.lines)):
+                             ("notes", "notes", T.lines), ("known_as", "name to greet them by", T.line)):
         try:
             rec[key] = check(get(key), what)
         except TanetError as e:
@@ -241,6 +242,8 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     consent = _date_or_none(get("consent_on"), today, line, "consent date", errs)
     rec["joined_on"] = (joined or today).isoformat()
     rec["left_on"] = left.isoformat() if left else None
+    if rec.get("known_as") and rec["known_as"] == M.default_known_as(rec.get("name")):
+        rec["known_as"] = None  # the default: it follows the name if the name is corrected later
     rec["consent_on"] = (consent or joined or today).isoformat()
     if left and left.isoformat() <= rec["joined_on"]:
         errs.append(f"line {line}: the leaving date {left} is not after the joining date {rec['joined_on']}")
@@ -248,9 +251,9 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
 
 
 _INSERT = """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
-             ambassador, joined_on, left_on, consent_on, notes)
+             ambassador, joined_on, left_on, consent_on, notes, known_as)
              VALUES (:name, :email, :phone, :organisation, :service_area, :sector, :role,
-             :ambassador, :joined_on, :left_on, :consent_on, :notes)"""
+             :ambassador, :joined_on, :left_on, :consent_on, :notes, :known_as)"""
 
 
 def apply_import(conn: sqlite3.Connection, plan: ImportPlan, progress=None) -> None:

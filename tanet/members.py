@@ -14,7 +14,7 @@ from tanet.settings import valid_email
 SECTORS = ("public", "third", "private", "other")
 ROLES = ("frontline", "supervisor", "manager", "senior-leader", "other")
 MEMBER_KEYS = ("id", "name", "email", "phone", "organisation", "service_area",
-               "sector", "role", "ambassador", "joined_on", "left_on")
+               "sector", "role", "ambassador", "joined_on", "left_on", "known_as")
 # Everything `member export` writes, so that it round-trips through `member import`.
 EXPORT_KEYS = MEMBER_KEYS + ("consent_on", "notes")
 
@@ -136,7 +136,31 @@ def area_counts(conn: sqlite3.Connection, today: date) -> list[dict]:
 def member_object(row: sqlite3.Row, keys=MEMBER_KEYS) -> dict:
     d = {k: row[k] for k in keys}
     d["ambassador"] = bool(d["ambassador"])
+    if "known_as" in d:
+        d["known_as"] = known_as(row)
     return d
+
+
+TITLES = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev", "revd", "reverend",
+          "sir", "dame", "lady", "lord", "cllr", "councillor", "fr", "father", "sister", "dame"}
+
+
+def default_known_as(name: str | None) -> str | None:
+    """How to greet someone: the first given name, never a title (Dr, Mrs, ...), and never
+    the surname of a 'Surname, Given' name."""
+    if not name or name.startswith("Former member #"):
+        return None
+    if "," in name:
+        surname, _, given = name.partition(",")
+        name = given.strip() or surname
+    words = [w for w in name.split() if w.strip(".").casefold() not in TITLES]
+    return words[0].strip(",") if words else None
+
+
+def known_as(row) -> str | None:
+    """The stored `known_as`, else the default from the name."""
+    stored = row["known_as"] if "known_as" in row.keys() else None
+    return stored or default_known_as(row["name"])
 
 
 def clean_name(name: str) -> str:
@@ -156,7 +180,7 @@ def email_taken(conn: sqlite3.Connection, email: str, except_id: int | None = No
 def add_member(conn: sqlite3.Connection, *, name: str, email: str, organisation: str | None,
                service_area: str, sector: str, role: str, today: date, phone: str | None = None,
                joined_on: date | None = None, ambassador: bool = True, notes: str | None = None,
-               consent_on: date | None = None) -> int:
+               consent_on: date | None = None, known_as: str | None = None) -> int:
     """Validate and insert one member; returns the new id."""
     name = clean_name(name)
     email = valid_email(email)
@@ -168,12 +192,12 @@ def add_member(conn: sqlite3.Connection, *, name: str, email: str, organisation:
     joined = joined_on or today
     cur = conn.execute(
         """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
-                               ambassador, joined_on, consent_on, notes)
-           VALUES (?,?,?,?,?,?,?,?,?,?,?)""",
+                               ambassador, joined_on, consent_on, notes, known_as)
+           VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
         [name, email, T.line(phone, "phone number"), T.line(organisation, "organisation"),
          find_area(conn, service_area), normalise_sector(sector), normalise_role(role),
          int(ambassador), joined.isoformat(), (consent_on or joined).isoformat(),
-         T.lines(notes, "notes")],
+         T.lines(notes, "notes"), T.line(known_as, "name to greet them by")],
     )
     return cur.lastrowid
 
@@ -248,7 +272,7 @@ def list_members(conn: sqlite3.Connection, today: date, *, area: str | None = No
 
 
 EDITABLE = ("name", "email", "phone", "organisation", "service_area", "sector", "role",
-            "ambassador", "joined_on", "consent_on", "notes")
+            "ambassador", "joined_on", "consent_on", "notes", "known_as")
 
 
 def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) -> dict:
@@ -278,6 +302,8 @@ def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) 
             clean[key] = value.isoformat()
         elif key == "notes":
             clean[key] = T.lines(str(value), "notes")
+        elif key == "known_as":
+            clean[key] = T.line(str(value), "name to greet them by")
         else:
             clean[key] = T.line(str(value), key.replace("_", " "))
     if not clean:
@@ -318,7 +344,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
         raise TanetError(f"Member #{mid} has already been forgotten.")
     conn.execute(
         """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
-                  notes = NULL, forgotten_on = :today,
+                  notes = NULL, known_as = NULL, forgotten_on = :today,
                   left_on = coalesce(left_on, CASE WHEN joined_on < :today THEN :today ELSE joined_on END)
            WHERE id = :id""",
         {"id": mid, "today": today.isoformat()},

@@ -173,6 +173,34 @@ def availability(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[3])
+def outbox(db: Database) -> None:
+    db.executescript(
+        """
+        ALTER TABLE members ADD COLUMN known_as TEXT;
+        CREATE TABLE outbox (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER REFERENCES meetings(id),
+            member_id INTEGER REFERENCES members(id),
+            email TEXT,
+            kind TEXT NOT NULL,
+            method TEXT,
+            sequence INTEGER,
+            message_id TEXT NOT NULL,
+            file TEXT,
+            written_at TEXT NOT NULL,
+            sent_at TEXT,
+            error TEXT,
+            snapshot TEXT
+        );
+        CREATE INDEX outbox_meeting ON outbox(meeting_id, member_id);
+        UPDATE settings SET key = 'smtp.security',
+               value = CASE value WHEN 'false' THEN 'none' ELSE 'starttls' END
+         WHERE key = 'smtp.starttls';
+        """
+    )
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

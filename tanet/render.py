@@ -187,6 +187,11 @@ def deliver(data, output=None, encoding: str = "utf-8") -> bool:
     return True
 
 
+def count(n: int, word: str, plural: str | None = None) -> str:
+    """`1 member`, `3 members`: English, not `member(s)`."""
+    return f"{n} {word if n == 1 else plural or word + 's'}"
+
+
 def say(message: str) -> None:
     """A confirmation for the coordinator, on stdout (data in it shown literally)."""
     from tanet.text import screen

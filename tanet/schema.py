@@ -10,5 +10,6 @@ MIGRATIONS = (
     "0001_members_and_meetings",
     "0002_resources",
     "0003_availability",
+    "0004_outbox",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -80,6 +80,21 @@ def _url(value: str) -> str:
     return value
 
 
+def _choice(*allowed: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        v = value.strip().lower()
+        if v not in allowed:
+            raise TanetError(f"'{value}' is not one of: {', '.join(allowed)}.")
+        return v
+
+    return check
+
+
+def _optional_int(lo: int, hi: int) -> Callable[[str], str]:
+    whole = _int_between(lo, hi)
+    return lambda value: whole(value) if value.strip() else ""
+
+
 def _bool(value: str) -> str:
     v = value.strip().lower()
     if v in ("true", "yes", "y", "1", "on"):
@@ -123,10 +138,19 @@ SETTINGS = {
         Setting("attendance.target", "30", _int_between(1, 100000), "hoped-for attendance per meeting"),
         Setting("report.fiscal_year_start", "4", _int_between(1, 12), "first month of the financial year"),
         Setting("report.gap_threshold", "0.25", _fraction, "participation rate below which an area is a gap"),
-        Setting("smtp.host", "", _text, "mail server for invite --send"),
-        Setting("smtp.port", "587", _int_between(1, 65535), "mail server port"),
-        Setting("smtp.starttls", "true", _bool, "use STARTTLS"),
-        Setting("smtp.user", "", _text, "mail server login (password: TANET_SMTP_PASSWORD)"),
+        Setting("smtp.host", "", _text, "mail server for --send"),
+        Setting("smtp.security", "starttls", _choice("starttls", "tls", "none"),
+                "starttls (port 587), tls (465) or none (25; no password except to this computer)"),
+        Setting("smtp.port", "", _optional_int(1, 65535), "mail server port (empty: by smtp.security)"),
+        Setting("smtp.user", "", _text, "mail server login"),
+        Setting("smtp.auth", "password", _choice("password", "xoauth2"),
+                "password (from TANET_SMTP_PASSWORD) or xoauth2 (smtp.oauth2_token_command)"),
+        Setting("smtp.oauth2_token_command", "", _text, "a command that prints an OAuth2 access token"),
+        Setting("smtp.ca_file", "", _text, "a CA certificate file to trust as well as the system's"),
+        Setting("smtp.per_minute", "30", _int_between(1, 10000), "at most this many messages a minute"),
+        Setting("invite.alarm_minutes", "1440", _int_between(0, 40320),
+                "calendar reminder this many minutes before (0: none)"),
+        Setting("feedback.form_url", "", _url, "the feedback form linked from tanet thanks"),
     )
 }
 

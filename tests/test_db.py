@@ -17,7 +17,7 @@ from tanet.schema import MIGRATIONS
 EXPECTED_TABLES = {
     "_sqlite_migrations", "settings", "service_areas", "members", "meetings", "facilitators",
     "sessions", "themes", "attendance", "checkins", "followups", "resources", "resource_authors",
-    "adoptions", "availability",
+    "adoptions", "availability", "outbox",
 }
 
 
@@ -99,7 +99,7 @@ def test_member_columns_are_what_the_spec_names(tmp_path):
     conn = dbmod.open_db(tmp_path / "x.db", create=True)
     cols = [r["name"] for r in conn.execute("PRAGMA table_info(members)")]
     assert cols == ["id", "name", "email", "phone", "organisation", "service_area", "sector", "role",
-                    "ambassador", "joined_on", "left_on", "consent_on", "notes", "forgotten_on"]
+                    "ambassador", "joined_on", "left_on", "consent_on", "notes", "forgotten_on", "known_as"]
 
 
 def test_not_a_database(tmp_path, tanet):

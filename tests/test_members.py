@@ -18,12 +18,13 @@ def test_add_list_show(tanet):
         "id": 1, "name": "Niamh Bell", "email": "niamh.bell@nhs.example", "phone": "0131 000 0000",
         "organisation": "NHS Lothian", "service_area": "housing", "sector": "public",
         "role": "senior-leader", "ambassador": True, "joined_on": "2025-04-03", "left_on": None,
+        "known_as": "Niamh",
     }]
     shown = tanet("member", "show", "NIAMH.BELL@nhs.example", "--format", "json", ok=True).json()
     assert shown["consent_on"] == "2025-04-03"
     assert shown["active"] is True
     r = tanet("member", "list", "--format", "csv", ok=True)
-    assert r.stdout.splitlines()[0] == "id,name,email,phone,organisation,service_area,sector,role,ambassador,joined_on,left_on"
+    assert r.stdout.splitlines()[0] == "id,name,email,phone,organisation,service_area,sector,role,ambassador,joined_on,left_on,known_as"
     assert "Niamh Bell" in tanet("member", "list", ok=True).stdout
 
 

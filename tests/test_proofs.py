@@ -109,8 +109,9 @@ def test_any_unicode_round_trips_through_icalendar(name, title, place):
     (ev,) = cal.walk("VEVENT")
     assert str(ev["SUMMARY"]) == title
     assert str(ev["LOCATION"]) == place
-    # A backslash cannot stand in a parameter value safely; tanet writes it as '/'.
-    assert ev["ATTENDEE"].params["CN"] == name.replace("\\", "/")
-    assert ev["ORGANIZER"].params["CN"] == name.replace("\\", "/")
+    # A backslash cannot stand in a parameter value safely; tanet writes it as '/'. A double
+    # quote needs RFC 6868's ^' code, which libical shows raw; tanet writes a single quote.
+    assert ev["ATTENDEE"].params["CN"] == name.replace("\\", "/").replace('"', "'")
+    assert ev["ORGANIZER"].params["CN"] == name.replace("\\", "/").replace('"', "'")
     assert ev["DTSTART"].dt.astimezone(timezone.utc) == datetime(2027, 3, 30, 9, 0, tzinfo=timezone.utc)
     assert date.fromisoformat(meeting["date"]) == ev["DTSTART"].dt.date()

@@ -115,7 +115,7 @@ def list_(
 def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     """A meeting's details, facilitators, agenda and attendance counts."""
     conn = connection()
-    row = MT.find_meeting(conn, meeting, today())
+    row = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)
     data = MT.objects(conn, [row])[0]
     data["cancel_reason"] = row["cancel_reason"]
     data["facilitators"] = MT.facilitators(conn, row["id"])

@@ -45,6 +45,7 @@ def add(
     joined: Annotated[Optional[str], typer.Option(help="Date joined (default today).")] = None,
     no_ambassador: Annotated[bool, typer.Option("--no-ambassador", help="Not a self-nominated ambassador.")] = False,
     notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
+    known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by (default: their first given name).")] = None,
 ) -> None:
     """Add one member."""
     conn = connection()
@@ -53,7 +54,7 @@ def add(
             conn, name=name, email=_require(email, "--email"), organisation=_require(org, "--org"),
             service_area=_require(area, "--area"), sector=_require(sector, "--sector"),
             role=_require(role, "--role"), phone=phone, joined_on=optional_day(joined),
-            ambassador=not no_ambassador, notes=notes, today=today())
+            ambassador=not no_ambassador, notes=notes, known_as=known_as, today=today())
     row = M.find_member(conn, str(mid))
     render.say(f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector).")
 
@@ -117,13 +118,15 @@ def edit(
     consent: Annotated[Optional[str], typer.Option(help="Date the member agreed to their details being held.")] = None,
     ambassador: Annotated[Optional[bool], typer.Option("--ambassador/--no-ambassador", help="Self-nominated ambassador.")] = None,
     notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
+    known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by.")] = None,
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Change a member's details."""
     conn = connection()
     changes = {"name": name, "email": email, "organisation": org, "service_area": area, "sector": sector,
                "role": role, "phone": phone, "joined_on": optional_day(joined),
-               "consent_on": optional_day(consent), "ambassador": ambassador, "notes": notes}
+               "consent_on": optional_day(consent), "ambassador": ambassador, "notes": notes,
+               "known_as": known_as}
     with transaction(conn):
         after = M.edit_member(conn, member, changes, today())
     if fmt == "json":

@@ -1,0 +1,519 @@
+"""SPEC §13: the outbox, safe sending over a real SMTP server (aiosmtpd) with TLS from a
+certificate made by the test, XOAUTH2, resuming after a kill, reminders and thanks."""
+
+import asyncio
+import base64
+import email
+import json
+import os
+import signal
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import threading
+import time
+from email import policy
+from pathlib import Path
+
+import icalendar
+import pytest
+
+from conftest import TANET, add_member
+from test_calendar import SYSTEM_PYTHON, libical_errors
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Inbox:
+    """An aiosmtpd handler that keeps what it is given."""
+
+    def __init__(self, refuse=(), delay=0.0, token=None):
+        self.messages, self.refuse, self.delay, self.token = [], set(refuse), delay, token
+        self.lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address in self.refuse:
+            return "550 5.1.1 No such user"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)  # a slow server: a kill lands here, before delivery
+        msg = email.message_from_bytes(envelope.content, policy=policy.default)
+        with self.lock:
+            for rcpt in envelope.rcpt_tos:
+                self.messages.append((rcpt, msg))
+        return "250 Message accepted for delivery"
+
+    async def auth_XOAUTH2(self, server, args):
+        from aiosmtpd.smtp import AuthResult
+
+        decoded = base64.b64decode(args[1]).decode() if len(args) > 1 else ""
+        fields = dict(part.split("=", 1) for part in decoded.split("\x01") if "=" in part)
+        ok = fields.get("user") == "coordinator@example.org" and fields.get("auth") == f"Bearer {self.token}"
+        return AuthResult(success=ok, handled=False)
+
+    def to(self, address):
+        return [m for rcpt, m in self.messages if rcpt == address]
+
+
+@pytest.fixture(scope="module")
+def ca(tmp_path_factory):
+    import trustme
+
+    authority = trustme.CA()
+    folder = tmp_path_factory.mktemp("ca")
+    authority.cert_pem.write_to_path(str(folder / "ca.pem"))
+    return authority, folder / "ca.pem"
+
+
+@pytest.fixture
+def smtp(ca):
+    """start(mode='none'|'starttls'|'tls', ...) runs a real SMTP server on 127.0.0.1."""
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    authority, _ = ca
+    started = []
+
+    def start(mode="none", refuse=(), delay=0.0, password=None, token=None, cert_for=("127.0.0.1", "localhost"),
+              trusted=True):
+        inbox = Inbox(refuse, delay, token)
+        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        if trusted:
+            authority.issue_cert(*cert_for).configure_cert(server_ctx)
+        else:  # a certificate from nobody's authority, for another host
+            import trustme
+
+            trustme.CA().issue_cert("attacker.invalid").configure_cert(server_ctx)
+        kwargs = {}
+        if password is not None:
+            def authenticator(server, session, envelope, mechanism, auth_data):
+                ok = auth_data.login == b"coordinator" and auth_data.password == password.encode()
+                return AuthResult(success=ok, handled=False)
+            kwargs.update(authenticator=authenticator)
+        if mode == "starttls":
+            kwargs.update(tls_context=server_ctx, require_starttls=True)
+        elif mode == "tls":  # aiosmtpd does not see that the socket itself is TLS, so it would hide AUTH
+            kwargs.update(ssl_context=server_ctx, auth_require_tls=False)
+        if mode == "none":
+            kwargs.update(auth_require_tls=False)
+        port = free_port()
+        controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
+        controller.start()
+        started.append(controller)
+        return inbox, port
+
+    yield start
+    for c in started:
+        c.stop()
+
+
+def network(tanet, members=3):
+    tanet("init", "--network", "Lothian TIP Network", "--organiser-name", "Alex Morgan",
+          "--organiser-email", "coordinator@example.org", ok=True)
+    people = [("Dr Amina Yusuf", "amina@example.org", "housing"), ("O'Brien, Zoë", "zoe@example.org", "education"),
+              ("Seán Ó Briain", "sean@example.org", "justice"), ("Orla Quinn", "orla@example.org", "education"),
+              ("Oskar Nowak", "oskar@example.org", "housing")]
+    for name, address, area in people[:members]:
+        add_member(tanet, name, address, area, "public", "frontline", "City Council", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-02-09", "--location", "Leith Library", "--url", "https://meet.example.org/tip",
+          ok=True)
+
+
+def use_server(tanet, port, security="none", user="", ca_file=None):
+    tanet("config", "set", "smtp.host", "127.0.0.1", ok=True)
+    tanet("config", "set", "smtp.port", port, ok=True)
+    tanet("config", "set", "smtp.security", security, ok=True)
+    if user:
+        tanet("config", "set", "smtp.user", user, ok=True)
+    if ca_file:
+        tanet("config", "set", "smtp.ca_file", ca_file, ok=True)
+
+
+def parse(path):
+    return email.message_from_bytes(Path(path).read_bytes(), policy=policy.default)
+
+
+def outbox(tanet, *args):
+    return tanet("outbox", "list", *args, "--format", "json", ok=True).json()
+
+
+# The outbox and idempotent sending --------------------------------------------------------
+
+def test_send_is_idempotent_and_the_outbox_records_it(tanet, tmp_path, smtp):
+    network(tanet)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    r = tanet("invite", "1", "--area", "education", "--send", "-o", tmp_path / "a", ok=True)
+    assert "Sent to 1 member." in r.stdout
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "a", ok=True)
+    assert "1 member already had this message" in r.stdout and "Sent to 2 members." in r.stdout
+    assert sorted(rcpt for rcpt, _ in inbox.messages) == ["amina@example.org", "sean@example.org", "zoe@example.org"]
+    rows = outbox(tanet, "1")
+    assert len(rows) == 3 and all(set(r) == {"id", "meeting_id", "member_id", "email", "kind", "method", "sequence",
+                                                 "message_id", "file", "written_at", "sent_at", "error"} for r in rows)
+    assert {r["kind"] for r in rows} == {"invitation"} and all(r["sent_at"] for r in rows)
+    assert all(Path(r["file"]).is_absolute() and Path(r["file"]).exists() for r in rows)
+    assert outbox(tanet, "--unsent") == []
+    r = tanet("invite", "1", "--send", "--resend", "-o", tmp_path / "a", ok=True)
+    assert "Sent to 3 members." in r.stdout and len(inbox.messages) == 6
+    # Each copy of one member's message is the same message.
+    assert len({m["Message-ID"] for m in inbox.to("zoe@example.org")}) == 1
+    assert all(m["X-Unsent"] is None for _, m in inbox.messages)
+
+
+def test_updates_and_cancellations_reach_everyone_invited_before(tanet, tmp_path, own_database):
+    network(tanet, members=5)
+    tanet("invite", "1", "--area", "education", "-o", tmp_path / "a", ok=True)
+    tanet("member", "leave", "zoe@example.org", "--on", "2027-01-31", ok=True)
+    tanet("meeting", "move", "1", "--to", "2027-02-10", "--time", "15:45", ok=True)
+    tanet("meeting", "edit", "1", "--location", "Leith Academy", ok=True)
+    r = tanet("invite", "1", "--area", "housing", "-o", tmp_path / "b", ok=True)
+    assert "Wrote 2 invitations and 2 updates (REQUEST)" in r.stdout
+    # Zoë left, Orla was outside the later --area: both still get the update.
+    names = sorted(p.name for p in (tmp_path / "b").glob("*.eml"))
+    assert len(names) == 4 and any("zoe" in n for n in names) and any("orla" in n for n in names)
+    zoe = parse(next((tmp_path / "b").glob("*zoe*.eml")))
+    body = zoe.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body.startswith("Dear Zoë,\n")
+    assert "Date: Tuesday 9 February 2027 -> Wednesday 10 February 2027" in body
+    assert "Time: 10:00–12:00 -> 15:45–17:45" in body and "Place: Leith Library -> Leith Academy" in body
+    assert zoe["Subject"].startswith("Updated:") and zoe["X-Unsent"] == "1"
+    amina = parse(next((tmp_path / "b").glob("*amina*.eml")))
+    assert amina.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith("Dear Amina,\n")
+    assert "You are invited" in amina.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    # The earlier folder's files are gone now that a newer version exists.
+    assert list((tmp_path / "a").glob("*.eml")) == []
+    tanet("meeting", "cancel", "1", "--reason", "Storm warning: the library is closed", ok=True)
+    r = tanet("invite", "1", "-o", tmp_path / "c", ok=True)
+    assert "Wrote 4 cancellations (CANCEL)" in r.stdout
+    msg = parse(next((tmp_path / "c").glob("*orla*.eml")))
+    assert "Why: Storm warning: the library is closed" in msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    cal = icalendar.Calendar.from_ical(msg.get_body(("calendar",)).get_content())
+    assert str(cal.walk("VEVENT")[0]["COMMENT"]) == "Storm warning: the library is closed"
+    kinds = {(r["email"], r["sequence"]): r["kind"] for r in outbox(tanet, "1")}
+    assert kinds[("orla@example.org", 0)] == "invitation" and kinds[("orla@example.org", 2)] == "update"
+    assert kinds[("zoe@example.org", 3)] == "cancellation" and kinds[("amina@example.org", 2)] == "invitation"
+
+
+def test_a_rerun_at_the_same_version_keeps_exactly_the_current_files(tanet, tmp_path):
+    network(tanet, members=5)
+    folder = tmp_path / "inv"
+    tanet("invite", "1", "-o", folder, ok=True)
+    assert len(list(folder.glob("*.eml"))) == 5
+    tanet("member", "leave", "oskar@example.org", "--on", "2027-01-01", ok=True)
+    tanet("invite", "1", "-o", folder, ok=True)
+    assert len(list(folder.glob("*.eml"))) == 4 and not list(folder.glob("*oskar*"))
+    assert [r["file"] for r in outbox(tanet, "1") if r["email"] == "oskar@example.org"] == [None]
+    # ... and an update still reaches Oskar.
+    tanet("meeting", "move", "1", "--to", "2027-02-11", ok=True)
+    tanet("invite", "1", "-o", folder, ok=True)
+    assert len(list(folder.glob("*.eml"))) == 5
+    (tmp_path / "mine.txt").write_text("my own notes")
+    (folder / "mine.txt").write_text("my own notes")
+    assert "holds other files" in tanet("invite", "1", "-o", folder, ok=False).stderr
+
+
+def test_known_as_greets_by_the_right_name(tanet, tmp_path):
+    network(tanet)
+    members = {m["email"]: m for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert members["amina@example.org"]["known_as"] == "Amina"
+    assert members["zoe@example.org"]["known_as"] == "Zoë"
+    tanet("member", "edit", "sean@example.org", "--known-as", "Shaun", ok=True)
+    tanet("member", "add", "Dr", "--email", "dr@example.org", "--org", "O", "--area", "housing", "--sector", "public",
+          "--role", "frontline", "--joined", "2025-01-01", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "i", ok=True)
+    greetings = {parse(p)["To"].addresses[0].addr_spec: parse(p).get_body(("plain",)).get_content().replace("\r\n", "\n").splitlines()[0]
+                 for p in (tmp_path / "i").glob("*.eml")}
+    assert greetings == {"amina@example.org": "Dear Amina,", "zoe@example.org": "Dear Zoë,",
+                         "sean@example.org": "Dear Shaun,", "dr@example.org": "Hello,"}
+    out = tmp_path / "m.csv"
+    tanet("member", "export", "-o", out, ok=True)
+    assert "known_as" in out.read_text(encoding="utf-8-sig").splitlines()[0]
+
+
+def test_single_never_shows_an_address_and_its_bcc_parses_back(tanet, tmp_path):
+    tanet("init", "--organiser-name", "Alex Morgan", "--organiser-email", "coordinator@example.org", ok=True)
+    addresses = []
+    for i in range(129):  # long names with accents: the folding that once swallowed an address
+        address = f"person.number{i}@organisation{i % 7}.example.org"
+        addresses.append(address)
+        add_member(tanet, f"Órla Ní Bhriain-Ó Súilleabháin {i}", address, "housing", "public", "frontline", "Org",
+                   "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-02-09", "--location", "Leith Library", ok=True)
+    tanet("invite", "1", "--single", "-o", tmp_path / "s", ok=True)
+    (path,) = (tmp_path / "s").glob("*.eml")
+    msg = parse(path)
+    assert sorted(a.addr_spec for a in msg["Bcc"].addresses) == sorted(addresses)
+    assert [a.addr_spec for a in msg["To"].addresses] == ["coordinator@example.org"]
+    cal_bytes = msg.get_body(("calendar",)).get_payload(decode=True)
+    assert not any(a.encode() in cal_bytes for a in addresses)
+    cal = icalendar.Calendar.from_ical(cal_bytes)
+    assert cal["METHOD"] == "PUBLISH" and cal.walk("VEVENT")[0].get("ATTENDEE") is None
+    (tmp_path / "single.ics").write_bytes(cal_bytes)
+    assert libical_errors(tmp_path / "single.ics") == {str(tmp_path / "single.ics"): []}
+    assert len(outbox(tanet, "1")) == 129
+
+
+def test_every_message_passes_libical_and_carries_an_alarm(tanet, tmp_path):
+    network(tanet)
+    tanet("config", "set", "invite.alarm_minutes", "90", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "i", ok=True)
+    for i, path in enumerate((tmp_path / "i").glob("*.eml")):
+        ics = parse(path).get_body(("calendar",)).get_payload(decode=True)
+        (tmp_path / f"{i}.ics").write_bytes(ics)
+        alarm = icalendar.Calendar.from_ical(ics).walk("VALARM")[0]
+        assert alarm["ACTION"] == "DISPLAY" and alarm["TRIGGER"].dt.total_seconds() == -90 * 60
+    assert all(v == [] for v in libical_errors(*tmp_path.glob("*.ics")).values())
+    tanet("config", "set", "invite.alarm_minutes", "0", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "j", ok=True)
+    assert b"VALARM" not in parse(next((tmp_path / "j").glob("*.eml"))).get_body(("calendar",)).get_payload(decode=True)
+
+
+def test_a_name_with_quotes_reads_the_same_everywhere(tanet, tmp_path):
+    tanet("init", "--organiser-name", 'Alex "Sandy" Morgan', "--organiser-email", "coordinator@example.org", ok=True)
+    add_member(tanet, 'Mary "Molly" Brown', "molly@example.org", "housing", "public", "frontline", "Org",
+               "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-02-09", "--location", "x", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "i", ok=True)
+    msg = parse(next((tmp_path / "i").glob("*.eml")))
+    assert msg["To"].addresses[0].display_name == 'Mary "Molly" Brown'
+    assert msg["From"].addresses[0].display_name == 'Alex "Sandy" Morgan'
+    ics = msg.get_body(("calendar",)).get_payload(decode=True)
+    assert b"^'" not in ics
+    ev = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
+    assert ev["ATTENDEE"].params["CN"] == "Mary 'Molly' Brown"
+    assert ev["ORGANIZER"].params["CN"] == "Alex 'Sandy' Morgan"
+    (tmp_path / "q.ics").write_bytes(ics)
+    assert libical_errors(tmp_path / "q.ics") == {str(tmp_path / "q.ics"): []}
+    read_by_libical = subprocess.run([SYSTEM_PYTHON, "-c", """
+import sys, gi
+gi.require_version("ICalGLib", "3.0")
+from gi.repository import ICalGLib
+comp = ICalGLib.Component.new_from_string(open(sys.argv[1], encoding="utf-8", newline="").read())
+event = comp.get_first_component(ICalGLib.ComponentKind.VEVENT_COMPONENT)
+for kind in (ICalGLib.PropertyKind.ATTENDEE_PROPERTY, ICalGLib.PropertyKind.ORGANIZER_PROPERTY):
+    print(event.get_first_property(kind).get_parameter_as_string("CN"))
+""", str(tmp_path / "q.ics")], capture_output=True, text=True, check=True).stdout
+    assert read_by_libical.splitlines() == ["Mary 'Molly' Brown", "Alex 'Sandy' Morgan"]
+
+
+# Real TLS, verified ------------------------------------------------------------------------
+
+def test_starttls_refuses_an_untrusted_certificate_until_ca_file_names_it(tanet, tmp_path, smtp, ca,
+                                                                          monkeypatch):
+    network(tanet)
+    inbox, port = smtp("starttls", password="right")
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "right")
+    use_server(tanet, port, "starttls", user="coordinator")
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "certificate this computer does not trust" in r.stderr and "smtp.ca_file" in r.stderr
+    assert inbox.messages == []
+    assert len(outbox(tanet, "--unsent")) == 3
+    tanet("config", "set", "smtp.ca_file", ca[1], ok=True)
+    assert "Sent to 3 members." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
+    assert len(inbox.messages) == 3
+
+
+def test_a_certificate_for_another_host_never_gets_the_password(tanet, tmp_path, smtp, monkeypatch):
+    network(tanet)
+    inbox, port = smtp("starttls", password="right", trusted=False)
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "right")
+    use_server(tanet, port, "starttls", user="coordinator")
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "does not trust" in r.stderr and "smtp.starttls false" not in r.stderr
+    assert inbox.messages == []
+
+
+def test_implicit_tls(tanet, tmp_path, smtp, ca, monkeypatch):
+    network(tanet)
+    inbox, port = smtp("tls", password="right")
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "right")
+    use_server(tanet, port, "tls", user="coordinator", ca_file=ca[1])
+    assert "Sent to 3 members." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
+    assert sorted(r for r, _ in inbox.messages) == ["amina@example.org", "sean@example.org", "zoe@example.org"]
+
+
+def test_no_password_in_clear_except_to_this_computer(tanet, tmp_path, monkeypatch):
+    network(tanet)
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "secret")
+    tanet("config", "set", "smtp.host", "mail.example.org", ok=True)
+    tanet("config", "set", "smtp.security", "none", ok=True)
+    tanet("config", "set", "smtp.user", "coordinator", ok=True)
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "unencrypted" in r.stderr
+
+
+def test_xoauth2_login_with_a_token_command(tanet, tmp_path, smtp, ca):
+    network(tanet)
+    inbox, port = smtp("starttls", token="tok-123")
+    use_server(tanet, port, "starttls", user="coordinator@example.org", ca_file=ca[1])
+    tanet("config", "set", "smtp.auth", "xoauth2", ok=True)
+    script = tmp_path / "token.sh"
+    script.write_text("#!/bin/sh\necho tok-123\n")
+    script.chmod(0o700)
+    tanet("config", "set", "smtp.oauth2_token_command", str(script), ok=True)
+    assert "Sent to 3 members." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
+    assert len(inbox.messages) == 3
+    # A token command that fails, or prints nothing, is one line.
+    tanet("config", "set", "smtp.oauth2_token_command", "sh -c 'echo expired >&2; exit 3'", ok=True)
+    assert "expired" in tanet("invite", "1", "--send", "--resend", "-o", tmp_path / "i", ok=False).stderr
+    tanet("config", "set", "smtp.oauth2_token_command", "true", ok=True)
+    assert "printed nothing" in tanet("invite", "1", "--send", "--resend", "-o", tmp_path / "i", ok=False).stderr
+    script.write_text("#!/bin/sh\necho wrong-token\n")
+    tanet("config", "set", "smtp.oauth2_token_command", str(script), ok=True)
+    assert "refused the login" in tanet("invite", "1", "--send", "--resend", "-o", tmp_path / "i", ok=False).stderr
+    assert len(inbox.messages) == 3
+
+
+# Failures: each reported, the rest sent, the outbox says which --------------------------------
+
+def test_a_refused_address_is_reported_and_retried_alone(tanet, tmp_path, smtp):
+    network(tanet)
+    inbox, port = smtp(refuse={"sean@example.org"})
+    use_server(tanet, port)
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "Not sent: sean@example.org: refused (550" in r.stderr and "Sent to 2 members." in r.stdout
+    [failed] = outbox(tanet, "--unsent")
+    assert failed["email"] == "sean@example.org" and failed["error"].startswith("refused (550")
+    inbox.refuse.clear()
+    assert "Sent to 1 member." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
+    assert sorted(r for r, _ in inbox.messages) == ["amina@example.org", "sean@example.org", "zoe@example.org"]
+
+
+def test_sending_problems_are_one_line_each(tanet, tmp_path, smtp):
+    network(tanet)
+    assert "No mail server" in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False).stderr
+    assert len(outbox(tanet, "--unsent")) == 3  # the files are written and recorded, ready to send
+    use_server(tanet, free_port())
+    assert "Cannot reach the mail server" in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False).stderr
+    inbox, port = smtp(refuse={"amina@example.org", "zoe@example.org", "sean@example.org"})
+    use_server(tanet, port)
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "3 messages could not be sent" in r.stderr and inbox.messages == []
+    tanet("init", "--organiser-email", "", ok=True)
+    assert "organiser" in tanet("invite", "1", "--send", "-o", tmp_path / "j", ok=False).stderr
+
+
+def test_the_throttle_keeps_to_the_limit_a_minute():
+    from tanet.mail import Session
+
+    now = [0.0]
+    slept = []
+    session = Session.__new__(Session)
+    session.per_minute, session.clock = 3, lambda: now[0]
+    session.sleep = lambda s: (slept.append(s), now.__setitem__(0, now[0] + s))
+    from collections import deque
+
+    session.sent_times = deque()
+    for _ in range(7):
+        session.wait_turn()
+        now[0] += 1.0
+    assert slept == [57.0, 57.0]  # messages 4 and 7 wait until a minute after messages 1 and 4
+
+
+# Killed halfway: run again, and each member has exactly one copy ------------------------------
+
+@pytest.mark.parametrize("delay", [0.6, 1.2, 1.9])
+def test_sigkill_during_send_then_again_gives_everyone_one_copy(cli_env, tmp_path, smtp, delay):
+    inbox, port = smtp(delay=0.15)
+    env = dict(cli_env)
+
+    def run(*args, check=True):
+        return subprocess.run(TANET + [str(a) for a in args], env=env, capture_output=True, text=True, check=check)
+
+    run("init", "--organiser-name", "Alex Morgan", "--organiser-email", "coordinator@example.org")
+    for i in range(12):
+        run("member", "add", f"Person {i}", "--email", f"p{i}@example.org", "--org", "O", "--area", "housing",
+            "--sector", "public", "--role", "frontline", "--joined", "2025-01-01")
+    run("meeting", "add", "2027-02-09", "--location", "Leith Library")
+    for key, value in (("smtp.host", "127.0.0.1"), ("smtp.port", port), ("smtp.security", "none")):
+        run("config", "set", key, value)
+    folder = tmp_path / "inv"
+    p = subprocess.Popen(TANET + ["invite", "1", "--send", "-o", str(folder)], env=env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(delay)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    first = len(inbox.messages)
+    r = run("invite", "1", "--send", "-o", folder, check=False)
+    assert r.returncode == 0, r.stderr
+    time.sleep(0.3)
+    for i in range(12):
+        copies = inbox.to(f"p{i}@example.org")
+        assert copies, f"p{i} got nothing"
+        # At most the one message in flight at the kill can arrive twice - as the same message.
+        assert len({m["Message-ID"] for m in copies}) == 1
+    assert len(inbox.messages) <= 13 and 0 <= first <= 12
+    rows = json.loads(run("outbox", "list", "--format", "json").stdout)
+    assert len(rows) == 12 and all(r["sent_at"] for r in rows)
+
+
+# Reminders and thanks ------------------------------------------------------------------------
+
+def test_remind_everyone_invited_who_has_not_sent_apologies(tanet, tmp_path, smtp):
+    network(tanet, members=4)
+    tanet("meeting", "facilitate", "1", "amina@example.org", "sean@example.org", ok=True)
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest",
+          "Dr Harriet Vale", "--guest-org", "Self-Harm Network", ok=True)
+    assert "Nobody has an invitation" in tanet("remind", "1", ok=False).stderr
+    tanet("invite", "1", "--area", "housing", "--area", "education", "-o", tmp_path / "i", ok=True)
+    tanet("attendance", "mark", "1", "orla@example.org", "--status", "apologies", ok=True)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    r = tanet("remind", "1", "-o", tmp_path / "r", "--send", ok=True)
+    assert "Wrote 2 reminders" in r.stdout and "Sent to 2 members." in r.stdout
+    assert sorted(r for r, _ in inbox.messages) == ["amina@example.org", "zoe@example.org"]
+    body = inbox.to("zoe@example.org")[0].get_body(("plain",)).get_content().replace("\r\n", "\n")
+    for text in ("Dear Zoë,", "Tuesday 9 February 2027, 10:00–12:00 UK time", "Leith Library",
+                 "https://meet.example.org/tip", "Dr Harriet Vale (Self-Harm Network)",
+                 "Facilitated by Dr Amina Yusuf and Seán Ó Briain."):
+        assert text in body
+    assert "Sent to 0" not in tanet("remind", "1", "-o", tmp_path / "r", "--send", ok=True).stdout
+    assert len(inbox.messages) == 2
+    assert {r["kind"] for r in outbox(tanet, "1")} == {"invitation", "reminder"}
+    tanet("meeting", "cancel", "1", ok=True)
+    assert "cancelled" in tanet("remind", "1", ok=False).stderr
+
+
+def test_thanks_after_a_held_meeting(tanet, tmp_path):
+    tanet("init", "--organiser-name", "Alex Morgan", "--organiser-email", "coordinator@example.org", ok=True)
+    add_member(tanet, "Dr Amina Yusuf", "amina@example.org", "housing", "public", "frontline", "O",
+               "--joined", "2025-01-01")
+    add_member(tanet, "Zoë O'Brien", "zoe@example.org", "education", "public", "frontline", "O",
+               "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-11-17", "--location", "Leith Library", ok=True)
+    tanet("meeting", "add", "2026-12-15", "--location", "Leith Library", ok=True)
+    tanet("session", "add", "1", "--kind", "spotlight", "--title", "Trauma and housing", "--presenter",
+          "amina@example.org", ok=True)
+    tanet("resource", "add", "Risk assessment model", "--meeting", "1", "--description", "A one-page model", ok=True)
+    tanet("config", "set", "feedback.form_url", "https://forms.example.org/tip", ok=True)
+    tanet("attendance", "mark", "1", "zoe@example.org", ok=True)
+    assert "not been held" in tanet("thanks", "2", ok=False).stderr
+    r = tanet("thanks", "1", "-o", tmp_path / "t", ok=True)
+    assert "Wrote 1 thank-you message" in r.stdout
+    body = parse(next((tmp_path / "t").glob("*.eml"))).get_body(("plain",)).get_content().replace("\r\n", "\n")
+    for text in ("Dear Zoë,", "Trauma and housing", "Risk assessment model: A one-page model",
+                 "https://forms.example.org/tip"):
+        assert text in body
+    tanet("meeting", "cancel", "2", ok=True)
+    assert "cancelled" in tanet("thanks", "2", ok=False).stderr
+
+
+def test_a_refused_login_is_one_line(tanet, tmp_path, smtp, ca, monkeypatch):
+    network(tanet)
+    inbox, port = smtp("starttls", password="right")
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "wrong")
+    use_server(tanet, port, "starttls", user="coordinator", ca_file=ca[1])
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "refused the login for coordinator" in r.stderr and inbox.messages == []
+    monkeypatch.delenv("TANET_SMTP_PASSWORD")
+    assert "TANET_SMTP_PASSWORD" in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False).stderr
