@@ -150,6 +150,24 @@ def main() -> None:
                         (parse, None), n)
     rows.append(("`export ics` of 500 meetings", "icalendar parsing the same file", a, b, 1.5, mem))
 
+    # Invitations against the floor: the same messages built plainly, member by member.
+    invite_db = DATA / "invite-140.db"
+    invite_out, floor_out = DATA / "invites-out", DATA / "floor-out"
+
+    def fresh_invites():
+        import shutil
+
+        for p in DATA.glob(invite_db.name + "*"):
+            p.unlink()
+        shutil.copy(paths["small"], invite_db)
+        for folder in (invite_out, floor_out):
+            shutil.rmtree(folder, ignore_errors=True)
+
+    floor = [sys.executable, str(HERE / "invite_floor.py"), str(invite_db), str(floor_out)]
+    a, b, mem = medians((TANET + ["invite", "next", "-o", str(invite_out)], env_for(invite_db)), (floor, None), n,
+                        before=fresh_invites)
+    rows.append(("`invite next` (the 140-member demo)", "the floor: the same messages built plainly", a, b, 0.6, mem))
+
     # Tables against the same command's JSON: what drawing the table itself costs.
     a, b, mem = medians((TANET + ["member", "list"], env_for(paths["small"])),
                         (TANET + ["member", "list", "--format", "json"], env_for(paths["small"])), n)

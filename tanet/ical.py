@@ -313,8 +313,11 @@ def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, i
     msg["Date"] = format_datetime(datetime.now(timezone.utc))
     msg["Message-ID"] = message_id or make_msgid(domain=org_email.split("@")[-1])
     msg["X-Unsent"] = "1"
+    # Quoted-printable: readable in the file, safe through any mail server, and the same
+    # for every member but the greeting line (see tanet.letters).
     msg.set_content(text if text is not None else
-                    body_text(meeting, sessions, values, greet, changes, single=bool(bcc), first=first))
+                    body_text(meeting, sessions, values, greet, changes, single=bool(bcc), first=first),
+                    cte="quoted-printable")
     if ics is None:
         return msg
     # Added as bytes so the calendar keeps its CRLF line ends exactly.
@@ -334,3 +337,14 @@ def invitation(meeting: dict, sessions: list[dict], values: dict, people: list[t
     alarm = int(values.get("invite.alarm_minutes") or 0)
     ev = event(meeting, sessions, org, [attendee(n, e) for n, e in people], stamp=stamp, alarm_minutes=alarm)
     return method, to_bytes(calendar(method, [ev], meeting["timezone"]))
+
+
+def message_bytes(msg) -> bytes:
+    """A message as it goes into a file and over SMTP (CRLF line ends)."""
+    from email import policy
+
+    try:
+        return msg.as_bytes(policy=policy.SMTP)
+    except (ValueError, UnicodeError) as e:
+        raise TanetError(f"A message could not be written ({e}). Check the names and e-mail addresses "
+                         "with: tanet member list; nothing was written.") from None

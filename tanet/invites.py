@@ -97,14 +97,18 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         letters.append(outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
                                      snapshot(meeting)))
     else:
+        from tanet.letters import Template
+
         method = "CANCEL" if cancelled else "REQUEST"
+        templates: dict = {}  # members who had the same earlier version get the same message
         for p in people:
-            _, ics = ical.invitation(meeting, sessions, values, [(p["name"], p["email"])])
             changes = ical.what_changed(earlier.get(p["id"]), meeting) if not cancelled else []
-            msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
-                               to=[(p["name"], p["email"])], greet=M.known_as(p), changes=changes,
-                               message_id=known_ids.get(p["id"]), first=p["id"] not in earlier)
-            letters.append(outbox.Letter(f"{p['id']:05d}-{ical.slug(p['name'])}.eml", msg, kind_of(p["id"]),
-                                         [(p["id"], p["email"])], snapshot(meeting)))
+            first = p["id"] not in earlier
+            key = (first, tuple(changes))
+            if key not in templates:
+                templates[key] = Template(meeting, sessions, values, method, changes, first)
+            data, message_id = templates[key].letter(p["name"], p["email"], M.known_as(p), known_ids.get(p["id"]))
+            letters.append(outbox.Letter(f"{p['id']:05d}-{ical.slug(p['name'])}.eml", data, kind_of(p["id"]),
+                                         [(p["id"], p["email"])], snapshot(meeting), message_id))
     written = outbox.write(conn, folder, row["id"], meeting["sequence"], method, letters, outbox.CALENDAR_KINDS)
     return meeting, written

@@ -349,6 +349,11 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
            WHERE id = :id""",
         {"id": mid, "today": today.isoformat()},
     )
+    from tanet.outbox import forget_files
+
+    # Their messages: the files go, and the outbox keeps only that something was sent.
+    forget_files(conn, "member_id = ?", [mid])
+    conn.execute("UPDATE outbox SET email = NULL WHERE member_id = ?", [mid])
     conn.execute("UPDATE checkins SET note = NULL WHERE member_id = ?", [mid])
     conn.execute("UPDATE followups SET note = NULL WHERE member_id = ?", [mid])
     conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])

@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tanet.db import transaction
-from tanet.errors import TanetError
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
 CALENDAR_KINDS = ("invitation", "update", "cancellation")
@@ -31,10 +30,11 @@ def now() -> str:
 class Letter:
     """One message to write: its recipients (member id, address) share one file."""
     name: str  # file name in the folder
-    msg: object  # an email.message.EmailMessage
+    msg: object  # an email.message.EmailMessage, or the message's bytes (with message_id)
     kind: str
     recipients: list[tuple[int | None, str]]
     snapshot: dict | None = None
+    message_id: str | None = None
 
 
 @dataclass
@@ -102,7 +102,7 @@ def forget_files(conn: sqlite3.Connection, where: str, params: list, keep: set[s
         if path.suffix == ".eml" and path.is_file():
             path.unlink()
             removed += 1
-        conn.execute("UPDATE outbox SET file = NULL WHERE id = ?", [row["id"]])
+        conn.execute("UPDATE outbox SET file = NULL WHERE file = ?", [row["file"]])  # a shared file too
     return removed
 
 
@@ -112,31 +112,23 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     caller's transaction); files of this meeting's earlier letters of these kinds that
     are no longer current are deleted."""
     from tanet.files import NewFolder
+    from tanet.ical import message_bytes
 
     folder = folder.absolute()
     written = Written(folder, method, letters)
     with NewFolder(folder, owned=lambda name: name.endswith((".eml", ".ics")), what="messages") as out:
-        current = set()
-        for letter in letters:
-            out.write(letter.name, _bytes(letter.msg))
-            path = folder / letter.name
-            current.add(str(path))
-            written.row_ids += record(conn, meeting_id, sequence, method, letter, path, letter.msg["Message-ID"])
-        if meeting_id is not None:
+        current = {str(folder / letter.name) for letter in letters}
+        if meeting_id is not None:  # earlier files of this meeting that this run does not replace
             forget_files(conn, f"meeting_id = ? AND kind IN ({','.join('?' * len(kinds))})",
                          [meeting_id, *kinds], keep=current)
+        for letter in letters:
+            is_bytes = isinstance(letter.msg, bytes)
+            out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
+            path = folder / letter.name
+            message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
+            written.row_ids += record(conn, meeting_id, sequence, method, letter, path, message_id)
         out.commit()
     return written
-
-
-def _bytes(msg) -> bytes:
-    from email import policy
-
-    try:
-        return msg.as_bytes(policy=policy.SMTP)
-    except (ValueError, UnicodeError) as e:
-        raise TanetError(f"A message could not be written ({e}). Check the names and e-mail addresses "
-                         "with: tanet member list; nothing was written.") from None
 
 
 def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool) -> list[sqlite3.Row]:

@@ -517,3 +517,57 @@ def test_a_refused_login_is_one_line(tanet, tmp_path, smtp, ca, monkeypatch):
     assert "refused the login for coordinator" in r.stderr and inbox.messages == []
     monkeypatch.delenv("TANET_SMTP_PASSWORD")
     assert "TANET_SMTP_PASSWORD" in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False).stderr
+
+
+def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database):
+    """tanet.letters swaps parts into a message built once; each copy must read exactly like
+    the message the email and icalendar packages build for that member on their own."""
+    from datetime import date
+
+    from tanet import db as dbmod
+    from tanet import meetings as MT
+    from tanet import settings as S
+    from tanet.letters import Template
+
+    network(tanet)
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
+          ok=True)
+    conn = dbmod.open_db(own_database)
+    row = MT.find_meeting(conn, "1", date(2026, 11, 25))
+    meeting = {**MT.objects(conn, [row])[0], "cancel_reason": None}
+    args = (meeting, MT.list_sessions(conn, 1), S.get_all(conn), "REQUEST", ["Date: a -> b"], False)
+    fast, full = Template(*args), Template(*args)
+    full.ok = False
+    assert fast.ok
+    for name, address, greet in (("Zoë O'Brien, \"Jr\"", "zoe@example.org", "Zoë"), ("A" * 90, "a@example.org", None),
+                                 ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz" * 12)):
+        a, b = (email.message_from_bytes(t.letter(name, address, greet, "<x@example.org>")[0], policy=policy.default)
+                for t in (fast, full))
+        def heads(m):
+            return [(k, str(v)) for k, v in m.items() if k not in ("Date", "Content-Type")] + [m.get_content_type()]
+        assert heads(a) == heads(b)
+        for kind in ("plain", "calendar"):
+            assert a.get_body((kind,)).get_content() == b.get_body((kind,)).get_content()
+        assert list(a.iter_attachments())[0].get_content() == list(b.iter_attachments())[0].get_content()
+    conn.close()
+
+
+def test_forget_deletes_the_members_files_and_address_from_the_outbox(tanet, tmp_path, own_database):
+    network(tanet, members=4)
+    tanet("invite", "1", "-o", tmp_path / "a", ok=True)
+    zoe = next((tmp_path / "a").glob("*zoe*.eml"))
+    tanet("member", "forget", "zoe@example.org", "--yes", ok=True)
+    assert not zoe.exists() and len(list((tmp_path / "a").glob("*.eml"))) == 3
+    assert all(r["email"] != "zoe@example.org" for r in outbox(tanet))
+    tanet("meeting", "cancel", "1", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "c", ok=True)
+    assert len(list((tmp_path / "c").glob("*.eml"))) == 3
+    assert list((tmp_path / "a").glob("*.eml")) == []  # superseded by the cancellation
+    tanet("invite", "1", "--single", "-o", tmp_path / "s", ok=True)
+    assert list((tmp_path / "c").glob("*.eml")) == []
+    tanet("member", "forget", "orla@example.org", "--yes", ok=True)
+    assert not (tmp_path / "s" / "invite-all.eml").exists()  # it named her in Bcc
+    with sqlite3.connect(own_database) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    assert b"zoe@example.org" not in own_database.read_bytes()
+    assert b"orla@example.org" not in own_database.read_bytes()
