@@ -15,7 +15,7 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/tanet demo
 
-# libical (Debian's gir1.2-ical-3.0) reads back every .ics in the tests.
+# libical (gir1.2-ical-3.0) reads back every .ics in the tests; Dovecot serves IMAP to them.
 system-deps:
 	@sh .ci/system-deps
 

@@ -87,14 +87,17 @@ def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | 
 
 
 def expected(conn, meeting: sqlite3.Row) -> list[sqlite3.Row]:
-    """Members the round walks through: active that day, no apologies, not yet checked in."""
+    """Members the round walks through: active that day, no apologies, not yet checked in;
+    those who accepted the invitation first, then tentative, then the rest."""
     return conn.execute(
         """SELECT mb.* FROM members mb
+           LEFT JOIN responses r ON r.meeting_id = :m AND r.member_id = mb.id
            WHERE mb.joined_on <= :d AND (mb.left_on IS NULL OR mb.left_on > :d)
              AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = :m AND a.member_id = mb.id
                              AND a.status = 'apologies')
              AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.meeting_id = :m AND c.member_id = mb.id)
-           ORDER BY mb.name COLLATE NOCASE""", {"d": meeting["date"], "m": meeting["id"]}).fetchall()
+           ORDER BY CASE r.response WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1 ELSE 2 END,
+                    mb.name COLLATE NOCASE""", {"d": meeting["date"], "m": meeting["id"]}).fetchall()
 
 
 def list_checkins(conn, meeting_id: int) -> list[dict]:

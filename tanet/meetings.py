@@ -130,8 +130,14 @@ def check_times(conn, day: date, start: str, end: str) -> None:
         dates.check_wall_clock(day, hm, tz)
 
 
-def insert_meeting(conn, day: date, start: str, d: MeetingDefaults) -> int:
+def insert_meeting(conn, day: date, start: str, d: MeetingDefaults, uid: str | None = None) -> int:
     end = dates.end_time(start, d.duration)
+    if uid is not None:
+        uid = T.line(uid, "UID")
+        if not uid or len(uid) > 255:
+            raise TanetError("Give the event's UID as it appears in the calendar file (one line, up to 255 characters).")
+        if other := conn.execute("SELECT id, date FROM meetings WHERE uid = ?", [uid]).fetchone():
+            raise TanetError(f"Meeting #{other['id']} on {other['date']} already has the UID {uid}.")
     check_times(conn, day, start, end)
     twin = conn.execute("SELECT id FROM meetings WHERE date = ? AND start = ? AND status = 'scheduled'",
                         [day.isoformat(), start]).fetchone()
@@ -140,7 +146,7 @@ def insert_meeting(conn, day: date, start: str, d: MeetingDefaults) -> int:
                          "See them with: tanet meeting list (a second meeting that day needs another time).")
     cur = conn.execute(
         "INSERT INTO meetings(uid, title, date, start, \"end\", location, url, created_at) VALUES (?,?,?,?,?,?,?,?)",
-        [new_uid(), d.title, day.isoformat(), start, end, d.location or None, d.url or None, now_utc()])
+        [uid or new_uid(), d.title, day.isoformat(), start, end, d.location or None, d.url or None, now_utc()])
     return cur.lastrowid
 
 
@@ -511,6 +517,20 @@ def set_theme_status(conn, theme_id: int, status: str, note: str | None, today: 
            WHERE id = :id""",
         {"s": status, "note": T.lines(note, "note"), "d": d, "id": theme_id})
     return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [theme_id]).fetchone())
+
+
+def response_counts(conn, meeting_id: int) -> dict:
+    """Replies to the invitation: accepted, tentative, declined, and invited with no reply."""
+    counts = {"accepted": 0, "tentative": 0, "declined": 0}
+    for r in conn.execute("SELECT response, count(*) FROM responses WHERE meeting_id = ? GROUP BY response",
+                          [meeting_id]):
+        counts[r[0]] = r[1]
+    invited = conn.execute(
+        """SELECT count(DISTINCT member_id) FROM outbox WHERE meeting_id = ? AND member_id IS NOT NULL
+           AND kind IN ('invitation', 'update', 'cancellation')
+           AND member_id NOT IN (SELECT member_id FROM responses WHERE meeting_id = ?)""",
+        [meeting_id, meeting_id]).fetchone()[0]
+    return {**counts, "none": invited}
 
 
 def attendance_counts(conn, meeting_id: int) -> dict:

@@ -355,6 +355,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     forget_files(conn, "member_id = ?", [mid])
     conn.execute("UPDATE outbox SET email = NULL WHERE member_id = ?", [mid])
     conn.execute("UPDATE checkins SET note = NULL WHERE member_id = ?", [mid])
+    conn.execute("UPDATE responses SET comment = NULL, message_id = NULL WHERE member_id = ?", [mid])
     conn.execute("UPDATE followups SET note = NULL WHERE member_id = ?", [mid])
     conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])
     return mid
@@ -383,6 +384,8 @@ def activity(conn: sqlite3.Connection, member_id: int) -> dict:
                           JOIN resource_authors ra ON ra.resource_id = r.id
                           WHERE ra.member_id = ? ORDER BY r.created_on"""),
         "availability": q("SELECT pattern FROM availability WHERE member_id = ? ORDER BY id"),
+        "replies": q("""SELECT r.meeting_id, m.date, r.response, r.responded_at, r.comment FROM responses r
+                        JOIN meetings m ON m.id = r.meeting_id WHERE r.member_id = ? ORDER BY m.date"""),
     }
 
 

@@ -201,6 +201,28 @@ def outbox(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[4])
+def replies(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE responses (
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            member_id INTEGER NOT NULL REFERENCES members(id),
+            response TEXT NOT NULL,
+            responded_at TEXT,
+            sequence INTEGER NOT NULL DEFAULT 0,
+            comment TEXT,
+            message_id TEXT,
+            PRIMARY KEY (meeting_id, member_id)
+        );
+        CREATE TABLE replies_read (
+            message_id TEXT PRIMARY KEY,
+            read_on TEXT NOT NULL
+        );
+        """
+    )
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

@@ -11,5 +11,6 @@ MIGRATIONS = (
     "0002_resources",
     "0003_availability",
     "0004_outbox",
+    "0005_replies",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

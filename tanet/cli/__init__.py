@@ -30,6 +30,7 @@ COMMANDS = {
     "followup": ("attendance", "followup_app"),
     "invite": ("messages", "invite_app"), "remind": ("messages", "remind_app"),
     "thanks": ("messages", "thanks_app"), "outbox": ("messages", "outbox_app"),
+    "rsvp": ("replies", "rsvp_app"),
     "export": ("calendar", "export_app"),
     "availability": ("availability", "availability_app"),
     "report": ("report", "report_app"), "resource": ("report", "resource_app"),

@@ -82,13 +82,14 @@ def plan(
 @meeting_app.command("add")
 def add(date_: Annotated[str, typer.Argument(metavar="DATE", help="The meeting's date.")],
         time: Time = None, duration: Duration = None, title: Title = None, location: Location = None,
-        url: Url = None) -> None:
+        url: Url = None,
+        uid: Annotated[Optional[str], typer.Option("--uid", metavar="UID", help="Keep the UID of an event first sent from another program (e.g. Outlook), so tanet's updates replace it and replies match.")] = None) -> None:
     """Add one meeting."""
     conn = connection()
     when = day(date_)
     d = MT.MeetingDefaults.from_settings(conn, time=time, duration=duration, title=title, location=location, url=url)
     with transaction(conn):
-        mid = MT.insert_meeting(conn, when, d.start, d)
+        mid = MT.insert_meeting(conn, when, d.start, d, uid=uid)
     m = MT.objects(conn, [MT.get(conn, mid)])[0]
     render.say(f"Added meeting #{mid}: {m['title']}, {m['date']} {m['start']}-{m['end']}.")
     if name := MT.holiday_name(when):
@@ -121,6 +122,7 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     data["facilitators"] = MT.facilitators(conn, row["id"])
     data["sessions"] = MT.list_sessions(conn, row["id"])
     data["attendance"] = MT.attendance_counts(conn, row["id"])
+    data["rsvp"] = MT.response_counts(conn, row["id"])
     if fmt == "json":
         render.print_json(data)
         return
@@ -130,7 +132,9 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
                    ("Status", data["status"] + (f" ({row['cancel_reason']})" if row["cancel_reason"] else "")),
                    ("Facilitators", ", ".join(f"{f['name']} ({f['sector']}, {f['service_area']})" for f in data["facilitators"]) or "none yet"),
                    ("Present", counts["present"]), ("Apologies", counts["apologies"]), ("Absent", counts["absent"]),
-                   ("Checked in", counts["checked_in"]), ("UID", data["uid"]), ("Sequence", data["sequence"])],
+                   ("Checked in", counts["checked_in"]),
+                   ("Replies", "{accepted} accepted, {tentative} tentative, {declined} declined, {none} not yet".format(**data["rsvp"])),
+                   ("UID", data["uid"]), ("Sequence", data["sequence"])],
                   title=f"Meeting #{data['id']}")
     render.heading("Agenda")
     render.table(data["sessions"], [("id", "Id"), ("kind", "Kind"), ("title", "Title"), ("presenter", "Presenter"),

@@ -1,0 +1,61 @@
+"""Replies to invitations: `tanet rsvp import` and `tanet rsvp list`."""
+
+from typing import Annotated, List
+
+import typer
+
+from tanet import render
+from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, new_app, today
+from tanet.db import transaction
+
+rsvp_app = new_app("Read calendar replies to invitations, and see who answered what.", name="rsvp")
+
+
+class _RollBack(Exception):
+    """Undo a dry run's changes."""
+
+
+@rsvp_app.command("import")
+def rsvp_import(
+    sources: Annotated[List[str], typer.Argument(metavar="SOURCE...", help=".eml files, folders of them, an mbox, a Maildir, or imaps://USER@HOST[:PORT]/FOLDER (read-only; password from TANET_IMAP_PASSWORD).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; save nothing.")] = False,
+    fmt: TreeFormatOpt = "table",
+) -> None:
+    """Read Accept / Tentative / Decline replies: declines become apologies; every message not applied is listed."""
+    from tanet import replies
+    from tanet import settings as S
+
+    conn = connection()
+    values = S.get_all(conn)
+    try:
+        with transaction(conn):  # all of it, or none of it
+            result = replies.import_replies(conn, sources, values)
+            if dry_run:
+                raise _RollBack()
+    except _RollBack:
+        pass
+    if fmt == "json":
+        render.print_json(result.as_json())
+        return
+    prefix = "Dry run: would apply" if dry_run else "Applied"
+    render.say(f"{prefix} {render.count(result.applied, 'reply', 'replies')}; "
+               f"{result.unchanged} changed nothing (already read, or older than an answer already read); "
+               f"{len(result.not_applied)} not applied.")
+    if result.not_applied:
+        render.table(result.not_applied, [("source", "Message"), ("from", "From"), ("subject", "Subject", 2),
+                                          ("reason", "Why it was not applied")], title="Not applied")
+
+
+@rsvp_app.command("list")
+def rsvp_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
+    """Every member invited to a meeting, with their answer (accepted first)."""
+    from tanet import meetings as MT
+    from tanet import replies
+
+    conn = connection()
+    row = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)
+    rows = replies.rsvp_list(conn, row["id"])
+    render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("email", "E-mail", 2),
+                                  ("response", "Answer"), ("responded_at", "Answered", 1)],
+                title=lambda n: f"Replies, meeting #{row['id']} on {row['date']} ({n} invited)",
+                empty=f"Nobody has been invited to meeting #{row['id']} yet: tanet invite {row['id']}")
