@@ -150,6 +150,8 @@ def main() -> None:
                         (parse, None), n)
     rows.append(("`export ics` of 500 meetings", "icalendar parsing the same file", a, b, 1.5, mem))
 
+    memory = []
+
     # Invitations against the floor: the same messages built plainly, member by member.
     invite_db = DATA / "invite-140.db"
     invite_out, floor_out = DATA / "invites-out", DATA / "floor-out"
@@ -168,6 +170,37 @@ def main() -> None:
                         before=fresh_invites)
     rows.append(("`invite next` (the 140-member demo)", "the floor: the same messages built plainly", a, b, 0.6, mem))
 
+    # Replies: importing an mbox against reading and parsing it with mailbox + email alone.
+    replies_db = DATA / "replies.db"
+    if not replies_db.exists():
+        env = env_for(replies_db)
+        subprocess.run(TANET + ["init", "--organiser-email", "alex.morgan@council.example"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+        for who in ("mhairi.robertson@leithfamilyhub.example", "peadar.osuilleabhain@edinburghyouthjustice.example",
+                    "zoe.fraser@pentlandprimary.example", "seonaid.campbell@forthvalleyhousing.example",
+                    "niamh.buchanan@lothianperinatal.example", "tomasz.wisniewski@grantoncmh.example"):
+            subprocess.run(TANET + ["member", "add", who.split("@")[0], "--email", who, "--org", "O", "--area",
+                                    "housing", "--sector", "public", "--role", "frontline", "--joined", "2025-01-01"],
+                           env=env, check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(TANET + ["meeting", "add", "2027-01-19", "--location", "x", "--uid",
+                                "0d1f6c9e-7a1b-4c55-9f0e-3b2a5d8e4c11@tanet"], env=env, check=True,
+                       stdout=subprocess.DEVNULL)
+    mboxes = {}
+    for count in (1_000, 10_000):
+        mboxes[count] = DATA / f"replies-{count}.mbox"
+        if not mboxes[count].exists():
+            subprocess.run([sys.executable, str(HERE / "replies_mbox.py"), "build", str(mboxes[count]), str(count)],
+                           check=True)
+    rsvp = TANET + ["rsvp", "import", str(mboxes[10_000]), "--dry-run", "--format", "json"]
+    parse_alone = [sys.executable, str(HERE / "replies_mbox.py"), "floor", str(mboxes[10_000])]
+    a, b, mem = medians((rsvp, env_for(replies_db)), (parse_alone, None), max(3, n // 2))
+    rows.append(("`rsvp import` of an mbox of 10,000 replies", "`mailbox` + `email` parsing them alone", a, b, 2.0,
+                 mem))
+    _, mem_1k = run(TANET + ["rsvp", "import", str(mboxes[1_000]), "--dry-run", "--format", "json"],
+                    env_for(replies_db))
+    memory.append(("`rsvp import`, 1,000 replies", mem_1k))
+    memory.append(("`rsvp import`, 10,000 replies", mem))
+
     # Tables against the same command's JSON: what drawing the table itself costs.
     a, b, mem = medians((TANET + ["member", "list"], env_for(paths["small"])),
                         (TANET + ["member", "list", "--format", "json"], env_for(paths["small"])), n)
@@ -177,7 +210,6 @@ def main() -> None:
     rows.append(("`attendance show last --register` table, 10,000 x 10", "the same as `--format json`", a, b, 2.0, mem))
 
     # Memory on 100,000 members: both stream.
-    memory = []
     _, list_mem = run(TANET + ["member", "list", "--format", "json"], env_for(paths["db_100k"]))
     memory.append(("`member list --format json`, 100,000 members", list_mem))
     fresh_100k = DATA / "import-100k.db"

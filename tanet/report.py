@@ -212,6 +212,7 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
                WHERE b.member_id = a.member_id AND b.status = 'present' AND mt.status = 'scheduled'
                  AND mt.date < :s)""", params).fetchone()[0]
 
+    rsvp = _rsvp(conn)  # while temp.held still holds this period's meetings
     prev = previous_period(period, fiscal_start)
     this_attendees = {r[0] for r in conn.execute(
         "SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h ON h.id = a.meeting_id WHERE a.status = 'present'")}
@@ -254,5 +255,25 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
                       "items": shared, "adopted": adoptions},
         "themes": {"raised": themes[0] or 0, "resolved": themes[1] or 0, "open_at_end": themes[2] or 0},
         "follow_ups": {"raised": follow[0] or 0, "open": follow[1] or 0},
+        "rsvp": rsvp,
         "previous": previous,
     }
+
+
+def _rsvp(conn: sqlite3.Connection) -> dict:
+    """Answers to the invitations of the held meetings in temp.held, counted per member and
+    meeting: invited (in the outbox), responded, each answer, and whether who accepted came."""
+    invited = conn.execute(
+        """SELECT count(*) FROM (SELECT DISTINCT o.meeting_id, o.member_id FROM outbox o
+           JOIN temp.held h ON h.id = o.meeting_id WHERE o.member_id IS NOT NULL
+           AND o.kind IN ('invitation', 'update', 'cancellation'))""").fetchone()[0]
+    row = conn.execute(
+        """SELECT count(*) AS responded,
+                  coalesce(sum(r.response = 'accepted'), 0) AS accepted,
+                  coalesce(sum(r.response = 'tentative'), 0) AS tentative,
+                  coalesce(sum(r.response = 'declined'), 0) AS declined,
+                  coalesce(sum(r.response = 'accepted' AND a.status = 'present'), 0) AS accepted_and_came,
+                  coalesce(sum(r.response = 'accepted' AND coalesce(a.status, '') != 'present'), 0) AS accepted_not_came
+           FROM responses r JOIN temp.held h ON h.id = r.meeting_id
+           LEFT JOIN attendance a ON a.meeting_id = r.meeting_id AND a.member_id = r.member_id""").fetchone()
+    return {"invited": invited, **dict(row)}

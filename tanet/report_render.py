@@ -95,6 +95,15 @@ def document(d: dict) -> tuple[str, list[Section]]:
                                            ("Adoptions to date", str(r["adoptions_to_date"]))],
                        columns=["Adopted on", "Resource", "Organisation"] if r["adopted"] else [],
                        rows=[[x["adopted_on"], x["title"], x["organisation"]] for x in r["adopted"]]))
+    rv = d["rsvp"]
+    out.append(Section("Replies to invitations", facts=[
+        ("Invited", f"{rv['invited']} (member-meetings)"),
+        ("Answered", f"{rv['responded']}: {rv['accepted']} accepted, {rv['tentative']} tentative, "
+                     f"{rv['declined']} declined"),
+        ("Accepted and came", str(rv["accepted_and_came"])),
+        ("Accepted but did not come", str(rv["accepted_not_came"])),
+    ]) if rv["invited"] or rv["responded"] else Section("Replies to invitations",
+                                                        note="No invitations were sent through tanet this period."))
     t, fu = d["themes"], d["follow_ups"]
     out.append(Section("Themes and follow-ups", facts=[
         ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),

@@ -335,3 +335,14 @@ def test_imap_reads_every_reply_and_leaves_the_mailbox_as_it_was(tanet, tmp_path
     assert "refused the login for alex" in tanet("rsvp", "import", url, ok=False).stderr
     monkeypatch.delenv("TANET_IMAP_PASSWORD")
     assert "TANET_IMAP_PASSWORD" in tanet("rsvp", "import", url, ok=False).stderr
+
+
+def test_the_summary_counts_replies(tanet, tmp_path, monkeypatch):
+    network(tanet, tmp_path)
+    tanet("rsvp", "import", REPLIES, ok=True)
+    monkeypatch.setenv("TANET_TODAY", "2027-01-20")
+    tanet("attendance", "mark", "1", "Mhairi", "Zoë Fraser", ok=True)
+    data = tanet("report", "quarter", "2027Q1", "--format", "json", ok=True).json()
+    assert data["rsvp"] == {"invited": 9, "responded": 6, "accepted": 2, "tentative": 1, "declined": 3,
+                            "accepted_and_came": 1, "accepted_not_came": 1}
+    assert "Replies to invitations" in tanet("report", "quarter", "2027Q1", "--format", "markdown", ok=True).stdout
