@@ -277,7 +277,9 @@ def what_changed(before: dict | None, meeting: dict) -> list[str]:
                    f"{dates.in_words(date.fromisoformat(meeting['date']))}")
     if (before.get("start"), before.get("end")) != (meeting["start"], meeting["end"]):
         out.append(f"Time: {before.get('start')}–{before.get('end')} -> {meeting['start']}–{meeting['end']}")
-    for key, label in (("location", "Place"), ("url", "Link"), ("title", "Title")):
+    for key, label in (("location", "Place"), ("url", "Link"), ("title", "Title"), ("organiser", "Organiser")):
+        if key == "organiser" and key not in before:
+            continue
         if (before.get(key) or None) != (meeting.get(key) or None):
             out.append(f"{label}: {before.get(key) or '(none)'} -> {meeting.get(key) or '(none)'}")
     return out

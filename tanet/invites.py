@@ -50,8 +50,11 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str]) -> 
     return ordered, earlier
 
 
-def snapshot(meeting: dict) -> dict:
-    return {k: meeting.get(k) for k in ("date", "start", "end", "location", "url", "title")}
+def snapshot(meeting: dict, values: dict | None = None) -> dict:
+    shot = {k: meeting.get(k) for k in ("date", "start", "end", "location", "url", "title")}
+    if values:
+        shot["organiser"] = f"{values.get('organiser.name') or ''} <{values.get('organiser.email')}>".strip()
+    return shot
 
 
 def meeting_for_messages(conn: sqlite3.Connection, ref: str, today: date, force: bool) -> tuple[sqlite3.Row, dict]:
@@ -95,20 +98,37 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
                            to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
                            message_id=next(iter(known_ids.values()), None), first=not earlier)
         letters.append(outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
-                                     snapshot(meeting)))
+                                     snapshot(meeting, values)))
     else:
         from tanet.letters import Template
 
         method = "CANCEL" if cancelled else "REQUEST"
         templates: dict = {}  # members who had the same earlier version get the same message
         for p in people:
-            changes = ical.what_changed(earlier.get(p["id"]), meeting) if not cancelled else []
+            changes = ical.what_changed(earlier.get(p["id"]), {**meeting, **snapshot(meeting, values)}) \
+                if not cancelled else []
             first = p["id"] not in earlier
             key = (first, tuple(changes))
             if key not in templates:
                 templates[key] = Template(meeting, sessions, values, method, changes, first)
             data, message_id = templates[key].letter(p["name"], p["email"], M.known_as(p), known_ids.get(p["id"]))
             letters.append(outbox.Letter(f"{p['id']:05d}-{ical.slug(p['name'])}.eml", data, kind_of(p["id"]),
-                                         [(p["id"], p["email"])], snapshot(meeting), message_id))
+                                         [(p["id"], p["email"])], snapshot(meeting, values), message_id))
     written = outbox.write(conn, folder, row["id"], meeting["sequence"], method, letters, outbox.CALENDAR_KINDS)
     return meeting, written
+
+
+def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: date) -> list[tuple[dict, outbox.Written]]:
+    """New organiser settings, and an update (raised SEQUENCE, new ORGANIZER) to everyone
+    invited to each upcoming meeting (inside the caller's transaction)."""
+    S.set_value(conn, "organiser.name", name)
+    S.set_value(conn, "organiser.email", email)
+    upcoming = conn.execute(
+        """SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ? AND id IN
+           (SELECT meeting_id FROM outbox WHERE kind IN ('invitation', 'update')) ORDER BY date, start""",
+        [today.isoformat()]).fetchall()
+    out = []
+    for row in upcoming:
+        conn.execute("UPDATE meetings SET sequence = sequence + 1 WHERE id = ?", [row["id"]])
+        out.append(write_invites(conn, str(row["id"]), folder=None, areas=[], single=False, force=False, today=today))
+    return out

@@ -345,7 +345,8 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     conn.execute(
         """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                   notes = NULL, known_as = NULL, forgotten_on = :today,
-                  left_on = coalesce(left_on, CASE WHEN joined_on < :today THEN :today ELSE joined_on END)
+                  left_on = CASE WHEN left_on IS NOT NULL AND left_on <= :today THEN left_on
+                                 WHEN joined_on < :today THEN :today ELSE joined_on END
            WHERE id = :id""",
         {"id": mid, "today": today.isoformat()},
     )

@@ -223,6 +223,24 @@ def replies(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[5])
+def outreach(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE outreach (
+            id INTEGER PRIMARY KEY,
+            organisation TEXT NOT NULL,
+            service_area TEXT NOT NULL REFERENCES service_areas(name) ON UPDATE CASCADE,
+            contact TEXT,
+            "on" TEXT NOT NULL,
+            how TEXT NOT NULL,
+            outcome TEXT
+        );
+        CREATE INDEX outreach_area ON outreach(service_area, "on");
+        """
+    )
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

@@ -14,6 +14,7 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import cached_property
 from email import message_from_bytes
 from email.utils import getaddresses
 from pathlib import Path
@@ -34,24 +35,68 @@ class Result:
         return {"applied": self.applied, "unchanged": self.unchanged, "not_applied": self.not_applied}
 
 
-@dataclass
 class Reply:
-    """What a reply's calendar says: its METHOD and the first event's answer."""
-    method: str
-    uid: str
-    sequence: int
-    stamp: str | None
-    attendees: list  # (params, address)
-    comment: str | None
-    start: str
+    """What a reply's calendar says: its METHOD and the first event's properties, each
+    parsed (by icalendar) only when asked for, since most replies are decided by one or two."""
+
+    def __init__(self, method: str, lines: dict):
+        self.method, self._lines = method, lines  # name -> [Contentline]
+
+    def _parts(self, name: str) -> list:
+        return [line.parts() for line in self._lines.get(name, [])]
+
+    def _value(self, name: str):
+        found = self._parts(name)
+        return found[0][2] if found else None
+
+    @cached_property
+    def uid(self) -> str:
+        return str(self._value("UID") or "")
+
+    @cached_property
+    def sequence(self) -> int:
+        return int(self._value("SEQUENCE") or 0)
+
+    @cached_property
+    def stamp(self) -> str | None:
+        from icalendar import vDDDTypes
+
+        raw = self._value("DTSTAMP")
+        dt = vDDDTypes.from_ical(raw) if raw else None
+        if not isinstance(dt, datetime):
+            return None
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+    @cached_property
+    def attendees(self) -> list:
+        return [(params, _address(value)) for _, params, value in self._parts("ATTENDEE")]
+
+    @cached_property
+    def comment(self) -> str | None:
+        from icalendar import vText
+
+        raw = self._value("COMMENT")
+        return (str(vText.from_ical(raw)).strip() or None) if raw else None
+
+    @cached_property
+    def start(self) -> str:
+        from icalendar import vDDDTypes
+
+        raw = self._value("DTSTART")
+        if not raw:
+            return "another time"
+        dt = vDDDTypes.from_ical(raw)
+        return f"{dt:%a %d %b %Y %H:%M}" if isinstance(dt, datetime) else f"{dt:%a %d %b %Y}"
 
 
 def _calendar_part(msg) -> bytes | None:
     for part in msg.walk():
         if part.is_multipart():
             continue
-        name = (part.get_filename() or "").lower()
-        if part.get_content_type() in ("text/calendar", "application/ics") or name.endswith(".ics"):
+        kind = part.get_content_type()
+        if kind in ("text/calendar", "application/ics") or (
+                kind in ("application/octet-stream", "text/plain") and (part.get_filename() or "").lower().endswith(".ics")):
             data = part.get_payload(decode=True)
             if data:
                 return data
@@ -59,7 +104,11 @@ def _calendar_part(msg) -> bytes | None:
 
 
 _WANTED = ("UID", "SEQUENCE", "DTSTAMP", "DTSTART", "ATTENDEE", "COMMENT")
-_COMPONENT = re.compile(r"^(BEGIN|END):([A-Z-]+)\r?$", re.M | re.I)
+_VCALENDAR = re.compile(r"^BEGIN:VCALENDAR\r?$", re.M | re.I)
+_END_VCALENDAR = re.compile(r"^END:VCALENDAR\r?$", re.M | re.I)
+_BEGIN_VEVENT = re.compile(r"^BEGIN:VEVENT\r?$", re.M | re.I)
+_END_VEVENT = re.compile(r"^END:VEVENT\r?$", re.M | re.I)
+_BEGIN_ANY = re.compile(r"^BEGIN:[A-Z-]+\r?$", re.M | re.I)
 
 
 def calendar_of(msg) -> Reply | None:
@@ -67,7 +116,6 @@ def calendar_of(msg) -> Reply | None:
     attachment), read with icalendar's content-line parser. Only the calendar's own
     properties and its first event are needed, so the other components (a Thunderbird
     reply carries a time zone's whole history) are passed over unparsed."""
-    from icalendar import vDDDTypes, vText
     from icalendar.parser import Contentlines
 
     data = _calendar_part(msg)
@@ -76,19 +124,17 @@ def calendar_of(msg) -> Reply | None:
     text = data.decode("utf-8", errors="replace")
     try:
         # Component boundaries stand alone on a line (a folded line starts with a space).
-        marks = [(m.group(1).upper(), m.group(2).upper(), m.start(), m.end()) for m in _COMPONENT.finditer(text)]
-        if not marks or marks[0][:2] != ("BEGIN", "VCALENDAR") or marks[-1][:2] != ("END", "VCALENDAR"):
+        calendar = _VCALENDAR.search(text)
+        event_start = _BEGIN_VEVENT.search(text)
+        if not calendar or not event_start or not _END_VCALENDAR.search(text, event_start.end()):
             raise ValueError("not a whole calendar")
-        head_end = next((start for kind, name, start, _ in marks[1:] if kind == "BEGIN"), marks[-1][2])
-        begin = next((end for kind, name, _, end in marks if (kind, name) == ("BEGIN", "VEVENT")), None)
-        if begin is None:
-            raise ValueError("no event")
-        finish = next((start for kind, name, start, _ in marks if (kind, name) == ("END", "VEVENT") and start > begin),
-                      None)
-        if finish is None:
+        event_end = _END_VEVENT.search(text, event_start.end())
+        if event_end is None:
             raise ValueError("an event is cut short")
+        first_component = _BEGIN_ANY.search(text, calendar.end())
         method = ""
-        for line in Contentlines.from_ical(text[marks[0][3]:head_end]):
+        begin, finish = event_start.end(), event_end.start()
+        for line in Contentlines.from_ical(text[calendar.end():first_component.start()]):
             if line[:6].upper() == "METHOD":
                 method = line.parts()[2].strip().upper()
         event: dict[str, list] = {}
@@ -97,27 +143,11 @@ def calendar_of(msg) -> Reply | None:
             upper = line[:9].upper()
             if upper.startswith(("BEGIN:", "END:")):  # an alarm inside the event
                 depth += 1 if upper.startswith("BEGIN:") else -1
-            elif depth == 0 and upper.startswith(_WANTED):  # only these lines are parsed
-                name, params, value = line.parts()
-                event.setdefault(name.upper(), []).append((params, value))
-
-        def one(name):
-            return event[name][0][1] if name in event else None
-
-        stamp = None
-        if one("DTSTAMP"):
-            dt = vDDDTypes.from_ical(one("DTSTAMP"))
-            if isinstance(dt, datetime):
-                dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
-                stamp = dt.astimezone(timezone.utc).isoformat(timespec="seconds")
-        start = ""
-        if one("DTSTART"):
-            dt = vDDDTypes.from_ical(one("DTSTART"))
-            start = f"{dt:%a %d %b %Y %H:%M}" if isinstance(dt, datetime) else f"{dt:%a %d %b %Y}"
-        comment = str(vText.from_ical(one("COMMENT"))).strip() if one("COMMENT") else None
-        return Reply(method, str(one("UID") or ""), int(one("SEQUENCE") or 0), stamp,
-                     [(params, _address(value)) for params, value in event.get("ATTENDEE", [])], comment or None,
-                     start)
+            elif depth == 0 and upper.startswith(_WANTED):
+                event.setdefault(next(w for w in _WANTED if upper.startswith(w)), []).append(line)
+        reply = Reply(method, event)
+        reply.uid  # noqa: B018 - a line that cannot be parsed fails here, not later
+        return reply
     except (ValueError, IndexError, TypeError):
         raise ValueError("its calendar part cannot be read") from None
 
@@ -150,6 +180,10 @@ class Reader:
         self.meetings = {r["uid"]: r for r in conn.execute("SELECT id, uid, status, date FROM meetings")}
         self.members = {r["email"].lower(): r for r in conn.execute(
             "SELECT id, name, email FROM members WHERE email IS NOT NULL")}
+        # Held in memory while reading: a mailbox of thousands of replies asks these for each.
+        self.read_ids = {r[0] for r in conn.execute("SELECT message_id FROM replies_read")}
+        self.answers = {(r[0], r[1]): (r[2], r[3] or "") for r in conn.execute(
+            "SELECT meeting_id, member_id, sequence, responded_at FROM responses")}
 
     def skip(self, source: str, msg, reason: str) -> None:
         self.result.not_applied.append({"source": source, "from": _header(msg, "From"),
@@ -159,8 +193,7 @@ class Reader:
         # The plain (compat32) parser: several times faster than policy.default, and enough here.
         msg = message_from_bytes(raw)
         message_id = str(msg.get("Message-ID", "") or "").strip() or None
-        if message_id and self.conn.execute("SELECT 1 FROM replies_read WHERE message_id = ?",
-                                            [message_id]).fetchone():
+        if message_id in self.read_ids:
             self.result.unchanged += 1
             return
         try:
@@ -170,6 +203,12 @@ class Reader:
         if reply is None:
             return self.skip(source, msg, "no calendar answer in it (a reply written by hand?): read it and record "
                                           "it yourself, e.g. tanet attendance mark MEETING MEMBER --status apologies")
+        try:
+            self.decide(source, msg, reply, message_id)
+        except (ValueError, IndexError, TypeError):  # a property of the event cannot be read
+            self.skip(source, msg, "its calendar part cannot be read")
+
+    def decide(self, source: str, msg, reply: Reply, message_id: str | None) -> None:
         if reply.method == "COUNTER":
             return self.skip(source, msg, f"proposes another time ({reply.start}); this is not an answer - reply "
                                           "to them yourself")
@@ -180,21 +219,23 @@ class Reader:
             return self.skip(source, msg, f"no meeting has the UID {reply.uid} (a reply to another invitation?)")
         if meeting["status"] == "cancelled":
             return self.skip(source, msg, f"meeting #{meeting['id']} on {meeting['date']} was cancelled")
-        senders = [a for _, a in getaddresses([str(msg.get("From", "") or ""), str(msg.get("Sender", "") or "")])]
+        attendees = reply.attendees
         member = attendee = None
-        for params, address in reply.attendees:
+        for params, address in attendees:
             member = self.members.get(address)
             if member:
                 attendee = params
                 break
+        senders = []
         if member is None:  # a delegate, or an address written differently: the sender
+            senders = [a for _, a in getaddresses([str(msg.get("From", "") or ""), str(msg.get("Sender", "") or "")])]
             for address in senders:
                 member = self.members.get(address.lower())
                 if member:
-                    attendee = reply.attendees[0][0] if len(reply.attendees) == 1 else None
+                    attendee = attendees[0][0] if len(attendees) == 1 else None
                     break
         if member is None:
-            who = reply.attendees[0][1] if reply.attendees else (senders[0] if senders else "nobody")
+            who = attendees[0][1] if attendees else (senders[0] if senders else "nobody")
             return self.skip(source, msg, f"{who} is not a member's e-mail address")
         if attendee is None:
             return self.skip(source, msg, "the reply names no attendee")
@@ -206,15 +247,16 @@ class Reader:
         self.apply(meeting["id"], member["id"], answer, reply.sequence, reply.stamp, comment, message_id)
 
     def apply(self, meeting_id, member_id, answer, sequence, stamp, comment, message_id) -> None:
-        old = self.conn.execute("SELECT * FROM responses WHERE meeting_id = ? AND member_id = ?",
-                                [meeting_id, member_id]).fetchone()
-        newer = old is None or (sequence, stamp or "") > (old["sequence"], old["responded_at"] or "")
+        old = self.answers.get((meeting_id, member_id))
+        newer = old is None or (sequence, stamp or "") > old
         if message_id:
+            self.read_ids.add(message_id)
             self.conn.execute("INSERT OR IGNORE INTO replies_read(message_id, read_on) VALUES (?, ?)",
                               [message_id, datetime.now(timezone.utc).isoformat(timespec="seconds")])
         if not newer:
             self.result.unchanged += 1
             return
+        self.answers[(meeting_id, member_id)] = (sequence, stamp or "")
         self.conn.execute(
             """INSERT INTO responses(meeting_id, member_id, response, responded_at, sequence, comment, message_id)
                VALUES (?,?,?,?,?,?,?) ON CONFLICT(meeting_id, member_id) DO UPDATE SET

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from tanet import dates
 from tanet import members as M
 from tanet import settings as S
+from tanet import outreach
 from tanet.errors import TanetError
 
 
@@ -256,6 +257,7 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         "themes": {"raised": themes[0] or 0, "resolved": themes[1] or 0, "open_at_end": themes[2] or 0},
         "follow_ups": {"raised": follow[0] or 0, "open": follow[1] or 0},
         "rsvp": rsvp,
+        "outreach": outreach.figures(conn, s, e),
         "previous": previous,
     }
 

@@ -104,6 +104,12 @@ def document(d: dict) -> tuple[str, list[Section]]:
         ("Accepted but did not come", str(rv["accepted_not_came"])),
     ]) if rv["invited"] or rv["responded"] else Section("Replies to invitations",
                                                         note="No invitations were sent through tanet this period."))
+    if d.get("outreach"):
+        out.append(Section("Outreach to under-engaged services",
+                           columns=["Service area", "Contacts", "Organisations", "Joined after", "Came after"],
+                           rows=[[o["service_area"], str(o["contacts"]), str(o["organisations"]),
+                                  str(o["joined_after"]), str(o["came_after"])] for o in d["outreach"]],
+                           note="Joined or first came within 180 days of the organisation's first contact."))
     t, fu = d["themes"], d["follow_ups"]
     out.append(Section("Themes and follow-ups", facts=[
         ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),

@@ -33,7 +33,7 @@ def backup(conn: sqlite3.Connection, source: Path, dest: Path | None) -> Path:
     if dest.resolve() == source.resolve():
         raise TanetError("The backup cannot be the database itself; give another file name.")
     try:
-        _copy_whole(conn, dest, overwrite=False)
+        copy_whole(conn, dest, overwrite=False)
     except sqlite3.OperationalError as e:
         if "full" in str(e):
             raise TanetError(f"Cannot write {dest}: the disk is full. Free some space and try again; "
@@ -44,7 +44,7 @@ def backup(conn: sqlite3.Connection, source: Path, dest: Path | None) -> Path:
     return dest
 
 
-def _copy_whole(conn: sqlite3.Connection, dest: Path, *, overwrite: bool) -> None:
+def copy_whole(conn: sqlite3.Connection, dest: Path, *, overwrite: bool) -> None:
     """Copy a database through SQLite's backup API into a temporary file beside `dest`,
     flush it to disk, then rename it to `dest`: a kill or a full disk leaves nothing there."""
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
@@ -131,7 +131,7 @@ def restore(current: Path, source: Path) -> Path:
             conn.close()
     src = sqlite3.connect(f"file:{quote(str(source.resolve()))}?mode=ro", uri=True)
     try:
-        _copy_whole(src, current, overwrite=True)
+        copy_whole(src, current, overwrite=True)
     except (OSError, sqlite3.DatabaseError) as e:
         raise TanetError(f"Cannot put the backup in place of {current} ({e}); the database was not changed.") from None
     finally:

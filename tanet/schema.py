@@ -12,5 +12,6 @@ MIGRATIONS = (
     "0003_availability",
     "0004_outbox",
     "0005_replies",
+    "0006_outreach",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -151,6 +151,10 @@ SETTINGS = {
         Setting("invite.alarm_minutes", "1440", _int_between(0, 40320),
                 "calendar reminder this many minutes before (0: none)"),
         Setting("feedback.form_url", "", _url, "the feedback form linked from tanet thanks"),
+        Setting("privacy.retain_months", "24", _int_between(1, 1200),
+                "months after leaving before a member's details are due to be forgotten"),
+        Setting("privacy.notes_months", "12", _int_between(1, 1200),
+                "months before check-in notes, reply comments and follow-up notes are due to be erased"),
     )
 }
 

@@ -31,6 +31,8 @@ COMMANDS = {
     "invite": ("messages", "invite_app"), "remind": ("messages", "remind_app"),
     "thanks": ("messages", "thanks_app"), "outbox": ("messages", "outbox_app"),
     "rsvp": ("replies", "rsvp_app"),
+    "handover": ("continuity", "handover_app"), "organiser": ("continuity", "organiser_app"),
+    "outreach": ("continuity", "outreach_app"), "privacy": ("continuity", "privacy_app"),
     "export": ("calendar", "export_app"),
     "availability": ("availability", "availability_app"),
     "report": ("report", "report_app"), "resource": ("report", "resource_app"),

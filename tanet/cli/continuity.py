@@ -1,0 +1,120 @@
+"""Continuity and reach: handover, a new organiser, outreach, keeping only what is needed."""
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from tanet import render
+from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, db_path, new_app, optional_day, today
+from tanet.db import transaction
+
+handover_app = new_app("Write the pack the next coordinator needs.", name="handover")
+organiser_app = new_app("Change who sends the invitations.", name="organiser")
+outreach_app = new_app("Contacts with under-engaged services, and what came of them.", name="outreach")
+privacy_app = new_app("Keep only what is needed: forget members long gone, erase old notes.", name="privacy")
+
+
+@handover_app.command("handover")
+def handover(output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="A new folder for the pack.")]) -> None:
+    """A private folder with the database, the register, the calendar, the last four summaries and index.html."""
+    from tanet.handover import write_pack
+
+    path = write_pack(connection(), db_path(), output, today())
+    render.say(f"Wrote the handover pack to {path.absolute()}. Open {path.absolute() / 'index.html'} first.")
+    render.say("It holds everything, private notes included (in tanet.db): hand it over as you would the file itself.")
+
+
+@organiser_app.callback()
+def organiser_group() -> None:
+    """Change who sends the invitations."""
+
+
+@organiser_app.command("change")
+def organiser_change(
+    name: Annotated[str, typer.Option("--name", metavar="NAME", help="The new organiser's name.")],
+    email: Annotated[str, typer.Option("--email", metavar="ADDRESS", help="The new organiser's e-mail address.")],
+    send: Annotated[bool, typer.Option("--send", help="Send the updates now over SMTP.")] = False,
+) -> None:
+    """New organiser settings, and an update to everyone invited to each upcoming meeting."""
+    from tanet.cli.messages import _say_written, _send
+    from tanet.invites import change_organiser
+
+    conn = connection()
+    with transaction(conn):
+        changed = change_organiser(conn, name, email, today())
+    render.say(f"The organiser is now {name} <{email}>.")
+    if not changed:
+        render.say("No upcoming meeting had invitations out, so there were no updates to write.")
+    for meeting, written in changed:
+        render.say(f"Meeting #{meeting['id']} on {meeting['date']}:")
+        _say_written(written)
+    if send:
+        for _, written in changed:
+            _send(conn, written, resend=False)
+
+
+@outreach_app.command("add")
+def outreach_add(
+    organisation: Annotated[str, typer.Argument(metavar="ORGANISATION", help="The organisation contacted, e.g. a school.")],
+    area: Annotated[str, typer.Option("--area", help="Its service area, e.g. education.")],
+    contact: Annotated[Optional[str], typer.Option("--contact", metavar="NAME", help="Who you spoke to.")] = None,
+    on: Annotated[Optional[str], typer.Option("--on", metavar="DATE", help="When (default today).")] = None,
+    how: Annotated[str, typer.Option("--how", help="email, visit, talk, event or other.")] = "email",
+    outcome: Annotated[Optional[str], typer.Option("--outcome", metavar="TEXT", help="What came of it.")] = None,
+) -> None:
+    """Record a contact with an organisation."""
+    from tanet import outreach
+
+    conn = connection()
+    with transaction(conn):
+        r = outreach.add(conn, organisation, area, contact, optional_day(on) or today(), how, outcome, today())
+    render.say(f"Recorded outreach #{r['id']}: {r['organisation']} ({r['service_area']}), {r['how']} on {r['on']}.")
+
+
+@outreach_app.command("list")
+def outreach_list(area: Annotated[Optional[str], typer.Option("--area", help="Only this service area.")] = None,
+                  fmt: FormatOpt = Format.table) -> None:
+    """Every contact recorded, oldest first."""
+    from tanet import outreach
+
+    rows = outreach.list_contacts(connection(), area)
+    render.emit(rows, fmt.value, [("id", "Id"), ("on", "On"), ("organisation", "Organisation"),
+                                  ("service_area", "Area"), ("contact", "Contact", 2), ("how", "How", 3),
+                                  ("outcome", "Outcome", 1)],
+                title=lambda n: f"Outreach ({n})", empty="No outreach recorded yet: tanet outreach add ORGANISATION --area AREA")
+
+
+@privacy_app.callback()
+def privacy_group() -> None:
+    """Keep only what is needed."""
+
+
+@privacy_app.command("review")
+def privacy_review(
+    apply: Annotated[bool, typer.Option("--apply", help="Forget those members and erase those notes now.")] = False,
+    fmt: TreeFormatOpt = "table",
+) -> None:
+    """List members who left long ago and old private notes; with --apply, forget and erase them."""
+    from tanet import privacy
+
+    conn = connection()
+    conn.execute("PRAGMA secure_delete = ON")  # the freed bytes are overwritten, not just unlinked
+    with transaction(conn):
+        due = privacy.review(conn, today())
+        done = privacy.apply(conn, due, today()) if apply else None
+    if apply:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the old copies leave the journal
+    public = {k: v for k, v in due.items() if not k.startswith("_")}
+    if fmt == "json":
+        render.print_json(public if not apply else {**public, **done})
+        return
+    render.say(f"Members who left more than {due['retain_months']} months ago: "
+               + (", ".join(f"#{i}" for i in due["members_due"]) or "none") + ".")
+    render.say(f"Check-in notes, reply comments and follow-up notes older than {due['notes_months']} months: "
+               f"{due['notes_due']}.")
+    if apply:
+        render.say(f"Forgot {render.count(done['members_forgotten'], 'member')} and erased "
+                   f"{render.count(done['notes_erased'], 'note')}. Older backups still hold them: delete those too.")
+    elif due["members_due"] or due["notes_due"]:
+        render.say("To do it: tanet privacy review --apply")
