@@ -23,7 +23,8 @@ def check_can_record(meeting: sqlite3.Row, status: str, today: date) -> None:
         raise TanetError(f"Meeting #{meeting['id']} on {meeting['date']} was cancelled; it takes no attendance.")
     if meeting["date"] > today.isoformat() and status != "apologies":
         raise TanetError(f"Meeting #{meeting['id']} is on {meeting['date']}, in the future: only apologies can be "
-                         "recorded before the day (--status apologies).")
+                         f"recorded before the day, with: tanet attendance mark {meeting['id']} MEMBER --status "
+                         "apologies")
 
 
 def check_member_on(member: sqlite3.Row, meeting: sqlite3.Row) -> None:
@@ -109,12 +110,28 @@ def list_checkins(conn, meeting_id: int) -> list[dict]:
            WHERE c.meeting_id = ? ORDER BY mb.name COLLATE NOCASE""", [meeting_id])]
 
 
-FOLLOWUP_KEYS = ("id", "meeting_id", "member_id", "name", "raised_on", "closed_on", "note")
+FOLLOWUP_KEYS = ("id", "meeting_id", "member_id", "name", "raised_on", "closed_on", "note", "about", "owner",
+                 "due_on")
+
+
+def add_followup(conn, member_ref: str, about: str, owner_ref: str | None, due: date | None, today: date) -> dict:
+    """A follow-up raised outside a check-in: about what, who will do it, by when."""
+    member = M.find_member(conn, member_ref)
+    about = T.lines(about, "reason")
+    if not about:
+        raise TanetError("Say what the follow-up is about, e.g. --about 'Call about the referral'")
+    owner = M.find_member(conn, owner_ref)["id"] if owner_ref else None
+    if due is not None and due < today:
+        raise TanetError(f"The due date {due} has already passed; give a date from today on.")
+    cur = conn.execute("INSERT INTO followups(member_id, raised_on, about, owner_id, due_on) VALUES (?,?,?,?,?)",
+                       [member["id"], today.isoformat(), about, owner, due.isoformat() if due else None])
+    return next(f for f in list_followups(conn, False) if f["id"] == cur.lastrowid)
 
 
 def list_followups(conn, only_open: bool) -> list[dict]:
-    sql = """SELECT f.id, f.meeting_id, f.member_id, mb.name, f.raised_on, f.closed_on, f.note
-             FROM followups f JOIN members mb ON mb.id = f.member_id"""
+    sql = """SELECT f.id, f.meeting_id, f.member_id, mb.name, f.raised_on, f.closed_on, f.note, f.about,
+                    ow.name AS owner, f.due_on
+             FROM followups f JOIN members mb ON mb.id = f.member_id LEFT JOIN members ow ON ow.id = f.owner_id"""
     if only_open:
         sql += " WHERE f.closed_on IS NULL"
     return [dict(r) for r in conn.execute(sql + " ORDER BY f.raised_on, f.id")]

@@ -65,7 +65,7 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
                              facilitators, agenda])
     followups = conn.execute(
         """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
-           JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
+           LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
     themes = conn.execute("SELECT text, kind, status, created_on FROM themes WHERE status != 'resolved' "
                           "ORDER BY created_on").fetchall()
     resources = conn.execute(

@@ -217,7 +217,7 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     except TanetError as e:
         errs.append(f"line {line}: {e}")
     for key, fn in (("service_area", lambda v: M.find_area(conn, v, areas)),
-                    ("sector", M.normalise_sector), ("role", M.normalise_role)):
+                    ("sector", lambda v: M.normalise_sector(v, conn)), ("role", lambda v: M.normalise_role(v, conn))):
         value = get(key)
         if not value:
             rec[key] = "other"
@@ -287,3 +287,20 @@ def to_csv(records: list[dict]) -> str:
         w.writerow(["" if r[k] is None else ("yes" if r[k] is True else "no" if r[k] is False else T.csv_out(str(r[k])))
                     for k in M.EXPORT_KEYS])
     return out.getvalue()
+
+
+def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[str, int]:
+    """`Name <e-mail>; ...` of the active members (optionally some areas), to paste into Bcc."""
+    from email.headerregistry import Address
+
+    from tanet.text import flat
+
+    names = [M.find_area(conn, a) for a in areas]
+    sql = """SELECT name, email FROM members WHERE email IS NOT NULL AND joined_on <= :d
+             AND (left_on IS NULL OR left_on > :d)"""
+    params: dict = {"d": today.isoformat()}
+    if names:
+        sql += " AND service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + ")"
+        params.update({f"a{i}": n for i, n in enumerate(names)})
+    rows = conn.execute(sql + " ORDER BY name COLLATE NOCASE", params).fetchall()
+    return "; ".join(str(Address(display_name=flat(r["name"]), addr_spec=r["email"])) for r in rows) + "\n", len(rows)

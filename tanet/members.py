@@ -36,27 +36,66 @@ _ROLE_WORDS = {
 }
 
 
+_LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss", "æ": "ae",
+                          "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "ð": "d", "þ": "th", "’": "'", "‘": "'"})
+
+
+def fold(text: str) -> str:
+    """A name as a person might type it: no accents, no case (Zoë = zoe, Łukasz = lukasz)."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", (text or "").translate(_LETTERS))
+    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).casefold().split())
+
+
 def _squash(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", text.casefold())
 
 
-def _choice(value: str, words: dict[str, str], allowed: tuple[str, ...], what: str) -> str:
+def _choice(value: str, words: dict[str, str], allowed: tuple[str, ...], what: str, aliased=None) -> str:
     key = _squash(value)
     if key in words:
         return words[key]
+    if aliased and (target := aliased()):
+        return target
     close = difflib.get_close_matches(key, list(words), n=1, cutoff=0.6)
     hint = f" Did you mean '{words[close[0]]}'?" if close else ""
-    raise TanetError(f"'{value}' is not a {what}.{hint} Use one of: {', '.join(allowed)}.")
+    raise TanetError(f"'{value}' is not a {what}.{hint} Use one of: {', '.join(allowed)} "
+                     f"(or say which it means with: tanet member import FILE --map {what}:'{value}'=...).")
 
 
-def normalise_sector(value: str) -> str:
-    """`Third sector`, `third` and `THIRD` are all `third`."""
-    return _choice(value, _SECTOR_WORDS, SECTORS, "sector")
+def normalise_sector(value: str, conn: sqlite3.Connection | None = None) -> str:
+    """`Third sector`, `third` and `THIRD` are all `third` (and the coordinator's aliases)."""
+    return _choice(value, _SECTOR_WORDS, SECTORS, "sector", lambda: lookup(conn, "sector", value))
 
 
-def normalise_role(value: str) -> str:
-    """`Senior leader` is `senior-leader`."""
-    return _choice(value, _ROLE_WORDS, ROLES, "role")
+def normalise_role(value: str, conn: sqlite3.Connection | None = None) -> str:
+    """`Senior leader` is `senior-leader` (and `Teacher`, with the aliases, `frontline`)."""
+    return _choice(value, _ROLE_WORDS, ROLES, "role", lambda: lookup(conn, "role", value))
+
+
+ALIAS_KINDS = ("area", "sector", "role")
+
+
+def lookup(conn: sqlite3.Connection | None, kind: str, value: str) -> str | None:
+    """The value an alias stands for (`Schools` -> education), if the coordinator or tanet set one."""
+    if conn is None or not value:
+        return None
+    row = conn.execute("SELECT value FROM aliases WHERE kind = ? AND alias = ?", [kind, " ".join(value.split())]).fetchone()
+    return row[0] if row else None
+
+
+def add_alias(conn: sqlite3.Connection, kind: str, alias: str, value: str) -> tuple[str, str]:
+    """Save `alias` as another word for `value` (checked), e.g. area Schools = education."""
+    if kind not in ALIAS_KINDS:
+        raise TanetError(f"'{kind}' cannot have aliases; use one of: {', '.join(ALIAS_KINDS)}.")
+    alias = " ".join((T.line(alias, "alias") or "").split())
+    if not alias:
+        raise TanetError("Give the word to map, e.g. tanet area alias Schools education")
+    target = {"area": lambda v: find_area(conn, v), "sector": normalise_sector, "role": normalise_role}[kind](value)
+    conn.execute("INSERT INTO aliases(kind, alias, value) VALUES (?, ?, ?) ON CONFLICT(kind, alias) "
+                 "DO UPDATE SET value = excluded.value", [kind, alias, target])
+    return alias, target
 
 
 def parse_bool(value: str | bool | None, what: str = "ambassador") -> bool:
@@ -83,12 +122,15 @@ def find_area(conn: sqlite3.Connection, value: str, names: list[str] | None = No
     for name in names:
         if name.casefold() == wanted:
             return name
+    if (target := lookup(conn, "area", value)) and target.casefold() != wanted:
+        return find_area(conn, target, names)
     folded = {n.casefold(): n for n in names}
     close = difflib.get_close_matches(wanted, list(folded), n=3, cutoff=0.5)
     hint = (" Did you mean " + " or ".join(f"'{folded[c]}'" for c in close) + "?") if close else ""
     raise TanetError(
         f"'{value}' is not a service area.{hint} "
-        "See the list with: tanet area list (add one with: tanet area add NAME)"
+        f"See the list with: tanet area list (add one with: tanet area add NAME, or say which area it means "
+        f"with: tanet area alias '{value}' AREA)"
     )
 
 
@@ -111,8 +153,9 @@ def rename_area(conn: sqlite3.Connection, old: str, new: str) -> tuple[str, str,
     if clash:
         raise TanetError(f"There is already a service area called '{clash[0]}'.")
     count = conn.execute("SELECT count(*) FROM members WHERE service_area = ?", [current]).fetchone()[0]
-    # Members follow through ON UPDATE CASCADE.
+    # Members follow through ON UPDATE CASCADE; aliases by hand.
     conn.execute("UPDATE service_areas SET name = ? WHERE name = ?", [new, current])
+    conn.execute("UPDATE aliases SET value = ? WHERE kind = 'area' AND value = ?", [new, current])
     return current, new, count
 
 
@@ -195,7 +238,7 @@ def add_member(conn: sqlite3.Connection, *, name: str, email: str, organisation:
                                ambassador, joined_on, consent_on, notes, known_as)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
         [name, email, T.line(phone, "phone number"), T.line(organisation, "organisation"),
-         find_area(conn, service_area), normalise_sector(sector), normalise_role(role),
+         find_area(conn, service_area), normalise_sector(sector, conn), normalise_role(role, conn),
          int(ambassador), joined.isoformat(), (consent_on or joined).isoformat(),
          T.lines(notes, "notes"), T.line(known_as, "name to greet them by")],
     )
@@ -222,17 +265,18 @@ def find_member(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
         if not row:
             raise TanetError(f"No member has the e-mail address {text}. Find members with: tanet member list --all")
         return row
-    wanted = text.casefold()
+    wanted = fold(text)
     rows = conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL").fetchall()
-    exact = [r for r in rows if r["name"].casefold() == wanted]
+    folded = {r["id"]: fold(r["name"]) for r in rows}
+    exact = [r for r in rows if r["name"].casefold() == text.casefold()] or [r for r in rows if folded[r["id"]] == wanted]
     if len(exact) == 1:
         return exact[0]
-    matches = exact or [r for r in rows if wanted in r["name"].casefold()]
+    matches = exact or [r for r in rows if wanted in folded[r["id"]]]
     if len(matches) == 1:
         return matches[0]
     if not matches:
-        close = difflib.get_close_matches(wanted, [r["name"].casefold() for r in rows], n=3, cutoff=0.6)
-        names = {r["name"].casefold(): r["name"] for r in rows}
+        close = difflib.get_close_matches(wanted, list(folded.values()), n=3, cutoff=0.6)
+        names = {folded[r["id"]]: r["name"] for r in rows}
         hint = (" Did you mean " + " or ".join(names[c] for c in close) + "?") if close else ""
         raise TanetError(f"No member's name contains '{text}'.{hint} Find members with: tanet member list --all")
     listed = "; ".join(_describe(r) for r in matches[:10])
@@ -293,9 +337,9 @@ def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) 
         elif key == "service_area":
             clean[key] = find_area(conn, value)
         elif key == "sector":
-            clean[key] = normalise_sector(value)
+            clean[key] = normalise_sector(value, conn)
         elif key == "role":
-            clean[key] = normalise_role(value)
+            clean[key] = normalise_role(value, conn)
         elif key == "ambassador":
             clean[key] = int(parse_bool(value))
         elif key in ("joined_on", "consent_on"):
@@ -357,7 +401,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     conn.execute("UPDATE outbox SET email = NULL WHERE member_id = ?", [mid])
     conn.execute("UPDATE checkins SET note = NULL WHERE member_id = ?", [mid])
     conn.execute("UPDATE responses SET comment = NULL, message_id = NULL WHERE member_id = ?", [mid])
-    conn.execute("UPDATE followups SET note = NULL WHERE member_id = ?", [mid])
+    conn.execute("UPDATE followups SET note = NULL, about = NULL WHERE member_id = ?", [mid])
     conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])
     return mid
 
@@ -374,7 +418,7 @@ def activity(conn: sqlite3.Connection, member_id: int) -> dict:
                                   AND f.member_id = c.member_id) AS follow_up
                          FROM checkins c JOIN meetings m ON m.id = c.meeting_id
                          WHERE c.member_id = ? ORDER BY m.date"""),
-        "follow_ups": q("""SELECT f.id, f.meeting_id, f.raised_on, f.closed_on, f.note FROM followups f
+        "follow_ups": q("""SELECT f.id, f.meeting_id, f.raised_on, f.closed_on, f.note, f.about, f.due_on FROM followups f
                            WHERE f.member_id = ? ORDER BY f.raised_on, f.id"""),
         "facilitated": q("""SELECT f.meeting_id, m.date, m.title FROM facilitators f
                             JOIN meetings m ON m.id = f.meeting_id WHERE f.member_id = ?

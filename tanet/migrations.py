@@ -241,6 +241,36 @@ def outreach(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[6])
+def aliases_and_followups(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE aliases (
+            kind TEXT NOT NULL,
+            alias TEXT NOT NULL COLLATE NOCASE,
+            value TEXT NOT NULL,
+            PRIMARY KEY (kind, alias)
+        );
+        """
+    )
+    db["followups"].transform(not_null={"meeting_id": False})
+    db["followups"].add_column("about", str)
+    db["followups"].add_column("owner_id", int, fk="members", fk_col="id")
+    db["followups"].add_column("due_on", str)
+    # Words sign-up sheets use for the managed values, so a first import just works.
+    seeds = [("area", a, "education") for a in ("school", "schools", "teaching", "teacher", "teachers",
+                                                 "primary school", "secondary school", "high school")]
+    seeds += [("area", a, "early years") for a in ("nursery", "childcare", "early learning and childcare")]
+    seeds += [("area", a, "justice") for a in ("police", "criminal justice", "youth justice", "prison")]
+    seeds += [("role", a, "frontline") for a in ("teacher", "class teacher", "social worker", "nurse",
+                                                  "youth worker", "support worker", "key worker", "officer")]
+    seeds += [("role", a, "senior-leader") for a in ("head teacher", "headteacher", "head", "principal",
+                                                      "chief executive", "ceo")]
+    seeds += [("role", a, "manager") for a in ("depute head", "deputy head", "deputy head teacher",
+                                                "team manager", "service manager")]
+    db.conn.executemany("INSERT OR IGNORE INTO aliases(kind, alias, value) VALUES (?, ?, ?)", seeds)
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

@@ -17,8 +17,10 @@ NOTES = (
                          "WHERE c.note IS NOT NULL AND m.date < ?"),
     ("responses", "comment", "SELECT r.rowid FROM responses r JOIN meetings m ON m.id = r.meeting_id "
                              "WHERE r.comment IS NOT NULL AND m.date < ?"),
-    ("followups", "note", "SELECT f.rowid FROM followups f JOIN meetings m ON m.id = f.meeting_id "
-                          "WHERE f.note IS NOT NULL AND m.date < ?"),
+    ("followups", "note", "SELECT f.rowid FROM followups f LEFT JOIN meetings m ON m.id = f.meeting_id "
+                          "WHERE f.note IS NOT NULL AND coalesce(m.date, f.raised_on) < ?"),
+    ("followups", "about", "SELECT f.rowid FROM followups f LEFT JOIN meetings m ON m.id = f.meeting_id "
+                           "WHERE f.about IS NOT NULL AND coalesce(m.date, f.raised_on) < ?"),
 )
 
 

@@ -13,5 +13,6 @@ MIGRATIONS = (
     "0004_outbox",
     "0005_replies",
     "0006_outreach",
+    "0007_aliases_and_followups",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

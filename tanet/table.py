@@ -103,7 +103,7 @@ def _measure(headers: list[str], rows: list[list[str]]) -> tuple[list[int], list
     """Each column's natural width, its longest word, whether it has spaces to wrap at,
     and the width of its widest cell (without the header)."""
     natural = [0] * len(headers)
-    floors = [min(max(_longest_word(h), MIN_WIDTH), natural[i]) for i, h in enumerate(headers)]
+    floors = [min(max(_longest_word(h), MIN_WIDTH), width(h)) for h in headers]
     spaced = [False] * len(headers)
     for row in rows:
         for i, cell in enumerate(row):

@@ -145,6 +145,7 @@ class ImportResult:
     matched: list[dict] = field(default_factory=list)
     organisers: list[dict] = field(default_factory=list)
     not_members: list[dict] = field(default_factory=list)
+    guests: list[dict] = field(default_factory=list)  # the agenda's guest speakers
     not_active: list[dict] = field(default_factory=list)
     backdated: list[dict] = field(default_factory=list)
     added: list[dict] = field(default_factory=list)
@@ -174,6 +175,8 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
     by_name: dict[str, list] = {}
     for m in members:
         by_name.setdefault(m["name"].casefold(), []).append(m)
+    guest_names = {M.fold(r[0]) for r in conn.execute(
+        "SELECT guest FROM sessions WHERE meeting_id = ? AND guest IS NOT NULL", [meeting["id"]])}
     for p in report.participants:
         clean = _GUEST.sub("", p.name).strip()
         who = {"name": clean or p.name, "email": p.email}
@@ -186,7 +189,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         elif len(by_name.get(clean.casefold(), [])) == 1:
             member, how = by_name[clean.casefold()][0], "name"
         if member is None:
-            result.not_members.append(who)
+            (result.guests if M.fold(clean) in guest_names else result.not_members).append(who)
             continue
         if member["left_on"] and member["left_on"] <= day.isoformat():
             result.not_active.append({**who, "member_id": member["id"], "joined_on": member["joined_on"],

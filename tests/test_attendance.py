@@ -135,7 +135,7 @@ def test_checkins_and_followups(tanet):
     assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["present"] == 1
     f = tanet("followup", "list", "--open", "--format", "json", ok=True).json()
     assert f == [{"id": 1, "meeting_id": 1, "member_id": 1, "name": "Ann Able", "raised_on": "2026-11-25",
-                  "closed_on": None, "note": None}]
+                  "closed_on": None, "note": None, "about": None, "owner": None, "due_on": None}]
     tanet("followup", "close", "1", "--note", "Called, linked with supervisor", ok=True)
     assert tanet("followup", "list", "--open", "--format", "json", ok=True).json() == []
     assert tanet("followup", "list", "--format", "json", ok=True).json()[0]["closed_on"] == "2026-11-25"

@@ -40,6 +40,37 @@ COMMANDS = {
 }
 
 
+# What an option's value is, in the words of the help (Typer would print `<str>`).
+METAVARS = {
+    "email": "ADDRESS", "org": "ORGANISATION", "area": "AREA", "sector": "SECTOR", "role": "ROLE",
+    "phone": "PHONE", "joined": "DATE", "consent": "DATE", "on": "DATE", "start": "DATE", "until": "DATE",
+    "from": "DATE", "to": "DATE", "time": "HH:MM", "times": "HH:MM,...", "duration": "MINUTES",
+    "count": "N", "every": "WEEKS", "title": "TEXT", "location": "PLACE", "url": "LINK", "notes": "TEXT",
+    "note": "TEXT", "reason": "TEXT", "kind": "KIND", "status": "STATUS", "presenter": "MEMBER",
+    "guest": "NAME", "guest-org": "ORGANISATION", "network": "NAME", "organiser-name": "NAME",
+    "organiser-email": "ADDRESS", "timezone": "ZONE", "meeting": "MEETING", "by": "MEMBER",
+    "description": "TEXT", "busy": "PATTERN", "weekdays": "DAYS", "avoid": "FILE.ics", "members": "N",
+    "years": "N", "seed": "N", "output": "FILE", "db": "PATH", "how": "HOW",
+    "contact": "NAME", "outcome": "TEXT", "name": "NAME", "uid": "UID",
+}
+
+
+def _tidy_help(command) -> None:
+    """Help in people's words: `--email ADDRESS`, `--joined DATE` and `NAME`, not Typer's
+    `<str>` and `{NAME}`."""
+    for sub in getattr(command, "commands", {}).values():
+        _tidy_help(sub)
+    for param in command.params:
+        if param.param_type_name == "argument" and param.metavar:
+            plain = param.metavar if param.required or param.metavar.startswith("[") else f"[{param.metavar}]"
+            param.make_metavar = lambda ctx=None, usage=False, plain=plain: plain
+        elif param.param_type_name == "option" and not param.is_flag and param.metavar is None:
+            long = next((o[2:] for o in param.opts if o.startswith("--")), param.name or "")
+            kind = getattr(param.type, "name", "")
+            param.metavar = METAVARS.get(long) or {"integer": "N", "path": "FILE"}.get(kind) or (
+                None if kind == "choice" else "TEXT")
+
+
 def load_app(name: str) -> typer.Typer:
     module, attribute = COMMANDS[name]
     return getattr(importlib.import_module(f"tanet.cli.{module}"), attribute)
@@ -56,6 +87,7 @@ class TanetGroup(TyperGroup):
             return None
         command = typer.main.get_command(load_app(name))
         command.name = name
+        _tidy_help(command)
         return command
 
     def resolve_command(self, ctx, args):

@@ -12,7 +12,7 @@ from tanet import attendance as A
 from tanet import meetings as MT
 from tanet import members as M
 from tanet import render
-from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, connection, new_app, today
+from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, TreeFormatOpt, connection, new_app, optional_day, today
 from tanet.db import transaction
 from tanet.errors import TanetError
 
@@ -53,17 +53,35 @@ def checkin_round(meeting: MeetingArg) -> None:
     A.check_can_record(m, "present", today())
     people = A.expected(conn, m)
     out = render.console()
-    render.line(f"Check-in round for meeting #{m['id']} on {m['date']}: {len(people)} to go. "
-                "Answer y (here), n (absent), a (apologies), s (skip) or q (stop).", "bold")
+    render.line(f"Check-in round for meeting #{m['id']} on {m['date']}: {len(people)} to go"
+                + ", those who accepted the invitation first. "
+                "Answer y (here), n (absent), a (apologies), s or Enter (skip), q (stop), or type part of a "
+                "name to go to that person.", "bold")
     counts = {"present": 0, "absent": 0, "apologies": 0, "follow-ups": 0}
+    queue, done = list(people), 0
     try:
-        for i, p in enumerate(people, 1):
+        while queue:
+            p = queue[0]
             org = f", {p['organisation']}" if p["organisation"] else ""
-            answer = Prompt.ask(render.cell(f"[{i}/{len(people)}] {p['name']} ({p['service_area']}{org}) here?"),
-                                choices=["y", "n", "a", "s", "q"], default="y", console=out)
+            answer = Prompt.ask(render.cell(f"[{done + 1}/{len(people)}] {p['name']} ({p['service_area']}{org}) "
+                                            "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
+                                console=out).strip()
+            if answer.lower() not in ("y", "n", "a", "s", "q", ""):
+                wanted = M.fold(answer)
+                found = [x for x in queue if wanted in M.fold(x["name"])]
+                if len(found) == 1:
+                    queue.remove(found[0])
+                    queue.insert(0, found[0])
+                else:
+                    render.line(f"  {len(found) or 'Nobody'} still to ask match '{answer}'"
+                                + (": " + ", ".join(x["name"] for x in found[:5]) if found else "") + ".")
+                continue
+            answer = answer.lower() or "s"
             if answer == "q":
                 break
-            if answer == "s":
+            queue.pop(0)
+            done += 1
+            if answer == "s":  # the safe answer: nothing recorded
                 continue
             if answer == "y":
                 note = Prompt.ask("  Note (Enter for none)", default="", show_default=False, console=out)
@@ -102,8 +120,25 @@ def followup_list(open_: Annotated[bool, typer.Option("--open", help="Only those
                   fmt: FormatOpt = Format.table) -> None:
     """List follow-ups."""
     rows = A.list_followups(connection(), open_)
-    render.emit(rows, fmt.value, [(k, k.replace("_", " ").capitalize()) for k in A.FOLLOWUP_KEYS],
-                title="Follow-ups", csv_columns=list(A.FOLLOWUP_KEYS), empty="No follow-ups.")
+    render.emit(rows, fmt.value, [("id", "Id"), ("name", "Member"), ("raised_on", "Raised"), ("due_on", "Due", 4),
+                                  ("owner", "With", 3), ("about", "About", 2), ("closed_on", "Closed", 5),
+                                  ("note", "Note", 1)],
+                title="Follow-ups (private)", csv_columns=list(A.FOLLOWUP_KEYS), empty="No follow-ups.")
+
+
+@followup_app.command("add")
+def followup_add(
+    member: MemberArg,
+    about: Annotated[str, typer.Option("--about", metavar="TEXT", help="What to follow up (private, like a check-in note).")],
+    owner: Annotated[Optional[str], typer.Option("--owner", metavar="MEMBER", help="Who will do it.")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="DATE", help="By when.")] = None,
+) -> None:
+    """Raise a follow-up outside a check-in."""
+    conn = connection()
+    with transaction(conn):
+        f = A.add_followup(conn, member, about, owner, optional_day(due), today())
+    render.say(f"Follow-up #{f['id']} for {f['name']}" + (f", with {f['owner']}" if f["owner"] else "")
+               + (f", due {f['due_on']}" if f["due_on"] else "") + ".")
 
 
 @followup_app.command("close")
@@ -133,7 +168,7 @@ def import_(meeting: MeetingArg,
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would be marked; save nothing.")] = False,
             add_unknown: Annotated[bool, typer.Option("--add-unknown", help="Add people not in the network (with an e-mail) as members.")] = False,
             force: Annotated[bool, typer.Option("--force", help="Accept a report whose date is not the meeting's.")] = False,
-            fmt: Annotated[Format, typer.Option("--format", "-f", help="table or json.")] = Format.table) -> None:
+            fmt: TreeFormatOpt = "table") -> None:
     """Import a Teams attendance report: members present, everyone else listed."""
     from tanet.teams import import_report
 
@@ -146,11 +181,12 @@ def import_(meeting: MeetingArg,
         conn.execute("ROLLBACK")
         raise
     conn.execute("ROLLBACK" if dry_run else "COMMIT")
-    if fmt == Format.json:
+    if fmt == "json":
         render.print_json({"meeting_id": m["id"], "layout": result.layout,
                            "report_date": result.report_date.isoformat() if result.report_date else None,
                            "dry_run": dry_run, "matched": result.matched, "organisers": result.organisers,
-                           "not_members": result.not_members, "not_active": result.not_active,
+                           "not_members": result.not_members, "guests": result.guests,
+                           "not_active": result.not_active,
                            "backdated": result.backdated,
                            "added": result.added, "changed": 0 if dry_run else result.changed})
         return
@@ -166,10 +202,12 @@ def import_(meeting: MeetingArg,
         render.say(f"  not counted, had left before {m['date']}: {o['name']} (member #{o['member_id']}, "
                    f"left {o['left_on']})")
     if result.backdated:
-        render.say(f"  {len(result.backdated)} member(s) took part before the joining date on record; their joining "
+        render.say(f"  {render.count(len(result.backdated), 'member')} took part before the joining date on record; their joining "
                    f"date {'would move' if dry_run else 'moved'} back to {m['date']}: "
                    + ", ".join(f"{b['name']} (was {b['joined_on_was']})" for b in result.backdated[:8])
                    + (" ..." if len(result.backdated) > 8 else ""))
+    for o in result.guests:
+        render.say(f"  guest of the meeting's agenda, not counted: {o['name']}")
     for o in result.not_members:
         render.say(f"  not in the network: {o['name']} <{o['email'] or 'no e-mail'}>")
     for o in result.added:

@@ -85,7 +85,9 @@ def suggest(weekdays: Annotated[str, typer.Option(help="Candidate days, e.g. tue
                  title="Meeting slots, best first",
                  caption="* participation below report.gap_threshold over the last four quarters" if low else None)
     if slots and slots[0]["unknown"]:
-        render.say(f"{slots[0]['unknown']} active member(s) have no busy times recorded and are counted as unknown.")
+        unknown = slots[0]["unknown"]
+        render.say(f"{render.count(unknown, 'active member')} {'has' if unknown == 1 else 'have'} no busy times "
+                   "recorded and " + ("is" if unknown == 1 else "are") + " counted as unknown.")
     if explain:
         render.heading("Who the top slots bring in")
         for line in AV.explain(result):

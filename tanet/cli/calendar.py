@@ -48,4 +48,4 @@ def export_ics(
         rows = [r for r in rows if r["date"] <= end.isoformat()]
     data = ical.publish(conn, MT.objects(conn, rows), S.get_all(conn))
     if render.deliver(data, output):
-        render.say(f"Wrote {len(rows)} meeting(s) to {output}.")
+        render.say(f"Wrote {render.count(len(rows), 'meeting')} to {output}.")

@@ -17,8 +17,9 @@ meeting_app = new_app("Plan, move and cancel meetings; facilitators and the rota
 session_app = new_app("The agenda: spotlights, reflective practice, trainings and guest speakers.", name="session")
 theme_app = new_app("Pain points, solutions and policy asks: the network's collective voice.", name="theme")
 
-MEETING_COLUMNS = [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End"), ("title", "Title"),
-                   ("location", "Location"), ("status", "Status"), ("present", "Present")]
+# A third item ranks the columns left out on a narrow terminal (1 goes first).
+MEETING_COLUMNS = [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End", 3), ("title", "Title"),
+                   ("location", "Location", 1), ("status", "Status"), ("present", "Present", 2)]
 
 
 Time = Annotated[Optional[str], typer.Option("--time", help="Start time, HH:MM (24-hour).")]
@@ -73,7 +74,7 @@ def plan(
                                      ("end", "End"), ("original_date", "On cadence"), ("reason", "Moved because")],
                 title=title_text, csv_columns=["id", "date", "weekday", "start", "end", "original_date", "moved", "reason"])
     if fmt == Format.table:
-        render.say(f"{len(moved)} date(s) moved off holidays; the cadence continues from the original dates."
+        render.say(f"{render.count(len(moved), 'date')} moved off holidays; the cadence continues from the original dates."
                    if moved else "No date needed moving.")
         if dry_run:
             render.say("Dry run: nothing was saved. Run again without --dry-run to save.")
@@ -108,8 +109,17 @@ def list_(
         raise TanetError("Choose one of --upcoming, --past or --all.")
     when = "upcoming" if upcoming else "past" if past else "all"
     rows = MT.list_meetings(connection(), when, today())
-    render.emit(rows, fmt.value, MEETING_COLUMNS, title=f"Meetings ({len(rows)})", csv_columns=list(MT.MEETING_KEYS),
-                empty="No meetings. Plan some with: tanet meeting plan --start DATE")
+    columns, shared = MEETING_COLUMNS, []
+    if fmt == Format.table and len(rows) > 1:
+        # What every meeting shares is said once, above the table, instead of in every row.
+        for key, label in (("title", "Title"), ("location", "Place")):
+            if len({r[key] for r in rows}) == 1 and rows[0][key]:
+                columns = [c for c in columns if c[0] != key]
+                shared.append(f"{label}: {rows[0][key]}")
+    for line in shared:
+        render.say(f"Every meeting's {line[0].lower()}{line[1:]}")
+    render.emit(rows, fmt.value, columns, title=f"Meetings ({len(rows)})",
+                csv_columns=list(MT.MEETING_KEYS), empty="No meetings. Plan some with: tanet meeting plan --start DATE")
 
 
 @meeting_app.command("show")

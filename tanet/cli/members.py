@@ -3,7 +3,7 @@
 
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -167,6 +167,7 @@ def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,
+    mapping: Annotated[Optional[List[str]], typer.Option("--map", metavar="KIND:WORD=VALUE", help="Say what a word in the file means, e.g. role:Teacher=frontline or area:Schools=education (saved for next time; repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
     from tanet.member_files import plan_import
@@ -184,6 +185,12 @@ def import_(
         # Checked and written under one write lock, so a member added meanwhile cannot collide;
         # rows are written as they are read, and all of it is rolled back on any problem.
         with transaction(conn):
+            for item in mapping or []:
+                kind, _, rest = item.partition(":")
+                word, _, value = rest.partition("=")
+                if not (kind and word and value):
+                    raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
+                M.add_alias(conn, kind.strip().lower(), word, value)
             plan = plan_import(conn, file, today(), update, write=True, progress=progress)
             if plan.error_count or dry_run:
                 raise _RollBack()
@@ -196,7 +203,7 @@ def import_(
         for e in plan.errors:
             render.note(e)
         listed = " (listed above)" if plan.error_count <= len(plan.errors) else f" (the first {len(plan.errors)} are listed above)"
-        raise TanetError(f"{file}: {plan.error_count} problem(s){listed}; nothing was imported. "
+        raise TanetError(f"{file}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
                          "Fix those lines and run the import again.")
     for line, email, who in plan.skipped[:SHOWN_SKIPS]:
         render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
@@ -208,7 +215,7 @@ def import_(
         return
     render.say(f"Imported {file}: {summary}.")
     if plan.defaulted:
-        render.say(f"{plan.defaulted} empty service area/sector/role value(s) were set to 'other'; "
+        render.say(f"{render.count(plan.defaulted, 'empty service area, sector or role value')} set to 'other'; "
                    "complete them with: tanet member edit")
 
 
@@ -216,23 +223,29 @@ def import_(
 
 @member_app.command("export")
 def export(
-    fmt: Annotated[Format, typer.Option("--format", "-f", help="csv or json.")] = Format.csv,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="csv|json|addresses", help="csv, json, or addresses (Name <e-mail>; ... to paste into Bcc).")] = "csv",
+    area: Annotated[Optional[List[str]], typer.Option("--area", help="With --format addresses: only this service area (repeat for more).")] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """Export every member (not check-in notes); the CSV imports back with member import."""
-    from tanet.member_files import export_rows, to_csv
+    from tanet.member_files import addresses, export_rows, to_csv
 
-    records = export_rows(connection())
-    if fmt == Format.table:
-        raise TanetError("member export writes csv or json; use member list for a table.")
-    if fmt == Format.json:
-
-        text = render.to_json(records) + "\n"
+    fmt = fmt.strip().lower()
+    if fmt not in ("csv", "json", "addresses"):
+        raise TanetError(f"member export writes csv, json or addresses, not '{fmt}'; use member list for a table.")
+    conn = connection()
+    if fmt == "addresses":
+        text, count = addresses(conn, area or [], today())
+        render.note("These addresses are for the Bcc line: in To or Cc every member would see all the others.")
     else:
-        text = to_csv(records)
+        if area:
+            raise TanetError("--area goes with --format addresses; member export writes every member.")
+        records = export_rows(conn)
+        count = len(records)
+        text = render.to_json(records) + "\n" if fmt == "json" else to_csv(records)
     # A file gets a BOM so that Excel opens the CSV as UTF-8.
-    if render.deliver(text, output, encoding="utf-8-sig" if fmt == Format.csv else "utf-8"):
-        render.say(f"Exported {len(records)} members to {output}.")
+    if render.deliver(text, output, encoding="utf-8-sig" if fmt == "csv" else "utf-8"):
+        render.say(f"Exported {render.count(count, 'member')} to {output}.")
 
 
 @member_app.command("forget")
@@ -289,3 +302,13 @@ def area_rename(old: Annotated[str, typer.Argument(metavar="OLD", help="Current 
     with transaction(conn):
         before, after, count = M.rename_area(conn, old, new)
     render.say(f"Renamed '{before}' to '{after}' ({count} members).")
+
+
+@area_app.command("alias")
+def area_alias(alias: Annotated[str, typer.Argument(metavar="WORD", help="The word a sign-up sheet uses, e.g. Schools.")],
+               area: Annotated[str, typer.Argument(metavar="AREA", help="The service area it means, e.g. education.")]) -> None:
+    """Let a word stand for a service area from now on (in imports and commands)."""
+    conn = connection()
+    with transaction(conn):
+        word, target = M.add_alias(conn, "area", alias, area)
+    render.say(f"'{word}' now means the service area '{target}'.")

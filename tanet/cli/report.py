@@ -109,7 +109,7 @@ def resource_adopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", h
     conn = connection()
     with transaction(conn):
         r = R.adopt(conn, resource, org, optional_day(on) or today())
-    render.say(f"'{r['title']}' is now adopted by {r['adoptions']} organisation(s).")
+    render.say(f"'{r['title']}' is now adopted by {render.count(r['adoptions'], 'organisation')}.")
 
 
 @resource_app.command("list")
