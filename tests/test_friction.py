@@ -1,0 +1,165 @@
+"""What a new coordinator tripped over in a first year: the help, the screen, finding
+people, free-text sign-up sheets, guests, follow-ups, addresses, the round."""
+
+import os
+import pty
+import sqlite3
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+import pytest
+
+from conftest import FIXTURES, TANET, add_member
+from tanet.table import width
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_help_names_values_in_peoples_words(tanet):
+    out = tanet("member", "add", "--help", ok=True).stdout
+    assert "Usage: tanet member add [OPTIONS] NAME" in out
+    assert "--email ADDRESS" in out and "--joined DATE" in out and "<str>" not in out and "{NAME}" not in out
+    plan = tanet("meeting", "plan", "--help", ok=True).stdout
+    assert "--start DATE" in plan and "--count N" in plan and "--time HH:MM" in plan
+    assert "table or json" in tanet("attendance", "import", "--help", ok=True).stdout
+
+
+@pytest.mark.parametrize("columns", [80, 100])
+def test_lists_fit_the_terminal_and_never_break_dates_or_addresses(tanet, monkeypatch, columns):
+    monkeypatch.setenv("COLUMNS", str(columns))
+    tanet("init", "--network", "Lothian Trauma-Informed Practice Network", ok=True)
+    tanet("member", "import", ROOT / "examples" / "members.csv", ok=True)
+    tanet("meeting", "plan", "--start", "2027-01-12", "--count", "4", "--location",
+          "Community Room, Leith Library, 28 Ferry Road", ok=True)
+    members = tanet("member", "list", "--format", "json", ok=True).json()
+    for args in (["member", "list"], ["meeting", "list"]):
+        out = tanet(*args, ok=True).stdout
+        assert max(width(line) for line in out.splitlines()) <= columns, args
+    out = tanet("member", "list", ok=True).stdout
+    assert all(m["email"] in out for m in members)
+    meetings = tanet("meeting", "list", ok=True).stdout
+    assert "Every meeting's title: Lothian Trauma-Informed Practice Network meeting" in meetings
+    assert all(d in meetings for d in ("2027-01-12", "2027-03-09"))
+
+
+def test_names_are_found_without_accents_or_case(tanet):
+    add_member(tanet, "Zoë Ferreira", "zoe@example.org")
+    add_member(tanet, "Jamila García", "jamila@example.org")
+    add_member(tanet, "Łukasz Munro", "lukasz@example.org")
+    for typed, name in (("zoe ferreira", "Zoë Ferreira"), ("Jamila Garcia", "Jamila García"),
+                        ("Lukasz Munro", "Łukasz Munro"), ("ZOË", "Zoë Ferreira")):
+        assert tanet("member", "show", typed, "--format", "json", ok=True).json()["name"] == name
+
+
+def test_a_date_with_only_a_cancelled_meeting_finds_it_for_show_and_invite(tanet, tmp_path):
+    tanet("init", "--organiser-email", "c@example.org", ok=True)
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-05-04", "--location", "x", ok=True)
+    tanet("meeting", "cancel", "2027-05-04", "--reason", "Strike day", ok=True)
+    assert tanet("meeting", "show", "2027-05-04", "--format", "json", ok=True).json()["status"] == "cancelled"
+    assert "cancellation" in tanet("invite", "2027-05-04", "-o", tmp_path / "c", ok=True).stdout
+
+
+def test_sign_up_sheets_in_their_own_words(tanet, tmp_path):
+    sheet = tmp_path / "signups.csv"
+    sheet.write_text("Name,Email,Service area,Sector,Role\n"
+                     "Ann Able,ann@example.org,Schools,Public,Teacher\n"
+                     "Ben Bold,ben@example.org,Youth work,Third,Youth worker\n"
+                     "Cat Crane,cat@example.org,Primary school,Public,Head teacher\n")
+    r = tanet("member", "import", sheet, ok=False)
+    assert "'Youth work' is not a service area" in r.stderr and "tanet area alias" in r.stderr
+    tanet("area", "alias", "Youth work", "social work", ok=True)
+    tanet("member", "import", sheet, ok=True)
+    got = {m["name"]: (m["service_area"], m["role"]) for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert got == {"Ann Able": ("education", "frontline"), "Ben Bold": ("social work", "frontline"),
+                   "Cat Crane": ("education", "senior-leader")}
+    other = tmp_path / "more.csv"
+    other.write_text("Name,Email,Service area,Role\nDan Dune,dan@example.org,housing,Caretaker\n")
+    assert "--map role:" in tanet("member", "import", other, ok=False).stderr
+    tanet("member", "import", other, "--map", "role:Caretaker=other", ok=True)
+    assert tanet("member", "show", "Dan Dune", "--format", "json", ok=True).json()["role"] == "other"
+    assert "KIND:WORD=VALUE" in tanet("member", "import", other, "--map", "nonsense", ok=False).stderr
+
+
+def test_a_guest_speaker_in_the_teams_report_is_a_guest(tanet):
+    tanet("member", "import", FIXTURES / "members-signup-form.csv", ok=True)
+    tanet("meeting", "add", "2024-05-14", "--time", "10:00", ok=True)
+    names = [line.split("\t")[0] for line in
+             (FIXTURES / "teams-attendance-2024-05-14.csv").read_bytes().decode("utf-16").splitlines()]
+    guest = next(n for n in names if "(Guest)" in n or "(External)" in n or "(Unverified)" in n)
+    clean = guest.split(" (")[0]
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Talk", "--guest", clean.upper(), ok=True)
+    r = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True)
+    assert [g["name"] for g in r.json()["guests"]] == [clean]
+    assert clean not in [n["name"] for n in r.json()["not_members"]]
+
+
+def test_follow_ups_outside_a_check_in(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org")
+    add_member(tanet, "Ben Bold", "ben@example.org")
+    tanet("followup", "add", "Ann", "--about", "Call about the referral", "--owner", "Ben", "--due", "2026-12-01",
+          ok=True)
+    [f] = tanet("followup", "list", "--open", "--format", "json", ok=True).json()
+    assert (f["name"], f["about"], f["owner"], f["due_on"], f["meeting_id"]) == (
+        "Ann Able", "Call about the referral", "Ben Bold", "2026-12-01", None)
+    assert "Call about the referral" in tanet("followup", "list", ok=True).stdout
+    assert "passed" in tanet("followup", "add", "Ann", "--about", "x", "--due", "2026-01-01", ok=False).stderr
+
+
+def test_addresses_to_paste_into_bcc(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "education")
+    add_member(tanet, "O'Brien, Zoë", "zoe@example.org", "housing")
+    r = tanet("member", "export", "--format", "addresses", ok=True)
+    assert r.stdout.strip() == 'Ann Able <ann@example.org>; "O\'Brien, Zoë" <zoe@example.org>'
+    assert "Bcc" in r.stderr
+    assert tanet("member", "export", "--format", "addresses", "--area", "education", ok=True).stdout.strip() == \
+        "Ann Able <ann@example.org>"
+
+
+def test_english_not_parentheses(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org")
+    tanet("resource", "add", "Risk model", ok=True)
+    assert "adopted by 1 organisation." in tanet("resource", "adopt", "1", "--org", "City Council", ok=True).stdout
+
+
+def test_a_round_skips_on_enter_and_jumps_to_a_name(cli_env):
+    run = lambda *a: subprocess.run(TANET + list(a), env=cli_env, check=True, capture_output=True)  # noqa: E731
+    run("init")
+    for i, name in enumerate(["Ann Able", "Ben Bold", "Cat Crane"]):
+        run("member", "add", name, "--email", f"m{i}@example.org", "--org", "Org", "--area", "housing",
+            "--sector", "public", "--role", "frontline", "--joined", "2025-01-01")
+    run("meeting", "add", "2026-11-03")
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.environ.clear()
+        os.environ.update(cli_env)
+        os.execv(sys.executable, TANET + ["checkin", "round", "1"])
+    from test_attendance import Screen
+
+    screen = Screen(fd)
+    screen.wait_for("Ann Able")
+    os.write(fd, b"\n")  # a stray Enter: skipped, nothing recorded
+    screen.wait_for("Ben Bold")
+    os.write(fd, b"crane\n")  # jump to Cat
+    screen.wait_for("Cat Crane")
+    os.write(fd, b"y\n")
+    screen.wait_for("Note")
+    os.write(fd, b"\n")
+    screen.wait_for("Follow-up")
+    os.write(fd, b"n\n")
+    screen.wait_for("Ben Bold")
+    os.write(fd, b"q\n")
+    screen.wait_for("Round finished")
+    os.waitpid(pid, 0)
+    with sqlite3.connect(cli_env["TANET_DB"]) as c:
+        rows = c.execute("SELECT mb.name, a.status FROM attendance a JOIN members mb ON mb.id = a.member_id").fetchall()
+    assert rows == [("Cat Crane", "present")]
+
+
+def test_checkin_before_the_day_says_how(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-01-12", ok=True)
+    assert "tanet attendance mark 1 MEMBER --status apologies" in tanet("checkin", "record", "1", "Ann",
+                                                                        ok=False).stderr
