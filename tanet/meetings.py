@@ -360,8 +360,8 @@ def pick_pair(candidates: list, used: dict, last: dict, day: str) -> tuple:
     """Two facilitators: the least used first, then the least used from another
     sector (else another service area)."""
     if len(candidates) < 2:
-        raise TanetError(f"Fewer than two active ambassadors on {day}: "
-                         "mark members as ambassadors (tanet member edit ID --ambassador).")
+        raise TanetError(f"Fewer than two active ambassadors are free on {day} (by their recorded availability): "
+                         "mark more members as ambassadors (tanet member edit ID --ambassador).")
     ordered = sorted(candidates, key=lambda r: (used.get(r["id"], 0), last.get(r["id"], ""), r["id"]))
     for first in ordered:
         for rule in ("sector", "service_area"):
@@ -393,10 +393,22 @@ def rota(conn: sqlite3.Connection, count: int, today: date, apply: bool) -> list
            FROM members mb WHERE mb.ambassador = 1 AND mb.forgotten_on IS NULL""").fetchall()
     used = {r["id"]: r["times"] for r in pool}
     last = {r["id"]: r["last_time"] or "" for r in pool}
+    busy: dict[int, list] = {}
+    for r in conn.execute('SELECT member_id, weekdays, start, "end" FROM availability'):
+        busy.setdefault(r["member_id"], []).append(
+            ({int(d) for d in r["weekdays"].split(",")}, dates.minutes(r["start"]), dates.minutes(r["end"])))
+
+    def free(member, meeting) -> bool:
+        """Not busy then by the weekly pattern the member recorded (tanet availability set)."""
+        day = date.fromisoformat(meeting["date"]).weekday()
+        s, e = dates.minutes(meeting["start"]), dates.minutes(meeting["end"])
+        return not any(day in days and ps < e and s < pe for days, ps, pe in busy.get(member["id"], []))
+
     tz = S.get(conn, "timezone")
     proposals = []
     for meeting in meetings:
-        pair = pick_pair([r for r in pool if M.is_active(r, meeting["date"])], used, last, meeting["date"])
+        pair = pick_pair([r for r in pool if M.is_active(r, meeting["date"]) and free(r, meeting)], used, last,
+                         meeting["date"])
         for m in pair:
             used[m["id"]] += 1
             last[m["id"]] = meeting["date"]

@@ -163,3 +163,19 @@ def test_checkin_before_the_day_says_how(tanet):
     tanet("meeting", "add", "2027-01-12", ok=True)
     assert "tanet attendance mark 1 MEMBER --status apologies" in tanet("checkin", "record", "1", "Ann",
                                                                         ok=False).stderr
+
+
+def test_the_rota_respects_recorded_availability(tanet):
+    people = [("Tess Teacher", "tess@example.org", "education", "public"),
+              ("Hal Housing", "hal@example.org", "housing", "third"),
+              ("Jo Justice", "jo@example.org", "justice", "public"),
+              ("Sam Social", "sam@example.org", "social work", "third")]
+    for name, address, area, sector in people:
+        add_member(tanet, name, address, area, sector, "frontline", "Org", "--joined", "2025-01-01")
+    tanet("availability", "set", "Tess", "--busy", "mon-fri 09:00-16:00", ok=True)
+    tanet("meeting", "add", "2027-01-12", "--time", "10:00", ok=True)  # a Tuesday morning
+    tanet("meeting", "add", "2027-03-09", "--time", "16:15", ok=True)  # after school
+    rota = tanet("meeting", "rota", "--count", "2", "--format", "json", ok=True).json()
+    first = {f["name"] for f in rota[0]["facilitators"]}
+    assert "Tess Teacher" not in first
+    assert "Tess Teacher" in {f["name"] for f in rota[1]["facilitators"]}  # free after school, used least
