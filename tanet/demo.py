@@ -241,6 +241,21 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
     return counts
 
 
+def program() -> str:
+    """How to run tanet again from this shell: `tanet` when that is on PATH, else the path
+    this run was started with (e.g. .venv/bin/tanet after make demo)."""
+    import os
+    import shutil
+
+    started = sys.argv[0] if sys.argv and sys.argv[0] else "tanet"
+    on_path = shutil.which("tanet")
+    if on_path and os.path.realpath(on_path) == os.path.realpath(started):
+        return "tanet"
+    if started.endswith(("__main__.py", "-c")) or not os.path.exists(started):
+        return "tanet" if on_path else f"{shlex.quote(sys.executable)} -m tanet"
+    return shlex.quote(os.path.relpath(started) if not os.path.isabs(sys.argv[0]) else started)
+
+
 def run_demo(path: Path | None, *, members: int, years: int, seed: int, today: date, quiet: bool) -> Path:
     target = _target(path)
     steps = ["members", "meetings", "attendance", "resources"]
@@ -304,7 +319,8 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
     out.print(render.cell(f"The demo network is in {target} (your own data is untouched). Try next:"),
               soft_wrap=True)
     db = shlex.quote(str(target))
-    for cmd in (f"tanet --db {db} member list --area education",
-                f"tanet --db {db} report quarter {year}Q{q} --format html -o summary.html",
-                f"tanet --db {db} invite next -o invites/"):
+    prog = program()
+    for cmd in (f"{prog} --db {db} member list --area education",
+                f"{prog} --db {db} report quarter {year}Q{q} --format html -o summary.html",
+                f"{prog} --db {db} invite next -o invites/"):
         out.print(f"  {cmd}", highlight=False, markup=False, soft_wrap=True)

@@ -179,3 +179,30 @@ def test_the_rota_respects_recorded_availability(tanet):
     first = {f["name"] for f in rota[0]["facilitators"]}
     assert "Tess Teacher" not in first
     assert "Tess Teacher" in {f["name"] for f in rota[1]["facilitators"]}  # free after school, used least
+
+
+def test_the_install_line_builds_without_deprecation_and_puts_tanet_on_path(tmp_path):
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)
+    env_dir = tmp_path / "venv"
+    venv.create(env_dir, with_pip=True)
+    r = subprocess.run([str(env_dir / "bin" / "pip"), "install", str(clone)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert "Deprecat" not in r.stdout + r.stderr, (r.stdout + r.stderr)[-3000:]
+    assert subprocess.run([str(env_dir / "bin" / "tanet"), "--version"], capture_output=True, text=True,
+                          check=True).stdout.startswith("tanet ")
+
+
+def test_the_demo_prints_next_commands_that_work_in_this_shell(tmp_path, cli_env):
+    tanet_script = Path(sys.executable).parent / "tanet"
+    env = {k: v for k, v in cli_env.items() if k != "TANET_DB"}
+    env["PATH"] = "/usr/bin:/bin"  # a fresh shell: the project's venv is not on PATH
+    r = subprocess.run([os.path.relpath(tanet_script, ROOT), "demo", "--db", str(tmp_path / "demo.db")],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    tries = [line.strip() for line in r.stdout.splitlines() if "--db" in line and "member list" in line]
+    assert tries, r.stdout[-500:]
+    program = tries[0].split(" --db ")[0]
+    assert (ROOT / program).exists() or Path(program).exists(), program
+    check = subprocess.run(tries[0].split(), cwd=ROOT, env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stderr
