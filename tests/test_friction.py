@@ -206,3 +206,40 @@ def test_the_demo_prints_next_commands_that_work_in_this_shell(tmp_path, cli_env
     assert (ROOT / program).exists() or Path(program).exists(), program
     check = subprocess.run(tries[0].split(), cwd=ROOT, env=env, capture_output=True, text=True)
     assert check.returncode == 0, check.stderr
+
+
+def tour_commands() -> list[str]:
+    """Every `tanet` command of the README's tour, in order, continuation lines joined."""
+    import re
+
+    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    tour = text[text.index("## A tour for the coordinator"):text.index("## Data protection")]
+    commands = []
+    for block in re.findall(r"```sh\n(.*?)```", tour, re.S):
+        joined = re.sub(r"\\\n\s*", " ", block)
+        for line in joined.splitlines():
+            line = line.strip()
+            if not line.startswith("tanet "):
+                continue
+            if any(mark in line for mark in ("needs your mail server", "needs your mailbox", "in a terminal")):
+                continue
+            commands.append(line)
+    return commands
+
+
+def test_the_readme_tour_runs_as_written(tmp_path):
+    import shlex
+
+    shutil_copy = __import__("shutil").copytree
+    shutil_copy(ROOT / "examples", tmp_path / "examples")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANET_")}
+    env.update(TANET_DB=str(tmp_path / "tour.db"), TANET_TODAY="2027-01-13", COLUMNS="100")
+    commands = tour_commands()
+    assert len(commands) > 30
+    for line in commands:
+        args = shlex.split(line, comments=True)
+        r = subprocess.run([sys.executable, "-m", "tanet", *args[1:]], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, f"{line}\n{r.stdout[-800:]}\n{r.stderr[-800:]}"
+    assert (tmp_path / "network-handover" / "index.html").exists()
+    assert (tmp_path / "summary.html").exists() and (tmp_path / "network.ics").exists()
