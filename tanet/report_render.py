@@ -58,9 +58,14 @@ def document(d: dict) -> tuple[str, list[Section]]:
             f"{g['service_area']} ({pct(g['rate'])})" for g in d["engagement_gaps"])
             + f" - below {pct(d['gap_threshold'])}"))
     out.append(head)
-    out.append(Section("Meetings", columns=["Date", "Start", "Title", "Present", "Apologies", "Checked in", "Agenda"],
-                       rows=[[m["date"], m["start"], m["title"], str(m["present"]), str(m["apologies"]),
-                              str(m["checked_in"]), "; ".join(f"{KIND_NAMES[s['kind']]}: {s['title']}" for s in m["sessions"])]
+    # A title every meeting shares is said once, not wrapped into every row.
+    one_title = len({m["title"] for m in d["meetings"]}) == 1 and len(d["meetings"]) > 1
+    out.append(Section("Meetings" + (f": {d['meetings'][0]['title']}" if one_title else ""),
+                       columns=["Date", "Start"] + ([] if one_title else ["Title"])
+                       + ["Present", "Apologies", "Checked in", "Agenda"],
+                       rows=[[m["date"], m["start"]] + ([] if one_title else [m["title"]])
+                             + [str(m["present"]), str(m["apologies"]), str(m["checked_in"]),
+                                "; ".join(f"{KIND_NAMES[s['kind']]}: {s['title']}" for s in m["sessions"])]
                              for m in d["meetings"]],
                        bars=[(f"{m['date']} {m['start']}", m["present"], str(m["present"])) for m in d["meetings"]],
                        note=("Cancelled: " + "; ".join(f"{c['date']} {c['title']}" + (f" ({c['reason']})" if c["reason"] else "")
