@@ -271,6 +271,18 @@ def aliases_and_followups(db: Database) -> None:
     db.conn.executemany("INSERT OR IGNORE INTO aliases(kind, alias, value) VALUES (?, ?, ?)", seeds)
 
 
+@migrations(name=MIGRATIONS[7])
+def report_notes(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE report_notes (
+            label TEXT PRIMARY KEY,
+            text TEXT NOT NULL
+        );
+        """
+    )
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

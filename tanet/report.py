@@ -27,10 +27,13 @@ def ratio(a, b):
 
 
 def period_of_quarter(text: str | None, fiscal: bool, fiscal_start: int, today: date) -> dict:
-    if text:
-        year, q = dates.parse_period(text)
-    else:
+    word = (text or "").strip().lower()
+    if word in ("", "this"):
         year, q = dates.quarter_of(today, fiscal, fiscal_start)
+    elif word == "last":  # the latest complete quarter
+        year, q = dates.previous_quarter(*dates.quarter_of(today, fiscal, fiscal_start))
+    else:
+        year, q = dates.parse_period(text)
     start, end = dates.quarter_bounds(year, q, fiscal, fiscal_start)
     label = f"FY{year} Q{q}" if fiscal else f"{year}Q{q}"
     return {"label": label, "start": start.isoformat(), "end": end.isoformat(), "fiscal": fiscal,
@@ -152,7 +155,9 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     by_area = _groups(conn, "service_area", period, M.area_names(conn))
     by_sector = _groups(conn, "sector", period, list(M.SECTORS))
     by_role = _groups(conn, "role", period, list(M.ROLES))
-    gaps = [g for g in by_area if g["members"] and g["rate"] is not None and g["rate"] < threshold]
+    # With no meeting held, nobody could come: that is no gap in anyone's engagement.
+    gaps = [g for g in by_area if g["members"] and g["rate"] is not None and g["rate"] < threshold] \
+        if head["meetings_held"] else []
 
     by_start = []
     for r in conn.execute(
@@ -259,7 +264,39 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         "rsvp": rsvp,
         "outreach": outreach.figures(conn, s, e),
         "previous": previous,
+        "commentary": commentary(conn, period["label"]),
+        "trend": trend(conn, period, today, fiscal_start),
     }
+
+
+def commentary(conn: sqlite3.Connection, label: str) -> str | None:
+    row = conn.execute("SELECT text FROM report_notes WHERE label = ?", [label]).fetchone()
+    return row[0] if row else None
+
+
+def set_commentary(conn: sqlite3.Connection, label: str, text: str | None) -> None:
+    from tanet.text import lines
+
+    clean = lines(text, "commentary")
+    if clean is None:
+        conn.execute("DELETE FROM report_notes WHERE label = ?", [label])
+    else:
+        conn.execute("INSERT INTO report_notes(label, text) VALUES (?, ?) ON CONFLICT(label) DO UPDATE SET "
+                     "text = excluded.text", [label, clean])
+
+
+def trend(conn: sqlite3.Connection, period: dict, today: date, fiscal_start: int) -> list[dict]:
+    """The four periods up to this one, oldest first."""
+    target = int(S.get(conn, "attendance.target"))
+    periods = [period]
+    for _ in range(3):
+        periods.insert(0, previous_period(periods[0], fiscal_start))
+    out = []
+    for p in periods:
+        h = headline(conn, p, today, target)
+        out.append({"label": p["label"], "meetings_held": h["meetings_held"], "attendance_mean": h["attendance"]["mean"],
+                    "unique_attendees": h["unique_attendees"], "participation_rate": h["participation_rate"]})
+    return out
 
 
 def _rsvp(conn: sqlite3.Connection) -> dict:

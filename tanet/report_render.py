@@ -41,9 +41,13 @@ KIND_NAMES = {"spotlight": "Spotlight", "reflective": "Reflective practice", "tr
 
 def document(d: dict) -> tuple[str, list[Section]]:
     p = d["period"]
-    title = f"{d['network']}: summary for {p['label']} ({p['start']} to {p['end']})"
+    # A range is its dates; a quarter its label and then its dates.
+    dates_ = f"{p['start']} to {p['end']}"
+    title = f"{d['network']}: summary for {p['label']}" + ("" if p["label"] == dates_ else f" ({dates_})")
     a, mem = d["attendance"], d["membership"]
     out = []
+    if d.get("commentary"):
+        out.append(Section("From the coordinator", note=d["commentary"]))
     head = Section("Headlines", facts=[
         ("Meetings held", f"{d['meetings_held']} (cancelled: {d['meetings_cancelled']})"),
         ("Attendance", f"{a['total']} in all; mean {num(a['mean'])} a meeting (min {num(a['min'])}, max {num(a['max'])})"),
@@ -120,6 +124,12 @@ def document(d: dict) -> tuple[str, list[Section]]:
         ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),
         ("Themes open at the end", str(t["open_at_end"])),
         ("Check-in follow-ups raised", str(fu["raised"])), ("Follow-ups still open", str(fu["open"]))]))
+    if d.get("trend"):
+        out.append(Section("Trend", columns=["Period", "Meetings held", "Mean attendance", "Different people",
+                                             "Participation"],
+                           rows=[[t["label"], str(t["meetings_held"]), num(t["attendance_mean"]),
+                                  str(t["unique_attendees"]), pct(t["participation_rate"])] for t in d["trend"]],
+                           bars=[(t["label"], t["attendance_mean"] or 0, num(t["attendance_mean"])) for t in d["trend"]]))
     prev = d["previous"]
     if prev:
         c = prev["change"]

@@ -52,7 +52,7 @@ def add(conn, title: str, *, kind: str | None, description: str | None, meeting_
     return resource_object(conn.execute(SELECT + " WHERE r.id = ?", [cur.lastrowid]).fetchone())
 
 
-def adopt(conn, ref: str, organisation: str, on: date) -> dict:
+def adopt(conn, ref: str, organisation: str, on: date, today: date) -> dict:
     row = find_resource(conn, ref)
     org = " ".join((T.line(organisation, "organisation") or "").split())
     if not org:
@@ -61,6 +61,8 @@ def adopt(conn, ref: str, organisation: str, on: date) -> dict:
                             [row["id"], org]).fetchone()
     if existing:
         raise TanetError(f"{existing['organisation']} already adopted '{row['title']}' on {existing['adopted_on']}.")
+    if on > today:
+        raise TanetError(f"{on} is in the future; record an adoption once it has happened.")
     if on.isoformat() < row["created_on"]:
         raise TanetError(f"'{row['title']}' was only shared on {row['created_on']}; the adoption date must be later.")
     conn.execute("INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",

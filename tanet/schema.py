@@ -14,5 +14,6 @@ MIGRATIONS = (
     "0005_replies",
     "0006_outreach",
     "0007_aliases_and_followups",
+    "0008_report_notes",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -17,7 +17,7 @@ from tanet.schema import MIGRATIONS
 EXPECTED_TABLES = {
     "_sqlite_migrations", "settings", "service_areas", "members", "meetings", "facilitators",
     "sessions", "themes", "attendance", "checkins", "followups", "resources", "resource_authors",
-    "adoptions", "availability", "outbox", "responses", "replies_read", "outreach", "aliases",
+    "adoptions", "availability", "outbox", "responses", "replies_read", "outreach", "aliases", "report_notes",
 }
 
 

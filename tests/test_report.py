@@ -184,3 +184,31 @@ def test_resources(network):
                                    {"organisation": "NHS Lothian", "adopted_on": "2026-05-01"}]
     assert "already adopted" in network("resource", "adopt", "1", "--org", "city council", ok=False).stderr
     assert "No resource" in network("resource", "show", "nothing like it", ok=False).stderr
+
+
+def test_second_edition_periods_commentary_trend_and_no_gaps_when_nothing_was_held(tanet, tmp_path, monkeypatch):
+    tanet("init", ok=True)
+    tanet("member", "add", "Ann Able", "--email", "ann@example.org", "--org", "O", "--area", "housing",
+          "--sector", "public", "--role", "frontline", "--joined", "2025-01-01", ok=True)
+    tanet("meeting", "add", "2026-08-04", "--location", "x", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    monkeypatch.setenv("TANET_TODAY", "2026-11-25")
+    last = tanet("report", "quarter", "last", "--format", "json", ok=True).json()
+    assert last["period"]["label"] == "2026Q3"
+    this = tanet("report", "quarter", "this", "--format", "json", ok=True).json()
+    assert this["period"]["label"] == "2026Q4" and this["meetings_held"] == 0
+    assert this["engagement_gaps"] == []  # nothing held: nobody could come
+    assert [t["label"] for t in this["trend"]] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
+    assert this["trend"][2] == {"label": "2026Q3", "meetings_held": 1, "attendance_mean": 1.0,
+                                "unique_attendees": 1, "participation_rate": 1.0}
+    note = tmp_path / "note.txt"
+    note.write_text("A good quarter.\nHousing came back.\n")
+    tanet("report", "note", "2026Q3", "--file", note, ok=True)
+    data = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()
+    assert data["commentary"] == "A good quarter.\nHousing came back."
+    assert "From the coordinator" in tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout
+    assert tanet("report", "quarter", "2026Q2", "--format", "json", ok=True).json()["commentary"] is None
+    title = tanet("report", "range", "--from", "2026-07-01", "--to", "2026-09-30", ok=True).stdout.splitlines()[0]
+    assert title.count("2026-07-01") == 1
+    tanet("resource", "add", "Model", "--on", "2026-08-04", ok=True)
+    assert "future" in tanet("resource", "adopt", "1", "--org", "X", "--on", "2026-12-01", ok=False).stderr

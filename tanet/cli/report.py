@@ -64,6 +64,26 @@ def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", 
     emit_summary(report.summary(conn, p, today()), fmt, output)
 
 
+@report_app.command("note")
+def note(period: Annotated[str, typer.Argument(metavar="PERIOD", help="e.g. 2027Q1, last or this.")],
+         text: Annotated[Optional[str], typer.Argument(metavar="[TEXT]", help="Your commentary (empty to remove it).")] = None,
+         file: Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Read the commentary from a text file.")] = None,
+         fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False) -> None:
+    """Your commentary for a period, shown at the top of its summary."""
+    from tanet import report
+    from tanet import settings as S
+    from tanet.errors import TanetError
+    from tanet.textfiles import read_text
+
+    if (text is None) == (file is None):
+        raise TanetError("Give the commentary as TEXT or with --file FILE (one of them).")
+    conn = connection()
+    p = report.period_of_quarter(period, fiscal, int(S.get(conn, "report.fiscal_year_start")), today())
+    with transaction(conn):
+        report.set_commentary(conn, p["label"], read_text(file) if file else text)
+    render.say(f"Commentary for {p['label']} saved; it opens that period's summary.")
+
+
 @report_app.command("range")
 def range_(from_: Annotated[str, typer.Option("--from", help="First day.")],
            to: Annotated[str, typer.Option("--to", help="Last day.")],
@@ -108,7 +128,7 @@ def resource_adopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", h
 
     conn = connection()
     with transaction(conn):
-        r = R.adopt(conn, resource, org, optional_day(on) or today())
+        r = R.adopt(conn, resource, org, optional_day(on) or today(), today())
     render.say(f"'{r['title']}' is now adopted by {render.count(r['adoptions'], 'organisation')}.")
 
 
