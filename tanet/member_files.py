@@ -114,7 +114,12 @@ def _json_table(text: str, path) -> list[list[str]]:
 def _table(path):
     """(line number, cells) of the file, header first: a stream for CSV, a list for JSON."""
     with open_binary(Path(path)) as f:
-        is_json = f.read(256).lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
+        head = f.read(256)
+    if head.startswith(b"PK") or Path(path).suffix.lower() == ".xlsx":  # an Excel workbook
+        from tanet.feedback import read_table
+
+        return enumerate(read_table(Path(path)), start=1)
+    is_json = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
     if is_json:
         return enumerate(_json_table(read_text(path), path), start=1)
     return open_rows(path)[1]

@@ -283,6 +283,34 @@ def report_notes(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[8])
+def feedback(db: Database) -> None:
+    db.executescript(
+        """
+        CREATE TABLE feedback (
+            id INTEGER PRIMARY KEY,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            response_key TEXT NOT NULL,
+            member_id INTEGER REFERENCES members(id),
+            anonymous INTEGER NOT NULL,
+            usefulness INTEGER,
+            will_use TEXT,
+            take_back TEXT,
+            next_topic TEXT,
+            service_area TEXT,
+            submitted_at TEXT,
+            UNIQUE (meeting_id, response_key)
+        );
+        CREATE TABLE feedback_files (
+            digest TEXT NOT NULL,
+            meeting_id INTEGER NOT NULL REFERENCES meetings(id),
+            imported_on TEXT NOT NULL,
+            PRIMARY KEY (digest, meeting_id)
+        );
+        """
+    )
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

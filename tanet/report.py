@@ -219,6 +219,9 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
                  AND mt.date < :s)""", params).fetchone()[0]
 
     rsvp = _rsvp(conn)  # while temp.held still holds this period's meetings
+    from tanet import feedback as FB
+
+    feedback = FB.period_figures(conn)
     prev = previous_period(period, fiscal_start)
     this_attendees = {r[0] for r in conn.execute(
         "SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h ON h.id = a.meeting_id WHERE a.status = 'present'")}
@@ -262,6 +265,7 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         "themes": {"raised": themes[0] or 0, "resolved": themes[1] or 0, "open_at_end": themes[2] or 0},
         "follow_ups": {"raised": follow[0] or 0, "open": follow[1] or 0},
         "rsvp": rsvp,
+        "feedback": feedback,
         "outreach": outreach.figures(conn, s, e),
         "previous": previous,
         "commentary": commentary(conn, period["label"]),

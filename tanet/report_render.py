@@ -119,6 +119,13 @@ def document(d: dict) -> tuple[str, list[Section]]:
                            rows=[[o["service_area"], str(o["contacts"]), str(o["organisations"]),
                                   str(o["joined_after"]), str(o["came_after"])] for o in d["outreach"]],
                            note="Joined or first came within 180 days of the organisation's first contact."))
+    fb = d.get("feedback")
+    if fb and fb["responses"]:
+        out.append(Section("Feedback from members", facts=[
+            ("Responses", f"{fb['responses']} after {fb['meetings_with_feedback']} meetings"),
+            ("How useful (1-5)", num(fb["usefulness_mean"])),
+            ("Will use something in practice", f"yes {fb['will_use']['yes']}, maybe {fb['will_use']['maybe']}, "
+                                                f"no {fb['will_use']['no']}")]))
     t, fu = d["themes"], d["follow_ups"]
     out.append(Section("Themes and follow-ups", facts=[
         ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),

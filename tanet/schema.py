@@ -15,5 +15,6 @@ MIGRATIONS = (
     "0006_outreach",
     "0007_aliases_and_followups",
     "0008_report_notes",
+    "0009_feedback",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

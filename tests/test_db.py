@@ -18,6 +18,7 @@ EXPECTED_TABLES = {
     "_sqlite_migrations", "settings", "service_areas", "members", "meetings", "facilitators",
     "sessions", "themes", "attendance", "checkins", "followups", "resources", "resource_authors",
     "adoptions", "availability", "outbox", "responses", "replies_read", "outreach", "aliases", "report_notes",
+    "feedback", "feedback_files",
 }
 
 

@@ -30,7 +30,7 @@ COMMANDS = {
     "followup": ("attendance", "followup_app"),
     "invite": ("messages", "invite_app"), "remind": ("messages", "remind_app"),
     "thanks": ("messages", "thanks_app"), "outbox": ("messages", "outbox_app"),
-    "rsvp": ("replies", "rsvp_app"),
+    "rsvp": ("replies", "rsvp_app"), "feedback": ("feedback", "feedback_app"),
     "handover": ("continuity", "handover_app"), "organiser": ("continuity", "organiser_app"),
     "outreach": ("continuity", "outreach_app"), "privacy": ("continuity", "privacy_app"),
     "export": ("calendar", "export_app"),

@@ -1,0 +1,68 @@
+"""`tanet feedback import` and `tanet feedback show`."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tanet import render
+from tanet.cli.common import MeetingArg, TreeFormatOpt, connection, new_app, today
+from tanet.db import transaction
+
+feedback_app = new_app("Feedback forms after meetings: import them, see what members said.", name="feedback")
+
+
+class _RollBack(Exception):
+    """Undo a dry run."""
+
+
+@feedback_app.command("import")
+def feedback_import(
+    meeting: MeetingArg,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="Microsoft Forms export (.xlsx) or Google Forms CSV.")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file; save nothing.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Import a file already imported for another meeting.")] = False,
+    fmt: TreeFormatOpt = "table",
+) -> None:
+    """Add a meeting's feedback responses (importing the same file again changes nothing)."""
+    from tanet import feedback
+    from tanet import meetings as MT
+
+    conn = connection()
+    m = MT.find_meeting(conn, meeting, today())
+    try:
+        with transaction(conn):
+            result = feedback.import_file(conn, m, file, force, today())
+            if dry_run:
+                raise _RollBack()
+    except _RollBack:
+        pass
+    if fmt == "json":
+        render.print_json(result)
+        return
+    render.say(f"{'Dry run: would add' if dry_run else 'Added'} {render.count(result['added'], 'response')} to "
+               f"meeting #{m['id']} on {m['date']}; {result['unchanged']} already there.")
+    for address in result["not_members"]:
+        render.note(f"  {address} answered but is not a member: kept as a response, without a name.")
+
+
+@feedback_app.command("show")
+def feedback_show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
+    """What members said about a meeting (no names)."""
+    from tanet import feedback
+    from tanet import meetings as MT
+
+    conn = connection()
+    m = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)
+    data = feedback.show(conn, m["id"])
+    if fmt == "json":
+        render.print_json(data)
+        return
+    w = data["will_use"]
+    render.record([("Meeting", f"#{m['id']} on {m['date']}"), ("Responses", f"{data['responses']} "
+                   f"({data['anonymous']} anonymous)"), ("How useful (1-5)", data["usefulness_mean"]),
+                   ("Will use something", f"yes {w['yes']}, maybe {w['maybe']}, no {w['no']}")], title="Feedback")
+    for title, items in (("What they will take back", data["take_back"]), ("What to cover next", data["next_topics"])):
+        render.heading(title)
+        for item in items or ["(nothing yet)"]:
+            render.say(f"  - {item}")

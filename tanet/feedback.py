@@ -1,0 +1,185 @@
+"""Feedback after meetings: Microsoft Forms (.xlsx) and Google Forms (.csv) exports.
+
+Questions are found by their wording, loosely; respondents who answered as
+"anonymous" stay anonymous, and named ones are matched to members by e-mail.
+Importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+
+from tanet import text as T
+from tanet.errors import TanetError
+from tanet.textfiles import squash
+
+# What each question is about, found by words in its heading (squashed: letters and digits only).
+QUESTIONS = {
+    "usefulness": (("useful",), ("rate", "meeting"), ("rating",)),
+    "will_use": (("willyouuse",), ("use", "practice"), ("use", "work"), ("useanything",), ("usesomething",)),
+    "take_back": (("takeback",), ("takeaway",), ("takeaways",)),
+    "next_topic": (("covernext",), ("next",), ("future", "topic")),
+    "service_area": (("servicearea",), ("areaofwork",), ("workin",)),
+}
+LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something (yes/no/maybe)",
+          "take_back": "what will you take back", "next_topic": "what to cover next",
+          "service_area": "your service area"}
+META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
+        "email": ("email", "emailaddress"), "name": ("name", "fullname")}
+YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
+          "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
+
+
+def read_table(path: Path) -> list[list[str]]:
+    """Rows of an .xlsx (first sheet) or a CSV, as text."""
+    from tanet.textfiles import open_binary, open_rows
+
+    with open_binary(path) as f:
+        head = f.read(4)
+    if head.startswith(b"PK"):
+        from python_calamine import CalamineError, CalamineWorkbook
+
+        try:
+            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
+        except (CalamineError, ValueError, OSError) as e:
+            raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                             "('Open results in Excel') or save it as .xlsx or CSV.") from None
+        return [[_cell(c) for c in row] for row in sheet]
+    if path.suffix.lower() == ".xlsx":
+        raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
+    return [row for _, row in open_rows(path)[1]]
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _find(header: list[str], choices) -> int | None:
+    for i, h in enumerate(header):
+        s = squash(h)
+        if any(all(word in s for word in words) for words in choices):
+            return i
+    return None
+
+
+def parse(path: Path) -> tuple[list[dict], str]:
+    """The responses in the file (checked), and a fingerprint of the file's content."""
+    table = [r for r in read_table(path) if any(c.strip() for c in r)]
+    if not table:
+        raise TanetError(f"{path} has no rows.")
+    header = table[0]
+    meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
+    cols, used = {}, {i for i in meta.values() if i is not None}
+    for key, choices in QUESTIONS.items():
+        rest = [h if i not in used else "" for i, h in enumerate(header)]
+        cols[key] = _find(rest, choices)
+        if cols[key] is not None:
+            used.add(cols[key])
+    missing = [LABELS[k] for k, i in cols.items() if i is None]
+    if missing:
+        raise TanetError(f"{path}: no question found for {', '.join(missing)} (its questions: "
+                         + "; ".join(h for i, h in enumerate(header) if i not in used)[:300]
+                         + "). Nothing was imported; check it is the meeting's feedback form.")
+    responses, problems = [], []
+    for n, row in enumerate(table[1:], start=2):
+        get = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
+        rating = get(cols["usefulness"])
+        usefulness = None
+        if rating:
+            try:
+                usefulness = int(float(rating.split()[0]))
+            except ValueError:
+                usefulness = -1
+            if not 1 <= usefulness <= 5:
+                problems.append(f"row {n}: the rating '{rating}' is not from 1 to 5")
+        answer = squash(get(cols["will_use"]))
+        will_use = YES_NO.get(answer) if answer else None
+        if answer and will_use is None:
+            problems.append(f"row {n}: '{get(cols['will_use'])}' is not yes, no or maybe")
+        email = get(meta["email"]) if meta["email"] is not None else ""
+        anonymous = not email or email.casefold() == "anonymous"
+        try:
+            take_back, next_topic = T.lines(get(cols["take_back"]), "answer"), T.lines(get(cols["next_topic"]), "answer")
+            area = T.line(get(cols["service_area"]), "service area")
+        except TanetError as e:
+            problems.append(f"row {n}: {e}")
+            continue
+        key = "|".join([get(meta["id"]) if meta["id"] is not None else str(n), get(meta["completed"])
+                        if meta["completed"] is not None else ""])
+        responses.append({"key": key, "email": None if anonymous else email, "usefulness": usefulness,
+                          "will_use": will_use, "take_back": take_back, "next_topic": next_topic,
+                          "service_area": area, "submitted_at": get(meta["completed"]) if meta["completed"] is not None else None})
+    if problems:
+        raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
+                                                                    else "") + ". Nothing was imported.")
+    digest = hashlib.sha256("\n".join("\t".join(r) for r in table).encode()).hexdigest()
+    return responses, digest
+
+
+def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date) -> dict:
+    """Add the file's responses to the meeting (inside the caller's transaction)."""
+    responses, digest = parse(path)
+    other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
+                         [digest, meeting["id"]]).fetchone()
+    if other and not force:
+        raise TanetError(f"{path.name} was already imported for meeting #{other[0]}. If it really is this "
+                         "meeting's feedback too, add --force.")
+    conn.execute("INSERT OR IGNORE INTO feedback_files(digest, meeting_id, imported_on) VALUES (?, ?, ?)",
+                 [digest, meeting["id"], today.isoformat()])
+    members = {r["email"].casefold(): r["id"] for r in conn.execute(
+        "SELECT id, email FROM members WHERE email IS NOT NULL")}
+    added, same, strangers = 0, 0, []
+    for r in responses:
+        member_id = members.get(r["email"].casefold()) if r["email"] else None
+        if r["email"] and member_id is None:
+            strangers.append(r["email"])
+        cur = conn.execute(
+            """INSERT OR IGNORE INTO feedback(meeting_id, response_key, member_id, anonymous, usefulness, will_use,
+                                             take_back, next_topic, service_area, submitted_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [meeting["id"], r["key"], member_id, int(r["email"] is None), r["usefulness"], r["will_use"],
+             r["take_back"], r["next_topic"], r["service_area"], r["submitted_at"]])
+        added += cur.rowcount
+        same += 1 - cur.rowcount
+    return {"meeting_id": meeting["id"], "responses": len(responses), "added": added, "unchanged": same,
+            "not_members": strangers}
+
+
+def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
+    rows = conn.execute("SELECT * FROM feedback WHERE meeting_id = ? ORDER BY id", [meeting_id]).fetchall()
+    ratings = [r["usefulness"] for r in rows if r["usefulness"] is not None]
+    areas: dict[str, int] = {}
+    for r in rows:
+        if r["service_area"]:
+            areas[r["service_area"]] = areas.get(r["service_area"], 0) + 1
+    return {
+        "meeting_id": meeting_id, "responses": len(rows), "anonymous": sum(r["anonymous"] for r in rows),
+        "usefulness_mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "will_use": {k: sum(r["will_use"] == k for r in rows) for k in ("yes", "no", "maybe")},
+        "by_service_area": [{"service_area": a, "responses": n} for a, n in sorted(areas.items(),
+                                                                                  key=lambda x: (-x[1], x[0]))],
+        "take_back": [r["take_back"] for r in rows if r["take_back"]],
+        "next_topics": [r["next_topic"] for r in rows if r["next_topic"]],
+    }
+
+
+def period_figures(conn: sqlite3.Connection) -> dict:
+    """Feedback for the held meetings in temp.held."""
+    row = conn.execute(
+        """SELECT count(*) AS responses, count(DISTINCT f.meeting_id) AS meetings_with_feedback,
+                  avg(f.usefulness) AS mean, coalesce(sum(f.will_use = 'yes'), 0) AS yes,
+                  coalesce(sum(f.will_use = 'no'), 0) AS no, coalesce(sum(f.will_use = 'maybe'), 0) AS maybe
+           FROM feedback f JOIN temp.held h ON h.id = f.meeting_id""").fetchone()
+    return {"responses": row["responses"], "meetings_with_feedback": row["meetings_with_feedback"],
+            "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
+            "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]}}
+

@@ -1,0 +1,133 @@
+"""SPEC §15: feedback forms (Microsoft Forms .xlsx, Google Forms CSV) and the summary's
+feedback figures."""
+
+import zipfile
+
+from python_calamine import CalamineWorkbook
+
+from conftest import FIXTURES, add_member
+
+FORM = FIXTURES / "feedback-forms-2027-01-19.xlsx"
+
+
+def _rows():
+    return CalamineWorkbook.from_path(str(FORM)).get_sheet_by_index(0).to_python()
+
+
+def setup(tanet, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2027-01-25")
+    tanet("init", ok=True)
+    add_member(tanet, "Zoë Fraser", "zoe.fraser@pentlandprimary.example", "education", "public", "frontline",
+               "Pentland Primary", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-01-19", "--location", "x", ok=True)
+    tanet("meeting", "add", "2027-01-20", "--location", "x", ok=True)
+    tanet("attendance", "mark", "1", "Zoë", ok=True)
+
+
+def test_a_forms_export_is_read_counted_and_kept_anonymous(tanet, monkeypatch, own_database):
+    setup(tanet, monkeypatch)
+    r = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
+    rows = _rows()[1:]
+    assert r["responses"] == r["added"] == len(rows) == 24
+    assert "zoe.fraser@pentlandprimary.example" not in r["not_members"]
+    shown = tanet("feedback", "show", "1", "--format", "json", ok=True).json()
+    ratings = [int(row[6]) for row in rows if row[6] != ""]
+    assert shown["responses"] == 24 and shown["anonymous"] == sum(row[3] == "anonymous" for row in rows)
+    assert shown["usefulness_mean"] == round(sum(ratings) / len(ratings), 2)
+    answers = [str(row[7]).lower() for row in rows]
+    assert shown["will_use"] == {k: answers.count(k) for k in ("yes", "no", "maybe")}
+    assert shown["take_back"] == [row[8] for row in rows if row[8]]
+    assert shown["next_topics"] == [row[9] for row in rows if row[9]]
+    assert sum(a["responses"] for a in shown["by_service_area"]) == sum(1 for row in rows if row[10])
+    assert all("@" not in t for t in shown["take_back"] + shown["next_topics"])
+    again = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
+    assert (again["added"], again["unchanged"]) == (0, 24)
+    assert "already imported for meeting #1" in tanet("feedback", "import", "2", FORM, ok=False).stderr
+    tanet("feedback", "import", "2", FORM, "--force", ok=True)
+    empty = tanet("feedback", "show", "1", "--format", "json", ok=True).json()
+    assert empty["responses"] == 24
+    summary = tanet("report", "quarter", "2027Q1", "--format", "json", ok=True).json()["feedback"]
+    assert summary["responses"] == 48 and summary["meetings_with_feedback"] == 2
+    assert "Feedback from members" in tanet("report", "quarter", "2027Q1", "--format", "markdown", ok=True).stdout
+
+
+def test_no_feedback_gives_zeros(tanet, monkeypatch):
+    setup(tanet, monkeypatch)
+    assert tanet("feedback", "show", "1", "--format", "json", ok=True).json() == {
+        "meeting_id": 1, "responses": 0, "anonymous": 0, "usefulness_mean": None,
+        "will_use": {"yes": 0, "no": 0, "maybe": 0}, "by_service_area": [], "take_back": [], "next_topics": []}
+
+
+def test_google_forms_csv(tanet, monkeypatch, tmp_path):
+    setup(tanet, monkeypatch)
+    csv = tmp_path / "google.csv"
+    csv.write_text("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+                   "What will you take back?,What should we cover next?,Your service area\n"
+                   "19/01/2027 12:01:02,zoe.fraser@pentlandprimary.example,4,Yes,Grounding,Supervision,Education\n"
+                   "19/01/2027 12:05:00,,5,Maybe,,,Housing\n", encoding="utf-8")
+    r = tanet("feedback", "import", "1", csv, "--format", "json", ok=True).json()
+    assert (r["added"], r["not_members"]) == (2, [])
+    shown = tanet("feedback", "show", "1", "--format", "json", ok=True).json()
+    assert shown["usefulness_mean"] == 4.5 and shown["anonymous"] == 1 and shown["take_back"] == ["Grounding"]
+
+
+def test_bad_forms_import_nothing(tanet, monkeypatch, tmp_path):
+    setup(tanet, monkeypatch)
+    missing = tmp_path / "missing.csv"
+    missing.write_text("Timestamp,Email address,How useful was it?\n19/01/2027,,4\n")
+    r = tanet("feedback", "import", "1", missing, ok=False)
+    assert "no question found for" in r.stderr and "will you use something" in r.stderr
+    bad = tmp_path / "bad.csv"
+    bad.write_text("Timestamp,Email address,How useful?,Will you use something?,Take back?,Cover next?,Service area\n"
+                   "19/01/2027,,9,Yes,,,\n19/01/2027,,3,Often,,,\n")
+    r = tanet("feedback", "import", "1", bad, ok=False)
+    assert "'9' is not from 1 to 5" in r.stderr and "'Often' is not yes, no or maybe" in r.stderr
+    fake = tmp_path / "export.xlsx"
+    fake.write_text("Timestamp,Email\n1,2\n")
+    assert "not an Excel workbook" in tanet("feedback", "import", "1", fake, ok=False).stderr
+    other = tmp_path / "other.xlsx"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("hello.txt", "not a workbook")
+    assert "not a spreadsheet tanet can read" in tanet("feedback", "import", "1", other, ok=False).stderr
+    assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
+
+
+def write_xlsx(path, rows):
+    """A minimal workbook as Excel writes it: the parts a reader needs, strings inline."""
+    from xml.sax.saxutils import escape
+
+    def cell(ref, value):
+        return f'<c r="{ref}" t="inlineStr"><is><t>{escape(value)}</t></is></c>'
+
+    sheet = "".join(
+        f'<row r="{i}">' + "".join(cell(f"{chr(65 + j)}{i}", v) for j, v in enumerate(row)) + "</row>"
+        for i, row in enumerate(rows, start=1))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                   'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                   '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet '
+                   'name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                   'Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}'
+                   '</sheetData></worksheet>')
+
+
+def test_member_import_reads_xlsx(tanet, tmp_path):
+    sheet = tmp_path / "signups.xlsx"
+    write_xlsx(sheet, [["Full name", "E-mail address", "Service area", "Sector", "Role"],
+                       ["Zoë O'Brien", "zoe@example.org", "Schools", "Public", "Teacher"],
+                       ["Ann Able", "ann@example.org", "housing", "third", "manager"]])
+    tanet("member", "import", sheet, ok=True)
+    got = {m["name"]: m["service_area"] for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert got == {"Zoë O'Brien": "education", "Ann Able": "housing"}
