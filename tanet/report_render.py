@@ -222,13 +222,35 @@ def to_markdown(d: dict) -> str:
     return "\n".join(lines)
 
 
-CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;color:#1d2b36}h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:2px solid #d7e3ea;
-padding-bottom:.2rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0;width:100%}
-th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e4ecf0;vertical-align:top}
-th{background:#f2f7fa}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}
-dd{margin:0}.bar{background:#2b7a99;height:.9rem;display:inline-block;vertical-align:middle;margin-right:.4rem}
-@media print{body{margin:0}h2{break-after:avoid}table{break-inside:avoid}}"""
+# Print-ready: A4 with margins, tables that wrap rather than run off the page, charts as
+# inline SVG (no network, no script), sections kept with their headings.
+CSS = """@page{size:A4;margin:16mm 14mm}
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;
+padding:0 1rem;color:#1d2b36;font-size:11pt}h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:2px solid #d7e3ea;
+padding-bottom:.2rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0;width:100%;table-layout:auto}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e4ecf0;vertical-align:top;
+overflow-wrap:anywhere}th,td.n{white-space:nowrap;overflow-wrap:normal}th{background:#f2f7fa}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}
+dt{font-weight:600}dd{margin:0}svg.chart{display:block;max-width:100%;height:auto;margin:.5rem 0}
+.chart text{font:11px system-ui,sans-serif;fill:#1d2b36}.chart .bar{fill:#2b7a99}
+@media print{body{margin:0;max-width:none;padding:0}h2{break-after:avoid}tr,svg{break-inside:avoid}}"""
+
+
+def svg_bars(bars: list[tuple[str, float, str]], title: str) -> str:
+    """A horizontal bar chart as inline SVG: one bar a label, scaled to the largest."""
+    e = html.escape
+    label_w, bar_w, row_h = 190, 360, 20
+    top = max((b[1] for b in bars), default=0) or 1
+    height = row_h * len(bars) + 6
+    rows = []
+    for i, (label, value, shown) in enumerate(bars):
+        y = 3 + i * row_h
+        w = max(0.0, bar_w * value / top)
+        rows.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{e(label)}</text>'
+                    f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}"/>'
+                    f'<text x="{label_w + w + 5:.1f}" y="{y + 14}">{e(shown)}</text>')
+    return (f'<svg class="chart" role="img" aria-label="{e(title)}" xmlns="http://www.w3.org/2000/svg" '
+            f'viewBox="0 0 {label_w + bar_w + 60} {height}" width="{label_w + bar_w + 60}" height="{height}">'
+            f"<title>{e(title)}</title>{''.join(rows)}</svg>")
 
 
 def to_html(d: dict) -> str:
@@ -243,13 +265,12 @@ def to_html(d: dict) -> str:
             parts.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in s.facts) + "</dl>")
         if s.rows:
             parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in s.columns) + "</tr></thead><tbody>")
-            parts += ["<tr>" + "".join(f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.rows]
+            # Dates, times and numbers never break; longer text wraps rather than run off the page.
+            parts += ["<tr>" + "".join(f'<td class="n">{e(c)}</td>' if " " not in c and len(c) <= 12
+                                       else f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.rows]
             parts.append("</tbody></table>")
         if s.bars:
-            top = max((b[1] for b in s.bars), default=0) or 1
-            parts.append("<table>" + "".join(
-                f'<tr><td>{e(label)}</td><td><span class="bar" style="width:{20 * value / top:.1f}rem"></span>{e(shown)}</td></tr>'
-                for label, value, shown in s.bars) + "</table>")
+            parts.append(svg_bars(s.bars, s.title))
         if s.note:
             parts.append(f"<p>{e(s.note)}</p>")
         if not (s.facts or s.rows or s.note):
@@ -258,3 +279,45 @@ def to_html(d: dict) -> str:
     parts.append(f"<footer><p>Made by tanet on {e(d['generated_on'])}. Check-in notes and follow-up details are "
                  "never included.</p></footer></body></html>")
     return "\n".join(parts) + "\n"
+
+
+def to_docx(d: dict) -> bytes:
+    """A Word document with the same sections and tables (management papers are Word)."""
+    import io
+
+    from docx import Document
+    from docx.shared import Pt
+
+    title, sections = document(d)
+    doc = Document()
+    doc.styles["Normal"].font.size = Pt(10)
+    doc.add_heading(title, level=0)
+    for s in sections:
+        doc.add_heading(s.title, level=1)
+        if s.facts:
+            table = doc.add_table(rows=0, cols=2)
+            table.style = "Light List"
+            for k, v in s.facts:
+                cells = table.add_row().cells
+                cells[0].text, cells[1].text = k, v
+        if s.rows:
+            table = doc.add_table(rows=1, cols=len(s.columns))
+            table.style = "Light Grid Accent 1"
+            for cell, heading in zip(table.rows[0].cells, s.columns):
+                cell.text = heading
+            for row in s.rows:
+                for cell, value in zip(table.add_row().cells, row):
+                    cell.text = value
+        if s.bars and not s.rows:  # a chart's figures, as a table Word readers can use
+            table = doc.add_table(rows=0, cols=2)
+            for label, _, shown in s.bars:
+                cells = table.add_row().cells
+                cells[0].text, cells[1].text = label, shown
+        if s.note:
+            doc.add_paragraph(s.note)
+        if not (s.facts or s.rows or s.note or s.bars):
+            doc.add_paragraph("Nothing this period.")
+    doc.add_paragraph(f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are never included.")
+    out = io.BytesIO()
+    doc.save(out)
+    return out.getvalue()

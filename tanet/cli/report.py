@@ -20,9 +20,10 @@ class ReportFormat(str, Enum):
     markdown = "markdown"
     json = "json"
     html = "html"
+    docx = "docx"
 
 
-ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, json or html.")]
+ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="table, markdown, json, html or docx.")]
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")]
 
 
@@ -39,6 +40,12 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
         text = report_render.to_markdown(data)
     elif fmt == ReportFormat.html:
         text = report_render.to_html(data)
+    elif fmt == ReportFormat.docx:
+        if output is None:
+            from tanet.errors import TanetError
+
+            raise TanetError("A Word document cannot go to the screen; give a file: -o summary.docx")
+        text = report_render.to_docx(data)
     else:
         import io
 
