@@ -571,3 +571,21 @@ def test_forget_deletes_the_members_files_and_address_from_the_outbox(tanet, tmp
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     assert b"zoe@example.org" not in own_database.read_bytes()
     assert b"orla@example.org" not in own_database.read_bytes()
+
+
+def test_the_summary_goes_through_the_outbox(tanet, tmp_path, smtp, monkeypatch):
+    network(tanet)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANET_TODAY", "2027-02-10")
+    tanet("attendance", "mark", "1", "amina@example.org", ok=True)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    r = tanet("report", "quarter", "2027Q1", "--send-to", "manager@council.example", ok=True)
+    assert "Wrote 1 summary" in r.stdout and "Sent to 1 recipient." in r.stdout
+    [(rcpt, msg)] = inbox.messages
+    assert rcpt == "manager@council.example" and msg["Subject"].startswith("Lothian TIP Network: summary for 2027Q1")
+    assert msg.get_body(("html",)).get_content().startswith("<!DOCTYPE html>")
+    assert "Headlines" in msg.get_body(("plain",)).get_content()
+    [row] = [r for r in outbox(tanet) if r["kind"] == "summary"]
+    assert row["meeting_id"] is None and row["member_id"] is None and row["sent_at"]
+    assert "not a valid e-mail" in tanet("report", "quarter", "2027Q1", "--send-to", "nope", ok=False).stderr

@@ -21,7 +21,7 @@ Resend = Annotated[bool, typer.Option("--resend", help="With --send: send again 
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for the messages.")]
 
 NAMES = {"invitation": "invitation", "update": "update", "cancellation": "cancellation",
-         "reminder": "reminder", "thanks": "thank-you message"}
+         "reminder": "reminder", "thanks": "thank-you message", "summary": "summary"}
 
 
 def _say_written(written, single: bool = False) -> None:
@@ -34,7 +34,7 @@ def _say_written(written, single: bool = False) -> None:
         render.say(f"Wrote {' and '.join(counts)}{method}, one per member, to {written.folder}.")
 
 
-def _send(conn, written, resend: bool) -> None:
+def _send(conn, written, resend: bool, who: str = "member") -> None:
     """Send what this run wrote and has not gone yet; each outcome is saved as it comes."""
     from tanet import outbox
     from tanet import settings as S
@@ -42,7 +42,7 @@ def _send(conn, written, resend: bool) -> None:
     rows = outbox.to_send(conn, written.row_ids, resend)
     already = len(written.row_ids) - len(rows)
     if already:
-        render.say(f"{render.count(already, 'member')} already had this message; not sent again "
+        render.say(f"{render.count(already, who)} already had this message; not sent again "
                    "(add --resend to send it anyway).")
     if not rows:
         return
@@ -59,7 +59,7 @@ def _send(conn, written, resend: bool) -> None:
     finally:
         if bar:
             bar.stop()
-    render.say(f"Sent to {render.count(sent, 'member')}.")
+    render.say(f"Sent to {render.count(sent, who)}.")
     for f in failures:
         render.note(f"Not sent: {f}")
     if failures:

@@ -27,6 +27,45 @@ ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="t
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")]
 
 
+SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRESS", help="Send the summary (HTML and plain text) to this address through the outbox (repeat for more).")]
+
+
+def send_summary(data: dict, addresses: list[str]) -> None:
+    """The summary as one e-mail per address (HTML with a plain-text alternative), written to
+    ./summaries/LABEL/ and sent through the outbox."""
+    from email.message import EmailMessage
+    from email.utils import format_datetime, make_msgid
+    from datetime import datetime, timezone
+
+    from tanet import ical, outbox, report_render
+    from tanet import settings as S
+    from tanet.cli.messages import _say_written, _send
+    from tanet.settings import valid_email
+
+    conn = connection()
+    values = S.get_all(conn)
+    org_name, org_email = ical.organiser_of(values)
+    title, _ = report_render.document(data)
+    letters = []
+    for address in addresses:
+        address = valid_email(address)
+        msg = EmailMessage()
+        msg["Subject"] = title
+        msg["From"] = f"{org_name} <{org_email}>" if org_name != org_email else org_email
+        msg["To"] = address
+        msg["Date"] = format_datetime(datetime.now(timezone.utc))
+        msg["Message-ID"] = make_msgid(domain=org_email.split("@")[-1])
+        msg["X-Unsent"] = "1"
+        msg.set_content(report_render.to_markdown(data), cte="quoted-printable")
+        msg.add_alternative(report_render.to_html(data), subtype="html", cte="quoted-printable")
+        letters.append(outbox.Letter(f"summary-{ical.slug(address)}.eml", msg, "summary", [(None, address)]))
+    folder = Path("summaries") / ical.slug(data["period"]["label"])
+    with transaction(conn):
+        written = outbox.write(conn, folder, None, None, None, letters, ("summary",))
+    _say_written(written)
+    _send(conn, written, resend=False, who="recipient")
+
+
 def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
     from tanet import report_render
 
@@ -61,14 +100,18 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
 @report_app.command("quarter")
 def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", help="e.g. 2027Q1 or 2027-Q1 (default: this quarter).")] = None,
             fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False,
-            fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None) -> None:
+            fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None, send_to: SendTo = None) -> None:
     """The quarterly summary."""
     from tanet import report
     from tanet import settings as S
 
     conn = connection()
     p = report.period_of_quarter(period, fiscal, int(S.get(conn, "report.fiscal_year_start")), today())
-    emit_summary(report.summary(conn, p, today()), fmt, output)
+    data = report.summary(conn, p, today())
+    if send_to:
+        send_summary(data, send_to)
+        return
+    emit_summary(data, fmt, output)
 
 
 @report_app.command("note")
@@ -94,12 +137,16 @@ def note(period: Annotated[str, typer.Argument(metavar="PERIOD", help="e.g. 2027
 @report_app.command("range")
 def range_(from_: Annotated[str, typer.Option("--from", help="First day.")],
            to: Annotated[str, typer.Option("--to", help="Last day.")],
-           fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None) -> None:
+           fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None, send_to: SendTo = None) -> None:
     """The same summary for any span of dates."""
     from tanet import report
 
     conn = connection()
-    emit_summary(report.summary(conn, report.range_period(day(from_), day(to)), today()), fmt, output)
+    data = report.summary(conn, report.range_period(day(from_), day(to)), today())
+    if send_to:
+        send_summary(data, send_to)
+        return
+    emit_summary(data, fmt, output)
 
 
 RESOURCE_COLUMNS = [("id", "Id"), ("title", "Title"), ("kind", "Kind"), ("created_on", "Shared"), ("adoptions", "Adoptions")]
