@@ -211,12 +211,13 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
            FROM followups""", params).fetchone()
 
     # First ever attendance in the period: present now, never present at a held meeting before.
+    # One look back per member who came (by the attendance_member index), not one per attendance.
     first_time = conn.execute(
-        """SELECT count(DISTINCT a.member_id) FROM attendance a JOIN temp.held h ON h.id = a.meeting_id
-           WHERE a.status = 'present' AND NOT EXISTS (
-               SELECT 1 FROM attendance b JOIN meetings mt ON mt.id = b.meeting_id
-               WHERE b.member_id = a.member_id AND b.status = 'present' AND mt.status = 'scheduled'
-                 AND mt.date < :s)""", params).fetchone()[0]
+        """SELECT count(*) FROM (SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h
+                                 ON h.id = a.meeting_id WHERE a.status = 'present') x
+           WHERE NOT EXISTS (SELECT 1 FROM attendance b JOIN meetings mt ON mt.id = b.meeting_id
+                             WHERE b.member_id = x.member_id AND b.status = 'present'
+                               AND mt.status = 'scheduled' AND mt.date < :s)""", params).fetchone()[0]
 
     rsvp = _rsvp(conn)  # while temp.held still holds this period's meetings
     from tanet import feedback as FB
