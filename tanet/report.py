@@ -206,6 +206,10 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         """SELECT sum(created_on BETWEEN :s AND :e), sum(resolved_on BETWEEN :s AND :e),
                   sum(created_on <= :e AND (resolved_on IS NULL OR resolved_on > :e))
            FROM themes""", params).fetchone()
+    # The network's voice in its own words: themes recorded, raised or resolved in the period.
+    theme_items = [dict(r) for r in conn.execute(
+        """SELECT id, text, kind, status FROM themes WHERE created_on BETWEEN :s AND :e
+           OR raised_on BETWEEN :s AND :e OR resolved_on BETWEEN :s AND :e ORDER BY created_on, id""", params)]
     follow = conn.execute(
         """SELECT sum(raised_on BETWEEN :s AND :e), sum(raised_on BETWEEN :s AND :e AND closed_on IS NULL)
            FROM followups""", params).fetchone()
@@ -263,7 +267,8 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         "guest_speakers": guests,
         "resources": {"shared": len(shared), "adoptions": len(adoptions), "adoptions_to_date": total_adoptions,
                       "items": shared, "adopted": adoptions},
-        "themes": {"raised": themes[0] or 0, "resolved": themes[1] or 0, "open_at_end": themes[2] or 0},
+        "themes": {"raised": themes[0] or 0, "resolved": themes[1] or 0, "open_at_end": themes[2] or 0,
+                   "items": theme_items},
         "follow_ups": {"raised": follow[0] or 0, "open": follow[1] or 0},
         "rsvp": rsvp,
         "feedback": feedback,

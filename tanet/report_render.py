@@ -130,7 +130,9 @@ def document(d: dict) -> tuple[str, list[Section]]:
     out.append(Section("Themes and follow-ups", facts=[
         ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),
         ("Themes open at the end", str(t["open_at_end"])),
-        ("Check-in follow-ups raised", str(fu["raised"])), ("Follow-ups still open", str(fu["open"]))]))
+        ("Check-in follow-ups raised", str(fu["raised"])), ("Follow-ups still open", str(fu["open"]))],
+        columns=["Theme", "Kind", "Status"] if t.get("items") else [],
+        rows=[[i["text"], i["kind"], i["status"]] for i in t.get("items", [])]))
     if d.get("trend"):
         out.append(Section("Trend", columns=["Period", "Meetings held", "Mean attendance", "Different people",
                                              "Participation"],

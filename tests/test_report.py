@@ -212,3 +212,20 @@ def test_second_edition_periods_commentary_trend_and_no_gaps_when_nothing_was_he
     assert title.count("2026-07-01") == 1
     tanet("resource", "add", "Model", "--on", "2026-08-04", ok=True)
     assert "future" in tanet("resource", "adopt", "1", "--org", "X", "--on", "2026-12-01", ok=False).stderr
+
+
+def test_themes_in_their_own_words(tanet, monkeypatch):
+    tanet("init", ok=True)
+    tanet("member", "add", "Ann Able", "--email", "ann@example.org", "--org", "O", "--area", "housing",
+          "--sector", "public", "--role", "frontline", "--joined", "2025-01-01", ok=True)
+    monkeypatch.setenv("TANET_TODAY", "2026-05-10")
+    tanet("theme", "add", "Waiting lists for CAMHS", "--kind", "pain-point", ok=True)
+    monkeypatch.setenv("TANET_TODAY", "2026-08-10")
+    tanet("theme", "add", "Shared risk model", "--kind", "solution", ok=True)
+    tanet("theme", "status", "1", "raised", ok=True)
+    q3 = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()["themes"]["items"]
+    assert q3 == [{"id": 1, "text": "Waiting lists for CAMHS", "kind": "pain-point", "status": "raised"},
+                  {"id": 2, "text": "Shared risk model", "kind": "solution", "status": "open"}]
+    q2 = tanet("report", "quarter", "2026Q2", "--format", "json", ok=True).json()["themes"]["items"]
+    assert [i["id"] for i in q2] == [1]
+    assert "Waiting lists for CAMHS" in tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout
