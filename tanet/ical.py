@@ -251,19 +251,25 @@ def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | No
                  "your calendar."]
     else:
         intro = [f"You are invited to the next {network} meeting."]
-    lines = [hello, ""] + intro + ["", f"What:  {meeting['title']}", f"When:  {when_in_words(meeting)}"]
-    if meeting.get("location"):
-        lines.append(f"Where: {meeting['location']}")
-    if meeting.get("url"):
-        lines.append(f"Join online: {meeting['url']}")
-    if sessions:
-        lines += ["", "Agenda:"] + [f"  - {_session_line(s)}" for s in sessions]
+    lines = [hello, ""] + intro + [""] + meeting_lines(meeting, sessions)
     organiser_name, organiser_email = values.get("organiser.name"), values.get("organiser.email")
     answer = ("add it to your calendar with the attached file" if single else
               "please accept or decline with your calendar's buttons")
     lines += ["", f"To reply, {answer}. If you cannot come, reply to {organiser_email} to send your apologies.",
               "", organiser_name or network]
     return "\n".join(lines) + "\n"
+
+
+def meeting_lines(meeting: dict, sessions: list[dict]) -> list[str]:
+    """What, when, where, the link and the agenda, as the text of a message gives them."""
+    lines = [f"What:  {meeting['title']}", f"When:  {when_in_words(meeting)}"]
+    if meeting.get("location"):
+        lines.append(f"Where: {meeting['location']}")
+    if meeting.get("url"):
+        lines.append(f"Join online: {meeting['url']}")
+    if sessions:
+        lines += ["", "Agenda:"] + [f"  - {_session_line(s)}" for s in sessions]
+    return lines
 
 
 def what_changed(before: dict | None, meeting: dict) -> list[str]:

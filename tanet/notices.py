@@ -26,13 +26,7 @@ def _declined(conn: sqlite3.Connection, meeting_id: int) -> set[int]:
 
 
 def _meeting_lines(meeting: dict, sessions: list[dict], facilitators: list[dict]) -> list[str]:
-    lines = [f"What:  {meeting['title']}", f"When:  {ical.when_in_words(meeting)}"]
-    if meeting.get("location"):
-        lines.append(f"Where: {meeting['location']}")
-    if meeting.get("url"):
-        lines.append(f"Join online: {meeting['url']}")
-    if sessions:
-        lines += ["", "Agenda:"] + [f"  - {ical._session_line(s)}" for s in sessions]
+    lines = ical.meeting_lines(meeting, sessions)
     if facilitators:
         lines += ["", "Facilitated by " + " and ".join(f["name"] for f in facilitators) + "."]
     return lines
