@@ -29,8 +29,13 @@ def width(s: str) -> int:
     return sum(_char_width(c) for c in s)
 
 
+def _words(s: str) -> list[str]:
+    """What _wrap keeps whole: text between spaces and line breaks (a no-break space joins)."""
+    return [w for line in s.split("\n") for w in line.split(" ")]
+
+
 def _longest_word(s: str) -> int:
-    return max((width(w) for w in s.split()), default=0)
+    return max((width(w) for w in _words(s)), default=0)
 
 
 def _wrap(s: str, limit: int) -> list[str]:

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
-from tanet.table import render, width
+from tanet.table import _words, render, width
 
 
 def test_member_list_fits_100_columns_without_breaking_emails_or_dates(tanet, monkeypatch):
@@ -25,6 +25,12 @@ def test_wide_terminal_keeps_every_column_and_wraps_nothing():
     assert out.splitlines()[3] == "│ 1  │ Niamh Bell │ niamh.bell@nhs.example │ 2025-04-03 │"
 
 
+def test_a_no_break_space_keeps_its_words_together():
+    rows = [["0000\u0e5c", "0000\u0e5c", "00\xa0\u0e5c\u0e5c\u0e5c"]]  # found by hypothesis
+    for total in (30, 31, 40):
+        assert "00\xa0\u0e5c\u0e5c\u0e5c" in render(["A", "Bee", "Sea"], rows, total_width=total)
+
+
 def test_headers_wrap_before_data():
     rows = [["1", "Niamh Bell", "housing"]]
     out = render(["Id", "Name", "Service area"], rows, total_width=29)
@@ -37,10 +43,11 @@ def test_headers_wrap_before_data():
 def test_every_line_fits_and_every_word_that_can_fit_survives(rows, total):
     out = render(["A", "Bee", "Sea"], rows, total_width=total)
     lines = out.splitlines()
-    widest_word = max((width(w) for row in rows for cell in row for w in cell.split()), default=0)
+    # A word is what the renderer keeps whole: a no-break space joins, as it should.
+    widest_word = max((width(w) for row in rows for cell in row for w in _words(cell)), default=0)
     if widest_word <= (total - 10) // 3:
         assert max(width(line) for line in lines) <= total
         for row in rows:
             for cell in row:
-                for word in cell.split():
+                for word in _words(cell):
                     assert word in out
