@@ -172,16 +172,12 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
     conn = connect(path, wal=writable)
     if not writable:
         # Even where the system would let us (root), a file its owner made read-only stays so.
-        conn.read_only_reason = (f"{path} is read-only (its permissions allow reading only), so nothing was "
-                                 f"changed. To allow changes: chmod u+w {path}")
-        conn.execute("PRAGMA query_only = ON")
-        return conn
+        return read_only(conn, f"{path} is read-only (its permissions allow reading only), so nothing was "
+                               f"changed. To allow changes: chmod u+w {path}")
     unknown = [name for name in recorded if name not in MIGRATIONS]
     if unknown:
-        conn.read_only_reason = (f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "
-                                 "version does not know), so this version will not change it. Install the newer tanet.")
-        conn.execute("PRAGMA query_only = ON")
-        return conn
+        return read_only(conn, f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "
+                               "version does not know), so this version will not change it. Install the newer tanet.")
     if migrate and set(MIGRATIONS) - set(recorded):
         try:
             _migrate(conn)
@@ -189,6 +185,30 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
             conn.close()
             raise explain(e, path) from None
         owner_only(path)
+    return conn
+
+
+_CHANGES = frozenset(getattr(sqlite3, f"SQLITE_{name}") for name in (
+    "INSERT", "UPDATE", "DELETE", "CREATE_TABLE", "CREATE_INDEX", "CREATE_TRIGGER", "CREATE_VIEW", "DROP_TABLE",
+    "DROP_INDEX", "DROP_TRIGGER", "DROP_VIEW", "ALTER_TABLE", "REINDEX", "ANALYZE", "CREATE_VTABLE", "DROP_VTABLE",
+    "ATTACH", "DETACH"))
+
+
+def _reads_only(action, arg1, arg2, db_name, trigger) -> int:
+    """SQLite's authorizer for a file tanet must not change: everything may be read, and only
+    the connection's own temporary tables (the summary's working tables) written."""
+    if action in _CHANGES and db_name != "temp":
+        return sqlite3.SQLITE_DENY
+    if action == sqlite3.SQLITE_PRAGMA and arg2 is not None:  # a pragma that sets something
+        return sqlite3.SQLITE_DENY
+    return sqlite3.SQLITE_OK
+
+
+def read_only(conn: Connection, reason: str) -> Connection:
+    """Keep `conn` from changing its file (PRAGMA query_only would forbid temporary tables too);
+    a command that would write is told `reason` before it starts."""
+    conn.read_only_reason = reason
+    conn.set_authorizer(_reads_only)
     return conn
 
 

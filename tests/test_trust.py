@@ -79,8 +79,29 @@ def test_a_newer_tanets_file_is_read_but_never_written(own_database, tanet):
     r = tanet("member", "add", "Bob", "--email", "bob@example.org", "--org", "O", "--area", "housing",
               "--sector", "public", "--role", "frontline", ok=False)
     assert "made by a newer tanet" in r.stderr
+    assert tanet("report", "quarter", "--format", "json", ok=True).json()["membership"]["end"] == 1
     with sqlite3.connect(own_database) as c:
         assert c.execute("SELECT count(*) FROM members").fetchone()[0] == 1
+
+
+def test_a_file_tanet_may_not_change_refuses_every_write_but_the_summarys_own_tables(own_database, tanet):
+    from tanet import db as D
+
+    add_member(tanet, "Ann Able", "ann@example.org")
+    os.chmod(own_database, 0o400)
+    conn = D.open_db(own_database)
+    for sql in ("DELETE FROM members", "UPDATE members SET name = 'x'", "CREATE TABLE t(x)", "DROP TABLE themes",
+                "CREATE INDEX i ON members(name)", "PRAGMA journal_mode = DELETE", "PRAGMA user_version = 7",
+                "ATTACH ':memory:' AS other", "ALTER TABLE members ADD COLUMN x"):
+        with pytest.raises(sqlite3.DatabaseError, match="not authorized"):
+            conn.execute(sql)
+    conn.execute("CREATE TEMP TABLE scratch AS SELECT id FROM members")
+    conn.execute("INSERT INTO temp.scratch VALUES (7)")
+    assert conn.execute("SELECT count(*) FROM temp.scratch").fetchone()[0] == 2
+    conn.close()
+    os.chmod(own_database, 0o600)
+    with sqlite3.connect(own_database) as c:
+        assert [r[0] for r in c.execute("SELECT name FROM members")] == ["Ann Able"]
 
 
 # Permissions only go down ------------------------------------------------------------------
@@ -158,6 +179,7 @@ def test_a_read_only_file_stays_read_only_for_an_ordinary_user(nobodys_folder, t
     os.chmod(db, 0o400)
     exit_code, stderr = _as_nobody(tanet, *ADD_BOB)
     assert exit_code == 1 and "read-only (its permissions" in stderr and len(stderr.strip().splitlines()) == 1
+    assert _as_nobody(tanet, "report", "quarter", "--format", "json")[0] == 0  # reading still works
     assert mode(db) == 0o400
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT count(*) FROM members").fetchone()[0] == 1
