@@ -311,6 +311,23 @@ def feedback(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[9])
+def summary_indexes(db: Database) -> None:
+    """Indexes the summary reads instead of the tables, so a ten-year summary of a large
+    network is a few index scans: attendance by meeting and status (counts and who came,
+    index only), present attendance in member order (one pass per period, each member's
+    look back), members by group and by joining date (the breakdowns and memberships)."""
+    db.executescript(
+        """
+        CREATE INDEX attendance_meeting_status ON attendance(meeting_id, status, member_id);
+        CREATE INDEX attendance_present ON attendance(member_id, meeting_id) WHERE status = 'present';
+        CREATE INDEX members_groups ON members(service_area, sector, role, joined_on, left_on);
+        DROP INDEX members_service_area;
+        CREATE INDEX members_joined ON members(joined_on, left_on);
+        """
+    )
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

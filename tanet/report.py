@@ -60,31 +60,49 @@ def range_period(start: date, end: date) -> dict:
     return {"label": f"{start} to {end}", "start": start.isoformat(), "end": end.isoformat(), "fiscal": False}
 
 
-HELD = """CREATE TEMP TABLE IF NOT EXISTS held AS SELECT 0 AS id, '' AS date, '' AS start, '' AS title WHERE 0;
-          DELETE FROM temp.held;"""
+SLOT_COLUMNS = 60  # start times counted per member in one pass; more than this are counted apart
 
 
-def _held(conn, p: dict, today: date) -> None:
-    conn.executescript(HELD)
-    conn.execute("""INSERT INTO temp.held SELECT id, date, start, title FROM meetings
-                    WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
-                 {"s": p["start"], "e": p["end"], "t": today.isoformat()})
+def _pass(conn, p: dict, today: date) -> list[str]:
+    """One pass over the period's attendance, shared by every section.
+
+    temp.held: the held meetings with their present/apologies/check-in counts (index-only);
+    temp.att: one row per member present at any of them, with how many times (n) and, for
+    each of the period's start times, how many times at that time (s0, s1, ...). Returns
+    the start times in column order."""
+    conn.execute("DROP TABLE IF EXISTS temp.held")
+    conn.execute("DROP TABLE IF EXISTS temp.att")
+    conn.execute("""CREATE TEMP TABLE held (id INTEGER PRIMARY KEY, date TEXT, start TEXT, title TEXT,
+                                           present INTEGER, apologies INTEGER, checked_in INTEGER)""")
+    conn.execute(
+        """INSERT INTO temp.held
+           SELECT id, date, start, title,
+                  (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present') AS present,
+                  (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'apologies') AS apologies,
+                  (SELECT count(*) FROM checkins c WHERE c.meeting_id = m.id) AS checked_in
+           FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
+        {"s": p["start"], "e": p["end"], "t": today.isoformat()})
+    slots = [r[0] for r in conn.execute("SELECT DISTINCT start FROM temp.held ORDER BY start")]
+    counted = slots[:SLOT_COLUMNS]
+    conn.execute(f"""CREATE TEMP TABLE att (member_id INTEGER PRIMARY KEY, n INTEGER NOT NULL
+                     {''.join(f', s{i} INTEGER NOT NULL' for i in range(len(counted)))})""")
+    # Most of the history: read present attendance in member order and keep this period's;
+    # a few meetings: read just theirs, by meeting. CROSS JOIN fixes which table leads.
+    held, all_held = conn.execute(
+        """SELECT (SELECT count(*) FROM temp.held), count(*) FROM meetings
+           WHERE status = 'scheduled' AND date <= ?""", [today.isoformat()]).fetchone()
+    joined = "attendance a CROSS JOIN temp.held h" if held * 4 >= all_held else "temp.held h CROSS JOIN attendance a"
+    conn.execute(
+        f"""INSERT INTO temp.att SELECT a.member_id, count(*){''.join(', sum(h.start = ?)' for _ in counted)}
+            FROM {joined} ON a.meeting_id = h.id AND a.status = 'present' GROUP BY a.member_id""", counted)
+    return slots
 
 
-def headline(conn: sqlite3.Connection, p: dict, today: date, target: int) -> dict:
-    """Meetings held, attendance, unique attendees, membership and participation for one period."""
-    _held(conn, p, today)
-    per_meeting = [r[0] for r in conn.execute(
-        """SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'present')
-           FROM temp.held h ORDER BY h.date, h.start""")]
-    unique = conn.execute("""SELECT count(DISTINCT a.member_id) FROM attendance a JOIN temp.held h
-                             ON h.id = a.meeting_id WHERE a.status = 'present'""").fetchone()[0]
-    m = conn.execute(
-        """SELECT sum(joined_on <= :s AND (left_on IS NULL OR left_on > :s)),
-                  sum(joined_on <= :e AND (left_on IS NULL OR left_on > :e)),
-                  sum(joined_on BETWEEN :s AND :e), sum(left_on BETWEEN :s AND :e)
-           FROM members""", {"s": p["start"], "e": p["end"]}).fetchone()
-    membership = {"start": m[0] or 0, "end": m[1] or 0, "joined": m[2] or 0, "left": m[3] or 0}
+def _headline(conn, membership: dict, target: int) -> dict:
+    """Meetings held, attendance, unique attendees, membership and participation of the
+    period in temp.held and temp.att."""
+    per_meeting = [r[0] for r in conn.execute("SELECT present FROM temp.held ORDER BY date, start")]
+    unique = conn.execute("SELECT count(*) FROM temp.att").fetchone()[0]
     total = sum(per_meeting)
     return {
         "meetings_held": len(per_meeting),
@@ -98,6 +116,27 @@ def headline(conn: sqlite3.Connection, p: dict, today: date, target: int) -> dic
     }
 
 
+def _memberships(conn, periods: list[dict], only_end: int = 0) -> list[dict]:
+    """Members active on the first and last day, joined and left, for several periods (the
+    first `only_end` of them: active on the last day only), each a count over the
+    members_joined index."""
+    active = "(SELECT count(*) FROM members WHERE joined_on <= :{0} AND (left_on IS NULL OR left_on > :{0}))"
+    counts, params, keys = [], {}, []
+    for i, p in enumerate(periods):
+        s, e = f"s{i}", f"e{i}"
+        params[s], params[e] = p["start"], p["end"]
+        if i < only_end:
+            counts.append(active.format(e))
+            keys.append(("end",))
+            continue
+        counts += [active.format(s), active.format(e),
+                   f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
+                   f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})"]
+        keys.append(("start", "end", "joined", "left"))
+    values = iter(conn.execute(f"SELECT {', '.join(counts)}", params).fetchone())
+    return [{k: next(values) for k in names} for names in keys]
+
+
 def _diff(a, b):
     if isinstance(a, dict):
         return {k: _diff(a[k], b.get(k) if b else None) for k in a if k != "target"}
@@ -106,21 +145,45 @@ def _diff(a, b):
     return r2(a - b) if isinstance(a, float) or isinstance(b, float) else a - b
 
 
-def _groups(conn, column: str, p: dict, values: list[str]) -> list[dict]:
-    rows = {r["grp"]: r for r in conn.execute(
-        f"""WITH att AS (SELECT a.member_id, count(*) AS n FROM attendance a JOIN temp.held h ON h.id = a.meeting_id
-                         WHERE a.status = 'present' GROUP BY a.member_id)
-            SELECT m.{column} AS grp,
-                   sum(m.joined_on <= :e AND (m.left_on IS NULL OR m.left_on > :e)) AS members,
-                   count(att.member_id) AS attendees, coalesce(sum(att.n), 0) AS attendances
-            FROM members m LEFT JOIN att ON att.member_id = m.id GROUP BY m.{column}""", {"e": p["end"]})}
-    out = []
-    for v in values + sorted(set(rows) - set(values)):
-        r = rows.get(v)
-        members, attendees, attendances = (r["members"], r["attendees"], r["attendances"]) if r else (0, 0, 0)
-        out.append({column: v, "members": members, "attendees": attendees, "attendances": attendances,
-                    "rate": ratio(attendees, members)})
-    return out
+GROUPS = (("service_area", 0), ("sector", 1), ("role", 2))
+
+
+def _groups(conn, p: dict, slots: list[str], orders: dict[str, list[str]]) -> tuple[dict, dict]:
+    """Members, attendees and attendances by service area, sector and role, and attendances by
+    start time and service area, from one scan of members against temp.att."""
+    counted = min(len(slots), SLOT_COLUMNS)
+    columns = "".join(f", coalesce(sum(att.s{i}), 0)" for i in range(counted))
+    totals = {column: {} for column, _ in GROUPS}
+    by_slot: dict[tuple[str, str], int] = {}
+    for r in conn.execute(
+            f"""SELECT m.service_area, m.sector, m.role,
+                       sum(m.joined_on <= :e AND (m.left_on IS NULL OR m.left_on > :e)),
+                       count(att.member_id), coalesce(sum(att.n), 0){columns}
+                FROM members m LEFT JOIN temp.att att ON att.member_id = m.id
+                GROUP BY m.service_area, m.sector, m.role""", {"e": p["end"]}):
+        for column, i in GROUPS:
+            t = totals[column].setdefault(r[i], [0, 0, 0])
+            for k in range(3):
+                t[k] += r[3 + k]
+        for k in range(counted):
+            if r[6 + k]:
+                by_slot[slots[k], r[0]] = by_slot.get((slots[k], r[0]), 0) + r[6 + k]
+    if len(slots) > counted:  # a period with very many start times: the rest counted apart
+        for start, area, n in conn.execute(
+                f"""SELECT h.start, m.service_area, count(*) FROM attendance a
+                    JOIN temp.held h ON h.id = a.meeting_id JOIN members m ON m.id = a.member_id
+                    WHERE a.status = 'present' AND h.start IN ({', '.join('?' * (len(slots) - counted))})
+                    GROUP BY h.start, m.service_area""", slots[counted:]):
+            by_slot[start, area] = n
+    out = {}
+    for column, _ in GROUPS:
+        rows = totals[column]
+        out[column] = []
+        for v in orders[column] + sorted(set(rows) - set(orders[column])):
+            members, attendees, attendances = rows.get(v, (0, 0, 0))
+            out[column].append({column: v, "members": members, "attendees": attendees,
+                                "attendances": attendances, "rate": ratio(attendees, members)})
+    return out, by_slot
 
 
 def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
@@ -131,49 +194,54 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     s, e = period["start"], period["end"]
     params = {"s": s, "e": e, "t": today.isoformat()}
 
-    head = headline(conn, period, today, target)
-    if head["membership"]["start"] == 0 and head["membership"]["end"] == 0 and head["membership"]["joined"] == 0:
+    # The four periods up to this one: their memberships in one scan of members, then one
+    # attendance pass each, oldest first, so temp.held and temp.att end on this period.
+    periods = [period]
+    for _ in range(3):
+        periods.insert(0, previous_period(periods[0], fiscal_start))
+    memberships = _memberships(conn, periods, only_end=2)  # the trend needs no more
+    m = memberships[-1]
+    if m["start"] == 0 and m["end"] == 0 and m["joined"] == 0:
         raise TanetError(f"Nobody was a member between {s} and {e}, so there is nothing to report. "
                          "Choose a period when the network had members.")
-    # temp.held now holds this period's held meetings.
+    heads = []
+    for p, membership in zip(periods, memberships):
+        if p is periods[-1]:
+            conn.execute("DROP TABLE IF EXISTS temp.prev_att")  # who came in the previous period
+            conn.execute("CREATE TEMP TABLE prev_att AS SELECT member_id FROM temp.att")
+        slots = _pass(conn, p, today)
+        heads.append(_headline(conn, membership, target))
+    head, prev_head = heads[-1], heads[-2]
+    trend = [{"label": p["label"], "meetings_held": h["meetings_held"], "attendance_mean": h["attendance"]["mean"],
+              "unique_attendees": h["unique_attendees"], "participation_rate": h["participation_rate"]}
+             for p, h in zip(periods, heads)]
+
     meetings = [dict(r) for r in conn.execute(
-        """SELECT h.id, h.date, h.start, h.title,
-                  (SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'present') AS present,
-                  (SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'apologies') AS apologies,
-                  (SELECT count(*) FROM checkins c WHERE c.meeting_id = h.id) AS checked_in
-           FROM temp.held h ORDER BY h.date, h.start""")]
+        "SELECT id, date, start, title, present, apologies, checked_in FROM temp.held ORDER BY date, start")]
     sessions_by_meeting: dict[int, list] = {}
     for r in conn.execute("""SELECT s.meeting_id, s.kind, s.title FROM sessions s JOIN temp.held h
                              ON h.id = s.meeting_id ORDER BY s.id"""):
         sessions_by_meeting.setdefault(r["meeting_id"], []).append({"kind": r["kind"], "title": r["title"]})
-    for m in meetings:
-        m["sessions"] = sessions_by_meeting.get(m["id"], [])
+    for mt in meetings:
+        mt["sessions"] = sessions_by_meeting.get(mt["id"], [])
     cancelled = [dict(r) for r in conn.execute(
         """SELECT id, date, start, title, cancel_reason AS reason FROM meetings
            WHERE status = 'cancelled' AND date BETWEEN :s AND :e ORDER BY date, start""", params)]
 
-    by_area = _groups(conn, "service_area", period, M.area_names(conn))
-    by_sector = _groups(conn, "sector", period, list(M.SECTORS))
-    by_role = _groups(conn, "role", period, list(M.ROLES))
+    groups, by_slot = _groups(conn, period, slots, {"service_area": M.area_names(conn), "sector": list(M.SECTORS),
+                                                    "role": list(M.ROLES)})
+    by_area, by_sector, by_role = groups["service_area"], groups["sector"], groups["role"]
     # With no meeting held, nobody could come: that is no gap in anyone's engagement.
     gaps = [g for g in by_area if g["members"] and g["rate"] is not None and g["rate"] < threshold] \
         if head["meetings_held"] else []
 
     by_start = []
-    for r in conn.execute(
-            """SELECT h.start, count(*) AS meetings,
-                      sum((SELECT count(*) FROM attendance a WHERE a.meeting_id = h.id AND a.status = 'present')) AS attendances
-               FROM temp.held h GROUP BY h.start ORDER BY h.start"""):
+    for r in conn.execute("""SELECT start, count(*) AS meetings, sum(present) AS attendances
+                             FROM temp.held GROUP BY start ORDER BY start"""):
         by_start.append({"start": r["start"], "meetings": r["meetings"], "attendances": r["attendances"],
-                         "mean": ratio(r["attendances"], r["meetings"]), "by_service_area": []})
-    slot_areas = conn.execute(
-        """SELECT h.start, m.service_area, count(*) AS attendances FROM attendance a
-           JOIN temp.held h ON h.id = a.meeting_id JOIN members m ON m.id = a.member_id
-           WHERE a.status = 'present' GROUP BY h.start, m.service_area ORDER BY h.start, m.service_area""").fetchall()
-    for slot in by_start:
-        slot["by_service_area"] = [{"service_area": r["service_area"], "attendances": r["attendances"],
-                                    "mean": ratio(r["attendances"], slot["meetings"])}
-                                   for r in slot_areas if r["start"] == slot["start"]]
+                         "mean": ratio(r["attendances"], r["meetings"]),
+                         "by_service_area": [{"service_area": area, "attendances": n, "mean": ratio(n, r["meetings"])}
+                                             for (start, area), n in sorted(by_slot.items()) if start == r["start"]]})
 
     fac = conn.execute(
         """WITH f AS (SELECT f.meeting_id, m.sector FROM facilitators f JOIN temp.held h ON h.id = f.meeting_id
@@ -215,30 +283,27 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
            FROM followups""", params).fetchone()
 
     # First ever attendance in the period: present now, never present at a held meeting before.
-    # One look back per member who came (by the attendance_member index), not one per attendance.
-    first_time = conn.execute(
-        """SELECT count(*) FROM (SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h
-                                 ON h.id = a.meeting_id WHERE a.status = 'present') x
-           WHERE NOT EXISTS (SELECT 1 FROM attendance b JOIN meetings mt ON mt.id = b.meeting_id
-                             WHERE b.member_id = x.member_id AND b.status = 'present'
-                               AND mt.status = 'scheduled' AND mt.date < :s)""", params).fetchone()[0]
+    # One look back per member who came (by the attendance_present index), and none at all
+    # when no meeting was held before the period.
+    first_time = conn.execute("SELECT count(*) FROM temp.att").fetchone()[0]
+    if conn.execute("SELECT 1 FROM meetings WHERE status = 'scheduled' AND date < :s LIMIT 1", params).fetchone():
+        first_time = conn.execute(
+            """SELECT count(*) FROM temp.att x
+               WHERE NOT EXISTS (SELECT 1 FROM attendance b JOIN meetings mt ON mt.id = b.meeting_id
+                                 WHERE b.member_id = x.member_id AND b.status = 'present'
+                                   AND mt.status = 'scheduled' AND mt.date < :s)""", params).fetchone()[0]
 
     rsvp = _rsvp(conn)  # while temp.held still holds this period's meetings
     from tanet import feedback as FB
 
     feedback = FB.period_figures(conn)
-    prev = previous_period(period, fiscal_start)
-    this_attendees = {r[0] for r in conn.execute(
-        "SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h ON h.id = a.meeting_id WHERE a.status = 'present'")}
+    lapsed = conn.execute("""SELECT count(*) FROM temp.prev_att p
+                             WHERE p.member_id NOT IN (SELECT member_id FROM temp.att)""").fetchone()[0]
+    prev = periods[-2]
     first_record = conn.execute("SELECT min(d) FROM (SELECT min(joined_on) AS d FROM members "
                                 "UNION ALL SELECT min(date) FROM meetings)").fetchone()[0]
     previous = None
-    lapsed = 0
     if first_record and first_record <= prev["end"]:
-        prev_head = headline(conn, prev, today, target)
-        prev_attendees = {r[0] for r in conn.execute(
-            "SELECT DISTINCT a.member_id FROM attendance a JOIN temp.held h ON h.id = a.meeting_id WHERE a.status = 'present'")}
-        lapsed = len(prev_attendees - this_attendees)
         prev_public = {k: v for k, v in prev.items() if not k.startswith("_")}
         previous = {"period": prev_public, **prev_head, "change": _diff(head, prev_head)}
 
@@ -275,7 +340,7 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         "outreach": outreach.figures(conn, s, e),
         "previous": previous,
         "commentary": commentary(conn, period["label"]),
-        "trend": trend(conn, period, today, fiscal_start),
+        "trend": trend,
     }
 
 
@@ -293,20 +358,6 @@ def set_commentary(conn: sqlite3.Connection, label: str, text: str | None) -> No
     else:
         conn.execute("INSERT INTO report_notes(label, text) VALUES (?, ?) ON CONFLICT(label) DO UPDATE SET "
                      "text = excluded.text", [label, clean])
-
-
-def trend(conn: sqlite3.Connection, period: dict, today: date, fiscal_start: int) -> list[dict]:
-    """The four periods up to this one, oldest first."""
-    target = int(S.get(conn, "attendance.target"))
-    periods = [period]
-    for _ in range(3):
-        periods.insert(0, previous_period(periods[0], fiscal_start))
-    out = []
-    for p in periods:
-        h = headline(conn, p, today, target)
-        out.append({"label": p["label"], "meetings_held": h["meetings_held"], "attendance_mean": h["attendance"]["mean"],
-                    "unique_attendees": h["unique_attendees"], "participation_rate": h["participation_rate"]})
-    return out
 
 
 def _rsvp(conn: sqlite3.Connection) -> dict:

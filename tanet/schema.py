@@ -16,5 +16,6 @@ MIGRATIONS = (
     "0007_aliases_and_followups",
     "0008_report_notes",
     "0009_feedback",
+    "0010_summary_indexes",
 )
 SCHEMA_VERSION = len(MIGRATIONS)
