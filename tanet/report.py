@@ -63,6 +63,12 @@ def range_period(start: date, end: date) -> dict:
 SLOT_COLUMNS = 60  # start times counted per member in one pass; more than this are counted apart
 
 
+def _explicit(slots: list[str]) -> int:
+    """How many start times get a column in temp.att: all but the last, whose count is what
+    the others leave of n (a column fewer to sum), unless there are too many for one pass."""
+    return max(len(slots) - 1, 0) if len(slots) <= SLOT_COLUMNS else SLOT_COLUMNS
+
+
 def _pass(conn, p: dict, today: date) -> list[str]:
     """One pass over the period's attendance, shared by every section.
 
@@ -83,7 +89,7 @@ def _pass(conn, p: dict, today: date) -> list[str]:
            FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
         {"s": p["start"], "e": p["end"], "t": today.isoformat()})
     slots = [r[0] for r in conn.execute("SELECT DISTINCT start FROM temp.held ORDER BY start")]
-    counted = slots[:SLOT_COLUMNS]
+    counted = slots[:_explicit(slots)]
     conn.execute(f"""CREATE TEMP TABLE att (member_id INTEGER PRIMARY KEY, n INTEGER NOT NULL
                      {''.join(f', s{i} INTEGER NOT NULL' for i in range(len(counted)))})""")
     # Most of the history: read present attendance in member order and keep this period's;
@@ -151,8 +157,9 @@ GROUPS = (("service_area", 0), ("sector", 1), ("role", 2))
 def _groups(conn, p: dict, slots: list[str], orders: dict[str, list[str]]) -> tuple[dict, dict]:
     """Members, attendees and attendances by service area, sector and role, and attendances by
     start time and service area, from one scan of members against temp.att."""
-    counted = min(len(slots), SLOT_COLUMNS)
+    counted = _explicit(slots)
     columns = "".join(f", coalesce(sum(att.s{i}), 0)" for i in range(counted))
+    last = slots[-1] if slots and counted == len(slots) - 1 else None
     totals = {column: {} for column, _ in GROUPS}
     by_slot: dict[tuple[str, str], int] = {}
     for r in conn.execute(
@@ -165,10 +172,13 @@ def _groups(conn, p: dict, slots: list[str], orders: dict[str, list[str]]) -> tu
             t = totals[column].setdefault(r[i], [0, 0, 0])
             for k in range(3):
                 t[k] += r[3 + k]
-        for k in range(counted):
-            if r[6 + k]:
-                by_slot[slots[k], r[0]] = by_slot.get((slots[k], r[0]), 0) + r[6 + k]
-    if len(slots) > counted:  # a period with very many start times: the rest counted apart
+        per_slot = [(slots[k], r[6 + k]) for k in range(counted)]
+        if last is not None:
+            per_slot.append((last, r[5] - sum(r[6:])))
+        for start, n in per_slot:
+            if n:
+                by_slot[start, r[0]] = by_slot.get((start, r[0]), 0) + n
+    if len(slots) > counted + (last is not None):  # a period with very many start times: the rest counted apart
         for start, area, n in conn.execute(
                 f"""SELECT h.start, m.service_area, count(*) FROM attendance a
                     JOIN temp.held h ON h.id = a.meeting_id JOIN members m ON m.id = a.member_id
