@@ -316,7 +316,8 @@ def summary_indexes(db: Database) -> None:
     """Indexes the summary reads instead of the tables, so a ten-year summary of a large
     network is a few index scans: attendance by meeting and status (counts and who came,
     index only), present attendance in member order (one pass per period, each member's
-    look back), members by group and by joining date (the breakdowns and memberships)."""
+    look back), members by group, by joining date and by leaving date (the breakdowns, and
+    memberships counted from the few who joined later or left)."""
     db.executescript(
         """
         CREATE INDEX attendance_meeting_status ON attendance(meeting_id, status, member_id);
@@ -324,6 +325,7 @@ def summary_indexes(db: Database) -> None:
         CREATE INDEX members_groups ON members(service_area, sector, role, joined_on, left_on);
         DROP INDEX members_service_area;
         CREATE INDEX members_joined ON members(joined_on, left_on);
+        CREATE INDEX members_left ON members(left_on, joined_on);
         """
     )
 

@@ -92,23 +92,42 @@ def _pass(conn, p: dict, today: date) -> list[str]:
     counted = slots[:_explicit(slots)]
     conn.execute(f"""CREATE TEMP TABLE att (member_id INTEGER PRIMARY KEY, n INTEGER NOT NULL
                      {''.join(f', s{i} INTEGER NOT NULL' for i in range(len(counted)))})""")
-    # Most of the history: read present attendance in member order and keep this period's;
-    # a few meetings: read just theirs, by meeting. CROSS JOIN fixes which table leads.
-    held, all_held = conn.execute(
-        """SELECT (SELECT count(*) FROM temp.held), count(*) FROM meetings
-           WHERE status = 'scheduled' AND date <= ?""", [today.isoformat()]).fetchone()
-    joined = "attendance a CROSS JOIN temp.held h" if held * 4 >= all_held else "temp.held h CROSS JOIN attendance a"
+    held = conn.execute("SELECT count(*) FROM temp.held").fetchone()[0]
     conn.execute(
         f"""INSERT INTO temp.att SELECT a.member_id, count(*){''.join(', sum(h.start = ?)' for _ in counted)}
-            FROM {joined} ON a.meeting_id = h.id AND a.status = 'present' GROUP BY a.member_id""", counted)
+            FROM {_present(conn, "temp.held", held, today)} GROUP BY a.member_id""", counted)
     return slots
 
 
-def _headline(conn, membership: dict, target: int) -> dict:
-    """Meetings held, attendance, unique attendees, membership and participation of the
-    period in temp.held and temp.att."""
-    per_meeting = [r[0] for r in conn.execute("SELECT present FROM temp.held ORDER BY date, start")]
-    unique = conn.execute("SELECT count(*) FROM temp.att").fetchone()[0]
+def _present(conn, meetings: str, count: int, today: date) -> str:
+    """FROM and WHERE for the present attendance at `meetings` (held ones, as h), in the order
+    that reads least: most of the history is read in member order and filtered; a few
+    meetings are read meeting by meeting. CROSS JOIN fixes which table leads."""
+    all_held = conn.execute("SELECT count(*) FROM meetings WHERE status = 'scheduled' AND date <= ?",
+                            [today.isoformat()]).fetchone()[0]
+    if count * 4 >= all_held:
+        return f"attendance a CROSS JOIN {meetings} h ON a.meeting_id = h.id AND a.status = 'present'"
+    return f"{meetings} h CROSS JOIN attendance a ON a.meeting_id = h.id AND a.status = 'present'"
+
+
+def _earlier(conn, p: dict, today: date, membership: dict, target: int) -> tuple[dict, int]:
+    """The headline of an earlier period (for `previous` and `trend`), and how many who came
+    then did not come in this period (temp.att)."""
+    params = {"s": p["start"], "e": p["end"], "t": today.isoformat()}
+    per_meeting = [r[0] for r in conn.execute(
+        """SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present')
+           FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
+           ORDER BY date, start""", params)]
+    held = "(SELECT id FROM meetings WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t)"
+    unique, lapsed = conn.execute(
+        f"""SELECT count(*), coalesce(sum(member_id NOT IN (SELECT member_id FROM temp.att)), 0) FROM
+            (SELECT a.member_id FROM {_present(conn, held, len(per_meeting), today)} GROUP BY a.member_id)""",
+        params).fetchone()
+    return _headline(per_meeting, unique, membership, target), lapsed
+
+
+def _headline(per_meeting: list[int], unique: int, membership: dict, target: int) -> dict:
+    """Meetings held, attendance, unique attendees, membership and participation of a period."""
     total = sum(per_meeting)
     return {
         "meetings_held": len(per_meeting),
@@ -124,9 +143,12 @@ def _headline(conn, membership: dict, target: int) -> dict:
 
 def _memberships(conn, periods: list[dict], only_end: int = 0) -> list[dict]:
     """Members active on the first and last day, joined and left, for several periods (the
-    first `only_end` of them: active on the last day only), each a count over the
-    members_joined index."""
-    active = "(SELECT count(*) FROM members WHERE joined_on <= :{0} AND (left_on IS NULL OR left_on > :{0}))"
+    first `only_end` of them: active on the last day only).
+
+    Active on day D = all members - those who joined after D - those who joined and left by
+    D: the two small sets are read from the joining- and leaving-date indexes."""
+    active = ("(SELECT count(*) FROM members) - (SELECT count(*) FROM members WHERE joined_on > :{0})"
+              " - (SELECT count(*) FROM members WHERE left_on <= :{0} AND joined_on <= :{0})")
     counts, params, keys = [], {}, []
     for i, p in enumerate(periods):
         s, e = f"s{i}", f"e{i}"
@@ -204,8 +226,8 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     s, e = period["start"], period["end"]
     params = {"s": s, "e": e, "t": today.isoformat()}
 
-    # The four periods up to this one: their memberships in one scan of members, then one
-    # attendance pass each, oldest first, so temp.held and temp.att end on this period.
+    # The four periods up to this one (for `trend`): this one read once into temp.held and
+    # temp.att for every section, the three before it counted lightly.
     periods = [period]
     for _ in range(3):
         periods.insert(0, previous_period(periods[0], fiscal_start))
@@ -214,14 +236,12 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     if m["start"] == 0 and m["end"] == 0 and m["joined"] == 0:
         raise TanetError(f"Nobody was a member between {s} and {e}, so there is nothing to report. "
                          "Choose a period when the network had members.")
-    heads = []
-    for p, membership in zip(periods, memberships):
-        if p is periods[-1]:
-            conn.execute("DROP TABLE IF EXISTS temp.prev_att")  # who came in the previous period
-            conn.execute("CREATE TEMP TABLE prev_att AS SELECT member_id FROM temp.att")
-        slots = _pass(conn, p, today)
-        heads.append(_headline(conn, membership, target))
-    head, prev_head = heads[-1], heads[-2]
+    slots = _pass(conn, period, today)
+    head = _headline([r[0] for r in conn.execute("SELECT present FROM temp.held ORDER BY date, start")],
+                     conn.execute("SELECT count(*) FROM temp.att").fetchone()[0], m, target)
+    earlier = [_earlier(conn, p, today, membership, target) for p, membership in zip(periods[:-1], memberships)]
+    heads = [h for h, _ in earlier] + [head]
+    prev_head, lapsed = earlier[-1]
     trend = [{"label": p["label"], "meetings_held": h["meetings_held"], "attendance_mean": h["attendance"]["mean"],
               "unique_attendees": h["unique_attendees"], "participation_rate": h["participation_rate"]}
              for p, h in zip(periods, heads)]
@@ -307,8 +327,6 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     from tanet import feedback as FB
 
     feedback = FB.period_figures(conn)
-    lapsed = conn.execute("""SELECT count(*) FROM temp.prev_att p
-                             WHERE p.member_id NOT IN (SELECT member_id FROM temp.att)""").fetchone()[0]
     prev = periods[-2]
     first_record = conn.execute("SELECT min(d) FROM (SELECT min(joined_on) AS d FROM members "
                                 "UNION ALL SELECT min(date) FROM meetings)").fetchone()[0]
