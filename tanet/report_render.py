@@ -126,6 +126,8 @@ def document(d: dict) -> tuple[str, list[Section]]:
             ("How useful (1-5)", num(fb["usefulness_mean"])),
             ("Will use something in practice", f"yes {fb['will_use']['yes']}, maybe {fb['will_use']['maybe']}, "
                                                 f"no {fb['will_use']['no']}")]))
+    elif fb is not None:
+        out.append(Section("Feedback from members", note="No feedback form was imported for this period's meetings."))
     t, fu = d["themes"], d["follow_ups"]
     out.append(Section("Themes and follow-ups", facts=[
         ("Themes raised", str(t["raised"])), ("Themes resolved", str(t["resolved"])),

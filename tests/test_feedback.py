@@ -49,6 +49,7 @@ def test_a_forms_export_is_read_counted_and_kept_anonymous(tanet, monkeypatch, o
     summary = tanet("report", "quarter", "2027Q1", "--format", "json", ok=True).json()["feedback"]
     assert summary["responses"] == 48 and summary["meetings_with_feedback"] == 2
     assert "Feedback from members" in tanet("report", "quarter", "2027Q1", "--format", "markdown", ok=True).stdout
+    assert "No feedback form was imported" in tanet("report", "quarter", "2026Q4", "--format", "markdown", ok=True).stdout
 
 
 def test_no_feedback_gives_zeros(tanet, monkeypatch):
