@@ -4,9 +4,16 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 from typer.testing import CliRunner
 
 FIXTURES = Path(__file__).parent / "fixtures"
+
+# Property tests explore new examples on every local run; on CI they replay a fixed
+# sequence, so a red CI always means a change broke something (and says which example).
+settings.register_profile("ci", derandomize=True, deadline=None, print_blob=True)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 TODAY = "2026-11-25"
 
 
