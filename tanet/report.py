@@ -147,9 +147,10 @@ def _memberships(conn, periods: list[dict], only_end: int = 0) -> list[dict]:
 
     Active on day D = all members - those who joined after D - those who joined and left by
     D: the two small sets are read from the joining- and leaving-date indexes."""
-    active = ("(SELECT count(*) FROM members) - (SELECT count(*) FROM members WHERE joined_on > :{0})"
-              " - (SELECT count(*) FROM members WHERE left_on <= :{0} AND joined_on <= :{0})")
-    counts, params, keys = [], {}, []
+    active = ("(:everyone - (SELECT count(*) FROM members WHERE joined_on > :{0})"
+              " - (SELECT count(*) FROM members WHERE left_on <= :{0} AND joined_on <= :{0}))")
+    counts, keys = [], []
+    params = {"everyone": conn.execute("SELECT count(*) FROM members").fetchone()[0]}
     for i, p in enumerate(periods):
         s, e = f"s{i}", f"e{i}"
         params[s], params[e] = p["start"], p["end"]
