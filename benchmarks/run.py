@@ -126,6 +126,11 @@ def main() -> None:
     if args.write_csv:
         write_members_csv(Path(args.write_csv[0]), int(args.write_csv[1]))
         return
+    # An installed tanet has its bytecode compiled (pip does it, as it did for sqlite-utils);
+    # this editable checkout may not, where PYTHONDONTWRITEBYTECODE is set.
+    import compileall
+
+    compileall.compile_dir(HERE.parent / "tanet", quiet=1)
     paths = build(args.rebuild)
     n = args.runs
     rows, memory = [], []
