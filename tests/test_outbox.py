@@ -596,3 +596,7 @@ def test_the_summary_goes_through_the_outbox(tanet, tmp_path, smtp, monkeypatch)
     [row] = [r for r in outbox(tanet) if r["kind"] == "summary"]
     assert row["meeting_id"] is None and row["member_id"] is None and row["sent_at"]
     assert "not a valid e-mail" in tanet("report", "quarter", "2027Q1", "--send-to", "nope", ok=False).stderr
+    inbox.messages.clear()
+    tanet("report", "quarter", "2027Q1", "--send-to", "chair@council.example; lead@nhs.example",
+          "--send-to", "CHAIR@council.example", ok=True)
+    assert sorted(rcpt for rcpt, _ in inbox.messages) == ["chair@council.example", "lead@nhs.example"]

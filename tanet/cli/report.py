@@ -27,12 +27,13 @@ ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="t
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")]
 
 
-SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRESS", help="Send the summary (HTML and plain text) to this address through the outbox (repeat for more).")]
+SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRESS", help="Send the summary (HTML and plain text) to this address through the outbox (repeat, or separate with commas, for more).")]
 
 
 def send_summary(data: dict, addresses: list[str]) -> None:
     """The summary as one e-mail per address (HTML with a plain-text alternative), written to
     ./summaries/LABEL/ and sent through the outbox."""
+    import re
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
     from datetime import datetime, timezone
@@ -46,9 +47,13 @@ def send_summary(data: dict, addresses: list[str]) -> None:
     values = S.get_all(conn)
     org_name, org_email = ical.organiser_of(values)
     title, _ = report_render.document(data)
-    letters = []
-    for address in addresses:
+    letters, seen = [], set()
+    # One flag may carry several, as copied from a mail program: "a@x.org; b@y.org".
+    for address in [a for value in addresses for a in re.split(r"[,;\s]+", value) if a]:
         address = valid_email(address)
+        if address.lower() in seen:
+            continue
+        seen.add(address.lower())
         msg = EmailMessage()
         msg["Subject"] = title
         msg["From"] = f"{org_name} <{org_email}>" if org_name != org_email else org_email
