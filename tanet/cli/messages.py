@@ -98,12 +98,7 @@ def remind(meeting: MeetingArg, output: Output = None, send: Send = False, resen
     """Remind everyone invited who has not declined or sent apologies (default folder: ./reminders/)."""
     from tanet.notices import write_reminders
 
-    conn = connection()
-    with transaction(conn):
-        _, written = write_reminders(conn, meeting, output, today())
-    _say_written(written)
-    if send:
-        _send(conn, written, resend)
+    _notices(write_reminders, meeting, output, send, resend)
 
 
 @thanks_app.command("thanks")
@@ -111,9 +106,14 @@ def thanks(meeting: MeetingArg, output: Output = None, send: Send = False, resen
     """Thank everyone who came, with the sessions, resources and feedback form (default folder: ./thanks/)."""
     from tanet.notices import write_thanks
 
+    _notices(write_thanks, meeting, output, send, resend)
+
+
+def _notices(write, meeting: str, output: Optional[Path], send: bool, resend: bool) -> None:
+    """Write a meeting's reminders or thanks in one transaction, then send them if asked."""
     conn = connection()
     with transaction(conn):
-        _, written = write_thanks(conn, meeting, output, today())
+        _, written = write(conn, meeting, output, today())
     _say_written(written)
     if send:
         _send(conn, written, resend)
