@@ -154,7 +154,7 @@ def quarter_bounds(year: int, q: int, fiscal: bool, fiscal_start: int) -> tuple[
 def parse_period(text: str) -> tuple[int, int]:
     m = _PERIOD.match(text.strip())
     if not m:
-        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1.")
+        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1, or say last (the latest complete quarter) or this.")
     check_year(int(m[1]), text)
     return int(m[1]), int(m[2])
 

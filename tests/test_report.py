@@ -171,6 +171,7 @@ def test_no_private_detail_in_any_format(network, tmp_path):
 def test_bad_periods(network):
     assert "2027Q1" in network("report", "quarter", "2025Q5", ok=False).stderr
     assert "is not a quarter" in network("report", "quarter", "last-ish", ok=False).stderr
+    assert "or say last" in network("report", "quarter", "lst", ok=False).stderr  # a typo of a word it knows
     assert "is after" in network("report", "range", "--from", "2026-03-01", "--to", "2026-01-01", ok=False).stderr
     assert "Nobody was a member" in network("report", "quarter", "1990Q1", ok=False).stderr
 
