@@ -8,6 +8,7 @@ import sqlite3
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 from conftest import FIXTURES, TANET, add_member
 
@@ -177,6 +178,20 @@ class Screen:
         return seen
 
 
+def wait_until_reading(pid, timeout=60):
+    """Wait until the process sleeps waiting for input. A Ctrl-C that lands just before
+    readline starts waiting is only acted on at the next key (CPython's readline checks for
+    signals when its wait is interrupted), so the test types it only once the wait began."""
+    end = time.monotonic() + timeout
+    while True:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        wchan = Path(f"/proc/{pid}/wchan").read_text()
+        if state == "S" and any(w in wchan for w in ("poll", "select", "tty_read", "wait_woken")):
+            return
+        assert time.monotonic() < end, f"process {pid} never waited for input ({state}, {wchan})"
+        time.sleep(0.01)
+
+
 def _spawn_round(cli_env):
     pid, fd = pty.fork()
     if pid == 0:
@@ -207,6 +222,7 @@ def test_round_in_a_terminal_saves_each_answer_and_survives_ctrl_c(cli_env):
     screen.wait_for("Ben Bold")
     os.write(fd, b"a\n")
     screen.wait_for("Cat Crane")
+    wait_until_reading(pid)
     os.write(fd, b"\x03")  # Ctrl-C in the middle of the round
     out = screen.wait_for("Stopped")
     out += screen.wait_for("saved")

@@ -7,6 +7,7 @@ import stat
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 
@@ -237,10 +238,16 @@ def test_ctrl_c_during_import_rolls_back(own_database, tmp_path, monkeypatch):
 def test_ctrl_c_during_import_says_nothing_changed(cli_env, tmp_path):
     subprocess.run(TANET + ["init"], env=cli_env, check=True, capture_output=True)
     csv_path = tmp_path / "big.csv"
-    _big_csv(csv_path, 80_000)  # about two seconds of work: Ctrl-C lands in the middle
+    _big_csv(csv_path, 80_000)
+    wal = Path(cli_env["TANET_DB"] + "-wal")
+    before = wal.stat().st_size if wal.exists() else 0
     p = subprocess.Popen(TANET + ["member", "import", str(csv_path)], env=cli_env,
                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    time.sleep(0.6)
+    # Ctrl-C once the import is observed writing (its pages spill into the WAL), whatever the load.
+    deadline = time.monotonic() + 60
+    while (wal.stat().st_size if wal.exists() else 0) <= before + 1_000_000:
+        assert p.poll() is None and time.monotonic() < deadline, "the import never got under way"
+        time.sleep(0.01)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate()
     assert p.returncode == 130, (out, err)
