@@ -123,7 +123,7 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
         planned = MT.plan_dates(start, 8, count=None, until=until, times=["10:00", "15:45"], blocked=blocked)
         defaults = MT.MeetingDefaults.from_settings(conn)
         ids = []
-        for p in planned:
+        for p in (p for p in planned if not p.skipped):
             ids.append((MT.insert_meeting(conn, p.date, p.start, defaults), p.date, p.start))
         held = [(mid, d, t) for mid, d, t in ids if d <= today]
         if len(held) > 4:

@@ -212,6 +212,37 @@ def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) 
     return objects(conn, [get(conn, row["id"])])[0]
 
 
+KEPT_RECORDS = (("attendance", "attendance"), ("checkins", "check-ins"), ("followups", "follow-ups"),
+                ("responses", "replies"), ("feedback", "feedback responses"))
+
+
+def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> dict:
+    """Delete a meeting added by mistake: only one that no message was ever written or sent
+    for (members may have it in their calendars otherwise: cancel it) and that holds no
+    record of people (attendance, check-ins, replies, feedback). Its agenda and facilitators
+    go with it; resources and themes linked to it are kept, unlinked."""
+    row = find_meeting(conn, ref, today, allow_cancelled=True)
+    label = f"meeting #{row['id']} on {row['date']}"
+    if conn.execute("SELECT 1 FROM outbox WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone():
+        raise TanetError(f"Messages were written or sent for {label}, so members may have it in their calendars; "
+                         f"it cannot be deleted. Cancel it instead (they are told): tanet meeting cancel {row['id']}")
+    held = [what for table, what in KEPT_RECORDS
+            if conn.execute(f"SELECT 1 FROM {table} WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone()]
+    if held:
+        raise TanetError(f"{label[0].upper()}{label[1:]} holds {', '.join(held)}, which deleting would lose; "
+                         f"it was kept. Cancel it instead: tanet meeting cancel {row['id']}")
+    meeting = objects(conn, [row])[0]
+    if not confirmed:
+        raise TanetError(f"This deletes {label} ({meeting['title']}) for good. To go ahead: "
+                         f"tanet meeting delete {row['id']} --yes")
+    for table in ("facilitators", "sessions", "feedback_files"):
+        conn.execute(f"DELETE FROM {table} WHERE meeting_id = ?", [row["id"]])
+    for table in ("themes", "resources"):
+        conn.execute(f"UPDATE {table} SET meeting_id = NULL WHERE meeting_id = ?", [row["id"]])
+    conn.execute("DELETE FROM meetings WHERE id = ?", [row["id"]])
+    return meeting
+
+
 # Planning ------------------------------------------------------------------------
 
 @dataclass
@@ -220,6 +251,8 @@ class PlannedDate:
     date: date
     start: str
     reason: str | None = None
+    moved_earlier: bool = False
+    skipped: bool = False
 
 
 PLAN_LIMIT = 500
@@ -249,9 +282,26 @@ def summarise_moves(reasons: list[tuple[date, str]]) -> str | None:
     return "; ".join(parts) or None
 
 
+def _free_day(original: date, blocked: dict[date, str], step: int, stop: date | None):
+    """The nearest working day from `original` in direction `step` (+1 later, -1 earlier) that
+    is not blocked, within MAX_MOVE_DAYS and never on or beyond `stop`; with the blocked days
+    passed over on the way."""
+    day, reasons = original, []
+    while day.weekday() >= 5 or day in blocked:
+        if day in blocked:
+            reasons.append((day, blocked[day]))
+        day += timedelta(days=step)
+        if abs((day - original).days) > MAX_MOVE_DAYS or (stop is not None and (day - stop).days * step >= 0):
+            return None, reasons
+    return day, reasons
+
+
 def plan_dates(start: date, every_weeks: int, *, count: int | None, until: date | None,
-               times: list[str], blocked: dict[date, str]) -> list[PlannedDate]:
-    """The series on its cadence; a blocked date moves to the next free working day.
+               times: list[str], blocked: dict[date, str], skip_blocked: bool = False) -> list[PlannedDate]:
+    """The series on its cadence; a blocked date moves to the next free working day, or,
+    when there is none within MAX_MOVE_DAYS (a long summer break), to the nearest free
+    working day before it; when there is none either (or with `skip_blocked`), the date is
+    skipped (a PlannedDate with `skipped` set). A plan always finishes.
 
     Moves never shift the cadence: each date is counted from the start, not from
     the moved date before it.
@@ -276,17 +326,22 @@ def plan_dates(start: date, every_weeks: int, *, count: int | None, until: date 
         if len(out) == PLAN_LIMIT:
             raise TanetError(f"Up to --until {until} that is more than one plan holds ({PLAN_LIMIT} meetings). "
                              "Choose an earlier --until.")
-        day, reasons = original, []
-        while day.weekday() >= 5 or day in blocked:
-            if day in blocked:
-                reasons.append((day, blocked[day]))
-            day += timedelta(days=1)
-            if (day - original).days > MAX_MOVE_DAYS:
-                raise TanetError(f"Every working day for {MAX_MOVE_DAYS} days from {original} is a holiday or "
-                                 f"in an --avoid calendar ({reasons[-1][1]}), so the meeting has nowhere to go. "
-                                 "Check the calendar, or choose another --start.")
-        out.append(PlannedDate(original, day, times[i % len(times)], summarise_moves(reasons)))
+        time = times[i % len(times)]
         i += 1
+        day, reasons = _free_day(original, blocked, +1, None)
+        if day is not None:
+            out.append(PlannedDate(original, day, time, summarise_moves(reasons)))
+            continue
+        why = summarise_moves(reasons)
+        # Earlier, but not crowding the meeting before: more than half the cadence after it.
+        earlier = [p.date for p in out if not p.skipped]
+        stop = earlier[-1] + timedelta(days=every_weeks * 7 // 2) if earlier else None
+        day, _ = (None, []) if skip_blocked else _free_day(original, blocked, -1, stop)
+        if day is not None:
+            out.append(PlannedDate(original, day, time, f"moved earlier: no free working day in the {MAX_MOVE_DAYS} days after it "
+                                                        f"({why})", moved_earlier=True))
+        else:
+            out.append(PlannedDate(original, original, time, why, skipped=True))
     return out
 
 
@@ -306,7 +361,8 @@ def blocked_days(first: date, last: date, *, holidays: bool, avoid_files: list) 
 
 def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: date | None,
          every: int | None, times: list[str], defaults: MeetingDefaults, holidays: bool,
-         avoid_files: list, dry_run: bool) -> list[dict]:
+         avoid_files: list, dry_run: bool, skip_blocked: bool = False) -> tuple[list[dict], list[PlannedDate]]:
+    """Plan (or with `dry_run` only show) a series; returns the meetings and the dates skipped."""
     if count is not None and until is not None:
         raise TanetError("Give either --count or --until, not both.")
     every = every if every is not None else int(S.get(conn, "meeting.cadence_weeks"))
@@ -314,8 +370,12 @@ def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: dat
     for t in times:
         dates.end_time(t, defaults.duration)
     horizon = until or (start + timedelta(weeks=(every if every > 0 else 1) * ((count or 6) + 1)))
-    blocked = blocked_days(start, horizon + timedelta(days=21), holidays=holidays, avoid_files=avoid_files)
-    planned = plan_dates(start, every, count=count, until=until, times=times, blocked=blocked)
+    blocked = blocked_days(start - timedelta(days=MAX_MOVE_DAYS + 7), horizon + timedelta(days=MAX_MOVE_DAYS + 7),
+                           holidays=holidays, avoid_files=avoid_files)
+    planned = plan_dates(start, every, count=count, until=until, times=times, blocked=blocked,
+                         skip_blocked=skip_blocked)
+    skipped = [p for p in planned if p.skipped]
+    planned = [p for p in planned if not p.skipped]
     tz = S.get(conn, "timezone")
     out = []
     for p in planned:
@@ -327,7 +387,7 @@ def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: dat
         if not dry_run:
             item["id"] = insert_meeting(conn, p.date, p.start, defaults)
         out.append(item)
-    return out
+    return out, skipped
 
 
 # Facilitators and the rota ---------------------------------------------------------

@@ -55,6 +55,7 @@ def plan(
     avoid: Annotated[Optional[List[Path]], typer.Option(help="An .ics calendar (e.g. school holidays) whose days to avoid.")] = None,
     no_holidays: Annotated[bool, typer.Option("--no-holidays", help="Do not avoid Scotland's public holidays.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; save nothing.")] = False,
+    skip_blocked: Annotated[bool, typer.Option("--skip-blocked", help="Leave out a date with no free working day within 31 days after it (instead of moving it to the nearest free day before).")] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Plan a series of meetings on the cadence, dodging holidays and school calendars."""
@@ -65,9 +66,9 @@ def plan(
     defaults = MT.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
                                                 location=location, url=url)
     with transaction(conn):
-        planned = MT.plan(conn, start=first, count=count, until=last, every=every, times=slots,
-                          defaults=defaults, holidays=not no_holidays, avoid_files=avoid or [],
-                          dry_run=dry_run)
+        planned, skipped = MT.plan(conn, start=first, count=count, until=last, every=every, times=slots,
+                                   defaults=defaults, holidays=not no_holidays, avoid_files=avoid or [],
+                                   dry_run=dry_run, skip_blocked=skip_blocked)
     moved = [p for p in planned if p["moved"]]
     title_text = ("Plan (dry run, nothing saved)" if dry_run else "Planned meetings") + f": {len(planned)}"
     render.emit(planned, fmt.value, [("id", "Id"), ("date", "Date"), ("weekday", "Day"), ("start", "Start"),
@@ -76,8 +77,11 @@ def plan(
     if fmt == Format.table:
         render.say(f"{render.count(len(moved), 'date')} moved off holidays; the cadence continues from the original dates."
                    if moved else "No date needed moving.")
-        if dry_run:
-            render.say("Dry run: nothing was saved. Run again without --dry-run to save.")
+    for p in skipped:  # on stderr, so JSON and CSV stay clean
+        render.note(f"Skipped {p.original:%a %d %b %Y} (on the cadence): no free working day within "
+                    f"{MT.MAX_MOVE_DAYS} days ({p.reason}). Add one by hand with: tanet meeting add DATE")
+    if fmt == Format.table and dry_run:
+        render.say("Dry run: nothing was saved. Run again without --dry-run to save.")
 
 
 @meeting_app.command("add")
@@ -182,6 +186,16 @@ def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(he
     with transaction(conn):
         m = MT.cancel(conn, meeting, reason, today())
     render.say(f"Cancelled meeting #{m['id']} on {m['date']}. Tell everyone: tanet invite {m['id']}")
+
+
+@meeting_app.command("delete")
+def delete(meeting: MeetingArg,
+           yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:
+    """Delete a meeting added by mistake (only if no message was ever written or sent for it)."""
+    conn = connection()
+    with transaction(conn):
+        m = MT.delete(conn, meeting, today(), yes)
+    render.say(f"Deleted meeting #{m['id']} on {m['date']} ({m['title']}).")
 
 
 @meeting_app.command("facilitate")
