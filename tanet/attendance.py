@@ -66,8 +66,11 @@ def mark(conn, meeting_ref: str, member_refs: list[str], status: str, today: dat
 
 def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | None, follow_up: bool,
                    today: date) -> dict:
-    """The facilitator's check-in: saves the note, marks present, opens a follow-up if asked."""
-    check_can_record(meeting, "present", today)
+    """The facilitator's check-in: saves the note, marks present, opens a follow-up if asked.
+    Before the meeting's day it is a call-ahead (by phone, say): recorded, nobody marked present."""
+    ahead = meeting["status"] != "cancelled" and meeting["date"] > today.isoformat()
+    if not ahead:
+        check_can_record(meeting, "present", today)
     check_member_on(member, meeting)
     note = T.lines(note, "check-in note")
     conn.execute(
@@ -75,7 +78,8 @@ def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | 
            ON CONFLICT(meeting_id, member_id) DO UPDATE SET note = coalesce(excluded.note, note),
                recorded_at = excluded.recorded_at""",
         [meeting["id"], member["id"], note, _now()])
-    set_status(conn, meeting["id"], member["id"], "present", "checkin")
+    if not ahead:
+        set_status(conn, meeting["id"], member["id"], "present", "checkin")
     followup_id = None
     if follow_up:
         existing = conn.execute("SELECT id FROM followups WHERE meeting_id = ? AND member_id = ? AND closed_on IS NULL",
@@ -84,11 +88,12 @@ def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | 
             "INSERT INTO followups(meeting_id, member_id, raised_on) VALUES (?,?,?)",
             [meeting["id"], member["id"], today.isoformat()]).lastrowid
     return {"meeting_id": meeting["id"], "member_id": member["id"], "name": member["name"], "note": note,
-            "follow_up": followup_id}
+            "follow_up": followup_id, "present": not ahead}
 
 
 def expected(conn, meeting: sqlite3.Row) -> list[sqlite3.Row]:
-    """Members the round walks through: active that day, no apologies, not yet checked in;
+    """Members the round walks through: active that day, no apologies, not yet checked in on
+    the day (a call-ahead check-in before the day still needs them marked present);
     those who accepted the invitation first, then tentative, then the rest."""
     return conn.execute(
         """SELECT mb.* FROM members mb
@@ -96,7 +101,8 @@ def expected(conn, meeting: sqlite3.Row) -> list[sqlite3.Row]:
            WHERE mb.joined_on <= :d AND (mb.left_on IS NULL OR mb.left_on > :d)
              AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = :m AND a.member_id = mb.id
                              AND a.status = 'apologies')
-             AND NOT EXISTS (SELECT 1 FROM checkins c WHERE c.meeting_id = :m AND c.member_id = mb.id)
+             AND NOT EXISTS (SELECT 1 FROM checkins c JOIN attendance a USING (meeting_id, member_id)
+                             WHERE c.meeting_id = :m AND c.member_id = mb.id AND a.status = 'present')
            ORDER BY CASE r.response WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1 ELSE 2 END,
                     mb.name COLLATE NOCASE""", {"d": meeting["date"], "m": meeting["id"]}).fetchall()
 
@@ -146,6 +152,35 @@ def close_followup(conn, followup_id: int, note: str | None, today: date) -> dic
     conn.execute("UPDATE followups SET closed_on = ?, note = coalesce(?, note) WHERE id = ?",
                  [today.isoformat(), T.lines(note, "note"), followup_id])
     return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
+
+
+def edit_followup(conn, followup_id: int, *, about: str | None, owner_ref: str | None, due: date | None,
+                  note: str | None, today: date) -> dict:
+    """Change what a follow-up is about, who has it, when it is due, or its note."""
+    row = conn.execute("SELECT * FROM followups WHERE id = ?", [followup_id]).fetchone()
+    if row is None:
+        raise TanetError(f"There is no follow-up #{followup_id}. See them with: tanet followup list")
+    if about is None and owner_ref is None and due is None and note is None:
+        raise TanetError("Say what to change: --about TEXT, --owner MEMBER, --due DATE or --note TEXT.")
+    changes: dict[str, object] = {}
+    if about is not None:
+        changes["about"] = T.lines(about, "about") or None
+    if owner_ref is not None:
+        changes["owner_id"] = M.find_member(conn, owner_ref)["id"] if owner_ref.strip() else None
+    if due is not None:
+        if due < today and not row["closed_on"]:
+            raise TanetError(f"The due date {due} has already passed; give a date from today on.")
+        changes["due_on"] = due.isoformat()
+    if note is not None:
+        changes["note"] = T.lines(note, "note") or None
+    conn.execute(f"UPDATE followups SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                 [*changes.values(), followup_id])
+    return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
+
+
+def set_followup_about(conn, followup_id: int, about: str) -> None:
+    """What a follow-up raised in the round is about (asked straight after)."""
+    conn.execute("UPDATE followups SET about = ? WHERE id = ?", [T.lines(about, "about") or None, followup_id])
 
 
 ATTENDANCE_KEYS = ("member_id", "name", "email", "service_area", "sector", "status", "checked_in")

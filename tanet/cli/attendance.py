@@ -16,7 +16,7 @@ from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, TreeForma
 from tanet.db import transaction
 from tanet.errors import TanetError
 
-checkin_app = new_app("The facilitator's check-ins before each meeting (notes stay private).", name="checkin")
+checkin_app = new_app("The facilitator's check-ins, by phone before a meeting or on the day (notes stay private).", name="checkin")
 followup_app = new_app("Follow-ups for members who need someone to get back to them.", name="followup")
 attendance_app = new_app("Who came: mark attendance, import Teams reports, registers.", name="attendance")
 
@@ -31,12 +31,16 @@ class Status(str, Enum):
 def checkin_record(meeting: MeetingArg, member: MemberArg,
                    note: Annotated[Optional[str], typer.Option(help="A short private note.")] = None,
                    follow_up: Annotated[bool, typer.Option("--follow-up", help="Someone should get back to them.")] = False) -> None:
-    """Record a check-in (and mark the member present)."""
+    """Record a check-in (and mark the member present); before the day, a call-ahead check-in."""
     conn = connection()
     with transaction(conn):
         m = MT.find_meeting(conn, meeting, today())
         r = A.record_checkin(conn, m, M.find_member(conn, member), note, follow_up, today())
     extra = f"; follow-up #{r['follow_up']} open" if r["follow_up"] else ""
+    if not r["present"]:
+        render.say(f"Recorded a call-ahead check-in with {r['name']} for meeting #{r['meeting_id']} on {m['date']} "
+                   f"(not marked present: that happens on the day){extra}.")
+        return
     render.say(f"Checked in {r['name']} at meeting #{r['meeting_id']} (present){extra}.")
 
 
@@ -86,8 +90,12 @@ def checkin_round(meeting: MeetingArg) -> None:
             if answer == "y":
                 note = Prompt.ask("  Note (Enter for none)", default="", show_default=False, console=out)
                 follow = Confirm.ask("  Follow-up needed?", default=False, console=out)
+                about = Prompt.ask("  What about? (Enter to add it later)", default="", show_default=False,
+                                   console=out) if follow else ""
                 with transaction(conn):
-                    A.record_checkin(conn, m, p, note, follow, today())
+                    r = A.record_checkin(conn, m, p, note, follow, today())
+                    if about.strip() and r["follow_up"]:
+                        A.set_followup_about(conn, r["follow_up"], about)
                 counts["present"] += 1
                 counts["follow-ups"] += follow
             else:
@@ -149,6 +157,24 @@ def followup_close(followup_id: Annotated[int, typer.Argument(metavar="ID", help
     with transaction(conn):
         f = A.close_followup(conn, followup_id, note, today())
     render.say(f"Closed follow-up #{f['id']} for {f['name']}.")
+
+
+@followup_app.command("edit")
+def followup_edit(
+    followup_id: Annotated[int, typer.Argument(metavar="ID", help="The follow-up's id.")],
+    about: Annotated[Optional[str], typer.Option("--about", metavar="TEXT", help="What to follow up.")] = None,
+    owner: Annotated[Optional[str], typer.Option("--owner", metavar="MEMBER", help="Who will do it ('' for nobody).")] = None,
+    due: Annotated[Optional[str], typer.Option("--due", metavar="DATE", help="By when.")] = None,
+    note: Annotated[Optional[str], typer.Option("--note", metavar="TEXT", help="A private note.")] = None,
+) -> None:
+    """Change a follow-up: what it is about, who has it, when it is due, its note."""
+    conn = connection()
+    with transaction(conn):
+        f = A.edit_followup(conn, followup_id, about=about, owner_ref=owner, due=optional_day(due), note=note,
+                            today=today())
+    render.say(f"Follow-up #{f['id']} for {f['name']}: " + "; ".join(
+        f"{label} {f[key]}" for key, label in (("about", "about"), ("owner", "with"), ("due_on", "due"))
+        if f[key]) + ".")
 
 
 @attendance_app.command("mark")
