@@ -52,13 +52,39 @@ def add(conn, title: str, *, kind: str | None, description: str | None, meeting_
     return resource_object(conn.execute(SELECT + " WHERE r.id = ?", [cur.lastrowid]).fetchone())
 
 
+def org_key(name: str) -> str:
+    """An organisation's name as it is compared: no case, accents, punctuation or spaces
+    ("barnardos scotland" is "Barnardo's Scotland")."""
+    import re
+
+    return re.sub(r"[\W_]", "", M.fold(name))
+
+
+def known_organisation(conn, typed: str) -> tuple[str, bool]:
+    """The spelling already known (members, adoptions, outreach) of the organisation typed,
+    and whether it differs from what was typed; what was typed when none is known."""
+    org = " ".join((T.line(typed, "organisation") or "").split())
+    if not org:
+        raise TanetError("Name the organisation: --org 'City Council'")
+    key = org_key(org)
+    for (name,) in conn.execute(
+            """SELECT organisation FROM adoptions UNION ALL SELECT organisation FROM members
+               WHERE organisation IS NOT NULL UNION ALL SELECT organisation FROM outreach"""):
+        if name and org_key(name) == key:
+            return name, name != org
+    return org, False
+
+
+def _adoption(conn, resource_id: int, org: str):
+    key = org_key(org)
+    return next((r for r in conn.execute("SELECT id, adopted_on, organisation FROM adoptions WHERE resource_id = ?",
+                                         [resource_id]) if org_key(r["organisation"]) == key), None)
+
+
 def adopt(conn, ref: str, organisation: str, on: date, today: date) -> dict:
     row = find_resource(conn, ref)
-    org = " ".join((T.line(organisation, "organisation") or "").split())
-    if not org:
-        raise TanetError("Name the organisation that adopted it: --org 'City Council'")
-    existing = conn.execute("SELECT adopted_on, organisation FROM adoptions WHERE resource_id = ? AND organisation = ?",
-                            [row["id"], org]).fetchone()
+    org, _ = known_organisation(conn, organisation)
+    existing = _adoption(conn, row["id"], org)
     if existing:
         raise TanetError(f"{existing['organisation']} already adopted '{row['title']}' on {existing['adopted_on']}.")
     if on > today:
@@ -68,6 +94,21 @@ def adopt(conn, ref: str, organisation: str, on: date, today: date) -> dict:
     conn.execute("INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",
                  [row["id"], org, on.isoformat()])
     return show(conn, str(row["id"]))
+
+
+def unadopt(conn, ref: str, organisation: str) -> tuple[dict, str]:
+    """Take back an adoption recorded by mistake; returns the resource and the organisation
+    as it was recorded."""
+    row = find_resource(conn, ref)
+    org = " ".join((T.line(organisation, "organisation") or "").split())
+    existing = _adoption(conn, row["id"], org) if org else None
+    if existing is None:
+        adopters = [r[0] for r in conn.execute("SELECT organisation FROM adoptions WHERE resource_id = ? "
+                                               "ORDER BY organisation", [row["id"]])]
+        raise TanetError(f"'{row['title']}' has no adoption by '{org}'. "
+                         + (f"It was adopted by: {', '.join(adopters)}." if adopters else "Nobody has adopted it."))
+    conn.execute("DELETE FROM adoptions WHERE id = ?", [existing["id"]])
+    return show(conn, str(row["id"])), existing["organisation"]
 
 
 def list_resources(conn) -> list[dict]:

@@ -187,8 +187,24 @@ def resource_adopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", h
 
     conn = connection()
     with transaction(conn):
-        r = R.adopt(conn, resource, org, optional_day(on) or today(), today())
+        known, differs = R.known_organisation(conn, org)
+        r = R.adopt(conn, resource, known, optional_day(on) or today(), today())
+    if differs:
+        render.say(f"'{org}' taken as {known}, the name already known.")
     render.say(f"'{r['title']}' is now adopted by {render.count(r['adoptions'], 'organisation')}.")
+
+
+@resource_app.command("unadopt")
+def resource_unadopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="Id or part of the title.")],
+                     org: Annotated[str, typer.Option("--org", help="The organisation whose adoption to take back.")]) -> None:
+    """Take back an adoption recorded by mistake."""
+    from tanet import resources as R
+
+    conn = connection()
+    with transaction(conn):
+        r, recorded = R.unadopt(conn, resource, org)
+    render.say(f"Removed {recorded}'s adoption of '{r['title']}'; "
+               f"it is now adopted by {render.count(r['adoptions'], 'organisation')}.")
 
 
 @resource_app.command("list")
