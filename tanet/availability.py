@@ -114,17 +114,23 @@ def low_participation_areas(conn, today: date) -> dict[str, float | None]:
 
 
 def suggest(conn: sqlite3.Connection, *, weekdays: list[int], times: list[str], duration: int,
-            today: date) -> dict:
+            today: date, areas: list[str] = ()) -> dict:
+    """Rank the candidate slots by how many active members (of `areas`, if given) can come."""
     if not weekdays or not times:
         raise TanetError("There are no candidate slots: give at least one day (--weekdays) and one time (--times).")
     for t in times:
         dates.end_time(t, duration)
-    members = conn.execute(
-        "SELECT id, service_area FROM members WHERE joined_on <= :t AND (left_on IS NULL OR left_on > :t)",
-        {"t": today.isoformat()}).fetchall()
+    wanted = sorted({M.find_area(conn, a) for a in areas})
+    in_areas = f" AND m.service_area IN ({','.join('?' * len(wanted))})" if wanted else ""
+    active = "m.joined_on <= ? AND (m.left_on IS NULL OR m.left_on > ?)"
+    members = conn.execute(f"SELECT id, service_area FROM members m WHERE {active}{in_areas}",
+                           [today.isoformat(), today.isoformat(), *wanted]).fetchall()
     busy_rows = conn.execute(
-        """SELECT av.member_id, av.weekdays, av.start, av."end" FROM availability av JOIN members m ON m.id = av.member_id
-           WHERE m.joined_on <= :t AND (m.left_on IS NULL OR m.left_on > :t)""", {"t": today.isoformat()}).fetchall()
+        f"""SELECT av.member_id, av.weekdays, av.start, av."end" FROM availability av JOIN members m ON m.id = av.member_id
+            WHERE {active}{in_areas}""", [today.isoformat(), today.isoformat(), *wanted]).fetchall()
+    if not busy_rows and wanted:
+        raise TanetError(f"Nobody in {' or '.join(wanted)} has recorded when they are busy, so there is nothing to "
+                         "rank. Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'")
     if not busy_rows:
         raise TanetError("Nobody has recorded when they are busy, so every slot is unknown and there is nothing to rank. "
                          "Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'")

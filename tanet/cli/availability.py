@@ -55,6 +55,7 @@ def suggest(weekdays: Annotated[str, typer.Option(help="Candidate days, e.g. tue
             times: Annotated[str, typer.Option(help="Candidate start times, e.g. 09:30,13:00,15:45.")] = "09:30,13:00,15:45",
             duration: Annotated[Optional[int], typer.Option(help="Meeting length in minutes (default: meeting.duration).")] = None,
             explain: Annotated[bool, typer.Option("--explain", help="Say which under-represented areas the top slots bring in.")] = False,
+            area: Annotated[Optional[List[str]], typer.Option("--area", help="Only members of this service area (repeat for more).")] = None,
             fmt: FormatOpt = Format.table) -> None:
     """Rank candidate slots by how many active members can attend."""
     from tanet import availability as AV
@@ -65,7 +66,8 @@ def suggest(weekdays: Annotated[str, typer.Option(help="Candidate days, e.g. tue
     days = AV.parse_days(weekdays) if weekdays.strip() else []
     slot_times = [parse_time(t) for t in times.split(",") if t.strip()]
     result = AV.suggest(conn, weekdays=days, times=slot_times,
-                        duration=duration if duration is not None else int(S.get(conn, "meeting.duration")), today=today())
+                        duration=duration if duration is not None else int(S.get(conn, "meeting.duration")), today=today(),
+                        areas=area or [])
     slots = result["slots"]
     if fmt == Format.json:
         render.print_json(slots)
