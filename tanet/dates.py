@@ -137,7 +137,7 @@ def scottish_holidays(years):
 
 # Quarters -------------------------------------------------------------------
 
-_PERIOD = re.compile(r"^(\d{4})\s*-?\s*[qQ]([1-4])$")
+_PERIOD = re.compile(r"^(?:FY\s*)?(\d{4})(?:/(\d{2}))?\s*-?\s*[qQ]([1-4])$", re.IGNORECASE)
 
 
 def quarter_bounds(year: int, q: int, fiscal: bool, fiscal_start: int) -> tuple[date, date]:
@@ -154,9 +154,19 @@ def quarter_bounds(year: int, q: int, fiscal: bool, fiscal_start: int) -> tuple[
 def parse_period(text: str) -> tuple[int, int]:
     m = _PERIOD.match(text.strip())
     if not m:
-        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1, or say last (the latest complete quarter) or this.")
+        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1 (with --fiscal also 2026/27 Q3), or say last (the latest complete quarter) or this.")
     check_year(int(m[1]), text)
-    return int(m[1]), int(m[2])
+    if m[2] is not None and int(m[2]) != (int(m[1]) + 1) % 100:
+        raise TanetError(f"'{text}' is not a fiscal year: the year after {m[1]} ends in {(int(m[1]) + 1) % 100:02d}, "
+                         f"e.g. {m[1]}/{(int(m[1]) + 1) % 100:02d} Q{m[3]}.")
+    return int(m[1]), int(m[3])
+
+
+def quarter_label(year: int, q: int, fiscal: bool, fiscal_start: int) -> str:
+    """`2027Q1` for a calendar quarter; `2026/27 Q3` for a fiscal one (the years it spans)."""
+    if not fiscal:
+        return f"{year}Q{q}"
+    return f"{year} Q{q}" if fiscal_start == 1 else f"{year}/{(year + 1) % 100:02d} Q{q}"
 
 
 def quarter_of(day: date, fiscal: bool, fiscal_start: int) -> tuple[int, int]:

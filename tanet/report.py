@@ -35,7 +35,7 @@ def period_of_quarter(text: str | None, fiscal: bool, fiscal_start: int, today: 
     else:
         year, q = dates.parse_period(text)
     start, end = dates.quarter_bounds(year, q, fiscal, fiscal_start)
-    label = f"FY{year} Q{q}" if fiscal else f"{year}Q{q}"
+    label = dates.quarter_label(year, q, fiscal, fiscal_start)
     return {"label": label, "start": start.isoformat(), "end": end.isoformat(), "fiscal": fiscal,
             "_quarter": (year, q)}
 
@@ -44,7 +44,7 @@ def previous_period(period: dict, fiscal_start: int) -> dict:
     if "_quarter" in period:
         year, q = dates.previous_quarter(*period["_quarter"])
         start, end = dates.quarter_bounds(year, q, period["fiscal"], fiscal_start)
-        label = f"FY{year} Q{q}" if period["fiscal"] else f"{year}Q{q}"
+        label = dates.quarter_label(year, q, period["fiscal"], fiscal_start)
         return {"label": label, "start": start.isoformat(), "end": end.isoformat(), "fiscal": period["fiscal"],
                 "_quarter": (year, q)}
     start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])

@@ -143,10 +143,10 @@ def test_first_quarter_has_no_previous(network):
 
 def test_fiscal_quarters(network):
     d = summary(network, "quarter", "2025Q3", "--fiscal")
-    assert d["period"] == {"label": "FY2025 Q3", "start": "2025-10-01", "end": "2025-12-31", "fiscal": True}
+    assert d["period"] == {"label": "2025/26 Q3", "start": "2025-10-01", "end": "2025-12-31", "fiscal": True}
     assert d["meetings_held"] == 1
     assert summary(network, "quarter", "2025Q4", "--fiscal")["period"]["start"] == "2026-01-01"
-    assert summary(network, "quarter", "2025Q4", "--fiscal")["previous"]["period"]["label"] == "FY2025 Q3"
+    assert summary(network, "quarter", "2025Q4", "--fiscal")["previous"]["period"]["label"] == "2025/26 Q3"
 
 
 def test_default_is_the_quarter_holding_today(network):
