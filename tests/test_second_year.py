@@ -1,0 +1,164 @@
+"""The coordinator's second year: plans that always finish, call-ahead check-ins, follow-ups
+with a reason, undo (meeting delete, resource unadopt), one area's availability, fiscal labels."""
+
+import sqlite3
+
+from conftest import FIXTURES, add_member
+
+SUMMER = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:summer-2027@test\r
+DTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20270701\r\nDTEND;VALUE=DATE:20270818\r
+SUMMARY:Summer holidays\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"""
+
+
+def test_a_plan_over_a_long_summer_break_finishes(tanet, tmp_path):
+    ics = tmp_path / "summer.ics"
+    ics.write_text(SUMMER)
+    args = ["meeting", "plan", "--start", "2027-01-19", "--until", "2027-12-31", "--avoid", ics, "--format", "json"]
+    r = tanet(*args, "--dry-run", ok=True)
+    planned = r.json()
+    # 6 July has no free working day in the 31 days after: it moves to the nearest free day before.
+    summer = next(p for p in planned if p["original_date"] == "2027-07-06")
+    assert (summer["date"], summer["moved"]) == ("2027-06-30", True)
+    assert summer["reason"].startswith("moved earlier") and "Summer holidays" in summer["reason"]
+    # The cadence carries on from the original dates.
+    assert [p["original_date"] for p in planned] == ["2027-01-19", "2027-03-16", "2027-05-11", "2027-07-06",
+                                                     "2027-08-31", "2027-10-26", "2027-12-21"]
+    skipped = tanet(*args, "--skip-blocked", ok=True)
+    assert [p["date"] for p in skipped.json()] == ["2027-01-19", "2027-03-16", "2027-05-11", "2027-08-31",
+                                                   "2027-10-26", "2027-12-21"]
+    assert "Skipped Tue 06 Jul 2027" in skipped.stderr
+    assert [m["date"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()][3] == "2027-08-31"
+
+
+def test_moved_earlier_never_lands_on_or_before_the_meeting_before(tanet, tmp_path):
+    ics = tmp_path / "long.ics"
+    ics.write_text(SUMMER.replace("20270818", "20271001").replace("20270701", "20270610"))
+    planned = tanet("meeting", "plan", "--start", "2027-06-08", "--count", "3", "--every", "2", "--avoid", ics,
+                    "--dry-run", "--format", "json", ok=True)
+    dates = [p["date"] for p in planned.json()]
+    # 22 June and 6 July: nothing free after, and before only days crowding the meeting before.
+    assert dates == ["2027-06-08"]
+    assert planned.stderr.count("Skipped") == 2
+
+
+def test_meeting_delete_only_when_nobody_was_sent_it(tanet, tmp_path, own_database):
+    tanet("init", "--organiser-name", "Org Aniser", "--organiser-email", "org@example.org", ok=True)
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2027-02-02", ok=True)
+    tanet("meeting", "add", "2027-03-02", "--location", "Leith Community Centre", ok=True)
+    tanet("session", "add", "1", "--kind", "spotlight", "--title", "Talk", ok=True)
+    tanet("theme", "add", "Waiting lists", "--meeting", "1", "--kind", "pain-point", ok=True)
+    r = tanet("meeting", "delete", "1", ok=False)
+    assert "--yes" in r.stderr
+    tanet("meeting", "delete", "2027-02-02", "--yes", ok=True)
+    with sqlite3.connect(own_database) as c:
+        assert c.execute("SELECT id FROM meetings").fetchall() == [(2,)]
+        assert c.execute("SELECT count(*) FROM sessions").fetchone()[0] == 0
+        assert c.execute("SELECT meeting_id FROM themes").fetchall() == [(None,)]  # the theme is kept
+    tanet("invite", "2", "-o", tmp_path / "inv", ok=True)
+    r = tanet("meeting", "delete", "2", "--yes", ok=False)
+    assert "meeting cancel 2" in r.stderr
+    assert len(tanet("meeting", "list", "--format", "json", ok=True).json()) == 1
+
+
+def test_meeting_delete_keeps_a_meeting_with_attendance(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-11-03", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    assert "attendance" in tanet("meeting", "delete", "1", "--yes", ok=False).stderr
+
+
+def test_a_check_in_before_the_day_is_a_call_ahead(tanet, own_database):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-12-08", ok=True)  # today is 2026-11-25
+    r = tanet("checkin", "record", "1", "Ann", "--note", "Rang her: new job, may be late", ok=True)
+    assert "call-ahead" in r.stdout and "not marked present" in r.stdout
+    with sqlite3.connect(own_database) as c:
+        assert c.execute("SELECT note FROM checkins").fetchall() == [("Rang her: new job, may be late",)]
+        assert c.execute("SELECT count(*) FROM attendance").fetchone()[0] == 0
+    assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["present"] == 0
+    # On the day she is still to be marked present, and the note is kept.
+    r = tanet("checkin", "record", "1", "Ann", env={"TANET_TODAY": "2026-12-08"}, ok=True)
+    assert "(present)" in r.stdout
+    with sqlite3.connect(own_database) as c:
+        assert c.execute("SELECT note FROM checkins").fetchall() == [("Rang her: new job, may be late",)]
+        assert c.execute("SELECT status FROM attendance").fetchall() == [("present",)]
+
+
+def test_the_round_still_asks_someone_called_ahead(tanet):
+    from tanet import attendance as A
+    from tanet.cli.common import connection, state
+
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    add_member(tanet, "Ben Bold", "ben@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-12-08", ok=True)
+    tanet("checkin", "record", "1", "Ann", "--note", "By phone", ok=True)
+    state.db_option = None
+    conn = connection()
+    try:
+        meeting = conn.execute("SELECT * FROM meetings").fetchone()
+        assert [p["name"] for p in A.expected(conn, meeting)] == ["Ann Able", "Ben Bold"]
+    finally:
+        conn.close()
+        state.conn = None
+    tanet("checkin", "record", "1", "Ben", env={"TANET_TODAY": "2026-12-08"}, ok=True)
+    conn = connection()
+    try:
+        assert [p["name"] for p in A.expected(conn, meeting)] == ["Ann Able"]
+    finally:
+        conn.close()
+        state.conn = None
+
+
+def test_followup_edit(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    add_member(tanet, "Ben Bold", "ben@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-11-03", ok=True)
+    tanet("checkin", "record", "1", "Ann", "--follow-up", ok=True)
+    r = tanet("followup", "edit", "1", "--about", "Chase supervision cover", "--owner", "Ben", "--due", "2026-12-01",
+              ok=True)
+    assert "Chase supervision cover" in r.stdout
+    f = tanet("followup", "list", "--format", "json", ok=True).json()[0]
+    assert (f["about"], f["owner"], f["due_on"]) == ("Chase supervision cover", "Ben Bold", "2026-12-01")
+    tanet("followup", "edit", "1", "--note", "Left a message", ok=True)
+    assert tanet("followup", "list", "--format", "json", ok=True).json()[0]["note"] == "Left a message"
+    assert "Say what to change" in tanet("followup", "edit", "1", ok=False).stderr
+    assert "no follow-up #9" in tanet("followup", "edit", "9", "--about", "x", ok=False).stderr
+    assert "already passed" in tanet("followup", "edit", "1", "--due", "2026-01-01", ok=False).stderr
+
+
+def test_unadopt_and_organisations_matched_blind_to_case_accents_and_punctuation(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "third", "frontline", "Barnardo's Scotland")
+    tanet("resource", "add", "Supervision model", "--on", "2026-01-10", ok=True)
+    r = tanet("resource", "adopt", "supervision", "--org", "barnardos  scotland", ok=True)
+    assert "taken as Barnardo's Scotland" in r.stdout
+    assert "already adopted" in tanet("resource", "adopt", "1", "--org", "BARNARDO’S SCOTLAND", ok=False).stderr
+    tanet("resource", "adopt", "1", "--org", "Café Néo Housing", ok=True)
+    tanet("resource", "adopt", "1", "--org", "cafe neo housing", ok=False)
+    shown = tanet("resource", "show", "1", "--format", "json", ok=True).json()
+    assert sorted(a["organisation"] for a in shown["adopted_by"]) == ["Barnardo's Scotland", "Café Néo Housing"]
+    r = tanet("resource", "unadopt", "1", "--org", "cafe neo housing", ok=True)
+    assert "Removed Café Néo Housing's adoption" in r.stdout
+    assert tanet("resource", "show", "1", "--format", "json", ok=True).json()["adoptions"] == 1
+    assert "was adopted by: Barnardo's Scotland" in tanet("resource", "unadopt", "1", "--org", "Nobody Ltd",
+                                                          ok=False).stderr
+
+
+def test_availability_suggest_for_one_area(tanet):
+    add_member(tanet, "Eve Teacher", "eve@example.org", "education", "public", "frontline", "School")
+    add_member(tanet, "Hal Housing", "hal@example.org", "housing", "public", "frontline", "Council")
+    tanet("availability", "set", "Eve", "--busy", "mon-fri 08:45-15:30", ok=True)
+    tanet("availability", "set", "Hal", "--busy", "tue-thu 15:00-18:00", ok=True)
+    slots = tanet("availability", "suggest", "--area", "education", "--format", "json", ok=True).json()
+    assert {(s["weekday"], s["start"]) for s in slots if s["available"] == 1} == {
+        ("tue", "15:45"), ("wed", "15:45"), ("thu", "15:45")}
+    assert all([a["service_area"] for a in s["by_service_area"]] == ["education"] for s in slots)
+    assert "did you mean" in tanet("availability", "suggest", "--area", "educaton", ok=False).stderr.lower()
+
+
+def test_fiscal_quarters_are_labelled_by_the_years_they_span(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    p = tanet("report", "quarter", "2026/27 Q3", "--fiscal", "--format", "json", ok=True).json()["period"]
+    assert p == {"label": "2026/27 Q3", "start": "2026-10-01", "end": "2026-12-31", "fiscal": True}
+    assert tanet("report", "quarter", "2026Q3", "--fiscal", "--format", "json", ok=True).json()["period"] == p
+    assert "2026/27 Q3" in tanet("report", "quarter", "2026/28 Q3", "--fiscal", ok=False).stderr
