@@ -142,7 +142,10 @@ def document(d: dict) -> tuple[str, list[Section]]:
                                   str(t["unique_attendees"]), pct(t["participation_rate"])] for t in d["trend"]],
                            bars=[(t["label"], t["attendance_mean"] or 0, num(t["attendance_mean"])) for t in d["trend"]]))
     prev = d["previous"]
-    if prev:
+    if prev and not prev["meetings_held"]:  # an all-zero column compares with nothing
+        out.append(Section(f"Compared with {prev['period']['label']}",
+                           note=f"No meeting was held in {prev['period']['label']}, so there is nothing to compare with."))
+    elif prev:
         c = prev["change"]
         rows = [
             ["Meetings held", str(d["meetings_held"]), str(prev["meetings_held"]), signed(c["meetings_held"])],

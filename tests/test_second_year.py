@@ -162,3 +162,25 @@ def test_fiscal_quarters_are_labelled_by_the_years_they_span(tanet):
     assert p == {"label": "2026/27 Q3", "start": "2026-10-01", "end": "2026-12-31", "fiscal": True}
     assert tanet("report", "quarter", "2026Q3", "--fiscal", "--format", "json", ok=True).json()["period"] == p
     assert "2026/27 Q3" in tanet("report", "quarter", "2026/28 Q3", "--fiscal", ok=False).stderr
+
+
+def test_past_meetings_read_as_held_in_the_table(tanet):
+    tanet("meeting", "add", "2026-11-03", ok=True)
+    tanet("meeting", "add", "2026-12-08", ok=True)
+    tanet("meeting", "add", "2026-12-15", ok=True)
+    tanet("meeting", "cancel", "3", ok=True)
+    table = tanet("meeting", "list", ok=True).stdout
+    rows = [line for line in table.splitlines() if "2026-" in line]
+    assert ["held" in rows[0], "scheduled" in rows[1], "cancelled" in rows[2]] == [True, True, True]
+    assert [m["status"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()] == [
+        "scheduled", "scheduled", "cancelled"]
+
+
+def test_the_first_summary_does_not_compare_with_an_empty_quarter(tanet):
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2026-05-01")
+    tanet("meeting", "add", "2026-11-03", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    text = tanet("report", "quarter", "2026Q4", "--format", "markdown", ok=True).stdout
+    assert "No meeting was held in 2026Q3, so there is nothing to compare with." in text
+    assert "| Meetings held | 1 | 0 |" not in text
+    assert tanet("report", "quarter", "2026Q4", "--format", "json", ok=True).json()["previous"]["meetings_held"] == 0

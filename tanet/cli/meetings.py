@@ -101,6 +101,11 @@ def add(date_: Annotated[str, typer.Argument(metavar="DATE", help="The meeting's
         render.note(f"Warning: {when} is a public holiday in Scotland ({name}).")
 
 
+def _status_word(m: dict) -> str:
+    """`held` for a meeting that is not cancelled and whose day has come (SPEC's "held")."""
+    return "held" if m["status"] == "scheduled" and m["date"] <= today().isoformat() else m["status"]
+
+
 @meeting_app.command("list")
 def list_(
     upcoming: Annotated[bool, typer.Option("--upcoming", help="Only scheduled meetings from today on.")] = False,
@@ -113,6 +118,8 @@ def list_(
         raise TanetError("Choose one of --upcoming, --past or --all.")
     when = "upcoming" if upcoming else "past" if past else "all"
     rows = MT.list_meetings(connection(), when, today())
+    if fmt == Format.table:  # in the table a past meeting reads as held (JSON keeps SPEC's status)
+        rows = [{**r, "status": _status_word(r)} for r in rows]
     columns, shared = MEETING_COLUMNS, []
     if fmt == Format.table and len(rows) > 1:
         # What every meeting shares is said once, above the table, instead of in every row.
@@ -143,7 +150,7 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     counts = data["attendance"]
     render.record([("Id", data["id"]), ("Date", data["date"]), ("Time", f"{data['start']}-{data['end']} ({data['timezone']})"),
                    ("Title", data["title"]), ("Location", data["location"]), ("Link", data["url"]),
-                   ("Status", data["status"] + (f" ({row['cancel_reason']})" if row["cancel_reason"] else "")),
+                   ("Status", _status_word(data) + (f" ({row['cancel_reason']})" if row["cancel_reason"] else "")),
                    ("Facilitators", ", ".join(f"{f['name']} ({f['sector']}, {f['service_area']})" for f in data["facilitators"]) or "none yet"),
                    ("Present", counts["present"]), ("Apologies", counts["apologies"]), ("Absent", counts["absent"]),
                    ("Checked in", counts["checked_in"]),
