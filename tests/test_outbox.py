@@ -598,3 +598,10 @@ def test_the_summary_goes_through_the_outbox(tanet, tmp_path, smtp, monkeypatch)
     tanet("report", "quarter", "2027Q1", "--send-to", "chair@council.example; lead@nhs.example",
           "--send-to", "CHAIR@council.example", ok=True)
     assert sorted(rcpt for rcpt, _ in inbox.messages) == ["chair@council.example", "lead@nhs.example"]
+    # The next quarter's summary reaches the same reader: every summary asked for goes.
+    inbox.messages.clear()
+    monkeypatch.setenv("TANET_TODAY", "2027-08-10")
+    r = tanet("report", "quarter", "2027Q2", "--send-to", "manager@council.example", ok=True)
+    assert "one per recipient" in r.stdout and "Sent to 1 recipient." in r.stdout
+    [(rcpt, msg)] = inbox.messages
+    assert rcpt == "manager@council.example" and "2027Q2" in msg["Subject"]

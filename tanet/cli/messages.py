@@ -32,7 +32,8 @@ def _say_written(written, single: bool = False) -> None:
         render.say(f"Wrote 1 message{method} for {render.count(len(written.letters[0].recipients), 'member')} "
                    f"to {written.folder}: {', '.join(counts)}.")
     else:
-        render.say(f"Wrote {' and '.join(counts)}{method}, one per member, to {written.folder}.")
+        each = "recipient" if {letter.kind for letter in written.letters} == {"summary"} else "member"
+        render.say(f"Wrote {' and '.join(counts)}{method}, one per {each}, to {written.folder}.")
 
 
 def sending(send: bool, what: str):

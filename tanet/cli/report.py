@@ -75,8 +75,10 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
     with transaction(conn):
         written = outbox.write(conn, folder, None, None, None, letters, ("summary",))
     _say_written(written)
-    _send(conn, written, resend=False, who="recipient",
-          again="the same command, with --send-to ADDRESS only, once you know it did not arrive")
+    # Each address named is sent this summary every time: the outbox keeps one row per address
+    # for all summaries, so "already sent" would skip every quarter after the first.
+    _send(conn, written, resend=True, who="recipient",
+          again="the same command with --send-to ADDRESS, once you know it did not arrive")
 
 
 def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
