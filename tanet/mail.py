@@ -192,6 +192,7 @@ class Session:
             self.server.ehlo()
             if self.security == "starttls":
                 if not self.server.has_extn("starttls"):
+                    self._drop()
                     raise TanetError(f"The mail server {self.where} does not offer a secure connection (STARTTLS); "
                                      f"{consequence}. Ask its administrator for the secure port, or try "
                                      "smtp.security tls with port 465.")
@@ -202,10 +203,14 @@ class Session:
             raise TanetError(f"The mail server {self.where} showed a certificate this computer does not trust "
                              f"({e.verify_message}); {consequence}. If your organisation uses its own "
                              "certificate authority, name its file with: tanet config set smtp.ca_file FILE") from None
-        except (ssl.SSLError, smtplib.SMTPException) as e:
+        except ssl.SSLError as e:
             self._drop()
             raise TanetError(f"No secure connection to the mail server {self.where} ({_reason(e)}); "
                              f"{consequence}.") from None
+        except smtplib.SMTPException as e:
+            self._drop()
+            raise TanetError(f"The mail server {self.where} would not take mail just now ({_reason(e)}); "
+                             f"{consequence}. Try again later.") from None
         except (OSError, socket.timeout) as e:
             self._drop()
             raise TanetError(f"Cannot reach the mail server {self.where} ({_reason(e)}); {consequence}. "
