@@ -37,7 +37,7 @@ def organiser_change(
     send: Annotated[bool, typer.Option("--send", help="Send the updates now over SMTP.")] = False,
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
-    from tanet.cli.messages import _say_written, _send, sending
+    from tanet.cli.messages import _again_command, _say_written, _send, sending
     from tanet.invites import change_organiser
 
     conn = connection()
@@ -52,7 +52,7 @@ def organiser_change(
             _say_written(written)
         if send:
             for meeting, written in changed:
-                _send(conn, written, resend=False, again=f"tanet invite {meeting['id']} --send --resend --only ADDRESS")
+                _send(conn, written, resend=False, again=_again_command("invite", meeting, written))
 
 
 @outreach_app.command("add")
