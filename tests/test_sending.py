@@ -123,6 +123,7 @@ def test_a_line_dropped_after_data_leaves_that_message_uncertain_and_the_rest_go
     assert outbox(tanet, "--unsent") == []
     r = tanet("invite", "1", "--send", "--only", "nobody@example.org", "-o", tmp_path / "i", ok=False)
     assert "nobody@example.org has no message in this run" in r.stderr
+    assert "needs --send" in tanet("remind", "1", "--only", unsure["email"], ok=False).stderr
 
 
 def test_a_server_that_drops_the_line_before_data_is_connected_again(tanet, tmp_path, smtp):

@@ -36,11 +36,13 @@ def _say_written(written, single: bool = False) -> None:
         render.say(f"Wrote {' and '.join(counts)}{method}, one per {each}, to {written.folder}.")
 
 
-def sending(send: bool, what: str):
+def sending(send: bool, what: str, only: Optional[List[str]] = None):
     """Hold the one sender lock of the database while a command that sends runs, from before
     it chooses what to send to its last message (nothing to hold when it only writes)."""
     from contextlib import nullcontext
 
+    if only and not send:
+        raise TanetError("--only says whom to send to, so it needs --send; nothing was written or sent.")
     if not send:
         return nullcontext()
     from tanet.cli.common import db_path
@@ -191,7 +193,7 @@ def invite(
     if single:
         render.note("Warning: --single writes one message with every address in Bcc. Its calendar names no "
                     "member, so members add it to their calendars but cannot accept or decline with its buttons.")
-    with sending(send, "invite --send"):
+    with sending(send, "invite --send", only):
         with transaction(conn):
             row, written = write_invites(conn, meeting, folder=output, areas=area or [], single=single, force=force,
                                          today=today())
@@ -224,7 +226,7 @@ def _notices(write, command: str, meeting: str, output: Optional[Path], send: bo
              only: Optional[List[str]]) -> None:
     """Write a meeting's reminders or thanks in one transaction, then send them if asked."""
     conn = connection()
-    with sending(send, f"{command} --send"):
+    with sending(send, f"{command} --send", only):
         with transaction(conn):
             row, written = write(conn, meeting, output, today())
         _say_written(written)
