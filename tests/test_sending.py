@@ -304,3 +304,31 @@ def test_a_utf8_password_logs_in(tanet, tmp_path, smtp, ca, monkeypatch, mechani
     r = tanet("invite", "1", "--send", "--resend", "-o", tmp_path / "i", ok=False)
     assert r.stderr.startswith("Error: The mail server refused the login for coordinator (535 5.7.8 ")
     assert "b'" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(tanet, tmp_path, smtp, cli_env,
+                                                                              own_database):
+    import os
+    import pty
+    import re
+
+    network(tanet, members=5)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("config", "set", "smtp.per_minute", "4", ok=True)
+    main, side = pty.openpty()
+    p = subprocess.Popen(TANET + ["invite", "1", "--send", "-o", str(tmp_path / "i")], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=side, env={**cli_env, "TERM": "xterm", "COLUMNS": "100"})
+    os.close(side)
+    seen = b""
+    end = time.monotonic() + 30
+    while b"Waiting" not in seen:  # the fifth message waits for the minute of the first
+        assert time.monotonic() < end and p.poll() is None, seen
+        seen += os.read(main, 4096)
+    p.send_signal(signal.SIGINT)
+    p.communicate(timeout=60)
+    os.close(main)
+    screen = re.sub(rb"\x1b\[[0-9;?]*[A-Za-z]", b"", seen).decode(errors="replace")
+    assert "Sending" in screen and re.search(r"Waiting \d+ s \(limit a minute\)", screen)
+    assert re.search(r"\b80%", screen)  # 4 of 5 done as it waits
+    assert p.returncode == 130 and len(inbox.messages) == 4
