@@ -191,14 +191,15 @@ def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, pro
         for i, (file, group) in enumerate(groups):
             try:
                 _deliver_one(conn, session, file, group, tally)
+                done = i + 1
             except LineLost as e:  # this message did not go either
-                tally.stopped, i = str(e), i - 1
+                tally.stopped, done = str(e), i
             tally.stopped = tally.stopped or session.stopped
             if tally.stopped:
-                tally.not_tried = sum(len(g) for _, g in groups[i + 1:])
+                tally.not_tried = sum(len(g) for _, g in groups[done:])
                 break
             if progress:
-                progress(i + 1, len(groups), 0)
+                progress(done, len(groups), 0)
         finished = True
     finally:
         session.close(politely=finished)  # after Ctrl-C, no QUIT to wait on a server holding a message
