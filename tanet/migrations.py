@@ -330,6 +330,14 @@ def summary_indexes(db: Database) -> None:
     )
 
 
+@migrations(name=MIGRATIONS[10])
+def outbox_uncertain(db: Database) -> None:
+    """When a message's content began to go to the mail server: set before the content is
+    sent, so a row with it and no `sent_at` may have arrived (the line dropped, or tanet was
+    killed, before the answer came) and is never sent again by itself."""
+    db.executescript("ALTER TABLE outbox ADD COLUMN attempted_at TEXT;")
+
+
 def apply(conn) -> None:
     """Apply every pending migration on an open connection (already locked)."""
     migrations.apply(Database(conn, execute_plugins=False))

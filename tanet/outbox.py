@@ -131,57 +131,141 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     return written
 
 
-def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool) -> list[sqlite3.Row]:
-    if not row_ids:
-        return []
-    marks = ",".join("?" * len(row_ids))
-    sql = f"SELECT * FROM outbox WHERE id IN ({marks})" + ("" if resend else " AND sent_at IS NULL")
-    return conn.execute(sql + " ORDER BY id", row_ids).fetchall()
+@dataclass
+class Plan:
+    """What one run sends: `rows`, and the rows it leaves alone."""
+    rows: list[sqlite3.Row]
+    already_sent: list[sqlite3.Row]
+    uncertain: list[sqlite3.Row]
 
 
-def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None) -> tuple[int, list[str]]:
-    """Send each row's file over SMTP, committing each outcome as it comes. Returns the
-    number of recipients reached and the problems; one failure never stops the rest."""
-    from email import message_from_bytes, policy
+def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool, only: list[str] | None = None) -> Plan:
+    """The rows of this run to send: those not sent and not uncertain (an earlier try whose
+    content went, answer unknown), or all of them with `resend`; only to `only` when given."""
+    rows = []
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        rows += conn.execute(f"SELECT * FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    rows.sort(key=lambda r: r["id"])
+    if only is not None:
+        wanted = {a.lower() for a in only}
+        rows = [r for r in rows if r["email"].lower() in wanted]
+    if resend:
+        return Plan(rows, [], [])
+    return Plan([r for r in rows if not r["sent_at"] and not r["attempted_at"]],
+                [r for r in rows if r["sent_at"]],
+                [r for r in rows if not r["sent_at"] and r["attempted_at"]])
 
-    from tanet.mail import Session
 
+@dataclass
+class Tally:
+    """How a run of sending went, kept up to date as it goes (so a stop can say what went)."""
+    total: int
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)  # "address: why", certainly not sent
+    uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why): may have arrived
+    not_tried: int = 0
+    stopped: str = ""  # why sending stopped before the end
+    in_flight: list[str] = field(default_factory=list)  # addresses whose content is going now
+
+
+def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None,
+            tally: Tally | None = None) -> Tally:
+    """Send each row's file over SMTP. The attempt is committed just before a message's
+    content goes, its outcome the moment the answer comes: a row whose content went without
+    an answer (or whose run was killed then) stays *uncertain* and is never sent again by
+    itself. One refused message never stops the rest; a line that cannot be made again does."""
+    from tanet.mail import LineLost, Session
+
+    tally = tally or Tally(len(rows))
     if not rows:
-        return 0, []
+        return tally
     by_file: dict[str, list[sqlite3.Row]] = {}
     for row in rows:
         by_file.setdefault(row["file"], []).append(row)
     session = Session(values)
-    sent, failures = 0, []
+    if progress:
+        session.on_wait = lambda seconds: progress(None, len(by_file), seconds)
+    groups, finished = list(by_file.items()), False
     try:
-        for i, (file, group) in enumerate(by_file.items(), 1):
-            addresses = [r["email"] for r in group]
+        for i, (file, group) in enumerate(groups):
             try:
-                msg = message_from_bytes(Path(file).read_bytes(), policy=policy.SMTP)
-            except (OSError, TypeError) as e:
-                why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
-                problems = {a.lower(): why for a in addresses}
-            else:
-                del msg["X-Unsent"]  # a draft marker for e-mail programs, not for the recipient
-                problems = session.send(msg, addresses)
-            stamp = now()
-            with transaction(conn):
-                for row in group:
-                    problem = problems.get(row["email"].lower())
-                    if problem:
-                        conn.execute("UPDATE outbox SET error = ? WHERE id = ?", [problem, row["id"]])
-                        failures.append(f"{row['email']}: {problem}")
-                    else:
-                        conn.execute("UPDATE outbox SET sent_at = ?, error = NULL WHERE id = ?", [stamp, row["id"]])
-                        sent += 1
+                _deliver_one(conn, session, file, group, tally)
+                done = i + 1
+            except LineLost as e:  # this message did not go either
+                tally.stopped, done = str(e), i
+            tally.stopped = tally.stopped or session.stopped
+            if tally.stopped:
+                tally.not_tried = sum(len(g) for _, g in groups[done:])
+                break
             if progress:
-                progress(i, len(by_file))
+                progress(done, len(groups), 0)
+        finished = True
     finally:
-        session.close()
-    return sent, failures
+        session.close(politely=finished)  # after Ctrl-C, no QUIT to wait on a server holding a message
+    return tally
+
+
+def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
+    """Send one file to its rows' addresses and commit what became of each."""
+    from email import message_from_bytes, policy
+
+    addresses = [r["email"] for r in group]
+    try:
+        msg = message_from_bytes(Path(file).read_bytes(), policy=policy.SMTP)
+    except (OSError, TypeError) as e:
+        why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
+        _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
+        return
+    del msg["X-Unsent"]  # a draft marker for e-mail programs, not for the recipient
+
+    def attempt(accepted: list[str]) -> None:
+        wanted = {a.lower() for a in accepted}
+        with transaction(conn):
+            stamp = now()
+            for row in group:
+                if row["email"].lower() in wanted:
+                    conn.execute("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+        tally.in_flight = accepted
+
+    outcome = session.send(msg, addresses, attempt)
+    _commit(conn, group, outcome.refused, outcome.uncertain, tally)
+
+
+def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
+            tally: Tally) -> None:
+    stamp, sent, failures, unsure = now(), 0, [], []
+    with transaction(conn):
+        for row in group:
+            problem = refused.get(row["email"].lower())
+            if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
+                conn.execute("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
+                             [problem, row["attempted_at"], row["id"]])
+                failures.append(f"{row['email']}: {problem}")
+            elif uncertain:
+                conn.execute("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]])
+                unsure.append(row["email"])
+            else:
+                conn.execute("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
+                             [stamp, row["id"]])
+                sent += 1
+    tally.sent += sent
+    tally.failures += failures
+    tally.uncertain += [(address, uncertain) for address in unsure]
+    tally.in_flight = []
+
+
+def state(row) -> str:
+    """sent, uncertain (its content went, the answer never came), failed, or written."""
+    if row["sent_at"]:
+        return "sent"
+    if row["attempted_at"]:
+        return "uncertain"
+    return "failed" if row["error"] else "written"
 
 
 def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) -> list[dict]:
+    """The outbox rows (SPEC §13's keys), each with its `state`."""
     where, params = [], []
     if meeting_id is not None:
         where.append("meeting_id = ?")
@@ -189,4 +273,4 @@ def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) ->
     if unsent:
         where.append("sent_at IS NULL")
     sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-    return [{k: r[k] for k in OUTBOX_KEYS} for r in conn.execute(sql, params)]
+    return [{**{k: r[k] for k in OUTBOX_KEYS}, "state": state(r)} for r in conn.execute(sql, params)]

@@ -17,5 +17,6 @@ MIGRATIONS = (
     "0008_report_notes",
     "0009_feedback",
     "0010_summary_indexes",
+    "0011_outbox_uncertain",
 )
 SCHEMA_VERSION = len(MIGRATIONS)

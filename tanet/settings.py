@@ -148,6 +148,8 @@ SETTINGS = {
         Setting("smtp.oauth2_token_command", "", _text, "a command that prints an OAuth2 access token"),
         Setting("smtp.ca_file", "", _text, "a CA certificate file to trust as well as the system's"),
         Setting("smtp.per_minute", "30", _int_between(1, 10000), "at most this many messages a minute"),
+        Setting("smtp.deadline_seconds", "300", _int_between(1, 86400),
+                "give up on a mail server that takes longer than this to take one message"),
         Setting("invite.alarm_minutes", "1440", _int_between(0, 40320),
                 "calendar reminder this many minutes before (0: none)"),
         Setting("feedback.form_url", "", _url, "the feedback form linked from tanet thanks"),

@@ -37,21 +37,22 @@ def organiser_change(
     send: Annotated[bool, typer.Option("--send", help="Send the updates now over SMTP.")] = False,
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
-    from tanet.cli.messages import _say_written, _send
+    from tanet.cli.messages import _again_command, _say_written, _send, sending
     from tanet.invites import change_organiser
 
     conn = connection()
-    with transaction(conn):
-        changed = change_organiser(conn, name, email, today())
-    render.say(f"The organiser is now {name} <{email}>.")
-    if not changed:
-        render.say("No upcoming meeting had invitations out, so there were no updates to write.")
-    for meeting, written in changed:
-        render.say(f"Meeting #{meeting['id']} on {meeting['date']}:")
-        _say_written(written)
-    if send:
-        for _, written in changed:
-            _send(conn, written, resend=False)
+    with sending(send, "organiser change --send"):
+        with transaction(conn):
+            changed = change_organiser(conn, name, email, today())
+        render.say(f"The organiser is now {name} <{email}>.")
+        if not changed:
+            render.say("No upcoming meeting had invitations out, so there were no updates to write.")
+        for meeting, written in changed:
+            render.say(f"Meeting #{meeting['id']} on {meeting['date']}:")
+            _say_written(written)
+        if send:
+            for meeting, written in changed:
+                _send(conn, written, resend=False, again=_again_command("invite", meeting, written))
 
 
 @outreach_app.command("add")

@@ -32,7 +32,14 @@ SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRE
 
 def send_summary(data: dict, addresses: list[str]) -> None:
     """The summary as one e-mail per address (HTML with a plain-text alternative), written to
-    ./summaries/LABEL/ and sent through the outbox."""
+    ./summaries/LABEL/ and sent through the outbox, holding the one sender lock throughout."""
+    from tanet.cli.messages import sending
+
+    with sending(True, "report --send-to"):
+        _send_summary(data, addresses)
+
+
+def _send_summary(data: dict, addresses: list[str]) -> None:
     import re
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
@@ -68,7 +75,10 @@ def send_summary(data: dict, addresses: list[str]) -> None:
     with transaction(conn):
         written = outbox.write(conn, folder, None, None, None, letters, ("summary",))
     _say_written(written)
-    _send(conn, written, resend=False, who="recipient")
+    # Each address named is sent this summary every time: the outbox keeps one row per address
+    # for all summaries, so "already sent" would skip every quarter after the first.
+    _send(conn, written, resend=True, who="recipient",
+          again="the same command with --send-to ADDRESS, once you know it did not arrive")
 
 
 def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
