@@ -115,10 +115,11 @@ def _manifest(folder: Path) -> dict | None:
 
 
 def tidy_folder(folder: Path) -> None:
-    """Remove a folder tanet wrote once nothing but its manifest is left in it."""
+    """Remove a folder of tanet's messages once nothing but its manifest is left in it."""
     try:
-        if {p.name for p in folder.iterdir()} == {MANIFEST}:
-            os.unlink(folder / MANIFEST)
+        if {p.name for p in folder.iterdir()} <= {MANIFEST}:
+            if (folder / MANIFEST).exists():
+                os.unlink(folder / MANIFEST)
             os.rmdir(folder)
     except OSError:
         pass

@@ -176,6 +176,21 @@ def test_a_file_the_coordinator_put_in_place_of_a_draft_is_kept(tanet, tmp_path)
     assert len(list((tmp_path / "b").glob("*.eml"))) == 3
 
 
+def test_a_folder_written_by_a_run_whose_record_was_lost_is_still_tanets(tanet, tmp_path, own_database):
+    """Killed after the folder was renamed into place but before the database committed:
+    the folder's manifest still says whose it is, so the same command replaces it."""
+    network(tanet)
+    folder = tmp_path / "inv"
+    tanet("invite", "1", "-o", folder, ok=True)
+    with sqlite3.connect(own_database) as db:
+        db.execute("DELETE FROM outbox")
+    assert json.loads((folder / ".tanet-files").read_text())["owner"] == "meeting #1's invitations"
+    tanet("invite", "1", "-o", folder, ok=True)
+    assert len(list(folder.glob("*.eml"))) == 3 and len(outbox(tanet)) == 3
+    (folder / "notes.txt").write_text("mine")
+    assert "holds other files (notes.txt)" in tanet("invite", "1", "-o", folder, ok=False).stderr
+
+
 def test_an_old_folder_left_empty_by_a_move_is_tidied_away(tanet, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     network(tanet)
