@@ -181,7 +181,11 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
                 written.row_ids += record(conn, meeting_id, sequence, method, copy, path, message_id)
         out.commit()
     if meeting_id is not None:  # earlier files of this meeting that this run did not replace
-        remove_files(conn, earlier, keep={str(folder / letter.name) for letter in letters})
+        current, mine = {str(folder / letter.name) for letter in letters}, set(written.row_ids)
+        remove_files(conn, earlier, keep=current)
+        # A row of an earlier version whose file name now holds this version has no file of its own.
+        conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
+                         [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
     return written
 
 

@@ -191,6 +191,17 @@ def test_a_folder_written_by_a_run_whose_record_was_lost_is_still_tanets(tanet, 
     assert "holds other files (notes.txt)" in tanet("invite", "1", "-o", folder, ok=False).stderr
 
 
+def test_every_file_the_outbox_points_at_holds_that_rows_message(tanet, tmp_path):
+    network(tanet)
+    folder = tmp_path / "inv"
+    tanet("invite", "1", "-o", folder, ok=True)
+    tanet("meeting", "edit", "1", "--location", "Leith Academy", ok=True)  # a new version, the same file names
+    tanet("invite", "1", "-o", folder, ok=True)
+    rows = outbox(tanet, "1")
+    assert [r["file"] for r in rows if r["sequence"] == 0] == [None, None, None]
+    assert all(parse(r["file"])["Message-ID"] == r["message_id"] for r in rows if r["sequence"] == 1)
+
+
 def test_an_old_folder_left_empty_by_a_move_is_tidied_away(tanet, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     network(tanet)
