@@ -146,6 +146,9 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
     for row in upcoming:
         single = sent_single(conn, row["id"])
         conn.execute("UPDATE meetings SET sequence = sequence + 1 WHERE id = ?", [row["id"]])
+        if not recipients(conn, MT.get(conn, row["id"]), [], only_earlier=True)[0]:  # all its invitees left
+            conn.execute("UPDATE meetings SET sequence = sequence - 1 WHERE id = ?", [row["id"]])
+            continue
         out.append(write_invites(conn, str(row["id"]), folder=None, areas=[], single=single, force=False,
                                  today=today, only_earlier=True))
     return out

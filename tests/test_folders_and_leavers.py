@@ -242,11 +242,17 @@ def test_single_sends_the_organiser_their_copy_and_organiser_change_keeps_it_sin
 
 def test_organiser_change_of_a_per_member_meeting_stays_per_member(tanet, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    network(tanet)
-    tanet("invite", "1", ok=True)
-    tanet("organiser", "change", "--name", "Sam Reid", "--email", "sam@example.org", ok=True)
-    rows = [r for r in outbox(tanet, "1") if r["sequence"] == 1]
-    assert len(rows) == 3 and {r["method"] for r in rows} == {"REQUEST"} and {r["kind"] for r in rows} == {"update"}
+    network(tanet, members=5)
+    tanet("meeting", "add", "2027-04-06", "--location", "Leith Library", ok=True)
+    tanet("invite", "1", "--area", "education", ok=True)
+    tanet("invite", "2", "--area", "justice", ok=True)  # Seán alone, who then leaves
+    tanet("member", "leave", "sean@example.org", ok=True)
+    r = tanet("organiser", "change", "--name", "Sam Reid", "--email", "sam@example.org", ok=True)
+    assert "Meeting #2" not in r.stdout  # nobody left to tell: no update, and its version stays
+    rows = [r for r in outbox(tanet) if r["sequence"] == 1 and r["kind"] != "cancellation"]
+    assert sorted(r["email"] for r in rows) == ["orla@example.org", "zoe@example.org"]  # those invited, no one new
+    assert {r["method"] for r in rows} == {"REQUEST"} and {r["kind"] for r in rows} == {"update"}
+    assert {m["id"]: m["sequence"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()} == {1: 1, 2: 0}
 
 
 # 4. Leavers -----------------------------------------------------------------------------

@@ -1,5 +1,6 @@
 """Continuity and reach: handover, a new organiser, outreach, keeping only what is needed."""
 
+import contextlib
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -105,8 +106,6 @@ def privacy_review(
     if apply:  # the meetings ahead are cancelled for them while their address is still known
         from tanet import members as M
         from tanet.cli.members import take_off_what_is_ahead
-
-        import contextlib
 
         with contextlib.redirect_stdout(sys.stderr if fmt == "json" else sys.stdout):  # stdout: one JSON document
             for member_id in privacy.review(conn, today())["members_due"]:
