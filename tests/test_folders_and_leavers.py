@@ -337,6 +337,19 @@ def test_leave_without_send_writes_the_cancels_and_a_failed_send_can_be_retried(
     assert "already left" in tanet("member", "leave", "zoe@example.org", "--send", ok=False).stderr
 
 
+def test_a_leave_that_cannot_write_its_cancels_changes_nothing(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    leaver_network(tanet)
+    mine = tmp_path / "cancellations" / "member-2" / "mine.txt"
+    mine.parent.mkdir(parents=True)
+    mine.write_text("my own notes")
+    r = tanet("member", "leave", "zoe@example.org", ok=False)
+    assert "holds other files (mine.txt)" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert tanet("member", "show", "zoe@example.org", "--format", "json", ok=True).json()["left_on"] is None
+    assert facilitators(tanet, "1") == ["amina@example.org", "zoe@example.org"]
+    assert mine.read_text() == "my own notes" and [p.name for p in mine.parent.iterdir()] == ["mine.txt"]
+
+
 def address_anywhere(folder: Path, address: bytes) -> list[Path]:
     return [p for p in folder.rglob("*") if p.is_file() and p.name != "tanet.db" and address in p.read_bytes()]
 

@@ -145,40 +145,52 @@ def leave(member: MemberArg,
           send: Send = False) -> None:
     """Record that a member has left (their history stays); the meetings ahead they were
     sent are cancelled for them alone, and they come off future rotas."""
+    from tanet.leavers import meetings_ahead
+
     conn = connection()
     row = M.find_member(conn, member)
-    if row["left_on"] and row["email"]:  # already left: only the withdrawals that did not go
-        from tanet.leavers import meetings_ahead
-
-        if meetings_ahead(conn, row["id"], max(date.fromisoformat(row["left_on"]), today()), written_counts=False):
-            take_off_what_is_ahead(conn, row, date.fromisoformat(row["left_on"]), send)
+    if row["left_on"] and row["email"]:  # already left: the same command sends what did not go
+        left = date.fromisoformat(row["left_on"])
+        if meetings_ahead(conn, row["id"], max(left, today()), written_counts=False):
+            take_off_what_is_ahead(conn, row, left, send)
             return
     when = optional_day(on) or today()
-    with transaction(conn):
+    with transaction(conn):  # leaving, the rotas and the cancellations: all or nothing
         row = M.leave(conn, member, when)
+        rotas, written = _take_off(conn, row, when)
     render.say(f"{row['name']} left the network on {when.isoformat()}.")
-    take_off_what_is_ahead(conn, row, when, send)
+    _tell(conn, row, rotas, written, send)
+
+
+def _take_off(conn, row, from_day: date):
+    """Off the rotas of the meetings ahead, and a cancellation of each they were sent
+    (inside the caller's transaction)."""
+    from tanet import leavers
+    from tanet import meetings as MT
+
+    from_day = max(from_day, today())
+    rotas = MT.off_rotas(conn, row["id"], from_day)
+    return rotas, leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
 
 
 def take_off_what_is_ahead(conn, row, from_day: date, send: bool, forgetting: bool = False) -> None:
     """A leaver comes off the rotas of meetings still to come and is sent (or written) a
     cancellation of each such meeting they were sent, naming them alone."""
-    from tanet import leavers
-    from tanet import meetings as MT
-
-    say = render.note if forgetting else render.say  # stdout stays clean for privacy review's JSON
-    from_day = max(from_day, today())
     with transaction(conn):
-        rotas = MT.off_rotas(conn, row["id"], from_day)
-        written = leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
+        rotas, written = _take_off(conn, row, from_day)
+    _tell(conn, row, rotas, written, send, forgetting)
+
+
+def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False) -> None:
+    say = render.note if forgetting else render.say  # stdout stays clean for privacy review's JSON
     if rotas:
         say(f"Taken off the rota; now needing a facilitator in place of {row['name']}: "
-                   + ", ".join(f"meeting #{m['id']} on {m['date']}" for m in rotas)
-                   + ". Choose one with: tanet meeting facilitate MEETING MEMBER...")
+            + ", ".join(f"meeting #{m['id']} on {m['date']}" for m in rotas)
+            + ". Choose one with: tanet meeting facilitate MEETING MEMBER...")
     if written is None:
         return
     say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
-               f"to {row['name']} alone, to {written.folder}.")
+        f"to {row['name']} alone, to {written.folder}.")
     if send:
         from tanet.cli.messages import _send
 
