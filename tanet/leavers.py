@@ -85,7 +85,8 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
     recorded = {r[0] for r in conn.execute(
         "SELECT file FROM outbox WHERE member_id = ? AND kind = 'cancellation' AND file IS NOT NULL", [member_id])}
     with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
-                   owner=f"member #{member_id}'s cancellations") as out:
+                   owner=f"member #{member_id}'s cancellations",
+                   hint="Move those files out of it, then run the same command again.") as out:
         for letter in letters:
             out.write(letter.name, message_bytes(letter.msg))
             meeting_id, sequence = sequences[letter.name]

@@ -168,8 +168,10 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     if meeting_id is not None and conn.execute("SELECT status FROM meetings WHERE id = ?",
                                                [meeting_id]).fetchone()[0] == "scheduled":
         earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
+    hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
+            is not None else "Move those files out of it, then run the same command again.")
     with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
-                   owner=folder_owner(meeting_id, kinds)) as out:
+                   owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
             out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
