@@ -98,29 +98,74 @@ def write_file(path: Path, data: bytes | str, *, make_parents: bool = True) -> P
     return path
 
 
+MANIFEST = ".tanet-files"
+
+
+def _manifest(folder: Path) -> dict | None:
+    """What a folder's manifest says tanet wrote there ({owner, files}), if it has one."""
+    import json
+
+    try:
+        data = json.loads((folder / MANIFEST).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or not isinstance(data.get("files"), list):
+        return None
+    return data
+
+
+def tidy_folder(folder: Path) -> None:
+    """Remove a folder of tanet's messages once nothing but its manifest is left in it."""
+    try:
+        if {p.name for p in folder.iterdir()} <= {MANIFEST}:
+            if (folder / MANIFEST).exists():
+                os.unlink(folder / MANIFEST)
+            os.rmdir(folder)
+    except OSError:
+        pass
+
+
 class NewFolder:
     """A folder written whole: files go into a hidden temporary folder beside the
     target, which replaces the target only when everything is written.
 
-    `owned(name)` says which files of an existing target are tanet's to replace;
-    a target holding anything else is refused, so a folder of the coordinator's
-    own files is never swept away."""
+    tanet replaces only what it wrote. Each folder it writes carries a manifest naming its
+    `owner` (say "meeting #21's invitations") and its files; an existing target is replaced
+    only when everything in it is listed there under the same owner, or is accepted by
+    `owned` (files recorded elsewhere, such as the outbox). Anything else in it (the
+    coordinator's own files, another meeting's messages) and the target is left alone."""
 
-    def __init__(self, target: Path, owned=lambda name: True, what: str = "files"):
-        self.target = Path(target)
+    def __init__(self, target: Path, owned=lambda name: False, what: str = "files", owner: str | None = None,
+                 hint: str = "Choose a new or empty folder with -o DIR."):
+        self.target, self.owner, self.names, self.hint = Path(target), owner, [], hint
+        self.replaces: set[str] = set()
         if self.target.exists():
-            if not self.target.is_dir():
-                raise TanetError(f"{self.target} is a file, not a folder. Choose a folder name.")
-            strangers = sorted(p.name for p in self.target.iterdir() if not owned(p.name))
-            if strangers:
-                raise TanetError(f"{self.target} holds other files ({', '.join(strangers[:3])}); tanet only "
-                                 f"replaces a folder of its own {what}. Choose a new or empty folder with -o DIR.")
+            self.replaces = self._replaceable(owned, what)
         make_folder(self.target.parent)
         try:
             self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
                                               dir=self.target.parent))
         except OSError as e:
             raise cannot_write(self.target, e) from None
+
+    def _replaceable(self, owned, what: str) -> set[str]:
+        """The names in the existing target that are tanet's to replace; refuses a target
+        holding anything else."""
+        if not self.target.is_dir():
+            raise TanetError(f"{self.target} is a file, not a folder. Choose a folder name.")
+        manifest = _manifest(self.target) if self.owner else None
+        if manifest and manifest.get("owner") != self.owner:
+            raise TanetError(f"{self.target} holds {manifest.get('owner')}, not {self.owner}; tanet leaves it alone "
+                             f"and deleted nothing. {self.hint}")
+        listed = set(manifest["files"]) if manifest else set()
+        names = {p.name for p in self.target.iterdir()} - {MANIFEST}
+        strangers = sorted(n for n in names if not (n in listed and (self.target / n).is_file()) and not owned(n))
+        if strangers:
+            more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
+            raise TanetError(f"{self.target} holds other files ({', '.join(strangers[:3])}{more}) that tanet did "
+                             f"not write; it only replaces a folder of its own {what}, so it deleted nothing. "
+                             + self.hint)
+        return names
 
     def write(self, name: str, data: bytes | str) -> Path:
         path = self.path / name
@@ -133,18 +178,25 @@ class NewFolder:
         except OSError as e:
             self.abandon()
             raise cannot_write(self.target / name, e) from None
+        self.names.append(name)
         return self.target / name
 
     def commit(self) -> Path:
-        """Put the finished folder in place of the target (and drop the old one)."""
+        """Put the finished folder in place of the target. Of the old folder only the files
+        found to be tanet's are deleted; anything that appeared since is moved across."""
+        import json
+
+        if self.owner:
+            self.write(MANIFEST, json.dumps({"owner": self.owner, "files": sorted(self.names)}, indent=1))
         old = None
         try:
             for p in self.path.iterdir():
-                fd = os.open(p, os.O_RDONLY)
-                try:
-                    os.fsync(fd)
-                finally:
-                    os.close(fd)
+                if p.is_file():
+                    fd = os.open(p, os.O_RDONLY)
+                    try:
+                        os.fsync(fd)
+                    finally:
+                        os.close(fd)
             if self.target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".old", dir=self.target.parent))
                 os.rmdir(old)
@@ -156,9 +208,23 @@ class NewFolder:
             self.abandon()
             raise cannot_write(self.target, e) from None
         if old is not None:
-            shutil.rmtree(old, ignore_errors=True)
+            self._clear(old)
         _fsync_folder(self.target.parent)
         return self.target
+
+    def _clear(self, old: Path) -> None:
+        for p in old.iterdir():
+            try:
+                if p.name in self.replaces | {MANIFEST} and p.is_file() and not p.is_symlink():
+                    os.unlink(p)
+                elif not (self.target / p.name).exists():
+                    os.rename(p, self.target / p.name)
+            except OSError:
+                pass
+        try:
+            os.rmdir(old)
+        except OSError:  # something of someone else's is still there: leave it be
+            pass
 
     def abandon(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)

@@ -220,6 +220,13 @@ def slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "meeting"
 
 
+def folder_name(meeting: dict) -> str:
+    """A meeting's own folder name: its date, time and title for a person to recognise,
+    and its id, so that no other meeting (same day, a title that slugs alike, or both
+    with the default title) ever shares it, and re-runs of this meeting find it again."""
+    return f"{meeting['date']}-{meeting['start'].replace(':', '')}-{slug(meeting['title'])}-{meeting['id']}"
+
+
 def when_in_words(meeting: dict) -> str:
     day = date.fromisoformat(meeting["date"])
     zone = "UK time" if meeting["timezone"] in ("Europe/London", "GB", "Europe/Belfast") else meeting["timezone"]
@@ -356,3 +363,15 @@ def message_bytes(msg) -> bytes:
     except (ValueError, UnicodeError) as e:
         raise TanetError(f"A message could not be written ({e}). Check the names and e-mail addresses "
                          "with: tanet member list; nothing was written.") from None
+
+
+def withdrawal(meeting: dict, values: dict, name: str, email: str, sequence: int) -> bytes:
+    """The iTIP message that takes one attendee off a meeting that goes ahead (RFC 5546
+    §3.2.5): METHOD:CANCEL naming only them, the meeting's UID and a raised SEQUENCE.
+    No STATUS: the meeting itself is not cancelled."""
+    org = organizer(*organiser_of(values))
+    person = vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT")
+    ev = event({**meeting, "sequence": sequence, "status": "scheduled"}, [], org, [person])
+    del ev["STATUS"]
+    del ev["TRANSP"]
+    return to_bytes(calendar("CANCEL", [ev], meeting["timezone"]))

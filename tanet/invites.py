@@ -32,12 +32,16 @@ def invitees(conn: sqlite3.Connection, meeting: sqlite3.Row, areas: list[str]) -
     return conn.execute(sql + " ORDER BY name COLLATE NOCASE, id", params).fetchall()
 
 
-def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str]) -> tuple[list[sqlite3.Row], dict]:
+def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str],
+               only_earlier: bool = False) -> tuple[list[sqlite3.Row], dict]:
     """Everyone this version goes to, and the earlier version each of them was sent. A
     cancellation goes only to those who had the meeting (or, if nobody had, to everyone
-    who would have been invited); an update also to members newly eligible."""
+    who would have been invited), members who have left included; an update to those who
+    had it and are still members that day (a leaver was sent a withdrawal instead), and
+    to members newly eligible. With `only_earlier`, nobody new (an organiser's change)."""
     earlier = outbox.earlier_versions(conn, row["id"], row["sequence"])
-    if row["status"] == "cancelled" and earlier:
+    cancelled = row["status"] == "cancelled"
+    if (cancelled and earlier) or (only_earlier and earlier):
         people = {}
     else:
         people = {m["id"]: m for m in invitees(conn, row, areas)}
@@ -45,7 +49,8 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str]) -> 
     if missing:
         marks = ",".join("?" * len(missing))
         for m in conn.execute(f"SELECT * FROM members WHERE id IN ({marks}) AND email IS NOT NULL", missing):
-            people[m["id"]] = m
+            if cancelled or M.is_active(m, row["date"]):
+                people[m["id"]] = m
     ordered = sorted(people.values(), key=lambda m: (m["name"].casefold(), m["id"]))
     return ordered, earlier
 
@@ -68,7 +73,7 @@ def meeting_for_messages(conn: sqlite3.Connection, ref: str, today: date, force:
 
 
 def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, areas: list[str], single: bool,
-                  force: bool, today: date) -> tuple[dict, outbox.Written]:
+                  force: bool, today: date, only_earlier: bool = False) -> tuple[dict, outbox.Written]:
     """Write this meeting's current message for every recipient (inside the caller's transaction)."""
     values = S.get_all(conn)
     org_name, org_email = ical.organiser_of(values)
@@ -76,12 +81,12 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     if meeting["status"] == "scheduled" and not meeting["location"] and not meeting["url"]:
         raise TanetError(f"Meeting #{row['id']} has neither a place nor a link. Add one with: "
                          f"tanet meeting edit {row['id']} --location '...' or --url https://...")
-    people, earlier = recipients(conn, row, areas)
+    people, earlier = recipients(conn, row, areas, only_earlier)
     if not people:
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
     sessions = MT.list_sessions(conn, row["id"])
-    folder = folder or Path("invites") / f"{meeting['date']}-{ical.slug(meeting['title'])}"
+    folder = folder or Path("invites") / ical.folder_name(meeting)
     cancelled = meeting["status"] == "cancelled"
 
     def kind_of(member_id: int) -> str:
@@ -91,14 +96,14 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     letters = []
     if single:
         # One message for everyone: a PUBLISH calendar names nobody, and the Bcc list is
-        # never shown to the recipients.
+        # never shown to the recipients. The organiser it is addressed to gets it too.
         method, ics = ical.invitation(meeting, sessions, values, [])
         kind = "cancellation" if cancelled else "update" if earlier else "invitation"
         msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
                            to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
                            message_id=next(iter(known_ids.values()), None), first=not earlier)
         letters.append(outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
-                                     snapshot(meeting, values)))
+                                     snapshot(meeting, values), copy_to=(org_email,)))
     else:
         from tanet.letters import Template
 
@@ -118,9 +123,19 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     return meeting, written
 
 
+def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:
+    """Whether the meeting's latest invitation went as one message to everyone (--single):
+    a PUBLISH calendar rather than a request per member."""
+    row = conn.execute(
+        """SELECT method FROM outbox WHERE meeting_id = ? AND kind IN ('invitation', 'update')
+           ORDER BY sequence DESC, id DESC LIMIT 1""", [meeting_id]).fetchone()
+    return bool(row) and row["method"] == "PUBLISH"
+
+
 def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: date) -> list[tuple[dict, outbox.Written]]:
     """New organiser settings, and an update (raised SEQUENCE, new ORGANIZER) to everyone
-    invited to each upcoming meeting (inside the caller's transaction)."""
+    invited to each upcoming meeting, in the way the meeting was first sent: one message
+    with everyone in Bcc for a --single meeting (inside the caller's transaction)."""
     S.set_value(conn, "organiser.name", name)
     S.set_value(conn, "organiser.email", email)
     upcoming = conn.execute(
@@ -129,6 +144,11 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
         [today.isoformat()]).fetchall()
     out = []
     for row in upcoming:
+        single = sent_single(conn, row["id"])
         conn.execute("UPDATE meetings SET sequence = sequence + 1 WHERE id = ?", [row["id"]])
-        out.append(write_invites(conn, str(row["id"]), folder=None, areas=[], single=False, force=False, today=today))
+        if not recipients(conn, MT.get(conn, row["id"]), [], only_earlier=True)[0]:  # all its invitees left
+            conn.execute("UPDATE meetings SET sequence = sequence - 1 WHERE id = ?", [row["id"]])
+            continue
+        out.append(write_invites(conn, str(row["id"]), folder=None, areas=[], single=single, force=False,
+                                 today=today, only_earlier=True))
     return out

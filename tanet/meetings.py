@@ -416,6 +416,17 @@ def set_facilitators(conn: sqlite3.Connection, ref: str, member_refs: list[str],
     return objects(conn, [meeting])[0], facilitators(conn, meeting["id"])
 
 
+def off_rotas(conn: sqlite3.Connection, member_id: int, from_day: date) -> list[dict]:
+    """Take a member off the facilitators of every meeting on or after `from_day` (a leaver);
+    returns those meetings, which now need someone in their place."""
+    rows = conn.execute(SELECT + """ WHERE m.date >= ? AND m.status = 'scheduled' AND m.id IN
+                        (SELECT meeting_id FROM facilitators WHERE member_id = ?) ORDER BY m.date, m.start""",
+                        [from_day.isoformat(), member_id]).fetchall()
+    conn.executemany("DELETE FROM facilitators WHERE meeting_id = ? AND member_id = ?",
+                     [(r["id"], member_id) for r in rows])
+    return objects(conn, rows)
+
+
 def pick_pair(candidates: list, used: dict, last: dict, day: str) -> tuple:
     """Two facilitators: the least used first, then the least used from another
     sector (else another service area)."""

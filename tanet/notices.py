@@ -63,7 +63,8 @@ def write_reminders(conn: sqlite3.Connection, ref: str, folder: Path | None, tod
     skip = _declined(conn, row["id"])
     marks = ",".join("?" * len(invited))
     people = [p for p in conn.execute(f"SELECT * FROM members WHERE id IN ({marks}) AND email IS NOT NULL "
-                                      "ORDER BY name COLLATE NOCASE, id", invited) if p["id"] not in skip]
+                                      "ORDER BY name COLLATE NOCASE, id", invited)
+              if p["id"] not in skip and M.is_active(p, row["date"])]  # a leaver was taken off it
     if not people:
         raise TanetError("Everyone invited has declined or sent apologies: there is nobody to remind.")
     sessions = MT.list_sessions(conn, row["id"])
@@ -78,7 +79,7 @@ def write_reminders(conn: sqlite3.Connection, ref: str, folder: Path | None, tod
     ids = outbox.message_ids(conn, row["id"], ("reminder",), meeting["sequence"])
     letters = _letters(people, "reminder", f"Reminder: {meeting['title']}, {ical.when_in_words(meeting)}", body,
                        values, meeting, ids)
-    folder = folder or Path("reminders") / f"{meeting['date']}-{ical.slug(meeting['title'])}"
+    folder = folder or Path("reminders") / ical.folder_name(meeting)
     return meeting, outbox.write(conn, folder, row["id"], meeting["sequence"], None, letters, ("reminder",))
 
 
@@ -117,5 +118,5 @@ def write_thanks(conn: sqlite3.Connection, ref: str, folder: Path | None, today:
 
     ids = outbox.message_ids(conn, row["id"], ("thanks",), meeting["sequence"])
     letters = _letters(people, "thanks", f"Thank you for coming: {meeting['title']}", body, values, meeting, ids)
-    folder = folder or Path("thanks") / f"{meeting['date']}-{ical.slug(meeting['title'])}"
+    folder = folder or Path("thanks") / ical.folder_name(meeting)
     return meeting, outbox.write(conn, folder, row["id"], meeting["sequence"], None, letters, ("thanks",))

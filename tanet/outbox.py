@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 import sqlite3
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -35,6 +35,7 @@ class Letter:
     recipients: list[tuple[int | None, str]]
     snapshot: dict | None = None
     message_id: str | None = None
+    copy_to: tuple[str, ...] = ()  # also an envelope recipient of the same file (the organiser's copy)
 
 
 @dataclass
@@ -92,42 +93,101 @@ def record(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | Non
     return ids
 
 
+def holds_message(path: Path, message_id: str | None) -> bool:
+    """Whether `path` is still the file tanet wrote: a plain file whose Message-ID is the
+    one recorded. A file the coordinator put in its place is not tanet's to delete."""
+    from email.parser import BytesHeaderParser
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            head = f.read(65536).split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    except OSError:
+        return False
+    found = BytesHeaderParser().parsebytes(head + b"\r\n\r\n").get("Message-ID")
+    return bool(message_id) and found is not None and "".join(found.split()) == "".join(message_id.split())
+
+
 def forget_files(conn: sqlite3.Connection, where: str, params: list, keep: set[str] = frozenset()) -> int:
-    """Delete the files of these outbox rows (unless in `keep`) and clear their `file`."""
-    removed = 0
-    for row in conn.execute(f"SELECT id, file FROM outbox WHERE file IS NOT NULL AND {where}", params).fetchall():
+    """Delete the files of these outbox rows (unless in `keep`) and clear their `file`.
+    Only a file that still holds the row's message is deleted: tanet removes what it
+    wrote, never a file by its name or extension."""
+    rows = conn.execute(f"SELECT id, file, message_id FROM outbox WHERE file IS NOT NULL AND {where}", params)
+    return remove_files(conn, rows.fetchall(), keep)
+
+
+def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozenset()) -> int:
+    """forget_files for rows already read: (file, message_id) of each."""
+    from tanet.files import tidy_folder
+
+    removed, folders = 0, set()
+    for row in rows:
         if row["file"] in keep:
             continue
         path = Path(row["file"])
-        if path.suffix == ".eml" and path.is_file():
-            path.unlink()
-            removed += 1
+        if holds_message(path, row["message_id"]):
+            try:
+                path.unlink()
+                removed += 1
+                folders.add(path.parent)
+            except OSError:
+                pass
         conn.execute("UPDATE outbox SET file = NULL WHERE file = ?", [row["file"]])  # a shared file too
+    for folder in folders:
+        tidy_folder(folder)
     return removed
+
+
+NOUNS = {"invitation": "invitations", "reminder": "reminders", "thanks": "thank-you messages",
+         "summary": "summaries", "cancellation": "cancellations"}
+
+
+def folder_owner(meeting_id: int | None, kinds: tuple) -> str:
+    """Whose folder this is, as its manifest names it: "meeting #21's invitations"."""
+    noun = NOUNS.get(kinds[0], "messages")
+    return f"meeting #{meeting_id}'s {noun}" if meeting_id is not None else f"tanet's {noun}"
 
 
 def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequence: int | None,
           method: str | None, letters: list[Letter], kinds: tuple) -> Written:
     """Write the letters as the whole content of `folder` and record them (inside the
-    caller's transaction); files of this meeting's earlier letters of these kinds that
-    are no longer current are deleted."""
+    caller's transaction). The folder is this meeting's alone: one holding anything else
+    is refused, untouched. Then the files of this meeting's earlier letters of these kinds
+    that are no longer current are deleted."""
     from tanet.files import NewFolder
     from tanet.ical import message_bytes
 
     folder = folder.absolute()
     written = Written(folder, method, letters)
-    with NewFolder(folder, owned=lambda name: name.endswith((".eml", ".ics")), what="messages") as out:
-        current = {str(folder / letter.name) for letter in letters}
-        if meeting_id is not None:  # earlier files of this meeting that this run does not replace
-            forget_files(conn, f"meeting_id = ? AND kind IN ({','.join('?' * len(kinds))})",
-                         [meeting_id, *kinds], keep=current)
+    kind_marks = ",".join("?" * len(kinds))
+    earlier = conn.execute(
+        f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
+        "AND file IS NOT NULL", [meeting_id, *kinds]).fetchall()
+    recorded = {r["file"] for r in earlier}
+    if meeting_id is not None and conn.execute("SELECT status FROM meetings WHERE id = ?",
+                                               [meeting_id]).fetchone()[0] == "scheduled":
+        earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
+    hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
+            is not None else "Move those files out of it, then run the same command again.")
+    with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
+                   owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
             out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
             path = folder / letter.name
             message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
             written.row_ids += record(conn, meeting_id, sequence, method, letter, path, message_id)
+            if letter.copy_to:
+                copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
+                written.row_ids += record(conn, meeting_id, sequence, method, copy, path, message_id)
         out.commit()
+    if meeting_id is not None:  # earlier files of this meeting that this run did not replace
+        current, mine = {str(folder / letter.name) for letter in letters}, set(written.row_ids)
+        remove_files(conn, earlier, keep=current)
+        # A row of an earlier version whose file name now holds this version has no file of its own.
+        conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
+                         [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
     return written
 
 

@@ -205,23 +205,25 @@ def test_send_is_idempotent_and_the_outbox_records_it(tanet, tmp_path, smtp):
     assert all(m["X-Unsent"] is None for _, m in inbox.messages)
 
 
-def test_updates_and_cancellations_reach_everyone_invited_before(tanet, tmp_path, own_database):
+def test_updates_and_cancellations_reach_everyone_invited_before(tanet, tmp_path, own_database, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a leaver's cancellation goes to ./cancellations/
     network(tanet, members=5)
     tanet("invite", "1", "--area", "education", "-o", tmp_path / "a", ok=True)
     tanet("member", "leave", "zoe@example.org", "--on", "2027-01-31", ok=True)
     tanet("meeting", "move", "1", "--to", "2027-02-10", "--time", "15:45", ok=True)
     tanet("meeting", "edit", "1", "--location", "Leith Academy", ok=True)
     r = tanet("invite", "1", "--area", "housing", "-o", tmp_path / "b", ok=True)
-    assert "Wrote 2 invitations and 2 updates (REQUEST)" in r.stdout
-    # Zoë left, Orla was outside the later --area: both still get the update.
+    assert "Wrote 2 invitations and 1 update (REQUEST)" in r.stdout
+    # Orla was outside the later --area: she still gets the update. Zoë left and was sent
+    # a withdrawal instead (SPEC §20 replaces §13's rule here).
     names = sorted(p.name for p in (tmp_path / "b").glob("*.eml"))
-    assert len(names) == 4 and any("zoe" in n for n in names) and any("orla" in n for n in names)
-    zoe = parse(next((tmp_path / "b").glob("*zoe*.eml")))
-    body = zoe.get_body(("plain",)).get_content().replace("\r\n", "\n")
-    assert body.startswith("Dear Zoë,\n")
+    assert len(names) == 3 and not any("zoe" in n for n in names) and any("orla" in n for n in names)
+    orla = parse(next((tmp_path / "b").glob("*orla*.eml")))
+    body = orla.get_body(("plain",)).get_content().replace("\r\n", "\n")
+    assert body.startswith("Dear Orla,\n")
     assert "Date: Tuesday 9 February 2027 -> Wednesday 10 February 2027" in body
     assert "Time: 10:00–12:00 -> 15:45–17:45" in body and "Place: Leith Library -> Leith Academy" in body
-    assert zoe["Subject"].startswith("Updated:") and zoe["X-Unsent"] == "1"
+    assert orla["Subject"].startswith("Updated:") and orla["X-Unsent"] == "1"
     amina = parse(next((tmp_path / "b").glob("*amina*.eml")))
     assert amina.get_body(("plain",)).get_content().replace("\r\n", "\n").startswith("Dear Amina,\n")
     assert "You are invited" in amina.get_body(("plain",)).get_content().replace("\r\n", "\n")
@@ -239,7 +241,8 @@ def test_updates_and_cancellations_reach_everyone_invited_before(tanet, tmp_path
     assert kinds[("zoe@example.org", 3)] == "cancellation" and kinds[("amina@example.org", 2)] == "invitation"
 
 
-def test_a_rerun_at_the_same_version_keeps_exactly_the_current_files(tanet, tmp_path):
+def test_a_rerun_at_the_same_version_keeps_exactly_the_current_files(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # a leaver's cancellation goes to ./cancellations/
     network(tanet, members=5)
     folder = tmp_path / "inv"
     tanet("invite", "1", "-o", folder, ok=True)
@@ -247,11 +250,12 @@ def test_a_rerun_at_the_same_version_keeps_exactly_the_current_files(tanet, tmp_
     tanet("member", "leave", "oskar@example.org", "--on", "2027-01-01", ok=True)
     tanet("invite", "1", "-o", folder, ok=True)
     assert len(list(folder.glob("*.eml"))) == 4 and not list(folder.glob("*oskar*"))
-    assert [r["file"] for r in outbox(tanet, "1") if r["email"] == "oskar@example.org"] == [None]
-    # ... and an update still reaches Oskar.
+    assert [r["file"] for r in outbox(tanet, "1") if r["email"] == "oskar@example.org"
+            and r["kind"] == "invitation"] == [None]
+    # ... and an update no longer reaches Oskar, who left (SPEC §20).
     tanet("meeting", "move", "1", "--to", "2027-02-11", ok=True)
     tanet("invite", "1", "-o", folder, ok=True)
-    assert len(list(folder.glob("*.eml"))) == 5
+    assert len(list(folder.glob("*.eml"))) == 4
     (tmp_path / "mine.txt").write_text("my own notes")
     (folder / "mine.txt").write_text("my own notes")
     assert "holds other files" in tanet("invite", "1", "-o", folder, ok=False).stderr
@@ -295,7 +299,8 @@ def test_single_never_shows_an_address_and_its_bcc_parses_back(tanet, tmp_path):
     assert cal["METHOD"] == "PUBLISH" and cal.walk("VEVENT")[0].get("ATTENDEE") is None
     (tmp_path / "single.ics").write_bytes(cal_bytes)
     assert libical_errors(tmp_path / "single.ics") == {str(tmp_path / "single.ics"): []}
-    assert len(outbox(tanet, "1")) == 129
+    rows = outbox(tanet, "1")  # one row per member, and the organiser's own copy (SPEC §20)
+    assert len(rows) == 130 and [r["email"] for r in rows if r["member_id"] is None] == ["coordinator@example.org"]
 
 
 def test_every_message_passes_libical_and_carries_an_alarm(tanet, tmp_path):
@@ -557,7 +562,8 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
     conn.close()
 
 
-def test_forget_deletes_the_members_files_and_address_from_the_outbox(tanet, tmp_path, own_database):
+def test_forget_deletes_the_members_files_and_address_from_the_outbox(tanet, tmp_path, own_database, monkeypatch):
+    monkeypatch.chdir(tmp_path)  # the cancellation of the meeting ahead is written to ./cancellations/ first
     network(tanet, members=4)
     tanet("invite", "1", "-o", tmp_path / "a", ok=True)
     zoe = next((tmp_path / "a").glob("*zoe*.eml"))

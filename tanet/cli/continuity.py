@@ -1,5 +1,7 @@
 """Continuity and reach: handover, a new organiser, outreach, keeping only what is needed."""
 
+import contextlib
+import sys
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -49,7 +51,7 @@ def organiser_change(
             render.say("No upcoming meeting had invitations out, so there were no updates to write.")
         for meeting, written in changed:
             render.say(f"Meeting #{meeting['id']} on {meeting['date']}:")
-            _say_written(written)
+            _say_written(written, single=written.method == "PUBLISH")
         if send:
             for meeting, written in changed:
                 _send(conn, written, resend=False, again=_again_command("invite", meeting, written))
@@ -94,12 +96,21 @@ def privacy_group() -> None:
 @privacy_app.command("review")
 def privacy_review(
     apply: Annotated[bool, typer.Option("--apply", help="Forget those members and erase those notes now.")] = False,
+    send: Annotated[bool, typer.Option("--send", help="With --apply: first send those members the cancellations "
+                                                      "of meetings still in their calendar.")] = False,
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """List members who left long ago and old private notes; with --apply, forget and erase them."""
     from tanet import privacy
 
     conn = connection()
+    if apply:  # the meetings ahead are cancelled for them while their address is still known
+        from tanet import members as M
+        from tanet.cli.members import take_off_what_is_ahead
+
+        with contextlib.redirect_stdout(sys.stderr if fmt == "json" else sys.stdout):  # stdout: one JSON document
+            for member_id in privacy.review(conn, today())["members_due"]:
+                take_off_what_is_ahead(conn, M.find_member(conn, str(member_id)), today(), send, forgetting=True)
     conn.execute("PRAGMA secure_delete = ON")  # the freed bytes are overwritten, not just unlinked
     with transaction(conn):
         due = privacy.review(conn, today())

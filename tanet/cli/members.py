@@ -2,6 +2,7 @@
 
 
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Annotated, List, Optional
 
@@ -135,15 +136,70 @@ def edit(
         render.say(f"Updated member #{after['id']}: {after['name']}.")
 
 
+Send = Annotated[bool, typer.Option("--send", help="Send the cancellations of the meetings ahead now over SMTP.")]
+
+
 @member_app.command("leave")
 def leave(member: MemberArg,
-          on: Annotated[Optional[str], typer.Option("--on", help="Leaving date (default today).")] = None) -> None:
-    """Record that a member has left (their history stays)."""
+          on: Annotated[Optional[str], typer.Option("--on", help="Leaving date (default today).")] = None,
+          send: Send = False) -> None:
+    """Record that a member has left (their history stays); the meetings ahead they were
+    sent are cancelled for them alone, and they come off future rotas."""
+    from tanet.leavers import meetings_ahead
+
     conn = connection()
+    row = M.find_member(conn, member)
+    if row["left_on"] and row["email"]:  # already left: the same command sends what did not go
+        left = date.fromisoformat(row["left_on"])
+        if meetings_ahead(conn, row["id"], max(left, today()), written_counts=False):
+            take_off_what_is_ahead(conn, row, left, send)
+            return
     when = optional_day(on) or today()
-    with transaction(conn):
+    with transaction(conn):  # leaving, the rotas and the cancellations: all or nothing
         row = M.leave(conn, member, when)
+        rotas, written = _take_off(conn, row, when)
     render.say(f"{row['name']} left the network on {when.isoformat()}.")
+    _tell(conn, row, rotas, written, send)
+
+
+def _take_off(conn, row, from_day: date):
+    """Off the rotas of the meetings ahead, and a cancellation of each they were sent
+    (inside the caller's transaction)."""
+    from tanet import leavers
+    from tanet import meetings as MT
+
+    from_day = max(from_day, today())
+    rotas = MT.off_rotas(conn, row["id"], from_day)
+    return rotas, leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
+
+
+def take_off_what_is_ahead(conn, row, from_day: date, send: bool, forgetting: bool = False) -> None:
+    """A leaver comes off the rotas of meetings still to come and is sent (or written) a
+    cancellation of each such meeting they were sent, naming them alone."""
+    with transaction(conn):
+        rotas, written = _take_off(conn, row, from_day)
+    _tell(conn, row, rotas, written, send, forgetting)
+
+
+def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False) -> None:
+    say = render.note if forgetting else render.say  # stdout stays clean for privacy review's JSON
+    if rotas:
+        say(f"Taken off the rota; now needing a facilitator in place of {row['name']}: "
+            + ", ".join(f"meeting #{m['id']} on {m['date']}" for m in rotas)
+            + ". Choose one with: tanet meeting facilitate MEETING MEMBER...")
+    if written is None:
+        return
+    say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
+        f"to {row['name']} alone, to {written.folder}.")
+    if send:
+        from tanet.cli.messages import _send, sending
+
+        with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
+            _send(conn, written, resend=False)  # a failure stops here: a forget goes no further
+    elif forgetting:
+        say("Not sent: they are deleted with the rest of their details (with --send they go first).")
+    else:
+        render.say("Open them in your e-mail program to send them, or run the same command with --send.")
 
 
 @member_app.command("rejoin")
@@ -250,13 +306,16 @@ def export(
 
 @member_app.command("forget")
 def forget(member: MemberArg,
-           yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:
+           yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+           send: Send = False) -> None:
     """Erase a member's personal data for good; anonymous attendance is kept."""
     conn = connection()
     row = M.find_member(conn, member)
     if not yes:
         raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
                          f"To go ahead: tanet member forget {row['id']} --yes")
+    if not row["forgotten_on"]:  # while their address is still known
+        take_off_what_is_ahead(conn, row, today(), send, forgetting=True)
     # secure_delete overwrites the freed bytes; the checkpoint clears the old copies from the WAL.
     conn.execute("PRAGMA secure_delete = ON")
     with transaction(conn):
