@@ -160,7 +160,10 @@ def test_the_latest_reply_wins(tanet, tmp_path):
     register = {x["email"]: x["status"] for x in tanet("attendance", "show", "1", "--register", "--format", "json",
                                                        ok=True).json()}
     assert register["Mhairi.Robertson@LeithFamilyHub.example"] == "apologies"
-    # A higher SEQUENCE beats a later DTSTAMP; accepting again lifts the reply's apologies.
+    # A higher SEQUENCE (once tanet has sent that version) beats a later DTSTAMP; accepting again
+    # lifts the reply's apologies.
+    tanet("meeting", "edit", "1", "--location", "Room 3.02, Council Offices, Edinburgh", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "invites", ok=True)
     newer = reply(tmp_path, "newer", partstat="ACCEPTED", stamp="20261205T090000Z", sequence=1)
     assert tanet("rsvp", "import", newer, "--format", "json", ok=True).json()["applied"] == 1
     assert answers(tanet)["mhairi.robertson@leithfamilyhub.example"] == "accepted"
