@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 from conftest import TANET
-from test_replies import EXPECTED, REPLIES, UID, answers, network
+from test_replies import EXPECTED, REPLIES, UID, answers, network, running_dovecot
 
 ZOE = "zoe.fraser@pentlandprimary.example"
 MHAIRI = "mhairi.robertson@leithfamilyhub.example"
@@ -224,4 +224,54 @@ def test_a_50_mb_reply_is_skipped_and_a_10_mb_one_read_within_100_mib(tanet, tmp
     assert json.loads(r.stdout)["applied"] == 1, r.stdout + r.stderr
     assert answers(tanet)["tomasz.wisniewski@grantoncmh.example"] == "declined"
     print(f"peak {peak:.1f} MiB")
+    assert peak < 100, f"peak {peak:.0f} MiB"
+
+
+# IMAP: the real Dovecot ---------------------------------------------------------------------------
+
+def imap_url(server, folder="INBOX", user="alex"):
+    return f"imaps://{user}@127.0.0.1:{server['port']}/{folder}"
+
+
+def test_imap_takes_a_utf8_password_and_a_folder_named_reponses(tanet, tmp_path, monkeypatch):
+    network(tanet, tmp_path)
+    sample = (REPLIES / "06-thunderbird-decline.eml").read_bytes()
+    with running_dovecot({"alex": "p£ss-word"}, {"INBOX": [], "Réponses": [sample]}) as server:
+        tanet("config", "set", "smtp.ca_file", server["ca"], ok=True)
+        monkeypatch.setenv("TANET_IMAP_PASSWORD", "p£ss-word")
+        result = imported(tanet, imap_url(server, "Réponses"))
+        assert (result["applied"], result["not_applied"]) == (1, [])
+        assert answers(tanet)["tomasz.wisniewski@grantoncmh.example"] == "declined"
+        typed_encoded = imported(tanet, imap_url(server, "R%C3%A9ponses"))  # as a browser copies it
+        assert (typed_encoded["applied"], typed_encoded["unchanged"]) == (0, 1)
+        assert "no folder 'Répons'" in tanet("rsvp", "import", imap_url(server, "Répons"), ok=False).stderr
+        monkeypatch.setenv("TANET_IMAP_PASSWORD", "p£ss-wörd")
+        refused = tanet("rsvp", "import", imap_url(server, "Réponses"), ok=False).stderr
+        assert refused.startswith(f"Error: The mail server 127.0.0.1:{server['port']} refused the login for alex: "
+                                  "[AUTHENTICATIONFAILED] Authentication failed.")
+        assert "b'" not in refused and len(refused.strip().splitlines()) == 1
+
+
+def test_imap_forged_and_bad_messages_are_one_line_each_with_their_uid(tanet, tmp_path, monkeypatch, cli_env):
+    import json
+
+    network(tanet, tmp_path)
+    order, bad = good_and_bad(tmp_path)
+    forged = reply(tmp_path, "forged", sender="Zoe <evil@attacker.example>", sequence="999999999").read_bytes()
+    order.append(("forged.eml", forged))
+    with running_dovecot({"alex": "right-password"}, {"INBOX": [raw for _, raw in order]}) as server:
+        tanet("config", "set", "smtp.ca_file", server["ca"], ok=True)
+        cli_env["TANET_IMAP_PASSWORD"] = "right-password"
+        peak, r = peak_mib(["rsvp", "import", imap_url(server), "--format", "json"], cli_env)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout)
+    # Dovecot numbers the messages 1, 2, ... in the order they were delivered.
+    uid = {f"imaps://127.0.0.1/INBOX, UID {i}": name for i, (name, _) in enumerate(order, 1)}
+    listed = {uid[n["source"]]: n for n in result["not_applied"]}
+    assert result["applied"] == 6 and len(listed) == len(result["not_applied"]) == 8
+    for name, reason in bad.items():
+        assert listed[name]["reason"].startswith(reason), (name, listed[name])
+    assert listed["forged.eml"]["reason"].startswith("sent by evil@attacker.example for zoe.fraser@")
+    assert listed["large.eml"]["from"] == "Zoë Fraser <zoe.fraser@pentlandprimary.example>"
+    assert answers(tanet) == EXPECTED
     assert peak < 100, f"peak {peak:.0f} MiB"
