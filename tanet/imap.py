@@ -94,7 +94,10 @@ def _client(host: str, port: int, context, seconds: int):
         def read(self, size):
             self.taken += size
             if size > MAX_BYTES + 1 or self.taken > 2 * MAX_BYTES + HEAD_BYTES:
-                raise self.abort(f"it sent {size:,} bytes, more than it announced")
+                # Not an imaplib error, so imaplib hands it on as it is.
+                raise TanetError(f"The mail server {host}:{port} began to send {size:,} bytes, more than it "
+                                 "announced and more than any reply; nothing was read. Its mailbox may be "
+                                 "damaged: ask its administrator.")
             chunks, got = [], 0
             while got < size:
                 self._time_left()
@@ -132,7 +135,7 @@ def messages(url: str, values: dict):
     where = f"{host}:{port}"
     seconds = int(values.get("imap.timeout_seconds") or 60)
     step = "at the connection"
-    conn = None
+    conn, finished = None, False
     try:
         conn = _client(host, port, _tls_context(values), seconds)
         step = "at the login"
@@ -142,6 +145,7 @@ def messages(url: str, values: dict):
         _examine(conn, user, host, folder)
         step = "while fetching messages"
         yield from _fetch_all(conn, f"imaps://{host}/{folder}")
+        finished = True
     except ssl.SSLCertVerificationError as e:
         raise TanetError(f"The mail server {where} showed a certificate this computer does not trust "
                          f"({e.verify_message}); nothing was read. If your organisation uses its own certificate "
@@ -158,8 +162,8 @@ def messages(url: str, values: dict):
         raise TanetError(f"{lost} the mail server {where} ({e.strerror or e}); nothing was read.") from None
     finally:
         if conn is not None:
-            try:
-                conn.logout()
+            try:  # a server that went wrong is not asked anything more
+                conn.logout() if finished else conn.shutdown()
             except (imaplib.IMAP4.error, OSError):
                 pass
 

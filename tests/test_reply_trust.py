@@ -2,10 +2,13 @@
 delegate their calendar names) can answer for them, never beyond the version sent; one bad
 message is one line and the rest are read; reading stays within 100 MiB whatever comes in."""
 
+import contextlib
 import mailbox
 import sqlite3
 import subprocess
+import socket
 import sys
+import time
 from pathlib import Path
 
 from conftest import TANET
@@ -275,3 +278,148 @@ def test_imap_forged_and_bad_messages_are_one_line_each_with_their_uid(tanet, tm
     assert listed["large.eml"]["from"] == "Zoë Fraser <zoe.fraser@pentlandprimary.example>"
     assert answers(tanet) == EXPECTED
     assert peak < 100, f"peak {peak:.0f} MiB"
+
+
+# IMAP: a tiny scripted server that stops answering where a test says --------------------------
+
+class ScriptedIMAP:
+    """An IMAP server over TLS that answers the few commands tanet sends, records them, and
+    at `stop_at` ("connect", "login", "fetch", "liar") stops answering (or, as "liar", announces
+    a 600 MB message). `reached` is set when it gets there: the test's proof of where it hung."""
+
+    def __init__(self, stop_at, capabilities_after_login="IMAP4rev1 ENABLE"):
+        import ssl
+        import threading
+
+        import trustme
+
+        self.stop_at, self.after_login = stop_at, capabilities_after_login
+        self.reached, self.done, self.lines = threading.Event(), threading.Event(), []
+        ca = trustme.CA()
+        self.context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        ca.issue_cert("127.0.0.1").configure_cert(self.context)
+        self.ca = ca
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        self.thread = threading.Thread(target=self.serve, daemon=True)
+        self.thread.start()
+
+    def hang(self):
+        self.reached.set()
+        self.done.wait(60)  # until the test is over: a failure guard, not a pause
+
+    def serve(self):
+        raw, _ = self.listener.accept()
+        with raw:
+            if self.stop_at == "connect":
+                return self.hang()
+            with self.context.wrap_socket(raw, server_side=True) as tls, tls.makefile("rwb") as f:
+                self.talk(f)
+
+    def talk(self, f):
+        def say(text):
+            f.write(text.encode() + b"\r\n")
+            f.flush()
+
+        capabilities = "IMAP4rev1 AUTH=PLAIN"
+        say(f"* OK [CAPABILITY {capabilities}] ready")
+        while line := f.readline():
+            self.lines.append(line)
+            tag, _, command = line.decode("utf-8", "replace").strip().partition(" ")
+            verb = command.upper()
+            if verb.startswith("AUTHENTICATE"):
+                if self.stop_at == "login":
+                    return self.hang()
+                say("+ ")
+                self.lines.append(f.readline())
+                say(f"{tag} OK logged in")
+                capabilities = self.after_login
+            elif verb.startswith("CAPABILITY"):
+                say(f"* CAPABILITY {capabilities}")
+                say(f"{tag} OK done")
+            elif verb.startswith("ENABLE"):
+                say("* ENABLED UTF8=ACCEPT")
+                say(f"{tag} OK done")
+            elif verb.startswith("EXAMINE"):
+                say("* 1 EXISTS")
+                say(f"{tag} OK [READ-ONLY] done")
+            elif verb.startswith("UID SEARCH"):
+                say("* SEARCH 7")
+                say(f"{tag} OK done")
+            elif "RFC822.SIZE" in verb:
+                say("* 1 FETCH (UID 7 RFC822.SIZE 900)")
+                say(f"{tag} OK done")
+            elif verb.startswith("UID FETCH"):
+                if self.stop_at == "liar":
+                    self.reached.set()
+                    say("* 1 FETCH (UID 7 BODY[]<0> {600000000}")
+                    with contextlib.suppress(OSError):  # tanet hangs up as soon as it reads the size
+                        f.write(b"x" * 65536)
+                        f.flush()
+                return self.hang()
+            elif verb.startswith("LOGOUT"):
+                say("* BYE")
+                say(f"{tag} OK done")
+                return None
+
+    def close(self):
+        self.done.set()
+        self.thread.join(10)
+        self.listener.close()
+
+
+def against(tanet, tmp_path, monkeypatch, server, folder="INBOX"):
+    server.ca.cert_pem.write_to_path(str(tmp_path / "scripted-ca.pem"))
+    tanet("config", "set", "smtp.ca_file", tmp_path / "scripted-ca.pem", ok=True)
+    tanet("config", "set", "imap.timeout_seconds", "2", ok=True)
+    monkeypatch.setenv("TANET_IMAP_PASSWORD", "p£ss-word")
+    return tanet("rsvp", "import", f"imaps://alex@127.0.0.1:{server.port}/{folder}", ok=False)
+
+
+def test_an_imap_server_that_stops_answering_ends_with_one_line(tanet, tmp_path, monkeypatch):
+    network(tanet, tmp_path)
+    for stop_at, step in [("connect", "at the connection"), ("login", "at the login"),
+                          ("fetch", "while fetching messages")]:
+        server = ScriptedIMAP(stop_at)
+        try:
+            started = time.monotonic()
+            r = against(tanet, tmp_path, monkeypatch, server)
+            took = time.monotonic() - started
+        finally:
+            server.close()
+        assert server.reached.is_set(), stop_at
+        assert r.stderr == (f"Error: The mail server 127.0.0.1:{server.port} did not answer within 2 seconds {step}; "
+                            "nothing was read. Try again later; if it is only slow: tanet config set "
+                            "imap.timeout_seconds 300\n"), r
+        assert took < 30, took
+    assert set(answers(tanet).values()) == {"none"}
+
+
+def test_an_imap_server_that_sends_more_than_it_announced_is_stopped(tanet, tmp_path, monkeypatch):
+    network(tanet, tmp_path)
+    server = ScriptedIMAP("liar")
+    try:
+        r = against(tanet, tmp_path, monkeypatch, server)
+    finally:
+        server.close()
+    assert server.reached.is_set()
+    assert r.stderr == (f"Error: The mail server 127.0.0.1:{server.port} began to send 600,000,000 bytes, more than "
+                        "it announced and more than any reply; nothing was read. Its mailbox may be damaged: ask "
+                        "its administrator.\n"), r
+
+
+def test_imap_sends_the_password_as_utf8_and_the_folder_as_utf8_when_the_server_takes_it(tanet, tmp_path,
+                                                                                       monkeypatch):
+    network(tanet, tmp_path)
+    server = ScriptedIMAP("fetch", capabilities_after_login="IMAP4rev1 ENABLE UTF8=ACCEPT")
+    try:
+        against(tanet, tmp_path, monkeypatch, server, folder="R%C3%A9ponses")
+    finally:
+        server.close()
+    import base64
+
+    sent = server.lines
+    after = next(i for i, line in enumerate(sent) if line.endswith(b" AUTHENTICATE PLAIN\r\n")) + 1
+    assert base64.b64decode(sent[after].strip()) == b"\0alex\0p\xc2\xa3ss-word"  # RFC 4616: UTF-8
+    assert any(line.endswith(b' ENABLE UTF8=ACCEPT\r\n') for line in sent)
+    assert any(line.endswith(' EXAMINE "Réponses"\r\n'.encode()) for line in sent), sent
