@@ -83,7 +83,10 @@ class Reply:
 
     @cached_property
     def sequence(self) -> int:
-        return int(self._value("SEQUENCE") or 0)
+        value = int(self._value("SEQUENCE") or 0)
+        if value < 0:
+            raise ValueError("a version number below zero")
+        return value
 
     @cached_property
     def stamp(self) -> str | None:

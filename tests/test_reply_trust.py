@@ -81,16 +81,20 @@ def test_a_delegate_named_by_sent_by_and_the_sender_header_are_believed(tanet, t
     assert answers(tanet)[ZOE] == "tentative" and answers(tanet)[MHAIRI] == "accepted"
 
 
-def test_a_sequence_beyond_the_one_sent_cannot_block_a_genuine_reply(tanet, tmp_path):
+def test_a_sequence_beyond_the_one_sent_cannot_block_a_genuine_reply(tanet, tmp_path, own_database):
     network(tanet, tmp_path)
     blocking = reply(tmp_path, "blocking", sequence="999999999", partstat="DECLINED")
     huge = reply(tmp_path, "huge", sequence="99999999999999999999999", partstat="DECLINED")
-    result = imported(tanet, blocking, huge)
+    below = reply(tmp_path, "below", sequence="-99999999999999999999999", partstat="DECLINED")
+    result = imported(tanet, blocking, huge, below)
     assert result["applied"] == 0
     got = reasons(result)
+    assert got["below.eml"] == "its calendar part cannot be read"
     assert got["blocking.eml"].startswith("it answers version 999999999 of meeting #1, but the latest version "
                                           "sent is 0")
     assert got["huge.eml"].startswith("it answers version 99999999999999999999999 of meeting #1")
+    with sqlite3.connect(own_database) as c:  # nothing of them is kept, not even as read
+        assert c.execute("SELECT count(*) FROM replies_read").fetchone() == (0,)
     genuine = reply(tmp_path, "genuine", sequence="0", partstat="ACCEPTED")
     assert imported(tanet, genuine)["applied"] == 1
     assert answers(tanet)[ZOE] == "accepted"
@@ -218,6 +222,16 @@ def test_a_50_mb_reply_is_skipped_and_a_10_mb_one_read_within_100_mib(tanet, tmp
     assert r.returncode == 0, r.stderr
     result = json.loads(r.stdout)
     assert result["applied"] == 0 and result["not_applied"][0]["reason"].startswith("it is 50 MB, larger than")
+    print(f"peak {peak:.1f} MiB")
+    assert peak < 100, f"peak {peak:.0f} MiB"
+    # The same inside an mbox, before a good reply: listed by its position, the good one read.
+    box = mailbox.mbox(tmp_path / "big.mbox", create=True)
+    box.add((tmp_path / "big.eml").read_bytes())
+    box.add((REPLIES / "01-outlook-accept.eml").read_bytes())
+    box.close()
+    peak, r = peak_mib(["rsvp", "import", tmp_path / "big.mbox", "--format", "json"], cli_env)
+    result = json.loads(r.stdout)
+    assert result["applied"] == 1 and [n["source"] for n in result["not_applied"]] == [f"{tmp_path}/big.mbox, message 1"]
     print(f"peak {peak:.1f} MiB")
     assert peak < 100, f"peak {peak:.0f} MiB"
     # Just under the limit: read whole, the attachment dropped as it is parsed.
