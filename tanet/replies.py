@@ -2,9 +2,12 @@
 
 Each message is parsed by the standard library's `email` and its calendar part by
 `icalendar`; nothing here parses MIME or iCalendar by hand. A reply is matched to a
-meeting by UID and to a member by the ATTENDEE address, else the From address. The
-latest reply per member and meeting wins (SEQUENCE, then DTSTAMP); a message already
-read (same Message-ID) changes nothing; everything not applied is listed with why.
+meeting by UID and to a member by the ATTENDEE address, and believed only when its From
+(or Sender) is that attendee or a delegate the ATTENDEE names (SENT-BY), and only up to
+the latest version of the meeting sent. The latest reply per member and meeting wins
+(SEQUENCE, then DTSTAMP); a message already read (same Message-ID) changes nothing;
+everything not applied, including a message that cannot be read at all, is one line
+of the listing saying why.
 """
 
 from __future__ import annotations
