@@ -298,8 +298,8 @@ def test_imap_forged_and_bad_messages_are_one_line_each_with_their_uid(tanet, tm
 
 class ScriptedIMAP:
     """An IMAP server over TLS that answers the few commands tanet sends, records them, and
-    at `stop_at` ("connect", "login", "fetch", "liar") stops answering (or, as "liar", announces
-    a 600 MB message). `reached` is set when it gets there: the test's proof of where it hung."""
+    at `stop_at` ("connect", "login", "fetch") stops answering, or at the fetch sends a
+    message a byte at a time ("trickle") or announces a 600 MB one ("liar"). `reached` is set when it gets there: the test's proof of where it hung."""
 
     def __init__(self, stop_at, capabilities_after_login="IMAP4rev1 ENABLE"):
         import ssl
@@ -364,6 +364,14 @@ class ScriptedIMAP:
                 say("* 1 FETCH (UID 7 RFC822.SIZE 900)")
                 say(f"{tag} OK done")
             elif verb.startswith("UID FETCH"):
+                if self.stop_at == "trickle":  # a byte at a time: each read is quick, the whole never ends
+                    self.reached.set()
+                    say("* 1 FETCH (UID 7 BODY[]<0> {900}")
+                    with contextlib.suppress(OSError):
+                        while not self.done.wait(0.3):
+                            f.write(b"x")
+                            f.flush()
+                    return None
                 if self.stop_at == "liar":
                     self.reached.set()
                     say("* 1 FETCH (UID 7 BODY[]<0> {600000000}")
@@ -393,7 +401,7 @@ def against(tanet, tmp_path, monkeypatch, server, folder="INBOX"):
 def test_an_imap_server_that_stops_answering_ends_with_one_line(tanet, tmp_path, monkeypatch):
     network(tanet, tmp_path)
     for stop_at, step in [("connect", "at the connection"), ("login", "at the login"),
-                          ("fetch", "while fetching messages")]:
+                          ("fetch", "while fetching messages"), ("trickle", "while fetching messages")]:
         server = ScriptedIMAP(stop_at)
         try:
             started = time.monotonic()
