@@ -4,9 +4,9 @@ message is one line and the rest are read; reading stays within 100 MiB whatever
 
 import contextlib
 import mailbox
+import socket
 import sqlite3
 import subprocess
-import socket
 import sys
 import time
 from pathlib import Path
