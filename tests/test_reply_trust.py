@@ -445,3 +445,9 @@ def test_imap_sends_the_password_as_utf8_and_the_folder_as_utf8_when_the_server_
     assert base64.b64decode(sent[after].strip()) == b"\0alex\0p\xc2\xa3ss-word"  # RFC 4616: UTF-8
     assert any(line.endswith(b' ENABLE UTF8=ACCEPT\r\n') for line in sent)
     assert any(line.endswith(' EXAMINE "Réponses"\r\n'.encode()) for line in sent), sent
+
+
+def test_a_folder_whose_percent_codes_are_not_utf8_is_one_line(tanet):
+    r = tanet("rsvp", "import", "imaps://alex@127.0.0.1:1/R%E9ponses", ok=False)
+    assert r.stderr == ("Error: The %-codes in 'imaps://alex@127.0.0.1:1/R%E9ponses' are not UTF-8 text; write the "
+                        "folder's name as it is, e.g. imaps://alex@mail.example.org/Réponses\n")
