@@ -73,12 +73,40 @@ def _file(path: Path):
         yield str(path), data
 
 
+class _ShortLines:
+    """A file whose lines are read at most 64 KiB at a time, so a line of hundreds of
+    megabytes never sits in memory whole."""
+
+    def __init__(self, f):
+        self._f = f
+
+    def readline(self, size=-1):
+        return self._f.readline(HEAD_BYTES if size is None or size < 0 else min(size, HEAD_BYTES))
+
+    def __getattr__(self, name):
+        return getattr(self._f, name)
+
+
+def _mbox(path: Path):
+    import mailbox
+
+    class Mbox(mailbox.mbox):
+        def _generate_toc(self):
+            # The standard library finds the "From " lines with an unbounded readline().
+            whole, self._file = self._file, _ShortLines(self._file)
+            try:
+                super()._generate_toc()
+            finally:
+                self._file = whole
+
+    return Mbox(path, factory=None, create=False)
+
+
 def _mailbox(path: Path, kind: str):
     import mailbox
 
     try:
-        box = mailbox.Maildir(path, factory=None, create=False) if kind == "maildir" else \
-            mailbox.mbox(path, factory=None, create=False)
+        box = mailbox.Maildir(path, factory=None, create=False) if kind == "maildir" else _mbox(path)
         keys = list(box.iterkeys())
     except (mailbox.Error, OSError, ValueError) as e:
         raise TanetError(f"{path} cannot be read as a {kind} mailbox ({e}); nothing was imported.") from None

@@ -234,6 +234,21 @@ def test_a_50_mb_reply_is_skipped_and_a_10_mb_one_read_within_100_mib(tanet, tmp
     assert result["applied"] == 1 and [n["source"] for n in result["not_applied"]] == [f"{tmp_path}/big.mbox, message 1"]
     print(f"peak {peak:.1f} MiB")
     assert peak < 100, f"peak {peak:.0f} MiB"
+    # A message that is one line of 150 MB (no mail program writes that) between two good ones.
+    with open(tmp_path / "line.mbox", "wb") as f:
+        f.write(b"From MAILER-DAEMON Thu Jan  7 09:00:00 2027\n" + (REPLIES / "01-outlook-accept.eml").read_bytes())
+        f.write(b"\nFrom MAILER-DAEMON Thu Jan  7 09:00:00 2027\nSubject: one line\n\n")
+        for _ in range(150):
+            f.write(b"A" * 1_000_000)
+        f.write(b"\n\nFrom MAILER-DAEMON Thu Jan  7 09:00:00 2027\n" + (REPLIES / "05-apple-accept.eml").read_bytes()
+                + b"\n")
+    peak, r = peak_mib(["rsvp", "import", tmp_path / "line.mbox", "--format", "json"], cli_env)
+    result = json.loads(r.stdout)
+    assert result["unchanged"] == 1 and result["applied"] == 1, result
+    assert [(n["source"], n["subject"]) for n in result["not_applied"]] == [(f"{tmp_path}/line.mbox, message 2",
+                                                                              "one line")]
+    print(f"peak {peak:.1f} MiB")
+    assert peak < 100, f"peak {peak:.0f} MiB"
     # Just under the limit: read whole, the attachment dropped as it is parsed.
     (tmp_path / "under.eml").write_bytes(with_attachment(sample, 10_300_000))
     assert 10_000_000 < (tmp_path / "under.eml").stat().st_size < 10 * 1024 * 1024
