@@ -314,7 +314,7 @@ def test_imap_forged_and_bad_messages_are_one_line_each_with_their_uid(tanet, tm
 class ScriptedIMAP:
     """An IMAP server over TLS that answers the few commands tanet sends, records them, and
     at `stop_at` ("connect", "login", "fetch") stops answering, or at the fetch sends a
-    message a byte at a time ("trickle") or announces a 600 MB one ("liar"). `reached` is set when it gets there: the test's proof of where it hung."""
+    message a byte at a time ("trickle") or announces a 600 MB one ("liar"); None: an empty folder. `reached` is set when it gets there: the test's proof of where it hung."""
 
     def __init__(self, stop_at, capabilities_after_login="IMAP4rev1 ENABLE"):
         import ssl
@@ -373,7 +373,7 @@ class ScriptedIMAP:
                 say("* 1 EXISTS")
                 say(f"{tag} OK [READ-ONLY] done")
             elif verb.startswith("UID SEARCH"):
-                say("* SEARCH 7")
+                say("* SEARCH 7" if self.stop_at else "* SEARCH")  # None: an empty folder, and goodbye
                 say(f"{tag} OK done")
             elif "RFC822.SIZE" in verb:
                 say("* 1 FETCH (UID 7 RFC822.SIZE 900)")
@@ -405,12 +405,12 @@ class ScriptedIMAP:
         self.listener.close()
 
 
-def against(tanet, tmp_path, monkeypatch, server, folder="INBOX"):
+def against(tanet, tmp_path, monkeypatch, server, folder="INBOX", ok=False):
     server.ca.cert_pem.write_to_path(str(tmp_path / "scripted-ca.pem"))
     tanet("config", "set", "smtp.ca_file", tmp_path / "scripted-ca.pem", ok=True)
     tanet("config", "set", "imap.timeout_seconds", "2", ok=True)
     monkeypatch.setenv("TANET_IMAP_PASSWORD", "p£ss-word")
-    return tanet("rsvp", "import", f"imaps://alex@127.0.0.1:{server.port}/{folder}", ok=False)
+    return tanet("rsvp", "import", f"imaps://alex@127.0.0.1:{server.port}/{folder}", "--format", "json", ok=ok)
 
 
 def test_an_imap_server_that_stops_answering_ends_with_one_line(tanet, tmp_path, monkeypatch):
@@ -448,11 +448,12 @@ def test_an_imap_server_that_sends_more_than_it_announced_is_stopped(tanet, tmp_
 def test_imap_sends_the_password_as_utf8_and_the_folder_as_utf8_when_the_server_takes_it(tanet, tmp_path,
                                                                                        monkeypatch):
     network(tanet, tmp_path)
-    server = ScriptedIMAP("fetch", capabilities_after_login="IMAP4rev1 ENABLE UTF8=ACCEPT")
+    server = ScriptedIMAP(None, capabilities_after_login="IMAP4rev1 ENABLE UTF8=ACCEPT")
     try:
-        against(tanet, tmp_path, monkeypatch, server, folder="R%C3%A9ponses")
+        r = against(tanet, tmp_path, monkeypatch, server, folder="R%C3%A9ponses", ok=True)
     finally:
         server.close()
+    assert r.json() == {"applied": 0, "unchanged": 0, "not_applied": []}
     import base64
 
     sent = server.lines
