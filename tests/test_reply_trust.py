@@ -314,7 +314,8 @@ def test_imap_forged_and_bad_messages_are_one_line_each_with_their_uid(tanet, tm
 class ScriptedIMAP:
     """An IMAP server over TLS that answers the few commands tanet sends, records them, and
     at `stop_at` ("connect", "login", "fetch") stops answering, or at the fetch sends a
-    message a byte at a time ("trickle") or announces a 600 MB one ("liar"); None: an empty folder. `reached` is set when it gets there: the test's proof of where it hung."""
+    message a byte at a time ("trickle") or announces a 600 MB one ("liar"); None: an empty
+    folder. `reached` is set when it gets there: the test's proof of where it hung."""
 
     def __init__(self, stop_at, capabilities_after_login="IMAP4rev1 ENABLE"):
         import ssl
