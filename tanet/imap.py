@@ -194,7 +194,8 @@ def _login(conn, user: str, values: dict, where: str) -> None:
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as e:
-        raise TanetError(f"The mail server {where} refused the login for {user}: {_text(e)} Nothing was read; "
+        said = _text(e).rstrip(".") or "no reason given"
+        raise TanetError(f"The mail server {where} refused the login for {user}: {said}. Nothing was read; "
                          "check the user name in the address and TANET_IMAP_PASSWORD.") from None
 
 
