@@ -304,11 +304,13 @@ class Reader:
         member = self.members.get(address)
         if member is None:
             return self.skip(source, msg, f"{address} is not a member's e-mail address")
+        # A meeting taken over from another program (--uid) and not sent by tanet: the version it knows.
         sent = self.sent.get(meeting["id"], meeting["sequence"])
         if reply.sequence > sent:
+            latest = f"the latest version sent is {sent}" if meeting["id"] in self.sent else \
+                f"tanet has not sent it and knows version {sent}"
             return self.skip(source, msg, f"it answers version {reply.sequence} of meeting #{meeting['id']}, but "
-                                          f"the latest version sent is {sent}; if it is genuine, record the answer "
-                                          "yourself")
+                                          f"{latest}; if it is genuine, record the answer yourself")
         partstat = str(attendee.get("PARTSTAT", "")).upper()
         answer = ANSWERS.get(partstat)
         if answer is None:

@@ -468,3 +468,16 @@ def test_a_folder_whose_percent_codes_are_not_utf8_is_one_line(tanet):
     r = tanet("rsvp", "import", "imaps://alex@127.0.0.1:1/R%E9ponses", ok=False)
     assert r.stderr == ("Error: The %-codes in 'imaps://alex@127.0.0.1:1/R%E9ponses' are not UTF-8 text; write the "
                         "folder's name as it is, e.g. imaps://alex@mail.example.org/Réponses\n")
+
+
+def test_a_meeting_tanet_has_not_sent_takes_replies_up_to_the_version_it_knows(tanet, tmp_path):
+    network(tanet, tmp_path)
+    tanet("meeting", "add", "2027-03-16", "--location", "x", "--uid", "taken-over@outlook.example", ok=True)
+    ahead = reply(tmp_path, "ahead", sequence="1")
+    ahead.write_bytes(ahead.read_bytes().replace(UID.encode(), b"taken-over@outlook.example"))
+    now = reply(tmp_path, "now", sequence="0")
+    now.write_bytes(now.read_bytes().replace(UID.encode(), b"taken-over@outlook.example"))
+    result = imported(tanet, ahead, now)
+    assert result["applied"] == 1
+    assert reasons(result)["ahead.eml"].startswith("it answers version 1 of meeting #2, but tanet has not sent it "
+                                                   "and knows version 0")
