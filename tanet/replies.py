@@ -2,9 +2,12 @@
 
 Each message is parsed by the standard library's `email` and its calendar part by
 `icalendar`; nothing here parses MIME or iCalendar by hand. A reply is matched to a
-meeting by UID and to a member by the ATTENDEE address, else the From address. The
-latest reply per member and meeting wins (SEQUENCE, then DTSTAMP); a message already
-read (same Message-ID) changes nothing; everything not applied is listed with why.
+meeting by UID and to a member by the ATTENDEE address, and believed only when its From
+(or Sender) is that attendee or a delegate the ATTENDEE names (SENT-BY), and only up to
+the latest version of the meeting sent. The latest reply per member and meeting wins
+(SEQUENCE, then DTSTAMP); a message already read (same Message-ID) changes nothing;
+everything not applied, including a message that cannot be read at all, is one line
+of the listing saying why.
 """
 
 from __future__ import annotations
@@ -14,15 +17,43 @@ import re
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from functools import cached_property
-from email import message_from_bytes
+from email.errors import MessageError
+from email.message import Message
+from email.parser import BytesFeedParser, BytesHeaderParser
 from email.utils import getaddresses
-from pathlib import Path
+from functools import cached_property
 
-from tanet.errors import TanetError
+from tanet.mailboxes import Unread
 
 ANSWERS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
 RSVP_KEYS = ("member_id", "name", "email", "response", "responded_at", "sequence")
+MAX_CALENDAR_BYTES = 2 * 1024 * 1024  # a reply's calendar is a few kilobytes, even with a zone's history
+# What a message from outside can raise while it is read: it is then one line of the listing.
+UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, RecursionError, OverflowError, MessageError)
+
+
+class _CalendarOnly(Message):
+    """A message part that keeps its payload only if it may be the calendar: a large
+    attachment is dropped as it is parsed, so it is never held twice in memory."""
+
+    def set_payload(self, payload, charset=None):
+        if isinstance(payload, str) and len(payload) > 4096 and not _is_calendar(self):
+            payload = ""
+        super().set_payload(payload, charset)
+
+
+def _is_calendar(part) -> bool:
+    kind = part.get_content_type()
+    return kind in ("text/calendar", "application/ics") or (
+        kind in ("application/octet-stream", "text/plain") and (part.get_filename() or "").lower().endswith(".ics"))
+
+
+def parse_message(raw: bytes):
+    """A message parsed by the standard library's (compat32) parser, fed in pieces."""
+    parser = BytesFeedParser(_factory=_CalendarOnly)
+    for i in range(0, len(raw), 65536):
+        parser.feed(raw[i:i + 65536])
+    return parser.close()
 
 
 @dataclass
@@ -55,7 +86,10 @@ class Reply:
 
     @cached_property
     def sequence(self) -> int:
-        return int(self._value("SEQUENCE") or 0)
+        value = int(self._value("SEQUENCE") or 0)
+        if value < 0:
+            raise ValueError("a version number below zero")
+        return value
 
     @cached_property
     def stamp(self) -> str | None:
@@ -92,12 +126,11 @@ class Reply:
 
 def _calendar_part(msg) -> bytes | None:
     for part in msg.walk():
-        if part.is_multipart():
-            continue
-        kind = part.get_content_type()
-        if kind in ("text/calendar", "application/ics") or (
-                kind in ("application/octet-stream", "text/plain") and (part.get_filename() or "").lower().endswith(".ics")):
+        if not part.is_multipart() and _is_calendar(part):
             data = part.get_payload(decode=True)
+            if data and len(data) > MAX_CALENDAR_BYTES:
+                raise ValueError(f"its calendar part is larger than {MAX_CALENDAR_BYTES // (1024 * 1024)} MB, "
+                                 "far more than any reply")
             if data:
                 return data
     return None
@@ -159,15 +192,43 @@ def _address(value) -> str | None:
     return text.strip().lower() or None
 
 
+def _senders(msg) -> list[str]:
+    """Who the message says sent it: the one From address, and the Sender if there is one."""
+    from_ = [a.lower() for _, a in getaddresses([str(msg.get("From", "") or "")]) if a]
+    sender = [a.lower() for _, a in getaddresses([str(msg.get("Sender", "") or "")]) if a]
+    return (from_ if len(from_) == 1 else []) + sender[:1]
+
+
+def _vouched_attendee(attendees: list, senders: list[str]) -> tuple:
+    """The ATTENDEE the sender may answer for: their own address, or one naming them as SENT-BY."""
+    for params, address in attendees:
+        if address in senders or _address(params.get("SENT-BY")) in senders:
+            return params, address
+    return None, None
+
+
+def _not_theirs(senders: list[str], attendees: list) -> str:
+    whom = ", ".join(a or "nobody" for _, a in attendees)
+    return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
+            "their calendar names as SENT-BY) can answer for them; if it is genuine, record the answer yourself")
+
+
+def _headers_only(head: bytes):
+    try:
+        return BytesHeaderParser().parsebytes(head)
+    except UNREADABLE:
+        return None
+
+
 def _header(msg, name: str) -> str:
     from email.header import decode_header, make_header
 
-    value = msg.get(name)
+    value = msg.get(name) if msg is not None else None
     if value is None:
         return ""
     try:
         return str(make_header(decode_header(str(value))))
-    except (ValueError, LookupError):
+    except UNREADABLE:
         return str(value)
 
 
@@ -177,7 +238,11 @@ class Reader:
     def __init__(self, conn: sqlite3.Connection):
         self.conn = conn
         self.result = Result()
-        self.meetings = {r["uid"]: r for r in conn.execute("SELECT id, uid, status, date FROM meetings")}
+        self.meetings = {r["uid"]: r for r in conn.execute("SELECT id, uid, status, date, sequence FROM meetings")}
+        # The latest version of each meeting sent (or written): a reply to a later one was never asked for.
+        self.sent = dict(conn.execute(
+            """SELECT meeting_id, max(sequence) FROM outbox WHERE kind IN ('invitation', 'update', 'cancellation')
+               AND sequence IS NOT NULL GROUP BY meeting_id""").fetchall())
         self.members = {r["email"].lower(): r for r in conn.execute(
             "SELECT id, name, email FROM members WHERE email IS NOT NULL")}
         # Held in memory while reading: a mailbox of thousands of replies asks these for each.
@@ -186,12 +251,26 @@ class Reader:
             "SELECT meeting_id, member_id, sequence, responded_at FROM responses")}
 
     def skip(self, source: str, msg, reason: str) -> None:
-        self.result.not_applied.append({"source": source, "from": _header(msg, "From"),
-                                        "subject": _header(msg, "Subject"), "reason": reason})
+        line = {"source": source, "from": _header(msg, "From"), "subject": _header(msg, "Subject"), "reason": reason}
+        # Bytes that were not text arrive as lone surrogates, which no terminal or JSON file can hold.
+        self.result.not_applied.append({k: v.encode("utf-8", "replace").decode("utf-8") for k, v in line.items()})
 
-    def read(self, source: str, raw: bytes) -> None:
-        # The plain (compat32) parser: several times faster than policy.default, and enough here.
-        msg = message_from_bytes(raw)
+    def read(self, source: str, raw: bytes | Unread) -> None:
+        """One message: applied, unchanged, or one line of the listing, whatever it holds."""
+        if isinstance(raw, Unread):
+            return self.skip(source, _headers_only(raw.head), raw.reason)
+        try:
+            msg = parse_message(raw)
+        except UNREADABLE as e:
+            deep = isinstance(e, RecursionError)
+            return self.skip(source, _headers_only(raw[:65536]), "its parts are nested too deeply to read"
+                             if deep else "it is not a readable e-mail message")
+        try:
+            self.read_message(source, msg)
+        except UNREADABLE:  # a property of the event, or a header, that cannot be read
+            self.skip(source, msg, "its calendar part cannot be read")
+
+    def read_message(self, source: str, msg) -> None:
         message_id = str(msg.get("Message-ID", "") or "").strip() or None
         if message_id in self.read_ids:
             self.result.unchanged += 1
@@ -203,10 +282,7 @@ class Reader:
         if reply is None:
             return self.skip(source, msg, "no calendar answer in it (a reply written by hand?): read it and record "
                                           "it yourself, e.g. tanet attendance mark MEETING MEMBER --status apologies")
-        try:
-            self.decide(source, msg, reply, message_id)
-        except (ValueError, IndexError, TypeError):  # a property of the event cannot be read
-            self.skip(source, msg, "its calendar part cannot be read")
+        self.decide(source, msg, reply, message_id)
 
     def decide(self, source: str, msg, reply: Reply, message_id: str | None) -> None:
         if reply.method == "COUNTER":
@@ -219,26 +295,22 @@ class Reader:
             return self.skip(source, msg, f"no meeting has the UID {reply.uid} (a reply to another invitation?)")
         if meeting["status"] == "cancelled":
             return self.skip(source, msg, f"meeting #{meeting['id']} on {meeting['date']} was cancelled")
-        attendees = reply.attendees
-        member = attendee = None
-        for params, address in attendees:
-            member = self.members.get(address)
-            if member:
-                attendee = params
-                break
-        senders = []
-        if member is None:  # a delegate, or an address written differently: the sender
-            senders = [a for _, a in getaddresses([str(msg.get("From", "") or ""), str(msg.get("Sender", "") or "")])]
-            for address in senders:
-                member = self.members.get(address.lower())
-                if member:
-                    attendee = attendees[0][0] if len(attendees) == 1 else None
-                    break
-        if member is None:
-            who = attendees[0][1] if attendees else (senders[0] if senders else "nobody")
-            return self.skip(source, msg, f"{who} is not a member's e-mail address")
-        if attendee is None:
+        if not reply.attendees:
             return self.skip(source, msg, "the reply names no attendee")
+        senders = _senders(msg)
+        attendee, address = _vouched_attendee(reply.attendees, senders)
+        if attendee is None:
+            return self.skip(source, msg, _not_theirs(senders, reply.attendees))
+        member = self.members.get(address)
+        if member is None:
+            return self.skip(source, msg, f"{address} is not a member's e-mail address")
+        # A meeting taken over from another program (--uid) and not sent by tanet: the version it knows.
+        sent = self.sent.get(meeting["id"], meeting["sequence"])
+        if reply.sequence > sent:
+            latest = f"the latest version sent is {sent}" if meeting["id"] in self.sent else \
+                f"tanet has not sent it and knows version {sent}"
+            return self.skip(source, msg, f"it answers version {reply.sequence} of meeting #{meeting['id']}, but "
+                                          f"{latest}; if it is genuine, record the answer yourself")
         partstat = str(attendee.get("PARTSTAT", "")).upper()
         answer = ANSWERS.get(partstat)
         if answer is None:
@@ -278,51 +350,10 @@ class Reader:
         self.result.applied += 1
 
 
-def messages(source: str, values: dict):
-    """(label, raw bytes) for each message of a source: an .eml file, a folder of them, an
-    mbox, a Maildir, or imaps://USER@HOST[:PORT]/FOLDER (read-only)."""
-    if source.lower().startswith("imaps://"):
-        from tanet.imap import messages as imap_messages
-
-        yield from imap_messages(source, values)
-        return
-    path = Path(source).expanduser()
-    if not path.exists():
-        raise TanetError(f"There is no file or folder {path}. Check the name.")
-    if path.is_dir():
-        if all((path / sub).is_dir() for sub in ("cur", "new", "tmp")):
-            yield from _mailbox(path, "maildir")
-            return
-        files = sorted(p for p in path.rglob("*") if p.is_file() and not p.name.startswith("."))
-        for p in files:
-            yield from messages(str(p), values)
-        return
-    try:
-        with open(path, "rb") as f:
-            head = f.read(5)
-    except OSError as e:
-        raise TanetError(f"Cannot read {path}: {e.strerror}.") from None
-    if head == b"From ":
-        yield from _mailbox(path, "mbox")
-    else:
-        yield str(path), path.read_bytes()
-
-
-def _mailbox(path: Path, kind: str):
-    import mailbox
-
-    try:
-        box = mailbox.Maildir(path, factory=None, create=False) if kind == "maildir" else \
-            mailbox.mbox(path, factory=None, create=False)
-        keys = box.iterkeys()
-        for key in keys:
-            yield f"{path}#{key}", box.get_bytes(key)
-    except (mailbox.Error, OSError, ValueError) as e:
-        raise TanetError(f"{path} cannot be read as a {kind} mailbox ({e}); nothing was imported.") from None
-
-
 def import_replies(conn: sqlite3.Connection, sources: list[str], values: dict) -> Result:
     """Read every message of every source (inside the caller's transaction)."""
+    from tanet.mailboxes import messages
+
     reader = Reader(conn)
     for source in sources:
         for label, raw in messages(source, values):

@@ -146,6 +146,8 @@ SETTINGS = {
         Setting("smtp.auth", "password", _choice("password", "xoauth2"),
                 "password (from TANET_SMTP_PASSWORD) or xoauth2 (smtp.oauth2_token_command)"),
         Setting("smtp.oauth2_token_command", "", _text, "a command that prints an OAuth2 access token"),
+        Setting("imap.timeout_seconds", "60", _int_between(1, 3600),
+                "seconds to wait for the mailbox server (rsvp import) at each step"),
         Setting("smtp.ca_file", "", _text, "a CA certificate file to trust as well as the system's"),
         Setting("smtp.per_minute", "30", _int_between(1, 10000), "at most this many messages a minute"),
         Setting("smtp.deadline_seconds", "300", _int_between(1, 86400),

@@ -9,6 +9,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -160,7 +161,10 @@ def test_the_latest_reply_wins(tanet, tmp_path):
     register = {x["email"]: x["status"] for x in tanet("attendance", "show", "1", "--register", "--format", "json",
                                                        ok=True).json()}
     assert register["Mhairi.Robertson@LeithFamilyHub.example"] == "apologies"
-    # A higher SEQUENCE beats a later DTSTAMP; accepting again lifts the reply's apologies.
+    # A higher SEQUENCE (once tanet has sent that version) beats a later DTSTAMP; accepting again
+    # lifts the reply's apologies.
+    tanet("meeting", "edit", "1", "--location", "Room 3.02, Council Offices, Edinburgh", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "invites", ok=True)
     newer = reply(tmp_path, "newer", partstat="ACCEPTED", stamp="20261205T090000Z", sequence=1)
     assert tanet("rsvp", "import", newer, "--format", "json", ok=True).json()["applied"] == 1
     assert answers(tanet)["mhairi.robertson@leithfamilyhub.example"] == "accepted"
@@ -242,8 +246,14 @@ def free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture
-def dovecot():
+# Folder names as IMAP keeps them without UTF-8 (RFC 3501 §5.1.3, modified UTF-7).
+ON_DISK = {"Réponses": "R&AOk-ponses"}
+
+
+@contextmanager
+def running_dovecot(users: dict[str, str], folders: dict[str, list[bytes]]):
+    """A real Dovecot over TLS on 127.0.0.1: each user with their password, and the first
+    user's folders holding the given messages (INBOX, or other names as a person types them)."""
     if DOVECOT is None:
         if os.environ.get("CI"):
             pytest.fail("Dovecot is not installed; .ci/system-deps installs dovecot-imapd")
@@ -261,7 +271,7 @@ def dovecot():
     cert.private_key_pem.write_to_path(str(top / "key.pem"))
     cert.cert_chain_pems[0].write_to_path(str(top / "cert.pem"))
     ca.cert_pem.write_to_path(str(top / "ca.pem"))
-    (top / "passwd").write_text("alex:{PLAIN}right-password::::::\n")
+    (top / "passwd").write_bytes("".join(f"{u}:{{PLAIN}}{pw}::::::\n" for u, pw in users.items()).encode())
     for sub in ("run", "state", "mail", "home"):
         (top / sub).mkdir()
     port = free_port()
@@ -300,9 +310,11 @@ first_valid_uid = 1
 default_login_user = dovenull
 default_internal_user = dovecot
 """)
-    box = mailbox.Maildir(top / "mail" / "alex", create=True)
-    for path in sorted(REPLIES.glob("*.eml")):
-        box.add(path.read_bytes())
+    box = mailbox.Maildir(top / "mail" / next(iter(users)), create=True)
+    for name, raws in folders.items():
+        target = box if name == "INBOX" else box.add_folder(ON_DISK[name])
+        for raw in raws:
+            target.add(raw)
     subprocess.run(["chown", "-R", f"{nobody.pw_uid}:{nobody.pw_gid}", str(top / "mail"), str(top / "home")],
                    check=True)
     subprocess.run([DOVECOT, "-c", str(top / "dovecot.conf")], check=True)
@@ -312,10 +324,19 @@ default_internal_user = dovecot
             break
         except OSError:
             time.sleep(0.05)
-    yield {"port": port, "ca": top / "ca.pem", "maildir": top / "mail" / "alex"}
-    subprocess.run([DOVECOT, "-c", str(top / "dovecot.conf"), "stop"], capture_output=True)
-    time.sleep(0.2)
-    shutil.rmtree(top, ignore_errors=True)
+    try:
+        yield {"port": port, "ca": top / "ca.pem", "maildir": top / "mail" / next(iter(users))}
+    finally:
+        subprocess.run([DOVECOT, "-c", str(top / "dovecot.conf"), "stop"], capture_output=True)
+        time.sleep(0.2)
+        shutil.rmtree(top, ignore_errors=True)
+
+
+@pytest.fixture
+def dovecot():
+    with running_dovecot({"alex": "right-password"},
+                         {"INBOX": [p.read_bytes() for p in sorted(REPLIES.glob("*.eml"))]}) as server:
+        yield server
 
 
 def test_imap_reads_every_reply_and_leaves_the_mailbox_as_it_was(tanet, tmp_path, dovecot, monkeypatch):
