@@ -35,11 +35,12 @@ YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "no
 
 def read_table(path: Path) -> list[list[str]]:
     """Rows of an .xlsx (first sheet) or a CSV, as text."""
-    from tanet.textfiles import open_binary, open_rows
+    from tanet.textfiles import check_workbook, open_binary, open_rows
 
     with open_binary(path) as f:
         head = f.read(4)
     if head.startswith(b"PK"):
+        check_workbook(path)
         from python_calamine import CalamineError, CalamineWorkbook
 
         try:
