@@ -116,3 +116,68 @@ def test_a_zip_bomb_is_refused_in_little_memory(tmp_path, meeting_env):
     assert book.stat().st_size < 2 * MiB
     for args in (["member", "import", book], ["feedback", "import", "1", book]):
         assert_refused_in_one_line(run_limited(args, meeting_env), "zip bomb")
+
+
+def run_bytes(env, *args: bytes):
+    """tanet with raw bytes as its arguments, as a shell passes $'\\xff'."""
+    p = subprocess.run([*map(os.fsencode, TANET), *args], env=env, capture_output=True, timeout=60)
+    return p.returncode, p.stdout.decode(errors="replace"), p.stderr.decode(errors="replace")
+
+
+def assert_one_line(result, *words):
+    code, out, err = result
+    assert code == 1, result
+    assert "Traceback" not in err and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("Error: ")
+    for word in words:
+        assert word in err, err
+
+
+@pytest.mark.parametrize("args, named", [
+    ((b"member", b"add", b"Bad\xffName", b"--email", b"b@example.org"), "'Bad\\xffName'"),
+    ((b"member", b"add", b"Ann", b"--email", b"a@example.org", b"--title", b"T\xfeitle"), "--title"),
+    ((b"member", b"add", b"Ann", b"--email=\xe9@example.org"), "--email"),
+    ((b"config", b"set", b"network", b"\xff"), "'\\xff'"),
+    ((b"member", b"list", b"--area", b"\xff"), "--area"),
+])
+def test_arguments_that_are_not_utf8_are_refused_naming_them(cli_env, own_database, args, named):
+    before = own_database.read_bytes()
+    assert_one_line(run_bytes(cli_env, *args), named, "not UTF-8")
+    assert own_database.read_bytes() == before
+
+
+def test_a_bad_pretend_today_is_one_line(cli_env):
+    assert_one_line(run_bytes({**cli_env, "TANET_TODAY": "2027-13-01"}, b"member", b"list"),
+                    "TANET_TODAY", "YYYY-MM-DD")
+
+
+@pytest.mark.parametrize("char", ["\ufffe", "\uffff", "\ufdd0", "\U0010ffff"])
+def test_characters_xml_cannot_hold_are_refused_at_input(cli_env, own_database, char):
+    bad = f"a{char}b".encode()
+    add = (b"member", b"add", b"Ann", b"--email", b"a@example.org", b"--area", b"housing", b"--sector", b"public",
+           b"--role", b"frontline")
+    assert_one_line(run_bytes(cli_env, *add, b"--org", bad), f"U+{ord(char):04X}")
+    assert_one_line(run_bytes(cli_env, *add, b"--org", b"Org", b"--notes", b"line one\n" + bad), f"U+{ord(char):04X}")
+    assert_one_line(run_bytes(cli_env, b"report", b"note", b"2026Q4", bad), "commentary", f"U+{ord(char):04X}")
+    import sqlite3
+
+    with sqlite3.connect(own_database) as c:
+        assert c.execute("SELECT count(*) FROM members").fetchone()[0] == 0
+        assert c.execute("SELECT count(*) FROM report_notes").fetchone()[0] == 0
+
+
+def test_a_word_summary_is_written_from_a_file_that_holds_what_xml_cannot(tanet, own_database, tmp_path):
+    # A file written before these characters were refused: the summary still comes out.
+    import sqlite3
+
+    from conftest import add_member
+
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2026-10-01")
+    tanet("meeting", "add", "2026-11-10", ok=True)
+    with sqlite3.connect(own_database) as c:
+        c.execute("INSERT INTO report_notes(label, text) VALUES ('2026Q4', ?)", ["Good \ufffe quarter\x01."])
+    out = tmp_path / "summary.docx"
+    tanet("report", "quarter", "2026Q4", "--format", "docx", "-o", out, ok=True)
+    with zipfile.ZipFile(out) as z:
+        body = z.read("word/document.xml").decode()
+    assert "Good \ufffd quarter\ufffd." in body

@@ -100,6 +100,11 @@ class TanetGroup(TyperGroup):
             ctx.fail(f"No such command '{name}'.{hint} See: tanet --help")
         return super().resolve_command(ctx, args)
 
+    def main(self, args=None, *rest, **kw):
+        # Before Click reads them: a refusal here names the argument, and nothing runs.
+        _refuse_bytes_that_are_not_text(sys.argv[1:] if args is None else list(args))
+        return super().main(args, *rest, **kw)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -126,6 +131,25 @@ class TanetGroup(TyperGroup):
             raise typer.Exit(130) from None
         finally:
             common.close()
+
+
+def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
+    """Bytes in an argument that are not UTF-8 reach Python as lone surrogates, which
+    would fail far away (in SQLite, in a file); they are refused once, here."""
+    for i, arg in enumerate(args):
+        if not any("\udc80" <= c <= "\udcff" for c in arg):
+            continue
+        if arg.startswith("--") and "=" in arg:
+            where = f"The value of {arg.split('=', 1)[0]}"
+        elif i and args[i - 1].startswith("-") and args[i - 1] != "-" and "=" not in args[i - 1]:
+            where = f"The value of {args[i - 1]}"
+        else:
+            where = f"The argument '{arg}'"
+        try:
+            _error(f"{where} holds bytes that are not UTF-8 text. Type it again; if the terminal shows "
+                   "odd characters, set it to UTF-8 first.")
+        except typer.Exit:
+            sys.exit(1)
 
 
 def _error(message: str):
