@@ -386,6 +386,9 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     mid = row["id"]
     if row["forgotten_on"]:
         raise TanetError(f"Member #{mid} has already been forgotten.")
+    from tanet.privacy import erase_traces
+
+    erase_traces(conn, row)  # in outbox errors and feedback, while her address is still known
     conn.execute(
         """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                   notes = NULL, known_as = NULL, forgotten_on = :today,
@@ -404,6 +407,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     conn.execute("UPDATE followups SET note = NULL, about = NULL WHERE member_id = ?", [mid])
     conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])
     return mid
+
 
 
 def activity(conn: sqlite3.Connection, member_id: int) -> dict:
@@ -431,6 +435,11 @@ def activity(conn: sqlite3.Connection, member_id: int) -> dict:
         "availability": q("SELECT pattern FROM availability WHERE member_id = ? ORDER BY id"),
         "replies": q("""SELECT r.meeting_id, m.date, r.response, r.responded_at, r.comment FROM responses r
                         JOIN meetings m ON m.id = r.meeting_id WHERE r.member_id = ? ORDER BY m.date"""),
+        "feedback": q("""SELECT f.meeting_id, m.date, f.usefulness, f.will_use, f.take_back, f.next_topic,
+                                f.service_area, f.submitted_at FROM feedback f
+                         JOIN meetings m ON m.id = f.meeting_id WHERE f.member_id = ? ORDER BY m.date, f.id"""),
+        "outbox": q("""SELECT id, meeting_id, kind, email, method, sequence, written_at, sent_at, error
+                       FROM outbox WHERE member_id = ? ORDER BY id"""),
     }
 
 

@@ -181,3 +181,115 @@ def test_a_word_summary_is_written_from_a_file_that_holds_what_xml_cannot(tanet,
     with zipfile.ZipFile(out) as z:
         body = z.read("word/document.xml").decode()
     assert "Good \ufffd quarter\ufffd." in body
+
+
+# Erasure reaches everything tanet holds -------------------------------------------------------
+
+PEADAR = "peadar.osuilleabhain@edinburghyouthjustice.example"
+PEADAR_SECRETS = (PEADAR.encode(), PEADAR.upper().encode(), "Ó Súilleabháin".encode(), b"Sheriff Court",
+                  b"Grounding with Peadar")
+
+
+class Refuser:
+    """An aiosmtpd handler that refuses one address, quoting it (as real servers do)."""
+
+    def __init__(self, refused):
+        self.refused, self.accepted = refused, []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.lower() == self.refused:
+            return f"550 5.1.1 <{address.upper()}>: Recipient address rejected: Peadar Ó Súilleabháin has left"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):
+        self.accepted += envelope.rcpt_tos
+        return "250 OK"
+
+
+@pytest.fixture
+def peadar_everywhere(tanet, tmp_path):
+    """A network where Peadar has an outbox row refused by the server quoting his address,
+    a reply with a private comment, and named feedback."""
+    from aiosmtpd.controller import Controller
+
+    from test_outbox import free_port
+    from test_replies import REPLIES, network
+
+    network(tanet, tmp_path)
+    tanet("rsvp", "import", REPLIES, ok=True)  # his reply: declined, "Sheriff Court"
+    forms = tmp_path / "forms.csv"
+    forms.write_text("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your "
+                     "practice?,What will you take back?,What should we cover next?,Your service area\n"
+                     f"19/01/2027 12:01:02,{PEADAR},4,Yes,Grounding with Peadar,Supervision,Justice\n"
+                     "19/01/2027 12:05:00,,5,Maybe,,,Housing\n", encoding="utf-8")
+    tanet("feedback", "import", "1", forms, ok=True)
+    handler, port = Refuser(PEADAR), free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        for key, value in (("smtp.host", "127.0.0.1"), ("smtp.port", port), ("smtp.security", "none")):
+            tanet("config", "set", key, value, ok=True)
+        tanet("invite", "1", "--send", "-o", tmp_path / "invites", ok=False)
+    finally:
+        controller.stop()
+    assert len(handler.accepted) == 8
+    [refused] = tanet("outbox", "list", "--unsent", "--format", "json", ok=True).json()
+    assert PEADAR.upper() in refused["error"]
+    return tmp_path
+
+
+def held_bytes(folder):
+    """Every byte tanet keeps in the folder: the database, its -wal, the outbox files."""
+    return b"".join(p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and p.suffix != ".csv")
+
+
+def test_subject_access_includes_feedback_and_outbox(tanet, peadar_everywhere):
+    doc = tanet("member", "data", PEADAR, ok=True).json()
+    assert [f["take_back"] for f in doc["feedback"]] == ["Grounding with Peadar"]
+    assert [(o["kind"], o["email"], o["sent_at"]) for o in doc["outbox"]] == [("invitation", PEADAR, None)]
+    assert doc["outbox"][0]["error"].startswith("refused (550")
+
+
+def test_forget_leaves_nothing_in_the_database_its_log_or_the_outbox_folder(tanet, peadar_everywhere, cli_env):
+    folder = peadar_everywhere
+    assert all(s in held_bytes(folder) for s in PEADAR_SECRETS[:1])
+    p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes"], env=cli_env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0, p.stderr
+    held = held_bytes(folder)
+    for secret in PEADAR_SECRETS:
+        assert secret not in held, secret
+    assert "backups and handover packs" in p.stdout
+    [refused] = tanet("outbox", "list", "--unsent", "--format", "json", ok=True).json()
+    assert refused["error"] == "refused (550 5.1.1 <[erased]>: Recipient address rejected: [erased] has left)"
+    shown = tanet("feedback", "show", "1", "--format", "json", ok=True).json()
+    assert shown["anonymous"] == 2 and shown["take_back"] == ["Grounding with [erased]"]  # still counted, as no one's
+
+
+def test_forget_says_so_when_another_reader_keeps_the_old_copies(tanet, peadar_everywhere, cli_env, own_database):
+    import sqlite3
+
+    folder = peadar_everywhere
+    # Another program in the middle of reading; read-only, so its closing does not finish the job.
+    other = sqlite3.connect(f"file:{own_database}?mode=ro", uri=True)
+    other.execute("BEGIN")
+    other.execute("SELECT count(*) FROM members").fetchone()
+    try:
+        p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes"], env=cli_env, capture_output=True,
+                           text=True, timeout=60)
+        assert p.returncode == 1 and "Traceback" not in p.stderr and len(p.stderr.splitlines()) == 1, p
+        assert "another program" in p.stderr and "tanet member forget 2 --yes" in p.stderr
+        assert PEADAR.encode() in own_database.read_bytes()  # the old copy, still in the file
+    finally:
+        other.close()
+    p = subprocess.run([*TANET, "member", "forget", "2", "--yes"], env=cli_env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 0 and "now gone too" in p.stdout, p
+    held = held_bytes(folder)
+    for secret in PEADAR_SECRETS:
+        assert secret not in held, secret
+    # Nothing left to finish: running it again is the usual refusal.
+    p = subprocess.run([*TANET, "member", "forget", "2", "--yes"], env=cli_env, capture_output=True, text=True,
+                       timeout=60)
+    assert p.returncode == 1 and "already been forgotten; no copy of their details is left" in p.stderr
