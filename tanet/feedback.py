@@ -33,25 +33,32 @@ YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "no
           "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
 
 
-def read_table(path: Path) -> list[list[str]]:
-    """Rows of an .xlsx (first sheet) or a CSV, as text."""
-    from tanet.textfiles import check_workbook, open_binary, open_rows
+def read_table(path: Path):
+    """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time."""
+    from tanet.textfiles import open_binary, open_rows
+    from tanet.workbook import check_workbook
 
     with open_binary(path) as f:
         head = f.read(4)
     if head.startswith(b"PK"):
         check_workbook(path)
-        from python_calamine import CalamineError, CalamineWorkbook
-
-        try:
-            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-        except (CalamineError, ValueError, OSError) as e:
-            raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
-                             "('Open results in Excel') or save it as .xlsx or CSV.") from None
-        return [[_cell(c) for c in row] for row in sheet]
+        return _workbook_rows(path)
     if path.suffix.lower() == ".xlsx":
         raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
-    return [row for _, row in open_rows(path)[1]]
+    return (row for _, row in open_rows(path)[1])
+
+
+def _workbook_rows(path: Path):
+    """The first sheet's rows, made into text one at a time (a whole sheet of Python
+    strings at once would double the memory a large workbook takes)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
+            yield [_cell(c) for c in row]
+    except (CalamineError, ValueError, OSError) as e:
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
 
 
 def _cell(value) -> str:

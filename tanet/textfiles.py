@@ -6,7 +6,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 from pathlib import Path
 
 from tanet.errors import TanetError
@@ -143,78 +142,3 @@ def sniff_delimiter(line: str) -> str:
 
 def squash(header: str) -> str:
     return "".join(c for c in header.casefold() if c.isalnum())
-
-
-# A workbook is a zip of XML, read whole by python-calamine, which builds the sheet's
-# full rectangle in memory: a 2 KB file naming cell XFD1048576 asks for 512 GiB, and a
-# zip bomb unpacks to gigabytes. So the zip is checked first, in a few MB of memory.
-MAX_ROWS = 100_001  # a header and 100,000 rows
-MAX_COLUMNS = 200
-MAX_UNPACKED = 200 * 1024 * 1024
-MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
-MAX_PARTS = 10_000
-_CHUNK = 1024 * 1024
-# A sheet's declared area (its far corner) and each row's and cell's reference.
-_REFERENCE = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"'
-                        rb'|<(?:\w+:)?(?:c|row)\s[^>]*?\br="([A-Z]{0,3})([0-9]+)"')
-
-
-def check_workbook(path: Path) -> None:
-    """Refuse, in one line, an .xlsx too large or too strange to read safely: its declared
-    and used sheet area, its unpacked size and its packing ratio are checked as it is
-    unpacked in a stream (the sizes it declares are verified, not believed)."""
-    import zipfile
-    import zlib
-
-    try:
-        with zipfile.ZipFile(path) as z:
-            parts = z.infolist()
-            if len(parts) > MAX_PARTS:
-                raise _too_big(path, f"it holds {len(parts):,} parts")
-            declared = sum(p.file_size for p in parts)
-            if declared > MAX_UNPACKED:
-                raise _too_big(path, f"it unpacks to {declared // 2**20:,} MB")
-            for part in parts:
-                _check_part(z, part, path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
-        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Open it in Excel and save it "
-                         "again as .xlsx, or save it as CSV.") from None
-    except OSError as e:
-        raise TanetError(f"Cannot read {path}: {e.strerror or e}.") from None
-
-
-def _too_big(path: Path, why: str) -> TanetError:
-    return TanetError(f"{path} is too large or too strange to read safely: {why} (tanet reads at most "
-                      f"{MAX_ROWS - 1:,} rows of {MAX_COLUMNS} columns). Save only the rows you need as CSV "
-                      "and import that.")
-
-
-def _check_part(z, part, path: Path) -> None:
-    """Unpack one part as a stream: its real size and ratio, and for a sheet the area it
-    declares (<dimension ref=...>) and the furthest cell it uses."""
-    if part.file_size > _CHUNK and part.file_size > MAX_RATIO * max(part.compress_size, 1):
-        raise _too_big(path, f"{part.filename} is packed {part.file_size // max(part.compress_size, 1):,} "
-                       "times over, like a zip bomb")
-    is_sheet = part.filename.startswith("xl/worksheets/") and part.filename.endswith(".xml")
-    tail = b""
-    with z.open(part) as f:
-        while chunk := f.read(_CHUNK):
-            if not is_sheet:
-                continue
-            text = tail + chunk
-            for m in _REFERENCE.finditer(text):
-                if m.group(4) is None:  # <dimension ref="A1:F20">: its far corner
-                    _check_cell(m.group(1), m.group(2), path)
-                else:
-                    _check_cell(m.group(3), m.group(4), path)
-            tail = text[-80:]  # a reference cut in two by the chunk is seen whole next time
-
-
-def _check_cell(column: bytes, row: bytes, path: Path) -> None:
-    rows = int(row[:12]) if row else 0
-    columns = 0
-    for letter in column[:4]:
-        columns = columns * 26 + letter - 64
-    if rows > MAX_ROWS or columns > MAX_COLUMNS:
-        cell = (column + row).decode("ascii")
-        raise _too_big(path, f"its sheet reaches cell {cell}")
