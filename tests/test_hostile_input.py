@@ -196,6 +196,11 @@ def test_arguments_that_are_not_utf8_are_refused_naming_them(cli_env, own_databa
     assert own_database.read_bytes() == before
 
 
+def test_a_database_path_that_is_not_utf8_is_one_line(cli_env, tmp_path):
+    env = {**cli_env, "TANET_DB": os.fsdecode(os.fsencode(str(tmp_path)) + b"/\xff.db")}
+    assert_one_line(run_bytes(env, b"member", b"list"), "TANET_DB", "not UTF-8")
+
+
 def test_a_bad_pretend_today_is_one_line(cli_env):
     assert_one_line(run_bytes({**cli_env, "TANET_TODAY": "2027-13-01"}, b"member", b"list"),
                     "TANET_TODAY", "YYYY-MM-DD")

@@ -134,22 +134,32 @@ class TanetGroup(TyperGroup):
 
 
 def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
-    """Bytes in an argument that are not UTF-8 reach Python as lone surrogates, which
-    would fail far away (in SQLite, in a file); they are refused once, here."""
+    """Bytes in an argument (or in TANET_DB) that are not UTF-8 reach Python as lone
+    surrogates, which would fail far away (in SQLite, in a file name, on the screen); they
+    are refused once, here, naming where they are."""
+    import os
+
+    places = [(f"The {name} setting in the environment", os.environ.get(name, ""))
+              for name in ("TANET_DB", "TANET_TODAY")]
     for i, arg in enumerate(args):
-        if not any("\udc80" <= c <= "\udcff" for c in arg):
-            continue
         if arg.startswith("--") and "=" in arg:
-            where = f"The value of {arg.split('=', 1)[0]}"
+            places.append((f"The value of {arg.split('=', 1)[0]}", arg))
         elif i and args[i - 1].startswith("-") and args[i - 1] != "-" and "=" not in args[i - 1]:
-            where = f"The value of {args[i - 1]}"
+            places.append((f"The value of {args[i - 1]}", arg))
         else:
-            where = f"The argument '{arg}'"
-        try:
-            _error(f"{where} holds bytes that are not UTF-8 text. Type it again; if the terminal shows "
-                   "odd characters, set it to UTF-8 first.")
-        except typer.Exit:
+            places.append((f"The argument '{arg}'", arg))
+    for where, value in places:
+        if any("\udc80" <= c <= "\udcff" for c in value):
+            sys.stderr.write(f"Error: {_screen(where)} holds bytes that are not UTF-8 text. Type it again (if it "
+                             "names a file, rename the file); if the terminal shows odd characters, set it to "
+                             "UTF-8 first.\n")
             sys.exit(1)
+
+
+def _screen(text: str) -> str:
+    from tanet.text import screen
+
+    return screen(text)
 
 
 def _error(message: str):
