@@ -281,12 +281,13 @@ def _old_copies_left() -> bool:
 
 
 def _finish_erasure(conn, member_id: int) -> None:
-    """Erasure is done only once the write-ahead log is emptied; say so when it is not."""
+    """Erasure is done only once the write-ahead log is copied into the file (over the old
+    pages) and emptied; say so when another reader holds it back."""
     from tanet.privacy import clear_old_copies
 
     if not clear_old_copies(conn):
         raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
-                         f"has the database open, so an old copy of their details is still in {db_path()}-wal. "
+                         "has the database open, so an old copy of their details is still in the database file. "
                          f"Close the other program, then run: tanet member forget {member_id} --yes")
 
 
