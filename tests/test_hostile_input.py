@@ -362,3 +362,14 @@ def test_a_sheet_hidden_under_another_name_is_checked_too(tmp_path, meeting_env)
                 data = data.replace(b"worksheets/sheet1.xml", b"media/image1.bin")
             out.writestr("xl/media/image1.bin" if item.filename == "xl/worksheets/sheet1.xml" else item.filename, data)
     assert_refused_in_one_line(run_limited(["member", "import", book], meeting_env), "row 1,048,576")
+
+
+def test_a_huge_json_member_list_is_refused_in_little_memory(tmp_path, cli_env):
+    # JSON is read whole; past the limit it is refused, pointing to CSV (read as a stream).
+    record = ('{"name": "Person %d", "email": "p%d@example.org", "organisation": "City Council", '
+              '"service_area": "housing", "sector": "public", "role": "frontline", "notes": "' + "n" * 200 + '"}')
+    path = tmp_path / "members.json"
+    with open(path, "w") as f:
+        f.write("[" + ",\n".join(record % (i, i) for i in range(150_000)) + "]")
+    assert path.stat().st_size > 40 * MiB
+    assert_refused_in_one_line(run_limited(["member", "import", path], cli_env), "too large", "CSV")
