@@ -29,6 +29,8 @@ LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something 
           "service_area": "your service area"}
 META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
         "email": ("email", "emailaddress"), "name": ("name", "fullname")}
+MAX_FILE = 20 * 1024 * 1024
+MAX_RESPONSES = 10_000
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
           "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
 
@@ -80,11 +82,16 @@ def _find(header: list[str], choices) -> int | None:
 
 
 def parse(path: Path) -> tuple[list[dict], str]:
-    """The responses in the file (checked), and a fingerprint of the file's content."""
-    table = [r for r in read_table(path) if any(c.strip() for c in r)]
-    if not table:
+    """The responses in the file (checked), and a fingerprint of the file's content. The
+    rows are read one at a time: only the answers are kept."""
+    if path.is_file() and path.stat().st_size > MAX_FILE:
+        raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
+                         "is the meeting's Forms export, not something else.")
+    table = (r for r in read_table(path) if any(c.strip() for c in r))
+    header = next(table, None)
+    if header is None:
         raise TanetError(f"{path} has no rows.")
-    header = table[0]
+    digest = hashlib.sha256("\t".join(header).encode())  # the same as the whole table's, joined by lines
     meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
     cols, used = {}, {i for i in meta.values() if i is not None}
     for key, choices in QUESTIONS.items():
@@ -98,7 +105,11 @@ def parse(path: Path) -> tuple[list[dict], str]:
                          + "; ".join(h for i, h in enumerate(header) if i not in used)[:300]
                          + "). Nothing was imported; check it is the meeting's feedback form.")
     responses, problems = [], []
-    for n, row in enumerate(table[1:], start=2):
+    for n, row in enumerate(table, start=2):
+        digest.update(("\n" + "\t".join(row)).encode())
+        if n > MAX_RESPONSES + 1:
+            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                             "it is the meeting's Forms export.")
         get = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
         rating = get(cols["usefulness"])
         usefulness = None
@@ -129,8 +140,7 @@ def parse(path: Path) -> tuple[list[dict], str]:
     if problems:
         raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
                                                                     else "") + ". Nothing was imported.")
-    digest = hashlib.sha256("\n".join("\t".join(r) for r in table).encode()).hexdigest()
-    return responses, digest
+    return responses, digest.hexdigest()
 
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date) -> dict:

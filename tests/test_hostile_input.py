@@ -373,3 +373,31 @@ def test_a_huge_json_member_list_is_refused_in_little_memory(tmp_path, cli_env):
         f.write("[" + ",\n".join(record % (i, i) for i in range(150_000)) + "]")
     assert path.stat().st_size > 40 * MiB
     assert_refused_in_one_line(run_limited(["member", "import", path], cli_env), "too large", "CSV")
+
+
+def test_a_huge_feedback_file_is_refused_in_little_memory(tmp_path, meeting_env):
+    header = ("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+              "What will you take back?,What should we cover next?,Your service area")
+    path = tmp_path / "feedback.csv"
+    with open(path, "w") as f:
+        f.write(header + "\n")
+        row = "19/01/2027 12:01:02,,4,Yes,Grounding,Supervision,Housing," + ",".join("x" for _ in range(200)) + "\n"
+        for _ in range(30 * MiB // len(row)):
+            f.write(row)
+    assert_refused_in_one_line(run_limited(["feedback", "import", "1", path], meeting_env), "too large")
+
+
+def test_the_fingerprint_of_a_feedback_file_is_unchanged_by_reading_it_row_by_row(tmp_path):
+    # Files imported before must still be recognised by their fingerprint.
+    import hashlib
+
+    from tanet.feedback import parse
+
+    text = ("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+            "What will you take back?,What should we cover next?,Your service area\n"
+            "19/01/2027 12:01:02,,4,Yes,Grounding,Supervision,Education\n\n"
+            "19/01/2027 12:05:00,,5,Maybe,,,Housing\n")
+    path = tmp_path / "f.csv"
+    path.write_text(text)
+    table = [line.split(",") for line in text.splitlines() if line]
+    assert parse(path)[1] == hashlib.sha256("\n".join("\t".join(r) for r in table).encode()).hexdigest()
