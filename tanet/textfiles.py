@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from pathlib import Path
 
 from tanet.errors import TanetError
@@ -59,13 +60,19 @@ def _not_text(p: Path) -> TanetError:
                       "and try again.")
 
 
+MAX_TEXT = 16 * 1024 * 1024  # read whole: an attendance report or a commentary is far smaller
+
+
 def read_text(path: str | Path) -> str:
     """The whole file as text, in the encoding `detect_encoding` finds."""
     p = Path(path)
     encoding = detect_encoding(p)
     with open_binary(p) as f:
+        if os.fstat(f.fileno()).st_size > MAX_TEXT:
+            raise TanetError(f"{p} is over {MAX_TEXT // 2**20} MB, far larger than what it should hold. Check it is "
+                             "the right file.")
         try:
-            text = f.read().decode(encoding)
+            text = f.read(MAX_TEXT + 1).decode(encoding)
         except UnicodeDecodeError:
             raise _not_text(p) from None
     if "\x00" in text or _mostly_binary(text):

@@ -401,3 +401,15 @@ def test_the_fingerprint_of_a_feedback_file_is_unchanged_by_reading_it_row_by_ro
     path.write_text(text)
     table = [line.split(",") for line in text.splitlines() if line]
     assert parse(path)[1] == hashlib.sha256("\n".join("\t".join(r) for r in table).encode()).hexdigest()
+
+
+def test_a_huge_text_file_is_refused_before_it_is_read(tmp_path, cli_env, own_database):
+    path = tmp_path / "commentary.txt"
+    with open(path, "w") as f:
+        for _ in range(20):
+            f.write("A quiet quarter. " * (MiB // 17) + "\n")
+    assert_refused_in_one_line(run_limited(["report", "note", "2026Q4", "--file", path], cli_env), "over 16 MB")
+    import sqlite3
+
+    with sqlite3.connect(own_database) as c:
+        assert c.execute("SELECT count(*) FROM report_notes").fetchone()[0] == 0
