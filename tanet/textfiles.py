@@ -37,7 +37,7 @@ def detect_encoding(path: str | Path) -> str:
             return "utf-16-le"  # UTF-16 saved without its BOM
         f.seek(0)
         good = first_bad = 0
-        for n, line in enumerate(f, 1):
+        for n, line in enumerate(bounded_lines(f, p), 1):
             if line.isascii():
                 continue
             try:
@@ -53,6 +53,20 @@ def detect_encoding(path: str | Path) -> str:
     if first_bad:
         return "cp1252"  # Excel's "CSV" on Windows
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
+
+
+MAX_LINE = 1024 * 1024  # a row of a list; without a limit, a file with no line breaks is read whole
+
+
+def bounded_lines(f, p: Path):
+    """The lines of an open file, refusing one longer than MAX_LINE before it is read whole."""
+    n = 0
+    while line := f.readline(MAX_LINE + 1):
+        n += 1
+        if len(line) > MAX_LINE:
+            raise TanetError(f"Line {n} of {p} is longer than {MAX_LINE // 2**20} MB, so it is not a list tanet can "
+                             "read. Save it from the spreadsheet as CSV and try again.")
+        yield line
 
 
 def _not_text(p: Path) -> TanetError:
@@ -104,7 +118,7 @@ def open_rows(path: str | Path):
     def rows():
         skipped_sep = not sep_line
         with f:
-            reader = csv.reader(f, delimiter=delimiter)
+            reader = csv.reader(bounded_lines(f, p), delimiter=delimiter)
             start = 1
             try:
                 for row in reader:

@@ -413,3 +413,13 @@ def test_a_huge_text_file_is_refused_before_it_is_read(tmp_path, cli_env, own_da
 
     with sqlite3.connect(own_database) as c:
         assert c.execute("SELECT count(*) FROM report_notes").fetchone()[0] == 0
+
+
+def test_a_list_without_line_breaks_is_refused_in_little_memory(tmp_path, meeting_env):
+    path = tmp_path / "one-line.csv"
+    with open(path, "w") as f:
+        f.write("Name,Email,")
+        for i in range(18 * MiB // 8):  # 18 MB with no line break, in short cells
+            f.write(f"é{i:05x},")
+    for args in (["member", "import", path], ["feedback", "import", "1", path]):
+        assert_refused_in_one_line(run_limited(args, meeting_env), "Line 1", "longer than 1 MB")
