@@ -435,17 +435,5 @@ def activity(conn: sqlite3.Connection, member_id: int) -> dict:
         "availability": q("SELECT pattern FROM availability WHERE member_id = ? ORDER BY id"),
         "replies": q("""SELECT r.meeting_id, m.date, r.response, r.responded_at, r.comment FROM responses r
                         JOIN meetings m ON m.id = r.meeting_id WHERE r.member_id = ? ORDER BY m.date"""),
-        "feedback": q("""SELECT f.meeting_id, m.date, f.usefulness, f.will_use, f.take_back, f.next_topic,
-                                f.service_area, f.submitted_at FROM feedback f
-                         JOIN meetings m ON m.id = f.meeting_id WHERE f.member_id = ? ORDER BY m.date, f.id"""),
-        "outbox": q("""SELECT id, meeting_id, kind, email, method, sequence, written_at, sent_at, error
-                       FROM outbox WHERE member_id = ? ORDER BY id"""),
     }
 
-
-def subject_access(conn: sqlite3.Connection, ref: str) -> dict:
-    """Everything held about one member (a subject access request)."""
-    row = find_member(conn, ref)
-    member = member_object(row, EXPORT_KEYS)
-    member["forgotten_on"] = row["forgotten_on"]
-    return {"member": member, **activity(conn, row["id"])}

@@ -96,3 +96,18 @@ def clear_old_copies(conn: sqlite3.Connection) -> bool:
     finally:
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
     return not busy
+
+
+def subject_access(conn: sqlite3.Connection, ref: str) -> dict:
+    """Everything held about one member (a subject access request): their details and
+    activity, their named feedback, and their messages in the outbox."""
+    row = M.find_member(conn, ref)
+    member = M.member_object(row, M.EXPORT_KEYS)
+    member["forgotten_on"] = row["forgotten_on"]
+    q = lambda sql: [dict(r) for r in conn.execute(sql, [row["id"]])]  # noqa: E731
+    return {"member": member, **M.activity(conn, row["id"]),
+            "feedback": q("""SELECT f.meeting_id, m.date, f.usefulness, f.will_use, f.take_back, f.next_topic,
+                                    f.service_area, f.submitted_at FROM feedback f
+                             JOIN meetings m ON m.id = f.meeting_id WHERE f.member_id = ? ORDER BY m.date, f.id"""),
+            "outbox": q("""SELECT id, meeting_id, kind, email, method, sequence, written_at, sent_at, error
+                           FROM outbox WHERE member_id = ? ORDER BY id""")}

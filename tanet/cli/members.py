@@ -295,8 +295,9 @@ def _finish_erasure(conn, member_id: int) -> None:
 def data(member: MemberArg,
          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
+    from tanet.privacy import subject_access
 
-    doc = M.subject_access(connection(), member)
+    doc = subject_access(connection(), member)
     text = render.to_json(doc) + "\n"
     if render.deliver(text, output):
         render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
