@@ -75,12 +75,22 @@ def run_limited(args, env, limit=512 * MiB):
     def cap():
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
 
-    p = subprocess.Popen([*TANET, *map(str, args)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                         preexec_fn=cap)
-    out, err = p.stdout.read(), p.stderr.read()
-    _, status, usage = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
-    return p.returncode, out.decode(errors="replace"), err.decode(errors="replace"), usage.ru_maxrss * 1024
+    import tempfile
+
+    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+        import threading
+
+        p = subprocess.Popen([*TANET, *map(str, args)], env=env, stdout=out, stderr=err, preexec_fn=cap)
+        guard = threading.Timer(120, p.kill)  # only if it hangs: a failure, not a wait
+        guard.start()
+        try:
+            _, status, usage = os.wait4(p.pid, 0)  # this child's own peak, which Popen.wait would not give
+        finally:
+            guard.cancel()
+        p.returncode = os.waitstatus_to_exitcode(status)
+        out.seek(0), err.seek(0)
+        return (p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
+                usage.ru_maxrss * 1024)
 
 
 def assert_refused_in_one_line(result, *words):
