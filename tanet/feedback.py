@@ -81,13 +81,17 @@ def _find(header: list[str], choices) -> int | None:
     return None
 
 
-def parse(path: Path) -> tuple[list[dict], str]:
-    """The responses in the file (checked), and a fingerprint of the file's content. The
-    rows are read one at a time: only the answers are kept."""
+def _filled_rows(path: Path):
     if path.is_file() and path.stat().st_size > MAX_FILE:
         raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
                          "is the meeting's Forms export, not something else.")
-    table = (r for r in read_table(path) if any(c.strip() for c in r))
+    return (r for r in read_table(path) if any(c.strip() for c in r))
+
+
+def parse(path: Path) -> tuple[list[dict], str]:
+    """The responses in the file (checked), and a fingerprint of the file's content. The
+    rows are read one at a time: only the answers are kept."""
+    table = _filled_rows(path)
     header = next(table, None)
     if header is None:
         raise TanetError(f"{path} has no rows.")

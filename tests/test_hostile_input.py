@@ -4,7 +4,6 @@ characters XML cannot hold, and erasure that must reach everything tanet holds."
 import os
 import resource
 import subprocess
-import sys
 import zipfile
 
 import pytest
