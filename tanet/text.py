@@ -11,12 +11,13 @@ from __future__ import annotations
 import re
 
 # Characters that are not text: lone surrogates (bytes that were not UTF-8) and the
-# noncharacters (U+FDD0-U+FDEF and the last two of every plane, U+FFFE, U+FFFF...), which
-# XML cannot hold, so a Word summary or an invitation with one would fail to be written.
+# noncharacters (U+FDD0-U+FDEF and the last two of every plane, U+FFFE, U+FFFF...); XML
+# cannot hold the surrogates, U+FFFE or U+FFFF, so a Word summary with one failed.
 _NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(chr(p + 0xFFFE) + chr(p + 0xFFFF) for p in range(0, 0x110000, 0x10000))
 # C0 controls, DEL and C1 controls, and the characters above.
 _CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
 _CONTROL_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
+_C0_C1 = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what `flat` turns into spaces
 # What XML 1.0 cannot hold at all.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
@@ -67,7 +68,7 @@ def lines(value: str | None, field: str) -> str | None:
 def flat(value: str) -> str:
     """One line for a header or a parameter: control characters become spaces, runs of
     spaces one (a file from before 0.2 may hold line breaks in single-line fields)."""
-    return " ".join(_CONTROL.sub(" ", value).split())
+    return " ".join(_C0_C1.sub(" ", value).split())
 
 
 def xml_text(value: str) -> str:
