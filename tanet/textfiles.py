@@ -80,11 +80,12 @@ MAX_TEXT = 16 * 1024 * 1024  # read whole: an attendance report or a commentary 
 def read_text(path: str | Path) -> str:
     """The whole file as text, in the encoding `detect_encoding` finds."""
     p = Path(path)
-    encoding = detect_encoding(p)
     with open_binary(p) as f:
         if os.fstat(f.fileno()).st_size > MAX_TEXT:
             raise TanetError(f"{p} is over {MAX_TEXT // 2**20} MB, far larger than what it should hold. Check it is "
                              "the right file.")
+    encoding = detect_encoding(p)
+    with open_binary(p) as f:
         try:
             text = f.read(MAX_TEXT + 1).decode(encoding)
         except UnicodeDecodeError:
