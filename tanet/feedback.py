@@ -29,28 +29,38 @@ LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something 
           "service_area": "your service area"}
 META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
         "email": ("email", "emailaddress"), "name": ("name", "fullname")}
+MAX_FILE = 20 * 1024 * 1024
+MAX_RESPONSES = 10_000
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
           "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
 
 
-def read_table(path: Path) -> list[list[str]]:
-    """Rows of an .xlsx (first sheet) or a CSV, as text."""
+def read_table(path: Path):
+    """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time."""
     from tanet.textfiles import open_binary, open_rows
+    from tanet.workbook import check_workbook
 
     with open_binary(path) as f:
         head = f.read(4)
     if head.startswith(b"PK"):
-        from python_calamine import CalamineError, CalamineWorkbook
-
-        try:
-            sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).to_python()
-        except (CalamineError, ValueError, OSError) as e:
-            raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
-                             "('Open results in Excel') or save it as .xlsx or CSV.") from None
-        return [[_cell(c) for c in row] for row in sheet]
+        check_workbook(path)
+        return _workbook_rows(path)
     if path.suffix.lower() == ".xlsx":
         raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
-    return [row for _, row in open_rows(path)[1]]
+    return (row for _, row in open_rows(path)[1])
+
+
+def _workbook_rows(path: Path):
+    """The first sheet's rows, made into text one at a time (a whole sheet of Python
+    strings at once would double the memory a large workbook takes)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
+            yield [_cell(c) for c in row]
+    except (CalamineError, ValueError, OSError) as e:
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
 
 
 def _cell(value) -> str:
@@ -71,12 +81,21 @@ def _find(header: list[str], choices) -> int | None:
     return None
 
 
+def _filled_rows(path: Path):
+    if path.is_file() and path.stat().st_size > MAX_FILE:
+        raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
+                         "is the meeting's Forms export, not something else.")
+    return (r for r in read_table(path) if any(c.strip() for c in r))
+
+
 def parse(path: Path) -> tuple[list[dict], str]:
-    """The responses in the file (checked), and a fingerprint of the file's content."""
-    table = [r for r in read_table(path) if any(c.strip() for c in r)]
-    if not table:
+    """The responses in the file (checked), and a fingerprint of the file's content. The
+    rows are read one at a time: only the answers are kept."""
+    table = _filled_rows(path)
+    header = next(table, None)
+    if header is None:
         raise TanetError(f"{path} has no rows.")
-    header = table[0]
+    digest = hashlib.sha256("\t".join(header).encode())  # the same as the whole table's, joined by lines
     meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
     cols, used = {}, {i for i in meta.values() if i is not None}
     for key, choices in QUESTIONS.items():
@@ -90,7 +109,11 @@ def parse(path: Path) -> tuple[list[dict], str]:
                          + "; ".join(h for i, h in enumerate(header) if i not in used)[:300]
                          + "). Nothing was imported; check it is the meeting's feedback form.")
     responses, problems = [], []
-    for n, row in enumerate(table[1:], start=2):
+    for n, row in enumerate(table, start=2):
+        digest.update(("\n" + "\t".join(row)).encode())
+        if n > MAX_RESPONSES + 1:
+            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                             "it is the meeting's Forms export.")
         get = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
         rating = get(cols["usefulness"])
         usefulness = None
@@ -121,8 +144,7 @@ def parse(path: Path) -> tuple[list[dict], str]:
     if problems:
         raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
                                                                     else "") + ". Nothing was imported.")
-    digest = hashlib.sha256("\n".join("\t".join(r) for r in table).encode()).hexdigest()
-    return responses, digest
+    return responses, digest.hexdigest()
 
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date) -> dict:

@@ -74,6 +74,7 @@ class ImportPlan:
 
 
 KEPT = 50  # errors and skips listed; the rest are counted
+MAX_JSON = 16 * 1024 * 1024  # about 40,000 members: a whole import stays under 100 MiB
 
 
 def _date_or_none(value: str, today: date, line: int, what: str, errors: list[str]):
@@ -121,6 +122,11 @@ def _table(path):
         return enumerate(read_table(Path(path)), start=1)
     is_json = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")
     if is_json:
+        if Path(path).stat().st_size > MAX_JSON:
+            # JSON is read whole, about four times its size in memory; CSV is read as a stream.
+            raise TanetError(f"{path} is too large to read as JSON (over {MAX_JSON // 2**20} MB). Export the "
+                             "members as CSV instead (tanet member export --format csv -o members.csv) and "
+                             "import that.")
         return enumerate(_json_table(read_text(path), path), start=1)
     return open_rows(path)[1]
 

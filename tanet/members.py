@@ -386,6 +386,9 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     mid = row["id"]
     if row["forgotten_on"]:
         raise TanetError(f"Member #{mid} has already been forgotten.")
+    from tanet.privacy import erase_traces
+
+    erase_traces(conn, row)  # in outbox errors and feedback, while her address is still known
     conn.execute(
         """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                   notes = NULL, known_as = NULL, forgotten_on = :today,
@@ -404,6 +407,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     conn.execute("UPDATE followups SET note = NULL, about = NULL WHERE member_id = ?", [mid])
     conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])
     return mid
+
 
 
 def activity(conn: sqlite3.Connection, member_id: int) -> dict:
@@ -433,10 +437,3 @@ def activity(conn: sqlite3.Connection, member_id: int) -> dict:
                         JOIN meetings m ON m.id = r.meeting_id WHERE r.member_id = ? ORDER BY m.date"""),
     }
 
-
-def subject_access(conn: sqlite3.Connection, ref: str) -> dict:
-    """Everything held about one member (a subject access request)."""
-    row = find_member(conn, ref)
-    member = member_object(row, EXPORT_KEYS)
-    member["forgotten_on"] = row["forgotten_on"]
-    return {"member": member, **activity(conn, row["id"])}

@@ -51,3 +51,63 @@ def apply(conn: sqlite3.Connection, due: dict, today: date) -> dict:
             conn.execute(f"UPDATE {table} SET {column} = NULL WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)
         erased += len(ids)
     return {"members_forgotten": len(due["members_due"]), "notes_erased": erased}
+
+
+def erase_traces(conn: sqlite3.Connection, member: sqlite3.Row) -> None:
+    """What `member forget` erases beyond the member's own rows (inside its transaction).
+    Their named feedback becomes anonymous (the answers still count, as no one's), with
+    their address and names taken out of the answers; a mail server's refusal quoting their
+    address or name ("550 <zoe@...>: unknown") loses them, in any outbox row."""
+    full = _pattern([member["email"], member["name"]])
+    own = _pattern([member["email"], member["name"], M.known_as(member)])
+    for row in conn.execute("SELECT id, take_back, next_topic FROM feedback WHERE member_id = ?",
+                            [member["id"]]).fetchall():
+        conn.execute("UPDATE feedback SET member_id = NULL, anonymous = 1, take_back = ?, next_topic = ? WHERE id = ?",
+                     [_erased(own, row["take_back"]), _erased(own, row["next_topic"]), row["id"]])
+    for row_id, error in conn.execute("SELECT id, error FROM outbox WHERE error IS NOT NULL").fetchall():
+        scrubbed = _erased(full, error)
+        if scrubbed != error:
+            conn.execute("UPDATE outbox SET error = ? WHERE id = ?", [scrubbed, row_id])
+
+
+def _pattern(words: list):
+    import re
+
+    # Whole words only: a first name is taken out of "Grounding with Peadar", not "Peadarson".
+    words = sorted({w for w in words if w and len(w) > 1}, key=len, reverse=True)
+    if not words:
+        return None
+    return re.compile(r"(?<!\w)(?:" + "|".join(re.escape(w) for w in words) + r")(?!\w)", re.IGNORECASE)
+
+
+def _erased(pattern, text: str | None) -> str | None:
+    return pattern.sub("[erased]", text) if pattern and text else text
+
+
+def clear_old_copies(conn: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the file and empty it, so erased details are left
+    nowhere; False when another program holds an older view of the file open, which keeps
+    those copies until it closes. Waits a few seconds for a reader that is just finishing."""
+    from tanet.db import BUSY_TIMEOUT_MS
+
+    conn.execute("PRAGMA busy_timeout = 3000")
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return not busy
+
+
+def subject_access(conn: sqlite3.Connection, ref: str) -> dict:
+    """Everything held about one member (a subject access request): their details and
+    activity, their named feedback, and their messages in the outbox."""
+    row = M.find_member(conn, ref)
+    member = M.member_object(row, M.EXPORT_KEYS)
+    member["forgotten_on"] = row["forgotten_on"]
+    q = lambda sql: [dict(r) for r in conn.execute(sql, [row["id"]])]  # noqa: E731
+    return {"member": member, **M.activity(conn, row["id"]),
+            "feedback": q("""SELECT f.meeting_id, m.date, f.usefulness, f.will_use, f.take_back, f.next_topic,
+                                    f.service_area, f.submitted_at FROM feedback f
+                             JOIN meetings m ON m.id = f.meeting_id WHERE f.member_id = ? ORDER BY m.date, f.id"""),
+            "outbox": q("""SELECT id, meeting_id, kind, email, method, sequence, written_at, sent_at, error
+                           FROM outbox WHERE member_id = ? ORDER BY id""")}

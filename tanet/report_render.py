@@ -295,33 +295,35 @@ def to_docx(d: dict) -> bytes:
     from docx import Document
     from docx.shared import Pt
 
+    from tanet.text import xml_text as x  # a file from an older tanet may hold what XML cannot
+
     title, sections = document(d)
     doc = Document()
     doc.styles["Normal"].font.size = Pt(10)
-    doc.add_heading(title, level=0)
+    doc.add_heading(x(title), level=0)
     for s in sections:
-        doc.add_heading(s.title, level=1)
+        doc.add_heading(x(s.title), level=1)
         if s.facts:
             table = doc.add_table(rows=0, cols=2)
             table.style = "Light List"
             for k, v in s.facts:
                 cells = table.add_row().cells
-                cells[0].text, cells[1].text = k, v
+                cells[0].text, cells[1].text = x(k), x(v)
         if s.rows:
             table = doc.add_table(rows=1, cols=len(s.columns))
             table.style = "Light Grid Accent 1"
             for cell, heading in zip(table.rows[0].cells, s.columns):
-                cell.text = heading
+                cell.text = x(heading)
             for row in s.rows:
                 for cell, value in zip(table.add_row().cells, row):
-                    cell.text = value
+                    cell.text = x(value)
         if s.bars and not s.rows:  # a chart's figures, as a table Word readers can use
             table = doc.add_table(rows=0, cols=2)
             for label, _, shown in s.bars:
                 cells = table.add_row().cells
-                cells[0].text, cells[1].text = label, shown
+                cells[0].text, cells[1].text = x(label), x(shown)
         if s.note:
-            doc.add_paragraph(s.note)
+            doc.add_paragraph(x(s.note))
         if not (s.facts or s.rows or s.note or s.bars):
             doc.add_paragraph("Nothing this period.")
     doc.add_paragraph(f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are never included.")

@@ -10,17 +10,28 @@ from __future__ import annotations
 
 import re
 
-# C0 controls, DEL and C1 controls.
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
-_CONTROL_BUT_NEWLINE = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+# Characters that are not text: lone surrogates (bytes that were not UTF-8) and the
+# noncharacters (U+FDD0-U+FDEF and the last two of every plane, U+FFFE, U+FFFF...); XML
+# cannot hold the surrogates, U+FFFE or U+FFFF, so a Word summary with one failed.
+_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(chr(p + 0xFFFE) + chr(p + 0xFFFF) for p in range(0, 0x110000, 0x10000))
+# C0 controls, DEL and C1 controls, and the characters above.
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
+_CONTROL_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
+_C0_C1 = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what `flat` turns into spaces
+# What XML 1.0 cannot hold at all.
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # On screen also: bidirectional overrides, which can make text read backwards.
-_UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _name_of(char: str) -> str:
     if _BIDI.match(char):
         return f"the text-direction character U+{ord(char):04X}"
+    if "\ud800" <= char <= "\udfff":
+        return "bytes that are not UTF-8 text"
+    if ord(char) >= 0xFDD0:
+        return f"the character U+{ord(char):04X}, which is not text"
     return {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x1b": "an escape character",
             "\x7f": "a delete character"}.get(char, f"the control character U+{ord(char):04X}")
 
@@ -57,15 +68,27 @@ def lines(value: str | None, field: str) -> str | None:
 def flat(value: str) -> str:
     """One line for a header or a parameter: control characters become spaces, runs of
     spaces one (a file from before 0.2 may hold line breaks in single-line fields)."""
-    return " ".join(_CONTROL.sub(" ", value).split())
+    return " ".join(_C0_C1.sub(" ", value).split())
+
+
+def xml_text(value: str) -> str:
+    """Text an XML document can hold: what it cannot (left in a file from before these
+    characters were refused) becomes U+FFFD, the replacement character."""
+    return _NOT_XML.sub("\ufffd", value)
 
 
 def screen(value: str) -> str:
     """Text safe for a terminal: control characters shown as \\xNN, never obeyed."""
     if not _UNSAFE_ON_SCREEN.search(value):
         return value
-    return _UNSAFE_ON_SCREEN.sub(lambda m: f"\\x{ord(m.group()):02x}" if ord(m.group()) < 256
-                                 else f"\\u{ord(m.group()):04x}", value)
+    return _UNSAFE_ON_SCREEN.sub(_escaped, value)
+
+
+def _escaped(match) -> str:
+    code = ord(match.group())
+    if 0xDC80 <= code <= 0xDCFF:  # a byte that was not UTF-8, as Python keeps it
+        code -= 0xDC00
+    return f"\\x{code:02x}" if code < 256 else f"\\u{code:04x}"
 
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP).

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import os
 from pathlib import Path
 
 from tanet.errors import TanetError
@@ -36,7 +37,7 @@ def detect_encoding(path: str | Path) -> str:
             return "utf-16-le"  # UTF-16 saved without its BOM
         f.seek(0)
         good = first_bad = 0
-        for n, line in enumerate(f, 1):
+        for n, line in enumerate(bounded_lines(f, p), 1):
             if line.isascii():
                 continue
             try:
@@ -54,18 +55,39 @@ def detect_encoding(path: str | Path) -> str:
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
 
 
+MAX_LINE = 1024 * 1024  # a row of a list; without a limit, a file with no line breaks is read whole
+
+
+def bounded_lines(f, p: Path):
+    """The lines of an open file, refusing one longer than MAX_LINE before it is read whole."""
+    n = 0
+    while line := f.readline(MAX_LINE + 1):
+        n += 1
+        if len(line) > MAX_LINE:
+            raise TanetError(f"Line {n} of {p} is longer than {MAX_LINE // 2**20} MB, so it is not a list tanet can "
+                             "read. Save it from the spreadsheet as CSV and try again.")
+        yield line
+
+
 def _not_text(p: Path) -> TanetError:
     return TanetError(f"{p} is not a text file (CSV or tab-separated). Save it from the spreadsheet as CSV "
                       "and try again.")
 
 
+MAX_TEXT = 16 * 1024 * 1024  # read whole: an attendance report or a commentary is far smaller
+
+
 def read_text(path: str | Path) -> str:
     """The whole file as text, in the encoding `detect_encoding` finds."""
     p = Path(path)
+    with open_binary(p) as f:
+        if os.fstat(f.fileno()).st_size > MAX_TEXT:
+            raise TanetError(f"{p} is over {MAX_TEXT // 2**20} MB, far larger than what it should hold. Check it is "
+                             "the right file.")
     encoding = detect_encoding(p)
     with open_binary(p) as f:
         try:
-            text = f.read().decode(encoding)
+            text = f.read(MAX_TEXT + 1).decode(encoding)
         except UnicodeDecodeError:
             raise _not_text(p) from None
     if "\x00" in text or _mostly_binary(text):
@@ -97,7 +119,7 @@ def open_rows(path: str | Path):
     def rows():
         skipped_sep = not sep_line
         with f:
-            reader = csv.reader(f, delimiter=delimiter)
+            reader = csv.reader(bounded_lines(f, p), delimiter=delimiter)
             start = 1
             try:
                 for row in reader:

@@ -100,6 +100,11 @@ class TanetGroup(TyperGroup):
             ctx.fail(f"No such command '{name}'.{hint} See: tanet --help")
         return super().resolve_command(ctx, args)
 
+    def main(self, args=None, *rest, **kw):
+        # Before Click reads them: a refusal here names the argument, and nothing runs.
+        _refuse_bytes_that_are_not_text(sys.argv[1:] if args is None else list(args))
+        return super().main(args, *rest, **kw)
+
     def invoke(self, ctx):
         try:
             return super().invoke(ctx)
@@ -126,6 +131,35 @@ class TanetGroup(TyperGroup):
             raise typer.Exit(130) from None
         finally:
             common.close()
+
+
+def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
+    """Bytes in an argument (or in TANET_DB) that are not UTF-8 reach Python as lone
+    surrogates, which would fail far away (in SQLite, in a file name, on the screen); they
+    are refused once, here, naming where they are."""
+    import os
+
+    places = [(f"The {name} setting in the environment", os.environ.get(name, ""))
+              for name in ("TANET_DB", "TANET_TODAY")]
+    for i, arg in enumerate(args):
+        if arg.startswith("--") and "=" in arg:
+            places.append((f"The value of {arg.split('=', 1)[0]}", arg))
+        elif i and args[i - 1].startswith("-") and args[i - 1] != "-" and "=" not in args[i - 1]:
+            places.append((f"The value of {args[i - 1]}", arg))
+        else:
+            places.append((f"The argument '{arg}'", arg))
+    for where, value in places:
+        if any("\udc80" <= c <= "\udcff" for c in value):
+            sys.stderr.write(f"Error: {_screen(where)} holds bytes that are not UTF-8 text. Type it again (if it "
+                             "names a file, rename the file); if the terminal shows odd characters, set it to "
+                             "UTF-8 first.\n")
+            sys.exit(1)
+
+
+def _screen(text: str) -> str:
+    from tanet.text import screen
+
+    return screen(text)
 
 
 def _error(message: str):

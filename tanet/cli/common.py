@@ -43,7 +43,16 @@ def close() -> None:
 def today() -> date:
     """Today; TANET_TODAY (YYYY-MM-DD) pretends it is another day, for rehearsals and tests."""
     fake = os.environ.get("TANET_TODAY")
-    return date.fromisoformat(fake) if fake else date.today()
+    if not fake:
+        return date.today()
+    try:
+        return date.fromisoformat(fake.strip())
+    except ValueError:
+        from tanet.errors import TanetError
+        from tanet.text import screen
+
+        raise TanetError(f"TANET_TODAY is '{screen(fake)}', which is not a date. Give it as YYYY-MM-DD "
+                         "(e.g. 2027-01-31), or unset it to use today's date.") from None
 
 
 def day(text: str) -> date:

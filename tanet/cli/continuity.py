@@ -10,6 +10,7 @@ import typer
 from tanet import render
 from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, db_path, new_app, optional_day, today
 from tanet.db import transaction
+from tanet.errors import TanetError
 
 handover_app = new_app("Write the pack the next coordinator needs.", name="handover")
 organiser_app = new_app("Change who sends the invitations.", name="organiser")
@@ -115,8 +116,10 @@ def privacy_review(
     with transaction(conn):
         due = privacy.review(conn, today())
         done = privacy.apply(conn, due, today()) if apply else None
-    if apply:
-        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")  # and the old copies leave the journal
+    if apply and not privacy.clear_old_copies(conn):  # the old copies must leave the journal too
+        raise TanetError("The erasure is saved, but another program (perhaps another tanet window) has the "
+                         "database open, so old copies of the erased details are still in the database file. "
+                         "Close the other program, then run: tanet privacy review --apply")
     public = {k: v for k, v in due.items() if not k.startswith("_")}
     if fmt == "json":
         render.print_json(public if not apply else {**public, **done})
@@ -127,6 +130,6 @@ def privacy_review(
                f"{due['notes_due']}.")
     if apply:
         render.say(f"Forgot {render.count(done['members_forgotten'], 'member')} and erased "
-                   f"{render.count(done['notes_erased'], 'note')}. Older backups still hold them: delete those too.")
+                   f"{render.count(done['notes_erased'], 'note')}. Older backups and handover packs still hold them: delete those too.")
     elif due["members_due"] or due["notes_due"]:
         render.say("To do it: tanet privacy review --apply")

@@ -10,7 +10,7 @@ import typer
 
 from tanet import members as M
 from tanet import render
-from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, new_app,
+from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
                               optional_day, today)
 from tanet.db import transaction
 from tanet.errors import TanetError
@@ -314,23 +314,49 @@ def forget(member: MemberArg,
     if not yes:
         raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
                          f"To go ahead: tanet member forget {row['id']} --yes")
+    if row["forgotten_on"]:
+        # Run again after another program kept the old copies: this finishes the erasure.
+        left = _old_copies_left()
+        _finish_erasure(conn, row["id"])
+        if not left:
+            raise TanetError(f"Member #{row['id']} has already been forgotten; no copy of their details is left "
+                             "in the database file.")
+        render.say(f"Member #{row['id']} was forgotten; the old copies of their details are now gone too.")
+        return
     if not row["forgotten_on"]:  # while their address is still known
         take_off_what_is_ahead(conn, row, today(), send, forgetting=True)
     # secure_delete overwrites the freed bytes; the checkpoint clears the old copies from the WAL.
     conn.execute("PRAGMA secure_delete = ON")
     with transaction(conn):
         mid = M.forget(conn, str(row["id"]), today())
-    conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    _finish_erasure(conn, mid)
     render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
-               "Older backups still hold their details: delete those too.")
+               "Older backups and handover packs still hold their details: delete those too.")
+
+
+def _old_copies_left() -> bool:
+    wal = Path(f"{db_path()}-wal")
+    return wal.is_file() and wal.stat().st_size > 0
+
+
+def _finish_erasure(conn, member_id: int) -> None:
+    """Erasure is done only once the write-ahead log is copied into the file (over the old
+    pages) and emptied; say so when another reader holds it back."""
+    from tanet.privacy import clear_old_copies
+
+    if not clear_old_copies(conn):
+        raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
+                         "has the database open, so an old copy of their details is still in the database file. "
+                         f"Close the other program, then run: tanet member forget {member_id} --yes")
 
 
 @member_app.command("data")
 def data(member: MemberArg,
          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
+    from tanet.privacy import subject_access
 
-    doc = M.subject_access(connection(), member)
+    doc = subject_access(connection(), member)
     text = render.to_json(doc) + "\n"
     if render.deliver(text, output):
         render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")

@@ -1,0 +1,181 @@
+"""An .xlsx checked before python-calamine reads it.
+
+A workbook is a zip of XML that python-calamine reads whole: it builds the sheet's full
+rectangle in memory (a 2 KB file naming cell XFD1048576 asks for 512 GiB), unpacks
+whatever the zip holds (a zip bomb is gigabytes) and copies a shared string into every
+cell that uses it (one 1 MB string used by a thousand cells is 1 GB). So the zip is first
+unpacked here as a stream, in a few MB: the sizes it declares are verified, not believed,
+and what the reader would hold in memory is added up before it is asked to.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from array import array
+from pathlib import Path
+
+from tanet.errors import TanetError
+
+MAX_ROWS = 100_001  # a header and 100,000 rows
+MAX_COLUMNS = 200
+MAX_UNPACKED = 200 * 1024 * 1024
+MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
+MAX_PARTS = 10_000
+MAX_SHARED_STRINGS = 1_000_000
+# What python-calamine may hold for one sheet, measured: about 90 bytes a cell, 32 for
+# each empty one inside the sheet's rectangle, and the text itself. With Python and tanet
+# this keeps a whole import under 100 MiB; 100,000 members of six columns fit.
+MAX_READER_MEMORY = 64 * 1024 * 1024
+CELL_COST, EMPTY_CELL_COST = 90, 32
+_CHUNK = 1024 * 1024
+_LONGEST_CELL = 1024 * 1024  # Excel's own limit is 32,767 characters
+
+_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"')
+_REF_ROW = re.compile(rb'\sr="[A-Z]{0,3}([0-9]+)"')
+_REF_COLUMN = re.compile(rb'\sr="([A-Z]{1,3})[0-9]')
+_SHARED_VALUE = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*([0-9]+)\s*<')
+_TAG = re.compile(rb"<[^>]*>")
+_SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
+# Where a cell, a row or a shared string starts (with or without a namespace prefix).
+_STARTS = {"cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row ", b":row>"),
+           "string": (b"<si>", b"<si ", b":si>", b":si ")}
+
+
+class _Sheet:
+    """What one sheet would cost to read: its furthest row and column, cells, text."""
+
+    def __init__(self):
+        self.rows = self.columns = self.cells = self.text = 0
+
+
+def check_workbook(path: Path) -> None:
+    """Refuse, in one line, an .xlsx too large or too strange to read safely."""
+    import zlib
+
+    try:
+        with zipfile.ZipFile(path) as z:
+            parts = z.infolist()
+            if len(parts) > MAX_PARTS:
+                raise _too_big(path, f"it holds {len(parts):,} parts")
+            declared = sum(p.file_size for p in parts)
+            if declared > MAX_UNPACKED:
+                raise _too_big(path, f"it unpacks to {declared // 2**20:,} MB")
+            for part in parts:
+                _check_ratio(part, path)
+            shared = _shared_string_sizes(z, path)
+            sheets = _sheet_names(z)
+            for part in parts:
+                if part.filename in sheets:
+                    _check_sheet(z, part, path, shared)
+                elif part.filename != "xl/sharedStrings.xml":
+                    for _ in _unpack(z, part, path, None):  # its real size, verified
+                        pass
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Open it in Excel and save it "
+                         "again as .xlsx, or save it as CSV.") from None
+    except OSError as e:
+        raise TanetError(f"Cannot read {path}: {e.strerror or e}.") from None
+
+
+def _sheet_names(z: zipfile.ZipFile) -> set[str]:
+    """Every part that could be read as a sheet: each XML part (but the shared strings), and
+    whatever the workbook names as one, wherever it is and whatever it is called."""
+    import posixpath
+
+    names = {p.filename for p in z.infolist() if p.filename.lower().endswith(".xml")} - {"xl/sharedStrings.xml"}
+    for rels, base in (("xl/_rels/workbook.xml.rels", "xl"), ("_rels/.rels", "")):
+        try:
+            with z.open(rels) as f:
+                text = f.read(_CHUNK)
+        except KeyError:
+            continue
+        for target in re.findall(rb'Target="([^"]+)"', text):
+            name = target.decode("utf-8", "replace")
+            names.add(name.lstrip("/") if name.startswith("/") else posixpath.normpath(posixpath.join(base, name)))
+    return names
+
+
+def _too_big(path: Path, why: str) -> TanetError:
+    return TanetError(f"{path} is too large or too strange to read safely: {why} (tanet reads at most "
+                      f"{MAX_ROWS - 1:,} rows of {MAX_COLUMNS} columns, fewer when they are long). Save the "
+                      "sheet as CSV and import that.")
+
+
+def _check_ratio(part: zipfile.ZipInfo, path: Path) -> None:
+    packed = max(part.compress_size, 1)
+    if part.file_size > _CHUNK and part.file_size > MAX_RATIO * packed:
+        raise _too_big(path, f"{part.filename} is packed {part.file_size // packed:,} times over, like a zip bomb")
+
+
+def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | None):
+    """The part's content in pieces that each end just before a cell, row or shared string
+    starts (so none is cut in two); zipfile stops at the declared size and checks the CRC,
+    so a part larger than it says is an error, never read on."""
+    start = _STARTS.get(kind or "")
+    tail = b""
+    with z.open(part) as f:
+        while chunk := f.read(_CHUNK):
+            if start is None:
+                continue
+            text = tail + chunk
+            cut = max(text.rfind(marker) for marker in start)
+            cut = text.rfind(b"<", 0, cut + 1) if cut > 0 else 0
+            if cut:
+                yield text[:cut]
+            tail = text[cut:]
+            if len(tail) > _LONGEST_CELL + _CHUNK:
+                raise _too_big(path, f"one {kind} in {part.filename} holds more than a spreadsheet cell can")
+    if tail:
+        yield tail
+
+
+def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
+    """The length of each shared string, in bytes, by its index."""
+    sizes = array("I")
+    try:
+        part = z.getinfo("xl/sharedStrings.xml")
+    except KeyError:
+        return sizes
+    for piece in _unpack(z, part, path, "string"):
+        items = _SHARED_ITEM.split(piece)
+        if sizes and items:
+            sizes[-1] += len(_TAG.sub(b"", items[0]))
+        for item in items[1:]:
+            sizes.append(len(_TAG.sub(b"", item)))
+            if len(sizes) > MAX_SHARED_STRINGS:
+                raise _too_big(path, f"it holds over {MAX_SHARED_STRINGS:,} different texts")
+    return sizes
+
+
+def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: array) -> None:
+    """The sheet's declared area (<dimension ref=...>), its furthest cell, and what reading
+    it would take in memory."""
+    sheet = _Sheet()
+    for piece in _unpack(z, part, path, "cell"):
+        for m in _DIMENSION.finditer(piece):
+            _reach(sheet, m.group(1), m.group(2), path)
+        rows, columns = _REF_ROW.findall(piece), set(_REF_COLUMN.findall(piece))
+        _reach(sheet, max(columns, key=lambda c: (len(c), c), default=b""),
+               str(max(map(int, rows), default=0)).encode(), path)
+        sheet.cells += sum(piece.count(marker) for marker in _STARTS["cell"][:4])
+        if shared:
+            sheet.text += sum(shared[i] for i in map(int, _SHARED_VALUE.findall(piece)) if i < len(shared))
+        sheet.text += len(_TAG.sub(b"", piece))
+    area = sheet.rows * sheet.columns
+    need = sheet.cells * CELL_COST + max(0, area - sheet.cells) * EMPTY_CELL_COST + sheet.text \
+        + sum(shared) + 24 * len(shared)
+    if need > MAX_READER_MEMORY:
+        raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
+
+
+def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
+    rows = int(row[:12]) if row else 0
+    columns = 0
+    for letter in column[:4]:
+        columns = columns * 26 + letter - 64
+    if rows > MAX_ROWS:
+        raise _too_big(path, f"its sheet reaches row {rows:,}")
+    if columns > MAX_COLUMNS:
+        raise _too_big(path, f"its sheet reaches column {column.decode('ascii')}")
+    sheet.rows, sheet.columns = max(sheet.rows, rows), max(sheet.columns, columns)
