@@ -277,6 +277,13 @@ def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlit
         why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
         _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
         return
+    found = "".join(str(msg.get("Message-ID", "")).split())
+    if any("".join((r["message_id"] or "").split()) != found for r in group):
+        # Written again since this run chose it (another version, or another program's file):
+        # what the file holds now is not the message these rows record, so it is not sent as them.
+        why = "its file was written again meanwhile (a newer version); run the same command again to send that"
+        _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
+        return
     del msg["X-Unsent"]  # a draft marker for e-mail programs, not for the recipient
 
     def attempt(accepted: list[str]) -> None:

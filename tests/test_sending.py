@@ -332,3 +332,35 @@ def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(ta
     assert "Sending" in screen and re.search(r"Waiting \d+ s \(limit a minute\)", screen)
     assert re.search(r"\b80%", screen)  # 4 of 5 done as it waits
     assert p.returncode == 130 and len(inbox.messages) == 4
+
+
+def test_a_file_written_again_while_a_sender_waits_is_not_sent_as_the_older_version(tanet, tmp_path, smtp, cli_env,
+                                                                                  own_database):
+    network(tanet, members=5)
+    inbox, port = smtp(block_after=2)
+    use_server(tanet, port)
+    first = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
+    assert inbox.blocked.wait(30), "the first sender never reached its third message"
+    # Meanwhile the place changes and the update is written over the same files (writing takes no lock).
+    assert run(cli_env, "meeting", "edit", "1", "--location", "Granton Hub").returncode == 0
+    written = run(cli_env, "invite", "1", "-o", tmp_path / "i")
+    assert written.returncode == 0, written.stderr
+    inbox.release.set()
+    out, err = first.communicate(timeout=60)
+    assert first.returncode == 1 and "written again meanwhile" in err, (out, err)
+    # Nothing of the newer version went out recorded as the older one.
+    assert [sequence(m) for _, m in inbox.messages] == [0, 0, 0]
+    with sqlite3.connect(own_database) as c:
+        assert c.execute("SELECT count(*) FROM outbox WHERE sequence = 0 AND sent_at IS NOT NULL").fetchone()[0] == 3
+    again = run(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
+    assert again.returncode == 0, again.stderr
+    assert sorted(deliveries(inbox).values()) == [1, 1, 2, 2, 2]  # the update to the three who had the first
+    assert [sequence(m) for _, m in inbox.messages[3:]] == [1, 1, 1, 1, 1]
+
+
+def sequence(msg) -> int:
+    """The SEQUENCE of the calendar a delivered message carries."""
+    import re
+
+    calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar").get_content()
+    return int(re.search(r"^SEQUENCE:(\d+)\r?$", calendar, re.M)[1])
