@@ -121,8 +121,14 @@ def tidy_folder(folder: Path) -> None:
             if (folder / MANIFEST).exists():
                 os.unlink(folder / MANIFEST)
             os.rmdir(folder)
+            if folder.parent.name in DEFAULT_PARENTS and not any(folder.parent.iterdir()):
+                os.rmdir(folder.parent)  # ./cancellations/ made for it, now empty too
     except OSError:
         pass
+
+
+# The folders tanet makes in the current folder for its messages when no -o is given.
+DEFAULT_PARENTS = ("invites", "reminders", "thanks", "cancellations", "summaries")
 
 
 class NewFolder:

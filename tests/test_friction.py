@@ -158,10 +158,10 @@ def test_a_round_skips_on_enter_and_jumps_to_a_name(cli_env):
     assert rows == [("Cat Crane", "present")]
 
 
-def test_checkin_before_the_day_says_how(tanet):
+def test_present_before_the_day_says_how(tanet):
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-01-12", ok=True)
-    assert "tanet attendance mark 1 MEMBER --status apologies" in tanet("checkin", "record", "1", "Ann",
+    assert "tanet attendance mark 1 MEMBER --status apologies" in tanet("attendance", "mark", "1", "Ann",
                                                                         ok=False).stderr
 
 
