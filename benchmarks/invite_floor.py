@@ -4,13 +4,14 @@ careful programmer would write it without tanet's template.
     python benchmarks/invite_floor.py DATABASE FOLDER TODAY [--sync]
 
 Everything that is the same for every member is made once: the settings and the meeting
-read once, the VTIMEZONE (in the rule form), the organiser, the time stamp and the agenda built once. Then
-for each member active on the next meeting's day (from TODAY on), one message with the
-same parts as tanet's: a calendar (METHOD:REQUEST, the shared VTIMEZONE, the event naming
-that member as ATTENDEE, the reminder) serialised by icalendar; an EmailMessage with the quoted-printable
-text, the base64 text/calendar alternative and the .ics attachment; as_bytes with the
-SMTP policy; written to a file. Unlike tanet it records nothing in the database, and
-only with --sync does it make sure each file is on disk (fsync) before going on, as tanet does.
+read once; the VTIMEZONE (in tanet's rule form), the organiser, the time stamp and the
+agenda built once. Then for each member active on the next meeting's day (from TODAY on),
+one message with the same parts as tanet's: a calendar (METHOD:REQUEST, the shared
+VTIMEZONE, the event naming that member as ATTENDEE, the reminder) serialised by
+icalendar; an EmailMessage with the quoted-printable text, the base64 text/calendar
+alternative and the .ics attachment; as_bytes with the SMTP policy; written to a file.
+Unlike tanet it records nothing in the database, and only with --sync does it make sure
+each file is on disk (fsync) before going on, as tanet does.
 """
 
 from __future__ import annotations
@@ -27,43 +28,20 @@ from email.utils import format_datetime, make_msgid
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from icalendar import Alarm, Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
+from icalendar import Alarm, Calendar, Event, vCalAddress
 
-DEFAULTS = {"network": "Trauma-Informed Practice Network", "timezone": "Europe/London", "organiser.name": "",
-            "invite.alarm_minutes": "1440"}  # tanet's defaults where the file sets nothing
-KINDS = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
-         "guest": "Guest speaker"}
-
-
-def london() -> Timezone:
-    """The VTIMEZONE in the rule form Outlook reads (one STANDARD, one DAYLIGHT), as tanet
-    writes it: far shorter than Timezone.from_tzinfo's list of every change since 1970."""
-    zone = Timezone()
-    zone.add("TZID", "Europe/London")
-    for part, name, month, hour, before, after in ((TimezoneDaylight(), "BST", 3, 1, 0, 1),
-                                                    (TimezoneStandard(), "GMT", 10, 2, 1, 0)):
-        part.add("DTSTART", datetime(1970, month, 29 if month == 3 else 25, hour))
-        part.add("RRULE", {"FREQ": "YEARLY", "BYDAY": "-1SU", "BYMONTH": month})
-        part.add("TZNAME", name)
-        part.add("TZOFFSETFROM", timedelta(hours=before))
-        part.add("TZOFFSETTO", timedelta(hours=after))
-        zone.add_component(part)
-    return zone
+from plain_ical import SESSIONS, london, session_line, settings as read_settings
 
 
 def read(db: str, today: str) -> tuple[dict, sqlite3.Row, list[str], list[sqlite3.Row]]:
     """The settings, the next meeting, its agenda lines and the members to invite."""
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
-    settings = {**DEFAULTS, **{r["key"]: r["value"] for r in conn.execute("SELECT key, value FROM settings")}}
+    settings = read_settings(conn)
     m = conn.execute("SELECT * FROM meetings WHERE status = 'scheduled' AND date >= ? ORDER BY date, start LIMIT 1",
                      [today]).fetchone()
-    agenda = []
-    for kind, title, presenter, guest, guest_org in conn.execute(
-            """SELECT s.kind, s.title, p.name, s.guest, s.guest_org FROM sessions s
-               LEFT JOIN members p ON p.id = s.presenter_id WHERE s.meeting_id = ? ORDER BY s.id""", [m["id"]]):
-        who = f" - {guest}" + (f" ({guest_org})" if guest_org else "") if guest else (f" - {presenter}" if presenter else "")
-        agenda.append(f"- {KINDS[kind]}: {title}{who}")
+    agenda = [session_line(*r[1:]) for r in conn.execute(SESSIONS + " WHERE s.meeting_id = ? ORDER BY s.id",
+                                                         [m["id"]])]
     people = conn.execute("""SELECT * FROM members WHERE email IS NOT NULL AND joined_on <= :d
                              AND (left_on IS NULL OR left_on > :d) ORDER BY name COLLATE NOCASE, id""",
                           {"d": m["date"]}).fetchall()
@@ -88,9 +66,7 @@ def write(path: Path, data: bytes, sync: bool) -> None:
 def main(db: str, folder: str, today: str, sync: bool = False) -> None:
     settings, m, agenda, people = read(db, today)
     tz = ZoneInfo(settings["timezone"])
-    if settings["timezone"] != "Europe/London":
-        raise SystemExit("the floor writes the Europe/London VTIMEZONE only")
-    vtimezone = london()  # built once, added to every member's calendar
+    vtimezone = london(settings["timezone"])  # built once, added to every member's calendar
     email = settings["organiser.email"]
     organiser = vCalAddress(f"mailto:{email}")
     organiser.params["CN"] = settings["organiser.name"] or email
