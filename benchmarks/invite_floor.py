@@ -63,65 +63,81 @@ def write(path: Path, data: bytes, sync: bool) -> None:
             os.fsync(f.fileno())
 
 
-def main(db: str, folder: str, today: str, sync: bool = False) -> None:
-    settings, m, agenda, people = read(db, today)
-    tz = ZoneInfo(settings["timezone"])
-    vtimezone = london(settings["timezone"])  # built once, added to every member's calendar
-    email = settings["organiser.email"]
-    organiser = vCalAddress(f"mailto:{email}")
-    organiser.params["CN"] = settings["organiser.name"] or email
-    sender = Address(display_name=settings["organiser.name"] or email, addr_spec=email)
-    now = datetime.now(timezone.utc)
-    start = datetime.fromisoformat(f"{m['date']}T{m['start']}").replace(tzinfo=tz)
-    end = datetime.fromisoformat(f"{m['date']}T{m['end']}").replace(tzinfo=tz)
-    day = date.fromisoformat(m["date"])
-    when = f"{day:%A} {day.day} {day:%B %Y}, {m['start']}–{m['end']} UK time"
-    details = [f"What:  {m['title']}", f"When:  {when}", f"Where: {m['location']}", f"Join online: {m['url']}"]
-    details += ["", "Agenda:", *(f"  {line}" for line in agenda)] if agenda else []
-    alarm_minutes = int(settings["invite.alarm_minutes"] or 0)
-    description = "\n".join((["Agenda:", *agenda, ""] if agenda else [])
-                            + [f"Join online: {m['url']}", f"Place: {m['location']}"])
-    out = Path(folder)
-    out.mkdir(parents=True, exist_ok=True)
-    for p in people:
+class Shared:
+    """What is the same in every member's message, made once."""
+
+    def __init__(self, settings: dict, m: sqlite3.Row, agenda: list[str]):
+        self.settings, self.m = settings, m
+        tz = ZoneInfo(settings["timezone"])
+        self.vtimezone = london(settings["timezone"])  # added to every member's calendar
+        self.email = settings["organiser.email"]
+        self.organiser = vCalAddress(f"mailto:{self.email}")
+        self.organiser.params["CN"] = settings["organiser.name"] or self.email
+        self.sender = Address(display_name=settings["organiser.name"] or self.email, addr_spec=self.email)
+        self.now = datetime.now(timezone.utc)
+        self.start = datetime.fromisoformat(f"{m['date']}T{m['start']}").replace(tzinfo=tz)
+        self.end = datetime.fromisoformat(f"{m['date']}T{m['end']}").replace(tzinfo=tz)
+        day = date.fromisoformat(m["date"])
+        self.when = f"{day:%A} {day.day} {day:%B %Y}, {m['start']}–{m['end']} UK time"
+        self.details = [f"What:  {m['title']}", f"When:  {self.when}", f"Where: {m['location']}",
+                        f"Join online: {m['url']}"]
+        self.details += ["", "Agenda:", *(f"  {line}" for line in agenda)] if agenda else []
+        self.alarm_minutes = int(settings["invite.alarm_minutes"] or 0)
+        self.description = "\n".join((["Agenda:", *agenda, ""] if agenda else [])
+                                     + [f"Join online: {m['url']}", f"Place: {m['location']}"])
+        self.calendar_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"floor:{m['uid']}"))
+
+    def calendar(self, p: sqlite3.Row) -> bytes:
+        m = self.m
         attendee = vCalAddress(f"mailto:{p['email']}")
         attendee.params.update({"CN": p["name"], "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION",
                                 "RSVP": "TRUE"})
         ev = Event()
-        for name, value in (("SUMMARY", m["title"]), ("DTSTART", start), ("DTEND", end), ("DTSTAMP", now),
-                            ("UID", m["uid"]), ("SEQUENCE", m["sequence"]), ("DESCRIPTION", description),
-                            ("LOCATION", m["location"]), ("ORGANIZER", organiser), ("ATTENDEE", attendee),
-                            ("STATUS", "CONFIRMED"), ("TRANSP", "OPAQUE"), ("URL", m["url"])):
+        for name, value in (("SUMMARY", m["title"]), ("DTSTART", self.start), ("DTEND", self.end),
+                            ("DTSTAMP", self.now), ("UID", m["uid"]), ("SEQUENCE", m["sequence"]),
+                            ("DESCRIPTION", self.description), ("LOCATION", m["location"]),
+                            ("ORGANIZER", self.organiser), ("ATTENDEE", attendee), ("STATUS", "CONFIRMED"),
+                            ("TRANSP", "OPAQUE"), ("URL", m["url"])):
             ev.add(name, value)
-        if alarm_minutes:
+        if self.alarm_minutes:
             alarm = Alarm()
             alarm.add("ACTION", "DISPLAY")
             alarm.add("DESCRIPTION", f"Reminder: {m['title']}")
-            alarm.add("TRIGGER", timedelta(minutes=-alarm_minutes))
+            alarm.add("TRIGGER", timedelta(minutes=-self.alarm_minutes))
             ev.add_component(alarm)
         cal = Calendar()
         cal.add("PRODID", "-//floor//EN")
         cal.add("VERSION", "2.0")
         cal.add("METHOD", "REQUEST")
-        cal.add("UID", str(uuid.uuid5(uuid.NAMESPACE_URL, f"floor:{m['uid']}")))
-        cal.add_component(vtimezone)
+        cal.add("UID", self.calendar_uid)
+        cal.add_component(self.vtimezone)
         cal.add_component(ev)
-        ics = cal.to_ical()
+        return cal.to_ical()
 
+    def message(self, p: sqlite3.Row, ics: bytes) -> bytes:
         msg = EmailMessage()
-        msg["Subject"] = f"Invitation: {m['title']}, {when}"
-        msg["From"] = sender
+        msg["Subject"] = f"Invitation: {self.m['title']}, {self.when}"
+        msg["From"] = self.sender
         msg["To"] = Address(display_name=p["name"], addr_spec=p["email"])
-        msg["Date"] = format_datetime(now)
-        msg["Message-ID"] = make_msgid(domain=email.split("@")[-1])
+        msg["Date"] = format_datetime(self.now)
+        msg["Message-ID"] = make_msgid(domain=self.email.split("@")[-1])
         msg["X-Unsent"] = "1"
         greeting = f"Dear {p['known_as'] or p['name'].split()[0]},"
-        msg.set_content(body(greeting, details, settings), cte="quoted-printable")
+        msg.set_content(body(greeting, self.details, self.settings), cte="quoted-printable")
         msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
                             params={"charset": "UTF-8", "method": "REQUEST"})
         msg.make_mixed()
         msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
-        write(out / f"{p['id']:05d}.eml", msg.as_bytes(policy=policy.SMTP), sync)
+        return msg.as_bytes(policy=policy.SMTP)
+
+
+def main(db: str, folder: str, today: str, sync: bool = False) -> None:
+    settings, meeting, agenda, people = read(db, today)
+    shared = Shared(settings, meeting, agenda)
+    out = Path(folder)
+    out.mkdir(parents=True, exist_ok=True)
+    for p in people:  # one message per member, each built whole
+        write(out / f"{p['id']:05d}.eml", shared.message(p, shared.calendar(p)), sync)
 
 
 if __name__ == "__main__":

@@ -190,9 +190,9 @@ def summary_rows(paths: dict, n: int) -> tuple[list[tuple], list[tuple]]:
     return rows, memory
 
 
-def calendar_lines(path: Path) -> list[str]:
+def calendar_lines(text: str) -> list[str]:
     """A calendar's lines but for those that name the program or the moment of writing."""
-    return [line for line in path.read_text().splitlines()
+    return [line for line in text.splitlines()
             if not line.startswith(("PRODID:", "DTSTAMP:")) and not (line.startswith("UID:") and "@" not in line)]
 
 
@@ -200,8 +200,20 @@ def ics_row(paths: dict, n: int) -> tuple:
     mine, theirs = DATA / "out.ics", DATA / "peer.ics"
     writer = PYTHON + [str(HERE / "ics_writer.py"), str(paths["ics_db"]), str(theirs)]
     timing = medians((TANET + ["export", "ics", "-o", str(mine)], env_for(paths["ics_db"])), (writer, None), n)
-    same("the calendar written", *(calendar_lines(p) for p in (mine, theirs)))
+    same("the calendar written", *(calendar_lines(p.read_text()) for p in (mine, theirs)))
     return ("`export ics` of 500 meetings", "icalendar writing the same calendar (`ics_writer.py`)", timing, 1.5)
+
+
+def message_parts(path: Path) -> list:
+    """A message's subject, addresses, parts, text and calendar (as calendar_lines reads it)."""
+    from email import message_from_bytes, policy
+
+    msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+    parts = list(msg.walk())
+    calendar = next(p for p in parts if p.get_content_type() == "text/calendar").get_content()
+    return [msg["Subject"], msg["From"], msg["To"], [(p.get_content_type(), p["Content-Transfer-Encoding"])
+                                                     for p in parts],
+            msg.get_body(("plain",)).get_content(), calendar_lines(calendar)]
 
 
 def invite_rows(paths: dict, n: int) -> list[tuple]:
@@ -221,6 +233,7 @@ def invite_rows(paths: dict, n: int) -> list[tuple]:
     run(mine, env_for(invite_db))
     run(floor)
     same("the number of messages", len(list(invite_out.iterdir())), len(list(floor_out.iterdir())))
+    same("the first message", *(message_parts(min(folder.iterdir())) for folder in (invite_out, floor_out)))
     timing = medians((mine, env_for(invite_db)), (floor, None), n, before=fresh_invites)
     synced = medians((mine, env_for(invite_db)), (floor + ["--sync"], None), n, before=fresh_invites)
     return [("`invite next` (the 140-member demo)", "the floor: the same messages built plainly", timing, 0.6),
