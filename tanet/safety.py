@@ -20,8 +20,14 @@ from tanet.errors import TanetError
 
 
 def default_backup_path(source: Path) -> Path:
+    """A timestamped name beside `source` that is not taken yet (-2, -3... within one second)."""
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
-    return source.with_name(f"{source.stem}-backup-{stamp}{source.suffix or '.db'}")
+    suffix = source.suffix or ".db"
+    path, n = source.with_name(f"{source.stem}-backup-{stamp}{suffix}"), 1
+    while path.exists() or Path(f"{path}-wal").exists():
+        n += 1
+        path = source.with_name(f"{source.stem}-backup-{stamp}-{n}{suffix}")
+    return path
 
 
 def backup(conn: sqlite3.Connection, source: Path, dest: Path | None) -> Path:

@@ -37,7 +37,8 @@ def entries(conn: sqlite3.Connection) -> list[tuple]:
     """The file's schema as plain tuples: one per object, and one per column of each table."""
     rows = []
     for kind, name, table, sql, cid, column, ctype, notnull, default, pk, hidden in conn.execute(_ENTRIES):
-        rows.append((kind, name, table, _plain(sql)))
+        if not rows or rows[-1][:2] != (kind, name) and cid in (None, 0):
+            rows.append((kind, name, table, _plain(sql)))
         if cid is not None:
             rows.append(("column", f"{name}.{column}", name, (_plain(ctype), notnull, _plain(default), pk, hidden)))
     return rows
@@ -82,15 +83,26 @@ def foreign_objects(conn: sqlite3.Connection, applied: int) -> list[str]:
         return []
     expected = expected_entries(applied)
     known = {row[:2]: row for row in expected}
+    present = {row[:2] for row in found}
+    # The columns of a whole table that is foreign (or missing) go without saying.
+    odd_tables = {name for kind, name, *_ in found + expected
+                  if kind in ("table", "view") and ((kind, name) not in known or (kind, name) not in present)}
     problems = []
     for row in found:
+        if row[0] == "column" and row[2] in odd_tables:
+            continue
         if row[:2] not in known:
             problems.append(_describe(row))
         elif known[row[:2]] != row:
             problems.append(f"{_describe(row)} (changed from tanet's)")
-    present = {row[:2] for row in found}
-    problems += [f"{_describe(row)} (missing)" for row in expected if row[:2] not in present]
-    return problems
+    problems += [f"{_describe(row)} (missing)" for row in expected
+                 if row[:2] not in present and not (row[0] == "column" and row[2] in odd_tables)]
+    problems = [text for text in problems if not (  # a table changed by its columns: the columns say how
+        text.startswith("table ") and text.endswith("(changed from tanet's)")
+        and any(other.startswith(f"column {text.split()[1]}.") for other in problems))]
+    # What can act comes first: a trigger runs inside tanet's own writes.
+    order = ("trigger", "view", "table", "column", "index")
+    return sorted(problems, key=lambda text: order.index(text.split()[0]) if text.split()[0] in order else 9)
 
 
 def generate() -> dict[int, str]:

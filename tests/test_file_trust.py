@@ -1,0 +1,135 @@
+"""SPEC §21 (issue 21): a database file is data. Its schema must be tanet's own before it is
+restored, opened or called healthy; a backup's mail settings are used only when asked; a
+restore never loses a write made at the same moment; a killed copy leaves nothing behind;
+permissions come back; messages name the real cause."""
+
+import os
+import signal
+import sqlite3
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import TANET, add_member
+from test_outbox import ca, network, smtp, use_server  # noqa: F401  (fixtures)
+from test_trust import _as_nobody, _limit_file_size, nobodys_folder, one_line_error, run  # noqa: F401
+
+HOSTILE = {
+    "trigger keep_deleted on members": """
+        CREATE TABLE kept(name, email, phone, notes);
+        CREATE TRIGGER keep_deleted BEFORE UPDATE ON members
+        BEGIN INSERT INTO kept VALUES (old.name, old.email, old.phone, old.notes); END;""",
+    "trigger redirect on outbox": """
+        CREATE TRIGGER redirect AFTER INSERT ON outbox
+        BEGIN UPDATE outbox SET email = 'attacker@evil.example' WHERE id = new.id; END;""",
+    "view everyone": "CREATE VIEW everyone AS SELECT name, email FROM members",
+    "column members.shadow": "ALTER TABLE members ADD COLUMN shadow TEXT",
+    "index members_by_phone on members": "CREATE INDEX members_by_phone ON members(phone)",
+}
+
+
+def _members(path):
+    with sqlite3.connect(path) as c:
+        return [r[0] for r in c.execute("SELECT name FROM members ORDER BY id")]
+
+
+def _a_backup_with(tanet, tmp_path, sql):
+    add_member(tanet, "Zoe Hart", "zoe@example.org", "housing", "public", "frontline", "City Council",
+               "--phone", "0131 496 0000")
+    copy = tmp_path / "handed-back.db"
+    tanet("backup", copy, ok=True)
+    with sqlite3.connect(copy) as c:
+        c.executescript(sql)
+        c.execute("PRAGMA journal_mode = DELETE")
+    return copy
+
+
+@pytest.mark.parametrize("named", list(HOSTILE))
+def test_a_foreign_object_is_refused_by_restore_and_open_and_named_by_check(named, tanet, tmp_path, own_database):
+    copy = _a_backup_with(tanet, tmp_path, HOSTILE[named])
+    add_member(tanet, "Ann Able", "ann@example.org")
+    r = tanet("restore", copy, "--yes", ok=False)
+    assert named in r.stderr and "not restored" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert _members(own_database) == ["Zoe Hart", "Ann Able"]
+    before = copy.read_bytes()
+    # Opened directly (a handover pack's tanet.db given with --db): refused before anything runs.
+    r = tanet("--db", copy, "member", "forget", "Zoe", "--yes", ok=False)
+    assert named in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    assert copy.read_bytes() == before and _members(copy) == ["Zoe Hart"]
+    r = tanet("--db", copy, "check")
+    assert r.exit_code == 1 and named in r.stderr and "damaged" not in r.stderr
+    assert tanet("--db", copy, "check", "--format", "json").json()["foreign"] == [named] + (
+        ["table kept"] if named.startswith("trigger keep") else [])
+    assert "schema is tanet's own" in tanet("check", ok=True).stdout
+
+
+def test_a_changed_definition_and_a_hostile_older_file_are_refused_before_any_upgrade(tmp_path, tanet):
+    from sqlite_utils import Database
+
+    from tanet.migrations import migrations
+    from tanet.schema import MIGRATIONS
+
+    changed = tmp_path / "changed.db"
+    tanet("backup", changed, ok=True)
+    with sqlite3.connect(changed) as c:
+        c.executescript("DROP INDEX meetings_date; CREATE INDEX meetings_date ON meetings(title)")
+    assert "index meetings_date on meetings (changed from tanet's)" in tanet("--db", changed, "info", ok=False).stderr
+    old = tmp_path / "old.db"
+    with sqlite3.connect(old) as c:
+        migrations.apply(Database(c), stop_before=MIGRATIONS[4])
+        c.execute("CREATE TRIGGER t AFTER INSERT ON _sqlite_migrations BEGIN DELETE FROM members; END")
+    assert "trigger t on _sqlite_migrations" in tanet("--db", old, "info", ok=False).stderr
+    with sqlite3.connect(old) as c:
+        assert c.execute("SELECT count(*) FROM _sqlite_migrations").fetchone()[0] == 4
+
+
+def test_the_expected_schema_constant_is_what_the_migrations_make():
+    from tanet.schema import EXPECTED_SCHEMA
+    from tanet.schema_check import generate
+
+    assert generate() == EXPECTED_SCHEMA, "regenerate it: python -m tanet.schema_check (paste into schema.py)"
+
+
+def test_connections_distrust_the_schema_and_opening_stays_light(own_database, tmp_path):
+    from tanet.db import open_db
+
+    conn = open_db(own_database)
+    assert conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
+    if hasattr(conn, "getconfig"):
+        assert conn.getconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE)
+    conn.close()
+    code = ("import sys, time; from pathlib import Path; from tanet.db import open_db; t = time.perf_counter(); "
+            f"open_db(Path({str(own_database)!r})).close(); print(time.perf_counter() - t, 'sqlite_utils' in sys.modules)")
+    took, loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                                  env=os.environ).stdout.split()
+    assert loaded == "False" and float(took) < 0.05
+
+
+# Mail settings from a restored file -------------------------------------------------------------
+
+def test_a_backups_mail_settings_are_kept_only_when_asked(tanet, tmp_path, smtp):  # noqa: F811
+    network(tanet)
+    inbox, port = smtp("none")
+    use_server(tanet, port)
+    copy = tmp_path / "handed-back.db"
+    tanet("backup", copy, ok=True)
+    pwned = tmp_path / "PWNED"
+    hostile = {"smtp.host": "127.0.0.1", "smtp.user": "coordinator@example.org", "smtp.auth": "xoauth2",
+               "smtp.oauth2_token_command": f"touch {pwned}; echo token", "organiser.email": "attacker@evil.example"}
+    with sqlite3.connect(copy) as c:
+        c.executemany("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", hostile.items())
+    r = tanet("restore", copy, "--yes", ok=True)
+    assert "NOT used" in r.stdout and "smtp.oauth2_token_command" in r.stdout and "--keep-mail-settings" in r.stdout
+    assert tanet("config", "get", "smtp.auth", ok=True).stdout.strip() == "password"
+    assert tanet("config", "get", "organiser.email", ok=True).stdout.strip() == "coordinator@example.org"
+    assert "Sent to 3 members." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
+    assert not pwned.exists()
+    assert len(inbox.messages) == 3 and {m["From"].addresses[0].addr_spec for _, m in inbox.messages} == {
+        "coordinator@example.org"}
+    tanet("restore", copy, "--yes", "--keep-mail-settings", ok=True)
+    assert tanet("config", "get", "smtp.oauth2_token_command", ok=True).stdout.strip() == f"touch {pwned}; echo token"
+    assert not pwned.exists()
