@@ -133,3 +133,48 @@ def test_a_backups_mail_settings_are_kept_only_when_asked(tanet, tmp_path, smtp)
     tanet("restore", copy, "--yes", "--keep-mail-settings", ok=True)
     assert tanet("config", "get", "smtp.oauth2_token_command", ok=True).stdout.strip() == f"touch {pwned}; echo token"
     assert not pwned.exists()
+
+
+# A restore while another command writes ----------------------------------------------------------
+
+def _wait_until_writing(db, process, deadline=60):
+    """Until `process` holds SQLite's write lock on `db` (observed, not guessed)."""
+    probe = sqlite3.connect(db, timeout=0, isolation_level=None)
+    try:
+        end = time.monotonic() + deadline
+        while time.monotonic() < end:
+            assert process.poll() is None, "the writer finished before it was seen writing"
+            try:
+                probe.execute("BEGIN IMMEDIATE")
+                probe.execute("ROLLBACK")
+            except sqlite3.OperationalError as e:
+                assert "locked" in str(e)
+                return
+        pytest.fail("the writer never started writing")
+    finally:
+        probe.close()
+
+
+def test_a_restore_during_an_import_never_loses_it(cli_env, tmp_path):
+    run(cli_env, "init", check=True)
+    run(cli_env, "member", "add", "Ann Able", "--email", "ann@example.org", "--org", "O", "--area", "housing",
+        "--sector", "public", "--role", "frontline", check=True)
+    copy = tmp_path / "b.db"
+    run(cli_env, "backup", copy, check=True)
+    big = tmp_path / "big.csv"
+    rows = 100_000
+    with open(big, "w") as f:
+        f.write("Name,Email,Service area,Sector,Role\n")
+        f.writelines(f"Person {i},p{i}@example.org,housing,public,frontline\n" for i in range(rows))
+    importing = subprocess.Popen(TANET + ["member", "import", str(big)], env=cli_env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    _wait_until_writing(cli_env["TANET_DB"], importing)
+    restored = run(cli_env, "restore", copy, "--yes")
+    out, err = importing.communicate(timeout=120)
+    assert restored.returncode == 0, restored.stderr
+    aside = Path(restored.stdout.split("copied aside to ")[1].split(".db")[0] + ".db")
+    # The import held the write lock first: it finished, and the copy set aside holds it all.
+    assert importing.returncode == 0 and f"{rows} new" in out, err
+    assert len(_members(aside)) == rows + 1
+    assert _members(cli_env["TANET_DB"]) == ["Ann Able"]
+    assert run(cli_env, "check").returncode == 0
