@@ -129,6 +129,12 @@ def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
             return TanetError(f"tanet cannot open {path}: the folder {folder} is read-only or closed to you, and SQLite "
                               "needs to keep its journal there. Move the file to a folder you can write to.")
         return TanetError(f"tanet cannot open {path} ({e}). Check the path given with --db or TANET_DB.")
+    if "disk i/o error" in text and _looks_full(e, folder):
+        return TanetError(f"The disk holding {path} seems to be full: SQLite could not write its journal beside "
+                          "the file. Nothing was changed and the file is not damaged. Free some space and try again.")
+    if "disk i/o error" in text:
+        return TanetError(f"The disk holding {path} could not be read or written (disk I/O error); nothing was "
+                          "changed. Check that the disk is connected and has free space, then try again.")
     if "disk is full" in text or "database or disk is full" in text:
         return TanetError(f"The disk holding {path} is full, so nothing was changed. Free some space and try again.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
@@ -139,6 +145,19 @@ def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
                           "Close it there and try again.")
     return TanetError(f"The database {path} could not be used ({e}); nothing was changed. "
                       "Check it with: tanet check")
+
+
+# SQLite's extended codes for a write that could not grow a file: what a full disk gives.
+_GROWING = {778, 1546, 4874, 5386}  # IOERR_WRITE, IOERR_TRUNCATE, IOERR_SHMSIZE, IOERR_SHMMAP
+
+
+def _looks_full(e: sqlite3.DatabaseError, folder: Path) -> bool:
+    if getattr(e, "sqlite_errorcode", None) in _GROWING:
+        return True
+    try:
+        return os.statvfs(folder).f_bavail == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:

@@ -178,3 +178,51 @@ def test_a_restore_during_an_import_never_loses_it(cli_env, tmp_path):
     assert len(_members(aside)) == rows + 1
     assert _members(cli_env["TANET_DB"]) == ["Ann Able"]
     assert run(cli_env, "check").returncode == 0
+
+
+# Permissions come back, and messages name the real cause -------------------------------------------
+
+def test_the_journal_follows_the_file_when_it_is_writable_again(nobodys_folder, tanet):
+    db = nobodys_folder / "t.db"
+    os.chmod(db, 0o400)
+    assert _as_nobody(tanet, "member", "list")[0] == 0
+    os.chmod(db, 0o600)  # chmod u+w by its owner
+    exit_code, stderr = _as_nobody(tanet, "member", "add", "Bob", "--email", "bob@example.org", "--org", "O",
+                                   "--area", "housing", "--sector", "public", "--role", "frontline")
+    assert exit_code == 0, stderr
+    for journal in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        if journal.exists():
+            assert stat.S_IMODE(journal.stat().st_mode) == 0o600
+    assert _members(db) == ["Ann", "Bob"]
+
+
+def test_check_in_a_read_only_folder_names_the_folder_and_never_advises_a_restore(nobodys_folder, tanet):
+    db = nobodys_folder / "t.db"
+    for journal in (Path(f"{db}-wal"), Path(f"{db}-shm")):
+        journal.unlink(missing_ok=True)
+    os.chmod(nobodys_folder, 0o555)
+    exit_code, stderr = _as_nobody(tanet, "check")
+    assert exit_code == 1 and len(stderr.strip().splitlines()) == 1, stderr
+    assert "folder" in stderr and "read-only" in stderr and "restore" not in stderr and "damaged" not in stderr
+
+
+def _big(cli_env, rows=2_000):
+    run(cli_env, "init", check=True)
+    c = sqlite3.connect(cli_env["TANET_DB"])
+    with c:
+        c.executemany("INSERT INTO members(name, email, service_area, sector, role, joined_on, notes) "
+                      "VALUES (?, ?, 'housing', 'public', 'frontline', '2025-01-01', ?)",
+                      [(f"Person {i}", f"p{i}@example.org", "x" * 2000) for i in range(rows)])
+    c.close()  # the last connection gone: no -shm beside the file, so opening must make one
+
+
+def test_a_full_disk_is_named_by_check_and_by_handover_without_advising_a_restore(cli_env, tmp_path):
+    _big(cli_env)
+    db = Path(cli_env["TANET_DB"])
+    message = one_line_error(run(cli_env, "check", preexec_fn=_limit_file_size(1024)))
+    assert "full" in message and "restore" not in message and "damaged" not in message.replace("not damaged", "")
+    target = tmp_path / "pack"
+    message = one_line_error(run(cli_env, "handover", "-o", target, preexec_fn=_limit_file_size(256 * 1024)))
+    assert str(target) in message and "full" in message and f"holding {db}" not in message
+    assert not target.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".pack")]
+    assert run(cli_env, "check").returncode == 0
