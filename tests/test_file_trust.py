@@ -226,3 +226,56 @@ def test_a_full_disk_is_named_by_check_and_by_handover_without_advising_a_restor
     assert str(target) in message and "full" in message and f"holding {db}" not in message
     assert not target.exists() and not [p for p in tmp_path.iterdir() if p.name.startswith(".pack")]
     assert run(cli_env, "check").returncode == 0
+
+
+# Partial copies a kill -9 left behind -------------------------------------------------------------
+
+BLOCK_AT = """
+import os, re, sys, threading
+pattern, mark = sys.argv[1], sys.argv[2]
+real_fsync = os.fsync
+def fsync(fd):
+    if re.search(pattern, os.readlink(f"/proc/self/fd/{fd}")):
+        open(mark, "w").close()
+        threading.Event().wait()  # held here, a partial copy on disk, until the test kills it
+    return real_fsync(fd)
+os.fsync = fsync
+from tanet.cli import main
+sys.argv = ["tanet", *sys.argv[3:]]
+main()
+"""
+
+
+def _kill_when_copying(cli_env, tmp_path, pattern, *args):
+    mark = tmp_path / f"reached-{args[0]}"
+    p = subprocess.Popen([sys.executable, "-c", BLOCK_AT, pattern, str(mark), *map(str, args)], env=cli_env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    end = time.monotonic() + 60
+    while not mark.exists():
+        assert p.poll() is None, p.stderr.read()
+        assert time.monotonic() < end, "the copy never started"
+        time.sleep(0.01)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+
+
+def _files_holding(folder, text):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file() and text in p.read_bytes())
+
+
+def test_copies_left_by_a_killed_backup_or_handover_go_at_the_next_start(cli_env, tmp_path):
+    run(cli_env, "init", "--organiser-name", "Alex", "--organiser-email", "alex@example.org", check=True)
+    run(cli_env, "member", "add", "Zoe Hart", "--email", "zoe.hart@example.org", "--org", "O", "--area",
+        "housing", "--sector", "public", "--role", "frontline", check=True)
+    _kill_when_copying(cli_env, tmp_path, r"/\.copy\.db\.[^/]*\.tmp$", "backup", tmp_path / "copy.db")
+    left = _files_holding(tmp_path, b"zoe.hart@example.org")
+    assert [name for name in left if name.startswith(".copy.db.")], left
+    _kill_when_copying(cli_env, tmp_path, r"/\.pack\.[^/]*\.tmp/tanet\.db$", "handover", "-o", tmp_path / "pack")
+    left = _files_holding(tmp_path, b"zoe.hart@example.org")
+    assert not [name for name in left if name.startswith(".copy.db.")], left  # the handover's start removed it
+    assert {name.split("/")[1] for name in left if name.startswith(".pack.")} == {"tanet.db", "members.csv"}, left
+    r = run(cli_env, "member", "forget", "Zoe", "--yes")
+    assert r.returncode == 0, r.stderr
+    assert _files_holding(tmp_path, b"zoe.hart@example.org") == []
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((".copy.db", ".pack"))]
+    assert not (tmp_path / "copy.db").exists() and not (tmp_path / "pack").exists()
