@@ -211,9 +211,9 @@ def _stage(current: Path, source: Path) -> Path:
 def _put_back(current: Path, staged: Path, keep_mail_settings: bool) -> dict:
     from tanet import db as dbmod
 
-    aside, existed = None, current.exists()
+    existed = current.exists()
     try:
-        live = dbmod.open_db(current, create=True)
+        return _into_live(current, staged, keep_mail_settings, None, set_aside=existed)
     except dbmod.UnusableFile:
         # Damaged, or changed outside tanet: the old file itself (and its journal) goes aside.
         aside = default_backup_path(current)
@@ -221,12 +221,17 @@ def _put_back(current: Path, staged: Path, keep_mail_settings: bool) -> dict:
             if Path(f"{current}{suffix}").exists():
                 os.replace(f"{current}{suffix}", f"{aside}{suffix}")
         _remove_with_journal(f"{current}-shm")
-        live = dbmod.open_db(current, create=True)
-    if live.read_only_reason:
-        live.close()
-        raise TanetError(live.read_only_reason)
+        return _into_live(current, staged, keep_mail_settings, aside, set_aside=False)
+
+
+def _into_live(current: Path, staged: Path, keep_mail_settings: bool, aside: Path | None, set_aside: bool) -> dict:
+    from tanet import db as dbmod
+
+    live = dbmod.open_db(current, create=True)
     try:
-        return _replace_rows(live, staged, keep_mail_settings, aside, set_aside=existed and aside is None)
+        if live.read_only_reason:
+            raise TanetError(live.read_only_reason)
+        return _replace_rows(live, staged, keep_mail_settings, aside, set_aside)
     except sqlite3.DatabaseError as e:
         raise dbmod.explain(e, current) from None
     finally:

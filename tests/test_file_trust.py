@@ -279,3 +279,53 @@ def test_copies_left_by_a_killed_backup_or_handover_go_at_the_next_start(cli_env
     assert _files_holding(tmp_path, b"zoe.hart@example.org") == []
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith((".copy.db", ".pack"))]
     assert not (tmp_path / "copy.db").exists() and not (tmp_path / "pack").exists()
+
+
+# Restore in the other situations it meets ---------------------------------------------------------
+
+def test_restore_replaces_a_damaged_or_hostile_file_and_upgrades_an_older_backup(own_database, tmp_path, tanet):
+    from sqlite_utils import Database
+
+    from tanet.migrations import migrations
+    from tanet.schema import MIGRATIONS
+
+    old = tmp_path / "old.db"  # a backup from a tanet that had four migrations
+    with sqlite3.connect(old) as c:
+        migrations.apply(Database(c), stop_before=MIGRATIONS[4])
+        c.execute("INSERT INTO members(name, email, service_area, sector, role, joined_on) "
+                  "VALUES ('Old Member', 'old@example.org', 'housing', 'public', 'frontline', '2024-01-01')")
+    add_member(tanet, "Ann Able", "ann@example.org")
+    with sqlite3.connect(own_database) as c:  # the current file was changed outside tanet
+        c.execute("CREATE TRIGGER t AFTER INSERT ON members BEGIN DELETE FROM members; END")
+    r = tanet("restore", old, "--yes", ok=True)
+    aside = Path(r.stdout.split("copied aside to ")[1].split(".db")[0] + ".db")
+    assert _members(aside) == ["Ann Able"]
+    assert [m["name"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["Old Member"]
+    assert "schema is tanet's own" in tanet("check", ok=True).stdout
+    # A damaged current file: set aside as it is, and the backup put in its place.
+    copy = tmp_path / "good.db"
+    tanet("backup", copy, ok=True)
+    with sqlite3.connect(own_database) as c:
+        c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    own_database.write_bytes(own_database.read_bytes()[:4096] + os.urandom(8192))
+    assert tanet("check").exit_code == 1
+    r = tanet("restore", copy, "--yes", ok=True)
+    assert "copied aside" in r.stdout
+    assert [m["name"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["Old Member"]
+    # No current file at all: the backup becomes it.
+    for p in own_database.parent.glob("tanet.db*"):
+        p.unlink()
+    r = tanet("restore", copy, "--yes", ok=True)
+    assert "copied aside" not in r.stdout and _members(own_database) == ["Old Member"]
+
+
+def test_restore_waits_for_no_sender_and_names_the_one_running(own_database, tmp_path, tanet):
+    from tanet.sendlock import sender_lock
+
+    copy = tmp_path / "b.db"
+    tanet("backup", copy, ok=True)
+    add_member(tanet, "Ann Able", "ann@example.org")
+    with sender_lock(own_database, "invite next --send"):
+        r = tanet("restore", copy, "--yes", ok=False)
+    assert "invite next --send" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    assert _members(own_database) == ["Ann Able"]
