@@ -329,3 +329,12 @@ def test_restore_waits_for_no_sender_and_names_the_one_running(own_database, tmp
         r = tanet("restore", copy, "--yes", ok=False)
     assert "invite next --send" in r.stderr and len(r.stderr.strip().splitlines()) == 1
     assert _members(own_database) == ["Ann Able"]
+
+
+def test_a_view_sqlite_cannot_describe_is_still_named(tmp_path, tanet):
+    copy = tmp_path / "broken-view.db"
+    tanet("backup", copy, ok=True)
+    with sqlite3.connect(copy) as c:
+        c.executescript("CREATE TABLE gone(a); CREATE VIEW dangling AS SELECT a FROM gone; DROP TABLE gone;")
+    r = tanet("--db", copy, "member", "list", ok=False)
+    assert "view dangling" in r.stderr and len(r.stderr.strip().splitlines()) == 1
