@@ -150,7 +150,8 @@ def _copy_database(conn: sqlite3.Connection, dest: Path, target: Path) -> None:
             raise TanetError(f"Cannot write the handover pack to {target}: the disk there is full (or the file "
                              "larger than allowed). Free some space there or choose another place with -o; the "
                              "database itself is unharmed.") from None
-        raise TanetError(f"Cannot write the handover pack to {target} ({e}); the database itself is unharmed.") from None
+        raise TanetError(f"Cannot write the handover pack to {target} ({e}); "
+                         "the database itself is unharmed.") from None
     except OSError as e:
         raise cannot_write(target, e) from None
 

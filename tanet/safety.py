@@ -177,7 +177,8 @@ def _stage(current: Path, source: Path) -> Path:
         recorded = dbmod._whose(source)
     except dbmod.ForeignSchema as e:
         raise TanetError(f"{source} was not restored: it holds {', '.join(e.objects[:3])}, which tanet never makes, "
-                         "so it could act behind your back. Nothing was changed; restore a backup tanet made.") from None
+                         "so it could act behind your back. Nothing was changed; restore a backup tanet made."
+                         ) from None
     except TanetError as e:
         raise TanetError(f"{source} cannot be restored: {e}") from None
     if not recorded:
