@@ -106,7 +106,7 @@ def test_connections_distrust_the_schema_and_opening_stays_light(own_database, t
             f"open_db(Path({str(own_database)!r})).close(); print(time.perf_counter() - t, 'sqlite_utils' in sys.modules)")
     took, loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                   env=os.environ).stdout.split()
-    assert loaded == "False" and float(took) < 0.05
+    assert loaded == "False" and float(took) < 0.1  # about 5 ms here; the bound leaves room for a busy machine
 
 
 # Mail settings from a restored file -------------------------------------------------------------
@@ -150,6 +150,7 @@ def _wait_until_writing(db, process, deadline=60):
             except sqlite3.OperationalError as e:
                 assert "locked" in str(e)
                 return
+            time.sleep(0.005)  # between two looks, not instead of one
         pytest.fail("the writer never started writing")
     finally:
         probe.close()
