@@ -46,14 +46,48 @@ def _create_file(path: Path) -> None:
 
 
 def owner_only(path: Path) -> None:
-    """Take group and other permissions away; never add one (a 0400 file stays 0400)."""
+    """Take group and other permissions away; never add one (a 0400 file stays 0400), except
+    that the journal (-wal, -shm) follows the database file: made read-only beside a read-only
+    file, it is writable again once the file is (else every write would fail)."""
+    try:
+        file_mode = path.stat().st_mode & 0o7777
+    except OSError:
+        return
     for p in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):
         try:
             mode = p.stat().st_mode & 0o7777
-            if mode & 0o077:
-                p.chmod(mode & ~0o077)
+            wanted = mode & ~0o077
+            if p != path and file_mode & 0o200 and not mode & 0o200:
+                wanted = file_mode & 0o600
+            if wanted != mode:
+                p.chmod(wanted)
         except OSError:
             pass
+
+
+class UnusableFile(TanetError):
+    """The file itself cannot be used (damaged, or changed outside tanet); `restore` may replace it."""
+
+
+class ForeignSchema(UnusableFile):
+    """The file holds triggers, views, tables, indexes or columns tanet's migrations never make."""
+
+    def __init__(self, path: Path, objects: list[str]):
+        self.objects = objects
+        more = f" and {len(objects) - 3} more" if len(objects) > 3 else ""
+        super().__init__(
+            f"{path} holds {', '.join(objects[:3])}{more}, which tanet never makes, so it was not used: a file "
+            "changed outside tanet could act behind your back. Put back a backup you made yourself "
+            "(tanet restore BACKUP --yes), or ask whoever gave you the file.")
+
+
+def harden(conn: sqlite3.Connection) -> sqlite3.Connection:
+    """Nothing in the file's schema may call functions with side effects, and SQLite refuses
+    the writes that could corrupt a file (defensive mode, where this Python can set it: 3.12+)."""
+    conn.execute("PRAGMA trusted_schema = OFF")
+    if hasattr(conn, "setconfig"):
+        conn.setconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE, True)
+    return conn
 
 
 class Connection(sqlite3.Connection):
@@ -69,6 +103,7 @@ def connect(path: Path, *, wal: bool = True) -> Connection:
     conn.path = path
     conn.row_factory = sqlite3.Row
     try:
+        harden(conn)
         conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         conn.execute("PRAGMA foreign_keys = ON")
         if wal and conn.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
@@ -94,16 +129,35 @@ def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
             return TanetError(f"tanet cannot open {path}: the folder {folder} is read-only or closed to you, and SQLite "
                               "needs to keep its journal there. Move the file to a folder you can write to.")
         return TanetError(f"tanet cannot open {path} ({e}). Check the path given with --db or TANET_DB.")
+    if "disk i/o error" in text and _looks_full(e, folder):
+        return TanetError(f"The disk holding {path} seems to be full: SQLite could not write its journal beside "
+                          "the file. Nothing was changed and the file is not damaged. Free some space and try again.")
+    if "disk i/o error" in text:
+        return TanetError(f"The disk holding {path} could not be read or written (disk I/O error); nothing was "
+                          "changed. Check that the disk is connected and has free space, then try again.")
     if "disk is full" in text or "database or disk is full" in text:
         return TanetError(f"The disk holding {path} is full, so nothing was changed. Free some space and try again.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return TanetError(f"{path} is damaged or is not a database ({e}). Nothing was changed. "
+        return UnusableFile(f"{path} is damaged or is not a database ({e}). Nothing was changed. "
                           "Put back your latest backup with: tanet restore BACKUP --yes")
     if "locked" in text or "busy" in text:
         return TanetError(f"{path} is busy in another program for more than {BUSY_TIMEOUT_MS // 1000} s. "
                           "Close it there and try again.")
     return TanetError(f"The database {path} could not be used ({e}); nothing was changed. "
                       "Check it with: tanet check")
+
+
+# SQLite's extended codes for a write that could not grow a file: what a full disk gives.
+_GROWING = {778, 1546, 4874, 5386}  # IOERR_WRITE, IOERR_TRUNCATE, IOERR_SHMSIZE, IOERR_SHMMAP
+
+
+def _looks_full(e: sqlite3.DatabaseError, folder: Path) -> bool:
+    if getattr(e, "sqlite_errorcode", None) in _GROWING:
+        return True
+    try:
+        return os.statvfs(folder).f_bavail == 0
+    except (OSError, AttributeError):
+        return False
 
 
 def applied_migrations(conn: sqlite3.Connection) -> list[str]:
@@ -135,12 +189,20 @@ def _whose(path: Path) -> list[str] | None:
     probe = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
                             timeout=BUSY_TIMEOUT_MS / 1000)
     try:
+        harden(probe)
         names = [r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
         if not names:
             return []
         if "_sqlite_migrations" not in names:
             return None
         found = applied_migrations(probe)
+        if found and all(name in MIGRATIONS for name in found):
+            # A newer tanet's file is not checked: it opens read-only, where no trigger can fire.
+            from tanet.schema_check import foreign_objects
+
+            foreign = foreign_objects(probe, len(found))
+            if foreign:
+                raise ForeignSchema(path, foreign)
         return found or None
     except sqlite3.DatabaseError as e:
         raise explain(e, path) from None
@@ -160,6 +222,9 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
             raise TanetError(f"There is no tanet database at {path}. Create one with: tanet init "
                              "(or check the path given with --db or TANET_DB).")
         _create_file(path)
+    from tanet.unfinished import sweep
+
+    sweep(path)
     try:
         recorded = _whose(path)
     except PermissionError:

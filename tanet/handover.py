@@ -138,12 +138,30 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
     return "\n".join(parts) + "\n"
 
 
+def _copy_database(conn: sqlite3.Connection, dest: Path, target: Path) -> None:
+    """The database into the pack; a failure blames the pack's disk, never the database's."""
+    from tanet.files import cannot_write
+    from tanet.safety import copy_whole
+
+    try:
+        copy_whole(conn, dest, overwrite=False)
+    except sqlite3.OperationalError as e:
+        if "full" in str(e) or "i/o" in str(e).lower():
+            raise TanetError(f"Cannot write the handover pack to {target}: the disk there is full (or the file "
+                             "larger than allowed). Free some space there or choose another place with -o; the "
+                             "database itself is unharmed.") from None
+        raise TanetError(f"Cannot write the handover pack to {target} ({e}); "
+                         "the database itself is unharmed.") from None
+    except OSError as e:
+        raise cannot_write(target, e) from None
+
+
 def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date) -> Path:
     """Write the pack whole (a hidden folder renamed into place) and owner-only."""
     from tanet import ical, report, report_render
     from tanet.files import NewFolder
     from tanet.member_files import export_rows, to_csv
-    from tanet.safety import copy_whole
+    from tanet.unfinished import partial_copies
 
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise TanetError(f"{target} already exists and is not empty; give a new folder for the handover pack.")
@@ -153,8 +171,9 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
     for _ in range(4):
         year, q = dates.previous_quarter(year, q)
         quarters.append((year, q))
-    with NewFolder(target, owned=lambda name: False, what="files") as out:
-        copy_whole(conn, out.path / "tanet.db", overwrite=False)
+    # Recorded before the hidden folder exists: a kill -9 leaves a copy the next start removes.
+    with partial_copies(source, target), NewFolder(target, owned=lambda name: False, what="files") as out:
+        _copy_database(conn, out.path / "tanet.db", target)
         out.write("members.csv", to_csv(export_rows(conn)).encode("utf-8-sig"))
         out.write("calendar.ics", ical.publish(conn, MT.objects(conn, conn.execute(
             MT.SELECT + " ORDER BY m.date, m.start").fetchall()), S.get_all(conn)))

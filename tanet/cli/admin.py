@@ -118,7 +118,8 @@ def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="
 
 @check_app.command("check")
 def check(fmt: TreeFormatOpt = "table") -> None:
-    """Check the file's integrity and its links between tables (reads only, even a damaged file)."""
+    """Check the file's integrity, its links between tables, and that its schema is tanet's own
+    (reads only, even a damaged file)."""
     from tanet.errors import TanetError
     from tanet.safety import check_file
 
@@ -126,16 +127,22 @@ def check(fmt: TreeFormatOpt = "table") -> None:
     if not path.is_file():
         raise TanetError(f"There is no tanet database at {path}. Create one with: tanet init "
                          "(or check the path given with --db or TANET_DB).")
-    problems = check_file(path)
+    found = check_file(path)
+    problems, foreign = found["problems"], found["foreign"]
     if fmt == "json":
-        render.print_json({"ok": not problems, "problems": problems})
+        render.print_json({"ok": not problems and not foreign, "problems": problems, "foreign": foreign})
     elif problems:
         for p in problems[:20]:
             render.note(p)
         render.note(f"{path} is damaged. Put back your latest backup with: tanet restore BACKUP --yes")
+    elif foreign:
+        for item in foreign[:20]:
+            render.note(f"Not made by tanet: {item}")
+        render.note(f"{path} was changed outside tanet (integrity ok, but it holds what tanet never makes, which "
+                    "could act behind your back). Put back a backup you made yourself: tanet restore BACKUP --yes")
     else:
-        render.say(f"{path}: integrity ok, foreign keys ok.")
-    if problems:
+        render.say(f"{path}: integrity ok, foreign keys ok, schema is tanet's own.")
+    if problems or foreign:
         raise typer.Exit(1)
 
 
@@ -143,18 +150,29 @@ def check(fmt: TreeFormatOpt = "table") -> None:
 def restore(
     source: Annotated[Path, typer.Argument(metavar="BACKUP", help="The backup file to put back.")],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: replace the database with the backup.")] = False,
+    keep_mail_settings: Annotated[bool, typer.Option(
+        "--keep-mail-settings", help="Use the backup's mail settings (smtp.*, organiser e-mail) too; "
+        "without it the current ones stay.")] = False,
 ) -> None:
-    """Put a backup back in place of the database (the current file is kept aside first)."""
+    """Put a backup back in place of the database (the current contents are copied aside first)."""
     from tanet.errors import TanetError
     from tanet.safety import restore as do_restore
 
     if not yes:
         raise TanetError(f"This replaces {db_path()} with {source}. Run again with --yes to do it "
                          "(the current file is copied aside first).")
-    aside = do_restore(db_path(), source)
-    if aside:
-        render.say(f"The current database was copied aside to {aside}.")
+    done = do_restore(db_path(), source, keep_mail_settings=keep_mail_settings)
+    if done["aside"]:
+        render.say(f"The current database was copied aside to {done['aside']}.")
     render.say(f"Restored {source} to {db_path()}.")
+    if done["mail"] and done["kept"] == "current":
+        render.say("The backup's mail settings differ and were NOT used; the current ones stay:")
+        for key, then, now in done["mail"]:
+            render.say(f"  {key}: backup {then or '(empty)'!r}, kept {now or '(empty)'!r}")
+        render.say(f"If you trust the backup's, run: tanet restore {source} --yes --keep-mail-settings")
+    elif done["mail"]:
+        render.say("Mail settings are now the backup's: "
+                   + ", ".join(f"{key} {then or '(empty)'!r}" for key, then, _ in done["mail"]) + ".")
 
 
 @demo_app.command("demo")
