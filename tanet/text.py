@@ -96,13 +96,14 @@ _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
 def csv_out(value: str) -> str:
-    """A CSV cell that a spreadsheet shows as text, not as a formula."""
-    return "'" + value if value.startswith(_FORMULA_START) else value
+    """A CSV cell that a spreadsheet shows as text, not as a formula. A cell that already
+    starts with quotes before a formula character gets one more, so `csv_in` gives it back."""
+    return "'" + value if value.lstrip("'").startswith(_FORMULA_START) else value
 
 
 def csv_in(value: str) -> str:
     """Undo `csv_out`: a leading quote before a formula character goes again."""
-    if value.startswith("'") and value[1:].startswith(_FORMULA_START):
+    if value.startswith("'") and value[1:].lstrip("'").startswith(_FORMULA_START):
         return value[1:]
     return value
 
