@@ -371,5 +371,5 @@ def rsvp_list(conn: sqlite3.Connection, meeting_id: int) -> list[dict]:
                           AND kind IN ('invitation', 'update', 'cancellation'))
               OR r.member_id IS NOT NULL
            ORDER BY CASE coalesce(r.response, 'none') WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1
-                    WHEN 'declined' THEN 3 ELSE 2 END, m.name COLLATE NOCASE, m.id""", {"m": meeting_id})
+                    WHEN 'declined' THEN 2 ELSE 3 END, m.name COLLATE NOCASE, m.id""", {"m": meeting_id})
     return [{k: r[k] for k in RSVP_KEYS} for r in rows]

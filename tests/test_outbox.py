@@ -611,3 +611,15 @@ def test_the_summary_goes_through_the_outbox(tanet, tmp_path, smtp, monkeypatch)
     assert "one per recipient" in r.stdout and "Sent to 1 recipient." in r.stdout
     [(rcpt, msg)] = inbox.messages
     assert rcpt == "manager@council.example" and "2027Q2" in msg["Subject"]
+
+
+def test_send_to_takes_addresses_pasted_with_names(tanet, tmp_path, smtp, monkeypatch):
+    network(tanet)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANET_TODAY", "2027-02-10")
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("report", "quarter", "2027Q1", "--send-to",
+          'Fiona Head <fiona.head@council.example>; "Smith, Jo" <jo.smith@nhs.example>', ok=True)
+    assert sorted(rcpt for rcpt, _ in inbox.messages) == ["fiona.head@council.example", "jo.smith@nhs.example"]
+    assert "Nothing waiting: everything written has been sent." in tanet("outbox", "list", "--unsent", ok=True).stdout

@@ -184,3 +184,18 @@ def test_the_first_summary_does_not_compare_with_an_empty_quarter(tanet):
     assert "No meeting was held in 2026Q3, so there is nothing to compare with." in text
     assert "| Meetings held | 1 | 0 |" not in text
     assert tanet("report", "quarter", "2026Q4", "--format", "json", ok=True).json()["previous"]["meetings_held"] == 0
+
+
+def test_rsvp_list_puts_declines_before_those_who_have_not_answered(tanet, tmp_path, own_database):
+    tanet("init", "--organiser-name", "Org Aniser", "--organiser-email", "org@example.org", ok=True)
+    for name, address in (("Ann Able", "ann@example.org"), ("Ben Bold", "ben@example.org"),
+                          ("Cat Crane", "cat@example.org")):
+        add_member(tanet, name, address, "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-12-08", "--location", "Leith", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "i", ok=True)
+    with sqlite3.connect(own_database) as c:
+        c.execute("INSERT INTO responses(meeting_id, member_id, response, responded_at, sequence) "
+                  "VALUES (1, 3, 'declined', '2026-11-20T10:00:00+00:00', 0)")
+    rows = tanet("rsvp", "list", "1", "--format", "json", ok=True).json()
+    assert [(r["name"], r["response"]) for r in rows] == [("Cat Crane", "declined"), ("Ann Able", "none"),
+                                                           ("Ben Bold", "none")]

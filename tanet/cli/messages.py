@@ -263,7 +263,8 @@ def outbox_list(
     render.emit(shown, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("email", "To"), ("kind", "Kind"),
                                    ("sequence", "Version"), ("written_at", "Written", 2), ("state", "Sent")],
                 json_data=rows, csv_columns=[*outbox.OUTBOX_KEYS, "state"], title=lambda n: f"Outbox ({n})",
-                empty="Nothing written yet. Invitations go with: tanet invite MEETING")
+                empty=("Nothing waiting: everything written has been sent." if unsent and outbox.list_rows(conn, meeting_id, False)
+                       else "Nothing written yet. Invitations go with: tanet invite MEETING"))
     unsure = [r for r in rows if r["state"] == "uncertain"]
     if unsure and fmt == Format.table:
         render.note(f"{render.count(len(unsure), 'message')} may or may not have arrived: the line dropped (or tanet "

@@ -39,6 +39,21 @@ def send_summary(data: dict, addresses: list[str]) -> None:
         _send_summary(data, addresses)
 
 
+def _pasted(values: list[str]) -> list[str]:
+    """The addresses in --send-to values as pasted from a mail program: several in one value,
+    separated by commas or semicolons, each bare or as `Name <address>`."""
+    import re
+    from email.utils import getaddresses
+
+    found = []
+    for value in values:
+        if "<" in value:
+            found += [address for _, address in getaddresses([value.replace(";", ",")]) if address]
+        else:
+            found += [a for a in re.split(r"[,;\s]+", value) if a]
+    return found
+
+
 def _send_summary(data: dict, addresses: list[str]) -> None:
     import re
     from email.message import EmailMessage
@@ -56,7 +71,7 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
     title, _ = report_render.document(data)
     letters, seen = [], set()
     # One flag may carry several, as copied from a mail program: "a@x.org; b@y.org".
-    for address in [a for value in addresses for a in re.split(r"[,;\s]+", value) if a]:
+    for address in _pasted(addresses):
         address = valid_email(address)
         if address.lower() in seen:
             continue
