@@ -254,6 +254,7 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, aside: Path | No
                 finally:
                     reader.close()
             mail = _mail_differences(live)
+            world = _what_happened(live)
             live.execute("PRAGMA defer_foreign_keys = ON")
             tables = [r[0] for r in live.execute(
                 "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
@@ -266,6 +267,7 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, aside: Path | No
                     live.execute("DELETE FROM main.settings WHERE key = ?", [key])
                     if value is not None:
                         live.execute("INSERT INTO main.settings(key, value) VALUES (?, ?)", [key, value])
+            kept = _keep_what_happened(live, world)
             live.execute("COMMIT")
         except BaseException:
             if live.in_transaction:
@@ -273,7 +275,60 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, aside: Path | No
             raise
     finally:
         live.execute("DETACH DATABASE restored")
-    return {"aside": aside, "mail": mail, "kept": "backup" if keep_mail_settings else "current"}
+    erased = True
+    if kept["forgotten"]:
+        from tanet.privacy import clear_old_copies
+
+        erased = clear_old_copies(live)  # the backup's copies of them leave the journal too
+    return {"aside": aside, "mail": mail, "kept": "backup" if keep_mail_settings else "current", **kept,
+            "erased": erased}
+
+
+def _what_happened(live) -> dict:
+    """What the current file knows happened in the world, which no backup can undo: the
+    members forgotten (with what identifies their row), and the messages sent or attempted."""
+    return {"forgotten": live.execute("SELECT id, joined_on, service_area, left_on, forgotten_on FROM main.members "
+                                      "WHERE forgotten_on IS NOT NULL").fetchall(),
+            "sent": live.execute("SELECT * FROM main.outbox WHERE sent_at IS NOT NULL OR attempted_at IS NOT NULL"
+                                 ).fetchall()}
+
+
+def _keep_what_happened(live, world: dict) -> dict:
+    """After the backup's rows are in: forget again whoever was forgotten since it was made
+    (the same row: id, joining date and service area), and keep every message sent since as
+    sent, so a restore never brings back an erased person nor sends a message twice."""
+    from datetime import date
+
+    from tanet import members as M
+
+    live.execute("PRAGMA secure_delete = ON")
+    forgotten = 0
+    for row in world["forgotten"]:
+        back = live.execute("SELECT forgotten_on FROM main.members WHERE id = ? AND joined_on = ? AND service_area = ?",
+                            [row["id"], row["joined_on"], row["service_area"]]).fetchone()
+        if back is not None and back["forgotten_on"] is None:
+            M.forget(live, str(row["id"]), date.fromisoformat(row["forgotten_on"]))
+            live.execute("UPDATE main.members SET left_on = ? WHERE id = ?", [row["left_on"], row["id"]])
+            forgotten += 1
+    sent = 0
+    columns = [c for c in world["sent"][0].keys() if c != "id"] if world["sent"] else []
+    for row in world["sent"]:
+        same = live.execute("SELECT id, sent_at FROM main.outbox WHERE message_id IS ? AND member_id IS ? "
+                            "AND kind = ? AND sequence IS ?",
+                            [row["message_id"], row["member_id"], row["kind"], row["sequence"]]).fetchone()
+        if same is not None:
+            if same["sent_at"] is None:
+                live.execute("UPDATE main.outbox SET sent_at = ?, attempted_at = ?, error = ? WHERE id = ?",
+                             [row["sent_at"], row["attempted_at"], row["error"], same["id"]])
+                sent += 1
+            continue
+        known = all(live.execute(f"SELECT 1 FROM main.{table} WHERE id = ?", [row[key]]).fetchone()
+                    for key, table in (("meeting_id", "meetings"), ("member_id", "members")) if row[key] is not None)
+        if known:
+            live.execute(f"INSERT INTO main.outbox({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                         [row[c] for c in columns])
+            sent += 1
+    return {"forgotten": forgotten, "sent_kept": sent}
 
 
 def _mail_differences(live) -> list[tuple[str, str | None, str | None]]:

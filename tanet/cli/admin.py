@@ -165,6 +165,15 @@ def restore(
     if done["aside"]:
         render.say(f"The current database was copied aside to {done['aside']}.")
     render.say(f"Restored {source} to {db_path()}.")
+    if done["forgotten"]:
+        render.say(f"{render.count(done['forgotten'], 'member')} forgotten since the backup was made "
+                   f"{'was' if done['forgotten'] == 1 else 'were'} forgotten again: erasure is for good.")
+    if done["sent_kept"]:
+        render.say(f"{render.count(done['sent_kept'], 'message')} sent since the backup was made "
+                   "stay recorded as sent, so they do not go twice.")
+    if not done["erased"]:
+        render.note("Another program has the database open, so old copies of the erased details are still in "
+                    "the file. Close it, then run: tanet privacy review --apply")
     if done["mail"] and done["kept"] == "current":
         render.say("The backup's mail settings differ and were NOT used; the current ones stay:")
         for key, then, now in done["mail"]:
