@@ -338,6 +338,13 @@ def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) ->
         where.append("meeting_id = ?")
         params.append(meeting_id)
     if unsent:
-        where.append("sent_at IS NULL")
+        # Still to do: not sent, to an address still known (a forgotten member's has none),
+        # and not an older version of a meeting's message that a newer one replaces.
+        where.append(f"""sent_at IS NULL AND email IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM outbox AS newer WHERE newer.meeting_id = outbox.meeting_id
+              AND newer.member_id IS outbox.member_id AND newer.email = outbox.email COLLATE NOCASE
+              AND newer.sequence > outbox.sequence
+              AND outbox.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)})
+              AND newer.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)}))""")
     sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
     return [{**{k: r[k] for k in OUTBOX_KEYS}, "state": state(r)} for r in conn.execute(sql, params)]

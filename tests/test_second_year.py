@@ -199,3 +199,17 @@ def test_rsvp_list_puts_declines_before_those_who_have_not_answered(tanet, tmp_p
     rows = tanet("rsvp", "list", "1", "--format", "json", ok=True).json()
     assert [(r["name"], r["response"]) for r in rows] == [("Cat Crane", "declined"), ("Ann Able", "none"),
                                                            ("Ben Bold", "none")]
+
+
+def test_outbox_unsent_leaves_out_older_versions_and_erased_addresses(tanet, tmp_path):
+    tanet("init", "--organiser-name", "Org Aniser", "--organiser-email", "org@example.org", ok=True)
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    add_member(tanet, "Ben Bold", "ben@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-12-08", "--location", "Leith", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "i", ok=True)
+    tanet("meeting", "edit", "1", "--location", "Granton", ok=True)
+    tanet("invite", "1", "-o", tmp_path / "i", ok=True)
+    tanet("member", "forget", "ben@example.org", "--yes", "--without-cancelling", ok=True)
+    rows = tanet("outbox", "list", "--unsent", "--format", "json", ok=True).json()
+    assert [(r["email"], r["sequence"]) for r in rows] == [("ann@example.org", 1)]
+    assert len(tanet("outbox", "list", "--format", "json", ok=True).json()) >= 4  # the full record stays
