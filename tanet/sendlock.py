@@ -20,7 +20,13 @@ from tanet.errors import TanetError
 
 
 def lock_path(db_path: Path) -> Path:
-    return Path(f"{db_path}.lock")
+    """Beside the real file: a database reached through a symbolic link, or another spelling
+    of its path, shares one lock."""
+    try:
+        real = Path(db_path).resolve()
+    except OSError:
+        real = Path(db_path).absolute()
+    return Path(f"{real}.lock")
 
 
 def _try_lock(fd: int) -> bool:

@@ -364,3 +364,18 @@ def sequence(msg) -> int:
 
     calendar = next(p for p in msg.walk() if p.get_content_type() == "text/calendar").get_content()
     return int(re.search(r"^SEQUENCE:(\d+)\r?$", calendar, re.M)[1])
+
+
+def test_a_database_reached_through_a_link_shares_the_one_lock(tanet, tmp_path, smtp, cli_env, own_database):
+    network(tanet, members=5)
+    inbox, port = smtp(block_after=2)
+    use_server(tanet, port)
+    link = tmp_path / "link.db"
+    link.symlink_to(own_database)
+    first = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
+    assert inbox.blocked.wait(30), "the first sender never reached its third message"
+    second = run({**cli_env, "TANET_DB": str(link)}, "invite", "1", "--send", "-o", tmp_path / "i")
+    assert second.returncode == 1 and "already using" in second.stderr, second.stderr
+    inbox.release.set()
+    first.communicate(timeout=60)
+    assert deliveries(inbox) == {address: 1 for address in EVERYONE}
