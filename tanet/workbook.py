@@ -32,8 +32,13 @@ _CHUNK = 1024 * 1024
 _LONGEST_CELL = 1024 * 1024  # Excel's own limit is 32,767 characters
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"')
-_REF_ROW = re.compile(rb'\sr="[A-Z]{0,3}([0-9]+)"')
-_REF_COLUMN = re.compile(rb'\sr="([A-Z]{1,3})[0-9]')
+_REF_ROW = re.compile(rb'\sr="[A-Za-z]{0,3}([0-9]+)"')
+_REF_COLUMN = re.compile(rb'\sr="([A-Za-z]{1,3})[0-9]')
+# XML lets an attribute be written many ways: r = 'A1', r="A1", with tabs or line breaks.
+# The checks below read the one plain way, so every piece is first brought to it.
+_SPACE = re.compile(rb"[\t\r\n]")
+_QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_REFERENCE = re.compile(rb"&#|&[a-zA-Z]")
 _SHARED_VALUE = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*([0-9]+)\s*<')
 _TAG = re.compile(rb"<[^>]*>")
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
@@ -90,7 +95,7 @@ def _sheet_names(z: zipfile.ZipFile) -> set[str]:
                 text = f.read(_CHUNK)
         except KeyError:
             continue
-        for target in re.findall(rb'Target="([^"]+)"', text):
+        for target in re.findall(rb'Target="([^"]+)"', _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', text)):
             name = target.decode("utf-8", "replace")
             names.add(name.lstrip("/") if name.startswith("/") else posixpath.normpath(posixpath.join(base, name)))
     return names
@@ -153,6 +158,7 @@ def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: 
     it would take in memory."""
     sheet = _Sheet()
     for piece in _unpack(z, part, path, "cell"):
+        piece = _plain(piece, path)
         for m in _DIMENSION.finditer(piece):
             _reach(sheet, m.group(1), m.group(2), path)
         rows, columns = _REF_ROW.findall(piece), set(_REF_COLUMN.findall(piece))
@@ -169,10 +175,22 @@ def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: 
         raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
 
 
+def _plain(piece: bytes, path: Path) -> bytes:
+    """The piece with every attribute written as name="value" and white space as spaces; a
+    character reference inside a tag (r="&#88;FD1") is refused rather than guessed at."""
+    piece = _SPACE.sub(b" ", piece)
+    for tag in re.findall(rb"<(?:\w+:)?(?:c|row|dimension) [^>]*>", piece):
+        if _REFERENCE.search(tag):
+            raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
+                             "reference inside a tag), so it was not read. Save it again from your spreadsheet "
+                             "program, or as CSV.")
+    return _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', piece)
+
+
 def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
     rows = int(row[:12]) if row else 0
     columns = 0
-    for letter in column[:4]:
+    for letter in column.upper()[:4]:
         columns = columns * 26 + letter - 64
     if rows > MAX_ROWS:
         raise _too_big(path, f"its sheet reaches row {rows:,}")

@@ -117,6 +117,23 @@ def test_a_tiny_workbook_naming_the_last_cell_is_refused_before_it_is_read(tmp_p
         assert_refused_in_one_line(run_limited(args, meeting_env), "row 1,048,576", "CSV")
 
 
+@pytest.mark.parametrize("cell", ["<c r='XFD1048576' t='inlineStr'><is><t>x</t></is></c>",
+                                  '<c r = "XFD1048576" t="inlineStr"><is><t>x</t></is></c>',
+                                  '<c\n\tr="xfd1048576" t="inlineStr"><is><t>x</t></is></c>'])
+def test_the_last_cell_written_another_way_is_refused_too(tmp_path, meeting_env, cell):
+    # Found by an adversary: single quotes, spaces around '=' or a line break got past the check.
+    rows = ['<row r="1">' + _cell("A1", "Name") + _cell("B1", "Email") + '</row>', f"<row>{cell}</row>"]
+    book = write_xlsx(tmp_path / "last-cell.xlsx", rows)
+    assert_refused_in_one_line(run_limited(["member", "import", book], meeting_env), "row 1,048,576")
+
+
+def test_a_cell_position_behind_a_character_reference_is_refused(tmp_path, meeting_env):
+    rows = ['<row r="1">' + _cell("A1", "Name") + '</row>',
+            '<row><c r="&#88;FD1048576" t="inlineStr"><is><t>x</t></is></c></row>']
+    book = write_xlsx(tmp_path / "ref.xlsx", rows)
+    assert_refused_in_one_line(run_limited(["member", "import", book], meeting_env), "character reference")
+
+
 def test_a_workbook_declaring_a_vast_sheet_is_refused(tmp_path, meeting_env):
     # No cell beyond A2, but the sheet declares 16384 columns: some readers size it by that.
     rows = ['<row r="1">' + _cell("A1", "Name") + '</row>', '<row r="2">' + _cell("A2", "Ann") + '</row>']
