@@ -16,7 +16,7 @@ import html
 import re
 import sqlite3
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from email.errors import MessageError
 from email.message import Message
 from email.parser import BytesFeedParser, BytesHeaderParser
@@ -100,6 +100,11 @@ class Reply:
         if not isinstance(dt, datetime):
             return None
         dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        # A time stamp far in the future (DTSTAMP:99991231...) would make every later answer
+        # look older for ever: one more than a year ahead of the moment it is read orders as
+        # the oldest (calendars' clocks and rehearsals with TANET_TODAY are well within that).
+        if dt > datetime.now(timezone.utc) + timedelta(days=365):
+            return None
         return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
 
     @cached_property
@@ -200,17 +205,24 @@ def _senders(msg) -> list[str]:
 
 
 def _vouched_attendee(attendees: list, senders: list[str]) -> tuple:
-    """The ATTENDEE the sender may answer for: their own address, or one naming them as SENT-BY."""
+    """The ATTENDEE the sender may answer for: their own address, or one naming them as SENT-BY
+    from the attendee's own mail domain (a colleague's delegate, as Exchange writes it). The
+    SENT-BY comes in the same message, so a stranger naming themselves is not believed."""
     for params, address in attendees:
-        if address in senders or _address(params.get("SENT-BY")) in senders:
+        delegate = _address(params.get("SENT-BY"))
+        if address in senders or (delegate in senders and _domain(delegate) == _domain(address)):
             return params, address
     return None, None
+
+
+def _domain(address: str | None) -> str:
+    return (address or "").rpartition("@")[2].lower()
 
 
 def _not_theirs(senders: list[str], attendees: list) -> str:
     whom = ", ".join(a or "nobody" for _, a in attendees)
     return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
-            "their calendar names as SENT-BY) can answer for them; if it is genuine, record the answer yourself")
+            "at their own organisation's mail that their calendar names as SENT-BY) can answer for them; if it is genuine, record the answer yourself")
 
 
 def _headers_only(head: bytes):

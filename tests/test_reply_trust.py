@@ -385,3 +385,24 @@ def test_a_meeting_tanet_has_not_sent_takes_replies_up_to_the_version_it_knows(t
     assert result["applied"] == 1
     assert reasons(result)["ahead.eml"].startswith("it answers version 1 of meeting #2, but tanet has not sent it "
                                                    "and knows version 0")
+
+
+def test_a_stranger_naming_themselves_as_sent_by_is_not_believed(tanet, tmp_path):
+    # Found by an adversary: the SENT-BY comes in the same untrusted message.
+    network(tanet, tmp_path)
+    forged = reply(tmp_path, "forged", sender="Evil <evil@attacker.example>",
+                   params=';SENT-BY="mailto:evil@attacker.example"', comment="I hate this network")
+    result = imported(tanet, forged)
+    assert result["applied"] == 0 and reasons(result)["forged.eml"].startswith("sent by evil@attacker.example")
+    assert ZOE not in answers(tanet) or answers(tanet)[ZOE] == "none"
+
+
+def test_a_time_stamp_from_the_far_future_cannot_lock_an_answer(tanet, tmp_path):
+    network(tanet, tmp_path)
+    future = reply(tmp_path, "future", partstat="DECLINED")
+    future.write_bytes(future.read_bytes().replace(b"DTSTAMP:20270110T090000Z", b"DTSTAMP:99991231T235959Z"))
+    imported(tanet, future)
+    genuine = reply(tmp_path, "genuine", partstat="ACCEPTED")
+    genuine.write_bytes(genuine.read_bytes().replace(b"DTSTAMP:20270110T090000Z", b"DTSTAMP:20270301T090000Z"))
+    assert imported(tanet, genuine)["applied"] == 1
+    assert answers(tanet)[ZOE] == "accepted"
