@@ -175,6 +175,9 @@ def _login(conn, user: str, values: dict, where: str) -> None:
 
     try:
         if values.get("smtp.auth") == "xoauth2":
+            from tanet import mailtrust
+
+            mailtrust.check(values)  # the token command runs only if it was set on this computer
             token = oauth2_token(values.get("smtp.oauth2_token_command", ""))
             conn.fresh()
             conn.authenticate("XOAUTH2", lambda _: f"user={user}\x01auth=Bearer {token}\x01\x01".encode())

@@ -137,10 +137,13 @@ class Session:
     (a few times) when the line drops."""
 
     def __init__(self, values: dict, clock=time.monotonic, sleep=time.sleep):
+        from tanet import mailtrust
+
         self.host = values.get("smtp.host") or ""
         if not self.host:
             raise TanetError("No mail server is set, so nothing was sent. "
                              "Set one with: tanet config set smtp.host smtp.example.org")
+        mailtrust.check(values)  # never a server, login or command that came with the file
         self.security = values.get("smtp.security") or "starttls"
         self.port = int(values.get("smtp.port") or DEFAULT_PORTS[self.security])
         self.user = values.get("smtp.user") or ""

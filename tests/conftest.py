@@ -25,6 +25,7 @@ def own_database(tmp_path, monkeypatch):
         if name.startswith("TANET_") or name in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TZ"):
             monkeypatch.delenv(name)
     monkeypatch.setenv("LANG", "C.UTF-8")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the mail settings trusted here
     monkeypatch.setenv("TANET_DB", str(tmp_path / "tanet.db"))
     monkeypatch.setenv("TANET_TODAY", TODAY)
     from tanet import db as dbmod

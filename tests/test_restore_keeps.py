@@ -30,3 +30,26 @@ def test_restoring_an_older_backup_keeps_erasures_and_sent_messages(tanet, tmp_p
     again = tanet("invite", "1", "--send", ok=True)
     assert "already had this message" in again.stdout
     assert len(inbox.messages) == 3  # nobody got a second copy
+
+
+def test_mail_settings_that_came_with_a_file_are_never_used_until_confirmed(tanet, tmp_path, cli_env):
+    """A predecessor's handover pack opened with --db: its token command never runs, and its
+    server is never sent to, until the coordinator confirms the settings on this computer."""
+    import subprocess
+
+    from conftest import TANET
+
+    marker = tmp_path / "PWNED"
+    network(tanet, members=2)
+    tanet("config", "set", "smtp.host", "127.0.0.1", ok=True)
+    tanet("config", "set", "smtp.user", "x@example.org", ok=True)
+    tanet("config", "set", "smtp.auth", "xoauth2", ok=True)
+    tanet("config", "set", "smtp.oauth2_token_command", f"touch {marker}; echo token", ok=True)
+    tanet("handover", "-o", tmp_path / "pack", ok=True)
+    elsewhere = {**cli_env, "XDG_CONFIG_HOME": str(tmp_path / "another-computer"),
+                 "TANET_DB": str(tmp_path / "pack" / "tanet.db")}
+    r = subprocess.run(TANET + ["invite", "1", "--send", "-o", str(tmp_path / "i")], env=elsewhere,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 1 and "were not set on this computer" in r.stderr, r.stderr
+    assert "smtp.oauth2_token_command = " in r.stderr and "confirm them with: tanet config set smtp.host" in r.stderr
+    assert not marker.exists()

@@ -77,6 +77,10 @@ def config_set(
     conn = connection()
     with transaction(conn):
         clean = settings.set_value(conn, key, value)
+    if key.strip().lower().startswith("smtp."):  # typed here: these mail settings are the coordinator's own
+        from tanet import mailtrust
+
+        mailtrust.trust(settings.get_all(conn))
     render.say(f"{key} = {clean}")
 
 
@@ -162,6 +166,11 @@ def restore(
         raise TanetError(f"This replaces {db_path()} with {source}. Run again with --yes to do it "
                          "(the current file is copied aside first).")
     done = do_restore(db_path(), source, keep_mail_settings=keep_mail_settings)
+    if keep_mail_settings:  # asked for by name: the backup's mail settings are now the coordinator's own
+        from tanet import mailtrust
+        from tanet import settings
+
+        mailtrust.trust(settings.get_all(connection()))
     if done["aside"]:
         render.say(f"The current database was copied aside to {done['aside']}.")
     render.say(f"Restored {source} to {db_path()}.")
