@@ -130,14 +130,15 @@ def check_file(path: Path) -> dict[str, list[str]]:
         applied = dbmod.applied_migrations(probe)
         known = applied and all(name in MIGRATIONS for name in applied)
         foreign = foreign_objects(probe, len(applied)) if known and not problems else []
+        newer = [name for name in applied if name not in MIGRATIONS]
     except sqlite3.DatabaseError as e:
         if not any(word in str(e).lower() for word in DAMAGE):
             raise dbmod.explain(e, path) from None
-        return {"problems": [str(e)], "foreign": []}
+        return {"problems": [str(e)], "foreign": [], "newer": []}
     finally:
         if probe is not None:
             probe.close()
-    return {"problems": problems, "foreign": foreign}
+    return {"problems": problems, "foreign": foreign, "newer": newer}
 
 
 def mail_keys() -> list[str]:

@@ -339,3 +339,14 @@ def test_a_view_sqlite_cannot_describe_is_still_named(tmp_path, tanet):
         c.executescript("CREATE TABLE gone(a); CREATE VIEW dangling AS SELECT a FROM gone; DROP TABLE gone;")
     r = tanet("--db", copy, "member", "list", ok=False)
     assert "view dangling" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+
+
+def test_check_never_vouches_for_a_file_that_names_a_newer_tanet(tanet, own_database):
+    # Found by an adversary: a future migration name plus a trigger read as "schema is tanet's own".
+    with sqlite3.connect(own_database) as c:
+        c.execute("INSERT INTO _sqlite_migrations(migration_set, name, applied_at) "
+                  "SELECT migration_set, '9999_future', applied_at FROM _sqlite_migrations LIMIT 1")
+        c.execute("CREATE TABLE loot(x)")
+        c.execute("CREATE TRIGGER keep AFTER DELETE ON members BEGIN INSERT INTO loot VALUES (old.email); END")
+    out = tanet("check", ok=True).stdout
+    assert "schema is tanet's own" not in out and "made by a newer tanet" in out and "could not check" in out

@@ -144,6 +144,10 @@ def check(fmt: TreeFormatOpt = "table") -> None:
             render.note(f"Not made by tanet: {item}")
         render.note(f"{path} was changed outside tanet (integrity ok, but it holds what tanet never makes, which "
                     "could act behind your back). Put back a backup you made yourself: tanet restore BACKUP --yes")
+    elif found["newer"]:  # its schema is not one this version can vouch for
+        render.say(f"{path}: integrity ok, foreign keys ok; made by a newer tanet (it has the change "
+                   f"'{found['newer'][-1]}'), so this version could not check its schema and opens it for "
+                   "reading only. Check it with the newer tanet.")
     else:
         render.say(f"{path}: integrity ok, foreign keys ok, schema is tanet's own.")
     if problems or foreign:
