@@ -114,6 +114,30 @@ def _manifest(folder: Path) -> dict | None:
     return data
 
 
+def drop_from_manifest(folder: Path, names: set[str]) -> None:
+    """Take deleted files out of a folder's list of tanet's files, so no name of a forgotten
+    member stays there (file names carry the member's name)."""
+    import json
+
+    data = _manifest(folder)
+    if data is None or not names & set(data["files"]):
+        return
+    data["files"] = sorted(set(data["files"]) - names)
+    tmp = folder / f".{MANIFEST}.{os.getpid()}.tmp"
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(json.dumps(data, indent=1))
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, folder / MANIFEST)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+
+
 def tidy_folder(folder: Path) -> None:
     """Remove a folder of tanet's messages once nothing but its manifest is left in it."""
     try:

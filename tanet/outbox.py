@@ -119,9 +119,9 @@ def forget_files(conn: sqlite3.Connection, where: str, params: list, keep: set[s
 
 def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozenset()) -> int:
     """forget_files for rows already read: (file, message_id) of each."""
-    from tanet.files import tidy_folder
+    from tanet.files import drop_from_manifest, tidy_folder
 
-    removed, folders = 0, set()
+    removed, folders = 0, {}
     for row in rows:
         if row["file"] in keep:
             continue
@@ -130,11 +130,12 @@ def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozense
             try:
                 path.unlink()
                 removed += 1
-                folders.add(path.parent)
+                folders.setdefault(path.parent, set()).add(path.name)
             except OSError:
                 pass
         conn.execute("UPDATE outbox SET file = NULL WHERE file = ?", [row["file"]])  # a shared file too
-    for folder in folders:
+    for folder, names in folders.items():
+        drop_from_manifest(folder, names)
         tidy_folder(folder)
     return removed
 

@@ -58,8 +58,11 @@ def erase_traces(conn: sqlite3.Connection, member: sqlite3.Row) -> None:
     Their named feedback becomes anonymous (the answers still count, as no one's), with
     their address and names taken out of the answers; a mail server's refusal quoting their
     address or name ("550 <zoe@...>: unknown") loses them, in any outbox row."""
-    full = _pattern([member["email"], member["name"]])
-    own = _pattern([member["email"], member["name"], M.known_as(member)])
+    # As written, and as a server may write them: without accents, the address's name part.
+    local = (member["email"] or "").partition("@")[0]
+    seen = [member["email"], member["name"], M.fold(member["name"] or ""), local if len(local) > 3 else None]
+    full = _pattern(seen)
+    own = _pattern([*seen, M.known_as(member)])
     for row in conn.execute("SELECT id, take_back, next_topic FROM feedback WHERE member_id = ?",
                             [member["id"]]).fetchall():
         conn.execute("UPDATE feedback SET member_id = NULL, anonymous = 1, take_back = ?, next_topic = ? WHERE id = ?",

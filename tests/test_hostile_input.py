@@ -332,19 +332,29 @@ def test_subject_access_includes_feedback_and_outbox(tanet, peadar_everywhere):
     assert doc["outbox"][0]["error"].startswith("refused (550")
 
 
-def test_forget_leaves_nothing_in_the_database_its_log_or_the_outbox_folder(tanet, peadar_everywhere, cli_env):
+def test_forget_leaves_nothing_in_the_database_its_log_or_the_outbox_folder(tanet, peadar_everywhere, cli_env,
+                                                                            own_database):
     folder = peadar_everywhere
+    import sqlite3
+
+    with sqlite3.connect(own_database) as c:  # a server that wrote his name without its accents
+        c.execute("UPDATE outbox SET error = 'refused (552 mailbox of Peadar O Suilleabhain is full)' "
+                  "WHERE id = (SELECT min(id) FROM outbox WHERE error IS NULL)")
+    # His files' names carry his name; tanet's list of the folder's files must lose it too.
+    assert b"suilleabhain" in b"".join(p.read_bytes() for p in folder.rglob(".tanet-files"))
     assert all(s in held_bytes(folder) for s in PEADAR_SECRETS[:1])
     p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes", "--without-cancelling"], env=cli_env, capture_output=True, text=True,
                        timeout=60, cwd=folder)
     assert p.returncode == 0, p.stderr
     assert not (folder / "cancellations").exists()  # written and erased with the rest: no empty folder left
     held = held_bytes(folder)
-    for secret in PEADAR_SECRETS:
+    for secret in (*PEADAR_SECRETS, b"Suilleabhain", b"suilleabhain"):
         assert secret not in held, secret
     assert "backups and handover packs" in p.stdout
-    [refused] = [r for r in tanet("outbox", "list", "--format", "json", ok=True).json()
-                 if r["kind"] == "invitation" and r["error"]]
+    errors = [r["error"] for r in tanet("outbox", "list", "--format", "json", ok=True).json()
+              if r["kind"] == "invitation" and r["error"]]
+    assert "refused (552 mailbox of [erased] is full)" in errors
+    [refused] = [{"error": e} for e in errors if "550" in e]
     assert refused["error"] == "refused (550 5.1.1 <[erased]>: Recipient address rejected: [erased] has left)"
     shown = tanet("feedback", "show", "1", "--format", "json", ok=True).json()
     assert shown["anonymous"] == 2 and shown["take_back"] == ["Grounding with [erased]"]  # still counted, as no one's
@@ -371,7 +381,7 @@ def test_forget_says_so_when_another_reader_keeps_the_old_copies(tanet, peadar_e
                        timeout=60)
     assert p.returncode == 0 and "now gone too" in p.stdout, p
     held = held_bytes(folder)
-    for secret in PEADAR_SECRETS:
+    for secret in (*PEADAR_SECRETS, b"Suilleabhain", b"suilleabhain"):
         assert secret not in held, secret
     # Nothing left to finish: running it again is the usual refusal.
     p = subprocess.run([*TANET, "member", "forget", "2", "--yes"], env=cli_env, capture_output=True, text=True,
