@@ -213,3 +213,14 @@ def test_outbox_unsent_leaves_out_older_versions_and_erased_addresses(tanet, tmp
     rows = tanet("outbox", "list", "--unsent", "--format", "json", ok=True).json()
     assert [(r["email"], r["sequence"]) for r in rows] == [("ann@example.org", 1)]
     assert len(tanet("outbox", "list", "--format", "json", ok=True).json()) >= 4  # the full record stays
+
+
+def test_organiser_change_without_send_says_how_to_send_and_mentions_the_login(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    tanet("init", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org", ok=True)
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+    tanet("meeting", "add", "2026-12-08", "--location", "Leith", ok=True)
+    tanet("invite", "1", ok=True)
+    out = tanet("organiser", "change", "--name", "Sam Reid", "--email", "sam@example.org", ok=True).stdout
+    assert "Not sent yet" in out and "tanet invite 1 --send" in out
+    assert "tanet config set smtp.user" in out

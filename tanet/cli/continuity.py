@@ -41,6 +41,7 @@ def organiser_change(
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
     from tanet.cli.messages import _again_command, _say_written, _send, sending
+    from tanet import settings as S
     from tanet.invites import change_organiser
 
     conn = connection()
@@ -56,6 +57,14 @@ def organiser_change(
         if send:
             for meeting, written in changed:
                 _send(conn, written, resend=False, again=_again_command("invite", meeting, written))
+        elif changed:  # written, not sent: say how, without raising the version again
+            render.say("Not sent yet. Open them in your e-mail program, or send them with: "
+                       + "; ".join(f"tanet invite {m['id']}{' --single' if w.method == 'PUBLISH' else ''} --send"
+                                   for m, w in changed))
+        if changed:
+            render.say(f"Mail still goes through your mail settings (smtp.user = "
+                       f"{S.get(conn, 'smtp.user') or 'none'}): if {name} sends from their own account, "
+                       "change them with: tanet config set smtp.user ADDRESS")
 
 
 @outreach_app.command("add")
