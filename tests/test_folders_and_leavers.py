@@ -401,3 +401,12 @@ def test_forget_without_send_stops_before_a_calendar_can_never_be_cleared(tanet,
     assert tanet("member", "show", "zoe@example.org", "--format", "json", ok=True).json()["email"] == "zoe@example.org"
     tanet("member", "forget", "zoe@example.org", "--yes", "--without-cancelling", ok=True)
     assert tanet("member", "show", "2", "--format", "json", ok=True).json()["email"] is None
+
+
+def test_a_leavers_unsent_invitation_drafts_go(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    leaver_network(tanet)
+    drafts = lambda: sorted(p.name for p in tmp_path.glob("invites/*/*.eml") if "zo" in p.name)  # noqa: E731
+    assert len(drafts()) == 3  # Zoë's invitations were written: two meetings ahead, one held
+    tanet("member", "leave", "zoe@example.org", ok=True)
+    assert len(drafts()) == 1  # the held meeting's is untouched
