@@ -43,9 +43,11 @@ def trust(values: dict) -> None:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
         with os.fdopen(fd, "a") as f:
             f.write(fingerprint(values) + "\n")
-    except OSError as e:
-        raise TanetError(f"tanet cannot note these mail settings as yours in {path} ({e.strerror}); "
-                         "check that you can write to that folder.") from None
+    except OSError as e:  # the setting itself is saved; only sending will ask again
+        import sys
+
+        sys.stderr.write(f"Warning: tanet cannot note these mail settings as yours in {path} ({e.strerror}), "
+                         "so sending will ask you to confirm them; check that you can write to that folder.\n")
 
 
 def _known(path: Path) -> set[str]:
