@@ -160,9 +160,14 @@ def next_command(path, update: bool, columns: list[str], maps: list[str]) -> str
     words = ["tanet", "member", "import", str(path)] + (["--update"] if update else [])
     for c in columns:
         words += ["--column", c]
-    for m in maps:
-        words += ["--map", m]
-    return " ".join(shlex.quote(w) for w in words)
+    return " ".join([shlex.quote(w) for w in words] + [f"--map {quote_map(m)}" for m in maps])
+
+
+def quote_map(option: str) -> str:
+    """`role:'Senior Social Worker'=ROLE`: ready for the shell, and still easy to read."""
+    kind, _, rest = option.partition(":")
+    word, _, value = rest.partition("=")
+    return f"{shlex.quote(kind)}:{shlex.quote(word)}={shlex.quote(value)}"
 
 
 # What an import found, in words ------------------------------------------------
@@ -196,7 +201,7 @@ def default_lines(plan, today) -> list[str]:
 def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
     """One line per word tanet did not know (however many rows it is on), and the
     --map option that fixes all of them: its meaning filled in only when the word is
-    a slip of the keyboard away from a real one, else `?` for the coordinator to choose."""
+    a slip of the keyboard away from a real one, else ROLE, SECTOR or AREA for the coordinator to fill in."""
     from tanet import members as M
 
     choices = {"area": M.area_names(conn), "sector": list(M.SECTORS), "role": list(M.ROLES)}
@@ -205,16 +210,15 @@ def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
     groups = sorted(plan.unknown.items(), key=lambda g: (-g[1][1], g[0]))
     for (kind, _), (value, rows, first) in groups:
         guess = really_close(value, choices[kind])
-        where = ", ".join(map(str, first)) + (", …" if rows > len(first) else "")
-        option = f"{kind}:{value}={guess or '?'}"
+        option = f"{kind}:{value}={guess or kind.upper()}"
         maps.append(option)
-        lines.append(f"{kind}: '{value}' in {rows} row{'s' if rows != 1 else ''} (line{'s' if rows != 1 else ''} "
-                     f"{where}) is not a {what[kind]} tanet knows"
-                     + (f"; did you mean '{guess}'?" if guess else ".")
-                     + f" Fix them all with: --map {shlex.quote(option)}")
+        where = (f"line {first[0]}: '{value}'" if rows == 1 else
+                 f"'{value}' in {rows} rows (lines " + ", ".join(map(str, first)) + (", …" if rows > len(first) else "") + ")")
+        lines.append(f"{where} is not a {what[kind]} tanet knows" + (f"; did you mean '{guess}'?" if guess else ".")
+                     + f" Fix {'them all' if rows > 1 else 'it'} with: --map {quote_map(option)}")
     kinds = {k for k, _ in plan.unknown}
-    if any(m.endswith("=?") for m in maps):
-        lines.append("Replace each ? with what the word means: " + "; ".join(
-            f"{k}: " + (", ".join(choices[k]) if k != "area" else "one of tanet area list (or add one first: "
-                        "tanet area add NAME)") for k in ("role", "sector", "area") if k in kinds) + ".")
+    if any(m.endswith(("=AREA", "=SECTOR", "=ROLE")) for m in maps):
+        lines.append("Replace each ROLE, SECTOR or AREA with what the word means: " + "; ".join(
+            f"{k}: " + (", ".join(choices[k]) if k != "area" else "one of tanet area list (add a new one first with "
+                        "tanet area add NAME; each --map is saved for next time, as tanet area alias does)") for k in ("role", "sector", "area") if k in kinds) + ".")
     return lines, maps
