@@ -135,7 +135,7 @@ def unused(header: list[str], found: dict[str, int]) -> list[str]:
 
 def understood_lines(header: list[str], found: dict[str, int]) -> list[str]:
     """What the import will read, one field a line, then the columns it leaves alone."""
-    width = max(len(f) for f in found) if found else 0
+    width = max(len(f) for f in FIELDS)
     lines = [f"  {f.ljust(width)}  <- '{header[i].strip()}'" for f, i in sorted(found.items(), key=lambda x: x[1])]
     left = unused(header, found)
     if left:
