@@ -201,7 +201,8 @@ def default_lines(plan, today) -> list[str]:
 def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
     """One line per word tanet did not know (however many rows it is on), and the
     --map option that fixes all of them: its meaning filled in only when the word is
-    a slip of the keyboard away from a real one, else ROLE, SECTOR or AREA for the coordinator to fill in."""
+    a slip of the keyboard away from a real one, else ROLE, SECTOR or AREA for the
+    coordinator to fill in."""
     from tanet import members as M
 
     choices = {"area": M.area_names(conn), "sector": list(M.SECTORS), "role": list(M.ROLES)}
@@ -209,16 +210,21 @@ def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
     lines, maps = [], []
     groups = sorted(plan.unknown.items(), key=lambda g: (-g[1][1], g[0]))
     for (kind, _), (value, rows, first) in groups:
+        where = (f"line {first[0]}: '{value}'" if rows == 1 else
+                 f"'{value}' in {rows} rows (lines " + ", ".join(map(str, first)) + (", …" if rows > len(first) else "") + ")")
+        if kind == "email":
+            lines.append(f"{where} is the e-mail column: the form did not record who filled it in. Choose the column "
+                         f"that holds their e-mail address with --column email=HEADER, or add that question to the form.")
+            continue
         guess = really_close(value, choices[kind])
         option = f"{kind}:{value}={guess or kind.upper()}"
         maps.append(option)
-        where = (f"line {first[0]}: '{value}'" if rows == 1 else
-                 f"'{value}' in {rows} rows (lines " + ", ".join(map(str, first)) + (", …" if rows > len(first) else "") + ")")
         lines.append(f"{where} is not a {what[kind]} tanet knows" + (f"; did you mean '{guess}'?" if guess else ".")
                      + f" Fix {'them all' if rows > 1 else 'it'} with: --map {quote_map(option)}")
     kinds = {k for k, _ in plan.unknown}
     if any(m.endswith(("=AREA", "=SECTOR", "=ROLE")) for m in maps):
         lines.append("Replace each ROLE, SECTOR or AREA with what the word means: " + "; ".join(
             f"{k}: " + (", ".join(choices[k]) if k != "area" else "one of tanet area list (add a new one first with "
-                        "tanet area add NAME; each --map is saved for next time, as tanet area alias does)") for k in ("role", "sector", "area") if k in kinds) + ".")
+                        "tanet area add NAME; each --map is saved for next time, as tanet area alias does)")
+            for k in ("role", "sector", "area") if k in kinds) + ".")
     return lines, maps

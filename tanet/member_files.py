@@ -212,14 +212,19 @@ def _resolve(conn, key: str, value: str, areas: list[str], plan: ImportPlan, lin
     else:
         meaning = plan.known[folded]
     if meaning is None:
-        group = plan.unknown.get(folded)
-        if group is None and len(plan.unknown) < KEPT_GROUPS:
-            group = plan.unknown[folded] = [" ".join(value.split()), 0, []]
-        if group is not None:
-            group[1] += 1
-            if len(group[2]) < SHOWN_LINES:
-                group[2].append(line)
+        _group(plan, folded, value, line)
     return meaning
+
+
+def _group(plan: ImportPlan, key: tuple[str, str], value: str, line: int) -> None:
+    """Count one more row with a word tanet does not know (listed once, with its first lines)."""
+    group = plan.unknown.get(key)
+    if group is None and len(plan.unknown) < KEPT_GROUPS:
+        group = plan.unknown[key] = [" ".join(value.split()), 0, []]
+    if group is not None:
+        group[1] += 1
+        if len(group[2]) < SHOWN_LINES:
+            group[2].append(line)
 
 
 def _count_defaults(plan: ImportPlan, filled: list[str]) -> None:
@@ -241,13 +246,17 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
         rec["name"] = M.clean_name(name)
     except TanetError as e:
         errs.append(f"line {line}: " + ("the name is empty" if not name.strip() else str(e)))
+    unknown, filled = 0, []
     try:
-        rec["email"] = valid_email(get("email")) if get("email") else None
-        if rec["email"] is None:
-            errs.append(f"line {line}: the e-mail address is empty")
+        if get("email").casefold() == "anonymous":  # Forms' sign-in column, on a form without sign-in
+            rec["email"] = _group(plan, ("email", "anonymous"), get("email"), line)
+            unknown += 1
+        else:
+            rec["email"] = valid_email(get("email")) if get("email") else None
+            if rec["email"] is None:
+                errs.append(f"line {line}: the e-mail address is empty")
     except TanetError as e:
         errs.append(f"line {line}: {e}")
-    unknown, filled = 0, []
     rec["_filled"] = filled
     for key in KINDS:
         value = get(key)

@@ -169,3 +169,17 @@ def test_an_unmatched_question_names_the_real_questions_and_can_be_mapped(tanet,
     assert "usefulness, will_use, take_back, next_topic, service_area" in r.stderr
     r = tanet("feedback", "import", "1", path, "--question", "next_topic=Last modified time", ok=False)
     assert "has no question headed 'Last modified time'" in r.stderr
+
+
+def test_forms_anonymous_email_is_one_line_that_says_which_column_to_choose(tanet, tmp_path):
+    rows = [FORMS_META + ["Full name", "Your address"]]
+    rows += [[str(i), "x", "y", "anonymous", "", "", f"P {i}", f"p{i}@example.org"] for i in range(30)]
+    path = write_csv(tmp_path / "s.csv", rows)
+    r = tanet("member", "import", path, "--dry-run", ok=False)
+    assert _line(r.stdout, "email ") == "email         <- 'Email'"  # nothing else looks like an e-mail column
+    assert [line for line in r.stderr.splitlines() if line.startswith("'anonymous'")] == [
+        "'anonymous' in 30 rows (lines 2, 3, 4, 5, 6, 7, …) is the e-mail column: the form did not record who "
+        "filled it in. Choose the column that holds their e-mail address with --column email=HEADER, or add that "
+        "question to the form."]
+    r = tanet("member", "import", path, "--column", "email=Your address", ok=True)
+    assert "30 new" in r.stdout and "'Email'" in _line(r.stdout, "not used:")

@@ -271,6 +271,11 @@ def import_(
 def _report_import(conn, file: Path, plan, dry_run: bool, update: bool, columns: list, maps: list) -> None:
     from tanet.import_columns import default_lines, next_command, problem_groups
 
+    filled = default_lines(plan, today())
+    if filled:
+        render.say("Filled in:")
+        for line in filled:
+            render.say(line)
     if plan.error_count:
         for e in plan.errors:
             render.note(e)
@@ -282,17 +287,12 @@ def _report_import(conn, file: Path, plan, dry_run: bool, update: bool, columns:
         shown = len(plan.errors) + sum(g[1] for g in plan.unknown.values())
         listed = " (listed above)" if plan.error_count <= shown else " (the first are listed above)"
         raise TanetError(f"{file}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
-                         + ("Fix those lines and run the import again." if not needed and plan.errors else
-                            "Add the --map options above (and fix any lines listed) and run the import again."))
+                         + ("Add the --map options above (and fix any lines listed) and run the import again."
+                            if needed else "Fix what is listed above and run the import again."))
     for line, email, who in plan.skipped[:SHOWN_SKIPS]:
         render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
     if plan.skipped_count > SHOWN_SKIPS:
         render.note(f"... and {plan.skipped_count - SHOWN_SKIPS} more already in the register; skipped.")
-    filled = default_lines(plan, today())
-    if filled:
-        render.say("Filled in:")
-        for line in filled:
-            render.say(line)
     summary = f"{plan.new_count} new, {plan.update_count} updated, {plan.skipped_count} skipped"
     if dry_run:
         render.say(f"Dry run: {summary}. Nothing was saved. To import, run:")
