@@ -7,6 +7,7 @@ from __future__ import annotations
 import difflib
 import shlex
 
+from tanet import render
 from tanet.errors import TanetError
 from tanet.textfiles import squash
 
@@ -228,3 +229,48 @@ def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
                         "tanet area add NAME; each --map is saved for next time, as tanet area alias does)")
             for k in ("role", "sector", "area") if k in kinds) + ".")
     return lines, maps
+
+
+SHOWN_SKIPS = 5
+
+
+def say_columns(path, plan) -> None:
+    """Which column gives which field, said before any row is read, let alone written."""
+    render.say(f"Reading {path}:")
+    for line in understood_lines(plan.header, plan.columns):
+        render.say(line)
+
+
+def report(conn, path, plan, today, *, dry_run: bool, update: bool, columns: list[str], maps: list[str]) -> None:
+    """What the import did or would do; with problems, each once, the command to run next,
+    and an error (the caller has rolled everything back)."""
+    filled = default_lines(plan, today)
+    if filled:
+        render.say("Filled in:")
+        for line in filled:
+            render.say(line)
+    if plan.error_count:
+        for e in plan.errors:
+            render.note(e)
+        grouped, needed = problem_groups(plan, conn)
+        for line in grouped:
+            render.note(line)
+        if needed:
+            render.note("Then run:\n  " + next_command(path, update, columns, maps + needed))
+        shown = len(plan.errors) + sum(g[1] for g in plan.unknown.values())
+        listed = " (listed above)" if plan.error_count <= shown else " (the first are listed above)"
+        raise TanetError(f"{path}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
+                         + ("Add the --map options above (and fix any lines listed) and run the import again."
+                            if needed else "Fix what is listed above and run the import again."))
+    for line, email, who in plan.skipped[:SHOWN_SKIPS]:
+        render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
+    if plan.skipped_count > SHOWN_SKIPS:
+        render.note(f"... and {plan.skipped_count - SHOWN_SKIPS} more already in the register; skipped.")
+    summary = f"{plan.new_count} new, {plan.update_count} updated, {plan.skipped_count} skipped"
+    if dry_run:
+        render.say(f"Dry run: {summary}. Nothing was saved. To import, run:")
+        render.say("  " + next_command(path, update, columns, maps))
+        return
+    render.say(f"Imported {path}: {summary}.")
+    if plan.defaulted:
+        render.say("Complete the values set to 'other' with: tanet member edit")

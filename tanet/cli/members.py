@@ -211,9 +211,6 @@ def rejoin(member: MemberArg) -> None:
     render.say(f"{row['name']} is a member again.")
 
 
-SHOWN_SKIPS = 5
-
-
 class _RollBack(Exception):
     """Undo the import's writes: a dry run, or a file with problems."""
 
@@ -227,7 +224,7 @@ def import_(
     columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
-    from tanet.import_columns import understood_lines
+    from tanet.import_columns import report, say_columns
     from tanet.member_files import plan_import
 
     conn = connection()
@@ -239,11 +236,6 @@ def import_(
         task = bar.add_task("Importing", total=None)
         bar.start()
         progress = lambda n: bar.update(task, completed=n)  # noqa: E731
-
-    def say_columns(plan) -> None:  # before any row is read, let alone written
-        render.say(f"Reading {file}:")
-        for line in understood_lines(plan.header, plan.columns):
-            render.say(line)
 
     try:
         # Checked and written under one write lock, so a member added meanwhile cannot collide;
@@ -257,7 +249,7 @@ def import_(
                     raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
                 M.add_alias(conn, kind.strip().lower(), word, value)
             plan = plan_import(conn, file, today(), update, write=True, progress=progress, columns=columns,
-                               on_columns=say_columns)
+                               on_columns=lambda plan: say_columns(file, plan))
             if plan.error_count or dry_run:
                 raise _RollBack()
     except _RollBack:
@@ -265,42 +257,7 @@ def import_(
     finally:
         if bar:
             bar.stop()
-    _report_import(conn, file, plan, dry_run, update, columns or [], mapping or [])
-
-
-def _report_import(conn, file: Path, plan, dry_run: bool, update: bool, columns: list, maps: list) -> None:
-    from tanet.import_columns import default_lines, next_command, problem_groups
-
-    filled = default_lines(plan, today())
-    if filled:
-        render.say("Filled in:")
-        for line in filled:
-            render.say(line)
-    if plan.error_count:
-        for e in plan.errors:
-            render.note(e)
-        grouped, needed = problem_groups(plan, conn)
-        for line in grouped:
-            render.note(line)
-        if needed:
-            render.note("Then run:\n  " + next_command(file, update, columns, maps + needed))
-        shown = len(plan.errors) + sum(g[1] for g in plan.unknown.values())
-        listed = " (listed above)" if plan.error_count <= shown else " (the first are listed above)"
-        raise TanetError(f"{file}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
-                         + ("Add the --map options above (and fix any lines listed) and run the import again."
-                            if needed else "Fix what is listed above and run the import again."))
-    for line, email, who in plan.skipped[:SHOWN_SKIPS]:
-        render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
-    if plan.skipped_count > SHOWN_SKIPS:
-        render.note(f"... and {plan.skipped_count - SHOWN_SKIPS} more already in the register; skipped.")
-    summary = f"{plan.new_count} new, {plan.update_count} updated, {plan.skipped_count} skipped"
-    if dry_run:
-        render.say(f"Dry run: {summary}. Nothing was saved. To import, run:")
-        render.say("  " + next_command(file, update, columns, maps))
-        return
-    render.say(f"Imported {file}: {summary}.")
-    if plan.defaulted:
-        render.say("Complete the values set to 'other' with: tanet member edit")
+    report(conn, file, plan, today(), dry_run=dry_run, update=update, columns=columns or [], maps=mapping or [])
 
 
 @member_app.command("export")
