@@ -188,7 +188,7 @@ def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str,
                                                                     else "") + ". Nothing was imported.")
     used = set(cols.values())
     understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
-                  "not_questions": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
+                  "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
     return responses, digest.hexdigest(), understood
 
 

@@ -150,7 +150,7 @@ def test_a_reworded_forms_question_is_matched(tanet, tmp_path):
     path = _feedback_setup(tanet, tmp_path, FEEDBACK)
     r = tanet("feedback", "import", "1", path, "--format", "json", ok=True).json()
     assert r["added"] == 1 and r["questions"]["next_topic"] == "What should we cover at future meetings?"
-    assert r["not_questions"] == FORMS_META
+    assert r["columns_not_used"] == FORMS_META
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["next_topics"] == ["Supervision"]
 
 

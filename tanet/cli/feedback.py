@@ -44,8 +44,8 @@ def feedback_import(
     render.say(f"Read from {file}:")
     for key, header in result["questions"].items():
         render.say(f"  {key.ljust(12)}  <- '{header}'")
-    if result["not_questions"]:
-        render.say("  not used: " + ", ".join(f"'{h}'" for h in result["not_questions"]))
+    if result["columns_not_used"]:
+        render.say("  not used: " + ", ".join(f"'{h}'" for h in result["columns_not_used"]))
     render.say(f"{'Dry run: would add' if dry_run else 'Added'} {render.count(result['added'], 'response')} to "
                f"meeting #{m['id']} on {m['date']}; {result['unchanged']} already there.")
     for address in result["not_members"]:
