@@ -175,14 +175,17 @@ def quote_map(option: str) -> str:
 
 _NO_COLUMN = {"joined_on": "{n} new members joined today ({today})",
               "consent_on": "{n} new members agreed to their details being held on the day they joined",
-              "ambassador": "{n} new members are marked as ambassadors",
+              "ambassador": "{n} new members are {not_}marked as ambassadors",
               "other": "{n} new members set to 'other'"}
 _EMPTY = {"joined_on": "{n} empty, set to today ({today})", "consent_on": "{n} empty, set to the joining date",
-          "ambassador": "{n} empty, taken as yes", "other": "{n} empty, set to 'other'"}
+          "ambassador": "{n} empty, taken as {yes}", "other": "{n} empty, set to 'other'"}
 
 
 def default_lines(plan, today) -> list[str]:
     """The values tanet filled in, field by field, and how many."""
+    from tanet import members as M
+
+    ambassador = M.parse_bool("")  # what an empty cell means
     lines = []
     for field in ("joined_on", "consent_on", "service_area", "sector", "role", "ambassador"):
         n = plan.defaults.get(field, 0)
@@ -195,7 +198,9 @@ def default_lines(plan, today) -> list[str]:
             hint = f" (to read one: --column {field}=HEADER)"
             if field == "joined_on" and is_forms_export(plan.header):
                 hint = " (to use the day they filled in the form: --column joined_on='Completion time')"
-        lines.append(f"  {field}: {words.format(n=n, today=today.isoformat())}{hint}")
+        said = words.format(n=n, today=today.isoformat(), not_="" if ambassador else "not ",
+                            yes="yes" if ambassador else "no")
+        lines.append(f"  {field}: {said}{hint}")
     return lines
 
 
