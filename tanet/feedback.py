@@ -21,14 +21,14 @@ QUESTIONS = {
     "usefulness": (("useful",), ("rate", "meeting"), ("rating",)),
     "will_use": (("willyouuse",), ("use", "practice"), ("use", "work"), ("useanything",), ("usesomething",)),
     "take_back": (("takeback",), ("takeaway",), ("takeaways",)),
-    "next_topic": (("covernext",), ("next",), ("future", "topic")),
+    "next_topic": (("covernext",), ("next",), ("future",), ("cover",), ("topic",), ("suggest",)),
     "service_area": (("servicearea",), ("areaofwork",), ("workin",)),
 }
 LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something (yes/no/maybe)",
           "take_back": "what will you take back", "next_topic": "what to cover next",
           "service_area": "your service area"}
 META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
-        "email": ("email", "emailaddress"), "name": ("name", "fullname")}
+        "email": ("email", "emailaddress"), "name": ("name", "fullname"), "modified": ("lastmodifiedtime",)}
 MAX_FILE = 20 * 1024 * 1024
 MAX_RESPONSES = 10_000
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
@@ -88,26 +88,68 @@ def _filled_rows(path: Path):
     return (r for r in read_table(path) if any(c.strip() for c in r))
 
 
-def parse(path: Path) -> tuple[list[dict], str]:
-    """The responses in the file (checked), and a fingerprint of the file's content. The
-    rows are read one at a time: only the answers are kept."""
+def match_questions(header: list[str], meta: dict, chosen: list[str], path) -> dict[str, int]:
+    """Which column answers which question: the coordinator's `--question KEY=HEADER`
+    first, then the questions' wording. Forms' own columns (meta) are never questions."""
+    used = {i for i in meta.values() if i is not None}
+    questions = [i for i, h in enumerate(header) if i not in used and h.strip()]
+    cols = _chosen_questions(header, questions, chosen, path)
+    used |= set(cols.values())
+    for key, choices in QUESTIONS.items():
+        if key in cols:
+            continue
+        rest = [h if i not in used else "" for i, h in enumerate(header)]
+        cols[key] = _find(rest, choices)
+        if cols[key] is not None:
+            used.add(cols[key])
+    missing = [k for k, i in cols.items() if i is None]
+    if missing:
+        left = [header[i].strip() for i in questions if i not in used] or [header[i].strip() for i in questions]
+        raise TanetError(
+            f"{path}: no question found for {', '.join(LABELS[k] for k in missing)}. The file's questions"
+            + (" not matched yet" if any(i not in used for i in questions) else "") + ": "
+            + "; ".join(f"'{q}'" for q in left)[:600] + ". If one of them is it, say so with --question, e.g. "
+            + f"--question {missing[0]}={_shell(left[0] if left else 'HEADER')}; "
+            + "otherwise check it is the meeting's feedback form. Nothing was imported.")
+    return {k: cols[k] for k in QUESTIONS}
+
+
+def _shell(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _chosen_questions(header: list[str], questions: list[int], chosen: list[str], path) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    names = ", ".join(QUESTIONS)
+    for item in chosen:
+        word, eq, text = item.partition("=")
+        key = next((k for k in QUESTIONS if squash(k) == squash(word)), None)
+        if key is None or not eq:
+            raise TanetError(f"'{item}' does not say which question a column answers; write it as KEY=HEADER "
+                             f"with KEY one of: {names} (e.g. --question next_topic='What should we cover?').")
+        found = next((i for i in questions if header[i].strip() == text.strip()), None)
+        if found is None:
+            found = next((i for i in questions if squash(header[i]) == squash(text)), None)
+        if found is None:
+            raise TanetError(f"{path} has no question headed '{text}'. Its questions are: "
+                             + "; ".join(f"'{header[i].strip()}'" for i in questions)[:600] + ".")
+        cols[key] = found
+    return cols
+
+
+def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str, dict]:
+    """The responses in the file (checked), a fingerprint of the file's content, and which
+    column answered which question. The rows are read one at a time: only the answers
+    are kept. `chosen` are `--question KEY=HEADER` options."""
     table = _filled_rows(path)
     header = next(table, None)
     if header is None:
         raise TanetError(f"{path} has no rows.")
     digest = hashlib.sha256("\t".join(header).encode())  # the same as the whole table's, joined by lines
     meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
-    cols, used = {}, {i for i in meta.values() if i is not None}
-    for key, choices in QUESTIONS.items():
-        rest = [h if i not in used else "" for i, h in enumerate(header)]
-        cols[key] = _find(rest, choices)
-        if cols[key] is not None:
-            used.add(cols[key])
-    missing = [LABELS[k] for k, i in cols.items() if i is None]
-    if missing:
-        raise TanetError(f"{path}: no question found for {', '.join(missing)} (its questions: "
-                         + "; ".join(h for i, h in enumerate(header) if i not in used)[:300]
-                         + "). Nothing was imported; check it is the meeting's feedback form.")
+    cols = match_questions(header, meta, chosen or [], path)
     responses, problems = [], []
     for n, row in enumerate(table, start=2):
         digest.update(("\n" + "\t".join(row)).encode())
@@ -144,12 +186,16 @@ def parse(path: Path) -> tuple[list[dict], str]:
     if problems:
         raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
                                                                     else "") + ". Nothing was imported.")
-    return responses, digest.hexdigest()
+    used = set(cols.values())
+    understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
+                  "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
+    return responses, digest.hexdigest(), understood
 
 
-def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date) -> dict:
+def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
+                chosen: list[str] | None = None) -> dict:
     """Add the file's responses to the meeting (inside the caller's transaction)."""
-    responses, digest = parse(path)
+    responses, digest, understood = parse(path, chosen)
     other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
                          [digest, meeting["id"]]).fetchone()
     if other and not force:
@@ -173,7 +219,7 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
         added += cur.rowcount
         same += 1 - cur.rowcount
     return {"meeting_id": meeting["id"], "responses": len(responses), "added": added, "unchanged": same,
-            "not_members": strangers}
+            "not_members": strangers, **understood}
 
 
 def show(conn: sqlite3.Connection, meeting_id: int) -> dict:

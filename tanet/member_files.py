@@ -14,48 +14,14 @@ from tanet.dates import parse_date
 from tanet.errors import TanetError
 from tanet import text as T
 from tanet.settings import valid_email
-from tanet.textfiles import check_unique_headers, open_binary, open_rows, read_text, squash
+from tanet.textfiles import check_unique_headers, open_binary, open_rows, read_text
 
-# Loose header names, squashed (lower case, letters and digits only).
-HEADERS = {
-    "name": ("name", "fullname", "membername", "yourname", "participantname", "displayname",
-             "nameinfull", "firstandlastname"),
-    "first_name": ("firstname", "forename", "givenname"),
-    "last_name": ("lastname", "surname", "familyname"),
-    "email": ("email", "emailaddress", "email1", "workemail", "emailaddresswork", "mail", "youremail",
-              "youremailaddress"),
-    "phone": ("phone", "telephone", "phonenumber", "mobile", "mobilenumber", "tel", "contactnumber"),
-    "organisation": ("organisation", "organization", "org", "employer", "organisationemployer",
-                     "organisationoremployer", "agency", "yourorganisation", "organisationname"),
-    "service_area": ("servicearea", "area", "service", "areaofwork", "areaofpractice", "serviceareas"),
-    "sector": ("sector",),
-    "role": ("role", "rolelevel", "level", "joblevel", "seniority", "yourrole"),
-    "ambassador": ("ambassador", "traumaambassador", "isambassador"),
-    "joined_on": ("joinedon", "joined", "datejoined", "joindate", "dateofjoining", "startdate"),
-    "left_on": ("lefton", "left", "dateleft", "leavedate"),
-    "consent_on": ("consenton", "consent", "consentdate", "dateofconsent", "consentgiven"),
-    "notes": ("notes", "note", "comments"),
-    "known_as": ("knownas", "preferredname", "preferredfirstname", "nickname", "greetas"),
-    "id": ("id", "memberid"),
-}
-_LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
-# Fallbacks when a header is wordier than any alias ("Organisation / employer (optional)").
-_CONTAINS = (("email", "email"), ("mail", "email"), ("phone", "phone"), ("mobile", "phone"),
-             ("organi", "organisation"), ("employer", "organisation"), ("servicearea", "service_area"),
-             ("sector", "sector"), ("role", "role"), ("consent", "consent_on"), ("joined", "joined_on"),
-             ("surname", "last_name"), ("firstname", "first_name"), ("name", "name"))
+from tanet.import_columns import pick
 
 
 def map_headers(header: list[str]) -> dict[str, int]:
-    found: dict[str, int] = {}
-    for i, h in enumerate(header):
-        key = _LOOKUP.get(squash(h))
-        if key is None:
-            s = squash(h)
-            key = next((k for part, k in _CONTAINS if part in s), None)
-        if key and key not in found:
-            found[key] = i
-    return found
+    """Field -> column, as tanet would guess it with no --column options."""
+    return pick(header, [], "the file")
 
 
 @dataclass
@@ -71,6 +37,12 @@ class ImportPlan:
     update_count: int = 0
     skipped_count: int = 0
     error_count: int = 0
+    header: list[str] = field(default_factory=list)
+    columns: dict[str, int] = field(default_factory=dict)  # field -> column read
+    defaults: dict[str, int] = field(default_factory=dict)  # field -> rows given the default value
+    # (kind, folded value) -> [the value as written, rows, the first few line numbers]
+    unknown: dict[tuple[str, str], list] = field(default_factory=dict)
+    known: dict[tuple[str, str], str | None] = field(default_factory=dict)  # values already looked up
 
 
 KEPT = 50  # errors and skips listed; the rest are counted
@@ -132,11 +104,13 @@ def _table(path):
 
 
 def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, write: bool = False,
-                progress=None) -> ImportPlan:
+                progress=None, columns: list[str] | None = None, on_columns=None) -> ImportPlan:
     """Read and validate every row. With `write`, valid rows are written as they are read
     (inside the caller's transaction, which must roll back when `errors` is not empty) and
     only counts are kept, so a file of any size imports in little memory; without it,
-    nothing is written and the rows are kept in the plan."""
+    nothing is written and the rows are kept in the plan. `columns` are the coordinator's
+    `--column FIELD=HEADER` choices; `on_columns(plan)` hears which column gives which
+    field before any row is read."""
     rows = _table(path)
     header, top = None, None
     for line, row in rows:  # blank lines before the header are passed over, keeping line numbers
@@ -146,15 +120,19 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
     if header is None:
         raise TanetError(f"{path} has no rows.")
     check_unique_headers(header, path)
-    cols = map_headers(header)
+    cols = pick(header, columns or [], path)
+    found = ", ".join(f"'{h.strip()}'" for h in header[:12] if h.strip())
     if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
         raise TanetError(
-            f"{path} has no name column. Its first row should name the columns, e.g. "
-            "Name, Email, Organisation, Service area, Sector, Role (found: " + ", ".join(header[:8]) + ")."
-        )
+            f"{path} has no name column. Its first row should name the columns, e.g. Name, Email, Organisation, "
+            f"Service area, Sector, Role; or say which column holds the name with --column name=HEADER "
+            f"(its columns: {found}).")
     if "email" not in cols:
-        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email' (found: " + ", ".join(header[:8]) + ").")
-    plan = ImportPlan()
+        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email', or say which column holds the "
+                         f"e-mail address with --column email=HEADER (its columns: {found}).")
+    plan = ImportPlan(header=header, columns=cols)
+    if on_columns:
+        on_columns(plan)
     areas = M.area_names(conn)
     seen: dict[str, int] = {}
     batch: list[dict] = []
@@ -170,19 +148,22 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
     for line, row in rows:
         if not any(c.strip() for c in row):
             continue
-        errs, rec = _validate(conn, row, cols, line, today, areas, plan)
+        errs, rec, unknown = _validate(conn, row, cols, line, today, areas, plan)
         if rec.get("email"):
             key = rec["email"].casefold()
             if key in seen:
                 errs.append(f"line {line}: {rec['email']} is also on line {seen[key]}")
             else:
                 seen[key] = line
-        if errs:
-            plan.error_count += len(errs)
+        filled = rec.pop("_filled")
+        if errs or unknown:
+            _count_defaults(plan, filled)
+            plan.error_count += len(errs) + unknown
             plan.errors.extend(errs[:max(0, KEPT - len(plan.errors))])
             continue
         existing = M.email_taken(conn, rec["email"])
         if existing is None:
+            _count_defaults(plan, filled)
             plan.new_count += 1
             if write:
                 batch.append(rec)
@@ -210,9 +191,53 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
     return plan
 
 
+KINDS = {"service_area": "area", "sector": "sector", "role": "role"}  # field -> the --map kind
+KEPT_GROUPS = 1000  # distinct unknown values listed; the rest are counted
+SHOWN_LINES = 6
+
+
+def _resolve(conn, key: str, value: str, areas: list[str], plan: ImportPlan, line: int) -> str | None:
+    """The area, sector or role a cell means, or None (remembered, once per distinct value,
+    with the lines it is on) when tanet does not know the word."""
+    folded = (KINDS[key], " ".join(value.split()).casefold())
+    if folded not in plan.known:
+        finder = {"service_area": lambda v: M.find_area(conn, v, areas), "sector": lambda v: M.normalise_sector(v, conn),
+                  "role": lambda v: M.normalise_role(v, conn)}[key]
+        try:
+            meaning = finder(value)
+        except TanetError:
+            meaning = None
+        if len(plan.known) < 10 * KEPT_GROUPS:
+            plan.known[folded] = meaning
+    else:
+        meaning = plan.known[folded]
+    if meaning is None:
+        _group(plan, folded, value, line)
+    return meaning
+
+
+def _group(plan: ImportPlan, key: tuple[str, str], value: str, line: int) -> None:
+    """Count one more row with a word tanet does not know (listed once, with its first lines)."""
+    group = plan.unknown.get(key)
+    if group is None and len(plan.unknown) < KEPT_GROUPS:
+        group = plan.unknown[key] = [" ".join(value.split()), 0, []]
+    if group is not None:
+        group[1] += 1
+        if len(group[2]) < SHOWN_LINES:
+            group[2].append(line)
+
+
+def _count_defaults(plan: ImportPlan, filled: list[str]) -> None:
+    """Count the values tanet filled in for a member it adds (an update leaves them alone)."""
+    for key in filled:
+        plan.defaults[key] = plan.defaults.get(key, 0) + 1
+        plan.defaulted += key in KINDS  # empty area, sector and role cells, as before
+
+
 def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date, areas: list[str],
-              plan: ImportPlan) -> tuple[list[str], dict]:
-    """One row checked: its problems (with the line number) and the member it describes."""
+              plan: ImportPlan) -> tuple[list[str], dict, int]:
+    """One row checked: its problems (with the line number), the member it describes, and
+    how many of its area, sector and role words tanet does not know (kept in the plan)."""
     get = lambda k: T.csv_in(row[cols[k]].strip()) if k in cols and cols[k] < len(row) else ""  # noqa: E731
     errs: list[str] = []
     rec: dict = {}
@@ -221,24 +246,29 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
         rec["name"] = M.clean_name(name)
     except TanetError as e:
         errs.append(f"line {line}: " + ("the name is empty" if not name.strip() else str(e)))
+    unknown, filled = 0, []
     try:
-        rec["email"] = valid_email(get("email")) if get("email") else None
-        if rec["email"] is None:
-            errs.append(f"line {line}: the e-mail address is empty")
+        if get("email").casefold() == "anonymous":  # Forms' sign-in column, on a form without sign-in
+            rec["email"] = _group(plan, ("email", "anonymous"), get("email"), line)
+            unknown += 1
+        else:
+            rec["email"] = valid_email(get("email")) if get("email") else None
+            if rec["email"] is None:
+                errs.append(f"line {line}: the e-mail address is empty")
     except TanetError as e:
         errs.append(f"line {line}: {e}")
-    for key, fn in (("service_area", lambda v: M.find_area(conn, v, areas)),
-                    ("sector", lambda v: M.normalise_sector(v, conn)), ("role", lambda v: M.normalise_role(v, conn))):
+    rec["_filled"] = filled
+    for key in KINDS:
         value = get(key)
         if not value:
             rec[key] = "other"
-            plan.defaulted += 1
+            filled.append(key)
             continue
-        try:
-            rec[key] = fn(value)
-        except TanetError as e:
-            errs.append(f"line {line}: {e}")
+        rec[key] = _resolve(conn, key, value, areas, plan, line)
+        unknown += rec[key] is None
     try:
+        if not get("ambassador"):
+            filled.append("ambassador")
         rec["ambassador"] = int(M.parse_bool(get("ambassador")))
     except TanetError as e:
         errs.append(f"line {line}: {e}")
@@ -251,6 +281,10 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     joined = _date_or_none(get("joined_on"), today, line, "date joined", errs)
     left = _date_or_none(get("left_on"), today, line, "date left", errs)
     consent = _date_or_none(get("consent_on"), today, line, "consent date", errs)
+    if not get("joined_on"):
+        filled.append("joined_on")
+    if not get("consent_on"):
+        filled.append("consent_on")
     rec["joined_on"] = (joined or today).isoformat()
     rec["left_on"] = left.isoformat() if left else None
     if rec.get("known_as") and rec["known_as"] == M.default_known_as(rec.get("name")):
@@ -258,7 +292,7 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     rec["consent_on"] = (consent or joined or today).isoformat()
     if left and left.isoformat() <= rec["joined_on"]:
         errs.append(f"line {line}: the leaving date {left} is not after the joining date {rec['joined_on']}")
-    return errs, rec
+    return errs, rec, unknown
 
 
 _INSERT = """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,

@@ -1,7 +1,7 @@
 """`tanet feedback import` and `tanet feedback show`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, List, Optional
 
 import typer
 
@@ -22,6 +22,7 @@ def feedback_import(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Microsoft Forms export (.xlsx) or Google Forms CSV.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file; save nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Import a file already imported for another meeting.")] = False,
+    questions: Annotated[Optional[List[str]], typer.Option("--question", metavar="KEY=HEADER", help="Say which column answers a question when its wording is not recognised, e.g. --question next_topic='What should we cover?' (KEY: usefulness, will_use, take_back, next_topic, service_area; repeat for more).")] = None,
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Add a meeting's feedback responses (importing the same file again changes nothing)."""
@@ -32,7 +33,7 @@ def feedback_import(
     m = MT.find_meeting(conn, meeting, today())
     try:
         with transaction(conn):
-            result = feedback.import_file(conn, m, file, force, today())
+            result = feedback.import_file(conn, m, file, force, today(), questions or [])
             if dry_run:
                 raise _RollBack()
     except _RollBack:
@@ -40,6 +41,11 @@ def feedback_import(
     if fmt == "json":
         render.print_json(result)
         return
+    render.say(f"Read from {file}:")
+    for key, header in result["questions"].items():
+        render.say(f"  {key.ljust(12)}  <- '{header}'")
+    if result["columns_not_used"]:
+        render.say("  not used: " + ", ".join(f"'{h}'" for h in result["columns_not_used"]))
     render.say(f"{'Dry run: would add' if dry_run else 'Added'} {render.count(result['added'], 'response')} to "
                f"meeting #{m['id']} on {m['date']}; {result['unchanged']} already there.")
     for address in result["not_members"]:

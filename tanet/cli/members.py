@@ -219,9 +219,6 @@ def rejoin(member: MemberArg) -> None:
     render.say(f"{row['name']} is a member again.")
 
 
-SHOWN_SKIPS = 5
-
-
 class _RollBack(Exception):
     """Undo the import's writes: a dry run, or a file with problems."""
 
@@ -231,9 +228,11 @@ def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,
-    mapping: Annotated[Optional[List[str]], typer.Option("--map", metavar="KIND:WORD=VALUE", help="Say what a word in the file means, e.g. role:Teacher=frontline or area:Schools=education (saved for next time; repeat for more).")] = None,
+    mapping: Annotated[Optional[List[str]], typer.Option("--map", metavar="KIND:WORD=VALUE", help="Say what a word in the file means, e.g. role:Teacher=frontline or area:Schools=education (saved for next time, except in a dry run; repeat for more).")] = None,
+    columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
+    from tanet.import_columns import report, say_columns
     from tanet.member_files import plan_import
 
     conn = connection()
@@ -245,9 +244,11 @@ def import_(
         task = bar.add_task("Importing", total=None)
         bar.start()
         progress = lambda n: bar.update(task, completed=n)  # noqa: E731
+
     try:
         # Checked and written under one write lock, so a member added meanwhile cannot collide;
-        # rows are written as they are read, and all of it is rolled back on any problem.
+        # rows are written as they are read, and all of it is rolled back on any problem (and
+        # in a dry run, which also forgets its --map options: the command it prints keeps them).
         with transaction(conn):
             for item in mapping or []:
                 kind, _, rest = item.partition(":")
@@ -255,7 +256,8 @@ def import_(
                 if not (kind and word and value):
                     raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
                 M.add_alias(conn, kind.strip().lower(), word, value)
-            plan = plan_import(conn, file, today(), update, write=True, progress=progress)
+            plan = plan_import(conn, file, today(), update, write=True, progress=progress, columns=columns,
+                               on_columns=lambda plan: say_columns(file, plan))
             if plan.error_count or dry_run:
                 raise _RollBack()
     except _RollBack:
@@ -263,26 +265,7 @@ def import_(
     finally:
         if bar:
             bar.stop()
-    if plan.error_count:
-        for e in plan.errors:
-            render.note(e)
-        listed = " (listed above)" if plan.error_count <= len(plan.errors) else f" (the first {len(plan.errors)} are listed above)"
-        raise TanetError(f"{file}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
-                         "Fix those lines and run the import again.")
-    for line, email, who in plan.skipped[:SHOWN_SKIPS]:
-        render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
-    if plan.skipped_count > SHOWN_SKIPS:
-        render.note(f"... and {plan.skipped_count - SHOWN_SKIPS} more already in the register; skipped.")
-    summary = f"{plan.new_count} new, {plan.update_count} updated, {plan.skipped_count} skipped"
-    if dry_run:
-        render.say(f"Dry run: {summary}. Nothing was saved.")
-        return
-    render.say(f"Imported {file}: {summary}.")
-    if plan.defaulted:
-        render.say(f"{render.count(plan.defaulted, 'empty service area, sector or role value')} set to 'other'; "
-                   "complete them with: tanet member edit")
-
-
+    report(conn, file, plan, today(), dry_run=dry_run, update=update, columns=columns or [], maps=mapping or [])
 
 
 @member_app.command("export")
