@@ -391,15 +391,13 @@ def test_privacy_review_sends_the_cancels_before_forgetting(tanet, tmp_path, smt
     assert address_anywhere(tmp_path, b"zoe@example.org") == []
 
 
-def test_forget_without_send_stops_before_a_calendar_can_never_be_cleared(tanet, tmp_path, monkeypatch):
+def test_forget_asks_to_send_the_cancellations_first(tanet, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     leaver_network(tanet)
     asked = tanet("member", "forget", "zoe@example.org", ok=False).stderr
-    assert "--yes --send" in asked
-    r = tanet("member", "forget", "zoe@example.org", "--yes", ok=False)
-    assert "can never be taken out of their calendar" in r.stderr and "--without-cancelling" in r.stderr
-    assert tanet("member", "show", "zoe@example.org", "--format", "json", ok=True).json()["email"] == "zoe@example.org"
-    tanet("member", "forget", "zoe@example.org", "--yes", "--without-cancelling", ok=True)
+    assert "--yes --send" in asked and "cannot be sent once their address is erased" in asked
+    r = tanet("member", "forget", "zoe@example.org", "--yes", ok=True)
+    assert "Not sent" in r.stderr  # SPEC §20: written without --send, and erased with the rest
     assert tanet("member", "show", "2", "--format", "json", ok=True).json()["email"] is None
 
 

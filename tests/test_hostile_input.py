@@ -343,7 +343,7 @@ def test_forget_leaves_nothing_in_the_database_its_log_or_the_outbox_folder(tane
     # His files' names carry his name; tanet's list of the folder's files must lose it too.
     assert b"suilleabhain" in b"".join(p.read_bytes() for p in folder.rglob(".tanet-files"))
     assert all(s in held_bytes(folder) for s in PEADAR_SECRETS[:1])
-    p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes", "--without-cancelling"], env=cli_env, capture_output=True, text=True,
+    p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes"], env=cli_env, capture_output=True, text=True,
                        timeout=60, cwd=folder)
     assert p.returncode == 0, p.stderr
     assert not (folder / "cancellations").exists()  # written and erased with the rest: no empty folder left
@@ -369,7 +369,7 @@ def test_forget_says_so_when_another_reader_keeps_the_old_copies(tanet, peadar_e
     other.execute("BEGIN")
     other.execute("SELECT count(*) FROM members").fetchone()
     try:
-        p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes", "--without-cancelling"], env=cli_env, capture_output=True,
+        p = subprocess.run([*TANET, "member", "forget", PEADAR, "--yes"], env=cli_env, capture_output=True,
                            text=True, timeout=60, cwd=folder)
         assert p.returncode == 1 and "Traceback" not in p.stderr, p
         assert p.stderr.splitlines()[-1].startswith("Error: Member #"), p  # after the cancellation's notes

@@ -567,7 +567,7 @@ def test_forget_deletes_the_members_files_and_address_from_the_outbox(tanet, tmp
     network(tanet, members=4)
     tanet("invite", "1", "-o", tmp_path / "a", ok=True)
     zoe = next((tmp_path / "a").glob("*zoe*.eml"))
-    tanet("member", "forget", "zoe@example.org", "--yes", "--without-cancelling", ok=True)
+    tanet("member", "forget", "zoe@example.org", "--yes", ok=True)
     assert not zoe.exists() and len(list((tmp_path / "a").glob("*.eml"))) == 3
     assert all(r["email"] != "zoe@example.org" for r in outbox(tanet))
     tanet("meeting", "cancel", "1", ok=True)
@@ -576,7 +576,7 @@ def test_forget_deletes_the_members_files_and_address_from_the_outbox(tanet, tmp
     assert list((tmp_path / "a").glob("*.eml")) == []  # superseded by the cancellation
     tanet("invite", "1", "--single", "-o", tmp_path / "s", ok=True)
     assert list((tmp_path / "c").glob("*.eml")) == []
-    tanet("member", "forget", "orla@example.org", "--yes", "--without-cancelling", ok=True)
+    tanet("member", "forget", "orla@example.org", "--yes", ok=True)
     assert not (tmp_path / "s" / "invite-all.eml").exists()  # it named her in Bcc
     with sqlite3.connect(own_database) as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")

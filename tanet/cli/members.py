@@ -298,8 +298,7 @@ def export(
 @member_app.command("forget")
 def forget(member: MemberArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
-           send: Send = False,
-           without_cancelling: Annotated[bool, typer.Option("--without-cancelling", help="Forget them without sending the cancellations of meetings still in their calendar.")] = False) -> None:
+           send: Send = False) -> None:
     """Erase a member's personal data for good; anonymous attendance is kept."""
     from tanet import leavers
 
@@ -309,13 +308,10 @@ def forget(member: MemberArg,
         leavers.meetings_ahead(conn, row["id"], today(), written_counts=False)
     if not yes:
         raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
-                         f"To go ahead: tanet member forget {row['id']} --yes" + (" --send" if ahead else ""))
-    if ahead and not (send or without_cancelling):
-        # Once their address is erased, the meetings can never be taken out of their calendar.
-        raise TanetError(f"{row['name']} was sent {render.count(len(ahead), 'meeting')} still ahead "
-                         f"({', '.join(m['date'] for m in ahead[:5])}); after forgetting, those can never be taken "
-                         f"out of their calendar. Send the cancellations first: tanet member forget {row['id']} --yes "
-                         f"--send (or, to forget without telling them: --without-cancelling). Nothing was changed.")
+                         f"To go ahead: tanet member forget {row['id']} --yes"
+                         + (f" --send (--send first sends them the cancellations of {render.count(len(ahead), 'meeting')}"
+                            " still in their calendar, which cannot be sent once their address is erased)"
+                            if ahead else ""))
     if row["forgotten_on"]:
         # Run again after another program kept the old copies: this finishes the erasure.
         left = _old_copies_left()
