@@ -203,7 +203,7 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
         from tanet.cli.messages import _send, sending
 
         with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
-            _send(conn, written, resend=False)  # a failure stops here: a forget goes no further
+            _send(conn, written, resend=False, who="=cancellation")  # a failure stops here: a forget goes no further
     elif forgetting:
         say("Not sent: they are deleted with the rest of their details (with --send they go first).")
     else:

@@ -75,7 +75,8 @@ def _send(conn, written, resend: bool, who: str = "member", only: Optional[List[
                 progress.stop()
                 _say_stopped(tally, who)
                 raise typer.Exit(130) from None
-        render.say(f"Sent to {render.count(tally.sent, who)}.")
+        render.say(f"Sent {render.count(tally.sent, who[1:])}." if who.startswith("=") else
+                   f"Sent to {render.count(tally.sent, who)}.")
     _say_problems(tally, plan.uncertain, again)
 
 
