@@ -15,7 +15,6 @@ from datetime import date
 from pathlib import Path
 
 from tanet import dates
-from tanet import members as M
 from tanet import meetings as MT
 from tanet import settings as S
 from tanet.errors import TanetError

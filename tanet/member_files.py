@@ -112,10 +112,10 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
     `--column FIELD=HEADER` choices; `on_columns(plan)` hears which column gives which
     field before any row is read."""
     rows = _table(path)
-    header, top = None, None
-    for line, row in rows:  # blank lines before the header are passed over, keeping line numbers
+    header = None
+    for _, row in rows:  # blank lines before the header are passed over, keeping line numbers
         if any(c.strip() for c in row):
-            header, top = row, line
+            header = row
             break
     if header is None:
         raise TanetError(f"{path} has no rows.")

@@ -5,7 +5,6 @@ import email.policy
 import json
 import re
 import shutil
-import socket
 import subprocess
 from datetime import datetime, timezone
 from pathlib import Path

@@ -3,19 +3,17 @@
 the real aiosmtpd server, real files, real subprocesses and libical."""
 
 import asyncio
-import email
 import hashlib
 import json
 import sqlite3
 import subprocess
 import threading
-from email import policy
 from pathlib import Path
 
 import icalendar
 import pytest
 
-from conftest import TANET, add_member
+from conftest import TANET
 from test_calendar import libical_errors
 from test_outbox import Inbox, ca, free_port, network, outbox, parse, smtp, use_server  # noqa: F401 (fixtures)
 

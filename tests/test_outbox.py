@@ -4,23 +4,18 @@ certificate made by the test, XOAUTH2, resuming after a kill, reminders and than
 import asyncio
 import base64
 import email
-import json
-import os
-import signal
 import socket
 import sqlite3
 import ssl
 import subprocess
-import sys
 import threading
-import time
 from email import policy
 from pathlib import Path
 
 import icalendar
 import pytest
 
-from conftest import TANET, add_member
+from conftest import add_member
 from test_calendar import SYSTEM_PYTHON, libical_errors
 
 

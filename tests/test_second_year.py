@@ -3,7 +3,7 @@ with a reason, undo (meeting delete, resource unadopt), one area's availability,
 
 import sqlite3
 
-from conftest import FIXTURES, add_member
+from conftest import add_member
 
 SUMMER = """BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:-//test//EN\r\nBEGIN:VEVENT\r\nUID:summer-2027@test\r
 DTSTAMP:20260101T000000Z\r\nDTSTART;VALUE=DATE:20270701\r\nDTEND;VALUE=DATE:20270818\r

@@ -9,7 +9,7 @@ import typer
 from tanet import meetings as MT
 from tanet import render
 from tanet import settings as S
-from tanet.cli.common import MeetingArg, connection, new_app, optional_day, today
+from tanet.cli.common import connection, new_app, optional_day, today
 from tanet.errors import TanetError
 
 export_app = new_app("Export data for other programs.", name="export")

@@ -55,7 +55,6 @@ def _pasted(values: list[str]) -> list[str]:
 
 
 def _send_summary(data: dict, addresses: list[str]) -> None:
-    import re
     from email.message import EmailMessage
     from email.utils import format_datetime, make_msgid
     from datetime import datetime, timezone
