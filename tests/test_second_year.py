@@ -224,3 +224,11 @@ def test_organiser_change_without_send_says_how_to_send_and_mentions_the_login(t
     out = tanet("organiser", "change", "--name", "Sam Reid", "--email", "sam@example.org", ok=True).stdout
     assert "Not sent yet" in out and "tanet invite 1 --send" in out
     assert "tanet config set smtp.user" in out
+
+
+def test_help_lists_every_command_whole_at_80_columns(tanet):
+    for group in ([], ["member"], ["meeting"], ["report"], ["checkin"]):
+        text = tanet(*group, "--help", env={"COLUMNS": "80"}, ok=True).stdout
+        lines = text.splitlines()
+        assert all(len(line) <= 80 for line in lines), group
+        assert [line for line in lines if "..." in line and not line.startswith("Usage:")] == [], group

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
-from typer.core import TyperGroup
 
 from tanet import __version__
 from tanet.cli import common
@@ -76,7 +75,7 @@ def load_app(name: str) -> typer.Typer:
     return getattr(importlib.import_module(f"tanet.cli.{module}"), attribute)
 
 
-class TanetGroup(TyperGroup):
+class TanetGroup(common.WrappingGroup):
     """Loads command groups lazily; turns a TanetError into one line on stderr and exit 1."""
 
     def list_commands(self, ctx):

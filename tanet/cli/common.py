@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
+from typer.core import TyperGroup
 
 from tanet import db as dbmod
 from tanet.dates import parse_date
@@ -81,8 +82,25 @@ MemberArg = Annotated[str, typer.Argument(metavar="MEMBER", help="Id, e-mail add
 MeetingArg = Annotated[str, typer.Argument(metavar="MEETING", help="Id, date (YYYY-MM-DD), next or last.")]
 
 
+class WrappingGroup(TyperGroup):
+    """A command group whose list of commands gives each one's whole first sentence, wrapped
+    to the terminal rather than cut off with '...' (Click's default cuts at the width)."""
+
+    def format_commands(self, ctx, formatter):
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is None or command.hidden:
+                continue
+            rows.append((name, " ".join((command.short_help or (command.help or "").split("\n\n")[0]).split())))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
 def new_app(help: str, **kw) -> typer.Typer:
     """One small Typer app per command group."""
+    kw.setdefault("cls", WrappingGroup)
     return typer.Typer(
         help=help,
         rich_markup_mode=None,
