@@ -333,7 +333,7 @@ def state(row) -> str:
 
 
 def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) -> list[dict]:
-    """The outbox rows (SPEC §13's keys), each with its `state`."""
+    """The outbox rows (the documented keys), each with its `state`."""
     where, params = [], []
     if meeting_id is not None:
         where.append("meeting_id = ?")

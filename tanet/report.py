@@ -1,6 +1,6 @@
 """The quarterly summary for management, computed in SQL.
 
-Definitions (SPEC §1, §4, §9): a member is active on day D when
+Definitions: a member is active on day D when
 joined_on <= D and (left_on is null or left_on > D); a meeting is held when it
 is not cancelled and its date is today or earlier; every figure covers the
 period with both ends included.

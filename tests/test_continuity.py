@@ -1,4 +1,4 @@
-"""SPEC §17-19: the handover pack (read in a real browser), a new organiser, outreach and
+"""The handover pack (read in a real browser), a new organiser, outreach and
 its figures, and keeping only what is needed (checked in the file's raw bytes)."""
 
 import email

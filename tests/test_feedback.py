@@ -1,4 +1,4 @@
-"""SPEC §15: feedback forms (Microsoft Forms .xlsx, Google Forms CSV) and the summary's
+"""Feedback forms (Microsoft Forms .xlsx, Google Forms CSV) and the summary's
 feedback figures."""
 
 import zipfile

@@ -1,4 +1,4 @@
-"""SPEC §21 (issue 21): a database file is data. Its schema must be tanet's own before it is
+"""A database file is data. Its schema must be tanet's own before it is
 restored, opened or called healthy; a backup's mail settings are used only when asked; a
 restore never loses a write made at the same moment; a killed copy leaves nothing behind;
 permissions come back; messages name the real cause."""

@@ -1,4 +1,4 @@
-"""Issue 20 / SPEC §20: a folder per meeting, tanet removing only the files it wrote,
+"""Issue 20: a folder per meeting, tanet removing only the files it wrote,
 --single giving the organiser their copy, and leavers taken off what is ahead. Against
 the real aiosmtpd server, real files, real subprocesses and libical."""
 
@@ -395,7 +395,7 @@ def test_forget_asks_to_send_the_cancellations_first(tanet, tmp_path, monkeypatc
     asked = tanet("member", "forget", "zoe@example.org", ok=False).stderr
     assert "--yes --send" in asked and "cannot be sent once their address is erased" in asked
     r = tanet("member", "forget", "zoe@example.org", "--yes", ok=True)
-    assert "Not sent" in r.stderr  # SPEC §20: written without --send, and erased with the rest
+    assert "Not sent" in r.stderr  # written without --send, and erased with the rest
     assert tanet("member", "show", "2", "--format", "json", ok=True).json()["email"] is None
 
 

@@ -1,4 +1,4 @@
-"""Imports say what they understood (issue 23, SPEC §22): which column gave each field,
+"""Imports say what they understood (issue 23): which column gave each field,
 what was left alone and what was filled in; Microsoft Forms' own columns never win over
 the answers; unknown words are listed once each with the --map that fixes them; reworded
 feedback questions are matched, and one that is not can be mapped with --question."""

@@ -1,4 +1,4 @@
-"""SPEC §13: the outbox, safe sending over a real SMTP server (aiosmtpd) with TLS from a
+"""The outbox, safe sending over a real SMTP server (aiosmtpd) with TLS from a
 certificate made by the test, XOAUTH2, resuming after a kill, reminders and thanks."""
 
 import asyncio
@@ -210,7 +210,7 @@ def test_updates_and_cancellations_reach_everyone_invited_before(tanet, tmp_path
     r = tanet("invite", "1", "--area", "housing", "-o", tmp_path / "b", ok=True)
     assert "Wrote 2 invitations and 1 update (REQUEST)" in r.stdout
     # Orla was outside the later --area: she still gets the update. Zoë left and was sent
-    # a withdrawal instead (SPEC §20 replaces §13's rule here).
+    # a withdrawal instead (a leaver gets no later updates).
     names = sorted(p.name for p in (tmp_path / "b").glob("*.eml"))
     assert len(names) == 3 and not any("zoe" in n for n in names) and any("orla" in n for n in names)
     orla = parse(next((tmp_path / "b").glob("*orla*.eml")))
@@ -247,7 +247,7 @@ def test_a_rerun_at_the_same_version_keeps_exactly_the_current_files(tanet, tmp_
     assert len(list(folder.glob("*.eml"))) == 4 and not list(folder.glob("*oskar*"))
     assert [r["file"] for r in outbox(tanet, "1") if r["email"] == "oskar@example.org"
             and r["kind"] == "invitation"] == [None]
-    # ... and an update no longer reaches Oskar, who left (SPEC §20).
+    # ... and an update no longer reaches Oskar, who left.
     tanet("meeting", "move", "1", "--to", "2027-02-11", ok=True)
     tanet("invite", "1", "-o", folder, ok=True)
     assert len(list(folder.glob("*.eml"))) == 4
@@ -294,7 +294,7 @@ def test_single_never_shows_an_address_and_its_bcc_parses_back(tanet, tmp_path):
     assert cal["METHOD"] == "PUBLISH" and cal.walk("VEVENT")[0].get("ATTENDEE") is None
     (tmp_path / "single.ics").write_bytes(cal_bytes)
     assert libical_errors(tmp_path / "single.ics") == {str(tmp_path / "single.ics"): []}
-    rows = outbox(tanet, "1")  # one row per member, and the organiser's own copy (SPEC §20)
+    rows = outbox(tanet, "1")  # one row per member, and the organiser's own copy
     assert len(rows) == 130 and [r["email"] for r in rows if r["member_id"] is None] == ["coordinator@example.org"]
 
 

@@ -1,4 +1,4 @@
-"""SPEC §14: calendar replies from every client, from files, mbox, Maildir and a real IMAP
+"""Calendar replies from every client, from files, mbox, Maildir and a real IMAP
 server (Dovecot on 127.0.0.1, over TLS), into the register."""
 
 import mailbox

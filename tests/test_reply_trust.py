@@ -1,4 +1,4 @@
-"""SPEC §21 (issue 21): a reply is data, never an instruction. Only the attendee (or the
+"""A reply is data, never an instruction. Only the attendee (or the
 delegate their calendar names) can answer for them, never beyond the version sent; one bad
 message is one line and the rest are read; reading stays within 100 MiB whatever comes in."""
 

@@ -1,4 +1,4 @@
-"""SPEC §20: sending under a second terminal and a bad line, against the real aiosmtpd: one
+"""Sending under a second terminal and a bad line, against the real aiosmtpd: one
 sender per file, a dropped line (reconnect; a message without an answer is *uncertain*,
 never resent by itself), kill -9 and Ctrl-C at observed progress, a whole-exchange
 deadline, UTF-8 passwords, and the throttle's estimate."""

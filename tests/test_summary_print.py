@@ -1,4 +1,4 @@
-"""SPEC §16: the summary as a print-ready page (headless Chromium prints it to an A4 PDF,
+"""The summary as a print-ready page (headless Chromium prints it to an A4 PDF,
 read back with pdftotext) and as a Word document (read back with python-docx)."""
 
 import json

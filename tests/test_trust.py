@@ -1,4 +1,4 @@
-"""SPEC §12: only its own files, permissions only go down, files appear whole and
+"""Only its own files, permissions only go down, files appear whole and
 owner-only, text in and text out, honest encodings, one line for every mistake."""
 
 import json

@@ -102,7 +102,7 @@ def add(date_: Annotated[str, typer.Argument(metavar="DATE", help="The meeting's
 
 
 def _status_word(m: dict) -> str:
-    """`held` for a meeting that is not cancelled and whose day has come (SPEC's "held")."""
+    """`held` for a meeting that is not cancelled and whose day has come (a held meeting)."""
     return "held" if m["status"] == "scheduled" and m["date"] <= today().isoformat() else m["status"]
 
 
@@ -118,7 +118,7 @@ def list_(
         raise TanetError("Choose one of --upcoming, --past or --all.")
     when = "upcoming" if upcoming else "past" if past else "all"
     rows = MT.list_meetings(connection(), when, today())
-    if fmt == Format.table:  # in the table a past meeting reads as held (JSON keeps SPEC's status)
+    if fmt == Format.table:  # in the table a past meeting reads as held (JSON keeps scheduled/cancelled)
         rows = [{**r, "status": _status_word(r)} for r in rows]
     columns, shared = MEETING_COLUMNS, []
     if fmt == Format.table and len(rows) > 1:
