@@ -73,6 +73,7 @@ def _stamp() -> str:
 
 def build(path: Path, *, members: int, years: int, seed: int, today: date, progress=None) -> dict:
     from tanet import meetings as MT
+    from tanet import planning
     from tanet import member_files, settings
     from tanet.demo_people import make_members
 
@@ -119,8 +120,8 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
         # Meetings: every eight weeks on Tuesdays, alternating 10:00 and 15:45 -----
         start = first_day + timedelta(days=(1 - first_day.weekday()) % 7)
         until = today + timedelta(weeks=52)  # a year of plan ahead
-        blocked = MT.blocked_days(start, until + timedelta(days=21), holidays=True, avoid_files=[])
-        planned = MT.plan_dates(start, 8, count=None, until=until, times=["10:00", "15:45"], blocked=blocked)
+        blocked = planning.blocked_days(start, until + timedelta(days=21), holidays=True, avoid_files=[])
+        planned = planning.plan_dates(start, 8, count=None, until=until, times=["10:00", "15:45"], blocked=blocked)
         defaults = MT.MeetingDefaults.from_settings(conn)
         ids = []
         for p in (p for p in planned if not p.skipped):

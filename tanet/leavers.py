@@ -97,3 +97,11 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
     outbox.forget_files(conn, "member_id = ? AND kind = 'cancellation' AND file LIKE ?",
                         [member_id, f"{folder}/%"], keep=current)
     return written
+
+
+def remove_drafts(conn: sqlite3.Connection, member_id: int, from_day: date) -> int:
+    """A leaver's invitation drafts still waiting in the folders of meetings ahead: sent from
+    an e-mail program, they would invite a leaver again (inside the caller's transaction)."""
+    return outbox.forget_files(conn, """member_id = ? AND sent_at IS NULL AND kind IN ('invitation', 'update')
+                               AND meeting_id IN (SELECT id FROM meetings WHERE date >= ?)""",
+                               [member_id, from_day.isoformat()])

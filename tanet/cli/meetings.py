@@ -7,6 +7,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet import meetings as MT
+from tanet import planning
 from tanet import render
 from tanet.cli.common import (Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day,
                               new_app, optional_day, today)
@@ -66,7 +67,7 @@ def plan(
     defaults = MT.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
                                                 location=location, url=url)
     with transaction(conn):
-        planned, skipped = MT.plan(conn, start=first, count=count, until=last, every=every, times=slots,
+        planned, skipped = planning.plan(conn, start=first, count=count, until=last, every=every, times=slots,
                                    defaults=defaults, holidays=not no_holidays, avoid_files=avoid or [],
                                    dry_run=dry_run, skip_blocked=skip_blocked)
     moved = [p for p in planned if p["moved"]]
@@ -79,7 +80,7 @@ def plan(
                    if moved else "No date needed moving.")
     for p in skipped:  # on stderr, so JSON and CSV stay clean
         render.note(f"Skipped {p.original:%a %d %b %Y} (on the cadence): no free working day within "
-                    f"{MT.MAX_MOVE_DAYS} days ({p.reason}). Add one by hand with: tanet meeting add DATE")
+                    f"{planning.MAX_MOVE_DAYS} days ({p.reason}). Add one by hand with: tanet meeting add DATE")
     if fmt == Format.table and dry_run:
         render.say("Dry run: nothing was saved. Run again without --dry-run to save.")
 

@@ -168,16 +168,10 @@ def _take_off(conn, row, from_day: date):
     from tanet import leavers
     from tanet import meetings as MT
 
-    from tanet import outbox
-
     from_day = max(from_day, today())
     rotas = MT.off_rotas(conn, row["id"], from_day)
     withdrawn = leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
-    # Their invitation drafts still waiting in the meetings' folders go: sent from an e-mail
-    # program, they would invite a leaver again.
-    outbox.forget_files(conn, """member_id = ? AND sent_at IS NULL AND kind IN ('invitation', 'update')
-                        AND meeting_id IN (SELECT id FROM meetings WHERE date >= ?)""",
-                        [row["id"], from_day.isoformat()])
+    leavers.remove_drafts(conn, row["id"], from_day)
     return rotas, withdrawn
 
 
