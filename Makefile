@@ -26,10 +26,10 @@ bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py
 
 docs: $(BIN)/.installed
-	$(BIN)/python -m tanet.docs > docs/commands.md
+	$(BIN)/python -m tanet.output.docs > docs/commands.md
 
 summary-svg: $(BIN)/.installed
-	$(BIN)/python -m tanet.docs --summary-svg docs/summary.svg
+	$(BIN)/python -m tanet.output.docs --summary-svg docs/summary.svg
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -28,8 +28,8 @@ def own_database(tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))  # the mail settings trusted here
     monkeypatch.setenv("TANET_DB", str(tmp_path / "tanet.db"))
     monkeypatch.setenv("TANET_TODAY", TODAY)
-    from tanet import db as dbmod
-    from tanet import render
+    from tanet.store import db as dbmod
+    from tanet.output import render
 
     dbmod.open_db(tmp_path / "tanet.db", create=True).close()
     render.reset()

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from conftest import TANET
-from tanet import db as dbmod
-from tanet.schema import MIGRATIONS
+from tanet.store import db as dbmod
+from tanet.store.schema import MIGRATIONS
 
 EXPECTED_TABLES = {
     "_sqlite_migrations", "settings", "service_areas", "members", "meetings", "facilitators",
@@ -78,7 +78,7 @@ def test_migrations_from_empty_file_reach_current_schema(tmp_path):
 def test_file_at_first_migration_is_upgraded_keeping_rows(tmp_path):
     from sqlite_utils import Database
 
-    from tanet.migrations import migrations
+    from tanet.store.migrations import migrations
 
     path = tmp_path / "old.db"
     old = Database(path)
@@ -212,7 +212,7 @@ def test_sigkill_during_import_leaves_all_or_nothing(cli_env, tmp_path, delay):
 
 
 def test_ctrl_c_during_import_rolls_back(own_database, tmp_path, monkeypatch):
-    from tanet import member_files
+    from tanet.register import member_files
     from tanet.cli.common import connection, state
 
     csv_path = tmp_path / "big.csv"

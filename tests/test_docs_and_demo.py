@@ -3,7 +3,7 @@
 import sqlite3
 from pathlib import Path
 
-from tanet import docs
+from tanet.output import docs
 
 ROOT = Path(__file__).parent.parent
 

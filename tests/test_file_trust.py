@@ -70,8 +70,8 @@ def test_a_foreign_object_is_refused_by_restore_and_open_and_named_by_check(name
 def test_a_changed_definition_and_a_hostile_older_file_are_refused_before_any_upgrade(tmp_path, tanet):
     from sqlite_utils import Database
 
-    from tanet.migrations import migrations
-    from tanet.schema import MIGRATIONS
+    from tanet.store.migrations import migrations
+    from tanet.store.schema import MIGRATIONS
 
     changed = tmp_path / "changed.db"
     tanet("backup", changed, ok=True)
@@ -88,21 +88,21 @@ def test_a_changed_definition_and_a_hostile_older_file_are_refused_before_any_up
 
 
 def test_the_expected_schema_constant_is_what_the_migrations_make():
-    from tanet.schema import EXPECTED_SCHEMA
-    from tanet.schema_check import generate
+    from tanet.store.schema import EXPECTED_SCHEMA
+    from tanet.store.schema_check import generate
 
-    assert generate() == EXPECTED_SCHEMA, "regenerate it: python -m tanet.schema_check (paste into schema.py)"
+    assert generate() == EXPECTED_SCHEMA, "regenerate it: python -m tanet.store.schema_check (paste into schema.py)"
 
 
 def test_connections_distrust_the_schema_and_opening_stays_light(own_database, tmp_path):
-    from tanet.db import open_db
+    from tanet.store.db import open_db
 
     conn = open_db(own_database)
     assert conn.execute("PRAGMA trusted_schema").fetchone()[0] == 0
     if hasattr(conn, "getconfig"):
         assert conn.getconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE)
     conn.close()
-    code = ("import sys, time; from pathlib import Path; from tanet.db import open_db; t = time.perf_counter(); "
+    code = ("import sys, time; from pathlib import Path; from tanet.store.db import open_db; t = time.perf_counter(); "
             f"open_db(Path({str(own_database)!r})).close(); print(time.perf_counter() - t, 'sqlite_utils' in sys.modules)")
     took, loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                                   env=os.environ).stdout.split()
@@ -287,8 +287,8 @@ def test_copies_left_by_a_killed_backup_or_handover_go_at_the_next_start(cli_env
 def test_restore_replaces_a_damaged_or_hostile_file_and_upgrades_an_older_backup(own_database, tmp_path, tanet):
     from sqlite_utils import Database
 
-    from tanet.migrations import migrations
-    from tanet.schema import MIGRATIONS
+    from tanet.store.migrations import migrations
+    from tanet.store.schema import MIGRATIONS
 
     old = tmp_path / "old.db"  # a backup from a tanet that had four migrations
     with sqlite3.connect(old) as c:
@@ -321,7 +321,7 @@ def test_restore_replaces_a_damaged_or_hostile_file_and_upgrades_an_older_backup
 
 
 def test_restore_waits_for_no_sender_and_names_the_one_running(own_database, tmp_path, tanet):
-    from tanet.sendlock import sender_lock
+    from tanet.store.sendlock import sender_lock
 
     copy = tmp_path / "b.db"
     tanet("backup", copy, ok=True)

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from conftest import FIXTURES, TANET, add_member
-from tanet.table import width
+from tanet.output.table import width
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -430,7 +430,7 @@ def test_the_fingerprint_of_a_feedback_file_is_unchanged_by_reading_it_row_by_ro
     # Files imported before must still be recognised by their fingerprint.
     import hashlib
 
-    from tanet.feedback import parse
+    from tanet.summary.feedback import parse
 
     text = ("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
             "What will you take back?,What should we cover next?,Your service area\n"

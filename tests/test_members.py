@@ -268,8 +268,9 @@ names = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names.map(lambda s: " ".join(s.split())).filter(bool), org=names)
 def test_any_unicode_name_round_trips_through_csv(tmp_path_factory, name, org):
-    from tanet import db as dbmod
-    from tanet import member_files, members
+    from tanet.store import db as dbmod
+    from tanet.register import member_files
+    from tanet.register import members
     from datetime import date
 
     d = tmp_path_factory.mktemp("rt")

@@ -439,7 +439,7 @@ def test_sending_problems_are_one_line_each(tanet, tmp_path, smtp):
 
 
 def test_the_throttle_keeps_to_the_limit_a_minute():
-    from tanet.mail import Session
+    from tanet.mail.smtp import Session
 
     now = [0.0]
     slept = []
@@ -518,22 +518,22 @@ def test_a_refused_login_is_one_line(tanet, tmp_path, smtp, ca, monkeypatch):
 
 
 def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database):
-    """tanet.letters swaps parts into a message built once; each copy must read exactly like
+    """tanet.mail.letters swaps parts into a message built once; each copy must read exactly like
     the message the email and icalendar packages build for that member on their own."""
     from datetime import date
 
-    from tanet import db as dbmod
-    from tanet import meetings as MT
-    from tanet import settings as S
-    from tanet.letters import Template
+    from tanet.store import db as dbmod
+    from tanet.meetings import schedule
+    from tanet.store import settings
+    from tanet.mail.letters import Template
 
     network(tanet)
     tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
           ok=True)
     conn = dbmod.open_db(own_database)
-    row = MT.find_meeting(conn, "1", date(2026, 11, 25))
-    meeting = {**MT.objects(conn, [row])[0], "cancel_reason": None}
-    args = (meeting, MT.list_sessions(conn, 1), S.get_all(conn), "REQUEST", ["Date: a -> b"], False)
+    row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
+    meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
+    args = (meeting, schedule.list_sessions(conn, 1), settings.get_all(conn), "REQUEST", ["Date: a -> b"], False)
     fast, full = Template(*args), Template(*args)
     full.ok = False
     assert fast.ok

@@ -95,7 +95,7 @@ any_text = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl"
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=any_text.map(lambda s: " ".join(s.split())).filter(bool), title=any_text, place=any_text)
 def test_any_unicode_round_trips_through_icalendar(name, title, place):
-    from tanet import ical
+    from tanet.meetings import ical
 
     meeting = {"id": 1, "uid": "abc@tanet", "title": title, "date": "2027-03-30", "start": "10:00", "end": "12:00",
                "timezone": "Europe/London", "location": place, "url": "https://meet.example.org/x",

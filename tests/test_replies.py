@@ -217,8 +217,8 @@ def test_dry_run_changes_nothing_and_bad_sources_are_one_line(tanet, tmp_path):
 
 
 def test_the_round_asks_those_who_accepted_first(tanet, tmp_path, own_database):
-    from tanet import attendance
-    from tanet import db as dbmod
+    from tanet.meetings import attendance
+    from tanet.store import db as dbmod
 
     network(tanet, tmp_path)
     tanet("rsvp", "import", REPLIES, ok=True)

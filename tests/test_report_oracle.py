@@ -11,8 +11,8 @@ from datetime import date
 import pytest
 
 from conftest import TODAY
-from tanet import db as D
-from tanet import report as R
+from tanet.store import db
+from tanet.summary import report
 
 PERIODS = [("quarter", f"{y}Q{q}") for y in (2025, 2026) for q in (1, 2, 3, 4)] + [
     ("range", "2023-01-01", TODAY), ("range", "2025-03-14", "2026-06-02"), ("range", "2026-10-01", "2026-10-31")]
@@ -30,7 +30,7 @@ def network(tmp_path_factory):
     assert run(app, ["demo", "--db", str(path), "--members", "400", "--years", "3", "--quiet"], env=env).exit_code == 0
     # A third start time, with people at it, so the by-start-time breakdown has three columns.
     assert run(app, ["meeting", "add", "2026-08-20", "--time", "18:30", "--location", "Online"], env=env).exit_code == 0
-    conn = D.open_db(path)
+    conn = db.open_db(path)
     evening = conn.execute("SELECT id FROM meetings WHERE date = '2026-08-20' AND start = '18:30'").fetchone()[0]
     ids = [r[0] for r in conn.execute("SELECT id FROM members WHERE joined_on <= '2026-08-20' AND (left_on IS NULL OR left_on > '2026-08-20') ORDER BY id LIMIT 25")]
     conn.close()
@@ -77,16 +77,16 @@ def recount(conn, start: str, end: str, today: str) -> dict:
 def period_of(kind, *args):
     today = date.fromisoformat(TODAY)
     if kind == "quarter":
-        return R.period_of_quarter(args[0], False, 4, today)
-    return R.range_period(date.fromisoformat(args[0]), date.fromisoformat(args[1]))
+        return report.period_of_quarter(args[0], False, 4, today)
+    return report.range_period(date.fromisoformat(args[0]), date.fromisoformat(args[1]))
 
 
 @pytest.mark.parametrize("kind,args", [(p[0], p[1:]) for p in PERIODS], ids=["-".join(p[1:]) for p in PERIODS])
 def test_every_attendance_figure_matches_a_plain_recount(network, kind, args, monkeypatch):
-    conn = D.open_db(network)
+    conn = db.open_db(network)
     today = date.fromisoformat(TODAY)
     period = period_of(kind, *args)
-    data = R.summary(conn, period, today)
+    data = report.summary(conn, period, today)
     want = recount(conn, period["start"], period["end"], TODAY)
 
     assert data["unique_attendees"] == want["unique_attendees"]
@@ -101,23 +101,23 @@ def test_every_attendance_figure_matches_a_plain_recount(network, kind, args, mo
     assert {(s["start"], a["service_area"]): a["attendances"]
             for s in data["by_start_time"] for a in s["by_service_area"]} == want["slots"]
 
-    prev = R.previous_period(period, 4)
+    prev = report.previous_period(period, 4)
     before = recount(conn, prev["start"], prev["end"], TODAY)
     assert data["lapsed"] == len(before["who"] - want["who"])
     p = period
     for entry in reversed(data["trend"]):
         assert entry["label"] == p["label"]
         assert entry["unique_attendees"] == recount(conn, p["start"], p["end"], TODAY)["unique_attendees"]
-        p = R.previous_period(p, 4)
+        p = report.previous_period(p, 4)
 
     # More start times than one pass counts per member: the rest are counted apart, the same.
     for columns in (1, 2):
-        monkeypatch.setattr(R, "SLOT_COLUMNS", columns)
-        assert R.summary(conn, period, today) == data
+        monkeypatch.setattr(report, "SLOT_COLUMNS", columns)
+        assert report.summary(conn, period, today) == data
 
 
 def test_the_demo_has_what_the_recount_needs(network):
-    conn = D.open_db(network)
+    conn = db.open_db(network)
     assert conn.execute("SELECT count(DISTINCT start) FROM meetings").fetchone()[0] == 3
     assert conn.execute("SELECT count(*) FROM members WHERE left_on IS NOT NULL").fetchone()[0] > 0
     assert conn.execute("SELECT count(*) FROM meetings WHERE status = 'cancelled'").fetchone()[0] > 0

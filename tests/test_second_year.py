@@ -86,7 +86,7 @@ def test_a_check_in_before_the_day_is_a_call_ahead(tanet, own_database):
 
 
 def test_the_round_still_asks_someone_called_ahead(tanet):
-    from tanet import attendance as A
+    from tanet.meetings import attendance
     from tanet.cli.common import connection, state
 
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
@@ -97,14 +97,14 @@ def test_the_round_still_asks_someone_called_ahead(tanet):
     conn = connection()
     try:
         meeting = conn.execute("SELECT * FROM meetings").fetchone()
-        assert [p["name"] for p in A.expected(conn, meeting)] == ["Ann Able", "Ben Bold"]
+        assert [p["name"] for p in attendance.expected(conn, meeting)] == ["Ann Able", "Ben Bold"]
     finally:
         conn.close()
         state.conn = None
     tanet("checkin", "record", "1", "Ben", env={"TANET_TODAY": "2026-12-08"}, ok=True)
     conn = connection()
     try:
-        assert [p["name"] for p in A.expected(conn, meeting)] == ["Ann Able"]
+        assert [p["name"] for p in attendance.expected(conn, meeting)] == ["Ann Able"]
     finally:
         conn.close()
         state.conn = None

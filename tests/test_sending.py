@@ -73,7 +73,7 @@ def test_a_second_sender_stops_at_once_naming_the_first_and_nobody_gets_two(tane
 
 
 def test_every_sending_command_holds_the_same_lock(tanet, tmp_path, smtp, own_database, monkeypatch):
-    from tanet.sendlock import sender_lock
+    from tanet.store.sendlock import sender_lock
 
     network(tanet)
     monkeypatch.chdir(tmp_path)
@@ -285,7 +285,7 @@ def test_a_server_that_trickles_its_answer_leaves_that_message_uncertain_and_sto
 
 
 def test_the_deadline_is_a_setting():
-    from tanet.settings import SETTINGS
+    from tanet.store.settings import SETTINGS
 
     assert SETTINGS["smtp.deadline_seconds"].default == "300"
 

@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from conftest import FIXTURES
-from tanet.table import _words, render, width
+from tanet.output.table import _words, render, width
 
 
 def test_member_list_fits_100_columns_without_breaking_emails_or_dates(tanet, monkeypatch):

@@ -85,11 +85,11 @@ def test_a_newer_tanets_file_is_read_but_never_written(own_database, tanet):
 
 
 def test_a_file_tanet_may_not_change_refuses_every_write_but_the_summarys_own_tables(own_database, tanet):
-    from tanet import db as D
+    from tanet.store import db as dbmod
 
     add_member(tanet, "Ann Able", "ann@example.org")
     os.chmod(own_database, 0o400)
-    conn = D.open_db(own_database)
+    conn = dbmod.open_db(own_database)
     for sql in ("DELETE FROM members", "UPDATE members SET name = 'x'", "CREATE TABLE t(x)", "DROP TABLE themes",
                 "CREATE INDEX i ON members(name)", "PRAGMA journal_mode = DELETE", "PRAGMA user_version = 7",
                 "ATTACH ':memory:' AS other", "ALTER TABLE members ADD COLUMN x"):
@@ -197,7 +197,7 @@ def test_a_read_only_folder_is_named_as_the_problem(nobodys_folder, tanet):
 
 
 def test_explain_names_the_folder_for_a_read_only_folder(tmp_path):
-    from tanet.db import explain
+    from tanet.store.db import explain
 
     folder = tmp_path / "ro"
     folder.mkdir()
@@ -661,7 +661,7 @@ def test_any_text_is_refused_in_one_line_or_comes_back_the_same(value, tanet, tm
     folder = tmp_path_factory.mktemp("any")
     monkeypatch.setenv("TANET_DB", str(folder / "t.db"))
     monkeypatch.setenv("COLUMNS", "400")
-    from tanet import render
+    from tanet.output import render
 
     render.reset()
     tanet("init", "--organiser-name", "C", "--organiser-email", "c@example.org", ok=True)
@@ -701,7 +701,7 @@ def test_any_text_is_refused_in_one_line_or_comes_back_the_same(value, tanet, tm
 # Streaming: big files in little memory, the same text and the same all-or-nothing ------------
 
 def test_streamed_json_is_the_same_text_as_the_whole_list(capsys):
-    from tanet import render
+    from tanet.output import render
 
     items = [{"id": i, "name": f"Zoë {i}", "notes": "a\nb\x85"} for i in range(3)]
     render.print_json_stream(iter(items))

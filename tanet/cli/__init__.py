@@ -112,7 +112,7 @@ class TanetGroup(common.WrappingGroup):
             _error(str(e))
         except sqlite3.DatabaseError as e:
             common.close()
-            from tanet.db import explain
+            from tanet.store.db import explain
 
             _error(str(explain(e, common.db_path())))
         except OverflowError:

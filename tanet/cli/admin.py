@@ -6,9 +6,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import TreeFormatOpt, connection, db_path, new_app, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 
 config_app = new_app("Show and change the network's settings.", name="config")
 init_app = new_app("Create the database (or update its settings).", name="init")
@@ -27,7 +27,7 @@ def init(
     timezone: Annotated[Optional[str], typer.Option(help="Time zone, e.g. Europe/London.")] = None,
 ) -> None:
     """Create the database (or update its settings); safe to run again."""
-    from tanet import settings
+    from tanet.store import settings
 
     conn = connection(create=True)
     given = {"network": network, "organiser.name": organiser_name,
@@ -48,7 +48,7 @@ def init(
 @config_app.command("show")
 def config_show(fmt: TreeFormatOpt = "table") -> None:
     """Every setting and its value."""
-    from tanet import settings
+    from tanet.store import settings
 
     values = settings.get_all(connection())
     if fmt == "json":
@@ -61,7 +61,7 @@ def config_show(fmt: TreeFormatOpt = "table") -> None:
 @config_app.command("get")
 def config_get(key: Annotated[str, typer.Argument(metavar="KEY", help="A setting, e.g. timezone.")]) -> None:
     """Print one setting's value."""
-    from tanet import settings
+    from tanet.store import settings
 
     render.say(settings.get(connection(), key))
 
@@ -72,13 +72,13 @@ def config_set(
     value: Annotated[str, typer.Argument(metavar="VALUE", help="Its new value.")],
 ) -> None:
     """Change one setting (checked before it is saved)."""
-    from tanet import settings
+    from tanet.store import settings
 
     conn = connection()
     with transaction(conn):
         clean = settings.set_value(conn, key, value)
     if key.strip().lower().startswith("smtp."):  # typed here: these mail settings are the coordinator's own
-        from tanet import mailtrust
+        from tanet.mail import trust as mailtrust
 
         mailtrust.trust(settings.get_all(conn))
     render.say(f"{key} = {clean}")
@@ -87,8 +87,8 @@ def config_set(
 @info_app.command("info")
 def info(fmt: TreeFormatOpt = "table") -> None:
     """Where the database is, its schema version and what it holds."""
-    from tanet import db as dbmod
-    from tanet.schema import SCHEMA_VERSION
+    from tanet.store import db as dbmod
+    from tanet.store.schema import SCHEMA_VERSION
 
     conn = connection()
     counts = {}
@@ -114,7 +114,7 @@ def info(fmt: TreeFormatOpt = "table") -> None:
 @backup_app.command("backup")
 def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="Where to write the copy (default: beside the database, with a timestamp).")] = None) -> None:
     """Make a consistent copy of the database, even while it is in use."""
-    from tanet.safety import backup as do_backup
+    from tanet.store.safety import backup as do_backup
 
     path = do_backup(connection(), db_path(), dest)
     render.say(f"Backed up to {path}")
@@ -125,7 +125,7 @@ def check(fmt: TreeFormatOpt = "table") -> None:
     """Check the file's integrity, its links between tables, and that its schema is tanet's own
     (reads only, even a damaged file)."""
     from tanet.errors import TanetError
-    from tanet.safety import check_file
+    from tanet.store.safety import check_file
 
     path = db_path()
     if not path.is_file():
@@ -164,15 +164,15 @@ def restore(
 ) -> None:
     """Put a backup back in place of the database (the current contents are copied aside first)."""
     from tanet.errors import TanetError
-    from tanet.safety import restore as do_restore
+    from tanet.store.safety import restore as do_restore
 
     if not yes:
         raise TanetError(f"This replaces {db_path()} with {source}. Run again with --yes to do it "
                          "(the current file is copied aside first).")
     done = do_restore(db_path(), source, keep_mail_settings=keep_mail_settings)
     if keep_mail_settings:  # asked for by name: the backup's mail settings are now the coordinator's own
-        from tanet import mailtrust
-        from tanet import settings
+        from tanet.mail import trust as mailtrust
+        from tanet.store import settings
 
         mailtrust.trust(settings.get_all(connection()))
     if done["aside"]:
@@ -206,6 +206,6 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Build only; print the path.")] = False,
 ) -> None:
     """Build a realistic, fictional network in a new file and show it."""
-    from tanet.demo import run_demo
+    from tanet.demo.build import run_demo
 
     run_demo(db, members=members, years=years, seed=seed, today=today(), quiet=quiet)

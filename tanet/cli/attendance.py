@@ -8,12 +8,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import attendance as A
-from tanet import meetings as MT
-from tanet import members as M
-from tanet import render
+from tanet.meetings import attendance
+from tanet.meetings import schedule
+from tanet.register import members as member_register
+from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, TreeFormatOpt, connection, new_app, optional_day, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 from tanet.errors import TanetError
 
 checkin_app = new_app("The facilitator's check-ins, by phone before a meeting or on the day (notes stay private).", name="checkin")
@@ -34,8 +34,8 @@ def checkin_record(meeting: MeetingArg, member: MemberArg,
     """Record a check-in (and mark the member present); before the day, a call-ahead check-in."""
     conn = connection()
     with transaction(conn):
-        m = MT.find_meeting(conn, meeting, today())
-        r = A.record_checkin(conn, m, M.find_member(conn, member), note, follow_up, today())
+        m = schedule.find_meeting(conn, meeting, today())
+        r = attendance.record_checkin(conn, m, member_register.find_member(conn, member), note, follow_up, today())
     extra = f"; follow-up #{r['follow_up']} open" if r["follow_up"] else ""
     if not r["present"]:
         render.say(f"Recorded a call-ahead check-in with {r['name']} for meeting #{r['meeting_id']} on {m['date']} "
@@ -53,9 +53,9 @@ def checkin_round(meeting: MeetingArg) -> None:
     from rich.prompt import Confirm, Prompt
 
     conn = connection()
-    m = MT.find_meeting(conn, meeting, today())
-    A.check_can_record(m, "present", today())
-    people = A.expected(conn, m)
+    m = schedule.find_meeting(conn, meeting, today())
+    attendance.check_can_record(m, "present", today())
+    people = attendance.expected(conn, m)
     out = render.console()
     render.line(f"Check-in round for meeting #{m['id']} on {m['date']}: {len(people)} to go"
                 + ", those who accepted the invitation first. "
@@ -71,8 +71,8 @@ def checkin_round(meeting: MeetingArg) -> None:
                                             "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
                                 console=out).strip()
             if answer.lower() not in ("y", "n", "a", "s", "q", ""):
-                wanted = M.fold(answer)
-                found = [x for x in queue if wanted in M.fold(x["name"])]
+                wanted = member_register.fold(answer)
+                found = [x for x in queue if wanted in member_register.fold(x["name"])]
                 if len(found) == 1:
                     queue.remove(found[0])
                     queue.insert(0, found[0])
@@ -93,15 +93,15 @@ def checkin_round(meeting: MeetingArg) -> None:
                 about = Prompt.ask("  What about? (Enter to add it later)", default="", show_default=False,
                                    console=out) if follow else ""
                 with transaction(conn):
-                    r = A.record_checkin(conn, m, p, note, follow, today())
+                    r = attendance.record_checkin(conn, m, p, note, follow, today())
                     if about.strip() and r["follow_up"]:
-                        A.set_followup_about(conn, r["follow_up"], about)
+                        attendance.set_followup_about(conn, r["follow_up"], about)
                 counts["present"] += 1
                 counts["follow-ups"] += follow
             else:
                 status = "absent" if answer == "n" else "apologies"
                 with transaction(conn):
-                    A.set_status(conn, m["id"], p["id"], status, "round")
+                    attendance.set_status(conn, m["id"], p["id"], status, "round")
                 counts[status] += 1
     except (KeyboardInterrupt, EOFError):
         out.print("\nStopped. Everything answered so far is saved; run the round again to carry on.")
@@ -114,8 +114,8 @@ def checkin_round(meeting: MeetingArg) -> None:
 def checkin_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
     """The check-ins of one meeting, with their private notes."""
     conn = connection()
-    m = MT.find_meeting(conn, meeting, today())
-    rows = A.list_checkins(conn, m["id"])
+    m = schedule.find_meeting(conn, meeting, today())
+    rows = attendance.list_checkins(conn, m["id"])
     for r in rows:
         r["follow_up"] = bool(r["follow_up"])
     render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("service_area", "Service area"),
@@ -127,11 +127,11 @@ def checkin_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
 def followup_list(open_: Annotated[bool, typer.Option("--open", help="Only those not closed yet.")] = False,
                   fmt: FormatOpt = Format.table) -> None:
     """List follow-ups."""
-    rows = A.list_followups(connection(), open_)
+    rows = attendance.list_followups(connection(), open_)
     render.emit(rows, fmt.value, [("id", "Id"), ("name", "Member"), ("raised_on", "Raised"), ("due_on", "Due", 4),
                                   ("owner", "With", 3), ("about", "About", 2), ("closed_on", "Closed", 5),
                                   ("note", "Note", 1)],
-                title="Follow-ups (private)", csv_columns=list(A.FOLLOWUP_KEYS), empty="No follow-ups.")
+                title="Follow-ups (private)", csv_columns=list(attendance.FOLLOWUP_KEYS), empty="No follow-ups.")
 
 
 @followup_app.command("add")
@@ -144,7 +144,7 @@ def followup_add(
     """Raise a follow-up outside a check-in."""
     conn = connection()
     with transaction(conn):
-        f = A.add_followup(conn, member, about, owner, optional_day(due), today())
+        f = attendance.add_followup(conn, member, about, owner, optional_day(due), today())
     render.say(f"Follow-up #{f['id']} for {f['name']}" + (f", with {f['owner']}" if f["owner"] else "")
                + (f", due {f['due_on']}" if f["due_on"] else "") + ".")
 
@@ -155,7 +155,7 @@ def followup_close(followup_id: Annotated[int, typer.Argument(metavar="ID", help
     """Close a follow-up."""
     conn = connection()
     with transaction(conn):
-        f = A.close_followup(conn, followup_id, note, today())
+        f = attendance.close_followup(conn, followup_id, note, today())
     render.say(f"Closed follow-up #{f['id']} for {f['name']}.")
 
 
@@ -170,7 +170,7 @@ def followup_edit(
     """Change a follow-up: what it is about, who has it, when it is due, its note."""
     conn = connection()
     with transaction(conn):
-        f = A.edit_followup(conn, followup_id, about=about, owner_ref=owner, due=optional_day(due), note=note,
+        f = attendance.edit_followup(conn, followup_id, about=about, owner_ref=owner, due=optional_day(due), note=note,
                             today=today())
     render.say(f"Follow-up #{f['id']} for {f['name']}: " + "; ".join(
         f"{label} {f[key]}" for key, label in (("about", "about"), ("owner", "with"), ("due_on", "due"))
@@ -184,7 +184,7 @@ def mark(meeting: MeetingArg,
     """Mark members present, absent, or as having sent apologies."""
     conn = connection()
     with transaction(conn):
-        m, done = A.mark(conn, meeting, members, status.value, today())
+        m, done = attendance.mark(conn, meeting, members, status.value, today())
     render.say(f"Meeting #{m['id']} on {m['date']}: {status.value} - " + ", ".join(p["name"] for p, _ in done) + ".")
 
 
@@ -196,10 +196,10 @@ def import_(meeting: MeetingArg,
             force: Annotated[bool, typer.Option("--force", help="Accept a report whose date is not the meeting's.")] = False,
             fmt: TreeFormatOpt = "table") -> None:
     """Import a Teams attendance report: members present, everyone else listed."""
-    from tanet.teams import import_report
+    from tanet.meetings.teams import import_report
 
     conn = connection()
-    m = MT.find_meeting(conn, meeting, today())
+    m = schedule.find_meeting(conn, meeting, today())
     conn.execute("BEGIN IMMEDIATE")
     try:
         result = import_report(conn, m, file, today=today(), force=force, add_unknown=add_unknown)
@@ -251,13 +251,13 @@ def show(meeting: MeetingArg,
          fmt: FormatOpt = Format.table) -> None:
     """Who was present, sent apologies or was absent."""
     conn = connection()
-    m = MT.find_meeting(conn, meeting, today())
-    rows = A.show(conn, m, register)
+    m = schedule.find_meeting(conn, meeting, today())
+    rows = attendance.show(conn, m, register)
     counts = {}
     for r in rows:
         counts[r["status"]] = counts.get(r["status"], 0) + 1
     render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("service_area", "Service area"),
                                   ("sector", "Sector"), ("status", "Status"), ("checked_in", "Checked in")],
                 title=f"{'Register' if register else 'Attendance'}, meeting #{m['id']} on {m['date']}",
-                caption=", ".join(f"{k}: {v}" for k, v in counts.items()), csv_columns=list(A.ATTENDANCE_KEYS),
+                caption=", ".join(f"{k}: {v}" for k, v in counts.items()), csv_columns=list(attendance.ATTENDANCE_KEYS),
                 empty="No attendance recorded yet.")

@@ -5,9 +5,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, MemberArg, TreeFormatOpt, connection, new_app, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 
 availability_app = new_app("When members usually cannot come, and which meeting slots suit the most.",
                            name="availability")
@@ -17,20 +17,20 @@ availability_app = new_app("When members usually cannot come, and which meeting 
 def set_(member: MemberArg,
          busy: Annotated[List[str], typer.Option("--busy", help="A weekly pattern, e.g. 'mon-fri 08:45-15:30' (repeat for more).")]) -> None:
     """Record when a member usually cannot attend (replaces what was there)."""
-    from tanet import availability as AV
+    from tanet.register import availability
 
     conn = connection()
     with transaction(conn):
-        m, patterns = AV.set_busy(conn, member, busy, today())
+        m, patterns = availability.set_busy(conn, member, busy, today())
     render.say(f"{m['name']} is usually busy: " + "; ".join(patterns) + ".")
 
 
 @availability_app.command("show")
 def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
     """When a member usually cannot attend."""
-    from tanet import availability as AV
+    from tanet.register import availability
 
-    m, patterns = AV.show(connection(), member)
+    m, patterns = availability.show(connection(), member)
     if fmt == "json":
         render.print_json({"member_id": m["id"], "name": m["name"], "busy": patterns})
     elif patterns:
@@ -42,11 +42,11 @@ def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
 @availability_app.command("clear")
 def clear(member: MemberArg) -> None:
     """Forget a member's busy times."""
-    from tanet import availability as AV
+    from tanet.register import availability
 
     conn = connection()
     with transaction(conn):
-        m = AV.clear(conn, member)
+        m = availability.clear(conn, member)
     render.say(f"Cleared the busy times of {m['name']}.")
 
 
@@ -58,15 +58,15 @@ def suggest(weekdays: Annotated[str, typer.Option(help="Candidate days, e.g. tue
             area: Annotated[Optional[List[str]], typer.Option("--area", help="Only members of this service area (repeat for more).")] = None,
             fmt: FormatOpt = Format.table) -> None:
     """Rank candidate slots by how many active members can attend."""
-    from tanet import availability as AV
-    from tanet import settings as S
+    from tanet.register import availability
+    from tanet.store import settings
     from tanet.dates import parse_time
 
     conn = connection()
-    days = AV.parse_days(weekdays) if weekdays.strip() else []
+    days = availability.parse_days(weekdays) if weekdays.strip() else []
     slot_times = [parse_time(t) for t in times.split(",") if t.strip()]
-    result = AV.suggest(conn, weekdays=days, times=slot_times,
-                        duration=duration if duration is not None else int(S.get(conn, "meeting.duration")), today=today(),
+    result = availability.suggest(conn, weekdays=days, times=slot_times,
+                        duration=duration if duration is not None else int(settings.get(conn, "meeting.duration")), today=today(),
                         areas=area or [])
     slots = result["slots"]
     if fmt == Format.json:
@@ -92,5 +92,5 @@ def suggest(weekdays: Annotated[str, typer.Option(help="Candidate days, e.g. tue
                    "recorded and " + ("is" if unknown == 1 else "are") + " counted as unknown.")
     if explain:
         render.heading("Who the top slots bring in")
-        for line in AV.explain(result):
+        for line in availability.explain(result):
             render.say(line)

@@ -6,9 +6,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import meetings as MT
-from tanet import render
-from tanet import settings as S
+from tanet.meetings import schedule
+from tanet.output import render
+from tanet.store import settings
 from tanet.cli.common import connection, new_app, optional_day, today
 from tanet.errors import TanetError
 
@@ -29,23 +29,23 @@ def export_ics(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """One calendar (.ics) of meetings to import or publish as a feed; same UIDs every time."""
-    from tanet import ical
+    from tanet.meetings import ical
 
     conn = connection()
     start, end = optional_day(from_), optional_day(to)
     if start and end and start > end:
         raise TanetError(f"--from {start} is after --to {end}.")
     if meeting:
-        rows = [MT.find_meeting(conn, ref, today()) for ref in meeting]
+        rows = [schedule.find_meeting(conn, ref, today()) for ref in meeting]
         rows = list({r["id"]: r for r in rows}.values())
     else:
-        rows = conn.execute(MT.SELECT + " ORDER BY m.date, m.start").fetchall()
+        rows = conn.execute(schedule.SELECT + " ORDER BY m.date, m.start").fetchall()
     if upcoming:
         rows = [r for r in rows if r["date"] >= today().isoformat()]
     if start:
         rows = [r for r in rows if r["date"] >= start.isoformat()]
     if end:
         rows = [r for r in rows if r["date"] <= end.isoformat()]
-    data = ical.publish(conn, MT.objects(conn, rows), S.get_all(conn))
+    data = ical.publish(conn, schedule.objects(conn, rows), settings.get_all(conn))
     if render.deliver(data, output):
         render.say(f"Wrote {render.count(len(rows), 'meeting')} to {output}.")

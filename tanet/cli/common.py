@@ -11,7 +11,7 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from tanet import db as dbmod
+from tanet.store import db as dbmod
 from tanet.dates import parse_date
 
 

@@ -7,9 +7,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, db_path, new_app, optional_day, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 from tanet.errors import TanetError
 
 handover_app = new_app("Write the pack the next coordinator needs.", name="handover")
@@ -21,7 +21,7 @@ privacy_app = new_app("Keep only what is needed: forget members long gone, erase
 @handover_app.command("handover")
 def handover(output: Annotated[Path, typer.Option("--output", "-o", metavar="DIR", help="A new folder for the pack.")]) -> None:
     """A private folder with the database, the register, the calendar, the last four summaries and index.html."""
-    from tanet.handover import write_pack
+    from tanet.summary.handover import write_pack
 
     path = write_pack(connection(), db_path(), output, today())
     render.say(f"Wrote the handover pack to {path.absolute()}. Open {path.absolute() / 'index.html'} first.")
@@ -41,8 +41,8 @@ def organiser_change(
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
     from tanet.cli.messages import _again_command, _say_written, _send, sending
-    from tanet import settings as S
-    from tanet.invites import change_organiser
+    from tanet.store import settings
+    from tanet.mail.invites import change_organiser
 
     conn = connection()
     with sending(send, "organiser change --send"):
@@ -63,7 +63,7 @@ def organiser_change(
                                    for m, w in changed))
         if changed:
             render.say(f"Mail still goes through your mail settings (smtp.user = "
-                       f"{S.get(conn, 'smtp.user') or 'none'}): if {name} sends from their own account, "
+                       f"{settings.get(conn, 'smtp.user') or 'none'}): if {name} sends from their own account, "
                        "change them with: tanet config set smtp.user ADDRESS")
 
 
@@ -77,7 +77,7 @@ def outreach_add(
     outcome: Annotated[Optional[str], typer.Option("--outcome", metavar="TEXT", help="What came of it.")] = None,
 ) -> None:
     """Record a contact with an organisation."""
-    from tanet import outreach
+    from tanet.register import outreach
 
     conn = connection()
     with transaction(conn):
@@ -89,7 +89,7 @@ def outreach_add(
 def outreach_list(area: Annotated[Optional[str], typer.Option("--area", help="Only this service area.")] = None,
                   fmt: FormatOpt = Format.table) -> None:
     """Every contact recorded, oldest first."""
-    from tanet import outreach
+    from tanet.register import outreach
 
     rows = outreach.list_contacts(connection(), area)
     render.emit(rows, fmt.value, [("id", "Id"), ("on", "On"), ("organisation", "Organisation"),
@@ -111,16 +111,16 @@ def privacy_review(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """List members who left long ago and old private notes; with --apply, forget and erase them."""
-    from tanet import privacy
+    from tanet.register import privacy
 
     conn = connection()
     if apply:  # the meetings ahead are cancelled for them while their address is still known
-        from tanet import members as M
+        from tanet.register import members
         from tanet.cli.members import take_off_what_is_ahead
 
         with contextlib.redirect_stdout(sys.stderr if fmt == "json" else sys.stdout):  # stdout: one JSON document
             for member_id in privacy.review(conn, today())["members_due"]:
-                take_off_what_is_ahead(conn, M.find_member(conn, str(member_id)), today(), send, forgetting=True)
+                take_off_what_is_ahead(conn, members.find_member(conn, str(member_id)), today(), send, forgetting=True)
     conn.execute("PRAGMA secure_delete = ON")  # the freed bytes are overwritten, not just unlinked
     with transaction(conn):
         due = privacy.review(conn, today())

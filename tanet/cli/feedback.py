@@ -5,9 +5,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import MeetingArg, TreeFormatOpt, connection, new_app, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 
 feedback_app = new_app("Feedback forms after meetings: import them, see what members said.", name="feedback")
 
@@ -26,11 +26,11 @@ def feedback_import(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Add a meeting's feedback responses (importing the same file again changes nothing)."""
-    from tanet import feedback
-    from tanet import meetings as MT
+    from tanet.summary import feedback
+    from tanet.meetings import schedule
 
     conn = connection()
-    m = MT.find_meeting(conn, meeting, today())
+    m = schedule.find_meeting(conn, meeting, today())
     try:
         with transaction(conn):
             result = feedback.import_file(conn, m, file, force, today(), questions or [])
@@ -55,11 +55,11 @@ def feedback_import(
 @feedback_app.command("show")
 def feedback_show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     """What members said about a meeting (no names)."""
-    from tanet import feedback
-    from tanet import meetings as MT
+    from tanet.summary import feedback
+    from tanet.meetings import schedule
 
     conn = connection()
-    m = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)
+    m = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
     data = feedback.show(conn, m["id"])
     if fmt == "json":
         render.print_json(data)

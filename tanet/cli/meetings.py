@@ -6,12 +6,12 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import meetings as MT
-from tanet import planning
-from tanet import render
+from tanet.meetings import schedule
+from tanet.meetings import planning
+from tanet.output import render
 from tanet.cli.common import (Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day,
                               new_app, optional_day, today)
-from tanet.db import transaction
+from tanet.store.db import transaction
 from tanet.errors import TanetError
 
 meeting_app = new_app("Plan, move and cancel meetings; facilitators and the rota.", name="meeting")
@@ -36,7 +36,7 @@ def _weekday_times(times: Optional[str], time: Optional[str], conn, first=None) 
     if times and time:
         raise TanetError("Give either --time or --times, not both.")
     if times and times.strip().lower().startswith("best"):
-        from tanet.availability import best_times
+        from tanet.register.availability import best_times
 
         return best_times(conn, times, first or today(), today())
     if times:
@@ -64,7 +64,7 @@ def plan(
     first = day(start)
     last = optional_day(until)
     slots = _weekday_times(times, time, conn, first)
-    defaults = MT.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
+    defaults = schedule.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
                                                 location=location, url=url)
     with transaction(conn):
         planned, skipped = planning.plan(conn, start=first, count=count, until=last, every=every, times=slots,
@@ -93,12 +93,12 @@ def add(date_: Annotated[str, typer.Argument(metavar="DATE", help="The meeting's
     """Add one meeting."""
     conn = connection()
     when = day(date_)
-    d = MT.MeetingDefaults.from_settings(conn, time=time, duration=duration, title=title, location=location, url=url)
+    d = schedule.MeetingDefaults.from_settings(conn, time=time, duration=duration, title=title, location=location, url=url)
     with transaction(conn):
-        mid = MT.insert_meeting(conn, when, d.start, d, uid=uid)
-    m = MT.objects(conn, [MT.get(conn, mid)])[0]
+        mid = schedule.insert_meeting(conn, when, d.start, d, uid=uid)
+    m = schedule.objects(conn, [schedule.get(conn, mid)])[0]
     render.say(f"Added meeting #{mid}: {m['title']}, {m['date']} {m['start']}-{m['end']}.")
-    if name := MT.holiday_name(when):
+    if name := schedule.holiday_name(when):
         render.note(f"Warning: {when} is a public holiday in Scotland ({name}).")
 
 
@@ -118,7 +118,7 @@ def list_(
     if upcoming + past + all_ > 1:
         raise TanetError("Choose one of --upcoming, --past or --all.")
     when = "upcoming" if upcoming else "past" if past else "all"
-    rows = MT.list_meetings(connection(), when, today())
+    rows = schedule.list_meetings(connection(), when, today())
     if fmt == Format.table:  # in the table a past meeting reads as held (JSON keeps scheduled/cancelled)
         rows = [{**r, "status": _status_word(r)} for r in rows]
     columns, shared = MEETING_COLUMNS, []
@@ -131,20 +131,20 @@ def list_(
     for line in shared:
         render.say(f"Every meeting's {line[0].lower()}{line[1:]}")
     render.emit(rows, fmt.value, columns, title=f"Meetings ({len(rows)})",
-                csv_columns=list(MT.MEETING_KEYS), empty="No meetings. Plan some with: tanet meeting plan --start DATE")
+                csv_columns=list(schedule.MEETING_KEYS), empty="No meetings. Plan some with: tanet meeting plan --start DATE")
 
 
 @meeting_app.command("show")
 def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     """A meeting's details, facilitators, agenda and attendance counts."""
     conn = connection()
-    row = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)
-    data = MT.objects(conn, [row])[0]
+    row = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
+    data = schedule.objects(conn, [row])[0]
     data["cancel_reason"] = row["cancel_reason"]
-    data["facilitators"] = MT.facilitators(conn, row["id"])
-    data["sessions"] = MT.list_sessions(conn, row["id"])
-    data["attendance"] = MT.attendance_counts(conn, row["id"])
-    data["rsvp"] = MT.response_counts(conn, row["id"])
+    data["facilitators"] = schedule.facilitators(conn, row["id"])
+    data["sessions"] = schedule.list_sessions(conn, row["id"])
+    data["attendance"] = schedule.attendance_counts(conn, row["id"])
+    data["rsvp"] = schedule.response_counts(conn, row["id"])
     if fmt == "json":
         render.print_json(data)
         return
@@ -168,7 +168,7 @@ def move(meeting: MeetingArg, to: Annotated[str, typer.Option("--to", help="The 
     """Move a meeting to another date (and time); invitations update in place."""
     conn = connection()
     with transaction(conn):
-        m, warnings = MT.move(conn, meeting, day(to), time, today())
+        m, warnings = schedule.move(conn, meeting, day(to), time, today())
     for w in warnings:
         render.note(w)
     render.say(f"Moved meeting #{m['id']} to {m['date']} {m['start']}-{m['end']} (sequence {m['sequence']}). "
@@ -183,7 +183,7 @@ def edit(meeting: MeetingArg, title: Annotated[Optional[str], typer.Option(help=
     """Change a meeting's title, place, link or length (to move it, use meeting move)."""
     conn = connection()
     with transaction(conn):
-        m = MT.edit(conn, meeting, title=title, location=location, url=url, duration=duration, today=today())
+        m = schedule.edit(conn, meeting, title=title, location=location, url=url, duration=duration, today=today())
     render.say(f"Updated meeting #{m['id']} (sequence {m['sequence']}). Send the update: tanet invite {m['id']}")
 
 
@@ -192,7 +192,7 @@ def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(he
     """Cancel a meeting (it is kept, with status cancelled)."""
     conn = connection()
     with transaction(conn):
-        m = MT.cancel(conn, meeting, reason, today())
+        m = schedule.cancel(conn, meeting, reason, today())
     render.say(f"Cancelled meeting #{m['id']} on {m['date']}. Tell everyone: tanet invite {m['id']}")
 
 
@@ -202,7 +202,7 @@ def delete(meeting: MeetingArg,
     """Delete a meeting added by mistake (only if no message was ever written or sent for it)."""
     conn = connection()
     with transaction(conn):
-        m = MT.delete(conn, meeting, today(), yes)
+        m = schedule.delete(conn, meeting, today(), yes)
     render.say(f"Deleted meeting #{m['id']} on {m['date']} ({m['title']}).")
 
 
@@ -212,7 +212,7 @@ def facilitate(meeting: MeetingArg,
     """Set a meeting's facilitators."""
     conn = connection()
     with transaction(conn):
-        m, people = MT.set_facilitators(conn, meeting, members, today())
+        m, people = schedule.set_facilitators(conn, meeting, members, today())
     sectors = sorted({p["sector"] for p in people})
     render.say(f"Meeting #{m['id']} on {m['date']}: " + ", ".join(p["name"] for p in people)
                + f" ({' and '.join(sectors)} sector{'s' if len(sectors) > 1 else ''}).")
@@ -225,7 +225,7 @@ def rota(count: Annotated[int, typer.Option(help="How many upcoming meetings.")]
     """Propose cross-sector facilitator pairs for upcoming meetings, least-used first."""
     conn = connection()
     with transaction(conn):
-        proposals = MT.rota(conn, count, today(), apply)
+        proposals = schedule.rota(conn, count, today(), apply)
     if fmt == "json":
         render.print_json(proposals)
         return
@@ -253,7 +253,7 @@ def session_add(
     """Add a session to a meeting's agenda."""
     conn = connection()
     with transaction(conn):
-        s = MT.add_session(conn, meeting, kind, title, presenter, guest, guest_org, today())
+        s = schedule.add_session(conn, meeting, kind, title, presenter, guest, guest_org, today())
     if fmt == "json":
         render.print_json(s)
     else:
@@ -265,8 +265,8 @@ def session_list(meeting: Annotated[Optional[str], typer.Argument(metavar="[MEET
                  fmt: FormatOpt = Format.table) -> None:
     """List sessions, of one meeting or of all."""
     conn = connection()
-    meeting_id = MT.find_meeting(conn, meeting, today())["id"] if meeting else None
-    rows = MT.list_sessions(conn, meeting_id)
+    meeting_id = schedule.find_meeting(conn, meeting, today())["id"] if meeting else None
+    rows = schedule.list_sessions(conn, meeting_id)
     render.emit(rows, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("kind", "Kind"), ("title", "Title"),
                                   ("presenter", "Presenter"), ("guest", "Guest"), ("guest_org", "Organisation")],
                 title="Sessions", empty="No sessions yet. Add one with: tanet session add MEETING --kind ... --title ...")
@@ -277,7 +277,7 @@ def session_remove(session_id: Annotated[int, typer.Argument(metavar="ID", help=
     """Take a session off the agenda."""
     conn = connection()
     with transaction(conn):
-        s = MT.remove_session(conn, session_id)
+        s = schedule.remove_session(conn, session_id)
     render.say(f"Removed session #{s['id']} ({s['title']}) from meeting #{s['meeting_id']}.")
 
 
@@ -293,7 +293,7 @@ def theme_add(text: Annotated[str, typer.Argument(metavar="TEXT", help="The pain
     """Record a theme the network raised."""
     conn = connection()
     with transaction(conn):
-        t = MT.add_theme(conn, text, kind, meeting, today())
+        t = schedule.add_theme(conn, text, kind, meeting, today())
     if fmt == "json":
         render.print_json(t)
     else:
@@ -305,7 +305,7 @@ def theme_list(kind: Annotated[Optional[str], typer.Option(help="pain-point, sol
                status: Annotated[Optional[str], typer.Option(help="open, raised or resolved.")] = None,
                fmt: FormatOpt = Format.table) -> None:
     """List themes."""
-    rows = MT.list_themes(connection(), kind, status)
+    rows = schedule.list_themes(connection(), kind, status)
     render.emit(rows, fmt.value, THEME_COLUMNS, title="Themes", empty="No themes yet.")
 
 
@@ -317,7 +317,7 @@ def theme_status(theme_id: Annotated[int, typer.Argument(metavar="ID", help="The
     """Move a theme along: open → raised → resolved."""
     conn = connection()
     with transaction(conn):
-        t = MT.set_theme_status(conn, theme_id, status, note, today())
+        t = schedule.set_theme_status(conn, theme_id, status, note, today())
     if fmt == "json":
         render.print_json(t)
     else:

@@ -8,11 +8,11 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import members as M
-from tanet import render
+from tanet.register import members
+from tanet.output import render
 from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
                               optional_day, today)
-from tanet.db import transaction
+from tanet.store.db import transaction
 from tanet.errors import TanetError
 
 member_app = new_app("Add, find, change and export the network's members.", name="member")
@@ -51,12 +51,12 @@ def add(
     """Add one member."""
     conn = connection()
     with transaction(conn):
-        mid = M.add_member(
+        mid = members.add_member(
             conn, name=name, email=_require(email, "--email"), organisation=_require(org, "--org"),
             service_area=_require(area, "--area"), sector=_require(sector, "--sector"),
             role=_require(role, "--role"), phone=phone, joined_on=optional_day(joined),
             ambassador=not no_ambassador, notes=notes, known_as=known_as, today=today())
-    row = M.find_member(conn, str(mid))
+    row = members.find_member(conn, str(mid))
     render.say(f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector).")
 
 
@@ -68,24 +68,24 @@ def list_(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """List members (those who have not left, unless --all)."""
-    rows = M.list_members(connection(), today(), area=area, sector=sector, role=role, org=org, include_left=all_)
+    rows = members.list_members(connection(), today(), area=area, sector=sector, role=role, org=org, include_left=all_)
     columns = MEMBER_COLUMNS if all_ else [c for c in MEMBER_COLUMNS if c[0] != "left_on"]
     render.emit(rows, fmt.value, columns, title=lambda n: f"Members ({n})",
-                csv_columns=list(M.MEMBER_KEYS), empty="No members match. Add some with: tanet member add or tanet member import")
+                csv_columns=list(members.MEMBER_KEYS), empty="No members match. Add some with: tanet member add or tanet member import")
 
 
 @member_app.command("show")
 def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
     """One member's details, meetings attended, check-ins, facilitation and resources."""
     conn = connection()
-    row = M.find_member(conn, member)
-    data = M.member_object(row, M.EXPORT_KEYS)
-    data.update(M.activity(conn, row["id"]))
-    data["active"] = M.is_active(row, today())
+    row = members.find_member(conn, member)
+    data = members.member_object(row, members.EXPORT_KEYS)
+    data.update(members.activity(conn, row["id"]))
+    data["active"] = members.is_active(row, today())
     if fmt == "json":
         render.print_json(data)
         return
-    render.record([(k.replace("_", " ").capitalize(), data[k]) for k in M.EXPORT_KEYS] + [("Active", data["active"])],
+    render.record([(k.replace("_", " ").capitalize(), data[k]) for k in members.EXPORT_KEYS] + [("Active", data["active"])],
                   title=data["name"])
     att = data["attendance"]
     present = sum(1 for a in att if a["status"] == "present")
@@ -129,7 +129,7 @@ def edit(
                "consent_on": optional_day(consent), "ambassador": ambassador, "notes": notes,
                "known_as": known_as}
     with transaction(conn):
-        after = M.edit_member(conn, member, changes, today())
+        after = members.edit_member(conn, member, changes, today())
     if fmt == "json":
         render.print_json(after)
     else:
@@ -145,10 +145,10 @@ def leave(member: MemberArg,
           send: Send = False) -> None:
     """Record that a member has left (their history stays); the meetings ahead they were
     sent are cancelled for them alone, and they come off future rotas."""
-    from tanet.leavers import meetings_ahead
+    from tanet.register.leavers import meetings_ahead
 
     conn = connection()
-    row = M.find_member(conn, member)
+    row = members.find_member(conn, member)
     if row["left_on"] and row["email"]:  # already left: the same command sends what did not go
         left = date.fromisoformat(row["left_on"])
         if meetings_ahead(conn, row["id"], max(left, today()), written_counts=False):
@@ -156,7 +156,7 @@ def leave(member: MemberArg,
             return
     when = optional_day(on) or today()
     with transaction(conn):  # leaving, the rotas and the cancellations: all or nothing
-        row = M.leave(conn, member, when)
+        row = members.leave(conn, member, when)
         rotas, written = _take_off(conn, row, when)
     render.say(f"{row['name']} left the network on {when.isoformat()}.")
     _tell(conn, row, rotas, written, send)
@@ -165,11 +165,11 @@ def leave(member: MemberArg,
 def _take_off(conn, row, from_day: date):
     """Off the rotas of the meetings ahead, and a cancellation of each they were sent
     (inside the caller's transaction)."""
-    from tanet import leavers
-    from tanet import meetings as MT
+    from tanet.register import leavers
+    from tanet.meetings import schedule
 
     from_day = max(from_day, today())
-    rotas = MT.off_rotas(conn, row["id"], from_day)
+    rotas = schedule.off_rotas(conn, row["id"], from_day)
     withdrawn = leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
     leavers.remove_drafts(conn, row["id"], from_day)
     return rotas, withdrawn
@@ -209,7 +209,7 @@ def rejoin(member: MemberArg) -> None:
     """Bring back a member who had left."""
     conn = connection()
     with transaction(conn):
-        row = M.rejoin(conn, member)
+        row = members.rejoin(conn, member)
     render.say(f"{row['name']} is a member again.")
 
 
@@ -226,8 +226,8 @@ def import_(
     columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
-    from tanet.import_columns import report, say_columns
-    from tanet.member_files import plan_import
+    from tanet.sheets.columns import report, say_columns
+    from tanet.register.member_files import plan_import
 
     conn = connection()
     progress, bar = None, None
@@ -249,7 +249,7 @@ def import_(
                 word, _, value = rest.partition("=")
                 if not (kind and word and value):
                     raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
-                M.add_alias(conn, kind.strip().lower(), word, value)
+                members.add_alias(conn, kind.strip().lower(), word, value)
             plan = plan_import(conn, file, today(), update, write=True, progress=progress, columns=columns,
                                on_columns=lambda plan: say_columns(file, plan))
             if plan.error_count or dry_run:
@@ -269,7 +269,7 @@ def export(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """Export every member (not check-in notes); the CSV imports back with member import."""
-    from tanet.member_files import addresses, export_rows, to_csv
+    from tanet.register.member_files import addresses, export_rows, to_csv
 
     fmt = fmt.strip().lower()
     if fmt not in ("csv", "json", "addresses"):
@@ -294,10 +294,10 @@ def forget(member: MemberArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
            send: Send = False) -> None:
     """Erase a member's personal data for good; anonymous attendance is kept."""
-    from tanet import leavers
+    from tanet.register import leavers
 
     conn = connection()
-    row = M.find_member(conn, member)
+    row = members.find_member(conn, member)
     ahead = [] if row["forgotten_on"] or not row["email"] else \
         leavers.meetings_ahead(conn, row["id"], today(), written_counts=False)
     if not yes:
@@ -320,7 +320,7 @@ def forget(member: MemberArg,
     # secure_delete overwrites the freed bytes; the checkpoint clears the old copies from the WAL.
     conn.execute("PRAGMA secure_delete = ON")
     with transaction(conn):
-        mid = M.forget(conn, str(row["id"]), today())
+        mid = members.forget(conn, str(row["id"]), today())
     _finish_erasure(conn, mid)
     render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
                "Older backups and handover packs still hold their details: delete those too.")
@@ -334,7 +334,7 @@ def _old_copies_left() -> bool:
 def _finish_erasure(conn, member_id: int) -> None:
     """Erasure is done only once the write-ahead log is copied into the file (over the old
     pages) and emptied; say so when another reader holds it back."""
-    from tanet.privacy import clear_old_copies
+    from tanet.register.privacy import clear_old_copies
 
     if not clear_old_copies(conn):
         raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
@@ -346,7 +346,7 @@ def _finish_erasure(conn, member_id: int) -> None:
 def data(member: MemberArg,
          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
-    from tanet.privacy import subject_access
+    from tanet.register.privacy import subject_access
 
     doc = subject_access(connection(), member)
     text = render.to_json(doc) + "\n"
@@ -357,7 +357,7 @@ def data(member: MemberArg,
 @area_app.command("list")
 def area_list(fmt: FormatOpt = Format.table) -> None:
     """The service areas and how many active members each has."""
-    rows = M.area_counts(connection(), today())
+    rows = members.area_counts(connection(), today())
     render.emit(rows, fmt.value, [("service_area", "Service area"), ("active_members", "Active members")],
                 title="Service areas")
 
@@ -367,7 +367,7 @@ def area_add(name: Annotated[str, typer.Argument(metavar="NAME", help="The new s
     """Add a service area to the list."""
     conn = connection()
     with transaction(conn):
-        added = M.add_area(conn, name)
+        added = members.add_area(conn, name)
     render.say(f"Added service area '{added}'.")
 
 
@@ -377,7 +377,7 @@ def area_rename(old: Annotated[str, typer.Argument(metavar="OLD", help="Current 
     """Rename a service area; its members follow."""
     conn = connection()
     with transaction(conn):
-        before, after, count = M.rename_area(conn, old, new)
+        before, after, count = members.rename_area(conn, old, new)
     render.say(f"Renamed '{before}' to '{after}' ({count} members).")
 
 
@@ -387,5 +387,5 @@ def area_alias(alias: Annotated[str, typer.Argument(metavar="WORD", help="The wo
     """Let a word stand for a service area from now on (in imports and commands)."""
     conn = connection()
     with transaction(conn):
-        word, target = M.add_alias(conn, "area", alias, area)
+        word, target = members.add_alias(conn, "area", alias, area)
     render.say(f"'{word}' now means the service area '{target}'.")

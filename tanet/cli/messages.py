@@ -6,9 +6,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import FormatOpt, Format, MeetingArg, connection, new_app, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 from tanet.errors import TanetError
 
 invite_app = new_app("Write (and send) the invitation for one meeting.", name="invite")
@@ -46,7 +46,7 @@ def sending(send: bool, what: str, only: Optional[List[str]] = None):
     if not send:
         return nullcontext()
     from tanet.cli.common import db_path
-    from tanet.sendlock import sender_lock
+    from tanet.store.sendlock import sender_lock
 
     connection()  # a missing file is refused before a lock file is made beside it
     return sender_lock(db_path(), what)
@@ -55,8 +55,8 @@ def sending(send: bool, what: str, only: Optional[List[str]] = None):
 def _send(conn, written, resend: bool, who: str = "member", only: Optional[List[str]] = None,
           again: str = "the same command with --resend --only ADDRESS") -> None:
     """Send what this run wrote and has not gone yet; each outcome is saved as it comes."""
-    from tanet import outbox
-    from tanet import settings as S
+    from tanet.mail import outbox
+    from tanet.store import settings
 
     plan = outbox.to_send(conn, written.row_ids, resend, _addresses(only, conn, written) if only else None)
     if plan.already_sent:
@@ -64,7 +64,7 @@ def _send(conn, written, resend: bool, who: str = "member", only: Optional[List[
                    "(add --resend to send it anyway).")
     for row in plan.uncertain:
         render.note(f"Not known: {row['email']}: {_unknown(row['error'])} {_again(again, row['email'])}")
-    values = S.get_all(conn)
+    values = settings.get_all(conn)
     tally = outbox.Tally(len(plan.rows))
     if plan.rows:
         _estimate(len({r["file"] for r in plan.rows}), int(values["smtp.per_minute"]))
@@ -82,7 +82,7 @@ def _send(conn, written, resend: bool, who: str = "member", only: Optional[List[
 
 def _addresses(only: List[str], conn, written) -> list[str]:
     """The --only addresses, each one this run has a message for."""
-    from tanet.settings import valid_email
+    from tanet.store.settings import valid_email
 
     have = {r["email"].lower() for r in conn.execute(
         f"SELECT email FROM outbox WHERE id IN ({','.join('?' * len(written.row_ids))})", written.row_ids)}
@@ -188,7 +188,7 @@ def invite(
     force: Annotated[bool, typer.Option("--force", help="Allow a meeting in the past.")] = False,
 ) -> None:
     """Write the invitation (or update, or cancellation) for one meeting, one .eml per member."""
-    from tanet.invites import write_invites
+    from tanet.mail.invites import write_invites
 
     conn = connection()
     if single:
@@ -209,7 +209,7 @@ def invite(
 def remind(meeting: MeetingArg, output: Output = None, send: Send = False, resend: Resend = False,
            only: Only = None) -> None:
     """Remind everyone invited who has not declined or sent apologies (default folder: ./reminders/)."""
-    from tanet.notices import write_reminders
+    from tanet.mail.notices import write_reminders
 
     _notices(write_reminders, "remind", meeting, output, send, resend, only)
 
@@ -218,7 +218,7 @@ def remind(meeting: MeetingArg, output: Output = None, send: Send = False, resen
 def thanks(meeting: MeetingArg, output: Output = None, send: Send = False, resend: Resend = False,
            only: Only = None) -> None:
     """Thank everyone who came, with the sessions, resources and feedback form (default folder: ./thanks/)."""
-    from tanet.notices import write_thanks
+    from tanet.mail.notices import write_thanks
 
     _notices(write_thanks, "thanks", meeting, output, send, resend, only)
 
@@ -254,11 +254,11 @@ def outbox_list(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every message written or sent, one row per recipient."""
-    from tanet import meetings as MT
-    from tanet import outbox
+    from tanet.meetings import schedule
+    from tanet.mail import outbox
 
     conn = connection()
-    meeting_id = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)["id"] if meeting else None
+    meeting_id = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)["id"] if meeting else None
     rows = outbox.list_rows(conn, meeting_id, unsent)
     shown = [{**r, "state": _state_text(r)} for r in rows]
     render.emit(shown, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("email", "To"), ("kind", "Kind"),

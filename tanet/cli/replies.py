@@ -4,9 +4,9 @@ from typing import Annotated, List
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, new_app, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 
 rsvp_app = new_app("Read calendar replies to invitations, and see who answered what.", name="rsvp")
 
@@ -22,11 +22,11 @@ def rsvp_import(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Read Accept / Tentative / Decline replies: declines become apologies; every message not applied is listed."""
-    from tanet import replies
-    from tanet import settings as S
+    from tanet.mail import replies
+    from tanet.store import settings
 
     conn = connection()
-    values = S.get_all(conn)
+    values = settings.get_all(conn)
     try:
         with transaction(conn):  # all of it, or none of it
             result = replies.import_replies(conn, sources, values)
@@ -49,11 +49,11 @@ def rsvp_import(
 @rsvp_app.command("list")
 def rsvp_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
     """Every member invited to a meeting, with their answer (accepted first)."""
-    from tanet import meetings as MT
-    from tanet import replies
+    from tanet.meetings import schedule
+    from tanet.mail import replies
 
     conn = connection()
-    row = MT.find_meeting(conn, meeting, today(), allow_cancelled=True)
+    row = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
     rows = replies.rsvp_list(conn, row["id"])
     render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("email", "E-mail", 2),
                                   ("response", "Answer"), ("responded_at", "Answered", 1)],

@@ -7,9 +7,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet import render
+from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, day, new_app, optional_day, today
-from tanet.db import transaction
+from tanet.store.db import transaction
 
 report_app = new_app("The summary for management: a quarter, or any span of dates.", name="report")
 resource_app = new_app("Resources the network produced and the organisations that adopted them.", name="resource")
@@ -59,13 +59,15 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
     from email.utils import format_datetime, make_msgid
     from datetime import datetime, timezone
 
-    from tanet import ical, outbox, report_render
-    from tanet import settings as S
+    from tanet.meetings import ical
+    from tanet.mail import outbox
+    from tanet.summary import document as report_render
+    from tanet.store import settings
     from tanet.cli.messages import _say_written, _send
-    from tanet.settings import valid_email
+    from tanet.store.settings import valid_email
 
     conn = connection()
-    values = S.get_all(conn)
+    values = settings.get_all(conn)
     org_name, org_email = ical.organiser_of(values)
     title, _ = report_render.document(data)
     letters, seen = [], set()
@@ -96,7 +98,7 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
 
 
 def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
-    from tanet import report_render
+    from tanet.summary import document as report_render
 
     if fmt == ReportFormat.table and output is None:
         report_render.to_rich(data, render.console())
@@ -131,11 +133,11 @@ def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", 
             fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False,
             fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None, send_to: SendTo = None) -> None:
     """The quarterly summary."""
-    from tanet import report
-    from tanet import settings as S
+    from tanet.summary import report
+    from tanet.store import settings
 
     conn = connection()
-    p = report.period_of_quarter(period, fiscal, int(S.get(conn, "report.fiscal_year_start")), today())
+    p = report.period_of_quarter(period, fiscal, int(settings.get(conn, "report.fiscal_year_start")), today())
     data = report.summary(conn, p, today())
     if send_to:
         send_summary(data, send_to)
@@ -149,15 +151,15 @@ def note(period: Annotated[str, typer.Argument(metavar="PERIOD", help="e.g. 2027
          file: Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Read the commentary from a text file.")] = None,
          fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False) -> None:
     """Your commentary for a period, shown at the top of its summary."""
-    from tanet import report
-    from tanet import settings as S
+    from tanet.summary import report
+    from tanet.store import settings
     from tanet.errors import TanetError
-    from tanet.textfiles import read_text
+    from tanet.sheets.textfiles import read_text
 
     if (text is None) == (file is None):
         raise TanetError("Give the commentary as TEXT or with --file FILE (one of them).")
     conn = connection()
-    p = report.period_of_quarter(period, fiscal, int(S.get(conn, "report.fiscal_year_start")), today())
+    p = report.period_of_quarter(period, fiscal, int(settings.get(conn, "report.fiscal_year_start")), today())
     with transaction(conn):
         report.set_commentary(conn, p["label"], read_text(file) if file else text)
     render.say(f"Commentary for {p['label']} saved; it opens that period's summary.")
@@ -168,7 +170,7 @@ def range_(from_: Annotated[str, typer.Option("--from", help="First day.")],
            to: Annotated[str, typer.Option("--to", help="Last day.")],
            fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None, send_to: SendTo = None) -> None:
     """The same summary for any span of dates."""
-    from tanet import report
+    from tanet.summary import report
 
     conn = connection()
     data = report.summary(conn, report.range_period(day(from_), day(to)), today())
@@ -190,11 +192,11 @@ def resource_add(title: Annotated[str, typer.Argument(metavar="TITLE", help="The
                  on: Annotated[Optional[str], typer.Option("--on", help="When it was shared (default today).")] = None,
                  fmt: TreeFormatOpt = "table") -> None:
     """Record a resource the network produced."""
-    from tanet import resources as R
+    from tanet.register import resources
 
     conn = connection()
     with transaction(conn):
-        r = R.add(conn, title, kind=kind, description=description, meeting_ref=meeting, authors=by or [],
+        r = resources.add(conn, title, kind=kind, description=description, meeting_ref=meeting, authors=by or [],
                   on=optional_day(on), today=today())
     if fmt == "json":
         render.print_json(r)
@@ -207,12 +209,12 @@ def resource_adopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", h
                    org: Annotated[str, typer.Option("--org", help="The organisation that adopted it.")],
                    on: Annotated[Optional[str], typer.Option("--on", help="When (default today).")] = None) -> None:
     """Record that an organisation adopted a resource."""
-    from tanet import resources as R
+    from tanet.register import resources
 
     conn = connection()
     with transaction(conn):
-        known, differs = R.known_organisation(conn, org)
-        r = R.adopt(conn, resource, known, optional_day(on) or today(), today())
+        known, differs = resources.known_organisation(conn, org)
+        r = resources.adopt(conn, resource, known, optional_day(on) or today(), today())
     if differs:
         render.say(f"'{org}' taken as {known}, the name already known.")
     render.say(f"'{r['title']}' is now adopted by {render.count(r['adoptions'], 'organisation')}.")
@@ -222,11 +224,11 @@ def resource_adopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", h
 def resource_unadopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="Id or part of the title.")],
                      org: Annotated[str, typer.Option("--org", help="The organisation whose adoption to take back.")]) -> None:
     """Take back an adoption recorded by mistake."""
-    from tanet import resources as R
+    from tanet.register import resources
 
     conn = connection()
     with transaction(conn):
-        r, recorded = R.unadopt(conn, resource, org)
+        r, recorded = resources.unadopt(conn, resource, org)
     render.say(f"Removed {recorded}'s adoption of '{r['title']}'; "
                f"it is now adopted by {render.count(r['adoptions'], 'organisation')}.")
 
@@ -234,9 +236,9 @@ def resource_unadopt(resource: Annotated[str, typer.Argument(metavar="RESOURCE",
 @resource_app.command("list")
 def resource_list(fmt: FormatOpt = Format.table) -> None:
     """List resources and how many organisations adopted each."""
-    from tanet import resources as R
+    from tanet.register import resources
 
-    render.emit(R.list_resources(connection()), fmt.value, RESOURCE_COLUMNS, title="Resources",
+    render.emit(resources.list_resources(connection()), fmt.value, RESOURCE_COLUMNS, title="Resources",
                 empty="No resources yet. Add one with: tanet resource add TITLE")
 
 
@@ -244,9 +246,9 @@ def resource_list(fmt: FormatOpt = Format.table) -> None:
 def resource_show(resource: Annotated[str, typer.Argument(metavar="RESOURCE", help="Id or part of the title.")],
                   fmt: TreeFormatOpt = "table") -> None:
     """One resource and who adopted it."""
-    from tanet import resources as R
+    from tanet.register import resources
 
-    data = R.show(connection(), resource)
+    data = resources.show(connection(), resource)
     if fmt == "json":
         render.print_json(data)
         return

@@ -1,0 +1,1 @@
+"""`tanet demo`: a realistic, fictional network in a fresh file."""

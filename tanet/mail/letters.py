@@ -1,0 +1,86 @@
+"""Invitation e-mails for many members at once, built once and personalised.
+
+Every member's message for a meeting is the same but for the To header, the
+Message-ID, the greeting and the ATTENDEE line of its calendar. So the whole message
+is built once by the email and icalendar packages with placeholders in those places,
+and each member's copy swaps in the parts that differ, each made by the same
+packages: the header folded by the email policy, the greeting quoted-printable
+encoded, the ATTENDEE line serialised and folded by icalendar, the calendar base64
+encoded. Where a placeholder is not found exactly where expected, the message is
+built in full instead, so the output never depends on this being possible.
+"""
+
+from __future__ import annotations
+
+from email import base64mime, policy, quoprimime
+from email.headerregistry import Address
+from email.utils import make_msgid
+
+from icalendar import Event
+
+from tanet.meetings import ical
+from tanet.text import flat
+
+_NAME, _EMAIL = "Tanetplaceholdername", "tanet.placeholder@tanet.invalid"
+_GREET = "Tanetplaceholdergreeting"
+_ICS = b"BEGIN:TANETPLACEHOLDERCALENDAR\r\n"
+_MSGID = "<tanet.placeholder.message@tanet.invalid>"
+_POLICY = policy.SMTP
+
+
+def _header(name: str, value: str) -> bytes:
+    return _POLICY.fold_binary(name, _POLICY.header_factory(name, value))
+
+
+def _attendee_line(name: str, email: str) -> bytes:
+    return Event().content_line("ATTENDEE", ical.attendee(name, email)).to_ical()
+
+
+def _base64(data: bytes) -> bytes:
+    return base64mime.body_encode(data, maxlinelen=76, eol="\r\n").encode("ascii")
+
+
+def _greeting_line(known_as: str | None) -> bytes:
+    line = ical.greeting(known_as)
+    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\r\n").encode("ascii")
+
+
+class Template:
+    """One meeting's invitation (or update, or cancellation) for any member."""
+
+    def __init__(self, meeting: dict, sessions: list[dict], values: dict, method: str, changes: list[str],
+                 first: bool):
+        self.meeting, self.sessions, self.values = meeting, sessions, values
+        self.method, self.changes, self.first = method, changes, first
+        _, self.ics = ical.invitation(meeting, sessions, values, [(_NAME, _EMAIL)])
+        msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=_ICS,
+                           to=[(_NAME, _EMAIL)], greet=_GREET, changes=changes, message_id=_MSGID, first=first)
+        self.data = ical.message_bytes(msg)
+        self.parts = {
+            "to": _header("To", str(Address(display_name=_NAME, addr_spec=_EMAIL))),
+            "msgid": _header("Message-ID", _MSGID),
+            "greeting": _greeting_line(_GREET),
+            "ics": _base64(_ICS),
+            "attendee": _attendee_line(_NAME, _EMAIL),
+        }
+        self.ok = (self.data.count(self.parts["to"]) == 1 and self.data.count(self.parts["msgid"]) == 1
+                   and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
+                   and self.ics.count(self.parts["attendee"]) == 1 and _NAME.encode() not in self.data.replace(
+                       self.parts["to"], b"").replace(self.parts["greeting"], b""))
+
+    def letter(self, name: str, email: str, known_as: str | None, message_id: str | None) -> tuple[bytes, str]:
+        """This member's message as bytes, and its Message-ID."""
+        message_id = message_id or make_msgid(domain=self.values["organiser.email"].split("@")[-1])
+        if not self.ok:
+            _, ics = ical.invitation(self.meeting, self.sessions, self.values, [(name, email)])
+            msg = ical.message(meeting=self.meeting, sessions=self.sessions, values=self.values, method=self.method,
+                               ics=ics, to=[(name, email)], greet=known_as, changes=self.changes,
+                               message_id=message_id, first=self.first)
+            return ical.message_bytes(msg), message_id
+        ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email))
+        data = (self.data
+                .replace(self.parts["to"], _header("To", str(Address(display_name=flat(name), addr_spec=email))))
+                .replace(self.parts["msgid"], _header("Message-ID", message_id))
+                .replace(self.parts["greeting"], _greeting_line(known_as))
+                .replace(self.parts["ics"], _base64(ics)))
+        return data, message_id

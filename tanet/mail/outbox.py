@@ -1,0 +1,351 @@
+"""The outbox: one row for every message tanet writes or sends, per recipient.
+
+A message is recorded when its file is written, and its outcome is committed the
+moment the mail server answers, each in its own transaction (the outbox pattern of
+mail systems and job queues): a run that is killed or fails halfway resumes by
+sending only what has no `sent_at`, so each member ends with exactly one copy.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from pathlib import Path
+
+from tanet.store.db import transaction
+
+KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
+CALENDAR_KINDS = ("invitation", "update", "cancellation")
+OUTBOX_KEYS = ("id", "meeting_id", "member_id", "email", "kind", "method", "sequence", "message_id", "file",
+               "written_at", "sent_at", "error")
+
+
+def now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+@dataclass
+class Letter:
+    """One message to write: its recipients (member id, address) share one file."""
+    name: str  # file name in the folder
+    msg: object  # an email.message.EmailMessage, or the message's bytes (with message_id)
+    kind: str
+    recipients: list[tuple[int | None, str]]
+    snapshot: dict | None = None
+    message_id: str | None = None
+    copy_to: tuple[str, ...] = ()  # also an envelope recipient of the same file (the organiser's copy)
+
+
+@dataclass
+class Written:
+    folder: Path
+    method: str | None
+    letters: list[Letter] = field(default_factory=list)
+    row_ids: list[int] = field(default_factory=list)
+
+    def count(self, kind: str) -> int:
+        return sum(len(letter.recipients) for letter in self.letters if letter.kind == kind)
+
+
+def earlier_versions(conn: sqlite3.Connection, meeting_id: int, sequence: int) -> dict[int, dict]:
+    """Members sent (or written) an earlier version of a meeting's invitation, with the
+    latest such version's details (for saying what changed)."""
+    rows = conn.execute(
+        f"""SELECT member_id, snapshot FROM outbox
+            WHERE meeting_id = ? AND sequence < ? AND member_id IS NOT NULL
+              AND kind IN ({','.join('?' * len(CALENDAR_KINDS))})
+            ORDER BY sequence, id""", [meeting_id, sequence, *CALENDAR_KINDS])
+    return {r["member_id"]: json.loads(r["snapshot"]) if r["snapshot"] else {} for r in rows}
+
+
+def message_ids(conn: sqlite3.Connection, meeting_id: int, kind_in: tuple, sequence: int) -> dict[int, str]:
+    """The Message-ID already given to each member's message of this version, so a file
+    written again (and a resumed send) is the same message."""
+    rows = conn.execute(
+        f"""SELECT member_id, message_id FROM outbox WHERE meeting_id = ? AND sequence = ?
+            AND kind IN ({','.join('?' * len(kind_in))}) ORDER BY id""", [meeting_id, sequence, *kind_in])
+    return {r["member_id"]: r["message_id"] for r in rows}
+
+
+def record(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None, method: str | None,
+           letter: Letter, file: Path, message_id: str) -> list[int]:
+    """Record a written letter, one row per recipient (inside the caller's transaction). A row
+    for the same member, kind and version is brought up to date rather than doubled."""
+    ids = []
+    snapshot = json.dumps(letter.snapshot) if letter.snapshot else None
+    for member_id, email in letter.recipients:
+        row = conn.execute(
+            """SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
+               AND kind = ? AND sequence IS ? ORDER BY id DESC LIMIT 1""",
+            [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
+        if row:
+            conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
+                         "WHERE id = ?", [str(file), message_id, now(), method, snapshot, row["id"]])
+            ids.append(row["id"])
+        else:
+            cur = conn.execute(
+                """INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, file,
+                                      written_at, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                [meeting_id, member_id, email, letter.kind, method, sequence, message_id, str(file), now(), snapshot])
+            ids.append(cur.lastrowid)
+    return ids
+
+
+def holds_message(path: Path, message_id: str | None) -> bool:
+    """Whether `path` is still the file tanet wrote: a plain file whose Message-ID is the
+    one recorded. A file the coordinator put in its place is not tanet's to delete."""
+    from email.parser import BytesHeaderParser
+
+    try:
+        if path.is_symlink() or not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            head = f.read(65536).split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    except OSError:
+        return False
+    found = BytesHeaderParser().parsebytes(head + b"\r\n\r\n").get("Message-ID")
+    return bool(message_id) and found is not None and "".join(found.split()) == "".join(message_id.split())
+
+
+def forget_files(conn: sqlite3.Connection, where: str, params: list, keep: set[str] = frozenset()) -> int:
+    """Delete the files of these outbox rows (unless in `keep`) and clear their `file`.
+    Only a file that still holds the row's message is deleted: tanet removes what it
+    wrote, never a file by its name or extension."""
+    rows = conn.execute(f"SELECT id, file, message_id FROM outbox WHERE file IS NOT NULL AND {where}", params)
+    return remove_files(conn, rows.fetchall(), keep)
+
+
+def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozenset()) -> int:
+    """forget_files for rows already read: (file, message_id) of each."""
+    from tanet.store.files import drop_from_manifest, tidy_folder
+
+    removed, folders = 0, {}
+    for row in rows:
+        if row["file"] in keep:
+            continue
+        path = Path(row["file"])
+        if holds_message(path, row["message_id"]):
+            try:
+                path.unlink()
+                removed += 1
+                folders.setdefault(path.parent, set()).add(path.name)
+            except OSError:
+                pass
+        conn.execute("UPDATE outbox SET file = NULL WHERE file = ?", [row["file"]])  # a shared file too
+    for folder, names in folders.items():
+        drop_from_manifest(folder, names)
+        tidy_folder(folder)
+    return removed
+
+
+NOUNS = {"invitation": "invitations", "reminder": "reminders", "thanks": "thank-you messages",
+         "summary": "summaries", "cancellation": "cancellations"}
+
+
+def folder_owner(meeting_id: int | None, kinds: tuple) -> str:
+    """Whose folder this is, as its manifest names it: "meeting #21's invitations"."""
+    noun = NOUNS.get(kinds[0], "messages")
+    return f"meeting #{meeting_id}'s {noun}" if meeting_id is not None else f"tanet's {noun}"
+
+
+def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequence: int | None,
+          method: str | None, letters: list[Letter], kinds: tuple) -> Written:
+    """Write the letters as the whole content of `folder` and record them (inside the
+    caller's transaction). The folder is this meeting's alone: one holding anything else
+    is refused, untouched. Then the files of this meeting's earlier letters of these kinds
+    that are no longer current are deleted."""
+    from tanet.store.files import NewFolder
+    from tanet.meetings.ical import message_bytes
+
+    folder = folder.absolute()
+    written = Written(folder, method, letters)
+    kind_marks = ",".join("?" * len(kinds))
+    earlier = conn.execute(
+        f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
+        "AND file IS NOT NULL", [meeting_id, *kinds]).fetchall()
+    recorded = {r["file"] for r in earlier}
+    if meeting_id is not None and conn.execute("SELECT status FROM meetings WHERE id = ?",
+                                               [meeting_id]).fetchone()[0] == "scheduled":
+        earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
+    hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
+            is not None else "Move those files out of it, then run the same command again.")
+    with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
+                   owner=folder_owner(meeting_id, kinds), hint=hint) as out:
+        for letter in letters:
+            is_bytes = isinstance(letter.msg, bytes)
+            out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
+            path = folder / letter.name
+            message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
+            written.row_ids += record(conn, meeting_id, sequence, method, letter, path, message_id)
+            if letter.copy_to:
+                copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
+                written.row_ids += record(conn, meeting_id, sequence, method, copy, path, message_id)
+        out.commit()
+    if meeting_id is not None:  # earlier files of this meeting that this run did not replace
+        current, mine = {str(folder / letter.name) for letter in letters}, set(written.row_ids)
+        remove_files(conn, earlier, keep=current)
+        # A row of an earlier version whose file name now holds this version has no file of its own.
+        conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
+                         [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
+    return written
+
+
+@dataclass
+class Plan:
+    """What one run sends: `rows`, and the rows it leaves alone."""
+    rows: list[sqlite3.Row]
+    already_sent: list[sqlite3.Row]
+    uncertain: list[sqlite3.Row]
+
+
+def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool, only: list[str] | None = None) -> Plan:
+    """The rows of this run to send: those not sent and not uncertain (an earlier try whose
+    content went, answer unknown), or all of them with `resend`; only to `only` when given."""
+    rows = []
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        rows += conn.execute(f"SELECT * FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
+    rows.sort(key=lambda r: r["id"])
+    if only is not None:
+        wanted = {a.lower() for a in only}
+        rows = [r for r in rows if r["email"].lower() in wanted]
+    if resend:
+        return Plan(rows, [], [])
+    return Plan([r for r in rows if not r["sent_at"] and not r["attempted_at"]],
+                [r for r in rows if r["sent_at"]],
+                [r for r in rows if not r["sent_at"] and r["attempted_at"]])
+
+
+@dataclass
+class Tally:
+    """How a run of sending went, kept up to date as it goes (so a stop can say what went)."""
+    total: int
+    sent: int = 0
+    failures: list[str] = field(default_factory=list)  # "address: why", certainly not sent
+    uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why): may have arrived
+    not_tried: int = 0
+    stopped: str = ""  # why sending stopped before the end
+    in_flight: list[str] = field(default_factory=list)  # addresses whose content is going now
+
+
+def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None,
+            tally: Tally | None = None) -> Tally:
+    """Send each row's file over SMTP. The attempt is committed just before a message's
+    content goes, its outcome the moment the answer comes: a row whose content went without
+    an answer (or whose run was killed then) stays *uncertain* and is never sent again by
+    itself. One refused message never stops the rest; a line that cannot be made again does."""
+    from tanet.mail.smtp import LineLost, Session
+
+    tally = tally or Tally(len(rows))
+    if not rows:
+        return tally
+    by_file: dict[str, list[sqlite3.Row]] = {}
+    for row in rows:
+        by_file.setdefault(row["file"], []).append(row)
+    session = Session(values)
+    if progress:
+        session.on_wait = lambda seconds: progress(None, len(by_file), seconds)
+    groups, finished = list(by_file.items()), False
+    try:
+        for i, (file, group) in enumerate(groups):
+            try:
+                _deliver_one(conn, session, file, group, tally)
+                done = i + 1
+            except LineLost as e:  # this message did not go either
+                tally.stopped, done = str(e), i
+            tally.stopped = tally.stopped or session.stopped
+            if tally.stopped:
+                tally.not_tried = sum(len(g) for _, g in groups[done:])
+                break
+            if progress:
+                progress(done, len(groups), 0)
+        finished = True
+    finally:
+        session.close(politely=finished)  # after Ctrl-C, no QUIT to wait on a server holding a message
+    return tally
+
+
+def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
+    """Send one file to its rows' addresses and commit what became of each."""
+    from email import message_from_bytes, policy
+
+    addresses = [r["email"] for r in group]
+    try:
+        msg = message_from_bytes(Path(file).read_bytes(), policy=policy.SMTP)
+    except (OSError, TypeError) as e:
+        why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
+        _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
+        return
+    found = "".join(str(msg.get("Message-ID", "")).split())
+    if any("".join((r["message_id"] or "").split()) != found for r in group):
+        # Written again since this run chose it (another version, or another program's file):
+        # what the file holds now is not the message these rows record, so it is not sent as them.
+        why = "its file was written again meanwhile (a newer version); run the same command again to send that"
+        _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
+        return
+    del msg["X-Unsent"]  # a draft marker for e-mail programs, not for the recipient
+
+    def attempt(accepted: list[str]) -> None:
+        wanted = {a.lower() for a in accepted}
+        with transaction(conn):
+            stamp = now()
+            for row in group:
+                if row["email"].lower() in wanted:
+                    conn.execute("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+        tally.in_flight = accepted
+
+    outcome = session.send(msg, addresses, attempt)
+    _commit(conn, group, outcome.refused, outcome.uncertain, tally)
+
+
+def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
+            tally: Tally) -> None:
+    stamp, sent, failures, unsure = now(), 0, [], []
+    with transaction(conn):
+        for row in group:
+            problem = refused.get(row["email"].lower())
+            if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
+                conn.execute("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
+                             [problem, row["attempted_at"], row["id"]])
+                failures.append(f"{row['email']}: {problem}")
+            elif uncertain:
+                conn.execute("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]])
+                unsure.append(row["email"])
+            else:
+                conn.execute("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
+                             [stamp, row["id"]])
+                sent += 1
+    tally.sent += sent
+    tally.failures += failures
+    tally.uncertain += [(address, uncertain) for address in unsure]
+    tally.in_flight = []
+
+
+def state(row) -> str:
+    """sent, uncertain (its content went, the answer never came), failed, or written."""
+    if row["sent_at"]:
+        return "sent"
+    if row["attempted_at"]:
+        return "uncertain"
+    return "failed" if row["error"] else "written"
+
+
+def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) -> list[dict]:
+    """The outbox rows (the documented keys), each with its `state`."""
+    where, params = [], []
+    if meeting_id is not None:
+        where.append("meeting_id = ?")
+        params.append(meeting_id)
+    if unsent:
+        # Still to do: not sent, to an address still known (a forgotten member's has none),
+        # and not an older version of a meeting's message that a newer one replaces.
+        where.append(f"""sent_at IS NULL AND email IS NOT NULL AND NOT EXISTS (
+            SELECT 1 FROM outbox AS newer WHERE newer.meeting_id = outbox.meeting_id
+              AND newer.member_id IS outbox.member_id AND newer.email = outbox.email COLLATE NOCASE
+              AND newer.sequence > outbox.sequence
+              AND outbox.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)})
+              AND newer.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)}))""")
+    sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
+    return [{**{k: r[k] for k in OUTBOX_KEYS}, "state": state(r)} for r in conn.execute(sql, params)]

@@ -1,0 +1,387 @@
+"""Calendar replies (iMIP, RFC 6047) read from files, mailboxes or an IMAP folder.
+
+Each message is parsed by the standard library's `email` and its calendar part by
+`icalendar`; nothing here parses MIME or iCalendar by hand. A reply is matched to a
+meeting by UID and to a member by the ATTENDEE address, and believed only when its From
+(or Sender) is that attendee or a delegate the ATTENDEE names (SENT-BY), and only up to
+the latest version of the meeting sent. The latest reply per member and meeting wins
+(SEQUENCE, then DTSTAMP); a message already read (same Message-ID) changes nothing;
+everything not applied, including a message that cannot be read at all, is one line
+of the listing saying why.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.errors import MessageError
+from email.message import Message
+from email.parser import BytesFeedParser, BytesHeaderParser
+from email.utils import getaddresses
+from functools import cached_property
+
+from tanet.mail.mailboxes import Unread
+
+ANSWERS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
+RSVP_KEYS = ("member_id", "name", "email", "response", "responded_at", "sequence")
+MAX_CALENDAR_BYTES = 2 * 1024 * 1024  # a reply's calendar is a few kilobytes, even with a zone's history
+# What a message from outside can raise while it is read: it is then one line of the listing.
+UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, RecursionError, OverflowError, MessageError)
+
+
+class _CalendarOnly(Message):
+    """A message part that keeps its payload only if it may be the calendar: a large
+    attachment is dropped as it is parsed, so it is never held twice in memory."""
+
+    def set_payload(self, payload, charset=None):
+        if isinstance(payload, str) and len(payload) > 4096 and not _is_calendar(self):
+            payload = ""
+        super().set_payload(payload, charset)
+
+
+def _is_calendar(part) -> bool:
+    kind = part.get_content_type()
+    return kind in ("text/calendar", "application/ics") or (
+        kind in ("application/octet-stream", "text/plain") and (part.get_filename() or "").lower().endswith(".ics"))
+
+
+def parse_message(raw: bytes):
+    """A message parsed by the standard library's (compat32) parser, fed in pieces."""
+    parser = BytesFeedParser(_factory=_CalendarOnly)
+    for i in range(0, len(raw), 65536):
+        parser.feed(raw[i:i + 65536])
+    return parser.close()
+
+
+@dataclass
+class Result:
+    applied: int = 0
+    unchanged: int = 0
+    not_applied: list[dict] = field(default_factory=list)
+
+    def as_json(self) -> dict:
+        return {"applied": self.applied, "unchanged": self.unchanged, "not_applied": self.not_applied}
+
+
+class Reply:
+    """What a reply's calendar says: its METHOD and the first event's properties, each
+    parsed (by icalendar) only when asked for, since most replies are decided by one or two."""
+
+    def __init__(self, method: str, lines: dict):
+        self.method, self._lines = method, lines  # name -> [Contentline]
+
+    def _parts(self, name: str) -> list:
+        return [line.parts() for line in self._lines.get(name, [])]
+
+    def _value(self, name: str):
+        found = self._parts(name)
+        return found[0][2] if found else None
+
+    @cached_property
+    def uid(self) -> str:
+        return str(self._value("UID") or "")
+
+    @cached_property
+    def sequence(self) -> int:
+        value = int(self._value("SEQUENCE") or 0)
+        if value < 0:
+            raise ValueError("a version number below zero")
+        return value
+
+    @cached_property
+    def stamp(self) -> str | None:
+        from icalendar import vDDDTypes
+
+        raw = self._value("DTSTAMP")
+        dt = vDDDTypes.from_ical(raw) if raw else None
+        if not isinstance(dt, datetime):
+            return None
+        dt = dt if dt.tzinfo else dt.replace(tzinfo=timezone.utc)
+        # A time stamp far in the future (DTSTAMP:99991231...) would make every later answer
+        # look older for ever: one more than a year ahead of the moment it is read orders as
+        # the oldest (calendars' clocks and rehearsals with TANET_TODAY are well within that).
+        if dt > datetime.now(timezone.utc) + timedelta(days=365):
+            return None
+        return dt.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+    @cached_property
+    def attendees(self) -> list:
+        return [(params, _address(value)) for _, params, value in self._parts("ATTENDEE")]
+
+    @cached_property
+    def comment(self) -> str | None:
+        from icalendar import vText
+
+        raw = self._value("COMMENT")
+        return (str(vText.from_ical(raw)).strip() or None) if raw else None
+
+    @cached_property
+    def start(self) -> str:
+        from icalendar import vDDDTypes
+
+        raw = self._value("DTSTART")
+        if not raw:
+            return "another time"
+        dt = vDDDTypes.from_ical(raw)
+        return f"{dt:%a %d %b %Y %H:%M}" if isinstance(dt, datetime) else f"{dt:%a %d %b %Y}"
+
+
+def _calendar_part(msg) -> bytes | None:
+    for part in msg.walk():
+        if not part.is_multipart() and _is_calendar(part):
+            data = part.get_payload(decode=True)
+            if data and len(data) > MAX_CALENDAR_BYTES:
+                raise ValueError(f"its calendar part is larger than {MAX_CALENDAR_BYTES // (1024 * 1024)} MB, "
+                                 "far more than any reply")
+            if data:
+                return data
+    return None
+
+
+_WANTED = ("UID", "SEQUENCE", "DTSTAMP", "DTSTART", "ATTENDEE", "COMMENT")
+_VCALENDAR = re.compile(r"^BEGIN:VCALENDAR\r?$", re.M | re.I)
+_END_VCALENDAR = re.compile(r"^END:VCALENDAR\r?$", re.M | re.I)
+_BEGIN_VEVENT = re.compile(r"^BEGIN:VEVENT\r?$", re.M | re.I)
+_END_VEVENT = re.compile(r"^END:VEVENT\r?$", re.M | re.I)
+_BEGIN_ANY = re.compile(r"^BEGIN:[A-Z-]+\r?$", re.M | re.I)
+
+
+def calendar_of(msg) -> Reply | None:
+    """The first calendar in a message (the text/calendar alternative, else an .ics
+    attachment), read with icalendar's content-line parser. Only the calendar's own
+    properties and its first event are needed, so the other components (a Thunderbird
+    reply carries a time zone's whole history) are passed over unparsed."""
+    from icalendar.parser import Contentlines
+
+    data = _calendar_part(msg)
+    if data is None:
+        return None
+    text = data.decode("utf-8", errors="replace")
+    try:
+        # Component boundaries stand alone on a line (a folded line starts with a space).
+        calendar = _VCALENDAR.search(text)
+        event_start = _BEGIN_VEVENT.search(text)
+        if not calendar or not event_start or not _END_VCALENDAR.search(text, event_start.end()):
+            raise ValueError("not a whole calendar")
+        event_end = _END_VEVENT.search(text, event_start.end())
+        if event_end is None:
+            raise ValueError("an event is cut short")
+        first_component = _BEGIN_ANY.search(text, calendar.end())
+        method = ""
+        begin, finish = event_start.end(), event_end.start()
+        for line in Contentlines.from_ical(text[calendar.end():first_component.start()]):
+            if line[:6].upper() == "METHOD":
+                method = line.parts()[2].strip().upper()
+        event: dict[str, list] = {}
+        depth = 0
+        for line in Contentlines.from_ical(text[begin:finish]):
+            upper = line[:9].upper()
+            if upper.startswith(("BEGIN:", "END:")):  # an alarm inside the event
+                depth += 1 if upper.startswith("BEGIN:") else -1
+            elif depth == 0 and upper.startswith(_WANTED):
+                event.setdefault(next(w for w in _WANTED if upper.startswith(w)), []).append(line)
+        reply = Reply(method, event)
+        reply.uid  # noqa: B018 - a line that cannot be parsed fails here, not later
+        return reply
+    except (ValueError, IndexError, TypeError):
+        raise ValueError("its calendar part cannot be read") from None
+
+
+def _address(value) -> str | None:
+    text = str(value or "").strip()
+    if text.lower().startswith("mailto:"):
+        text = text[7:]
+    return text.strip().lower() or None
+
+
+def _senders(msg) -> list[str]:
+    """Who the message says sent it: the one From address, and the Sender if there is one."""
+    from_ = [a.lower() for _, a in getaddresses([str(msg.get("From", "") or "")]) if a]
+    sender = [a.lower() for _, a in getaddresses([str(msg.get("Sender", "") or "")]) if a]
+    return (from_ if len(from_) == 1 else []) + sender[:1]
+
+
+def _vouched_attendee(attendees: list, senders: list[str]) -> tuple:
+    """The ATTENDEE the sender may answer for: their own address, or one naming them as SENT-BY
+    from the attendee's own mail domain (a colleague's delegate, as Exchange writes it). The
+    SENT-BY comes in the same message, so a stranger naming themselves is not believed."""
+    for params, address in attendees:
+        delegate = _address(params.get("SENT-BY"))
+        if address in senders or (delegate in senders and _domain(delegate) == _domain(address)):
+            return params, address
+    return None, None
+
+
+def _domain(address: str | None) -> str:
+    return (address or "").rpartition("@")[2].lower()
+
+
+def _not_theirs(senders: list[str], attendees: list) -> str:
+    whom = ", ".join(a or "nobody" for _, a in attendees)
+    return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
+            "at their own organisation's mail that their calendar names as SENT-BY) can answer for them; if it is genuine, record the answer yourself")
+
+
+def _headers_only(head: bytes):
+    try:
+        return BytesHeaderParser().parsebytes(head)
+    except UNREADABLE:
+        return None
+
+
+def _header(msg, name: str) -> str:
+    from email.header import decode_header, make_header
+
+    value = msg.get(name) if msg is not None else None
+    if value is None:
+        return ""
+    try:
+        return str(make_header(decode_header(str(value))))
+    except UNREADABLE:
+        return str(value)
+
+
+class Reader:
+    """Applies replies to the database (inside the caller's transaction)."""
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        self.result = Result()
+        self.meetings = {r["uid"]: r for r in conn.execute("SELECT id, uid, status, date, sequence FROM meetings")}
+        # The latest version of each meeting sent (or written): a reply to a later one was never asked for.
+        self.sent = dict(conn.execute(
+            """SELECT meeting_id, max(sequence) FROM outbox WHERE kind IN ('invitation', 'update', 'cancellation')
+               AND sequence IS NOT NULL GROUP BY meeting_id""").fetchall())
+        self.members = {r["email"].lower(): r for r in conn.execute(
+            "SELECT id, name, email FROM members WHERE email IS NOT NULL")}
+        # Held in memory while reading: a mailbox of thousands of replies asks these for each.
+        self.read_ids = {r[0] for r in conn.execute("SELECT message_id FROM replies_read")}
+        self.answers = {(r[0], r[1]): (r[2], r[3] or "") for r in conn.execute(
+            "SELECT meeting_id, member_id, sequence, responded_at FROM responses")}
+
+    def skip(self, source: str, msg, reason: str) -> None:
+        line = {"source": source, "from": _header(msg, "From"), "subject": _header(msg, "Subject"), "reason": reason}
+        # Bytes that were not text arrive as lone surrogates, which no terminal or JSON file can hold.
+        self.result.not_applied.append({k: v.encode("utf-8", "replace").decode("utf-8") for k, v in line.items()})
+
+    def read(self, source: str, raw: bytes | Unread) -> None:
+        """One message: applied, unchanged, or one line of the listing, whatever it holds."""
+        if isinstance(raw, Unread):
+            return self.skip(source, _headers_only(raw.head), raw.reason)
+        try:
+            msg = parse_message(raw)
+        except UNREADABLE as e:
+            deep = isinstance(e, RecursionError)
+            return self.skip(source, _headers_only(raw[:65536]), "its parts are nested too deeply to read"
+                             if deep else "it is not a readable e-mail message")
+        try:
+            self.read_message(source, msg)
+        except UNREADABLE:  # a property of the event, or a header, that cannot be read
+            self.skip(source, msg, "its calendar part cannot be read")
+
+    def read_message(self, source: str, msg) -> None:
+        message_id = str(msg.get("Message-ID", "") or "").strip() or None
+        if message_id in self.read_ids:
+            self.result.unchanged += 1
+            return
+        try:
+            reply = calendar_of(msg)
+        except ValueError as e:
+            return self.skip(source, msg, str(e))
+        if reply is None:
+            return self.skip(source, msg, "no calendar answer in it (a reply written by hand?): read it and record "
+                                          "it yourself, e.g. tanet attendance mark MEETING MEMBER --status apologies")
+        self.decide(source, msg, reply, message_id)
+
+    def decide(self, source: str, msg, reply: Reply, message_id: str | None) -> None:
+        if reply.method == "COUNTER":
+            return self.skip(source, msg, f"proposes another time ({reply.start}); this is not an answer - reply "
+                                          "to them yourself")
+        if reply.method != "REPLY":
+            return self.skip(source, msg, f"not a reply to an invitation (METHOD:{reply.method or 'none'})")
+        meeting = self.meetings.get(reply.uid)
+        if meeting is None:
+            return self.skip(source, msg, f"no meeting has the UID {reply.uid} (a reply to another invitation?)")
+        if meeting["status"] == "cancelled":
+            return self.skip(source, msg, f"meeting #{meeting['id']} on {meeting['date']} was cancelled")
+        if not reply.attendees:
+            return self.skip(source, msg, "the reply names no attendee")
+        senders = _senders(msg)
+        attendee, address = _vouched_attendee(reply.attendees, senders)
+        if attendee is None:
+            return self.skip(source, msg, _not_theirs(senders, reply.attendees))
+        member = self.members.get(address)
+        if member is None:
+            return self.skip(source, msg, f"{address} is not a member's e-mail address")
+        # A meeting taken over from another program (--uid) and not sent by tanet: the version it knows.
+        sent = self.sent.get(meeting["id"], meeting["sequence"])
+        if reply.sequence > sent:
+            latest = f"the latest version sent is {sent}" if meeting["id"] in self.sent else \
+                f"tanet has not sent it and knows version {sent}"
+            return self.skip(source, msg, f"it answers version {reply.sequence} of meeting #{meeting['id']}, but "
+                                          f"{latest}; if it is genuine, record the answer yourself")
+        partstat = str(attendee.get("PARTSTAT", "")).upper()
+        answer = ANSWERS.get(partstat)
+        if answer is None:
+            return self.skip(source, msg, f"the answer {partstat or '(none)'} is not accept, decline or tentative")
+        comment = reply.comment or html.unescape(str(attendee.get("X-RESPONSE-COMMENT", "") or "")).strip() or None
+        self.apply(meeting["id"], member["id"], answer, reply.sequence, reply.stamp, comment, message_id)
+
+    def apply(self, meeting_id, member_id, answer, sequence, stamp, comment, message_id) -> None:
+        old = self.answers.get((meeting_id, member_id))
+        newer = old is None or (sequence, stamp or "") > old
+        if message_id:
+            self.read_ids.add(message_id)
+            self.conn.execute("INSERT OR IGNORE INTO replies_read(message_id, read_on) VALUES (?, ?)",
+                              [message_id, datetime.now(timezone.utc).isoformat(timespec="seconds")])
+        if not newer:
+            self.result.unchanged += 1
+            return
+        self.answers[(meeting_id, member_id)] = (sequence, stamp or "")
+        self.conn.execute(
+            """INSERT INTO responses(meeting_id, member_id, response, responded_at, sequence, comment, message_id)
+               VALUES (?,?,?,?,?,?,?) ON CONFLICT(meeting_id, member_id) DO UPDATE SET
+               response = excluded.response, responded_at = excluded.responded_at, sequence = excluded.sequence,
+               comment = excluded.comment, message_id = excluded.message_id""",
+            [meeting_id, member_id, answer, stamp, sequence, comment, message_id])
+        status = self.conn.execute("SELECT status, source FROM attendance WHERE meeting_id = ? AND member_id = ?",
+                                   [meeting_id, member_id]).fetchone()
+        now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        if answer == "declined" and (status is None or status["status"] not in ("present", "apologies")):
+            self.conn.execute(
+                """INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)
+                   ON CONFLICT(meeting_id, member_id) DO UPDATE SET status = excluded.status,
+                   source = excluded.source, recorded_at = excluded.recorded_at""",
+                [meeting_id, member_id, "apologies", "reply", now])
+        elif answer != "declined" and status is not None and status["source"] == "reply":
+            # They declined by reply and have now accepted: the apologies were only the reply's.
+            self.conn.execute("DELETE FROM attendance WHERE meeting_id = ? AND member_id = ?", [meeting_id, member_id])
+        self.result.applied += 1
+
+
+def import_replies(conn: sqlite3.Connection, sources: list[str], values: dict) -> Result:
+    """Read every message of every source (inside the caller's transaction)."""
+    from tanet.mail.mailboxes import messages
+
+    reader = Reader(conn)
+    for source in sources:
+        for label, raw in messages(source, values):
+            reader.read(label, raw)
+    return reader.result
+
+
+def rsvp_list(conn: sqlite3.Connection, meeting_id: int) -> list[dict]:
+    """Every member invited to the meeting (or who answered), with their answer."""
+    rows = conn.execute(
+        """SELECT m.id AS member_id, m.name, m.email, coalesce(r.response, 'none') AS response,
+                  r.responded_at, r.sequence
+           FROM members m LEFT JOIN responses r ON r.member_id = m.id AND r.meeting_id = :m
+           WHERE m.id IN (SELECT member_id FROM outbox WHERE meeting_id = :m AND member_id IS NOT NULL
+                          AND kind IN ('invitation', 'update', 'cancellation'))
+              OR r.member_id IS NOT NULL
+           ORDER BY CASE coalesce(r.response, 'none') WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1
+                    WHEN 'declined' THEN 2 ELSE 3 END, m.name COLLATE NOCASE, m.id""", {"m": meeting_id})
+    return [{k: r[k] for k in RSVP_KEYS} for r in rows]

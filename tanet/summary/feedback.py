@@ -1,0 +1,253 @@
+"""Feedback after meetings: Microsoft Forms (.xlsx) and Google Forms (.csv) exports.
+
+Questions are found by their wording, loosely; respondents who answered as
+"anonymous" stay anonymous, and named ones are matched to members by e-mail.
+Importing the same file twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import sqlite3
+from datetime import date, datetime
+from pathlib import Path
+
+from tanet import text as text_rules
+from tanet.errors import TanetError
+from tanet.sheets.textfiles import squash
+
+# What each question is about, found by words in its heading (squashed: letters and digits only).
+QUESTIONS = {
+    "usefulness": (("useful",), ("rate", "meeting"), ("rating",)),
+    "will_use": (("willyouuse",), ("use", "practice"), ("use", "work"), ("useanything",), ("usesomething",)),
+    "take_back": (("takeback",), ("takeaway",), ("takeaways",)),
+    "next_topic": (("covernext",), ("next",), ("future",), ("cover",), ("topic",), ("suggest",)),
+    "service_area": (("servicearea",), ("areaofwork",), ("workin",)),
+}
+LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something (yes/no/maybe)",
+          "take_back": "what will you take back", "next_topic": "what to cover next",
+          "service_area": "your service area"}
+META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
+        "email": ("email", "emailaddress"), "name": ("name", "fullname"), "modified": ("lastmodifiedtime",)}
+MAX_FILE = 20 * 1024 * 1024
+MAX_RESPONSES = 10_000
+YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
+          "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
+
+
+def read_table(path: Path):
+    """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time."""
+    from tanet.sheets.textfiles import open_binary, open_rows
+    from tanet.sheets.workbook import check_workbook
+
+    with open_binary(path) as f:
+        head = f.read(4)
+    if head.startswith(b"PK"):
+        check_workbook(path)
+        return _workbook_rows(path)
+    if path.suffix.lower() == ".xlsx":
+        raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
+    return (row for _, row in open_rows(path)[1])
+
+
+def _workbook_rows(path: Path):
+    """The first sheet's rows, made into text one at a time (a whole sheet of Python
+    strings at once would double the memory a large workbook takes)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
+            yield [_cell(c) for c in row]
+    except (CalamineError, ValueError, OSError) as e:
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)
+
+
+def _find(header: list[str], choices) -> int | None:
+    for i, h in enumerate(header):
+        s = squash(h)
+        if any(all(word in s for word in words) for words in choices):
+            return i
+    return None
+
+
+def _filled_rows(path: Path):
+    if path.is_file() and path.stat().st_size > MAX_FILE:
+        raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
+                         "is the meeting's Forms export, not something else.")
+    return (r for r in read_table(path) if any(c.strip() for c in r))
+
+
+def match_questions(header: list[str], meta: dict, chosen: list[str], path) -> dict[str, int]:
+    """Which column answers which question: the coordinator's `--question KEY=HEADER`
+    first, then the questions' wording. Forms' own columns (meta) are never questions."""
+    used = {i for i in meta.values() if i is not None}
+    questions = [i for i, h in enumerate(header) if i not in used and h.strip()]
+    cols = _chosen_questions(header, questions, chosen, path)
+    used |= set(cols.values())
+    for key, choices in QUESTIONS.items():
+        if key in cols:
+            continue
+        rest = [h if i not in used else "" for i, h in enumerate(header)]
+        cols[key] = _find(rest, choices)
+        if cols[key] is not None:
+            used.add(cols[key])
+    missing = [k for k, i in cols.items() if i is None]
+    if missing:
+        left = [header[i].strip() for i in questions if i not in used] or [header[i].strip() for i in questions]
+        raise TanetError(
+            f"{path}: no question found for {', '.join(LABELS[k] for k in missing)}. The file's questions"
+            + (" not matched yet" if any(i not in used for i in questions) else "") + ": "
+            + "; ".join(f"'{q}'" for q in left)[:600] + ". If one of them is it, say so with --question, e.g. "
+            + f"--question {missing[0]}={_shell(left[0] if left else 'HEADER')}; "
+            + "otherwise check it is the meeting's feedback form. Nothing was imported.")
+    return {k: cols[k] for k in QUESTIONS}
+
+
+def _shell(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def _chosen_questions(header: list[str], questions: list[int], chosen: list[str], path) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    names = ", ".join(QUESTIONS)
+    for item in chosen:
+        word, eq, text = item.partition("=")
+        key = next((k for k in QUESTIONS if squash(k) == squash(word)), None)
+        if key is None or not eq:
+            raise TanetError(f"'{item}' does not say which question a column answers; write it as KEY=HEADER "
+                             f"with KEY one of: {names} (e.g. --question next_topic='What should we cover?').")
+        found = next((i for i in questions if header[i].strip() == text.strip()), None)
+        if found is None:
+            found = next((i for i in questions if squash(header[i]) == squash(text)), None)
+        if found is None:
+            raise TanetError(f"{path} has no question headed '{text}'. Its questions are: "
+                             + "; ".join(f"'{header[i].strip()}'" for i in questions)[:600] + ".")
+        cols[key] = found
+    return cols
+
+
+def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str, dict]:
+    """The responses in the file (checked), a fingerprint of the file's content, and which
+    column answered which question. The rows are read one at a time: only the answers
+    are kept. `chosen` are `--question KEY=HEADER` options."""
+    table = _filled_rows(path)
+    header = next(table, None)
+    if header is None:
+        raise TanetError(f"{path} has no rows.")
+    digest = hashlib.sha256("\t".join(header).encode())  # the same as the whole table's, joined by lines
+    meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
+    cols = match_questions(header, meta, chosen or [], path)
+    responses, problems = [], []
+    for n, row in enumerate(table, start=2):
+        digest.update(("\n" + "\t".join(row)).encode())
+        if n > MAX_RESPONSES + 1:
+            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                             "it is the meeting's Forms export.")
+        get = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
+        rating = get(cols["usefulness"])
+        usefulness = None
+        if rating:
+            try:
+                usefulness = int(float(rating.split()[0]))
+            except ValueError:
+                usefulness = -1
+            if not 1 <= usefulness <= 5:
+                problems.append(f"row {n}: the rating '{rating}' is not from 1 to 5")
+        answer = squash(get(cols["will_use"]))
+        will_use = YES_NO.get(answer) if answer else None
+        if answer and will_use is None:
+            problems.append(f"row {n}: '{get(cols['will_use'])}' is not yes, no or maybe")
+        email = get(meta["email"]) if meta["email"] is not None else ""
+        anonymous = not email or email.casefold() == "anonymous"
+        try:
+            take_back, next_topic = text_rules.lines(get(cols["take_back"]), "answer"), text_rules.lines(get(cols["next_topic"]), "answer")
+            area = text_rules.line(get(cols["service_area"]), "service area")
+        except TanetError as e:
+            problems.append(f"row {n}: {e}")
+            continue
+        key = "|".join([get(meta["id"]) if meta["id"] is not None else str(n), get(meta["completed"])
+                        if meta["completed"] is not None else ""])
+        responses.append({"key": key, "email": None if anonymous else email, "usefulness": usefulness,
+                          "will_use": will_use, "take_back": take_back, "next_topic": next_topic,
+                          "service_area": area, "submitted_at": get(meta["completed"]) if meta["completed"] is not None else None})
+    if problems:
+        raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
+                                                                    else "") + ". Nothing was imported.")
+    used = set(cols.values())
+    understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
+                  "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
+    return responses, digest.hexdigest(), understood
+
+
+def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
+                chosen: list[str] | None = None) -> dict:
+    """Add the file's responses to the meeting (inside the caller's transaction)."""
+    responses, digest, understood = parse(path, chosen)
+    other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
+                         [digest, meeting["id"]]).fetchone()
+    if other and not force:
+        raise TanetError(f"{path.name} was already imported for meeting #{other[0]}. If it really is this "
+                         "meeting's feedback too, add --force.")
+    conn.execute("INSERT OR IGNORE INTO feedback_files(digest, meeting_id, imported_on) VALUES (?, ?, ?)",
+                 [digest, meeting["id"], today.isoformat()])
+    members = {r["email"].casefold(): r["id"] for r in conn.execute(
+        "SELECT id, email FROM members WHERE email IS NOT NULL")}
+    added, same, strangers = 0, 0, []
+    for r in responses:
+        member_id = members.get(r["email"].casefold()) if r["email"] else None
+        if r["email"] and member_id is None:
+            strangers.append(r["email"])
+        cur = conn.execute(
+            """INSERT OR IGNORE INTO feedback(meeting_id, response_key, member_id, anonymous, usefulness, will_use,
+                                             take_back, next_topic, service_area, submitted_at)
+               VALUES (?,?,?,?,?,?,?,?,?,?)""",
+            [meeting["id"], r["key"], member_id, int(r["email"] is None), r["usefulness"], r["will_use"],
+             r["take_back"], r["next_topic"], r["service_area"], r["submitted_at"]])
+        added += cur.rowcount
+        same += 1 - cur.rowcount
+    return {"meeting_id": meeting["id"], "responses": len(responses), "added": added, "unchanged": same,
+            "not_members": strangers, **understood}
+
+
+def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
+    rows = conn.execute("SELECT * FROM feedback WHERE meeting_id = ? ORDER BY id", [meeting_id]).fetchall()
+    ratings = [r["usefulness"] for r in rows if r["usefulness"] is not None]
+    areas: dict[str, int] = {}
+    for r in rows:
+        if r["service_area"]:
+            areas[r["service_area"]] = areas.get(r["service_area"], 0) + 1
+    return {
+        "meeting_id": meeting_id, "responses": len(rows), "anonymous": sum(r["anonymous"] for r in rows),
+        "usefulness_mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
+        "will_use": {k: sum(r["will_use"] == k for r in rows) for k in ("yes", "no", "maybe")},
+        "by_service_area": [{"service_area": a, "responses": n} for a, n in sorted(areas.items(),
+                                                                                  key=lambda x: (-x[1], x[0]))],
+        "take_back": [r["take_back"] for r in rows if r["take_back"]],
+        "next_topics": [r["next_topic"] for r in rows if r["next_topic"]],
+    }
+
+
+def period_figures(conn: sqlite3.Connection) -> dict:
+    """Feedback for the held meetings in temp.held."""
+    row = conn.execute(
+        """SELECT count(*) AS responses, count(DISTINCT f.meeting_id) AS meetings_with_feedback,
+                  avg(f.usefulness) AS mean, coalesce(sum(f.will_use = 'yes'), 0) AS yes,
+                  coalesce(sum(f.will_use = 'no'), 0) AS no, coalesce(sum(f.will_use = 'maybe'), 0) AS maybe
+           FROM feedback f JOIN temp.held h ON h.id = f.meeting_id""").fetchone()
+    return {"responses": row["responses"], "meetings_with_feedback": row["meetings_with_feedback"],
+            "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
+            "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]}}
+
