@@ -12,7 +12,7 @@ import pytest
 
 from conftest import TODAY
 from tanet.store import db
-from tanet.summary import report
+from tanet.summary import period_pass, report
 
 PERIODS = [("quarter", f"{y}Q{q}") for y in (2025, 2026) for q in (1, 2, 3, 4)] + [
     ("range", "2023-01-01", TODAY), ("range", "2025-03-14", "2026-06-02"), ("range", "2026-10-01", "2026-10-31")]
@@ -112,7 +112,7 @@ def test_every_attendance_figure_matches_a_plain_recount(network, kind, args, mo
 
     # More start times than one pass counts per member: the rest are counted apart, the same.
     for columns in (1, 2):
-        monkeypatch.setattr(report, "SLOT_COLUMNS", columns)
+        monkeypatch.setattr(period_pass, "SLOT_COLUMNS", columns)
         assert report.summary(conn, period, today) == data
 
 

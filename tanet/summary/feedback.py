@@ -11,6 +11,7 @@ import hashlib
 import sqlite3
 from datetime import date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tanet import text as text_rules
 from tanet.errors import TanetError
@@ -33,6 +34,9 @@ MAX_FILE = 20 * 1024 * 1024
 MAX_RESPONSES = 10_000
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
           "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
+
+if TYPE_CHECKING:
+    from tanet.summary.period_pass import PeriodPass
 
 
 def read_table(path: Path):
@@ -240,13 +244,13 @@ def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
     }
 
 
-def period_figures(conn: sqlite3.Connection) -> dict:
-    """Feedback for the held meetings in temp.held."""
-    row = conn.execute(
-        """SELECT count(*) AS responses, count(DISTINCT f.meeting_id) AS meetings_with_feedback,
+def period_figures(shared: PeriodPass) -> dict:
+    """Feedback for the period's held meetings (the summary's shared pass)."""
+    row = shared.conn.execute(
+        f"""SELECT count(*) AS responses, count(DISTINCT f.meeting_id) AS meetings_with_feedback,
                   avg(f.usefulness) AS mean, coalesce(sum(f.will_use = 'yes'), 0) AS yes,
                   coalesce(sum(f.will_use = 'no'), 0) AS no, coalesce(sum(f.will_use = 'maybe'), 0) AS maybe
-           FROM feedback f JOIN temp.held h ON h.id = f.meeting_id""").fetchone()
+           FROM feedback f JOIN {shared.held} h ON h.id = f.meeting_id""").fetchone()
     return {"responses": row["responses"], "meetings_with_feedback": row["meetings_with_feedback"],
             "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
             "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]}}
