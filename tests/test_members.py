@@ -262,7 +262,15 @@ def test_settings(tanet):
     tanet("init", "--timezone", "Nowhere/Town", ok=False)
 
 
-names = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")), min_size=1, max_size=40)
+def is_text(c: str) -> bool:
+    """Characters a name may hold: not noncharacters (U+FDD0-U+FDEF, U+xFFFE, U+xFFFF) or
+    bidirectional overrides, which tanet refuses on purpose (tanet/text.py)."""
+    p = ord(c)
+    return not (0xFDD0 <= p <= 0xFDEF or p & 0xFFFE == 0xFFFE or 0x202A <= p <= 0x202E or 0x2066 <= p <= 0x2069)
+
+
+names = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")).filter(is_text),
+                min_size=1, max_size=40)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
