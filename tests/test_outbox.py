@@ -524,6 +524,7 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
 
     from tanet.store import db as dbmod
     from tanet.meetings import schedule
+    from tanet.meetings import agenda
     from tanet.store import settings
     from tanet.mail.letters import Template
 
@@ -533,7 +534,7 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
     conn = dbmod.open_db(own_database)
     row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
     meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
-    args = (meeting, schedule.list_sessions(conn, 1), settings.get_all(conn), "REQUEST", ["Date: a -> b"], False)
+    args = (meeting, agenda.list_sessions(conn, 1), settings.get_all(conn), "REQUEST", ["Date: a -> b"], False)
     fast, full = Template(*args), Template(*args)
     full.ok = False
     assert fast.ok

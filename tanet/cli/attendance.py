@@ -11,6 +11,7 @@ import typer
 from tanet.meetings import attendance
 from tanet.meetings import schedule
 from tanet.register import members as member_register
+from tanet.register import vocabulary
 from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, TreeFormatOpt, connection, new_app, optional_day, today
 from tanet.store.db import transaction
@@ -71,8 +72,8 @@ def checkin_round(meeting: MeetingArg) -> None:
                                             "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
                                 console=out).strip()
             if answer.lower() not in ("y", "n", "a", "s", "q", ""):
-                wanted = member_register.fold(answer)
-                found = [x for x in queue if wanted in member_register.fold(x["name"])]
+                wanted = vocabulary.fold(answer)
+                found = [x for x in queue if wanted in vocabulary.fold(x["name"])]
                 if len(found) == 1:
                     queue.remove(found[0])
                     queue.insert(0, found[0])

@@ -7,6 +7,8 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet.meetings import schedule
+from tanet.meetings import agenda
+from tanet.meetings import facilitation
 from tanet.meetings import planning
 from tanet.output import render
 from tanet.cli.common import (Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day,
@@ -141,8 +143,8 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     row = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
     data = schedule.objects(conn, [row])[0]
     data["cancel_reason"] = row["cancel_reason"]
-    data["facilitators"] = schedule.facilitators(conn, row["id"])
-    data["sessions"] = schedule.list_sessions(conn, row["id"])
+    data["facilitators"] = facilitation.facilitators(conn, row["id"])
+    data["sessions"] = agenda.list_sessions(conn, row["id"])
     data["attendance"] = schedule.attendance_counts(conn, row["id"])
     data["rsvp"] = schedule.response_counts(conn, row["id"])
     if fmt == "json":
@@ -212,7 +214,7 @@ def facilitate(meeting: MeetingArg,
     """Set a meeting's facilitators."""
     conn = connection()
     with transaction(conn):
-        m, people = schedule.set_facilitators(conn, meeting, members, today())
+        m, people = facilitation.set_facilitators(conn, meeting, members, today())
     sectors = sorted({p["sector"] for p in people})
     render.say(f"Meeting #{m['id']} on {m['date']}: " + ", ".join(p["name"] for p in people)
                + f" ({' and '.join(sectors)} sector{'s' if len(sectors) > 1 else ''}).")
@@ -225,7 +227,7 @@ def rota(count: Annotated[int, typer.Option(help="How many upcoming meetings.")]
     """Propose cross-sector facilitator pairs for upcoming meetings, least-used first."""
     conn = connection()
     with transaction(conn):
-        proposals = schedule.rota(conn, count, today(), apply)
+        proposals = facilitation.rota(conn, count, today(), apply)
     if fmt == "json":
         render.print_json(proposals)
         return
@@ -253,7 +255,7 @@ def session_add(
     """Add a session to a meeting's agenda."""
     conn = connection()
     with transaction(conn):
-        s = schedule.add_session(conn, meeting, kind, title, presenter, guest, guest_org, today())
+        s = agenda.add_session(conn, meeting, kind, title, presenter, guest, guest_org, today())
     if fmt == "json":
         render.print_json(s)
     else:
@@ -266,7 +268,7 @@ def session_list(meeting: Annotated[Optional[str], typer.Argument(metavar="[MEET
     """List sessions, of one meeting or of all."""
     conn = connection()
     meeting_id = schedule.find_meeting(conn, meeting, today())["id"] if meeting else None
-    rows = schedule.list_sessions(conn, meeting_id)
+    rows = agenda.list_sessions(conn, meeting_id)
     render.emit(rows, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("kind", "Kind"), ("title", "Title"),
                                   ("presenter", "Presenter"), ("guest", "Guest"), ("guest_org", "Organisation")],
                 title="Sessions", empty="No sessions yet. Add one with: tanet session add MEETING --kind ... --title ...")
@@ -277,7 +279,7 @@ def session_remove(session_id: Annotated[int, typer.Argument(metavar="ID", help=
     """Take a session off the agenda."""
     conn = connection()
     with transaction(conn):
-        s = schedule.remove_session(conn, session_id)
+        s = agenda.remove_session(conn, session_id)
     render.say(f"Removed session #{s['id']} ({s['title']}) from meeting #{s['meeting_id']}.")
 
 
@@ -293,7 +295,7 @@ def theme_add(text: Annotated[str, typer.Argument(metavar="TEXT", help="The pain
     """Record a theme the network raised."""
     conn = connection()
     with transaction(conn):
-        t = schedule.add_theme(conn, text, kind, meeting, today())
+        t = agenda.add_theme(conn, text, kind, meeting, today())
     if fmt == "json":
         render.print_json(t)
     else:
@@ -305,7 +307,7 @@ def theme_list(kind: Annotated[Optional[str], typer.Option(help="pain-point, sol
                status: Annotated[Optional[str], typer.Option(help="open, raised or resolved.")] = None,
                fmt: FormatOpt = Format.table) -> None:
     """List themes."""
-    rows = schedule.list_themes(connection(), kind, status)
+    rows = agenda.list_themes(connection(), kind, status)
     render.emit(rows, fmt.value, THEME_COLUMNS, title="Themes", empty="No themes yet.")
 
 
@@ -317,7 +319,7 @@ def theme_status(theme_id: Annotated[int, typer.Argument(metavar="ID", help="The
     """Move a theme along: open → raised → resolved."""
     conn = connection()
     with transaction(conn):
-        t = schedule.set_theme_status(conn, theme_id, status, note, today())
+        t = agenda.set_theme_status(conn, theme_id, status, note, today())
     if fmt == "json":
         render.print_json(t)
     else:

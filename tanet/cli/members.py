@@ -9,6 +9,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet.register import members
+from tanet.register import vocabulary
 from tanet.output import render
 from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
                               optional_day, today)
@@ -166,10 +167,10 @@ def _take_off(conn, row, from_day: date):
     """Off the rotas of the meetings ahead, and a cancellation of each they were sent
     (inside the caller's transaction)."""
     from tanet.register import leavers
-    from tanet.meetings import schedule
+    from tanet.meetings import facilitation
 
     from_day = max(from_day, today())
-    rotas = schedule.off_rotas(conn, row["id"], from_day)
+    rotas = facilitation.off_rotas(conn, row["id"], from_day)
     withdrawn = leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
     leavers.remove_drafts(conn, row["id"], from_day)
     return rotas, withdrawn
@@ -249,7 +250,7 @@ def import_(
                 word, _, value = rest.partition("=")
                 if not (kind and word and value):
                     raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
-                members.add_alias(conn, kind.strip().lower(), word, value)
+                vocabulary.add_alias(conn, kind.strip().lower(), word, value)
             plan = plan_import(conn, file, today(), update, write=True, progress=progress, columns=columns,
                                on_columns=lambda plan: say_columns(file, plan))
             if plan.error_count or dry_run:
@@ -357,7 +358,7 @@ def data(member: MemberArg,
 @area_app.command("list")
 def area_list(fmt: FormatOpt = Format.table) -> None:
     """The service areas and how many active members each has."""
-    rows = members.area_counts(connection(), today())
+    rows = vocabulary.area_counts(connection(), today())
     render.emit(rows, fmt.value, [("service_area", "Service area"), ("active_members", "Active members")],
                 title="Service areas")
 
@@ -367,7 +368,7 @@ def area_add(name: Annotated[str, typer.Argument(metavar="NAME", help="The new s
     """Add a service area to the list."""
     conn = connection()
     with transaction(conn):
-        added = members.add_area(conn, name)
+        added = vocabulary.add_area(conn, name)
     render.say(f"Added service area '{added}'.")
 
 
@@ -377,7 +378,7 @@ def area_rename(old: Annotated[str, typer.Argument(metavar="OLD", help="Current 
     """Rename a service area; its members follow."""
     conn = connection()
     with transaction(conn):
-        before, after, count = members.rename_area(conn, old, new)
+        before, after, count = vocabulary.rename_area(conn, old, new)
     render.say(f"Renamed '{before}' to '{after}' ({count} members).")
 
 
@@ -387,5 +388,5 @@ def area_alias(alias: Annotated[str, typer.Argument(metavar="WORD", help="The wo
     """Let a word stand for a service area from now on (in imports and commands)."""
     conn = connection()
     with transaction(conn):
-        word, target = members.add_alias(conn, "area", alias, area)
+        word, target = vocabulary.add_alias(conn, "area", alias, area)
     render.say(f"'{word}' now means the service area '{target}'.")

@@ -73,6 +73,7 @@ def _stamp() -> str:
 
 def build(path: Path, *, members: int, years: int, seed: int, today: date, progress=None) -> dict:
     from tanet.meetings import schedule
+    from tanet.meetings import facilitation
     from tanet.meetings import planning
     from tanet.register import member_files
     from tanet.store import settings
@@ -155,7 +156,7 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
                 continue
             ambassadors = [m for m in active if m["ambassador"]]
             if len(ambassadors) >= 2:
-                pair = schedule.pick_pair(ambassadors, used, last, iso)
+                pair = facilitation.pick_pair(ambassadors, used, last, iso)
                 for m in pair:
                     used[m["id"]] = used.get(m["id"], 0) + 1
                     last[m["id"]] = iso
@@ -193,7 +194,7 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
         tick("attendance")
         upcoming = [mid for mid, d, _ in ids if d > today]
         if upcoming:
-            schedule.rota(conn, min(2, len(upcoming)), today, apply=True)
+            facilitation.rota(conn, min(2, len(upcoming)), today, apply=True)
 
         # Availability: teachers busy in teaching hours, some part-timers ----------------
         avail = []

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from tanet.meetings import ical
 from tanet.meetings import schedule
+from tanet.meetings import agenda
 from tanet.register import members
+from tanet.register import vocabulary
 from tanet.mail import outbox
 from tanet.store import settings
 from tanet.errors import TanetError
@@ -22,7 +24,7 @@ from tanet.errors import TanetError
 
 def invitees(conn: sqlite3.Connection, meeting: sqlite3.Row, areas: list[str]) -> list[sqlite3.Row]:
     """Members active on the meeting's day with an e-mail address, optionally from some areas only."""
-    names = [members.find_area(conn, a) for a in areas]
+    names = [vocabulary.find_area(conn, a) for a in areas]
     sql = """SELECT * FROM members WHERE email IS NOT NULL
              AND joined_on <= :d AND (left_on IS NULL OR left_on > :d)"""
     params = {"d": meeting["date"]}
@@ -85,7 +87,7 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     if not people:
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
-    sessions = schedule.list_sessions(conn, row["id"])
+    sessions = agenda.list_sessions(conn, row["id"])
     folder = folder or Path("invites") / ical.folder_name(meeting)
     cancelled = meeting["status"] == "cancelled"
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 from tanet.meetings import ical
 from tanet.meetings import schedule
+from tanet.meetings import agenda
+from tanet.meetings import facilitation
 from tanet.register import members
 from tanet.mail import outbox
 from tanet.store import settings
@@ -67,8 +69,8 @@ def write_reminders(conn: sqlite3.Connection, ref: str, folder: Path | None, tod
               if p["id"] not in skip and members.is_active(p, row["date"])]  # a leaver was taken off it
     if not people:
         raise TanetError("Everyone invited has declined or sent apologies: there is nobody to remind.")
-    sessions = schedule.list_sessions(conn, row["id"])
-    facilitators = schedule.facilitators(conn, row["id"])
+    sessions = agenda.list_sessions(conn, row["id"])
+    facilitators = facilitation.facilitators(conn, row["id"])
     details = _meeting_lines(meeting, sessions, facilitators)
 
     def body(greet):
@@ -100,7 +102,7 @@ def write_thanks(conn: sqlite3.Connection, ref: str, folder: Path | None, today:
     if not people:
         raise TanetError(f"Nobody is recorded present at meeting #{row['id']}. Record who came first, e.g. "
                          f"tanet attendance import {row['id']} REPORT.csv")
-    sessions = schedule.list_sessions(conn, row["id"])
+    sessions = agenda.list_sessions(conn, row["id"])
     resources = conn.execute("SELECT title, description FROM resources WHERE meeting_id = ? ORDER BY id",
                              [row["id"]]).fetchall()
     lines = [f"Thank you for coming to the {values['network']} meeting on "

@@ -205,7 +205,7 @@ def organiser_of(values: dict) -> tuple[str, str]:
 
 def publish(conn: sqlite3.Connection, meetings: list[dict], values: dict) -> bytes:
     """One METHOD:PUBLISH calendar of these meetings: ORGANIZER, no ATTENDEE."""
-    from tanet.meetings.schedule import list_sessions
+    from tanet.meetings.agenda import list_sessions
 
     org = organizer(*organiser_of(values))
     events = [event(m, list_sessions(conn, m["id"]), org) for m in meetings]

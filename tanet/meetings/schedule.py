@@ -1,4 +1,4 @@
-"""Meetings: planning the series, moving and cancelling, facilitators and the rota."""
+"""Meetings: finding them, adding, moving, editing, cancelling and deleting them, and their counts."""
 
 from __future__ import annotations
 
@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from tanet import dates
-from tanet.register import members
 from tanet.store import settings
 from tanet.errors import TanetError
 from tanet import text as text_rules
@@ -245,214 +244,11 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> 
 
 # Facilitators and the rota ---------------------------------------------------------
 
-def facilitators(conn: sqlite3.Connection, meeting_id: int) -> list[dict]:
-    return [members.member_object(r) for r in conn.execute(
-        "SELECT mb.* FROM facilitators f JOIN members mb ON mb.id = f.member_id WHERE f.meeting_id = ? ORDER BY mb.name",
-        [meeting_id])]
-
-
-def set_facilitators(conn: sqlite3.Connection, ref: str, member_refs: list[str], today: date) -> tuple[dict, list[dict]]:
-    meeting = find_meeting(conn, ref, today)
-    if meeting["status"] == "cancelled":
-        raise TanetError(f"Meeting #{meeting['id']} is cancelled.")
-    chosen = []
-    for r in member_refs:
-        m = members.find_member(conn, r)
-        if not members.is_active(m, meeting["date"]):
-            raise TanetError(f"{m['name']} is not a member on {meeting['date']} (joined {m['joined_on']}"
-                             + (f", left {m['left_on']}" if m["left_on"] else "") + ").")
-        if m["id"] not in [c["id"] for c in chosen]:
-            chosen.append(m)
-    conn.execute("DELETE FROM facilitators WHERE meeting_id = ?", [meeting["id"]])
-    conn.executemany("INSERT INTO facilitators(meeting_id, member_id) VALUES (?, ?)",
-                     [(meeting["id"], m["id"]) for m in chosen])
-    return objects(conn, [meeting])[0], facilitators(conn, meeting["id"])
-
-
-def off_rotas(conn: sqlite3.Connection, member_id: int, from_day: date) -> list[dict]:
-    """Take a member off the facilitators of every meeting on or after `from_day` (a leaver);
-    returns those meetings, which now need someone in their place."""
-    rows = conn.execute(SELECT + """ WHERE m.date >= ? AND m.status = 'scheduled' AND m.id IN
-                        (SELECT meeting_id FROM facilitators WHERE member_id = ?) ORDER BY m.date, m.start""",
-                        [from_day.isoformat(), member_id]).fetchall()
-    conn.executemany("DELETE FROM facilitators WHERE meeting_id = ? AND member_id = ?",
-                     [(r["id"], member_id) for r in rows])
-    return objects(conn, rows)
-
-
-def pick_pair(candidates: list, used: dict, last: dict, day: str) -> tuple:
-    """Two facilitators: the least used first, then the least used from another
-    sector (else another service area)."""
-    if len(candidates) < 2:
-        raise TanetError(f"Fewer than two active ambassadors are free on {day} (by their recorded availability): "
-                         "mark more members as ambassadors (tanet member edit ID --ambassador).")
-    ordered = sorted(candidates, key=lambda r: (used.get(r["id"], 0), last.get(r["id"], ""), r["id"]))
-    for first in ordered:
-        for rule in ("sector", "service_area"):
-            second = next((c for c in ordered if c["id"] != first["id"] and c[rule] != first[rule]), None)
-            if second is not None:
-                return first, second
-    raise TanetError("Every active ambassador is in the same sector and service area; "
-                     "a pair across sectors is impossible. Mark more members as ambassadors.")
-
-
-def rota(conn: sqlite3.Connection, count: int, today: date, apply: bool) -> list[dict]:
-    """Facilitator pairs for the next upcoming meetings that have none yet.
-
-    Each pair spans two sectors (else two service areas); the members who have
-    facilitated least go first, and nobody goes twice while others wait.
-    """
-    if count < 1:
-        raise TanetError("--count must be at least 1.")
-    meetings = conn.execute(
-        SELECT + """ WHERE m.status = 'scheduled' AND m.date >= ?
-                     AND NOT EXISTS (SELECT 1 FROM facilitators f WHERE f.meeting_id = m.id)
-                     ORDER BY m.date, m.start LIMIT ?""", [today.isoformat(), count]).fetchall()
-    if not meetings:
-        raise TanetError("No upcoming meeting is waiting for facilitators. Plan meetings with: tanet meeting plan")
-    pool = conn.execute(
-        """SELECT mb.*, (SELECT count(*) FROM facilitators f WHERE f.member_id = mb.id) AS times,
-                  (SELECT max(mt.date) FROM facilitators f JOIN meetings mt ON mt.id = f.meeting_id
-                   WHERE f.member_id = mb.id) AS last_time
-           FROM members mb WHERE mb.ambassador = 1 AND mb.forgotten_on IS NULL""").fetchall()
-    used = {r["id"]: r["times"] for r in pool}
-    last = {r["id"]: r["last_time"] or "" for r in pool}
-    busy: dict[int, list] = {}
-    for r in conn.execute('SELECT member_id, weekdays, start, "end" FROM availability'):
-        busy.setdefault(r["member_id"], []).append(
-            ({int(d) for d in r["weekdays"].split(",")}, dates.minutes(r["start"]), dates.minutes(r["end"])))
-
-    def free(member, meeting) -> bool:
-        """Not busy then by the weekly pattern the member recorded (tanet availability set)."""
-        day = date.fromisoformat(meeting["date"]).weekday()
-        s, e = dates.minutes(meeting["start"]), dates.minutes(meeting["end"])
-        return not any(day in days and ps < e and s < pe for days, ps, pe in busy.get(member["id"], []))
-
-    tz = settings.get(conn, "timezone")
-    proposals = []
-    for meeting in meetings:
-        pair = pick_pair([r for r in pool if members.is_active(r, meeting["date"]) and free(r, meeting)], used, last,
-                         meeting["date"])
-        for m in pair:
-            used[m["id"]] += 1
-            last[m["id"]] = meeting["date"]
-        if apply:
-            conn.executemany("INSERT INTO facilitators(meeting_id, member_id) VALUES (?, ?)",
-                             [(meeting["id"], m["id"]) for m in pair])
-        proposals.append({"meeting": meeting_object(meeting, tz),
-                          "facilitators": [members.member_object(m) for m in pair]})
-    return proposals
-
 
 # Agenda ------------------------------------------------------------------------------
 
-SESSION_KINDS = ("spotlight", "reflective", "training", "guest")
-SESSION_SELECT = """SELECT s.id, s.meeting_id, s.kind, s.title, mb.name AS presenter, s.presenter_id,
-                           s.guest, s.guest_org
-                    FROM sessions s LEFT JOIN members mb ON mb.id = s.presenter_id"""
-
-
-def _kind(value: str, allowed, what: str) -> str:
-    v = value.strip().lower().replace(" ", "-").replace("_", "-")
-    exact = [k for k in allowed if k == v]
-    matches = exact or ([k for k in allowed if k.startswith(v)] if v else [])
-    if len(matches) == 1:
-        return matches[0]
-    raise TanetError(f"'{value}' is not a {what}. Use one of: {', '.join(allowed)}.")
-
-
-def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, guest: str | None,
-                guest_org: str | None, today: date) -> dict:
-    meeting = find_meeting(conn, ref, today)
-    kind = _kind(kind, SESSION_KINDS, "session kind")
-    title = " ".join((text_rules.line(title, "session title") or "").split())
-    guest, guest_org = text_rules.line(guest, "guest's name"), text_rules.line(guest_org, "guest's organisation")
-    if not title:
-        raise TanetError("A session needs a --title.")
-    if presenter and guest:
-        raise TanetError("Give either --presenter (a member) or --guest (someone from outside), not both.")
-    if guest_org and not guest:
-        raise TanetError("--guest-org goes with --guest NAME.")
-    presenter_id = None
-    if presenter:
-        m = members.find_member(conn, presenter)
-        if not members.is_active(m, meeting["date"]):
-            raise TanetError(f"{m['name']} is not a member on {meeting['date']}"
-                             + (f" (left {m['left_on']})" if m["left_on"] else "") + "; choose another presenter.")
-        presenter_id = m["id"]
-    if kind == "guest" and not guest:
-        raise TanetError("A guest session needs --guest NAME (and --guest-org ORG).")
-    cur = conn.execute("INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) VALUES (?,?,?,?,?,?)",
-                       [meeting["id"], kind, title, presenter_id, guest, guest_org])
-    return session_object(conn.execute(SESSION_SELECT + " WHERE s.id = ?", [cur.lastrowid]).fetchone())
-
-
-def session_object(r) -> dict:
-    return {k: r[k] for k in ("id", "meeting_id", "kind", "title", "presenter", "guest", "guest_org")}
-
-
-def list_sessions(conn, meeting_id: int | None) -> list[dict]:
-    if meeting_id is None:
-        rows = conn.execute(SESSION_SELECT + " JOIN meetings mt ON mt.id = s.meeting_id ORDER BY mt.date, s.id")
-    else:
-        rows = conn.execute(SESSION_SELECT + " WHERE s.meeting_id = ? ORDER BY s.id", [meeting_id])
-    return [session_object(r) for r in rows]
-
-
-def remove_session(conn, session_id: int) -> dict:
-    row = conn.execute(SESSION_SELECT + " WHERE s.id = ?", [session_id]).fetchone()
-    if row is None:
-        raise TanetError(f"There is no session #{session_id}. See them with: tanet session list")
-    conn.execute("DELETE FROM sessions WHERE id = ?", [session_id])
-    return session_object(row)
-
 
 # Themes: the network's collective voice -------------------------------------------
-
-THEME_KINDS = ("pain-point", "solution", "policy")
-THEME_STATUSES = ("open", "raised", "resolved")
-
-
-def theme_object(r) -> dict:
-    return {k: r[k] for k in ("id", "text", "kind", "status", "meeting_id", "note")}
-
-
-def add_theme(conn, text: str, kind: str, meeting_ref: str | None, today: date) -> dict:
-    text = text_rules.lines(text, "theme") or ""
-    if not text:
-        raise TanetError("Say what the theme is, e.g. tanet theme add \"Waiting lists for CAMHS\" --kind pain-point")
-    kind = _kind(kind, THEME_KINDS, "theme kind")
-    meeting_id = find_meeting(conn, meeting_ref, today)["id"] if meeting_ref else None
-    cur = conn.execute("INSERT INTO themes(text, kind, meeting_id, created_on) VALUES (?,?,?,?)",
-                       [text, kind, meeting_id, today.isoformat()])
-    return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [cur.lastrowid]).fetchone())
-
-
-def list_themes(conn, kind: str | None, status: str | None) -> list[dict]:
-    where, params = [], []
-    if kind:
-        where.append("kind = ?")
-        params.append(_kind(kind, THEME_KINDS, "theme kind"))
-    if status:
-        where.append("status = ?")
-        params.append(_kind(status, THEME_STATUSES, "theme status"))
-    sql = "SELECT * FROM themes" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
-    return [theme_object(r) for r in conn.execute(sql, params)]
-
-
-def set_theme_status(conn, theme_id: int, status: str, note: str | None, today: date) -> dict:
-    row = conn.execute("SELECT * FROM themes WHERE id = ?", [theme_id]).fetchone()
-    if row is None:
-        raise TanetError(f"There is no theme #{theme_id}. See them with: tanet theme list")
-    status = _kind(status, THEME_STATUSES, "theme status")
-    d = today.isoformat()
-    conn.execute(
-        """UPDATE themes SET status = :s, note = coalesce(:note, note),
-               raised_on = CASE WHEN :s = 'raised' THEN coalesce(raised_on, :d) ELSE raised_on END,
-               resolved_on = CASE WHEN :s = 'resolved' THEN :d ELSE NULL END
-           WHERE id = :id""",
-        {"s": status, "note": text_rules.lines(note, "note"), "d": d, "id": theme_id})
-    return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [theme_id]).fetchone())
 
 
 def response_counts(conn, meeting_id: int) -> dict:

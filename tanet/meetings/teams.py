@@ -12,6 +12,7 @@ from pathlib import Path
 
 from tanet.meetings import attendance
 from tanet.register import members as member_register
+from tanet.register import vocabulary
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import read_text, sniff_delimiter, squash
 
@@ -175,7 +176,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
     by_name: dict[str, list] = {}
     for m in members:
         by_name.setdefault(m["name"].casefold(), []).append(m)
-    guest_names = {member_register.fold(r[0]) for r in conn.execute(
+    guest_names = {vocabulary.fold(r[0]) for r in conn.execute(
         "SELECT guest FROM sessions WHERE meeting_id = ? AND guest IS NOT NULL", [meeting["id"]])}
     for p in report.participants:
         clean = _GUEST.sub("", p.name).strip()
@@ -189,7 +190,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         elif len(by_name.get(clean.casefold(), [])) == 1:
             member, how = by_name[clean.casefold()][0], "name"
         if member is None:
-            (result.guests if member_register.fold(clean) in guest_names else result.not_members).append(who)
+            (result.guests if vocabulary.fold(clean) in guest_names else result.not_members).append(who)
             continue
         if member["left_on"] and member["left_on"] <= day.isoformat():
             result.not_active.append({**who, "member_id": member["id"], "joined_on": member["joined_on"],

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 from tanet import dates
 from tanet.register import members as member_register
+from tanet.register import vocabulary
 from tanet.store import settings
 from tanet.errors import TanetError
 
@@ -120,7 +121,7 @@ def suggest(conn: sqlite3.Connection, *, weekdays: list[int], times: list[str], 
         raise TanetError("There are no candidate slots: give at least one day (--weekdays) and one time (--times).")
     for t in times:
         dates.end_time(t, duration)
-    wanted = sorted({member_register.find_area(conn, a) for a in areas})
+    wanted = sorted({vocabulary.find_area(conn, a) for a in areas})
     in_areas = f" AND m.service_area IN ({','.join('?' * len(wanted))})" if wanted else ""
     active = "m.joined_on <= ? AND (m.left_on IS NULL OR m.left_on > ?)"
     members = conn.execute(f"SELECT id, service_area FROM members m WHERE {active}{in_areas}",

@@ -10,6 +10,7 @@ from datetime import date
 from pathlib import Path
 
 from tanet.register import members
+from tanet.register import vocabulary
 from tanet.dates import parse_date
 from tanet.errors import TanetError
 from tanet import text as text_rules
@@ -133,7 +134,7 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
     plan = ImportPlan(header=header, columns=cols)
     if on_columns:
         on_columns(plan)
-    areas = members.area_names(conn)
+    areas = vocabulary.area_names(conn)
     seen: dict[str, int] = {}
     batch: list[dict] = []
 
@@ -201,8 +202,8 @@ def _resolve(conn, key: str, value: str, areas: list[str], plan: ImportPlan, lin
     with the lines it is on) when tanet does not know the word."""
     folded = (KINDS[key], " ".join(value.split()).casefold())
     if folded not in plan.known:
-        finder = {"service_area": lambda v: members.find_area(conn, v, areas), "sector": lambda v: members.normalise_sector(v, conn),
-                  "role": lambda v: members.normalise_role(v, conn)}[key]
+        finder = {"service_area": lambda v: vocabulary.find_area(conn, v, areas), "sector": lambda v: vocabulary.normalise_sector(v, conn),
+                  "role": lambda v: vocabulary.normalise_role(v, conn)}[key]
         try:
             meaning = finder(value)
         except TanetError:
@@ -269,7 +270,7 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     try:
         if not get("ambassador"):
             filled.append("ambassador")
-        rec["ambassador"] = int(members.parse_bool(get("ambassador")))
+        rec["ambassador"] = int(vocabulary.parse_bool(get("ambassador")))
     except TanetError as e:
         errs.append(f"line {line}: {e}")
     for key, what, check in (("phone", "phone number", text_rules.line), ("organisation", "organisation", text_rules.line),
@@ -340,7 +341,7 @@ def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[
 
     from tanet.text import flat
 
-    names = [members.find_area(conn, a) for a in areas]
+    names = [vocabulary.find_area(conn, a) for a in areas]
     sql = """SELECT name, email FROM members WHERE email IS NOT NULL AND joined_on <= :d
              AND (left_on IS NULL OR left_on > :d)"""
     params: dict = {"d": today.isoformat()}

@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
-from tanet.register import members
+from tanet.register import vocabulary
 from tanet import text
 from tanet.errors import TanetError
 
@@ -33,7 +33,7 @@ def add(conn: sqlite3.Connection, organisation: str, area: str, contact: str | N
     if on > today:
         raise TanetError(f"{on} is in the future; record a contact once it has happened.")
     cur = conn.execute('INSERT INTO outreach(organisation, service_area, contact, "on", how, outcome) VALUES (?,?,?,?,?,?)',
-                       [org, members.find_area(conn, area), text.line(contact, "contact's name"), on.isoformat(), _how(how),
+                       [org, vocabulary.find_area(conn, area), text.line(contact, "contact's name"), on.isoformat(), _how(how),
                         text.lines(outcome, "outcome")])
     return get(conn, cur.lastrowid)
 
@@ -47,7 +47,7 @@ def list_contacts(conn: sqlite3.Connection, area: str | None) -> list[dict]:
     sql, params = "SELECT * FROM outreach", []
     if area:
         sql += " WHERE service_area = ?"
-        params.append(members.find_area(conn, area))
+        params.append(vocabulary.find_area(conn, area))
     return [{k: r[k] for k in OUTREACH_KEYS} for r in conn.execute(sql + ' ORDER BY "on", id', params)]
 
 

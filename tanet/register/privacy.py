@@ -9,6 +9,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from tanet.register import members
+from tanet.register import vocabulary
 from tanet.store import settings
 
 # Private notes and the date each belongs to: the meeting's.
@@ -60,7 +61,7 @@ def erase_traces(conn: sqlite3.Connection, member: sqlite3.Row) -> None:
     address or name ("550 <zoe@...>: unknown") loses them, in any outbox row."""
     # As written, and as a server may write them: without accents, the address's name part.
     local = (member["email"] or "").partition("@")[0]
-    seen = [member["email"], member["name"], members.fold(member["name"] or ""), local if len(local) > 3 else None]
+    seen = [member["email"], member["name"], vocabulary.fold(member["name"] or ""), local if len(local) > 3 else None]
     full = _pattern(seen)
     own = _pattern([*seen, members.known_as(member)])
     for row in conn.execute("SELECT id, take_back, next_topic FROM feedback WHERE member_id = ?",

@@ -7,6 +7,7 @@ from datetime import date
 
 from tanet.meetings import schedule
 from tanet.register import members
+from tanet.register import vocabulary
 from tanet.errors import TanetError
 from tanet import text as text_rules
 
@@ -57,7 +58,7 @@ def org_key(name: str) -> str:
     ("barnardos scotland" is "Barnardo's Scotland")."""
     import re
 
-    return re.sub(r"[\W_]", "", members.fold(name))
+    return re.sub(r"[\W_]", "", vocabulary.fold(name))
 
 
 def known_organisation(conn, typed: str) -> tuple[str, bool]:

@@ -183,9 +183,9 @@ _EMPTY = {"joined_on": "{n} empty, set to today ({today})", "consent_on": "{n} e
 
 def default_lines(plan, today) -> list[str]:
     """The values tanet filled in, field by field, and how many."""
-    from tanet.register import members
+    from tanet.register import vocabulary
 
-    ambassador = members.parse_bool("")  # what an empty cell means
+    ambassador = vocabulary.parse_bool("")  # what an empty cell means
     lines = []
     for field in ("joined_on", "consent_on", "service_area", "sector", "role", "ambassador"):
         n = plan.defaults.get(field, 0)
@@ -209,9 +209,9 @@ def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
     --map option that fixes all of them: its meaning filled in only when the word is
     a slip of the keyboard away from a real one, else ROLE, SECTOR or AREA for the
     coordinator to fill in."""
-    from tanet.register import members
+    from tanet.register import vocabulary
 
-    choices = {"area": members.area_names(conn), "sector": list(members.SECTORS), "role": list(members.ROLES)}
+    choices = {"area": vocabulary.area_names(conn), "sector": list(vocabulary.SECTORS), "role": list(vocabulary.ROLES)}
     what = {"area": "service area", "sector": "sector", "role": "role"}
     lines, maps = [], []
     groups = sorted(plan.unknown.items(), key=lambda g: (-g[1][1], g[0]))

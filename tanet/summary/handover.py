@@ -16,6 +16,8 @@ from pathlib import Path
 
 from tanet import dates
 from tanet.meetings import schedule
+from tanet.meetings import agenda
+from tanet.meetings import facilitation
 from tanet.store import settings
 from tanet.errors import TanetError
 
@@ -58,10 +60,10 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
     upcoming = schedule.list_meetings(conn, "upcoming", today)
     meeting_rows = []
     for m in upcoming[:8]:
-        facilitators = ", ".join(f["name"] for f in schedule.facilitators(conn, m["id"])) or "not yet chosen"
-        agenda = "; ".join(f"{s['kind']}: {s['title']}" for s in schedule.list_sessions(conn, m["id"])) or "-"
+        facilitators = ", ".join(f["name"] for f in facilitation.facilitators(conn, m["id"])) or "not yet chosen"
+        agenda_text = "; ".join(f"{s['kind']}: {s['title']}" for s in agenda.list_sessions(conn, m["id"])) or "-"
         meeting_rows.append([m["date"], f"{m['start']}-{m['end']}", m["title"], m["location"] or m["url"] or "",
-                             facilitators, agenda])
+                             facilitators, agenda_text])
     followups = conn.execute(
         """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
            LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()

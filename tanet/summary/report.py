@@ -12,7 +12,7 @@ import sqlite3
 from datetime import date, timedelta
 
 from tanet import dates
-from tanet.register import members as member_register
+from tanet.register import vocabulary
 from tanet.store import settings
 from tanet.register import outreach
 from tanet.errors import TanetError
@@ -193,8 +193,8 @@ def _meetings(shared: PeriodPass) -> dict:
 def _breakdowns(shared: PeriodPass, threshold: float, held: int) -> dict:
     """By service area, sector, role and start time, and the areas below the gap threshold."""
     conn = shared.conn
-    groups, by_slot = _groups(shared, {"service_area": member_register.area_names(conn),
-                                       "sector": list(member_register.SECTORS), "role": list(member_register.ROLES)})
+    groups, by_slot = _groups(shared, {"service_area": vocabulary.area_names(conn),
+                                       "sector": list(vocabulary.SECTORS), "role": list(vocabulary.ROLES)})
     by_area = groups["service_area"]
     # With no meeting held, nobody could come: that is no gap in anyone's engagement.
     gaps = [g for g in by_area if g["members"] and g["rate"] is not None and g["rate"] < threshold] if held else []
