@@ -113,24 +113,7 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
     `--column FIELD=HEADER` choices; `on_columns(plan)` hears which column gives which
     field before any row is read."""
     rows = _table(path)
-    header = None
-    for _, row in rows:  # blank lines before the header are passed over, keeping line numbers
-        if any(c.strip() for c in row):
-            header = row
-            break
-    if header is None:
-        raise TanetError(f"{path} has no rows.")
-    check_unique_headers(header, path)
-    cols = pick(header, columns or [], path)
-    found = ", ".join(f"'{h.strip()}'" for h in header[:12] if h.strip())
-    if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
-        raise TanetError(
-            f"{path} has no name column. Its first row should name the columns, e.g. Name, Email, Organisation, "
-            f"Service area, Sector, Role; or say which column holds the name with --column name=HEADER "
-            f"(its columns: {found}).")
-    if "email" not in cols:
-        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email', or say which column holds the "
-                         f"e-mail address with --column email=HEADER (its columns: {found}).")
+    header, cols = _header_and_columns(rows, path, columns or [])
     plan = ImportPlan(header=header, columns=cols)
     if on_columns:
         on_columns(plan)
@@ -172,24 +155,55 @@ def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, wr
                     flush()
             else:
                 plan.new.append(rec)
-        elif update:
-            changes = {k: v for k, v in rec.items() if k in present and k != "email"}
-            if "joined_on" in changes and "consent_on" not in present:
-                changes.pop("consent_on", None)
-            plan.update_count += 1
-            if write and not plan.error_count:
-                _update(conn, existing["id"], changes)
-            elif not write:
-                plan.updates.append((existing["id"], changes))
         else:
-            plan.skipped_count += 1
-            if len(plan.skipped) < KEPT:
-                plan.skipped.append((line, rec["email"], f"#{existing['id']} {existing['name']}"))
+            _already_there(conn, plan, existing, rec, line, present, update=update, write=write)
     if write:
         flush()
     if plan.new_count + plan.update_count + plan.skipped_count + plan.error_count == 0:
         raise TanetError(f"{path} has a header row but no members in it.")
     return plan
+
+
+def _header_and_columns(rows, path, columns: list[str]) -> tuple[list[str], dict]:
+    """The header row (blank lines before it are passed over, keeping line numbers) and which
+    column gives which field; refused without a name or an e-mail column."""
+    header = None
+    for _, row in rows:
+        if any(c.strip() for c in row):
+            header = row
+            break
+    if header is None:
+        raise TanetError(f"{path} has no rows.")
+    check_unique_headers(header, path)
+    cols = pick(header, columns, path)
+    found = ", ".join(f"'{h.strip()}'" for h in header[:12] if h.strip())
+    if "name" not in cols and not ("first_name" in cols and "last_name" in cols):
+        raise TanetError(
+            f"{path} has no name column. Its first row should name the columns, e.g. Name, Email, Organisation, "
+            f"Service area, Sector, Role; or say which column holds the name with --column name=HEADER "
+            f"(its columns: {found}).")
+    if "email" not in cols:
+        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email', or say which column holds the "
+                         f"e-mail address with --column email=HEADER (its columns: {found}).")
+    return header, cols
+
+
+def _already_there(conn: sqlite3.Connection, plan: ImportPlan, existing, rec: dict, line: int, present: set,
+                   *, update: bool, write: bool) -> None:
+    """A row whose e-mail is already a member's: updated with --update, else skipped and said."""
+    if update:
+        changes = {k: v for k, v in rec.items() if k in present and k != "email"}
+        if "joined_on" in changes and "consent_on" not in present:
+            changes.pop("consent_on", None)
+        plan.update_count += 1
+        if write and not plan.error_count:
+            _update(conn, existing["id"], changes)
+        elif not write:
+            plan.updates.append((existing["id"], changes))
+    else:
+        plan.skipped_count += 1
+        if len(plan.skipped) < KEPT:
+            plan.skipped.append((line, rec["email"], f"#{existing['id']} {existing['name']}"))
 
 
 KINDS = {"service_area": "area", "sector": "sector", "role": "role"}  # field -> the --map kind
