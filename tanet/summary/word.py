@@ -43,22 +43,28 @@ def to_docx(d: dict, values: dict[str, str]) -> bytes:
     set_language(doc, LANGUAGE)
     set_properties(doc, title, d, values.get("organiser.name") or d["network"])
     header_and_footer(doc, d["network"])
-    unbroken_dates(doc.add_heading(level=0), xml_text(title))
+    add_unbroken(doc.add_heading(level=0), title)
     for s in sections:
         add_section(doc, s, text_width_pt)
-    doc.add_paragraph(f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are never "
-                      "included.")
+    made = doc.add_paragraph(f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are "
+                             "never included.")
+    made.paragraph_format.space_before = Pt(18)
     out = io.BytesIO()
     doc.save(out)
     return out.getvalue()
 
 
 def add_section(doc, s: Section, text_width_pt: float) -> None:
-    doc.add_heading(xml_text(s.title), level=1)
+    from docx.shared import Pt
+
+    add_unbroken(doc.add_heading(level=1), s.title)
     if s.facts:
-        key_value_table(doc, s.facts, text_width_pt)
+        key_value_table(doc, s.facts, text_width_pt, bool(s.rows or s.bars))
+    if s.facts and s.rows:  # two tables with nothing between them would be one table in Word
+        gap = doc.add_paragraph().paragraph_format
+        gap.keep_with_next, gap.space_after, gap.line_spacing = True, Pt(0), Pt(8)
     if s.rows:
-        data_table(doc, s.columns, s.rows, text_width_pt)
+        data_table(doc, s.columns, s.rows, text_width_pt, bool(s.bars))
     if s.bars:
         add_chart(doc, s, text_width_pt)
     if s.note:
@@ -111,23 +117,21 @@ def set_font(doc, name: str) -> None:
         fonts.set(qn(f"w:{script}"), name)
 
 
-def unbroken_dates(paragraph, text: str) -> None:
-    """`text` as runs of `paragraph`, with the hyphens of its dates (2026-07-01) non-breaking,
-    so that a line never ends inside a date."""
+def add_unbroken(paragraph, text: str, bold: bool = False):
+    """`text` as a run of `paragraph` whose hyphens inside words (dates, "self-care") do not
+    break, so that a line never ends inside a date or a word; returns the run."""
     import re
 
     from docx.oxml import OxmlElement
 
-    for i, part in enumerate(re.split(r"(\d{4}-\d{2}-\d{2})", text)):
-        if i % 2 == 0:
-            if part:
-                paragraph.add_run(part)
-            continue
-        run = paragraph.add_run()
-        for j, digits in enumerate(part.split("-")):
-            if j:
-                run._r.append(OxmlElement("w:noBreakHyphen"))
-            run._r.add_t(digits)
+    run = paragraph.add_run()
+    run.bold = bold or None
+    for i, part in enumerate(re.split(r"(?<=\w)-(?=\w)", xml_text(text))):
+        if i:
+            run._r.append(OxmlElement("w:noBreakHyphen"))
+        if part:
+            run._r.add_t(part)
+    return run
 
 
 def set_properties(doc, title: str, d: dict, author: str) -> None:
@@ -209,10 +213,11 @@ def measuring_font():
 
 
 def column_widths(table: list[list[str]], available_pt: float, bold_first_row: bool,
-                  bold_first_column: bool) -> list[float]:
+                  bold_first_column: bool, spare_to_last: bool = False) -> list[float]:
     """Widths (points) from content, as a browser lays out a table: each column at least as
     wide as its longest word (so no word or date breaks), the room left shared in proportion
-    to how much more each column's longest cell needs to sit on one line."""
+    to how much more each column's longest cell needs to sit on one line. Room to spare when
+    every cell fits on one line goes to all columns alike, or to the last (`spare_to_last`)."""
     columns = len(table[0])
     least, most = [0.0] * columns, [0.0] * columns
     for r, row in enumerate(table):
@@ -223,6 +228,8 @@ def column_widths(table: list[list[str]], available_pt: float, bold_first_row: b
             most[c] = max(most[c], text_width(" ".join(words), bold) + CELL_PADDING_PT)
     if sum(most) <= available_pt:  # everything fits on one line: the spare room goes round
         spare = available_pt - sum(most)
+        if spare_to_last:
+            return most[:-1] + [most[-1] + spare]
         return [m + spare * m / sum(most) for m in most]
     if sum(least) <= available_pt:
         share = (available_pt - sum(least)) / (sum(most) - sum(least))
@@ -230,9 +237,11 @@ def column_widths(table: list[list[str]], available_pt: float, bold_first_row: b
     return [available_pt * lo / sum(least) for lo in least]  # too many long words: all shrink alike
 
 
-def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: str, header: bool):
+def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: str, header: bool,
+               keep_with_next: bool):
     """A table with fixed column widths, rows that never split across pages, the first row a
-    header row repeated at the top of every page (`header`), and a short table kept whole."""
+    header row repeated at the top of every page (`header`), and a short table kept whole
+    (and with what follows it, when `keep_with_next`)."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -259,23 +268,23 @@ def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: 
         for c, (cell, value) in enumerate(zip(row.cells, values)):
             cell.width = Pt(widths_pt[c])
             paragraph = cell.paragraphs[0]
-            run = paragraph.add_run(xml_text(value))
-            run.bold = (r == 0) if header else (c == 0)
+            add_unbroken(paragraph, value, bold=(r == 0) if header else (c == 0))
             paragraph.paragraph_format.space_after = Pt(0)
-            paragraph.paragraph_format.keep_with_next = keep_whole and r < len(table_rows) - 1
+            paragraph.paragraph_format.keep_with_next = keep_whole and (r < len(table_rows) - 1 or keep_with_next)
     return table
 
 
-def key_value_table(doc, facts: list[tuple[str, str]], available_pt: float):
+def key_value_table(doc, facts: list[tuple[str, str]], available_pt: float, keep_with_next: bool):
     """Facts as two columns, the names in bold; no header row, since the first fact is no heading."""
     rows = [[k, v] for k, v in facts]
-    return fill_table(doc, rows, column_widths(rows, available_pt, False, True), "Table Grid", header=False)
+    widths = column_widths(rows, available_pt, False, True, spare_to_last=True)
+    return fill_table(doc, rows, widths, "Table Grid", header=False, keep_with_next=keep_with_next)
 
 
-def data_table(doc, columns: list[str], rows: list[list[str]], available_pt: float):
+def data_table(doc, columns: list[str], rows: list[list[str]], available_pt: float, keep_with_next: bool):
     table_rows = [columns] + rows
     widths = column_widths(table_rows, available_pt, True, False)
-    return fill_table(doc, table_rows, widths, "Light Grid Accent 1", header=True)
+    return fill_table(doc, table_rows, widths, "Light Grid Accent 1", header=True, keep_with_next=keep_with_next)
 
 
 # Charts ---------------------------------------------------------------------------------------
@@ -295,7 +304,7 @@ def chart_png(bars: list[tuple[str, float, str]]) -> bytes:
     figure, one row a bar; drawn at print resolution (about 250 dots an inch at 16 cm)."""
     from PIL import Image, ImageDraw, ImageFont
 
-    width, row, size = 1600, 52, 30
+    width, row, size = 1600, 60, 36
     font = ImageFont.load_default(size=size)
     label_w = min(max(font.getlength(label) for label, _, _ in bars) + 24, width * 0.4)
     figure_w = max(font.getlength(figure) for _, _, figure in bars) + 24
