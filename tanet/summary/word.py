@@ -59,12 +59,12 @@ def add_section(doc, s: Section, text_width_pt: float) -> None:
 
     add_unbroken(doc.add_heading(level=1), s.title)
     if s.facts:
-        key_value_table(doc, s.facts, text_width_pt, bool(s.rows or s.bars))
+        key_value_table(doc, s.facts, text_width_pt, bool(s.rows or s.bars), s.title)
     if s.facts and s.rows:  # two tables with nothing between them would be one table in Word
         gap = doc.add_paragraph().paragraph_format
         gap.keep_with_next, gap.space_after, gap.line_spacing = True, Pt(0), Pt(8)
     if s.rows:
-        data_table(doc, s.columns, s.rows, text_width_pt, bool(s.bars))
+        data_table(doc, s.columns, s.rows, text_width_pt, bool(s.bars), s.title + (" in detail" if s.facts else ""))
     if s.bars:
         add_chart(doc, s, text_width_pt)
     if s.note:
@@ -238,10 +238,10 @@ def column_widths(table: list[list[str]], available_pt: float, bold_first_row: b
 
 
 def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: str, header: bool,
-               keep_with_next: bool):
+               keep_with_next: bool, caption: str):
     """A table with fixed column widths, rows that never split across pages, the first row a
     header row repeated at the top of every page (`header`), and a short table kept whole
-    (and with what follows it, when `keep_with_next`)."""
+    (and with what follows it, when `keep_with_next`); `caption` is its title for a screen reader."""
     from docx.oxml import OxmlElement
     from docx.oxml.ns import qn
     from docx.shared import Pt
@@ -257,6 +257,9 @@ def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: 
                      ("noHBand", True), ("noVBand", True)):
         look.set(qn(f"w:{flag}"), "1" if on else "0")
     look.set(qn("w:val"), "0620" if header else "0680")
+    title = OxmlElement("w:tblCaption")
+    title.set(qn("w:val"), xml_text(caption))
+    table._tbl.tblPr.append(title)
     for column, width in zip(table.columns, widths_pt):
         column.width = Pt(width)
     keep_whole = len(table_rows) <= SHORT_TABLE_ROWS
@@ -274,17 +277,19 @@ def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: 
     return table
 
 
-def key_value_table(doc, facts: list[tuple[str, str]], available_pt: float, keep_with_next: bool):
+def key_value_table(doc, facts: list[tuple[str, str]], available_pt: float, keep_with_next: bool, caption: str):
     """Facts as two columns, the names in bold; no header row, since the first fact is no heading."""
     rows = [[k, v] for k, v in facts]
     widths = column_widths(rows, available_pt, False, True, spare_to_last=True)
-    return fill_table(doc, rows, widths, "Table Grid", header=False, keep_with_next=keep_with_next)
+    return fill_table(doc, rows, widths, "Table Grid", header=False, keep_with_next=keep_with_next, caption=caption)
 
 
-def data_table(doc, columns: list[str], rows: list[list[str]], available_pt: float, keep_with_next: bool):
+def data_table(doc, columns: list[str], rows: list[list[str]], available_pt: float, keep_with_next: bool,
+               caption: str):
     table_rows = [columns] + rows
     widths = column_widths(table_rows, available_pt, True, False)
-    return fill_table(doc, table_rows, widths, "Light Grid Accent 1", header=True, keep_with_next=keep_with_next)
+    return fill_table(doc, table_rows, widths, "Light Grid Accent 1", header=True, keep_with_next=keep_with_next,
+                      caption=caption)
 
 
 # Charts ---------------------------------------------------------------------------------------
@@ -295,7 +300,7 @@ def chart_description(s: Section) -> str:
     shown = [b[2] for b in s.bars]
     measure = next((name for c, name in enumerate(s.columns) if name and [row[c] for row in s.rows] == shown),
                    "value")
-    return (f"Bar chart of {measure.lower()}, {s.title.lower()}: "
+    return (f"{s.title}, bar chart of {measure.lower()}: "
             + "; ".join(f"{label} {figure}" for label, _, figure in s.bars) + ".")
 
 
@@ -306,7 +311,7 @@ def chart_png(bars: list[tuple[str, float, str]]) -> bytes:
 
     width, row, size = 1600, 60, 36
     font = ImageFont.load_default(size=size)
-    label_w = min(max(font.getlength(label) for label, _, _ in bars) + 24, width * 0.4)
+    label_w = min(max(font.getlength(label) for label, _, _ in bars) + 36, width * 0.4)
     figure_w = max(font.getlength(figure) for _, _, figure in bars) + 24
     bar_w = width - label_w - figure_w
     top = max(b[1] for b in bars) or 1
@@ -315,7 +320,7 @@ def chart_png(bars: list[tuple[str, float, str]]) -> bytes:
     for i, (label, value, figure) in enumerate(bars):
         y = 8 + i * row
         middle = y + row / 2
-        while font.getlength(label) > label_w - 24 and len(label) > 4:
+        while font.getlength(label) > label_w - 36 and len(label) > 4:
             label = label[:-2] + "…"
         draw.text((label_w - 12, middle), label, font=font, fill=TEXT_COLOUR, anchor="rm")
         length = max(0.0, bar_w * value / top)
@@ -323,7 +328,7 @@ def chart_png(bars: list[tuple[str, float, str]]) -> bytes:
             draw.rectangle((label_w, y + 8, label_w + length, y + row - 8), fill=CHART_COLOUR)
         draw.text((label_w + length + 10, middle), figure, font=font, fill=TEXT_COLOUR, anchor="lm")
     out = io.BytesIO()
-    image.save(out, "PNG", dpi=(250, 250), optimize=True)
+    image.save(out, "PNG", dpi=(250, 250))
     return out.getvalue()
 
 
