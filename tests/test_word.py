@@ -49,17 +49,24 @@ def summary(tmp_path_factory):
     return path, data, env
 
 
+@pytest.fixture(scope="module")
+def printed(summary):
+    """The summary as LibreOffice prints it: pdfinfo's report and pdftotext -layout's text."""
+    pdf = soffice_pdf(summary[0])
+    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return info, text
+
+
 def cell_texts(table):
     return [[cell.text for cell in row.cells] for row in table.rows]
 
 
-def test_libreoffice_prints_it_on_a4_with_every_figure_a_header_and_page_numbers(summary):
-    path, data, _ = summary
-    pdf = soffice_pdf(path)
-    info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
+def test_libreoffice_prints_it_on_a4_with_every_figure_a_header_and_page_numbers(summary, printed):
+    _, data, _ = summary
+    info, text = printed
     assert re.search(r"Page size:\s+595\.\d+ x 841\.\d+ pts \(A4\)", info), info
     pages = int(re.search(r"Pages:\s+(\d+)", info).group(1))
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
     words = " ".join(text.split())
     for n in range(1, pages + 1):
         assert f"Page {n} of {pages}" in words
@@ -71,14 +78,13 @@ def test_libreoffice_prints_it_on_a4_with_every_figure_a_header_and_page_numbers
         assert t["label"] in words
 
 
-def test_no_table_cell_breaks_a_word_or_a_date_on_the_page(summary):
+def test_no_table_cell_breaks_a_word_or_a_date_on_the_page(summary, printed):
     # A word split across two lines of its cell ("Apologie/s", "2027-01-/12") is not on any
     # line of the printed page whole; every word of every cell must be.
     import docx
 
-    path, data, _ = summary
-    pdf = soffice_pdf(path)
-    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    path, _, _ = summary
+    text = printed[1]
     on_the_page = {word for line in text.splitlines() for word in line.split()}
     in_cells = {word for table in docx.Document(str(path)).tables for row in cell_texts(table)
                 for value in row for word in value.split()}
