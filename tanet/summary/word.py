@@ -26,7 +26,6 @@ BOLD_WIDER = 1.1  # a bold word is at most this much wider than the same word in
 SHORT_TABLE_ROWS = 25  # a table this short is kept on one page
 CHART_COLOUR = (43, 122, 153)  # the HTML page's bars: 4.9:1 on white
 TEXT_COLOUR = (29, 43, 54)
-W_NS = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 
 
 def to_docx(d: dict, values: dict[str, str]) -> bytes:
