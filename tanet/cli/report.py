@@ -115,7 +115,10 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
             from tanet.errors import TanetError
 
             raise TanetError("A Word document cannot go to the screen; give a file: -o summary.docx")
-        text = report_render.to_docx(data)
+        from tanet.store import settings
+        from tanet.summary import word
+
+        text = word.to_docx(data, settings.get_all(connection()))
     else:
         import io
 

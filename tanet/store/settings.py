@@ -137,6 +137,7 @@ SETTINGS = {
         Setting("meeting.cadence_weeks", "8", _int_between(1, 52), "weeks between meetings"),
         Setting("attendance.target", "30", _int_between(1, 100000), "hoped-for attendance per meeting"),
         Setting("report.fiscal_year_start", "4", _int_between(1, 12), "first month of the financial year"),
+        Setting("report.paper", "a4", _choice("a4", "letter"), "page size of the Word summary: a4 or letter"),
         Setting("report.gap_threshold", "0.25", _fraction, "participation rate below which an area is a gap"),
         Setting("smtp.host", "", _text, "mail server for --send"),
         Setting("smtp.security", "starttls", _choice("starttls", "tls", "none"),
