@@ -9,6 +9,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet.register import members
+from tanet.register import membership
 from tanet.output import render
 from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
                               optional_day, today)
@@ -81,7 +82,7 @@ def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
     row = members.find_member(conn, member)
     data = members.member_object(row, members.EXPORT_KEYS)
     data.update(members.activity(conn, row["id"]))
-    data["active"] = members.is_active(row, today())
+    data["active"] = membership.is_active(row, today())
     if fmt == "json":
         render.print_json(data)
         return

@@ -9,6 +9,7 @@ from datetime import date, datetime, timezone
 
 from tanet import dates
 from tanet.register import members
+from tanet.register import membership
 from tanet.store import settings
 from tanet.errors import TanetError
 from tanet import text as text_rules
@@ -258,7 +259,7 @@ def set_facilitators(conn: sqlite3.Connection, ref: str, member_refs: list[str],
     chosen = []
     for r in member_refs:
         m = members.find_member(conn, r)
-        if not members.is_active(m, meeting["date"]):
+        if not membership.is_active(m, meeting["date"]):
             raise TanetError(f"{m['name']} is not a member on {meeting['date']} (joined {m['joined_on']}"
                              + (f", left {m['left_on']}" if m["left_on"] else "") + ").")
         if m["id"] not in [c["id"] for c in chosen]:
@@ -331,7 +332,7 @@ def rota(conn: sqlite3.Connection, count: int, today: date, apply: bool) -> list
     tz = settings.get(conn, "timezone")
     proposals = []
     for meeting in meetings:
-        pair = pick_pair([r for r in pool if members.is_active(r, meeting["date"]) and free(r, meeting)], used, last,
+        pair = pick_pair([r for r in pool if membership.is_active(r, meeting["date"]) and free(r, meeting)], used, last,
                          meeting["date"])
         for m in pair:
             used[m["id"]] += 1
@@ -376,7 +377,7 @@ def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, gu
     presenter_id = None
     if presenter:
         m = members.find_member(conn, presenter)
-        if not members.is_active(m, meeting["date"]):
+        if not membership.is_active(m, meeting["date"]):
             raise TanetError(f"{m['name']} is not a member on {meeting['date']}"
                              + (f" (left {m['left_on']})" if m["left_on"] else "") + "; choose another presenter.")
         presenter_id = m["id"]

@@ -1,7 +1,8 @@
 """The quarterly summary for management, computed in SQL.
 
 Definitions: a member is active on day D when
-joined_on <= D and (left_on is null or left_on > D); a meeting is held when it
+joined_on <= D and (left_on is null or left_on > D) (the rule of tanet/register/membership.py,
+whose SQL forms the figures use); a meeting is held when it
 is not cancelled and its date is today or earlier; every figure covers the
 period with both ends included.
 """
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 
 from tanet import dates
 from tanet.register import members as member_register
+from tanet.register import membership
 from tanet.store import settings
 from tanet.register import outreach
 from tanet.errors import TanetError
@@ -147,18 +149,16 @@ def _memberships(conn, periods: list[dict], only_end: int = 0) -> list[dict]:
 
     Active on day D = all members - those who joined after D - those who joined and left by
     D: the two small sets are read from the joining- and leaving-date indexes."""
-    active = ("(:everyone - (SELECT count(*) FROM members WHERE joined_on > :{0})"
-              " - (SELECT count(*) FROM members WHERE left_on <= :{0} AND joined_on <= :{0}))")
     counts, keys = [], []
-    params = {"everyone": conn.execute("SELECT count(*) FROM members").fetchone()[0]}
+    params = {"everyone": membership.everyone(conn)}
     for i, p in enumerate(periods):
         s, e = f"s{i}", f"e{i}"
         params[s], params[e] = p["start"], p["end"]
         if i < only_end:
-            counts.append(active.format(e))
+            counts.append(membership.active_count_sql(f":{e}"))
             keys.append(("end",))
             continue
-        counts += [active.format(s), active.format(e),
+        counts += [membership.active_count_sql(f":{s}"), membership.active_count_sql(f":{e}"),
                    f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
                    f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})"]
         keys.append(("start", "end", "joined", "left"))
@@ -187,7 +187,7 @@ def _groups(conn, p: dict, slots: list[str], orders: dict[str, list[str]]) -> tu
     by_slot: dict[tuple[str, str], int] = {}
     for r in conn.execute(
             f"""SELECT m.service_area, m.sector, m.role,
-                       sum(m.joined_on <= :e AND (m.left_on IS NULL OR m.left_on > :e)),
+                       sum({membership.active_sql(":e", "m")}),
                        count(att.member_id), coalesce(sum(att.n), 0){columns}
                 FROM members m LEFT JOIN temp.att att ON att.member_id = m.id
                 GROUP BY m.service_area, m.sector, m.role""", {"e": p["end"]}):
