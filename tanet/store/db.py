@@ -287,6 +287,11 @@ def _migrate(conn: sqlite3.Connection) -> None:
         migrations.apply(conn)
 
 
+def count_rows(conn: sqlite3.Connection, tables: tuple[str, ...]) -> dict[str, int]:
+    """How many rows each of tanet's `tables` holds."""
+    return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
+
+
 def schema_version(conn: sqlite3.Connection) -> int:
     return len(applied_migrations(conn))
 
