@@ -7,7 +7,6 @@ import stat
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, add_member
 from test_trust import _as_nobody, nobodys_folder  # noqa: F401
 
@@ -125,7 +124,7 @@ def test_a_feedback_dry_run_reads_the_form_on_a_read_only_file(tanet, own_databa
     assert contents(own_database) == before
 
 
-def test_applying_a_privacy_review_with_nothing_due_on_a_read_only_file_gives_the_read_only_message(tanet, own_database):
+def test_applying_a_privacy_review_with_nothing_due_gives_the_read_only_message(tanet, own_database):
     os.chmod(own_database, 0o400)
     r = tanet("privacy", "review", "--apply", ok=False)
     assert READ_ONLY in r.stderr and "not authorized" not in r.stderr, r
