@@ -87,18 +87,14 @@ def config_set(
 @info_app.command("info")
 def info(fmt: TreeFormatOpt = "table") -> None:
     """Where the database is, its schema version and what it holds."""
+    from tanet.register import membership
     from tanet.store import db as dbmod
     from tanet.store.schema import SCHEMA_VERSION
 
     conn = connection()
-    counts = {}
-    for table in ("members", "meetings", "attendance", "checkins", "followups", "sessions",
-                  "themes", "resources", "adoptions", "availability"):
-        counts[table] = conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
-    d = today().isoformat()
-    counts["active_members"] = conn.execute(
-        "SELECT count(*) FROM members WHERE joined_on <= ? AND (left_on IS NULL OR left_on > ?)", [d, d]
-    ).fetchone()[0]
+    counts = dbmod.count_rows(conn, ("members", "meetings", "attendance", "checkins", "followups", "sessions",
+                                     "themes", "resources", "adoptions", "availability"))
+    counts["active_members"] = membership.count_active(conn, today())
     data = {"path": str(db_path()), "schema_version": dbmod.schema_version(conn),
             "schema_version_expected": SCHEMA_VERSION, "counts": counts}
     if fmt == "json":

@@ -201,13 +201,8 @@ def import_(meeting: MeetingArg,
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today())
-    conn.execute("BEGIN IMMEDIATE")
-    try:
-        result = import_report(conn, m, file, today=today(), force=force, add_unknown=add_unknown)
-    except BaseException:
-        conn.execute("ROLLBACK")
-        raise
-    conn.execute("ROLLBACK" if dry_run else "COMMIT")
+    with transaction(conn, dry_run=dry_run) as work:
+        result = import_report(work, m, file, today=today(), force=force, add_unknown=add_unknown)
     if fmt == "json":
         render.print_json({"meeting_id": m["id"], "layout": result.layout,
                            "report_date": result.report_date.isoformat() if result.report_date else None,

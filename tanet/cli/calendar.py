@@ -39,7 +39,7 @@ def export_ics(
         rows = [schedule.find_meeting(conn, ref, today()) for ref in meeting]
         rows = list({r["id"]: r for r in rows}.values())
     else:
-        rows = conn.execute(schedule.SELECT + " ORDER BY m.date, m.start").fetchall()
+        rows = schedule.every_meeting(conn)
     if upcoming:
         rows = [r for r in rows if r["date"] >= today().isoformat()]
     if start:

@@ -9,7 +9,7 @@ import typer
 
 from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, db_path, new_app, optional_day, today
-from tanet.store.db import transaction
+from tanet.store.db import require_writable, transaction
 from tanet.errors import TanetError
 
 handover_app = new_app("Write the pack the next coordinator needs.", name="handover")
@@ -118,13 +118,15 @@ def privacy_review(
         from tanet.register import members
         from tanet.cli.members import take_off_what_is_ahead
 
+        require_writable(conn)  # said before anything is written or sent
+
         with contextlib.redirect_stdout(sys.stderr if fmt == "json" else sys.stdout):  # stdout: one JSON document
             for member_id in privacy.review(conn, today())["members_due"]:
                 take_off_what_is_ahead(conn, members.find_member(conn, str(member_id)), today(), send, forgetting=True)
-    conn.execute("PRAGMA secure_delete = ON")  # the freed bytes are overwritten, not just unlinked
-    with transaction(conn):
-        due = privacy.review(conn, today())
-        done = privacy.apply(conn, due, today()) if apply else None
+    # Applied, the freed bytes are overwritten, not just unlinked; without --apply, a preview.
+    with transaction(conn, dry_run=not apply, erasing=apply) as work:
+        due = privacy.review(work, today())
+        done = privacy.apply(work, due, today()) if apply else None
     if apply and not privacy.clear_old_copies(conn):  # the old copies must leave the journal too
         raise TanetError("The erasure is saved, but another program (perhaps another tanet window) has the "
                          "database open, so old copies of the erased details are still in the database file. "

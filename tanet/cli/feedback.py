@@ -12,10 +12,6 @@ from tanet.store.db import transaction
 feedback_app = new_app("Feedback forms after meetings: import them, see what members said.", name="feedback")
 
 
-class _RollBack(Exception):
-    """Undo a dry run."""
-
-
 @feedback_app.command("import")
 def feedback_import(
     meeting: MeetingArg,
@@ -31,13 +27,8 @@ def feedback_import(
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today())
-    try:
-        with transaction(conn):
-            result = feedback.import_file(conn, m, file, force, today(), questions or [])
-            if dry_run:
-                raise _RollBack()
-    except _RollBack:
-        pass
+    with transaction(conn, dry_run=dry_run) as work:
+        result = feedback.import_file(work, m, file, force, today(), questions or [])
     if fmt == "json":
         render.print_json(result)
         return

@@ -68,8 +68,8 @@ def plan(
     slots = _weekday_times(times, time, conn, first)
     defaults = schedule.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
                                                 location=location, url=url)
-    with transaction(conn):
-        planned, skipped = planning.plan(conn, start=first, count=count, until=last, every=every, times=slots,
+    with transaction(conn, dry_run=dry_run) as work:
+        planned, skipped = planning.plan(work, start=first, count=count, until=last, every=every, times=slots,
                                    defaults=defaults, holidays=not no_holidays, avoid_files=avoid or [],
                                    dry_run=dry_run, skip_blocked=skip_blocked)
     moved = [p for p in planned if p["moved"]]
@@ -226,8 +226,8 @@ def rota(count: Annotated[int, typer.Option(help="How many upcoming meetings.")]
          fmt: TreeFormatOpt = "table") -> None:
     """Propose cross-sector facilitator pairs for upcoming meetings, least-used first."""
     conn = connection()
-    with transaction(conn):
-        proposals = facilitation.rota(conn, count, today(), apply)
+    with transaction(conn, dry_run=not apply) as work:
+        proposals = facilitation.rota(work, count, today(), apply)
     if fmt == "json":
         render.print_json(proposals)
         return

@@ -10,10 +10,11 @@ import typer
 
 from tanet.register import members
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.output import render
 from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
                               optional_day, today)
-from tanet.store.db import transaction
+from tanet.store.db import discard, require_writable, transaction
 from tanet.errors import TanetError
 
 member_app = new_app("Add, find, change and export the network's members.", name="member")
@@ -82,7 +83,7 @@ def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
     row = members.find_member(conn, member)
     data = members.member_object(row, members.EXPORT_KEYS)
     data.update(members.activity(conn, row["id"]))
-    data["active"] = members.is_active(row, today())
+    data["active"] = membership.is_active(row, today())
     if fmt == "json":
         render.print_json(data)
         return
@@ -214,10 +215,6 @@ def rejoin(member: MemberArg) -> None:
     render.say(f"{row['name']} is a member again.")
 
 
-class _RollBack(Exception):
-    """Undo the import's writes: a dry run, or a file with problems."""
-
-
 @member_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
@@ -244,19 +241,17 @@ def import_(
         # Checked and written under one write lock, so a member added meanwhile cannot collide;
         # rows are written as they are read, and all of it is rolled back on any problem (and
         # in a dry run, which also forgets its --map options: the command it prints keeps them).
-        with transaction(conn):
+        with transaction(conn, dry_run=dry_run) as work:
             for item in mapping or []:
                 kind, _, rest = item.partition(":")
                 word, _, value = rest.partition("=")
                 if not (kind and word and value):
                     raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
-                vocabulary.add_alias(conn, kind.strip().lower(), word, value)
-            plan = plan_import(conn, file, today(), update, write=True, progress=progress, columns=columns,
+                vocabulary.add_alias(work, kind.strip().lower(), word, value)
+            plan = plan_import(work, file, today(), update, write=True, progress=progress, columns=columns,
                                on_columns=lambda plan: say_columns(file, plan))
-            if plan.error_count or dry_run:
-                raise _RollBack()
-    except _RollBack:
-        pass
+            if plan.error_count:
+                discard(work)
     finally:
         if bar:
             bar.stop()
@@ -309,6 +304,7 @@ def forget(member: MemberArg,
                             if ahead else ""))
     if row["forgotten_on"]:
         # Run again after another program kept the old copies: this finishes the erasure.
+        require_writable(conn)
         left = _old_copies_left()
         _finish_erasure(conn, row["id"])
         if not left:
@@ -318,9 +314,8 @@ def forget(member: MemberArg,
         return
     if not row["forgotten_on"]:  # while their address is still known
         take_off_what_is_ahead(conn, row, today(), send, forgetting=True)
-    # secure_delete overwrites the freed bytes; the checkpoint clears the old copies from the WAL.
-    conn.execute("PRAGMA secure_delete = ON")
-    with transaction(conn):
+    # The freed bytes are overwritten; the checkpoint clears the old copies from the WAL.
+    with transaction(conn, erasing=True):
         mid = members.forget(conn, str(row["id"]), today())
     _finish_erasure(conn, mid)
     render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "

@@ -82,10 +82,10 @@ def _send(conn, written, resend: bool, who: str = "member", only: Optional[List[
 
 def _addresses(only: List[str], conn, written) -> list[str]:
     """The --only addresses, each one this run has a message for."""
+    from tanet.mail import outbox
     from tanet.store.settings import valid_email
 
-    have = {r["email"].lower() for r in conn.execute(
-        f"SELECT email FROM outbox WHERE id IN ({','.join('?' * len(written.row_ids))})", written.row_ids)}
+    have = outbox.addresses_of(conn, written.row_ids)
     wanted = [valid_email(a) for value in only for a in value.replace(";", ",").split(",") if a.strip()]
     for address in wanted:
         if address.lower() not in have:

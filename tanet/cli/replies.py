@@ -11,10 +11,6 @@ from tanet.store.db import transaction
 rsvp_app = new_app("Read calendar replies to invitations, and see who answered what.", name="rsvp")
 
 
-class _RollBack(Exception):
-    """Undo a dry run's changes."""
-
-
 @rsvp_app.command("import")
 def rsvp_import(
     sources: Annotated[List[str], typer.Argument(metavar="SOURCE...", help=".eml files, folders of them, an mbox, a Maildir, or imaps://USER@HOST[:PORT]/FOLDER (read-only; password from TANET_IMAP_PASSWORD).")],
@@ -27,13 +23,8 @@ def rsvp_import(
 
     conn = connection()
     values = settings.get_all(conn)
-    try:
-        with transaction(conn):  # all of it, or none of it
-            result = replies.import_replies(conn, sources, values)
-            if dry_run:
-                raise _RollBack()
-    except _RollBack:
-        pass
+    with transaction(conn, dry_run=dry_run) as work:  # all of it, or none of it
+        result = replies.import_replies(work, sources, values)
     if fmt == "json":
         render.print_json(result.as_json())
         return

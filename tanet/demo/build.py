@@ -19,6 +19,7 @@ from pathlib import Path
 
 from tanet.store import db as dbmod
 from tanet.output import render
+from tanet.register import membership
 from tanet.errors import TanetError
 
 GUESTS = (
@@ -143,7 +144,7 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
         sessions, facil, attendance, checkins = [], [], [], []
         for n, (mid, d, t) in enumerate(ids):
             iso = d.isoformat()
-            active = [m for m in roster if m["joined_on"] <= iso and (m["left_on"] is None or m["left_on"] > iso)]
+            active = [m for m in roster if membership.is_active(m, iso)]
             sessions.append((mid, "reflective", REFLECTIVE[n % len(REFLECTIVE)], None, None, None))
             if n % 3 == 0:
                 g = GUESTS[(n // 3) % len(GUESTS)]

@@ -17,6 +17,7 @@ from tanet.meetings import schedule
 from tanet.meetings import agenda
 from tanet.register import members
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.mail import outbox
 from tanet.store import settings
 from tanet.errors import TanetError
@@ -25,8 +26,7 @@ from tanet.errors import TanetError
 def invitees(conn: sqlite3.Connection, meeting: sqlite3.Row, areas: list[str]) -> list[sqlite3.Row]:
     """Members active on the meeting's day with an e-mail address, optionally from some areas only."""
     names = [vocabulary.find_area(conn, a) for a in areas]
-    sql = """SELECT * FROM members WHERE email IS NOT NULL
-             AND joined_on <= :d AND (left_on IS NULL OR left_on > :d)"""
+    sql = f"SELECT * FROM members WHERE email IS NOT NULL AND {membership.active_sql(':d')}"
     params = {"d": meeting["date"]}
     if names:
         sql += " AND service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + ")"
@@ -51,7 +51,7 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str],
     if missing:
         marks = ",".join("?" * len(missing))
         for m in conn.execute(f"SELECT * FROM members WHERE id IN ({marks}) AND email IS NOT NULL", missing):
-            if cancelled or members.is_active(m, row["date"]):
+            if cancelled or membership.is_active(m, row["date"]):
                 people[m["id"]] = m
     ordered = sorted(people.values(), key=lambda m: (m["name"].casefold(), m["id"]))
     return ordered, earlier

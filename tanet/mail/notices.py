@@ -11,6 +11,7 @@ from tanet.meetings import schedule
 from tanet.meetings import agenda
 from tanet.meetings import facilitation
 from tanet.register import members
+from tanet.register import membership
 from tanet.mail import outbox
 from tanet.store import settings
 from tanet.errors import TanetError
@@ -66,7 +67,7 @@ def write_reminders(conn: sqlite3.Connection, ref: str, folder: Path | None, tod
     marks = ",".join("?" * len(invited))
     people = [p for p in conn.execute(f"SELECT * FROM members WHERE id IN ({marks}) AND email IS NOT NULL "
                                       "ORDER BY name COLLATE NOCASE, id", invited)
-              if p["id"] not in skip and members.is_active(p, row["date"])]  # a leaver was taken off it
+              if p["id"] not in skip and membership.is_active(p, row["date"])]  # a leaver was taken off it
     if not people:
         raise TanetError("Everyone invited has declined or sent apologies: there is nobody to remind.")
     sessions = agenda.list_sessions(conn, row["id"])

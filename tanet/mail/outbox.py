@@ -218,6 +218,16 @@ def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool, only: li
                 [r for r in rows if not r["sent_at"] and r["attempted_at"]])
 
 
+def addresses_of(conn: sqlite3.Connection, row_ids: list[int]) -> set[str]:
+    """The addresses (in lower case) that the outbox rows `row_ids` are for."""
+    found = set()
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        found |= {r[0].lower() for r in conn.execute(
+            f"SELECT email FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
+    return found
+
+
 @dataclass
 class Tally:
     """How a run of sending went, kept up to date as it goes (so a stop can say what went)."""

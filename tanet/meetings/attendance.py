@@ -7,6 +7,7 @@ from datetime import date, datetime, timezone
 
 from tanet.meetings import schedule
 from tanet.register import members
+from tanet.register import membership
 from tanet.errors import TanetError
 from tanet import text
 
@@ -28,8 +29,8 @@ def check_can_record(meeting: sqlite3.Row, status: str, today: date) -> None:
 
 
 def check_member_on(member: sqlite3.Row, meeting: sqlite3.Row) -> None:
-    if not members.is_active(member, meeting["date"]):
-        if member["left_on"] and member["left_on"] <= meeting["date"]:
+    if not membership.is_active(member, meeting["date"]):
+        if membership.has_left(member, meeting["date"]):
             raise TanetError(f"{member['name']} left the network on {member['left_on']}, so was not a member on "
                              f"{meeting['date']} (meeting #{meeting['id']}).")
         raise TanetError(f"{member['name']} joined on {member['joined_on']}, so was not a member on {meeting['date']} "
@@ -96,9 +97,9 @@ def expected(conn, meeting: sqlite3.Row) -> list[sqlite3.Row]:
     the day (a call-ahead check-in before the day still needs them marked present);
     those who accepted the invitation first, then tentative, then the rest."""
     return conn.execute(
-        """SELECT mb.* FROM members mb
+        f"""SELECT mb.* FROM members mb
            LEFT JOIN responses r ON r.meeting_id = :m AND r.member_id = mb.id
-           WHERE mb.joined_on <= :d AND (mb.left_on IS NULL OR mb.left_on > :d)
+           WHERE {membership.active_sql(":d", "mb")}
              AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = :m AND a.member_id = mb.id
                              AND a.status = 'apologies')
              AND NOT EXISTS (SELECT 1 FROM checkins c JOIN attendance a USING (meeting_id, member_id)
@@ -194,7 +195,7 @@ def show(conn, meeting: sqlite3.Row, register: bool) -> list[dict]:
         sql = f"""SELECT mb.id AS member_id, mb.name, mb.email, mb.service_area, mb.sector,
                          coalesce(a.status, 'none') AS status, {checked} AS checked_in
                   FROM members mb LEFT JOIN attendance a ON a.member_id = mb.id AND a.meeting_id = :m
-                  WHERE (mb.joined_on <= :d AND (mb.left_on IS NULL OR mb.left_on > :d)) OR a.status IS NOT NULL"""
+                  WHERE {membership.active_sql(":d", "mb")} OR a.status IS NOT NULL"""
     else:
         sql = f"""SELECT mb.id AS member_id, mb.name, mb.email, mb.service_area, mb.sector, a.status,
                          {checked} AS checked_in

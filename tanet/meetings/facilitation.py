@@ -9,6 +9,7 @@ from tanet import dates
 from tanet.errors import TanetError
 from tanet.meetings import schedule
 from tanet.register import members
+from tanet.register import membership
 from tanet.store import settings
 
 
@@ -25,7 +26,7 @@ def set_facilitators(conn: sqlite3.Connection, ref: str, member_refs: list[str],
     chosen = []
     for r in member_refs:
         m = members.find_member(conn, r)
-        if not members.is_active(m, meeting["date"]):
+        if not membership.is_active(m, meeting["date"]):
             raise TanetError(f"{m['name']} is not a member on {meeting['date']} (joined {m['joined_on']}"
                              + (f", left {m['left_on']}" if m["left_on"] else "") + ").")
         if m["id"] not in [c["id"] for c in chosen]:
@@ -98,7 +99,7 @@ def rota(conn: sqlite3.Connection, count: int, today: date, apply: bool) -> list
     tz = settings.get(conn, "timezone")
     proposals = []
     for meeting in meetings:
-        pair = pick_pair([r for r in pool if members.is_active(r, meeting["date"]) and free(r, meeting)], used, last,
+        pair = pick_pair([r for r in pool if membership.is_active(r, meeting["date"]) and free(r, meeting)], used, last,
                          meeting["date"])
         for m in pair:
             used[m["id"]] += 1

@@ -149,6 +149,11 @@ def insert_meeting(conn, day: date, start: str, d: MeetingDefaults, uid: str | N
     return cur.lastrowid
 
 
+def every_meeting(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Every meeting, cancelled ones included, in date order."""
+    return conn.execute(SELECT + " ORDER BY m.date, m.start").fetchall()
+
+
 def list_meetings(conn: sqlite3.Connection, when: str, today: date) -> list[dict]:
     where = {"upcoming": " WHERE m.status = 'scheduled' AND m.date >= :d",
              "past": " WHERE m.date < :d", "all": ""}[when]

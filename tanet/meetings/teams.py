@@ -13,6 +13,7 @@ from pathlib import Path
 from tanet.meetings import attendance
 from tanet.register import members as member_register
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import read_text, sniff_delimiter, squash
 
@@ -192,7 +193,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         if member is None:
             (result.guests if vocabulary.fold(clean) in guest_names else result.not_members).append(who)
             continue
-        if member["left_on"] and member["left_on"] <= day.isoformat():
+        if membership.has_left(member, day):
             result.not_active.append({**who, "member_id": member["id"], "joined_on": member["joined_on"],
                                       "left_on": member["left_on"]})
             continue

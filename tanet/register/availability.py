@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from tanet import dates
 from tanet.register import members as member_register
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.store import settings
 from tanet.errors import TanetError
 
@@ -75,7 +76,7 @@ def describe_days(days: list[int]) -> str:
 
 def set_busy(conn: sqlite3.Connection, ref: str, patterns: list[str], today: date) -> tuple[sqlite3.Row, list[str]]:
     member = member_register.find_member(conn, ref)
-    if not member_register.is_active(member, today):
+    if not membership.is_active(member, today):
         raise TanetError(f"{member['name']} is not an active member"
                          + (f" (left on {member['left_on']})" if member["left_on"] else "") + ".")
     if not patterns:
@@ -104,11 +105,11 @@ def low_participation_areas(conn, today: date) -> dict[str, float | None]:
     threshold = float(settings.get(conn, "report.gap_threshold"))
     start = (today - timedelta(days=365)).isoformat()
     rows = conn.execute(
-        """WITH came AS (SELECT DISTINCT a.member_id FROM attendance a JOIN meetings mt ON mt.id = a.meeting_id
+        f"""WITH came AS (SELECT DISTINCT a.member_id FROM attendance a JOIN meetings mt ON mt.id = a.meeting_id
                          WHERE a.status = 'present' AND mt.status = 'scheduled' AND mt.date BETWEEN :s AND :t)
            SELECT m.service_area, count(*) AS members, count(came.member_id) AS attendees
            FROM members m LEFT JOIN came ON came.member_id = m.id
-           WHERE m.joined_on <= :t AND (m.left_on IS NULL OR m.left_on > :t) GROUP BY m.service_area""",
+           WHERE {membership.active_sql(":t", "m")} GROUP BY m.service_area""",
         {"s": start, "t": today.isoformat()}).fetchall()
     return {r["service_area"]: round(r["attendees"] / r["members"], 2) for r in rows
             if r["members"] and r["attendees"] / r["members"] < threshold}
@@ -123,12 +124,12 @@ def suggest(conn: sqlite3.Connection, *, weekdays: list[int], times: list[str], 
         dates.end_time(t, duration)
     wanted = sorted({vocabulary.find_area(conn, a) for a in areas})
     in_areas = f" AND m.service_area IN ({','.join('?' * len(wanted))})" if wanted else ""
-    active = "m.joined_on <= ? AND (m.left_on IS NULL OR m.left_on > ?)"
+    active = membership.active_sql("?1", "m")
     members = conn.execute(f"SELECT id, service_area FROM members m WHERE {active}{in_areas}",
-                           [today.isoformat(), today.isoformat(), *wanted]).fetchall()
+                           [today.isoformat(), *wanted]).fetchall()
     busy_rows = conn.execute(
         f"""SELECT av.member_id, av.weekdays, av.start, av."end" FROM availability av JOIN members m ON m.id = av.member_id
-            WHERE {active}{in_areas}""", [today.isoformat(), today.isoformat(), *wanted]).fetchall()
+            WHERE {active}{in_areas}""", [today.isoformat(), *wanted]).fetchall()
     if not busy_rows and wanted:
         raise TanetError(f"Nobody in {' or '.join(wanted)} has recorded when they are busy, so there is nothing to "
                          "rank. Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'")

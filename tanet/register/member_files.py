@@ -11,6 +11,7 @@ from pathlib import Path
 
 from tanet.register import members
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.dates import parse_date
 from tanet.errors import TanetError
 from tanet import text as text_rules
@@ -356,8 +357,7 @@ def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[
     from tanet.text import flat
 
     names = [vocabulary.find_area(conn, a) for a in areas]
-    sql = """SELECT name, email FROM members WHERE email IS NOT NULL AND joined_on <= :d
-             AND (left_on IS NULL OR left_on > :d)"""
+    sql = f"SELECT name, email FROM members WHERE email IS NOT NULL AND {membership.active_sql(':d')}"
     params: dict = {"d": today.isoformat()}
     if names:
         sql += " AND service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + ")"

@@ -8,6 +8,7 @@ from datetime import date
 
 from tanet.errors import TanetError
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet import text as text_rules
 from tanet.store.settings import valid_email
 
@@ -132,18 +133,13 @@ def find_member(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
     )
 
 
-def is_active(row, day: date | str) -> bool:
-    d = day.isoformat() if isinstance(day, date) else day
-    return row["joined_on"] <= d and (row["left_on"] is None or row["left_on"] > d)
-
-
 def list_members(conn: sqlite3.Connection, today: date, *, area: str | None = None,
                  sector: str | None = None, role: str | None = None, org: str | None = None,
                  include_left: bool = False):
     """Members as a stream of member objects, in name order."""
     where, params = [], {"today": today.isoformat()}
     if not include_left:
-        where.append("(left_on IS NULL OR left_on > :today)")
+        where.append(membership.not_left_sql(":today"))
     if area:
         where.append("service_area = :area")
         params["area"] = vocabulary.find_area(conn, area)

@@ -9,6 +9,7 @@ from datetime import date
 
 from tanet import text as text_rules
 from tanet.errors import TanetError
+from tanet.register import membership
 
 SECTORS = ("public", "third", "private", "other")
 
@@ -161,11 +162,11 @@ def area_counts(conn: sqlite3.Connection, today: date) -> list[dict]:
     return [
         dict(r)
         for r in conn.execute(
-            """SELECT a.name AS service_area,
+            f"""SELECT a.name AS service_area,
                       count(m.id) AS active_members
                FROM service_areas a
                LEFT JOIN members m ON m.service_area = a.name
-                    AND m.joined_on <= :d AND (m.left_on IS NULL OR m.left_on > :d)
+                    AND {membership.active_sql(":d", "m")}
                GROUP BY a.name ORDER BY a.name COLLATE NOCASE""",
             {"d": today.isoformat()},
         )

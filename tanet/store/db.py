@@ -95,6 +95,7 @@ class Connection(sqlite3.Connection):
 
     path: Path
     read_only_reason: str | None = None
+    discarding: bool = False  # the transaction under way rolls back at its end
 
 
 def connect(path: Path, *, wal: bool = True) -> Connection:
@@ -282,14 +283,13 @@ def _migrate(conn: sqlite3.Connection) -> None:
 
     # Hold the write lock while checking and applying, so two commands
     # started at once on a new file do not both create the tables.
-    conn.execute("BEGIN IMMEDIATE")
-    try:
+    with transaction(conn):
         migrations.apply(conn)
-    except BaseException:
-        if conn.in_transaction:
-            conn.execute("ROLLBACK")
-        raise
-    conn.execute("COMMIT")
+
+
+def count_rows(conn: sqlite3.Connection, tables: tuple[str, ...]) -> dict[str, int]:
+    """How many rows each of tanet's `tables` holds."""
+    return {table: conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0] for table in tables}
 
 
 def schema_version(conn: sqlite3.Connection) -> int:
@@ -297,11 +297,29 @@ def schema_version(conn: sqlite3.Connection) -> int:
 
 
 @contextmanager
-def transaction(conn: sqlite3.Connection):
-    """One write transaction: all of it lands, or none (errors, Ctrl-C, kill)."""
+def transaction(conn: Connection, *, dry_run: bool = False, erasing: bool = False):
+    """One write transaction: all of it lands, or none (errors, Ctrl-C, kill). Yields the
+    connection to work on.
+
+    A file tanet may not change refuses it at once with the reason, before anything is done.
+    A `dry_run` does the same work and always rolls it back; on a file tanet may not change it
+    works on a private copy in memory instead, so a preview shows what would change there too.
+    `erasing` overwrites the bytes that deleted rows free, instead of only unlinking them."""
     reason = getattr(conn, "read_only_reason", None)
-    if reason:
-        raise TanetError(reason)
+    if isinstance(conn, Connection):
+        conn.discarding = False
+    if reason and dry_run:
+        with scratch_copy(conn) as copy:
+            copy.execute("BEGIN")
+            try:
+                yield copy
+            finally:
+                if copy.in_transaction:
+                    copy.execute("ROLLBACK")
+        return
+    require_writable(conn)
+    if erasing:
+        conn.execute("PRAGMA secure_delete = ON")
     conn.execute("BEGIN IMMEDIATE")
     try:
         yield conn
@@ -309,4 +327,33 @@ def transaction(conn: sqlite3.Connection):
         if conn.in_transaction:
             conn.execute("ROLLBACK")
         raise
-    conn.execute("COMMIT")
+    conn.execute("ROLLBACK" if dry_run or getattr(conn, "discarding", False) else "COMMIT")
+
+
+def discard(conn: Connection) -> None:
+    """Have the transaction under way roll back at its end instead of saving: an import that
+    found problems keeps nothing, though the command goes on to report them."""
+    conn.discarding = True
+
+
+def require_writable(conn: Connection) -> None:
+    """Refuse, with the reason, to go on changing a file tanet may not change."""
+    reason = getattr(conn, "read_only_reason", None)
+    if reason:
+        raise TanetError(reason)
+
+
+@contextmanager
+def scratch_copy(conn: Connection):
+    """A private copy in memory of `conn`'s database, with tanet's settings, for a dry run on a
+    file that must not change; it is thrown away at the end."""
+    copy = sqlite3.connect(":memory:", isolation_level=None, factory=Connection)
+    try:
+        conn.backup(copy)
+        copy.path = conn.path
+        copy.row_factory = sqlite3.Row
+        harden(copy)
+        copy.execute("PRAGMA foreign_keys = ON")
+        yield copy
+    finally:
+        copy.close()

@@ -18,6 +18,7 @@ from tanet import dates
 from tanet.meetings import schedule
 from tanet.meetings import agenda
 from tanet.meetings import facilitation
+from tanet.register import membership
 from tanet.store import settings
 from tanet.errors import TanetError
 
@@ -49,12 +50,11 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
     e = html.escape
     values = settings.get_all(conn)
     d = today.isoformat()
-    active = "joined_on <= :d AND (left_on IS NULL OR left_on > :d)"
+    active = membership.active_sql(":d")
     total = conn.execute(f"SELECT count(*) FROM members WHERE {active}", {"d": d}).fetchone()[0]
     by_area = conn.execute(f"""SELECT a.name, count(m.id) FROM service_areas a LEFT JOIN members m
-                               ON m.service_area = a.name AND {active.replace('joined_on', 'm.joined_on')
-                               .replace('left_on', 'm.left_on')} GROUP BY a.name ORDER BY count(m.id) DESC, a.name""",
-                           {"d": d}).fetchall()
+                               ON m.service_area = a.name AND {membership.active_sql(":d", "m")}
+                               GROUP BY a.name ORDER BY count(m.id) DESC, a.name""", {"d": d}).fetchall()
     by_sector = conn.execute(f"SELECT sector, count(*) FROM members WHERE {active} GROUP BY sector ORDER BY 2 DESC",
                              {"d": d}).fetchall()
     upcoming = schedule.list_meetings(conn, "upcoming", today)

@@ -19,6 +19,8 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date
 
+from tanet.register import membership
+
 SLOT_COLUMNS = 60  # start times counted per member in one pass; more than this are counted apart
 
 
@@ -80,7 +82,7 @@ def present_attendance(conn: sqlite3.Connection, meetings: str, count: int, toda
     return f"{meetings} h CROSS JOIN attendance a ON a.meeting_id = h.id AND a.status = 'present'"
 
 
-def earlier_headline(shared: PeriodPass, p: dict, membership: dict, target: int) -> tuple[dict, int]:
+def earlier_headline(shared: PeriodPass, p: dict, counts: dict, target: int) -> tuple[dict, int]:
     """The headline of an earlier period (for `previous` and `trend`), and how many who came
     then did not come in the period of `shared`."""
     conn = shared.conn
@@ -95,10 +97,10 @@ def earlier_headline(shared: PeriodPass, p: dict, membership: dict, target: int)
             (SELECT a.member_id FROM {present_attendance(conn, held, len(per_meeting), shared.today)}
              GROUP BY a.member_id)""",
         params).fetchone()
-    return headline(per_meeting, unique, membership, target), lapsed
+    return headline(per_meeting, unique, counts, target), lapsed
 
 
-def headline(per_meeting: list[int], unique: int, membership: dict, target: int) -> dict:
+def headline(per_meeting: list[int], unique: int, counts: dict, target: int) -> dict:
     """Meetings held, attendance, unique attendees, membership and participation of a period."""
     total = sum(per_meeting)
     return {
@@ -108,8 +110,8 @@ def headline(per_meeting: list[int], unique: int, membership: dict, target: int)
                        "max": max(per_meeting) if per_meeting else None,
                        "target": target, "meetings_at_target": sum(1 for n in per_meeting if n >= target)},
         "unique_attendees": unique,
-        "membership": membership,
-        "participation_rate": round(unique / membership["end"], 2) if membership["end"] else None,
+        "membership": counts,
+        "participation_rate": round(unique / counts["end"], 2) if counts["end"] else None,
     }
 
 
@@ -120,18 +122,16 @@ def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0
     Active on day D = all members - those who joined after D - those who joined and left by
     D: the two small sets are read from the joining- and leaving-date indexes (migration
     0010), instead of testing every member."""
-    active = ("(:everyone - (SELECT count(*) FROM members WHERE joined_on > :{0})"
-              " - (SELECT count(*) FROM members WHERE left_on <= :{0} AND joined_on <= :{0}))")
     counts, keys = [], []
-    params = {"everyone": conn.execute("SELECT count(*) FROM members").fetchone()[0]}
+    params = {"everyone": membership.everyone(conn)}
     for i, p in enumerate(periods):
         s, e = f"s{i}", f"e{i}"
         params[s], params[e] = p["start"], p["end"]
         if i < only_end:
-            counts.append(active.format(e))
+            counts.append(membership.active_count_sql(f":{e}"))
             keys.append(("end",))
             continue
-        counts += [active.format(s), active.format(e),
+        counts += [membership.active_count_sql(f":{s}"), membership.active_count_sql(f":{e}"),
                    f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
                    f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})"]
         keys.append(("start", "end", "joined", "left"))

@@ -1,7 +1,8 @@
 """The quarterly summary for management, computed in SQL.
 
 Definitions: a member is active on day D when
-joined_on <= D and (left_on is null or left_on > D); a meeting is held when it
+joined_on <= D and (left_on is null or left_on > D) (the rule of tanet/register/membership.py,
+whose SQL forms the figures use); a meeting is held when it
 is not cancelled and its date is today or earlier; every figure covers the
 period with both ends included.
 """
@@ -13,6 +14,7 @@ from datetime import date, timedelta
 
 from tanet import dates
 from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.store import settings
 from tanet.register import outreach
 from tanet.errors import TanetError
@@ -83,7 +85,7 @@ def _groups(shared: PeriodPass, orders: dict[str, list[str]]) -> tuple[dict, dic
     by_slot: dict[tuple[str, str], int] = {}
     for r in conn.execute(
             f"""SELECT m.service_area, m.sector, m.role,
-                       sum(m.joined_on <= :e AND (m.left_on IS NULL OR m.left_on > :e)),
+                       sum({membership.active_sql(":e", "m")}),
                        count(att.member_id), coalesce(sum(att.n), 0){columns}
                 FROM members m LEFT JOIN {shared.att} att ON att.member_id = m.id
                 GROUP BY m.service_area, m.sector, m.role""", {"e": shared.end}):
