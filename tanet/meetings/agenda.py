@@ -8,6 +8,7 @@ from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.meetings import schedule
 from tanet.register import members
+from tanet.register import membership
 
 SESSION_KINDS = ("spotlight", "reflective", "training", "guest")
 
@@ -41,7 +42,7 @@ def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, gu
     presenter_id = None
     if presenter:
         m = members.find_member(conn, presenter)
-        if not members.is_active(m, meeting["date"]):
+        if not membership.is_active(m, meeting["date"]):
             raise TanetError(f"{m['name']} is not a member on {meeting['date']}"
                              + (f" (left {m['left_on']})" if m["left_on"] else "") + "; choose another presenter.")
         presenter_id = m["id"]
