@@ -69,6 +69,10 @@ def _explicit(slots: list[str]) -> int:
     return max(len(slots) - 1, 0) if len(slots) <= SLOT_COLUMNS else SLOT_COLUMNS
 
 
+# A meeting has a register when anyone's attendance (present, apologies or absent) was recorded.
+HAS_REGISTER = "EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = m.id)"
+
+
 def _pass(conn, p: dict, today: date) -> list[str]:
     """One pass over the period's attendance, shared by every section.
 
@@ -79,13 +83,15 @@ def _pass(conn, p: dict, today: date) -> list[str]:
     conn.execute("DROP TABLE IF EXISTS temp.held")
     conn.execute("DROP TABLE IF EXISTS temp.att")
     conn.execute("""CREATE TEMP TABLE held (id INTEGER PRIMARY KEY, date TEXT, start TEXT, title TEXT,
-                                           present INTEGER, apologies INTEGER, checked_in INTEGER)""")
+                                           present INTEGER, apologies INTEGER, checked_in INTEGER,
+                                           register INTEGER)""")
     conn.execute(
-        """INSERT INTO temp.held
+        f"""INSERT INTO temp.held
            SELECT id, date, start, title,
                   (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present') AS present,
                   (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'apologies') AS apologies,
-                  (SELECT count(*) FROM checkins c WHERE c.meeting_id = m.id) AS checked_in
+                  (SELECT count(*) FROM checkins c WHERE c.meeting_id = m.id) AS checked_in,
+                  {HAS_REGISTER} AS register
            FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
         {"s": p["start"], "e": p["end"], "t": today.isoformat()})
     slots = [r[0] for r in conn.execute("SELECT DISTINCT start FROM temp.held ORDER BY start")]
@@ -114,9 +120,9 @@ def _earlier(conn, p: dict, today: date, membership: dict, target: int) -> tuple
     """The headline of an earlier period (for `previous` and `trend`), and how many who came
     then did not come in this period (temp.att)."""
     params = {"s": p["start"], "e": p["end"], "t": today.isoformat()}
-    per_meeting = [r[0] for r in conn.execute(
-        """SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present')
-           FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
+    per_meeting = [r[0] if r[1] else None for r in conn.execute(
+        f"""SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present'),
+                  {HAS_REGISTER} FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
            ORDER BY date, start""", params)]
     held = "(SELECT id FROM meetings WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t)"
     unique, lapsed = conn.execute(
@@ -126,11 +132,14 @@ def _earlier(conn, p: dict, today: date, membership: dict, target: int) -> tuple
     return _headline(per_meeting, unique, membership, target), lapsed
 
 
-def _headline(per_meeting: list[int], unique: int, membership: dict, target: int) -> dict:
-    """Meetings held, attendance, unique attendees, membership and participation of a period."""
+def _headline(held: list[int | None], unique: int, membership: dict, target: int) -> dict:
+    """Meetings held, attendance, unique attendees, membership and participation of a period.
+    `held` has one count a held meeting, None where no register was taken: those are held but
+    left out of the mean, the least, the most and the target."""
+    per_meeting = [n for n in held if n is not None]
     total = sum(per_meeting)
     return {
-        "meetings_held": len(per_meeting),
+        "meetings_held": len(held),
         "attendance": {"total": total, "mean": r2(total / len(per_meeting)) if per_meeting else None,
                        "min": min(per_meeting) if per_meeting else None,
                        "max": max(per_meeting) if per_meeting else None,
@@ -238,7 +247,8 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         raise TanetError(f"Nobody was a member between {s} and {e}, so there is nothing to report. "
                          "Choose a period when the network had members.")
     slots = _pass(conn, period, today)
-    head = _headline([r[0] for r in conn.execute("SELECT present FROM temp.held ORDER BY date, start")],
+    head = _headline([r[0] if r[1] else None
+                      for r in conn.execute("SELECT present, register FROM temp.held ORDER BY date, start")],
                      conn.execute("SELECT count(*) FROM temp.att").fetchone()[0], m, target)
     earlier = [_earlier(conn, p, today, membership, target) for p, membership in zip(periods[:-1], memberships)]
     heads = [h for h, _ in earlier] + [head]
@@ -247,8 +257,8 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
               "unique_attendees": h["unique_attendees"], "participation_rate": h["participation_rate"]}
              for p, h in zip(periods, heads)]
 
-    meetings = [dict(r) for r in conn.execute(
-        "SELECT id, date, start, title, present, apologies, checked_in FROM temp.held ORDER BY date, start")]
+    meetings = [{**dict(r), "register": bool(r["register"])} for r in conn.execute(
+        "SELECT id, date, start, title, present, apologies, checked_in, register FROM temp.held ORDER BY date, start")]
     sessions_by_meeting: dict[int, list] = {}
     for r in conn.execute("""SELECT s.meeting_id, s.kind, s.title FROM sessions s JOIN temp.held h
                              ON h.id = s.meeting_id ORDER BY s.id"""):
@@ -267,10 +277,10 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         if head["meetings_held"] else []
 
     by_start = []
-    for r in conn.execute("""SELECT start, count(*) AS meetings, sum(present) AS attendances
-                             FROM temp.held GROUP BY start ORDER BY start"""):
+    for r in conn.execute("""SELECT start, count(*) AS meetings, sum(present) AS attendances,
+                                    sum(register) AS registers FROM temp.held GROUP BY start ORDER BY start"""):
         by_start.append({"start": r["start"], "meetings": r["meetings"], "attendances": r["attendances"],
-                         "mean": ratio(r["attendances"], r["meetings"]),
+                         "mean": ratio(r["attendances"], r["registers"]),
                          "by_service_area": [{"service_area": area, "attendances": n, "mean": ratio(n, r["meetings"])}
                                              for (start, area), n in sorted(by_slot.items()) if start == r["start"]]})
 
@@ -342,6 +352,7 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         "network": values["network"],
         "meetings_held": head["meetings_held"],
         "meetings_cancelled": len(cancelled),
+        "meetings_without_register": sum(1 for mt in meetings if not mt["register"]),
         "meetings": meetings,
         "cancelled": cancelled,
         "attendance": head["attendance"],
