@@ -274,7 +274,19 @@ svg.chart{display:block;max-width:100%;height:auto}
 .chart text{font:11px system-ui,"DejaVu Sans",sans-serif;fill:#1d2b36}.chart .bar{fill:#2b6f8c}
 """ + PRINT_CSS
 
-SHORT = 22  # a section with at most this many lines (facts and rows) is printed whole on one page
+SHORT = 36  # a section of about this many printed lines or fewer is printed whole on one page
+
+
+def printed_lines(s: Section) -> int:
+    """About how many lines a section takes on A4: a fact a line, a row as many lines as its
+    longest cell wraps to, a bar a line (and a heading's worth for each part)."""
+    rows = sum(1 + max((len(c) for c in row), default=0) // 36 for row in s.rows)
+    return 2 + len(s.facts) + (rows + 2 if s.rows else 0) + (len(s.bars) + 2 if s.bars else 0) \
+        + (len(s.note or "") // 90 + 1)
+
+
+def is_short(s: Section) -> bool:
+    return printed_lines(s) <= SHORT
 
 
 def svg_bars(bars: list[tuple[str, float, str]], title: str) -> str:
@@ -309,7 +321,7 @@ def html_table(columns: list[str], rows: list[list[str]]) -> str:
 
 def html_section(s: Section) -> str:
     e = html.escape
-    size = "short" if len(s.facts) + len(s.rows) <= SHORT and len(s.bars) <= SHORT else "long"
+    size = "short" if is_short(s) else "long"
     parts = [f'<section class="{size}"><h2>{e(s.title)}</h2>']
     if s.facts:
         parts.append("<dl>" + "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in s.facts) + "</dl>")

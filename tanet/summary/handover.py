@@ -18,7 +18,7 @@ from tanet import dates
 from tanet.meetings import schedule
 from tanet.store import settings
 from tanet.errors import TanetError
-from tanet.summary.document import PRINT_CSS, SHORT, agenda_item
+from tanet.summary.document import PRINT_CSS, agenda_item
 
 # Printable on A4 like the summary: short sections whole, long tables repeating their header.
 CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;max-width:60rem;
@@ -159,6 +159,9 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
         + "</ul></section></main></body></html>",
     ]
     return "\n".join(sized(part) for part in parts) + "\n"
+
+
+SHORT = 22  # a section of at most this many rows, list items and commands is printed whole
 
 
 def sized(part: str) -> str:
