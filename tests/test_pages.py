@@ -99,7 +99,7 @@ def test_the_summary_prints_on_a4_each_short_block_whole_and_long_tables_with_th
     assert len(pages) >= 3
     lines = [(n, line) for n, p in enumerate(pages) for line in p]
     title, sections = document(data)
-    position = 0
+    position, tables_over_pages = 0, []
     for s in sections:
         position = find_heading(lines, position, s.title)
         first = s.facts[0][0] if s.facts else s.rows[0][0] if s.rows else s.note or "Nothing this period."
@@ -109,10 +109,18 @@ def test_the_summary_prints_on_a4_each_short_block_whole_and_long_tables_with_th
             last = s.rows[-1][0] if s.rows else s.facts[-1][0]
             end = find(lines, start, last)
             assert lines[end][0] == lines[position][0], f"'{s.title}' is split across pages"
+        elif s.rows:  # a long table: its header row again at the top of every page it runs onto
+            end = find(lines, start, s.rows[-1][0])
+            for number in range(lines[start][0] + 1, lines[end][0] + 1):
+                header = " ".join(pages[number][0].split())
+                assert header.startswith(" ".join(s.columns[:2])), (s.title, number, header)
+            tables_over_pages.append(lines[end][0] - lines[start][0])
     no_heading_alone(pages, [s.title for s in sections])
     words = " ".join(" ".join(p) for p in pages)
     assert "+0" not in words and "-0 " not in words
     assert ("no register" in words) == (period[0] == "range")  # the meeting two days ago has none
+    if period[0] == "range":  # two years of meetings run over more than one page
+        assert max(tables_over_pages) >= 1
 
 
 def test_the_handover_page_prints_on_a4_with_every_meeting_ahead_and_commands_to_copy(demo, tmp_path, tanet):
