@@ -75,6 +75,26 @@ def steps_list() -> str:
         for title, words, commands in STEPS) + "</ol>"
 
 
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def upcoming_section(conn: sqlite3.Connection, upcoming: list) -> str:
+    """Every meeting ahead, with its facilitators and its agenda in plain words."""
+    e = html.escape
+    # A title every meeting shares is said once, in the heading, not in every row.
+    one_title = upcoming[0]["title"] if len({m["title"] for m in upcoming}) == 1 else None
+    rows = []
+    for m in upcoming:
+        facilitators = ", ".join(f["name"] for f in schedule.facilitators(conn, m["id"])) or "not yet chosen"
+        agenda = "; ".join(agenda_item(s["kind"], s["title"]) for s in schedule.list_sessions(conn, m["id"])) or "-"
+        rows.append([m["date"], f"{m['start']}-{m['end']}"] + ([] if one_title else [m["title"]])
+                    + [m["location"] or m["url"] or "", facilitators, agenda])
+    return (f'<section id="meetings"><h2>Upcoming meetings{": " + e(one_title) if one_title else ""}</h2>'
+            + _table(["Date", "Time"] + ([] if one_title else ["Title"]) + ["Place or link", "Facilitators", "Agenda"],
+                     rows, "No meetings planned yet: tanet meeting plan --start DATE") + "</section>")
+
+
 def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> str:
     """The page the next coordinator reads first. No check-in note, reply comment or
     follow-up note is ever put on it."""
@@ -93,14 +113,6 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
                              {"d": d}).fetchall()
     upcoming = schedule.list_meetings(conn, "upcoming", today)
     this_quarter = "{}Q{}".format(*dates.quarter_of(today, False, 1))
-    # A title every meeting shares is said once, in the heading, not in every row.
-    one_title = upcoming[0]["title"] if len({m["title"] for m in upcoming}) == 1 else None
-    meeting_rows = []
-    for m in upcoming:
-        facilitators = ", ".join(f["name"] for f in schedule.facilitators(conn, m["id"])) or "not yet chosen"
-        agenda = "; ".join(agenda_item(s["kind"], s["title"]) for s in schedule.list_sessions(conn, m["id"])) or "-"
-        meeting_rows.append([m["date"], f"{m['start']}-{m['end']}"] + ([] if one_title else [m["title"]])
-                            + [m["location"] or m["url"] or "", facilitators, agenda])
     followups = conn.execute(
         """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
            LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
@@ -123,17 +135,14 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
         f"<title>{e(values['network'])}: handover</title><style>{CSS}</style></head><body><main>",
         f"<h1>{e(values['network'])}</h1>",
         f'<p class="lead">Handover pack made on {e(dates.in_words(today))} by tanet. '
-        f"{total} active members; {len(upcoming)} meetings planned ahead. Everything here is also in "
+        f"{plural(total, 'active member')}; {plural(len(upcoming), 'meeting')} planned ahead. Everything here is also in "
         "<code>tanet.db</code>, the only file that holds private notes: keep this folder as safe as that.</p>",
         '<section id="next-steps"><h2>Your first steps in tanet</h2>' + steps_list() + "</section>",
         '<section id="settings"><h2>Settings</h2>' + _table(["Setting", "Value"], settings_rows, "") + "</section>",
         '<section id="members"><h2>Members by service area and sector</h2>'
         + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
         + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>",
-        f'<section id="meetings"><h2>Upcoming meetings{": " + e(one_title) if one_title else ""}</h2>'
-        + _table(["Date", "Time"] + ([] if one_title else ["Title"]) + ["Place or link", "Facilitators", "Agenda"],
-                 meeting_rows,
-                 "No meetings planned yet: tanet meeting plan --start DATE") + "</section>",
+        upcoming_section(conn, upcoming),
         '<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
         "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
         + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
