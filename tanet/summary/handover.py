@@ -30,7 +30,7 @@ th{background:#eef4f8}.lead{color:#3d4f5c}code,pre{font-family:"DejaVu Sans Mono
 code{background:#eef4f8;padding:.1rem .3rem;border-radius:3px}
 pre{background:#eef4f8;padding:.3rem .6rem;margin:.3rem 0;border-radius:3px;white-space:pre-wrap;overflow-wrap:anywhere}
 pre code{padding:0;background:none}#next-steps li{margin-bottom:.6rem;break-inside:avoid}#next-steps p{margin:.1rem 0}
-#meetings td:nth-child(-n+2),td.n{white-space:nowrap;overflow-wrap:normal}
+td.n{white-space:nowrap;overflow-wrap:normal}
 #files li{margin:.35rem 0}#files a{display:inline-block;min-height:24px;padding:.1rem 0}
 """ + PRINT_CSS
 
@@ -40,8 +40,10 @@ def _table(headers: list[str], rows: list[list], empty: str) -> str:
     if not rows:
         return f"<p>{e(empty)}</p>"
     head = "".join(f'<th scope="col">{e(h)}</th>' for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e('' if c is None else str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    # Dates, times and numbers never break (not at a date's hyphen either); longer text wraps.
+    body = "".join("<tr>" + "".join(f'<td class="n">{e(c)}</td>' if " " not in c and len(c) <= 12
+                                    else f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in cells)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
