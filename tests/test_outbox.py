@@ -604,7 +604,7 @@ def test_the_summary_goes_through_the_outbox(tanet, tmp_path, smtp, monkeypatch)
     inbox.messages.clear()
     monkeypatch.setenv("TANET_TODAY", "2027-08-10")
     r = tanet("report", "quarter", "2027Q2", "--send-to", "manager@council.example", ok=True)
-    assert "one per recipient" in r.stdout and "Sent to 1 recipient." in r.stdout
+    assert "one per address" in r.stdout and "Sent to 1 recipient." in r.stdout
     [(rcpt, msg)] = inbox.messages
     assert rcpt == "manager@council.example" and "2027Q2" in msg["Subject"]
 

@@ -73,7 +73,8 @@ def test_figures(network):
     assert [(m["id"], m["present"], m["apologies"], m["checked_in"]) for m in d["meetings"]] == [(2, 3, 1, 1), (4, 4, 0, 1)]
     assert d["meetings"][0]["sessions"] == [{"kind": "guest", "title": "Self-harm: what helps"},
                                             {"kind": "spotlight", "title": "Housing first"}]
-    assert set(d["meetings"][0]) == {"id", "date", "start", "title", "present", "apologies", "checked_in", "sessions"}
+    assert set(d["meetings"][0]) == {"id", "date", "start", "title", "present", "apologies", "checked_in", "register",
+                                    "sessions"}
     assert d["attendance"] == {"total": 7, "mean": 3.5, "min": 3, "max": 4, "target": 4, "meetings_at_target": 1}
     assert d["unique_attendees"] == 5
     assert d["membership"] == {"start": 4, "end": 5, "joined": 2, "left": 1}

@@ -62,8 +62,9 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
     from tanet.meetings import ical
     from tanet.mail import outbox
     from tanet.summary import document as report_render
+    from tanet.summary import plaintext
     from tanet.store import settings
-    from tanet.cli.messages import _say_written, _send
+    from tanet.cli.messages import _send
     from tanet.store.settings import valid_email
 
     conn = connection()
@@ -84,13 +85,15 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
         msg["Date"] = format_datetime(datetime.now(timezone.utc))
         msg["Message-ID"] = make_msgid(domain=org_email.split("@")[-1])
         msg["X-Unsent"] = "1"
-        msg.set_content(report_render.to_markdown(data), cte="quoted-printable")
+        msg.set_content(plaintext.to_plain(data), cte="quoted-printable")
         msg.add_alternative(report_render.to_html(data), subtype="html", cte="quoted-printable")
         letters.append(outbox.Letter(f"summary-{ical.slug(address)}.eml", msg, "summary", [(None, address)]))
     folder = Path("summaries") / ical.slug(data["period"]["label"])
     with transaction(conn):
         written = outbox.write(conn, folder, None, None, None, letters, ("summary",))
-    _say_written(written)
+    # The readers are whoever was named (managers, a committee), not members.
+    render.say(f"Wrote {render.count(len(written.letters), 'summary', 'summaries')}, one per address, "
+               f"to {written.folder}.")
     # Each address named is sent this summary every time: the outbox keeps one row per address
     # for all summaries, so "already sent" would skip every quarter after the first.
     _send(conn, written, resend=True, who="recipient",

@@ -28,8 +28,11 @@ def num(x) -> str:
 
 
 def signed(x, percent=False) -> str:
+    """A change, with its sign; no change is said in words rather than as +0."""
     if x is None:
         return "–"
+    if not x:
+        return "no change"
     if percent:
         return f"{x * 100:+.0f} pts"
     return f"{x:+g}" if isinstance(x, float) else f"{x:+d}"
@@ -39,21 +42,40 @@ KIND_NAMES = {"spotlight": "Spotlight", "reflective": "Reflective practice", "tr
               "guest": "Guest speaker"}
 
 
+def agenda_item(kind: str, title: str) -> str:
+    """A session in plain words: `Power and choice (reflective practice)`."""
+    return f"{title} ({KIND_NAMES.get(kind, kind).lower()})"
+
+
+def joined_and_left(membership: dict) -> str:
+    """`12 at the start, 14 at the end (3 joined, 1 left)`: only the changes that happened."""
+    moves = [f"{membership[k]} {k}" for k in ("joined", "left") if membership[k]]
+    return (f"{membership['start']} at the start, {membership['end']} at the end"
+            + (f" ({', '.join(moves)})" if moves else ", nobody joined or left"))
+
+
+NO_REGISTER = "no register"
+
+
 def document(d: dict) -> tuple[str, list[Section]]:
     p = d["period"]
     # A range is its dates; a quarter its label and then its dates.
     dates_ = f"{p['start']} to {p['end']}"
     title = f"{d['network']}: summary for {p['label']}" + ("" if p["label"] == dates_ else f" ({dates_})")
     a, mem = d["attendance"], d["membership"]
+    unrecorded = d.get("meetings_without_register", 0)
+    recorded = d["meetings_held"] - unrecorded
     out = []
     if d.get("commentary"):
         out.append(Section("From the coordinator", note=d["commentary"]))
     head = Section("Headlines", facts=[
-        ("Meetings held", f"{d['meetings_held']} (cancelled: {d['meetings_cancelled']})"),
+        ("Meetings held", f"{d['meetings_held']} (cancelled: {d['meetings_cancelled']})"
+                          + (f"; {unrecorded} with no register yet, left out of the attendance figures"
+                             if unrecorded else "")),
         ("Attendance", f"{a['total']} in all; mean {num(a['mean'])} a meeting (min {num(a['min'])}, max {num(a['max'])})"),
-        ("Target", f"{a['target']} a meeting; reached at {a['meetings_at_target']} of {d['meetings_held']}"),
+        ("Target", f"{a['target']} a meeting; reached at {a['meetings_at_target']} of {recorded}"),
         ("Different people who came", f"{d['unique_attendees']} ({pct(d['participation_rate'])} of active members)"),
-        ("Membership", f"{mem['start']} at the start, {mem['end']} at the end (+{mem['joined']} joined, -{mem['left']} left)"),
+        ("Membership", joined_and_left(mem)),
         ("First-time attendees", str(d["first_time_attendees"])),
         ("Came last period, not this one", str(d["lapsed"])),
     ])
@@ -68,10 +90,13 @@ def document(d: dict) -> tuple[str, list[Section]]:
                        columns=["Date", "Start"] + ([] if one_title else ["Title"])
                        + ["Present", "Apologies", "Checked in", "Agenda"],
                        rows=[[m["date"], m["start"]] + ([] if one_title else [m["title"]])
-                             + [str(m["present"]), str(m["apologies"]), str(m["checked_in"]),
-                                "; ".join(f"{KIND_NAMES[s['kind']]}: {s['title']}" for s in m["sessions"])]
+                             + ([str(m["present"]), str(m["apologies"])] if m.get("register", True)
+                                else [NO_REGISTER, "–"])
+                             + [str(m["checked_in"]), "; ".join(agenda_item(s["kind"], s["title"]) for s in m["sessions"])]
                              for m in d["meetings"]],
-                       bars=[(f"{m['date']} {m['start']}", m["present"], str(m["present"])) for m in d["meetings"]],
+                       bars=[(f"{m['date']} {m['start']}", m["present"], str(m["present"]))
+                             if m.get("register", True) else (f"{m['date']} {m['start']}", 0, NO_REGISTER)
+                             for m in d["meetings"]],
                        note=("Cancelled: " + "; ".join(f"{c['date']} {c['title']}" + (f" ({c['reason']})" if c["reason"] else "")
                                                       for c in d["cancelled"])) if d["cancelled"] else None))
     for key, label in (("by_service_area", "Service area"), ("by_sector", "Sector"), ("by_role", "Role")):
@@ -156,7 +181,7 @@ def document(d: dict) -> tuple[str, list[Section]]:
             ["Participation", pct(d["participation_rate"]), pct(prev["participation_rate"]),
              signed(c["participation_rate"], percent=True)],
         ]
-        out.append(Section(f"Compared with {prev['period']['label']}", columns=["", p["label"], prev["period"]["label"], "Change"],
+        out.append(Section(f"Compared with {prev['period']['label']}", columns=["Figure", p["label"], prev["period"]["label"], "Change"],
                            rows=rows))
     else:
         out.append(Section("Compared with the previous period", note="No previous period: this is the first."))
@@ -230,20 +255,43 @@ def to_markdown(d: dict) -> str:
 
 
 # Print-ready: A4 with margins, tables that wrap rather than run off the page, charts as
-# inline SVG (no network, no script), sections kept with their headings.
-CSS = """@page{size:A4;margin:16mm 14mm}
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;color:#1d2b36;font-size:11pt}h1{font-size:1.5rem}h2{font-size:1.15rem;border-bottom:2px solid #d7e3ea;
-padding-bottom:.2rem;margin-top:2rem}table{border-collapse:collapse;margin:.5rem 0;width:100%;table-layout:auto}
-th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e4ecf0;vertical-align:top;
-overflow-wrap:anywhere}th,td.n{white-space:nowrap;overflow-wrap:normal}th{background:#f2f7fa}dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}
-dt{font-weight:600}dd{margin:0}svg.chart{display:block;max-width:100%;height:auto;margin:.5rem 0}
-.chart text{font:11px system-ui,sans-serif;fill:#1d2b36}.chart .bar{fill:#2b7a99}
-@media print{body{margin:0;max-width:none;padding:0}h2{break-after:avoid}tr,svg{break-inside:avoid}}"""
+# inline SVG (no network, no script). A short section stays whole on one page; a long table
+# keeps its heading with its first rows and repeats its header row on every page.
+PRINT_CSS = """@page{size:A4;margin:16mm 14mm}
+@media print{body{margin:0;max-width:none;padding:0;font-size:10.5pt}h1,h2,h3{break-after:avoid}
+section.short,tr,figure,dl>div{break-inside:avoid}thead{display:table-header-group}
+section.long>h2{margin-bottom:0}a{color:inherit}}"""
+
+CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;max-width:60rem;
+margin:2rem auto;padding:0 1rem;color:#1d2b36;font-size:11pt;line-height:1.4}h1{font-size:1.5rem}
+h2{font-size:1.15rem;border-bottom:2px solid #8aa9bb;padding-bottom:.2rem;margin-top:1.6rem}
+table{border-collapse:collapse;margin:.5rem 0;width:100%;table-layout:auto}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #c9d6de;vertical-align:top;overflow-wrap:break-word}
+th,td.n{white-space:nowrap;overflow-wrap:normal}th{background:#eef4f8}
+dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dl>div{display:contents}
+dt{font-weight:600}dd{margin:0}figure{margin:.5rem 0}figcaption{font-size:.9em;color:#3d4f5c}
+svg.chart{display:block;max-width:100%;height:auto}
+.chart text{font:11px system-ui,"DejaVu Sans",sans-serif;fill:#1d2b36}.chart .bar{fill:#2b6f8c}
+""" + PRINT_CSS
+
+SHORT = 36  # a section of about this many printed lines or fewer is printed whole on one page
+
+
+def printed_lines(s: Section) -> int:
+    """About how many lines a section takes on A4: a fact a line, a row as many lines as its
+    longest cell wraps to, a bar a line (and a heading's worth for each part)."""
+    rows = sum(1 + max((len(c) for c in row), default=0) // 36 for row in s.rows)
+    return 2 + len(s.facts) + (rows + 2 if s.rows else 0) + (len(s.bars) + 2 if s.bars else 0) \
+        + (len(s.note or "") // 90 + 1)
+
+
+def is_short(s: Section) -> bool:
+    return printed_lines(s) <= SHORT
 
 
 def svg_bars(bars: list[tuple[str, float, str]], title: str) -> str:
-    """A horizontal bar chart as inline SVG: one bar a label, scaled to the largest."""
+    """A horizontal bar chart as inline SVG: one bar a label, scaled to the largest, each
+    with its figure written beside it; the figures are its text equivalent too."""
     e = html.escape
     label_w, bar_w, row_h = 190, 360, 20
     top = max((b[1] for b in bars), default=0) or 1
@@ -255,35 +303,49 @@ def svg_bars(bars: list[tuple[str, float, str]], title: str) -> str:
         rows.append(f'<text x="{label_w - 6}" y="{y + 14}" text-anchor="end">{e(label)}</text>'
                     f'<rect class="bar" x="{label_w}" y="{y + 3}" width="{w:.1f}" height="{row_h - 6}"/>'
                     f'<text x="{label_w + w + 5:.1f}" y="{y + 14}">{e(shown)}</text>')
-    return (f'<svg class="chart" role="img" aria-label="{e(title)}" xmlns="http://www.w3.org/2000/svg" '
+    said = f"{title}: " + "; ".join(f"{label} {shown}" for label, _, shown in bars)
+    return (f'<svg class="chart" role="img" aria-label="{e(said)}" xmlns="http://www.w3.org/2000/svg" '
             f'viewBox="0 0 {label_w + bar_w + 60} {height}" width="{label_w + bar_w + 60}" height="{height}">'
-            f"<title>{e(title)}</title>{''.join(rows)}</svg>")
+            f"<title>{e(said)}</title>{''.join(rows)}</svg>")
+
+
+def html_table(columns: list[str], rows: list[list[str]]) -> str:
+    """A table whose header cells say what they head (scope), dates, times and numbers never
+    broken, longer text wrapped rather than run off the page."""
+    e = html.escape
+    head = "".join(f'<th scope="col">{e(c)}</th>' for c in columns)
+    body = "".join("<tr>" + "".join(f'<td class="n">{e(c)}</td>' if " " not in c and len(c) <= 12
+                                    else f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in rows)
+    return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+def html_section(s: Section) -> str:
+    e = html.escape
+    size = "short" if is_short(s) else "long"
+    parts = [f'<section class="{size}"><h2>{e(s.title)}</h2>']
+    if s.facts:
+        parts.append("<dl>" + "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in s.facts) + "</dl>")
+    if s.rows:
+        parts.append(html_table(s.columns, s.rows))
+    if s.bars:
+        said = "the same figures as the table above" if s.rows else "; ".join(f"{b[0]} {b[2]}" for b in s.bars)
+        parts.append(f"<figure>{svg_bars(s.bars, s.title)}<figcaption>Chart: {e(said)}.</figcaption></figure>")
+    if s.note:
+        parts.append(f"<p>{e(s.note)}</p>")
+    if not (s.facts or s.rows or s.note):
+        parts.append("<p>Nothing this period.</p>")
+    parts.append("</section>")
+    return "".join(parts)
 
 
 def to_html(d: dict) -> str:
     title, sections = document(d)
     e = html.escape
-    parts = ["<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+    parts = ["<!DOCTYPE html>", '<html lang="en-GB"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{e(title)}</title><style>{CSS}</style></head><body>", f"<h1>{e(title)}</h1>"]
-    for s in sections:
-        parts.append(f"<section><h2>{e(s.title)}</h2>")
-        if s.facts:
-            parts.append("<dl>" + "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in s.facts) + "</dl>")
-        if s.rows:
-            parts.append("<table><thead><tr>" + "".join(f"<th>{e(c)}</th>" for c in s.columns) + "</tr></thead><tbody>")
-            # Dates, times and numbers never break; longer text wraps rather than run off the page.
-            parts += ["<tr>" + "".join(f'<td class="n">{e(c)}</td>' if " " not in c and len(c) <= 12
-                                       else f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in s.rows]
-            parts.append("</tbody></table>")
-        if s.bars:
-            parts.append(svg_bars(s.bars, s.title))
-        if s.note:
-            parts.append(f"<p>{e(s.note)}</p>")
-        if not (s.facts or s.rows or s.note):
-            parts.append("<p>Nothing this period.</p>")
-        parts.append("</section>")
-    parts.append(f"<footer><p>Made by tanet on {e(d['generated_on'])}. Check-in notes and follow-up details are "
-                 "never included.</p></footer></body></html>")
+             f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>", f"<h1>{e(title)}</h1>"]
+    parts += [html_section(s) for s in sections]
+    parts.append(f"</main><footer><p>Made by tanet on {e(d['generated_on'])}. Check-in notes and follow-up details "
+                 "are never included.</p></footer></body></html>")
     return "\n".join(parts) + "\n"
 

@@ -21,25 +21,83 @@ from tanet.meetings import facilitation
 from tanet.register import membership
 from tanet.store import settings
 from tanet.errors import TanetError
+from tanet.summary.document import PRINT_CSS, agenda_item
 
-CSS = """body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;max-width:60rem;margin:2rem auto;
-padding:0 1rem;color:#1d2b36;line-height:1.45}h1{font-size:1.6rem;margin-bottom:.2rem}h2{font-size:1.15rem;
-border-bottom:2px solid #d7e3ea;padding-bottom:.2rem;margin-top:2rem}table{border-collapse:collapse;width:100%;
-margin:.5rem 0}th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #e4ecf0;vertical-align:top}
-th{background:#f2f7fa}.lead{color:#4a5d6b}code{background:#f2f7fa;padding:.1rem .3rem;border-radius:3px}
-dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem}dt{font-weight:600}dd{margin:0}
-#meetings td:nth-child(-n+2){white-space:nowrap}
-@media print{body{margin:0}h2{break-after:avoid}table{break-inside:avoid}}"""
+# Printable on A4 like the summary: short sections whole, long tables repeating their header.
+CSS = """body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,"DejaVu Sans",sans-serif;max-width:60rem;
+margin:2rem auto;padding:0 1rem;color:#1d2b36;line-height:1.45}h1{font-size:1.6rem;margin-bottom:.2rem}
+h2{font-size:1.15rem;border-bottom:2px solid #8aa9bb;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;width:100%;margin:.5rem 0}
+th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #c9d6de;vertical-align:top;overflow-wrap:break-word}
+th{background:#eef4f8}.lead{color:#3d4f5c}code,pre{font-family:"DejaVu Sans Mono",Consolas,monospace;font-size:.95em}
+code{background:#eef4f8;padding:.1rem .3rem;border-radius:3px}
+pre{background:#eef4f8;padding:.3rem .6rem;margin:.3rem 0;border-radius:3px;white-space:pre-wrap;overflow-wrap:anywhere}
+pre code{padding:0;background:none}#next-steps li{margin-bottom:.6rem;break-inside:avoid}#next-steps p{margin:.1rem 0}
+td.n{white-space:nowrap;overflow-wrap:normal}
+#files li{margin:.35rem 0}#files a{display:inline-block;min-height:24px;padding:.1rem 0}
+""" + PRINT_CSS
 
 
 def _table(headers: list[str], rows: list[list], empty: str) -> str:
     e = html.escape
     if not rows:
         return f"<p>{e(empty)}</p>"
-    head = "".join(f"<th>{e(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{e('' if c is None else str(c))}</td>" for c in row) + "</tr>"
-                   for row in rows)
+    head = "".join(f'<th scope="col">{e(h)}</th>' for h in headers)
+    cells = [["" if c is None else str(c) for c in row] for row in rows]
+    # Dates, times and numbers never break (not at a date's hyphen either); longer text wraps.
+    body = "".join("<tr>" + "".join(f'<td class="n">{e(c)}</td>' if " " not in c and len(c) <= 12
+                                    else f"<td>{e(c)}</td>" for c in row) + "</tr>" for row in cells)
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
+
+
+# The first steps: what to do in plain words, then each command on a line of its own,
+# to copy as written (CAPITALS are the parts to fill in).
+STEPS = [
+    ("Make the database yours", "See what the pack's database holds, then copy tanet.db to your own computer "
+     "and set TANET_DB to it (or keep it in your user data folder).", ["tanet --db tanet.db info"]),
+    ("Put your name on the invitations", "Everyone invited to an upcoming meeting gets an update.",
+     ["tanet organiser change --name 'Your Name' --email you@example.org --send"]),
+    ("See who is in the network", "", ["tanet member list", "tanet area list"]),
+    ("Plan ahead", "DATE is the first meeting of the series; --dry-run shows the dates without adding them.",
+     ["tanet meeting list --upcoming", "tanet meeting plan --start DATE --dry-run"]),
+    ("Share the facilitation", "", ["tanet meeting rota --apply"]),
+    ("Before each meeting", "Invite, read the replies from your inbox, then remind.",
+     ["tanet invite next --send", "tanet rsvp import imaps://you@host/INBOX", "tanet remind next --send"]),
+    ("At and after each meeting", "REPORT.csv is the attendance report of the online meeting.",
+     ["tanet checkin round next", "tanet attendance import last REPORT.csv", "tanet thanks last --send"]),
+    ("Every quarter", "", ["tanet report quarter last --format html -o summary.html"]),
+    ("Keep only what is needed", "First see what is due; then forget and erase it.",
+     ["tanet privacy review", "tanet privacy review --apply"]),
+    ("Look after the file", "", ["tanet backup", "tanet check"]),
+]
+
+
+def steps_list() -> str:
+    e = html.escape
+    return "<ol>" + "".join(
+        f"<li><p><strong>{e(title)}</strong>{'. ' + e(words) if words else ''}</p>"
+        + "".join(f"<pre><code>{e(command)}</code></pre>" for command in commands) + "</li>"
+        for title, words, commands in STEPS) + "</ol>"
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def upcoming_section(conn: sqlite3.Connection, upcoming: list) -> str:
+    """Every meeting ahead, with its facilitators and its agenda in plain words."""
+    e = html.escape
+    # A title every meeting shares is said once, in the heading, not in every row.
+    one_title = upcoming[0]["title"] if len({m["title"] for m in upcoming}) == 1 else None
+    rows = []
+    for m in upcoming:
+        facilitators = ", ".join(f["name"] for f in facilitation.facilitators(conn, m["id"])) or "not yet chosen"
+        agenda_text = "; ".join(agenda_item(s["kind"], s["title"]) for s in agenda.list_sessions(conn, m["id"])) or "-"
+        rows.append([m["date"], f"{m['start']}-{m['end']}"] + ([] if one_title else [m["title"]])
+                    + [m["location"] or m["url"] or "", facilitators, agenda_text])
+    return (f'<section id="meetings"><h2>Upcoming meetings{": " + e(one_title) if one_title else ""}</h2>'
+            + _table(["Date", "Time"] + ([] if one_title else ["Title"]) + ["Place or link", "Facilitators", "Agenda"],
+                     rows, "No meetings planned yet: tanet meeting plan --start DATE") + "</section>")
 
 
 def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> str:
@@ -58,12 +116,7 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
     by_sector = conn.execute(f"SELECT sector, count(*) FROM members WHERE {active} GROUP BY sector ORDER BY 2 DESC",
                              {"d": d}).fetchall()
     upcoming = schedule.list_meetings(conn, "upcoming", today)
-    meeting_rows = []
-    for m in upcoming[:8]:
-        facilitators = ", ".join(f["name"] for f in facilitation.facilitators(conn, m["id"])) or "not yet chosen"
-        agenda_text = "; ".join(f"{s['kind']}: {s['title']}" for s in agenda.list_sessions(conn, m["id"])) or "-"
-        meeting_rows.append([m["date"], f"{m['start']}-{m['end']}", m["title"], m["location"] or m["url"] or "",
-                             facilitators, agenda_text])
+    this_quarter = "{}Q{}".format(*dates.quarter_of(today, False, 1))
     followups = conn.execute(
         """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
            LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
@@ -80,39 +133,20 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
                                               "meeting.url", "attendance.target", "report.fiscal_year_start",
                                               "smtp.host", "smtp.user", "privacy.retain_months",
                                               "privacy.notes_months")]
-    steps = [
-        ("Make the database yours", "tanet --db tanet.db info, then copy tanet.db to your own computer and set "
-                                    "TANET_DB to it (or keep it in your user data folder)."),
-        ("Put your name on the invitations", "tanet organiser change --name 'Your Name' --email you@example.org "
-                                             "--send (everyone invited to an upcoming meeting gets an update)"),
-        ("See who is in the network", "tanet member list, tanet area list"),
-        ("Plan ahead", "tanet meeting list --upcoming, tanet meeting plan --start DATE --dry-run"),
-        ("Share the facilitation", "tanet meeting rota --apply"),
-        ("Before each meeting", "tanet invite next --send, tanet rsvp import imaps://you@host/INBOX, "
-                                "tanet remind next --send"),
-        ("At and after each meeting", "tanet checkin round next, tanet attendance import last REPORT.csv, "
-                                      "tanet thanks last --send"),
-        ("Every quarter", "tanet report quarter last --format html -o summary.html"),
-        ("Keep only what is needed", "tanet privacy review, then tanet privacy review --apply"),
-        ("Look after the file", "tanet backup; tanet check"),
-    ]
     parts = [
-        "<!DOCTYPE html>", '<html lang="en"><head><meta charset="utf-8">',
+        "<!DOCTYPE html>", '<html lang="en-GB"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>{e(values['network'])}: handover</title><style>{CSS}</style></head><body>",
+        f"<title>{e(values['network'])}: handover</title><style>{CSS}</style></head><body><main>",
         f"<h1>{e(values['network'])}</h1>",
         f'<p class="lead">Handover pack made on {e(dates.in_words(today))} by tanet. '
-        f"{total} active members; {len(upcoming)} meetings planned ahead. Everything here is also in "
+        f"{plural(total, 'active member')}; {plural(len(upcoming), 'meeting')} planned ahead. Everything here is also in "
         "<code>tanet.db</code>, the only file that holds private notes: keep this folder as safe as that.</p>",
-        '<section id="next-steps"><h2>Your first steps in tanet</h2><ol>'
-        + "".join(f"<li><strong>{e(a)}</strong>: <code>{e(b)}</code></li>" for a, b in steps) + "</ol></section>",
+        '<section id="next-steps"><h2>Your first steps in tanet</h2>' + steps_list() + "</section>",
         '<section id="settings"><h2>Settings</h2>' + _table(["Setting", "Value"], settings_rows, "") + "</section>",
         '<section id="members"><h2>Members by service area and sector</h2>'
         + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
         + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>",
-        '<section id="meetings"><h2>Upcoming meetings</h2>'
-        + _table(["Date", "Time", "Title", "Place or link", "Facilitators", "Agenda"], meeting_rows,
-                 "No meetings planned yet: tanet meeting plan --start DATE") + "</section>",
+        upcoming_section(conn, upcoming),
         '<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
         "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
         + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
@@ -133,10 +167,22 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
         '<section id="files"><h2>In this folder</h2><ul>'
         "<li><code>tanet.db</code>: the whole database</li><li><code>members.csv</code>: the register "
         "(opens in Excel)</li><li><code>calendar.ics</code>: every meeting</li>"
-        + "".join(f'<li><a href="summaries/{e(s)}.html">summaries/{e(s)}.html</a></li>' for s in summaries)
-        + "</ul></section></body></html>",
+        + "".join(f'<li><a href="summaries/{e(s)}.html">summaries/{e(s)}.html</a>'
+                  f"{' (the quarter so far)' if s == this_quarter else ''}</li>" for s in summaries)
+        + "</ul></section></main></body></html>",
     ]
-    return "\n".join(parts) + "\n"
+    return "\n".join(sized(part) for part in parts) + "\n"
+
+
+SHORT = 22  # a section of at most this many rows, list items and commands is printed whole
+
+
+def sized(part: str) -> str:
+    """A section short enough to print whole on one page is marked so; a longer one may
+    break between rows, keeping its heading with the rows that follow it."""
+    if not part.startswith("<section") or sum(part.count(tag) for tag in ("<tr>", "<li>", "<pre>")) > SHORT:
+        return part
+    return part.replace("<section ", '<section class="short" ', 1)
 
 
 def _copy_database(conn: sqlite3.Connection, dest: Path, target: Path) -> None:
@@ -157,6 +203,20 @@ def _copy_database(conn: sqlite3.Connection, dest: Path, target: Path) -> None:
         raise cannot_write(target, e) from None
 
 
+def quarters_held(conn: sqlite3.Connection, today: date, count: int = 4) -> list[tuple[int, int]]:
+    """The last `count` calendar quarters in which a meeting was held (up to today, this
+    quarter too), oldest first; with no meeting held yet, this quarter alone."""
+    found: list[tuple[int, int]] = []
+    for (day,) in conn.execute("SELECT DISTINCT date FROM meetings WHERE status = 'scheduled' AND date <= ? "
+                               "ORDER BY date DESC", [today.isoformat()]):
+        quarter = dates.quarter_of(date.fromisoformat(day), False, 1)
+        if quarter not in found:
+            found.append(quarter)
+            if len(found) == count:
+                break
+    return list(reversed(found)) or [dates.quarter_of(today, False, 1)]
+
+
 def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date) -> Path:
     """Write the pack whole (a hidden folder renamed into place) and owner-only."""
     from tanet.meetings import ical
@@ -169,11 +229,7 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise TanetError(f"{target} already exists and is not empty; give a new folder for the handover pack.")
     fiscal_start = int(settings.get(conn, "report.fiscal_year_start"))
-    year, q = dates.quarter_of(today, False, fiscal_start)
-    quarters = []
-    for _ in range(4):
-        year, q = dates.previous_quarter(year, q)
-        quarters.append((year, q))
+    quarters = quarters_held(conn, today)
     # Recorded before the hidden folder exists: a kill -9 leaves a copy the next start removes.
     with partial_copies(source, target), NewFolder(target, owned=lambda name: False, what="files") as out:
         _copy_database(conn, out.path / "tanet.db", target)
@@ -184,7 +240,7 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
 
         os.mkdir(out.path / "summaries", 0o700)
         labels = []
-        for year, q in reversed(quarters):
+        for year, q in quarters:
             period = report.period_of_quarter(f"{year}Q{q}", False, fiscal_start, today)
             try:
                 data = report.summary(conn, period, today)

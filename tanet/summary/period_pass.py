@@ -21,6 +21,9 @@ from datetime import date
 
 from tanet.register import membership
 
+# A meeting has a register when anyone's attendance (present, apologies or absent) was recorded.
+HAS_REGISTER = "EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = m.id)"
+
 SLOT_COLUMNS = 60  # start times counted per member in one pass; more than this are counted apart
 
 
@@ -47,13 +50,15 @@ class PeriodPass:
         conn.execute("DROP TABLE IF EXISTS temp.held")
         conn.execute("DROP TABLE IF EXISTS temp.att")
         conn.execute("""CREATE TEMP TABLE held (id INTEGER PRIMARY KEY, date TEXT, start TEXT, title TEXT,
-                                               present INTEGER, apologies INTEGER, checked_in INTEGER)""")
+                                               present INTEGER, apologies INTEGER, checked_in INTEGER,
+                                               register INTEGER)""")
         conn.execute(
-            """INSERT INTO temp.held
+            f"""INSERT INTO temp.held
                SELECT id, date, start, title,
                       (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present'),
                       (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'apologies'),
-                      (SELECT count(*) FROM checkins c WHERE c.meeting_id = m.id)
+                      (SELECT count(*) FROM checkins c WHERE c.meeting_id = m.id),
+                      {HAS_REGISTER}
                FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
             {"s": period["start"], "e": period["end"], "t": today.isoformat()})
         slots = [r[0] for r in conn.execute("SELECT DISTINCT start FROM temp.held ORDER BY start")]
@@ -87,9 +92,9 @@ def earlier_headline(shared: PeriodPass, p: dict, counts: dict, target: int) -> 
     then did not come in the period of `shared`."""
     conn = shared.conn
     params = {"s": p["start"], "e": p["end"], "t": shared.today.isoformat()}
-    per_meeting = [r[0] for r in conn.execute(
-        """SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present')
-           FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
+    per_meeting = [r[0] if r[1] else None for r in conn.execute(
+        f"""SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present'),
+                  {HAS_REGISTER} FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
            ORDER BY date, start""", params)]
     held = "(SELECT id FROM meetings WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t)"
     unique, lapsed = conn.execute(
@@ -100,11 +105,14 @@ def earlier_headline(shared: PeriodPass, p: dict, counts: dict, target: int) -> 
     return headline(per_meeting, unique, counts, target), lapsed
 
 
-def headline(per_meeting: list[int], unique: int, counts: dict, target: int) -> dict:
-    """Meetings held, attendance, unique attendees, membership and participation of a period."""
+def headline(held: list[int | None], unique: int, counts: dict, target: int) -> dict:
+    """Meetings held, attendance, unique attendees, membership and participation of a period.
+    `held` has one count a held meeting, None where no register was taken: those are held but
+    left out of the mean, the least, the most and the target."""
+    per_meeting = [n for n in held if n is not None]
     total = sum(per_meeting)
     return {
-        "meetings_held": len(per_meeting),
+        "meetings_held": len(held),
         "attendance": {"total": total, "mean": round(total / len(per_meeting), 2) if per_meeting else None,
                        "min": min(per_meeting) if per_meeting else None,
                        "max": max(per_meeting) if per_meeting else None,

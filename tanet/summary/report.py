@@ -133,7 +133,8 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
         raise TanetError(f"Nobody was a member between {period['start']} and {period['end']}, so there is "
                          "nothing to report. Choose a period when the network had members.")
     shared = PeriodPass.read(conn, period, today)
-    head = headline([r[0] for r in conn.execute(f"SELECT present FROM {shared.held} ORDER BY date, start")],
+    head = headline([r[0] if r[1] else None
+                     for r in conn.execute(f"SELECT present, register FROM {shared.held} ORDER BY date, start")],
                     shared.count(shared.att), m, target)
     earlier = [earlier_headline(shared, p, membership, target) for p, membership in zip(periods[:-1], counts)]
     heads = [h for h, _ in earlier] + [head]
@@ -177,8 +178,9 @@ def _public(period: dict) -> dict:
 def _meetings(shared: PeriodPass) -> dict:
     """The held meetings with their counts and sessions, and the cancelled ones."""
     conn = shared.conn
-    meetings = [dict(r) for r in conn.execute(
-        f"SELECT id, date, start, title, present, apologies, checked_in FROM {shared.held} ORDER BY date, start")]
+    meetings = [{**dict(r), "register": bool(r["register"])} for r in conn.execute(
+        f"""SELECT id, date, start, title, present, apologies, checked_in, register FROM {shared.held}
+            ORDER BY date, start""")]
     sessions_by_meeting: dict[int, list] = {}
     for r in conn.execute(f"""SELECT s.meeting_id, s.kind, s.title FROM sessions s JOIN {shared.held} h
                               ON h.id = s.meeting_id ORDER BY s.id"""):
@@ -189,7 +191,8 @@ def _meetings(shared: PeriodPass) -> dict:
         """SELECT id, date, start, title, cancel_reason AS reason FROM meetings
            WHERE status = 'cancelled' AND date BETWEEN :s AND :e ORDER BY date, start""",
         {"s": shared.start, "e": shared.end})]
-    return {"meetings_cancelled": len(cancelled), "meetings": meetings, "cancelled": cancelled}
+    return {"meetings_cancelled": len(cancelled), "meetings": meetings, "cancelled": cancelled,
+            "meetings_without_register": sum(1 for meeting in meetings if not meeting["register"])}
 
 
 def _breakdowns(shared: PeriodPass, threshold: float, held: int) -> dict:
@@ -201,10 +204,10 @@ def _breakdowns(shared: PeriodPass, threshold: float, held: int) -> dict:
     # With no meeting held, nobody could come: that is no gap in anyone's engagement.
     gaps = [g for g in by_area if g["members"] and g["rate"] is not None and g["rate"] < threshold] if held else []
     by_start = []
-    for r in conn.execute(f"""SELECT start, count(*) AS meetings, sum(present) AS attendances
-                              FROM {shared.held} GROUP BY start ORDER BY start"""):
+    for r in conn.execute(f"""SELECT start, count(*) AS meetings, sum(present) AS attendances,
+                                     sum(register) AS registers FROM {shared.held} GROUP BY start ORDER BY start"""):
         by_start.append({"start": r["start"], "meetings": r["meetings"], "attendances": r["attendances"],
-                         "mean": ratio(r["attendances"], r["meetings"]),
+                         "mean": ratio(r["attendances"], r["registers"]),
                          "by_service_area": [{"service_area": area, "attendances": n, "mean": ratio(n, r["meetings"])}
                                              for (start, area), n in sorted(by_slot.items()) if start == r["start"]]})
     return {"by_service_area": by_area, "by_sector": groups["sector"], "by_role": groups["role"],
