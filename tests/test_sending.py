@@ -15,7 +15,8 @@ import time
 import pytest
 
 from conftest import TANET
-from test_outbox import ca, free_port, network, outbox, smtp, use_server  # noqa: F401 (fixtures)
+from servers import free_port, use_server
+from test_outbox import network, outbox
 
 EVERYONE = ["amina@example.org", "orla@example.org", "oskar@example.org", "sean@example.org", "zoe@example.org"]
 
@@ -58,9 +59,10 @@ def test_a_second_sender_stops_at_once_naming_the_first_and_nobody_gets_two(tane
     use_server(tanet, port)
     first = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
     assert inbox.blocked.wait(30), "the first sender never reached its third message"
-    began = time.monotonic()
+    # The first holds its third message until released below: the second can only end by
+    # refusing at once (waiting for the lock would run into run()'s failure guard).
     second = run(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
-    assert time.monotonic() - began < 15  # at once, not after the first finishes
+    assert not inbox.release.is_set()
     assert second.returncode == 1 and "Traceback" not in second.stderr
     [line] = second.stderr.strip().splitlines()
     assert line.startswith("Error: tanet invite --send (process ") and f"process {first.pid}," in line
@@ -261,9 +263,9 @@ def test_a_server_that_trickles_its_greeting_ends_at_the_deadline(tanet, tmp_pat
     network(tanet)
     use_server(tanet, trickling_greeter)
     tanet("config", "set", "smtp.deadline_seconds", "2", ok=True)
-    began = time.monotonic()
+    # The greeting alone would take 28 s, each byte within any read timeout: only the deadline
+    # for the whole exchange gives this error.
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
-    assert time.monotonic() - began < 15  # the greeting alone would take 28 s, each byte within any read timeout
     assert r.stderr.strip().splitlines() == [
         f"Error: The mail server 127.0.0.1:{trickling_greeter} took longer than 2 seconds (smtp.deadline_seconds) "
         "to answer, so tanet stopped; nothing was sent. Try again later, or ask its administrator."]
@@ -274,9 +276,7 @@ def test_a_server_that_trickles_its_answer_leaves_that_message_uncertain_and_sto
     inbox, port = smtp(trickle=0.5)
     use_server(tanet, port)
     tanet("config", "set", "smtp.deadline_seconds", "2", ok=True)
-    began = time.monotonic()
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
-    assert time.monotonic() - began < 15
     assert "Sent to 0 members." in r.stdout
     assert "the message went but no answer came within 2 seconds" in r.stderr
     assert "took longer than 2 seconds (smtp.deadline_seconds)" in r.stderr
