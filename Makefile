@@ -15,7 +15,8 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/tanet demo
 
-# libical (gir1.2-ical-3.0) reads back every .ics in the tests; Dovecot serves IMAP to them.
+# The Debian packages the tests use (.ci/system-deps): libical reads back every .ics,
+# Dovecot serves IMAP, Chromium and poppler open and print every page a person reads.
 system-deps:
 	@sh .ci/system-deps
 
