@@ -52,8 +52,10 @@ def start(verbose: bool, debug: bool) -> None:
     _hook_once()
 
 
-def on() -> bool:
-    return SHOWN["verbose"]
+def stop() -> None:
+    """The log off again (at the end of each command)."""
+    if SHOWN["verbose"]:
+        start(False, False)
 
 
 def stderr_handler():

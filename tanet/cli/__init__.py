@@ -139,6 +139,8 @@ class TanetGroup(common.WrappingGroup):
             raise typer.Exit(1) from None
         finally:
             common.close()
+            if "tanet.diagnostics" in sys.modules:  # the log ends with the command (a test runs many)
+                sys.modules["tanet.diagnostics"].stop()
 
 
 def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
