@@ -30,7 +30,7 @@ _hooked = False
 _inside = threading.local()
 
 # Folders whose files are Python's and the libraries', not the coordinator's.
-_SYSTEM = ("/usr/", "/lib", "/proc/", "/sys/", "/dev/", "/etc/", "/run/")
+_SYSTEM = ("/usr/", "/lib/", "/lib64/", "/proc/", "/sys/", "/dev/", "/etc/")
 _CODE = (".py", ".pyc", ".pyi", ".so", ".pth", ".mo", ".json.gz")
 
 
