@@ -46,10 +46,17 @@ def pytest_runtest_setup(item):
             pytest.skip(f"no package registry reachable ({why})")
 
 
+UNIT = Path(__file__).parent / "unit"  # the pure parts: no database (make test-fast)
+
+
 @pytest.fixture(autouse=True)
-def own_database(tmp_path, monkeypatch):
+def own_database(request, tmp_path, monkeypatch):
     """Every test gets its own database file (made as `tanet init` makes it), a fixed
-    'today', and none of the caller's terminal or tanet settings."""
+    'today', and none of the caller's terminal or tanet settings. Unit tests (tests/unit)
+    open no database, so none is made for them."""
+    if UNIT in Path(request.node.path).parents:
+        yield None
+        return
     for name in list(os.environ):
         if name.startswith("TANET_") or name in ("COLUMNS", "LINES", "NO_COLOR", "FORCE_COLOR", "TZ"):
             monkeypatch.delenv(name)
