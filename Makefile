@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: demo test system-deps bench docs summary-svg clean
+.PHONY: demo test test-fast lint format system-deps bench docs summary-svg clean
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,12 +15,26 @@ $(BIN)/.installed: pyproject.toml
 demo: $(BIN)/.installed
 	$(BIN)/tanet demo
 
-# libical (gir1.2-ical-3.0) reads back every .ics in the tests; Dovecot serves IMAP to them.
+# The Debian packages the tests use (.ci/system-deps): libical reads back every .ics,
+# Dovecot serves IMAP, Chromium and poppler open and print every page a person reads.
 system-deps:
 	@sh .ci/system-deps
 
 test: $(BIN)/.installed system-deps
 	$(BIN)/python -m pytest -q
+
+# The pure parts (dates, recurrence, the time zone, plan dates, table layout, addresses):
+# no database, no server, no subprocess; a useful answer in seconds.
+test-fast: $(BIN)/.installed
+	$(BIN)/python -m pytest -q tests/unit
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check tanet tests benchmarks
+
+# Rewrites files: code held to 120 columns, imports sorted.
+format: $(BIN)/.installed
+	$(BIN)/ruff format tanet tests benchmarks
+	$(BIN)/ruff check --fix --select I tanet tests benchmarks
 
 bench: $(BIN)/.installed
 	$(BIN)/python benchmarks/run.py

@@ -161,11 +161,12 @@ class Screen:
     def __init__(self, fd):
         self.fd, self.buf, self.pos = fd, b"", 0
 
-    def wait_for(self, text, timeout=20):
+    def wait_for(self, text, timeout=60):
+        """Until the screen shows `text` (the timeout is only a guard against a hang)."""
         want = text.encode()
-        end = time.time() + timeout
+        end = time.monotonic() + timeout
         while (i := self.buf.find(want, self.pos)) < 0:
-            if time.time() > end:
+            if time.monotonic() > end:
                 raise AssertionError(f"did not see {text!r} in {self.buf[self.pos:].decode(errors='replace')!r}")
             ready, _, _ = select.select([self.fd], [], [], 0.2)
             if ready:

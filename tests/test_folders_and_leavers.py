@@ -15,7 +15,8 @@ import pytest
 
 from conftest import TANET
 from test_calendar import libical_errors
-from test_outbox import Inbox, ca, free_port, network, outbox, parse, smtp, use_server  # noqa: F401 (fixtures)
+from servers import Inbox, free_port, use_server
+from test_outbox import network, outbox, parse
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
 

@@ -181,6 +181,7 @@ def test_the_rota_respects_recorded_availability(tanet):
     assert "Tess Teacher" in {f["name"] for f in rota[1]["facilitators"]}  # free after school, used least
 
 
+@pytest.mark.registry
 def test_the_install_line_builds_without_deprecation_and_puts_tanet_on_path(tmp_path):
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "-q", str(ROOT), str(clone)], check=True)

@@ -294,7 +294,7 @@ def peadar_everywhere(tanet, tmp_path):
     a reply with a private comment, and named feedback."""
     from aiosmtpd.controller import Controller
 
-    from test_outbox import free_port
+    from servers import free_port
     from test_replies import REPLIES, network
 
     network(tanet, tmp_path)

@@ -1,149 +1,17 @@
 """The outbox, safe sending over a real SMTP server (aiosmtpd) with TLS from a
 certificate made by the test, XOAUTH2, resuming after a kill, reminders and thanks."""
 
-import asyncio
-import base64
 import email
-import socket
 import sqlite3
-import ssl
 import subprocess
-import threading
 from email import policy
 from pathlib import Path
 
 import icalendar
-import pytest
 
 from conftest import add_member
+from servers import free_port, use_server
 from test_calendar import SYSTEM_PYTHON, libical_errors
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps what it is given. Modes for a bad line:
-    block_after=k stores the message after the first k and holds back its answer until
-    `release` is set, setting `blocked` when it holds one; drop_after_data={n, ...}
-    stores the n-th message (1-based) and then drops the line without an answer;
-    drop_at_mail={n, ...} answers the n-th MAIL with 421 and drops the line (nothing
-    stored); trickle=s answers every message one byte every s seconds."""
-
-    def __init__(self, refuse=(), delay=0.0, token=None, block_after=None, drop_after_data=(), drop_at_mail=(),
-                 trickle=0.0):
-        self.messages, self.refuse, self.delay, self.token = [], set(refuse), delay, token
-        self.lock = threading.Lock()
-        self.block_after, self.blocked, self.release = block_after, threading.Event(), threading.Event()
-        self.drop_after_data, self.drop_at_mail, self.trickle = set(drop_after_data), set(drop_at_mail), trickle
-        self.data_count, self.mail_count = 0, 0
-
-    async def handle_MAIL(self, server, session, envelope, address, mail_options):
-        self.mail_count += 1
-        if self.mail_count in self.drop_at_mail:
-            server._writer.write(b"421 4.3.2 Going away\r\n")
-            server.transport.close()
-            return "421 4.3.2 Going away"
-        envelope.mail_from, envelope.mail_options = address, mail_options
-        return "250 OK"
-
-    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
-        if address in self.refuse:
-            return "550 5.1.1 No such user"
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server, session, envelope):
-        if self.delay:
-            await asyncio.sleep(self.delay)  # a slow server: a kill lands here, before delivery
-        self.data_count += 1
-        hold = self.block_after is not None and len(self.messages) >= self.block_after
-        msg = email.message_from_bytes(envelope.content, policy=policy.default)
-        with self.lock:
-            for rcpt in envelope.rcpt_tos:
-                self.messages.append((rcpt, msg))
-        if hold:  # stored (as a real server queues it), and the answer held back
-            self.blocked.set()
-            await asyncio.get_running_loop().run_in_executor(None, self.release.wait)
-        if self.data_count in self.drop_after_data:
-            server.transport.close()  # stored, and the answer never comes
-            return "250 never heard"
-        if self.trickle:
-            for byte in "250 2.0.0 Accepted, slowly, one byte at a time, for ever and ever":
-                if server.transport is None or server.transport.is_closing():
-                    break
-                server._writer.write(byte.encode())
-                await asyncio.sleep(self.trickle)
-        return "250 Message accepted for delivery"
-
-    async def auth_XOAUTH2(self, server, args):
-        from aiosmtpd.smtp import AuthResult
-
-        decoded = base64.b64decode(args[1]).decode() if len(args) > 1 else ""
-        fields = dict(part.split("=", 1) for part in decoded.split("\x01") if "=" in part)
-        ok = fields.get("user") == "coordinator@example.org" and fields.get("auth") == f"Bearer {self.token}"
-        return AuthResult(success=ok, handled=False)
-
-    def to(self, address):
-        return [m for rcpt, m in self.messages if rcpt == address]
-
-
-@pytest.fixture(scope="module")
-def ca(tmp_path_factory):
-    import trustme
-
-    authority = trustme.CA()
-    folder = tmp_path_factory.mktemp("ca")
-    authority.cert_pem.write_to_path(str(folder / "ca.pem"))
-    return authority, folder / "ca.pem"
-
-
-@pytest.fixture
-def smtp(ca):
-    """start(mode='none'|'starttls'|'tls', ...) runs a real SMTP server on 127.0.0.1."""
-    from aiosmtpd.controller import Controller
-    from aiosmtpd.smtp import AuthResult
-
-    authority, _ = ca
-    started = []
-
-    def start(mode="none", refuse=(), delay=0.0, password=None, token=None, cert_for=("127.0.0.1", "localhost"),
-              trusted=True, mechanisms=None, **modes):
-        inbox = Inbox(refuse, delay, token, **modes)
-        server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        if trusted:
-            authority.issue_cert(*cert_for).configure_cert(server_ctx)
-        else:  # a certificate from nobody's authority, for another host
-            import trustme
-
-            trustme.CA().issue_cert("attacker.invalid").configure_cert(server_ctx)
-        kwargs = {}
-        if password is not None:
-            def authenticator(server, session, envelope, mechanism, auth_data):
-                ok = auth_data.login == b"coordinator" and auth_data.password == password.encode()
-                return AuthResult(success=ok, handled=False)
-            kwargs.update(authenticator=authenticator)
-        if mechanisms:  # offer only these (aiosmtpd offers PLAIN and LOGIN)
-            kwargs.update(auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if m not in mechanisms])
-        if mode == "starttls":
-            kwargs.update(tls_context=server_ctx, require_starttls=True)
-        elif mode == "tls":  # aiosmtpd does not see that the socket itself is TLS, so it would hide AUTH
-            kwargs.update(ssl_context=server_ctx, auth_require_tls=False)
-        if mode == "none":
-            kwargs.update(auth_require_tls=False)
-        port = free_port()
-        controller = Controller(inbox, hostname="127.0.0.1", port=port, **kwargs)
-        controller.start()
-        started.append(controller)
-        return inbox, port
-
-    yield start
-    for c in started:
-        c.handler.release.set()
-        c.stop()
 
 
 def network(tanet, members=3):
@@ -156,16 +24,6 @@ def network(tanet, members=3):
         add_member(tanet, name, address, area, "public", "frontline", "City Council", "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-02-09", "--location", "Leith Library", "--url", "https://meet.example.org/tip",
           ok=True)
-
-
-def use_server(tanet, port, security="none", user="", ca_file=None):
-    tanet("config", "set", "smtp.host", "127.0.0.1", ok=True)
-    tanet("config", "set", "smtp.port", port, ok=True)
-    tanet("config", "set", "smtp.security", security, ok=True)
-    if user:
-        tanet("config", "set", "smtp.user", user, ok=True)
-    if ca_file:
-        tanet("config", "set", "smtp.ca_file", ca_file, ok=True)
 
 
 def parse(path):

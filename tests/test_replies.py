@@ -2,19 +2,13 @@
 server (Dovecot on 127.0.0.1, over TLS), into the register."""
 
 import mailbox
-import os
-import shutil
-import socket
 import sqlite3
-import subprocess
-import tempfile
-import time
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from conftest import FIXTURES, add_member
+from servers import running_dovecot
 
 REPLIES = FIXTURES / "replies"
 UID = "0d1f6c9e-7a1b-4c55-9f0e-3b2a5d8e4c11@tanet"
@@ -236,101 +230,6 @@ def test_meeting_uid_must_be_unique(tanet):
 
 
 # A real IMAP server: Dovecot on 127.0.0.1, over TLS ---------------------------------------------
-
-DOVECOT = shutil.which("dovecot") or ("/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None)
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-# Folder names as IMAP keeps them without UTF-8 (RFC 3501 §5.1.3, modified UTF-7).
-ON_DISK = {"Réponses": "R&AOk-ponses"}
-
-
-@contextmanager
-def running_dovecot(users: dict[str, str], folders: dict[str, list[bytes]]):
-    """A real Dovecot over TLS on 127.0.0.1: each user with their password, and the first
-    user's folders holding the given messages (INBOX, or other names as a person types them)."""
-    if DOVECOT is None:
-        if os.environ.get("CI"):
-            pytest.fail("Dovecot is not installed; .ci/system-deps installs dovecot-imapd")
-        pytest.skip("Dovecot is not installed (Debian: dovecot-imapd; make test installs it)")
-    import pwd
-
-    import trustme
-
-    nobody = pwd.getpwnam("nobody")
-    # Dovecot's own processes run as other users: its folder must be open to them.
-    top = Path(tempfile.mkdtemp(prefix="tanet-dovecot-"))
-    os.chmod(top, 0o755)
-    ca = trustme.CA()
-    cert = ca.issue_cert("127.0.0.1", "localhost")
-    cert.private_key_pem.write_to_path(str(top / "key.pem"))
-    cert.cert_chain_pems[0].write_to_path(str(top / "cert.pem"))
-    ca.cert_pem.write_to_path(str(top / "ca.pem"))
-    (top / "passwd").write_bytes("".join(f"{u}:{{PLAIN}}{pw}::::::\n" for u, pw in users.items()).encode())
-    for sub in ("run", "state", "mail", "home"):
-        (top / sub).mkdir()
-    port = free_port()
-    dh = "/usr/share/dovecot/dh.pem"
-    (top / "dovecot.conf").write_text(f"""
-protocols = imap
-listen = 127.0.0.1
-base_dir = {top}/run
-state_dir = {top}/state
-log_path = {top}/dovecot.log
-ssl = required
-ssl_cert = <{top}/cert.pem
-ssl_key = <{top}/key.pem
-{f"ssl_dh = <{dh}" if os.path.exists(dh) else ""}
-disable_plaintext_auth = yes
-auth_mechanisms = plain login
-mail_location = maildir:{top}/mail/%u
-passdb {{
-  driver = passwd-file
-  args = scheme=PLAIN username_format=%u {top}/passwd
-}}
-userdb {{
-  driver = static
-  args = uid={nobody.pw_uid} gid={nobody.pw_gid} home={top}/home/%u
-}}
-service imap-login {{
-  inet_listener imap {{
-    port = 0
-  }}
-  inet_listener imaps {{
-    port = {port}
-    ssl = yes
-  }}
-}}
-first_valid_uid = 1
-default_login_user = dovenull
-default_internal_user = dovecot
-""")
-    box = mailbox.Maildir(top / "mail" / next(iter(users)), create=True)
-    for name, raws in folders.items():
-        target = box if name == "INBOX" else box.add_folder(ON_DISK[name])
-        for raw in raws:
-            target.add(raw)
-    subprocess.run(["chown", "-R", f"{nobody.pw_uid}:{nobody.pw_gid}", str(top / "mail"), str(top / "home")],
-                   check=True)
-    subprocess.run([DOVECOT, "-c", str(top / "dovecot.conf")], check=True)
-    for _ in range(100):
-        try:
-            socket.create_connection(("127.0.0.1", port), 0.2).close()
-            break
-        except OSError:
-            time.sleep(0.05)
-    try:
-        yield {"port": port, "ca": top / "ca.pem", "maildir": top / "mail" / next(iter(users))}
-    finally:
-        subprocess.run([DOVECOT, "-c", str(top / "dovecot.conf"), "stop"], capture_output=True)
-        time.sleep(0.2)
-        shutil.rmtree(top, ignore_errors=True)
-
 
 @pytest.fixture
 def dovecot():

@@ -6,12 +6,12 @@ import mailbox
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 from conftest import TANET
 from scripted_imap import ScriptedIMAP
-from test_replies import EXPECTED, REPLIES, UID, answers, network, running_dovecot
+from servers import running_dovecot
+from test_replies import EXPECTED, REPLIES, UID, answers, network
 
 ZOE = "zoe.fraser@pentlandprimary.example"
 MHAIRI = "mhairi.robertson@leithfamilyhub.example"
@@ -324,16 +324,13 @@ def test_an_imap_server_that_stops_answering_ends_with_one_line(tanet, tmp_path,
                           ("fetch", "while fetching messages"), ("trickle", "while fetching messages")]:
         server = ScriptedIMAP(stop_at)
         try:
-            started = time.monotonic()
-            r = against(tanet, tmp_path, monkeypatch, server)
-            took = time.monotonic() - started
+            r = against(tanet, tmp_path, monkeypatch, server)  # only the deadline ends a trickle
         finally:
             server.close()
         assert server.reached.is_set(), stop_at
         assert r.stderr == (f"Error: The mail server 127.0.0.1:{server.port} did not answer within 2 seconds {step}; "
                             "nothing was read. Try again later; if it is only slow: tanet config set "
                             "imap.timeout_seconds 300\n"), r
-        assert took < 30, took
     assert set(answers(tanet).values()) == {"none"}
 
 

@@ -3,7 +3,8 @@ message sent since the backup stays sent (so it never goes twice)."""
 
 import sqlite3
 
-from test_outbox import ca, network, smtp, use_server  # noqa: F401 (fixtures)
+from servers import use_server
+from test_outbox import network
 
 
 def test_restoring_an_older_backup_keeps_erasures_and_sent_messages(tanet, tmp_path, smtp, own_database,

@@ -15,7 +15,8 @@ import time
 import pytest
 
 from conftest import TANET
-from test_outbox import ca, free_port, network, outbox, smtp, use_server  # noqa: F401 (fixtures)
+from servers import free_port, use_server
+from test_outbox import network, outbox
 
 EVERYONE = ["amina@example.org", "orla@example.org", "oskar@example.org", "sean@example.org", "zoe@example.org"]
 
@@ -33,7 +34,7 @@ def sent_count(db):
         return c.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
 
 
-def wait_for(condition, what, limit=30.0):
+def wait_for(condition, what, limit=120.0):
     """Wait for observed progress (a failure guard, not a timing)."""
     end = time.monotonic() + limit
     while not condition():
@@ -57,10 +58,11 @@ def test_a_second_sender_stops_at_once_naming_the_first_and_nobody_gets_two(tane
     inbox, port = smtp(block_after=2)
     use_server(tanet, port)
     first = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
-    assert inbox.blocked.wait(30), "the first sender never reached its third message"
-    began = time.monotonic()
+    assert inbox.blocked.wait(120), "the first sender never reached its third message"
+    # The first holds its third message until released below: the second can only end by
+    # refusing at once (waiting for the lock would run into run()'s failure guard).
     second = run(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
-    assert time.monotonic() - began < 15  # at once, not after the first finishes
+    assert not inbox.release.is_set()
     assert second.returncode == 1 and "Traceback" not in second.stderr
     [line] = second.stderr.strip().splitlines()
     assert line.startswith("Error: tanet invite --send (process ") and f"process {first.pid}," in line
@@ -175,9 +177,9 @@ def test_kill_9_duplicates_nothing_and_leaves_at_most_the_message_in_flight_unce
         inbox, port = smtp(block_after=k)
         assert run(env, "config", "set", "smtp.port", port).returncode == 0
         p = start(env, "invite", "1", "--send", "-o", tmp_path / f"i{k}")
-        assert inbox.blocked.wait(30), f"trial {k}: never reached message {k + 1}"
+        assert inbox.blocked.wait(120), f"trial {k}: never reached message {k + 1}"
         p.send_signal(signal.SIGKILL)
-        p.wait(30)
+        p.wait(120)
         inbox.release.set()  # the server kept the message whose answer the killed run never read
         again = run(env, "invite", "1", "--send", "-o", tmp_path / f"i{k}")
         assert again.returncode == 1 and "Not known:" in again.stderr and "Traceback" not in again.stderr
@@ -193,7 +195,7 @@ def test_ctrl_c_with_a_message_in_flight_says_what_went(tanet, tmp_path, smtp, c
     inbox, port = smtp(block_after=3)
     use_server(tanet, port)
     p = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
-    assert inbox.blocked.wait(30)
+    assert inbox.blocked.wait(120)
     p.send_signal(signal.SIGINT)
     out, err = p.communicate(timeout=60)
     inbox.release.set()
@@ -261,9 +263,9 @@ def test_a_server_that_trickles_its_greeting_ends_at_the_deadline(tanet, tmp_pat
     network(tanet)
     use_server(tanet, trickling_greeter)
     tanet("config", "set", "smtp.deadline_seconds", "2", ok=True)
-    began = time.monotonic()
+    # The greeting alone would take 28 s, each byte within any read timeout: only the deadline
+    # for the whole exchange gives this error.
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
-    assert time.monotonic() - began < 15  # the greeting alone would take 28 s, each byte within any read timeout
     assert r.stderr.strip().splitlines() == [
         f"Error: The mail server 127.0.0.1:{trickling_greeter} took longer than 2 seconds (smtp.deadline_seconds) "
         "to answer, so tanet stopped; nothing was sent. Try again later, or ask its administrator."]
@@ -274,9 +276,7 @@ def test_a_server_that_trickles_its_answer_leaves_that_message_uncertain_and_sto
     inbox, port = smtp(trickle=0.5)
     use_server(tanet, port)
     tanet("config", "set", "smtp.deadline_seconds", "2", ok=True)
-    began = time.monotonic()
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
-    assert time.monotonic() - began < 15
     assert "Sent to 0 members." in r.stdout
     assert "the message went but no answer came within 2 seconds" in r.stderr
     assert "took longer than 2 seconds (smtp.deadline_seconds)" in r.stderr
@@ -321,7 +321,7 @@ def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(ta
                          stdout=subprocess.PIPE, stderr=side, env={**cli_env, "TERM": "xterm", "COLUMNS": "100"})
     os.close(side)
     seen = b""
-    end = time.monotonic() + 30
+    end = time.monotonic() + 120  # only a guard against a hang
     while b"Waiting" not in seen:  # the fifth message waits for the minute of the first
         assert time.monotonic() < end and p.poll() is None, seen
         seen += os.read(main, 4096)
@@ -340,7 +340,7 @@ def test_a_file_written_again_while_a_sender_waits_is_not_sent_as_the_older_vers
     inbox, port = smtp(block_after=2)
     use_server(tanet, port)
     first = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
-    assert inbox.blocked.wait(30), "the first sender never reached its third message"
+    assert inbox.blocked.wait(120), "the first sender never reached its third message"
     # Meanwhile the place changes and the update is written over the same files (writing takes no lock).
     assert run(cli_env, "meeting", "edit", "1", "--location", "Granton Hub").returncode == 0
     written = run(cli_env, "invite", "1", "-o", tmp_path / "i")
@@ -373,7 +373,7 @@ def test_a_database_reached_through_a_link_shares_the_one_lock(tanet, tmp_path, 
     link = tmp_path / "link.db"
     link.symlink_to(own_database)
     first = start(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
-    assert inbox.blocked.wait(30), "the first sender never reached its third message"
+    assert inbox.blocked.wait(120), "the first sender never reached its third message"
     second = run({**cli_env, "TANET_DB": str(link)}, "invite", "1", "--send", "-o", tmp_path / "i")
     assert second.returncode == 1 and "already using" in second.stderr, second.stderr
     inbox.release.set()

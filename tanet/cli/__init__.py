@@ -100,8 +100,9 @@ class TanetGroup(common.WrappingGroup):
         return super().resolve_command(ctx, args)
 
     def main(self, args=None, *rest, **kw):
+        common.state.argv = sys.argv[1:] if args is None else [str(a) for a in args]
         # Before Click reads them: a refusal here names the argument, and nothing runs.
-        _refuse_bytes_that_are_not_text(sys.argv[1:] if args is None else list(args))
+        _refuse_bytes_that_are_not_text(common.state.argv)
         return super().main(args, *rest, **kw)
 
     def invoke(self, ctx):
@@ -128,8 +129,18 @@ class TanetGroup(common.WrappingGroup):
             common.close()
             sys.stderr.write("\nStopped: this command changed nothing.\n")
             raise typer.Exit(130) from None
+        except (typer.TyperException, typer.Exit, typer.Abort, BrokenPipeError):
+            raise  # usage errors (exit 2), a command's own exit, output piped to `head`: Click's to handle
+        except Exception as e:
+            common.close()
+            from tanet import diagnostics
+
+            diagnostics.crash(e, common.state.argv)
+            raise typer.Exit(1) from None
         finally:
             common.close()
+            if "tanet.diagnostics" in sys.modules:  # the log ends with the command (a test runs many)
+                sys.modules["tanet.diagnostics"].stop()
 
 
 def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
@@ -164,6 +175,12 @@ def _screen(text: str) -> str:
 def _error(message: str):
     from tanet.text import screen
 
+    if "tanet.diagnostics" in sys.modules:
+        from tanet import diagnostics
+
+        if diagnostics.SHOWN["debug"]:
+            diagnostics.show_traceback()
+
     sys.stderr.write("Error: " + screen(" ".join(message.split("\n"))) + "\n")
     raise typer.Exit(1) from None
 
@@ -194,9 +211,18 @@ def root(
         help="The database file (default: $TANET_DB, else your user data folder).")] = None,
     version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
                                           help="Show the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Say on stderr what tanet does: the database and files it opens, reads "
+        "and writes, and its talk with the mail servers (never a password).")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="As --verbose, and show the traceback of any error.")] = False,
 ) -> None:
     common.close()
     common.state.db_option = db
+    if verbose or debug or "tanet.diagnostics" in sys.modules:  # off again after a verbose run in-process
+        from tanet import diagnostics
+
+        diagnostics.start(verbose, debug)
 
 
 def main() -> None:

@@ -18,6 +18,7 @@ from tanet.dates import parse_date
 class State:
     db_option: Optional[Path] = None
     conn: Optional[sqlite3.Connection] = None
+    argv: list[str] = []  # the command line as given, for a crash report
 
 
 state = State()

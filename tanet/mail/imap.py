@@ -11,6 +11,7 @@ and RFC 3501's modified UTF-7 when the server does not take UTF-8).
 from __future__ import annotations
 
 import base64
+import logging
 import os
 import re
 from time import monotonic
@@ -20,6 +21,7 @@ from tanet.errors import TanetError
 from tanet.mail.mailboxes import HEAD_BYTES, MAX_BYTES, Unread, too_large
 
 BATCH = 100  # messages per FETCH, and at most MAX_BYTES of them together
+log = logging.getLogger(__name__)
 
 
 def _parse(url: str) -> tuple[str, str, int, str]:
@@ -80,7 +82,15 @@ def _client(host: str, port: int, context, seconds: int):
 
         def __init__(self):
             self.fresh()
+            self.saying = log.isEnabledFor(logging.INFO)  # --verbose: the conversation, no secrets
+            if self.saying:
+                log.info("connect %s:%s (TLS)", host, port)
             super().__init__(host, port, ssl_context=context, timeout=seconds)
+
+        def send(self, data):
+            if self.saying and data.strip():
+                log.info("> %s", _without_secrets(data, self.tagpre))
+            super().send(data)
 
         def fresh(self):
             self.until, self.taken = monotonic() + seconds, 0
@@ -106,6 +116,8 @@ def _client(host: str, port: int, context, seconds: int):
                     raise self.abort("the connection closed")
                 chunks.append(chunk)
                 got += len(chunk)
+            if self.saying:
+                log.info("< (%s bytes)", f"{got:,}")
             return b"".join(chunks)
 
         def readline(self):
@@ -119,9 +131,23 @@ def _client(host: str, port: int, context, seconds: int):
                 line += self.file.read(cut + 1 if cut >= 0 else len(ahead))
                 if len(line) > imaplib._MAXLINE:
                     raise self.error(f"got more than {imaplib._MAXLINE} bytes in one line")
+            if self.saying:
+                log.info("< %s", line.decode("utf-8", "replace").rstrip())
             return bytes(line)
 
     return BoundedIMAP()
+
+
+def _without_secrets(data: bytes, tag: bytes) -> str:
+    """A line tanet sends, as --verbose shows it: the password of LOGIN hidden, and anything
+    that is not a command (the answer to AUTHENTICATE's challenge) hidden whole."""
+    text = data.decode("utf-8", "replace").rstrip()
+    words = text.split(" ")
+    if not data.startswith(tag):
+        return "*** (hidden)"
+    if len(words) > 2 and words[1].upper() == "LOGIN":
+        return f"{words[0]} LOGIN {words[2]} *** (hidden)"
+    return text
 
 
 def messages(url: str, values: dict):

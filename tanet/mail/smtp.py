@@ -6,6 +6,7 @@ to have gone, or *uncertain*: its content went but the answer never came."""
 from __future__ import annotations
 
 import ipaddress
+import logging
 import os
 import socket
 import threading
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from tanet.errors import TanetError
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
+log = logging.getLogger(__name__)
 
 
 def _is_loopback(host: str) -> bool:
@@ -188,6 +190,9 @@ class Session:
         self.server = smtplib.SMTP_SSL(timeout=timeout, context=self.context) if self.security == "tls" \
             else smtplib.SMTP(timeout=timeout)
         self.server._host = self.host  # the name TLS checks the certificate against (set by a connecting constructor)
+        if log.isEnabledFor(logging.INFO):
+            log.info("connect %s (%s)", self.where, self.security)
+            _listen(self.server)
         try:
             code, said = self.server.connect(self.host, self.port)
             if code != 220:
@@ -379,6 +384,34 @@ class Session:
         self._drop()
 
 
+def _listen(server) -> None:
+    """Say the conversation with the server (--verbose), with every secret hidden: what follows
+    AUTH and its mechanism, and each line sent in answer to the server's 334 challenge."""
+    send, getreply = server.send, server.getreply
+    challenged = [False]
+
+    def sending(data):
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+        words = text.split()
+        if challenged[0] and words:
+            log.info("> *** (hidden)")
+        elif len(words) > 2 and words[0].upper() == "AUTH":
+            log.info("> AUTH %s *** (hidden)", words[1])
+        elif len(text) > 512 or text.count("\n") > 1:
+            log.info("> (the message: %s bytes)", f"{len(data):,}")
+        elif words:
+            log.info("> %s", text.strip())
+        return send(data)
+
+    def replying():
+        code, said = getreply()
+        challenged[0] = code == 334
+        log.info("< %s %s", code, _text(said))
+        return code, said
+
+    server.send, server.getreply = sending, replying
+
+
 def _answer(server) -> tuple[int, bytes]:
     """The server's answer to a message's content. Unlike smtplib's getreply, a line cut off
     by a dropped connection is no answer at all (its '250' would claim a delivery)."""
@@ -399,6 +432,7 @@ def _answer(server) -> tuple[int, bytes]:
         code = int(lines[-1][:3])
     except ValueError:
         code = -1
+    log.info("< %s", _text(b" ".join(line.strip() for line in lines)))
     return code, b"\n".join(line[4:].strip() for line in lines)
 
 
