@@ -40,7 +40,7 @@ def organiser_change(
     send: Annotated[bool, typer.Option("--send", help="Send the updates now over SMTP.")] = False,
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
-    from tanet.cli.messages import _again_command, _say_written, _send, sending
+    from tanet.cli.sending import again_command, say_written, send_written, sending
     from tanet.store import settings
     from tanet.mail.invites import change_organiser
 
@@ -53,10 +53,10 @@ def organiser_change(
             render.say("No upcoming meeting had invitations out, so there were no updates to write.")
         for meeting, written in changed:
             render.say(f"Meeting #{meeting['id']} on {meeting['date']}:")
-            _say_written(written, single=written.method == "PUBLISH")
+            say_written(written, single=written.method == "PUBLISH")
         if send:
             for meeting, written in changed:
-                _send(conn, written, resend=False, again=_again_command("invite", meeting, written))
+                send_written(conn, written, resend=False, again=again_command("invite", written))
         elif changed:  # written, not sent: say how, without raising the version again
             render.say("Not sent yet. Open them in your e-mail program, or send them with: "
                        + "; ".join(f"tanet invite {m['id']}{' --single' if w.method == 'PUBLISH' else ''} --send"

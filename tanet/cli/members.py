@@ -145,7 +145,7 @@ def leave(member: MemberArg,
           send: Send = False) -> None:
     """Record that a member has left (their history stays); the meetings ahead they were
     sent are cancelled for them alone, and they come off future rotas."""
-    from tanet.register.leavers import meetings_ahead
+    from tanet.mail.withdrawals import meetings_ahead
 
     conn = connection()
     row = members.find_member(conn, member)
@@ -165,13 +165,13 @@ def leave(member: MemberArg,
 def _take_off(conn, row, from_day: date):
     """Off the rotas of the meetings ahead, and a cancellation of each they were sent
     (inside the caller's transaction)."""
-    from tanet.register import leavers
+    from tanet.mail import withdrawals
     from tanet.meetings import schedule
 
     from_day = max(from_day, today())
     rotas = schedule.off_rotas(conn, row["id"], from_day)
-    withdrawn = leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
-    leavers.remove_drafts(conn, row["id"], from_day)
+    withdrawn = withdrawals.withdraw(conn, row, withdrawals.meetings_ahead(conn, row["id"], from_day, written_counts=False))
+    withdrawals.remove_drafts(conn, row["id"], from_day)
     return rotas, withdrawn
 
 
@@ -194,10 +194,10 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
     say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
         f"to {row['name']} alone, to {written.folder}.")
     if send:
-        from tanet.cli.messages import _send, sending
+        from tanet.cli.sending import send_written, sending
 
         with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
-            _send(conn, written, resend=False, who="=cancellation")  # a failure stops here: a forget goes no further
+            send_written(conn, written, resend=False, who="=cancellation")  # a failure stops here: a forget goes no further
     elif forgetting:
         say("Not sent: they are deleted with the rest of their details (with --send they go first).")
     else:
@@ -294,12 +294,12 @@ def forget(member: MemberArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
            send: Send = False) -> None:
     """Erase a member's personal data for good; anonymous attendance is kept."""
-    from tanet.register import leavers
+    from tanet.mail import withdrawals
 
     conn = connection()
     row = members.find_member(conn, member)
     ahead = [] if row["forgotten_on"] or not row["email"] else \
-        leavers.meetings_ahead(conn, row["id"], today(), written_counts=False)
+        withdrawals.meetings_ahead(conn, row["id"], today(), written_counts=False)
     if not yes:
         raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
                          f"To go ahead: tanet member forget {row['id']} --yes"

@@ -15,6 +15,7 @@ from pathlib import Path
 from tanet.meetings import ical
 from tanet.meetings import schedule
 from tanet.register import members
+from tanet.mail import compose
 from tanet.mail import outbox
 from tanet.store import settings
 from tanet.errors import TanetError
@@ -86,7 +87,7 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
     sessions = schedule.list_sessions(conn, row["id"])
-    folder = folder or Path("invites") / ical.folder_name(meeting)
+    folder = folder or Path("invites") / compose.folder_name(meeting)
     cancelled = meeting["status"] == "cancelled"
 
     def kind_of(member_id: int) -> str:
@@ -97,11 +98,11 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     if single:
         # One message for everyone: a PUBLISH calendar names nobody, and the Bcc list is
         # never shown to the recipients. The organiser it is addressed to gets it too.
-        method, ics = ical.invitation(meeting, sessions, values, [])
+        method, ics = compose.invitation(meeting, sessions, values, [])
         kind = "cancellation" if cancelled else "update" if earlier else "invitation"
-        msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
-                           to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
-                           message_id=next(iter(known_ids.values()), None), first=not earlier)
+        msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
+                              to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
+                              message_id=next(iter(known_ids.values()), None), first=not earlier)
         letters.append(outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
                                      snapshot(meeting, values), copy_to=(org_email,)))
     else:
@@ -110,14 +111,14 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         method = "CANCEL" if cancelled else "REQUEST"
         templates: dict = {}  # members who had the same earlier version get the same message
         for p in people:
-            changes = ical.what_changed(earlier.get(p["id"]), {**meeting, **snapshot(meeting, values)}) \
+            changes = compose.what_changed(earlier.get(p["id"]), {**meeting, **snapshot(meeting, values)}) \
                 if not cancelled else []
             first = p["id"] not in earlier
             key = (first, tuple(changes))
             if key not in templates:
                 templates[key] = Template(meeting, sessions, values, method, changes, first)
             data, message_id = templates[key].letter(p["name"], p["email"], members.known_as(p), known_ids.get(p["id"]))
-            letters.append(outbox.Letter(f"{p['id']:05d}-{ical.slug(p['name'])}.eml", data, kind_of(p["id"]),
+            letters.append(outbox.Letter(compose.member_file_name(p), data, kind_of(p["id"]),
                                          [(p["id"], p["email"])], snapshot(meeting, values), message_id))
     written = outbox.write(conn, folder, row["id"], meeting["sequence"], method, letters, outbox.CALENDAR_KINDS)
     return meeting, written

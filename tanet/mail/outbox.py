@@ -44,6 +44,7 @@ class Written:
     method: str | None
     letters: list[Letter] = field(default_factory=list)
     row_ids: list[int] = field(default_factory=list)
+    meeting_id: int | None = None  # the one meeting they are about, if there is one
 
     def count(self, kind: str) -> int:
         return sum(len(letter.recipients) for letter in self.letters if letter.kind == kind)
@@ -157,10 +158,10 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     is refused, untouched. Then the files of this meeting's earlier letters of these kinds
     that are no longer current are deleted."""
     from tanet.store.files import NewFolder
-    from tanet.meetings.ical import message_bytes
+    from tanet.mail.compose import message_bytes
 
     folder = folder.absolute()
-    written = Written(folder, method, letters)
+    written = Written(folder, method, letters, meeting_id=meeting_id)
     kind_marks = ",".join("?" * len(kinds))
     earlier = conn.execute(
         f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
@@ -191,6 +192,13 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
                          [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
     return written
 
+
+
+def addresses_of(conn: sqlite3.Connection, row_ids: list[int]) -> set[str]:
+    """The addresses of these outbox rows, in lower case."""
+    marks = ",".join("?" * len(row_ids))
+    return {r[0].lower() for r in conn.execute(f"SELECT email FROM outbox WHERE id IN ({marks}) AND email IS NOT NULL",
+                                               row_ids)}
 
 @dataclass
 class Plan:
