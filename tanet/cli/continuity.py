@@ -111,7 +111,8 @@ def privacy_review(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """List members who left long ago and old private notes; with --apply, forget and erase them."""
-    from tanet.register import privacy
+    from tanet import privacy
+    from tanet.store.db import clear_old_copies
 
     conn = connection()
     if apply:  # the meetings ahead are cancelled for them while their address is still known
@@ -125,7 +126,7 @@ def privacy_review(
     with transaction(conn):
         due = privacy.review(conn, today())
         done = privacy.apply(conn, due, today()) if apply else None
-    if apply and not privacy.clear_old_copies(conn):  # the old copies must leave the journal too
+    if apply and not clear_old_copies(conn):  # the old copies must leave the journal too
         raise TanetError("The erasure is saved, but another program (perhaps another tanet window) has the "
                          "database open, so old copies of the erased details are still in the database file. "
                          "Close the other program, then run: tanet privacy review --apply")

@@ -144,7 +144,9 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     data["facilitators"] = schedule.facilitators(conn, row["id"])
     data["sessions"] = schedule.list_sessions(conn, row["id"])
     data["attendance"] = schedule.attendance_counts(conn, row["id"])
-    data["rsvp"] = schedule.response_counts(conn, row["id"])
+    from tanet.mail.replies import response_counts
+
+    data["rsvp"] = response_counts(conn, row["id"])
     if fmt == "json":
         render.print_json(data)
         return

@@ -226,7 +226,7 @@ def import_(
     columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
-    from tanet.sheets.columns import report, say_columns
+    from tanet.register.member_columns import report, say_columns
     from tanet.register.member_files import plan_import
 
     conn = connection()
@@ -319,8 +319,10 @@ def forget(member: MemberArg,
         take_off_what_is_ahead(conn, row, today(), send, forgetting=True)
     # secure_delete overwrites the freed bytes; the checkpoint clears the old copies from the WAL.
     conn.execute("PRAGMA secure_delete = ON")
+    from tanet import privacy
+
     with transaction(conn):
-        mid = members.forget(conn, str(row["id"]), today())
+        mid = privacy.forget(conn, str(row["id"]), today())
     _finish_erasure(conn, mid)
     render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
                "Older backups and handover packs still hold their details: delete those too.")
@@ -334,7 +336,7 @@ def _old_copies_left() -> bool:
 def _finish_erasure(conn, member_id: int) -> None:
     """Erasure is done only once the write-ahead log is copied into the file (over the old
     pages) and emptied; say so when another reader holds it back."""
-    from tanet.register.privacy import clear_old_copies
+    from tanet.store.db import clear_old_copies
 
     if not clear_old_copies(conn):
         raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
@@ -346,7 +348,7 @@ def _finish_erasure(conn, member_id: int) -> None:
 def data(member: MemberArg,
          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
-    from tanet.register.privacy import subject_access
+    from tanet.privacy import subject_access
 
     doc = subject_access(connection(), member)
     text = render.to_json(doc) + "\n"

@@ -177,12 +177,14 @@ def resource_add(title: Annotated[str, typer.Argument(metavar="TITLE", help="The
                  on: Annotated[Optional[str], typer.Option("--on", help="When it was shared (default today).")] = None,
                  fmt: TreeFormatOpt = "table") -> None:
     """Record a resource the network produced."""
+    from tanet.meetings import schedule
     from tanet.register import resources
 
     conn = connection()
     with transaction(conn):
-        r = resources.add(conn, title, kind=kind, description=description, meeting_ref=meeting, authors=by or [],
-                  on=optional_day(on), today=today())
+        meeting_id = schedule.find_meeting(conn, meeting, today())["id"] if meeting else None
+        r = resources.add(conn, title, kind=kind, description=description, meeting_id=meeting_id, authors=by or [],
+                          on=optional_day(on), today=today())
     if fmt == "json":
         render.print_json(r)
     else:

@@ -128,7 +128,7 @@ def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:
     """Whether the meeting's latest invitation went as one message to everyone (--single):
     a PUBLISH calendar rather than a request per member."""
     row = conn.execute(
-        """SELECT method FROM outbox WHERE meeting_id = ? AND kind IN ('invitation', 'update')
+        f"""SELECT method FROM outbox WHERE meeting_id = ? AND {outbox.kind_in(outbox.INVITING_KINDS)}
            ORDER BY sequence DESC, id DESC LIMIT 1""", [meeting_id]).fetchone()
     return bool(row) and row["method"] == "PUBLISH"
 
@@ -140,8 +140,8 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
     settings.set_value(conn, "organiser.name", name)
     settings.set_value(conn, "organiser.email", email)
     upcoming = conn.execute(
-        """SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ? AND id IN
-           (SELECT meeting_id FROM outbox WHERE kind IN ('invitation', 'update')) ORDER BY date, start""",
+        f"""SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ? AND id IN
+           (SELECT meeting_id FROM outbox WHERE {outbox.kind_in(outbox.INVITING_KINDS)}) ORDER BY date, start""",
         [today.isoformat()]).fetchall()
     out = []
     for row in upcoming:

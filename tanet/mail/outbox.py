@@ -17,9 +17,18 @@ from pathlib import Path
 from tanet.store.db import transaction
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
-CALENDAR_KINDS = ("invitation", "update", "cancellation")
+CALENDAR_KINDS = ("invitation", "update", "cancellation")  # the messages that carry the meeting's calendar
+INVITING_KINDS = ("invitation", "update")  # those of them that put the meeting in a calendar
 OUTBOX_KEYS = ("id", "meeting_id", "member_id", "email", "kind", "method", "sequence", "message_id", "file",
                "written_at", "sent_at", "error")
+
+
+def kind_in(kinds: tuple, column: str = "kind") -> str:
+    """`kind IN ('invitation', 'update')`: a condition on the kinds above, for SQL that
+    names them (they are this module's constants, never a user's text)."""
+    if not set(kinds) <= set(KINDS):
+        raise ValueError(f"not kinds of message: {kinds}")
+    return f"{column} IN ({', '.join(repr(k) for k in kinds)})"
 
 
 def now() -> str:
@@ -353,7 +362,6 @@ def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) ->
             SELECT 1 FROM outbox AS newer WHERE newer.meeting_id = outbox.meeting_id
               AND newer.member_id IS outbox.member_id AND newer.email = outbox.email COLLATE NOCASE
               AND newer.sequence > outbox.sequence
-              AND outbox.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)})
-              AND newer.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)}))""")
+              AND {kind_in(CALENDAR_KINDS, "outbox.kind")} AND {kind_in(CALENDAR_KINDS, "newer.kind")})""")
     sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
     return [{**{k: r[k] for k in OUTBOX_KEYS}, "state": state(r)} for r in conn.execute(sql, params)]

@@ -19,15 +19,15 @@ from tanet.mail import compose
 from tanet.mail import outbox
 from tanet.store import settings
 
-_AHEAD = """
+_AHEAD = f"""
     SELECT m.* FROM meetings m
      WHERE m.status = 'scheduled' AND m.date >= :from_day
        AND EXISTS (SELECT 1 FROM outbox o WHERE o.meeting_id = m.id AND o.member_id = :mid
-                   AND o.kind IN ('invitation', 'update'))
+                   AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')})
        AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.meeting_id = m.id AND c.member_id = :mid
                    AND c.kind = 'cancellation' AND (:written OR c.sent_at IS NOT NULL)
                    AND c.sequence > (SELECT max(o.sequence) FROM outbox o WHERE o.meeting_id = m.id
-                                     AND o.member_id = :mid AND o.kind IN ('invitation', 'update')))
+                                     AND o.member_id = :mid AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')}))
      ORDER BY m.date, m.start, m.id"""
 
 
@@ -101,6 +101,6 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
 def remove_drafts(conn: sqlite3.Connection, member_id: int, from_day: date) -> int:
     """A leaver's invitation drafts still waiting in the folders of meetings ahead: sent from
     an e-mail program, they would invite a leaver again (inside the caller's transaction)."""
-    return outbox.forget_files(conn, """member_id = ? AND sent_at IS NULL AND kind IN ('invitation', 'update')
+    return outbox.forget_files(conn, f"""member_id = ? AND sent_at IS NULL AND {outbox.kind_in(outbox.INVITING_KINDS)}
                                AND meeting_id IN (SELECT id FROM meetings WHERE date >= ?)""",
                                [member_id, from_day.isoformat()])

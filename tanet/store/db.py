@@ -310,3 +310,15 @@ def transaction(conn: sqlite3.Connection):
             conn.execute("ROLLBACK")
         raise
     conn.execute("COMMIT")
+
+
+def clear_old_copies(conn: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the file and empty it, so erased details are left
+    nowhere; False when another program holds an older view of the file open, which keeps
+    those copies until it closes. Waits a few seconds for a reader that is just finishing."""
+    conn.execute("PRAGMA busy_timeout = 3000")
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return not busy
