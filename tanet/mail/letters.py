@@ -8,6 +8,17 @@ packages: the header folded by the email policy, the greeting quoted-printable
 encoded, the ATTENDEE line serialised and folded by icalendar, the calendar base64
 encoded. Where a placeholder is not found exactly where expected, the message is
 built in full instead, so the output never depends on this being possible.
+
+Why swapping bytes is safe: each placeholder is plain ASCII that no encoding changes and
+nothing else in the message contains (Template.ok checks that each occurs exactly as
+often as expected, and the name nowhere else); each part swapped in is made by the same
+serialiser, with the same policy and line length, as the whole message, so it folds and
+encodes exactly as it would there; and the parts are self-contained (a header's folded
+lines, one quoted-printable line, one base64 body), so nothing around them depends on
+their length. tests/test_outbox.py::test_personalised_copies_are_the_messages_built_in_full
+compares copies for awkward names (quotes, commas, long and non-Latin) with the messages
+built in full. Measured (CPU time, 300 members, one guest session): 0.60 ms a member
+swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTIMEZONE.
 """
 
 from __future__ import annotations
