@@ -62,6 +62,23 @@ def sources():
     return sorted(ROOT.rglob("*.py"))
 
 
+def private_uses(path: Path):
+    """(line, module, name) for each `module._name` where `module` is a tanet module imported
+    by name (`from tanet.store import db` ... `db._name`)."""
+    tree = ast.parse(path.read_text(), str(path))
+    modules = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.split(".")[0] == "tanet":
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                if (ROOT.parent / full.replace(".", "/")).with_suffix(".py").exists():
+                    modules[alias.asname or alias.name] = full
+    for node in ast.walk(tree):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
+            yield node.lineno, modules[node.value.id], node.attr
+
+
 def test_layers():
     upward, private = [], []
     for path in sources():
@@ -71,6 +88,9 @@ def test_layers():
                 upward.append(f"{here}:{line} imports {target} (layer {layer_of(target)} above {layer_of(here)})")
             if name and name.startswith("_") and not name.startswith("__"):
                 private.append(f"{here}:{line} imports the private {target}.{name}")
+        for line, target, name in private_uses(path):
+            if target != here:
+                private.append(f"{here}:{line} uses the private {target}.{name}")
     assert upward == []
     assert private == []
 
@@ -88,6 +108,8 @@ def test_the_layer_test_sees_imports_inside_functions(tmp_path):
     source = tmp_path / "example.py"
     source.write_text("def f():\n    from tanet.mail import outbox\n    from tanet.store.db import _private\n")
     assert list(imports(source)) == [(2, "tanet.mail.outbox", None), (3, "tanet.store.db", "_private")]
+    source.write_text("from tanet.store import db\n\n\ndef f(path):\n    return db._whose(path)\n")
+    assert list(private_uses(source)) == [(5, "tanet.store.db", "_whose")]
     assert layer_of("tanet.mail.outbox") > layer_of("tanet.register.members")
     assert layer_of("tanet.output.docs") > layer_of("tanet.cli.report") > layer_of("tanet.output.render")
 

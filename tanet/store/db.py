@@ -175,7 +175,7 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def _whose(path: Path) -> list[str] | None:
+def recorded_migrations(path: Path) -> list[str] | None:
     """tanet's migrations recorded in the file ([] for an empty database), or None when it
     is some other program's SQLite file. Reads without writing anything."""
     from urllib.parse import quote
@@ -226,7 +226,7 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
 
     sweep(path)
     try:
-        recorded = _whose(path)
+        recorded = recorded_migrations(path)
     except PermissionError:
         raise TanetError(f"You may not read {path}. Check its permissions (ls -l {path}).") from None
     if recorded is None:

@@ -177,7 +177,7 @@ def _stage(current: Path, source: Path) -> Path:
     from tanet.store.schema import MIGRATIONS
 
     try:
-        recorded = dbmod._whose(source)
+        recorded = dbmod.recorded_migrations(source)
     except dbmod.ForeignSchema as e:
         raise TanetError(f"{source} was not restored: it holds {', '.join(e.objects[:3])}, which tanet never makes, "
                          "so it could act behind your back. Nothing was changed; restore a backup tanet made."
