@@ -47,3 +47,12 @@ def test_the_calendar_and_the_e_mail_give_the_same_agenda(tanet, tmp_path, monke
     tanet("export", "ics", "-o", str(tmp_path / "feed.ics"), ok=True)
     [fed] = icalendar.Calendar.from_ical((tmp_path / "feed.ics").read_bytes()).walk("VEVENT")
     assert str(fed["DESCRIPTION"]) == str(event["DESCRIPTION"])
+
+
+def test_every_kind_of_session_has_its_name_in_messages():
+    from tanet.mail import compose
+    from tanet.meetings import schedule
+
+    assert set(compose.SESSION_NAMES) == set(schedule.SESSION_KINDS)
+    assert compose.session_line({"kind": "training", "title": "Grounding", "presenter": "Ann Lee"}) == \
+        "Training: Grounding - Ann Lee"

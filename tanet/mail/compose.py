@@ -18,7 +18,8 @@ from tanet.errors import TanetError
 from tanet.meetings import ical
 from tanet.text import flat
 
-SESSION_KINDS = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
+# Each of tanet.meetings.schedule.SESSION_KINDS as a message names it.
+SESSION_NAMES = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
                  "guest": "Guest speaker"}
 
 
@@ -31,7 +32,7 @@ def session_line(session: dict) -> str:
         who = f" - {session['guest']}" + (f" ({session['guest_org']})" if session.get("guest_org") else "")
     elif session.get("presenter"):
         who = f" - {session['presenter']}"
-    return f"{SESSION_KINDS[session['kind']]}: {session['title']}{who}"
+    return f"{SESSION_NAMES[session['kind']]}: {session['title']}{who}"
 
 
 def agenda_text(meeting: dict, sessions: list[dict]) -> str:
