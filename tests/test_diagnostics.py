@@ -173,7 +173,7 @@ def test_usage_errors_and_ctrl_c_are_not_crashes(tanet, tmp_path):
 
 
 def test_the_crash_report_holds_no_secret_from_the_command_line(tmp_path, monkeypatch):
-    from tanet import diagnostics
+    from tanet.output import diagnostics
 
     monkeypatch.setenv("TANET_SMTP_PASSWORD", "hunter2-smtp")
     args = ["rsvp", "import", "imaps://alex:hunter2@mail.example.org/INBOX", "--db", "x.db"]
@@ -197,13 +197,13 @@ def test_the_crash_report_holds_no_secret_from_the_command_line(tmp_path, monkey
     (["member", "add", "Zoë", "--email", "zoe@example.org"], ["member", "add", "Zoë", "--email", "zoe@example.org"]),
 ])
 def test_secrets_are_taken_out_of_a_command_line(args, shown):
-    from tanet.diagnostics import without_secrets
+    from tanet.output.diagnostics import without_secrets
 
     assert without_secrets(args) == shown
 
 
 def test_without_a_crash_folder_the_line_says_how_to_see_the_details(tmp_path, monkeypatch, capsys):
-    from tanet import diagnostics
+    from tanet.output import diagnostics
 
     blocker = tmp_path / "state"
     blocker.write_text("a file where the folder would go")

@@ -16,7 +16,7 @@ import pytest
 
 from conftest import TANET, TODAY, add_member
 from test_continuity import CHROMIUM, chromium
-from test_outbox import ca, smtp, use_server  # noqa: F401 (fixtures: the real SMTP server)
+from servers import use_server
 
 UPCOMING = 14  # more than the handover page used to show (8)
 NETWORK = "Edinburgh & Lothians TIP Network"  # an ampersand, which Markdown escapes

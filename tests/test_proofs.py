@@ -119,7 +119,7 @@ def test_any_unicode_round_trips_through_icalendar(name, title, place):
                "timezone": "Europe/London", "location": place, "url": "https://meet.example.org/x",
                "status": "scheduled", "sequence": 0}
     values = {"organiser.name": name, "organiser.email": "c@example.org", "network": "N", "timezone": "Europe/London"}
-    method, data = ical.invitation(meeting, [], values, [(name, "m@example.org")],
+    method, data = ical.invitation(meeting, "", values, [(name, "m@example.org")],
                                    stamp=datetime(2026, 1, 1, tzinfo=timezone.utc))
     for line in data.split(b"\r\n"):
         assert len(line) <= 75

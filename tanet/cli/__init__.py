@@ -133,14 +133,14 @@ class TanetGroup(common.WrappingGroup):
             raise  # usage errors (exit 2), a command's own exit, output piped to `head`: Click's to handle
         except Exception as e:
             common.close()
-            from tanet import diagnostics
+            from tanet.output import diagnostics
 
             diagnostics.crash(e, common.state.argv)
             raise typer.Exit(1) from None
         finally:
             common.close()
-            if "tanet.diagnostics" in sys.modules:  # the log ends with the command (a test runs many)
-                sys.modules["tanet.diagnostics"].stop()
+            if "tanet.output.diagnostics" in sys.modules:  # the log ends with the command (a test runs many)
+                sys.modules["tanet.output.diagnostics"].stop()
 
 
 def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
@@ -175,8 +175,8 @@ def _screen(text: str) -> str:
 def _error(message: str):
     from tanet.text import screen
 
-    if "tanet.diagnostics" in sys.modules:
-        from tanet import diagnostics
+    if "tanet.output.diagnostics" in sys.modules:
+        from tanet.output import diagnostics
 
         if diagnostics.SHOWN["debug"]:
             diagnostics.show_traceback()
@@ -219,8 +219,8 @@ def root(
 ) -> None:
     common.close()
     common.state.db_option = db
-    if verbose or debug or "tanet.diagnostics" in sys.modules:  # off again after a verbose run in-process
-        from tanet import diagnostics
+    if verbose or debug or "tanet.output.diagnostics" in sys.modules:  # off again after a verbose run in-process
+        from tanet.output import diagnostics
 
         diagnostics.start(verbose, debug)
 

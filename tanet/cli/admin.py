@@ -160,12 +160,13 @@ def restore(
 ) -> None:
     """Put a backup back in place of the database (the current contents are copied aside first)."""
     from tanet.errors import TanetError
+    from tanet.privacy import forget
     from tanet.store.safety import restore as do_restore
 
     if not yes:
         raise TanetError(f"This replaces {db_path()} with {source}. Run again with --yes to do it "
                          "(the current file is copied aside first).")
-    done = do_restore(db_path(), source, keep_mail_settings=keep_mail_settings)
+    done = do_restore(db_path(), source, forget=forget, keep_mail_settings=keep_mail_settings)
     if keep_mail_settings:  # asked for by name: the backup's mail settings are now the coordinator's own
         from tanet.mail import trust as mailtrust
         from tanet.store import settings

@@ -29,7 +29,7 @@ def export_ics(
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """One calendar (.ics) of meetings to import or publish as a feed; same UIDs every time."""
-    from tanet.meetings import ical
+    from tanet.mail import compose
 
     conn = connection()
     start, end = optional_day(from_), optional_day(to)
@@ -46,6 +46,6 @@ def export_ics(
         rows = [r for r in rows if r["date"] >= start.isoformat()]
     if end:
         rows = [r for r in rows if r["date"] <= end.isoformat()]
-    data = ical.publish(conn, schedule.objects(conn, rows), settings.get_all(conn))
+    data = compose.calendar_feed(conn, schedule.objects(conn, rows), settings.get_all(conn))
     if render.deliver(data, output):
         render.say(f"Wrote {render.count(len(rows), 'meeting')} to {output}.")

@@ -40,7 +40,7 @@ def organiser_change(
     send: Annotated[bool, typer.Option("--send", help="Send the updates now over SMTP.")] = False,
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
-    from tanet.cli.messages import _again_command, _say_written, _send, sending
+    from tanet.cli.sending import again_command, say_written, send_written, sending
     from tanet.store import settings
     from tanet.mail.invites import change_organiser
 
@@ -53,10 +53,10 @@ def organiser_change(
             render.say("No upcoming meeting had invitations out, so there were no updates to write.")
         for meeting, written in changed:
             render.say(f"Meeting #{meeting['id']} on {meeting['date']}:")
-            _say_written(written, single=written.method == "PUBLISH")
+            say_written(written, single=written.method == "PUBLISH")
         if send:
             for meeting, written in changed:
-                _send(conn, written, resend=False, again=_again_command("invite", meeting, written))
+                send_written(conn, written, resend=False, again=again_command("invite", written))
         elif changed:  # written, not sent: say how, without raising the version again
             render.say("Not sent yet. Open them in your e-mail program, or send them with: "
                        + "; ".join(f"tanet invite {m['id']}{' --single' if w.method == 'PUBLISH' else ''} --send"
@@ -111,7 +111,8 @@ def privacy_review(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """List members who left long ago and old private notes; with --apply, forget and erase them."""
-    from tanet.register import privacy
+    from tanet import privacy
+    from tanet.store.db import clear_old_copies
 
     conn = connection()
     if apply:  # the meetings ahead are cancelled for them while their address is still known
@@ -127,7 +128,7 @@ def privacy_review(
     with transaction(conn, dry_run=not apply, erasing=apply) as work:
         due = privacy.review(work, today())
         done = privacy.apply(work, due, today()) if apply else None
-    if apply and not privacy.clear_old_copies(conn):  # the old copies must leave the journal too
+    if apply and not clear_old_copies(conn):  # the old copies must leave the journal too
         raise TanetError("The erasure is saved, but another program (perhaps another tanet window) has the "
                          "database open, so old copies of the erased details are still in the database file. "
                          "Close the other program, then run: tanet privacy review --apply")

@@ -146,7 +146,9 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     data["facilitators"] = facilitation.facilitators(conn, row["id"])
     data["sessions"] = agenda.list_sessions(conn, row["id"])
     data["attendance"] = schedule.attendance_counts(conn, row["id"])
-    data["rsvp"] = schedule.response_counts(conn, row["id"])
+    from tanet.mail.replies import response_counts
+
+    data["rsvp"] = response_counts(conn, row["id"])
     if fmt == "json":
         render.print_json(data)
         return

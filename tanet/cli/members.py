@@ -147,7 +147,7 @@ def leave(member: MemberArg,
           send: Send = False) -> None:
     """Record that a member has left (their history stays); the meetings ahead they were
     sent are cancelled for them alone, and they come off future rotas."""
-    from tanet.register.leavers import meetings_ahead
+    from tanet.mail.withdrawals import meetings_ahead
 
     conn = connection()
     row = members.find_member(conn, member)
@@ -167,13 +167,13 @@ def leave(member: MemberArg,
 def _take_off(conn, row, from_day: date):
     """Off the rotas of the meetings ahead, and a cancellation of each they were sent
     (inside the caller's transaction)."""
-    from tanet.register import leavers
+    from tanet.mail import withdrawals
     from tanet.meetings import facilitation
 
     from_day = max(from_day, today())
     rotas = facilitation.off_rotas(conn, row["id"], from_day)
-    withdrawn = leavers.withdraw(conn, row, leavers.meetings_ahead(conn, row["id"], from_day, written_counts=False))
-    leavers.remove_drafts(conn, row["id"], from_day)
+    withdrawn = withdrawals.withdraw(conn, row, withdrawals.meetings_ahead(conn, row["id"], from_day, written_counts=False))
+    withdrawals.remove_drafts(conn, row["id"], from_day)
     return rotas, withdrawn
 
 
@@ -196,10 +196,10 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
     say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
         f"to {row['name']} alone, to {written.folder}.")
     if send:
-        from tanet.cli.messages import _send, sending
+        from tanet.cli.sending import send_written, sending
 
         with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
-            _send(conn, written, resend=False, who="=cancellation")  # a failure stops here: a forget goes no further
+            send_written(conn, written, resend=False, who="=cancellation")  # a failure stops here: a forget goes no further
     elif forgetting:
         say("Not sent: they are deleted with the rest of their details (with --send they go first).")
     else:
@@ -224,7 +224,7 @@ def import_(
     columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
-    from tanet.sheets.columns import report, say_columns
+    from tanet.register.member_columns import report, say_columns
     from tanet.register.member_files import plan_import
 
     conn = connection()
@@ -290,12 +290,12 @@ def forget(member: MemberArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
            send: Send = False) -> None:
     """Erase a member's personal data for good; anonymous attendance is kept."""
-    from tanet.register import leavers
+    from tanet.mail import withdrawals
 
     conn = connection()
     row = members.find_member(conn, member)
     ahead = [] if row["forgotten_on"] or not row["email"] else \
-        leavers.meetings_ahead(conn, row["id"], today(), written_counts=False)
+        withdrawals.meetings_ahead(conn, row["id"], today(), written_counts=False)
     if not yes:
         raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
                          f"To go ahead: tanet member forget {row['id']} --yes"
@@ -315,8 +315,10 @@ def forget(member: MemberArg,
     if not row["forgotten_on"]:  # while their address is still known
         take_off_what_is_ahead(conn, row, today(), send, forgetting=True)
     # The freed bytes are overwritten; the checkpoint clears the old copies from the WAL.
+    from tanet import privacy
+
     with transaction(conn, erasing=True):
-        mid = members.forget(conn, str(row["id"]), today())
+        mid = privacy.forget(conn, str(row["id"]), today())
     _finish_erasure(conn, mid)
     render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
                "Older backups and handover packs still hold their details: delete those too.")
@@ -330,7 +332,7 @@ def _old_copies_left() -> bool:
 def _finish_erasure(conn, member_id: int) -> None:
     """Erasure is done only once the write-ahead log is copied into the file (over the old
     pages) and emptied; say so when another reader holds it back."""
-    from tanet.register.privacy import clear_old_copies
+    from tanet.store.db import clear_old_copies
 
     if not clear_old_copies(conn):
         raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
@@ -342,7 +344,7 @@ def _finish_erasure(conn, member_id: int) -> None:
 def data(member: MemberArg,
          output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
-    from tanet.register.privacy import subject_access
+    from tanet.privacy import subject_access
 
     doc = subject_access(connection(), member)
     text = render.to_json(doc) + "\n"

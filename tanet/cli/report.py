@@ -33,10 +33,14 @@ SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRE
 def send_summary(data: dict, addresses: list[str]) -> None:
     """The summary as one e-mail per address (HTML with a plain-text alternative), written to
     ./summaries/LABEL/ and sent through the outbox, holding the one sender lock throughout."""
-    from tanet.cli.messages import sending
+    from tanet.cli.sending import write_then_send
 
-    with sending(True, "report --send-to"):
-        _send_summary(data, addresses)
+    conn = connection()
+    # Each address named is sent this summary every time: the outbox keeps one row per address
+    # for all summaries, so "already sent" would skip every quarter after the first.
+    write_then_send(conn, lambda: _write_summary(conn, data, addresses), send=True, what="report --send-to",
+                    resend=True, who="recipient",
+                    again="the same command with --send-to ADDRESS, once you know it did not arrive")
 
 
 def _pasted(values: list[str]) -> list[str]:
@@ -54,23 +58,18 @@ def _pasted(values: list[str]) -> list[str]:
     return found
 
 
-def _send_summary(data: dict, addresses: list[str]) -> None:
-    from email.message import EmailMessage
-    from email.utils import format_datetime, make_msgid
-    from datetime import datetime, timezone
-
-    from tanet.meetings import ical
+def _write_summary(conn, data: dict, addresses: list[str]):
+    """One message per address (each once, however often named) in ./summaries/LABEL/."""
+    from tanet.mail import compose
     from tanet.mail import outbox
     from tanet.summary import document as report_render
     from tanet.summary import plaintext
     from tanet.store import settings
-    from tanet.cli.messages import _send
     from tanet.store.settings import valid_email
 
-    conn = connection()
     values = settings.get_all(conn)
-    org_name, org_email = ical.organiser_of(values)
     title, _ = report_render.document(data)
+    text, html = plaintext.to_plain(data), report_render.to_html(data)
     letters, seen = [], set()
     # One flag may carry several, as copied from a mail program: "a@x.org; b@y.org".
     for address in _pasted(addresses):
@@ -78,26 +77,10 @@ def _send_summary(data: dict, addresses: list[str]) -> None:
         if address.lower() in seen:
             continue
         seen.add(address.lower())
-        msg = EmailMessage()
-        msg["Subject"] = title
-        msg["From"] = f"{org_name} <{org_email}>" if org_name != org_email else org_email
-        msg["To"] = address
-        msg["Date"] = format_datetime(datetime.now(timezone.utc))
-        msg["Message-ID"] = make_msgid(domain=org_email.split("@")[-1])
-        msg["X-Unsent"] = "1"
-        msg.set_content(plaintext.to_plain(data), cte="quoted-printable")
-        msg.add_alternative(report_render.to_html(data), subtype="html", cte="quoted-printable")
-        letters.append(outbox.Letter(f"summary-{ical.slug(address)}.eml", msg, "summary", [(None, address)]))
-    folder = Path("summaries") / ical.slug(data["period"]["label"])
-    with transaction(conn):
-        written = outbox.write(conn, folder, None, None, None, letters, ("summary",))
-    # The readers are whoever was named (managers, a committee), not members.
-    render.say(f"Wrote {render.count(len(written.letters), 'summary', 'summaries')}, one per address, "
-               f"to {written.folder}.")
-    # Each address named is sent this summary every time: the outbox keeps one row per address
-    # for all summaries, so "already sent" would skip every quarter after the first.
-    _send(conn, written, resend=True, who="recipient",
-          again="the same command with --send-to ADDRESS, once you know it did not arrive")
+        msg = compose.summary_message(values, address, title, text, html)
+        letters.append(outbox.Letter(f"summary-{compose.slug(address)}.eml", msg, "summary", [(None, address)]))
+    folder = Path("summaries") / compose.slug(data["period"]["label"])
+    return outbox.write(conn, folder, None, None, None, letters, ("summary",))
 
 
 def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
@@ -198,12 +181,14 @@ def resource_add(title: Annotated[str, typer.Argument(metavar="TITLE", help="The
                  on: Annotated[Optional[str], typer.Option("--on", help="When it was shared (default today).")] = None,
                  fmt: TreeFormatOpt = "table") -> None:
     """Record a resource the network produced."""
+    from tanet.meetings import schedule
     from tanet.register import resources
 
     conn = connection()
     with transaction(conn):
-        r = resources.add(conn, title, kind=kind, description=description, meeting_ref=meeting, authors=by or [],
-                  on=optional_day(on), today=today())
+        meeting_id = schedule.find_meeting(conn, meeting, today())["id"] if meeting else None
+        r = resources.add(conn, title, kind=kind, description=description, meeting_id=meeting_id, authors=by or [],
+                          on=optional_day(on), today=today())
     if fmt == "json":
         render.print_json(r)
     else:

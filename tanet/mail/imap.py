@@ -155,7 +155,7 @@ def messages(url: str, values: dict):
     import imaplib
     import ssl
 
-    from tanet.mail.smtp import _tls_context
+    from tanet.mail.smtp import tls_context
 
     user, host, port, folder = _parse(url)
     where = f"{host}:{port}"
@@ -163,7 +163,7 @@ def messages(url: str, values: dict):
     step = "at the connection"
     conn, finished = None, False
     try:
-        conn = _client(host, port, _tls_context(values), seconds)
+        conn = _client(host, port, tls_context(values), seconds)
         step = "at the login"
         _login(conn, user, values, where)
         step = f"opening the folder '{folder}'"

@@ -18,6 +18,7 @@ from tanet.meetings import agenda
 from tanet.register import members
 from tanet.register import vocabulary
 from tanet.register import membership
+from tanet.mail import compose
 from tanet.mail import outbox
 from tanet.store import settings
 from tanet.errors import TanetError
@@ -88,7 +89,7 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
     sessions = agenda.list_sessions(conn, row["id"])
-    folder = folder or Path("invites") / ical.folder_name(meeting)
+    folder = folder or Path("invites") / compose.folder_name(meeting)
     cancelled = meeting["status"] == "cancelled"
 
     def kind_of(member_id: int) -> str:
@@ -99,11 +100,11 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     if single:
         # One message for everyone: a PUBLISH calendar names nobody, and the Bcc list is
         # never shown to the recipients. The organiser it is addressed to gets it too.
-        method, ics = ical.invitation(meeting, sessions, values, [])
+        method, ics = compose.invitation(meeting, sessions, values, [])
         kind = "cancellation" if cancelled else "update" if earlier else "invitation"
-        msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
-                           to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
-                           message_id=next(iter(known_ids.values()), None), first=not earlier)
+        msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
+                              to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
+                              message_id=next(iter(known_ids.values()), None), first=not earlier)
         letters.append(outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
                                      snapshot(meeting, values), copy_to=(org_email,)))
     else:
@@ -112,14 +113,14 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         method = "CANCEL" if cancelled else "REQUEST"
         templates: dict = {}  # members who had the same earlier version get the same message
         for p in people:
-            changes = ical.what_changed(earlier.get(p["id"]), {**meeting, **snapshot(meeting, values)}) \
+            changes = compose.what_changed(earlier.get(p["id"]), {**meeting, **snapshot(meeting, values)}) \
                 if not cancelled else []
             first = p["id"] not in earlier
             key = (first, tuple(changes))
             if key not in templates:
                 templates[key] = Template(meeting, sessions, values, method, changes, first)
             data, message_id = templates[key].letter(p["name"], p["email"], members.known_as(p), known_ids.get(p["id"]))
-            letters.append(outbox.Letter(f"{p['id']:05d}-{ical.slug(p['name'])}.eml", data, kind_of(p["id"]),
+            letters.append(outbox.Letter(compose.member_file_name(p), data, kind_of(p["id"]),
                                          [(p["id"], p["email"])], snapshot(meeting, values), message_id))
     written = outbox.write(conn, folder, row["id"], meeting["sequence"], method, letters, outbox.CALENDAR_KINDS)
     return meeting, written
@@ -129,7 +130,7 @@ def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:
     """Whether the meeting's latest invitation went as one message to everyone (--single):
     a PUBLISH calendar rather than a request per member."""
     row = conn.execute(
-        """SELECT method FROM outbox WHERE meeting_id = ? AND kind IN ('invitation', 'update')
+        f"""SELECT method FROM outbox WHERE meeting_id = ? AND {outbox.kind_in(outbox.INVITING_KINDS)}
            ORDER BY sequence DESC, id DESC LIMIT 1""", [meeting_id]).fetchone()
     return bool(row) and row["method"] == "PUBLISH"
 
@@ -141,8 +142,8 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
     settings.set_value(conn, "organiser.name", name)
     settings.set_value(conn, "organiser.email", email)
     upcoming = conn.execute(
-        """SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ? AND id IN
-           (SELECT meeting_id FROM outbox WHERE kind IN ('invitation', 'update')) ORDER BY date, start""",
+        f"""SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ? AND id IN
+           (SELECT meeting_id FROM outbox WHERE {outbox.kind_in(outbox.INVITING_KINDS)}) ORDER BY date, start""",
         [today.isoformat()]).fetchall()
     out = []
     for row in upcoming:

@@ -8,6 +8,17 @@ packages: the header folded by the email policy, the greeting quoted-printable
 encoded, the ATTENDEE line serialised and folded by icalendar, the calendar base64
 encoded. Where a placeholder is not found exactly where expected, the message is
 built in full instead, so the output never depends on this being possible.
+
+Why swapping bytes is safe: each placeholder is plain ASCII that no encoding changes and
+nothing else in the message contains (Template.ok checks that each occurs exactly as
+often as expected, and the name nowhere else); each part swapped in is made by the same
+serialiser, with the same policy and line length, as the whole message, so it folds and
+encodes exactly as it would there; and the parts are self-contained (a header's folded
+lines, one quoted-printable line, one base64 body), so nothing around them depends on
+their length. tests/test_outbox.py::test_personalised_copies_are_the_messages_built_in_full
+compares copies for awkward names (quotes, commas, long and non-Latin) with the messages
+built in full. Measured (CPU time, 300 members, one guest session): 0.60 ms a member
+swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTIMEZONE.
 """
 
 from __future__ import annotations
@@ -18,6 +29,7 @@ from email.utils import make_msgid
 
 from icalendar import Event
 
+from tanet.mail import compose
 from tanet.meetings import ical
 from tanet.text import flat
 
@@ -41,7 +53,7 @@ def _base64(data: bytes) -> bytes:
 
 
 def _greeting_line(known_as: str | None) -> bytes:
-    line = ical.greeting(known_as)
+    line = compose.greeting(known_as)
     return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\r\n").encode("ascii")
 
 
@@ -52,10 +64,10 @@ class Template:
                  first: bool):
         self.meeting, self.sessions, self.values = meeting, sessions, values
         self.method, self.changes, self.first = method, changes, first
-        _, self.ics = ical.invitation(meeting, sessions, values, [(_NAME, _EMAIL)])
-        msg = ical.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=_ICS,
-                           to=[(_NAME, _EMAIL)], greet=_GREET, changes=changes, message_id=_MSGID, first=first)
-        self.data = ical.message_bytes(msg)
+        _, self.ics = compose.invitation(meeting, sessions, values, [(_NAME, _EMAIL)])
+        msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=_ICS,
+                              to=[(_NAME, _EMAIL)], greet=_GREET, changes=changes, message_id=_MSGID, first=first)
+        self.data = compose.message_bytes(msg)
         self.parts = {
             "to": _header("To", str(Address(display_name=_NAME, addr_spec=_EMAIL))),
             "msgid": _header("Message-ID", _MSGID),
@@ -72,11 +84,11 @@ class Template:
         """This member's message as bytes, and its Message-ID."""
         message_id = message_id or make_msgid(domain=self.values["organiser.email"].split("@")[-1])
         if not self.ok:
-            _, ics = ical.invitation(self.meeting, self.sessions, self.values, [(name, email)])
-            msg = ical.message(meeting=self.meeting, sessions=self.sessions, values=self.values, method=self.method,
-                               ics=ics, to=[(name, email)], greet=known_as, changes=self.changes,
-                               message_id=message_id, first=self.first)
-            return ical.message_bytes(msg), message_id
+            _, ics = compose.invitation(self.meeting, self.sessions, self.values, [(name, email)])
+            msg = compose.message(meeting=self.meeting, sessions=self.sessions, values=self.values,
+                                  method=self.method, ics=ics, to=[(name, email)], greet=known_as,
+                                  changes=self.changes, message_id=message_id, first=self.first)
+            return compose.message_bytes(msg), message_id
         ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email))
         data = (self.data
                 .replace(self.parts["to"], _header("To", str(Address(display_name=flat(name), addr_spec=email))))

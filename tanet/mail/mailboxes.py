@@ -37,14 +37,9 @@ def bounded(f) -> bytes | Unread:
     return f.read(MAX_BYTES + 1)
 
 
-def messages(source: str, values: dict):
-    """(label, raw bytes or Unread) for each message of a source: an .eml file, a folder
-    of them, an mbox, a Maildir, or imaps://USER@HOST[:PORT]/FOLDER (read-only)."""
-    if source.lower().startswith("imaps://"):
-        from tanet.mail.imap import messages as imap_messages
-
-        yield from imap_messages(source, values)
-        return
+def messages(source: str):
+    """(label, raw bytes or Unread) for each message of a source on this computer: an .eml
+    file, a folder of them, an mbox or a Maildir (an IMAP folder is tanet.mail.imap's)."""
     path = Path(source).expanduser()
     if not path.exists():
         raise TanetError(f"There is no file or folder {path}. Check the name.")

@@ -6,12 +6,13 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tanet.meetings import ical
+from tanet import dates
 from tanet.meetings import schedule
 from tanet.meetings import agenda
 from tanet.meetings import facilitation
 from tanet.register import members
 from tanet.register import membership
+from tanet.mail import compose
 from tanet.mail import outbox
 from tanet.store import settings
 from tanet.errors import TanetError
@@ -29,7 +30,7 @@ def _declined(conn: sqlite3.Connection, meeting_id: int) -> set[int]:
 
 
 def _meeting_lines(meeting: dict, sessions: list[dict], facilitators: list[dict]) -> list[str]:
-    lines = ical.meeting_lines(meeting, sessions)
+    lines = compose.meeting_lines(meeting, sessions)
     if facilitators:
         lines += ["", "Facilitated by " + " and ".join(f["name"] for f in facilitators) + "."]
     return lines
@@ -37,10 +38,10 @@ def _meeting_lines(meeting: dict, sessions: list[dict], facilitators: list[dict]
 
 def _letters(people, kind: str, subject: str, body, values: dict, meeting: dict, ids: dict) -> list[outbox.Letter]:
     """One plain-text message per member, greeting each by the name they go by."""
-    return [outbox.Letter(f"{p['id']:05d}-{ical.slug(p['name'])}.eml",
-                          ical.message(meeting=meeting, sessions=[], values=values, method="", ics=None,
-                                       to=[(p["name"], p["email"])], subject=subject, text=body(members.known_as(p)),
-                                       message_id=ids.get(p["id"])),
+    return [outbox.Letter(compose.member_file_name(p),
+                          compose.message(meeting=meeting, sessions=[], values=values, method="", ics=None,
+                                          to=[(p["name"], p["email"])], subject=subject,
+                                          text=body(members.known_as(p)), message_id=ids.get(p["id"])),
                           kind, [(p["id"], p["email"])])
             for p in people]
 
@@ -75,14 +76,14 @@ def write_reminders(conn: sqlite3.Connection, ref: str, folder: Path | None, tod
     details = _meeting_lines(meeting, sessions, facilitators)
 
     def body(greet):
-        return "\n".join([ical.greeting(greet), "", f"A reminder of the next {values['network']} meeting:", "",
+        return "\n".join([compose.greeting(greet), "", f"A reminder of the next {values['network']} meeting:", "",
                           *details, "", f"If you can no longer come, reply to {values['organiser.email']} to "
                           "send your apologies.", "", values.get("organiser.name") or values["network"]]) + "\n"
 
     ids = outbox.message_ids(conn, row["id"], ("reminder",), meeting["sequence"])
-    letters = _letters(people, "reminder", f"Reminder: {meeting['title']}, {ical.when_in_words(meeting)}", body,
+    letters = _letters(people, "reminder", f"Reminder: {meeting['title']}, {compose.when_in_words(meeting)}", body,
                        values, meeting, ids)
-    folder = folder or Path("reminders") / ical.folder_name(meeting)
+    folder = folder or Path("reminders") / compose.folder_name(meeting)
     return meeting, outbox.write(conn, folder, row["id"], meeting["sequence"], None, letters, ("reminder",))
 
 
@@ -107,9 +108,9 @@ def write_thanks(conn: sqlite3.Connection, ref: str, folder: Path | None, today:
     resources = conn.execute("SELECT title, description FROM resources WHERE meeting_id = ? ORDER BY id",
                              [row["id"]]).fetchall()
     lines = [f"Thank you for coming to the {values['network']} meeting on "
-             f"{ical.dates.in_words(date.fromisoformat(meeting['date']))}."]
+             f"{dates.in_words(date.fromisoformat(meeting['date']))}."]
     if sessions:
-        lines += ["", "We heard:"] + [f"  - {ical._session_line(s)}" for s in sessions]
+        lines += ["", "We heard:"] + [f"  - {compose.session_line(s)}" for s in sessions]
     if resources:
         lines += ["", "Shared at the meeting:"] + [
             f"  - {r['title']}" + (f": {r['description']}" if r["description"] else "") for r in resources]
@@ -117,9 +118,9 @@ def write_thanks(conn: sqlite3.Connection, ref: str, folder: Path | None, today:
         lines += ["", "Please tell us how it went - it takes two minutes:", f"  {values['feedback.form_url']}"]
 
     def body(greet):
-        return "\n".join([ical.greeting(greet), "", *lines, "", values.get("organiser.name") or values["network"]]) + "\n"
+        return "\n".join([compose.greeting(greet), "", *lines, "", values.get("organiser.name") or values["network"]]) + "\n"
 
     ids = outbox.message_ids(conn, row["id"], ("thanks",), meeting["sequence"])
     letters = _letters(people, "thanks", f"Thank you for coming: {meeting['title']}", body, values, meeting, ids)
-    folder = folder or Path("thanks") / ical.folder_name(meeting)
+    folder = folder or Path("thanks") / compose.folder_name(meeting)
     return meeting, outbox.write(conn, folder, row["id"], meeting["sequence"], None, letters, ("thanks",))

@@ -17,9 +17,18 @@ from pathlib import Path
 from tanet.store.db import transaction
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
-CALENDAR_KINDS = ("invitation", "update", "cancellation")
+CALENDAR_KINDS = ("invitation", "update", "cancellation")  # the messages that carry the meeting's calendar
+INVITING_KINDS = ("invitation", "update")  # those of them that put the meeting in a calendar
 OUTBOX_KEYS = ("id", "meeting_id", "member_id", "email", "kind", "method", "sequence", "message_id", "file",
                "written_at", "sent_at", "error")
+
+
+def kind_in(kinds: tuple, column: str = "kind") -> str:
+    """`kind IN ('invitation', 'update')`: a condition on the kinds above, for SQL that
+    names them (they are this module's constants, never a user's text)."""
+    if not set(kinds) <= set(KINDS):
+        raise ValueError(f"not kinds of message: {kinds}")
+    return f"{column} IN ({', '.join(repr(k) for k in kinds)})"
 
 
 def now() -> str:
@@ -44,6 +53,7 @@ class Written:
     method: str | None
     letters: list[Letter] = field(default_factory=list)
     row_ids: list[int] = field(default_factory=list)
+    meeting_id: int | None = None  # the one meeting they are about, if there is one
 
     def count(self, kind: str) -> int:
         return sum(len(letter.recipients) for letter in self.letters if letter.kind == kind)
@@ -157,10 +167,10 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     is refused, untouched. Then the files of this meeting's earlier letters of these kinds
     that are no longer current are deleted."""
     from tanet.store.files import NewFolder
-    from tanet.meetings.ical import message_bytes
+    from tanet.mail.compose import message_bytes
 
     folder = folder.absolute()
-    written = Written(folder, method, letters)
+    written = Written(folder, method, letters, meeting_id=meeting_id)
     kind_marks = ",".join("?" * len(kinds))
     earlier = conn.execute(
         f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
@@ -190,6 +200,7 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
         conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
                          [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
     return written
+
 
 
 @dataclass
@@ -355,7 +366,6 @@ def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) ->
             SELECT 1 FROM outbox AS newer WHERE newer.meeting_id = outbox.meeting_id
               AND newer.member_id IS outbox.member_id AND newer.email = outbox.email COLLATE NOCASE
               AND newer.sequence > outbox.sequence
-              AND outbox.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)})
-              AND newer.kind IN ({','.join(repr(k) for k in CALENDAR_KINDS)}))""")
+              AND {kind_in(CALENDAR_KINDS, "outbox.kind")} AND {kind_in(CALENDAR_KINDS, "newer.kind")})""")
     sql = "SELECT * FROM outbox" + (" WHERE " + " AND ".join(where) if where else "") + " ORDER BY id"
     return [{**{k: r[k] for k in OUTBOX_KEYS}, "state": state(r)} for r in conn.execute(sql, params)]

@@ -29,7 +29,7 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _tls_context(values: dict):
+def tls_context(values: dict):
     import ssl
 
     context = ssl.create_default_context()  # the system's trusted certificates, host names checked
@@ -160,7 +160,7 @@ class Session:
             if not self.secret:
                 raise TanetError("Set the mail password in the environment variable TANET_SMTP_PASSWORD "
                                  "(it is never stored); nothing was sent.")
-        self.context = _tls_context(values) if self.security != "none" else None
+        self.context = tls_context(values) if self.security != "none" else None
         self.where = f"{self.host}:{self.port}"
         self.deadline = int(values.get("smtp.deadline_seconds") or 300)
         self.per_minute = int(values.get("smtp.per_minute") or 30)

@@ -256,20 +256,6 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> 
 # Themes: the network's collective voice -------------------------------------------
 
 
-def response_counts(conn, meeting_id: int) -> dict:
-    """Replies to the invitation: accepted, tentative, declined, and invited with no reply."""
-    counts = {"accepted": 0, "tentative": 0, "declined": 0}
-    for r in conn.execute("SELECT response, count(*) FROM responses WHERE meeting_id = ? GROUP BY response",
-                          [meeting_id]):
-        counts[r[0]] = r[1]
-    invited = conn.execute(
-        """SELECT count(DISTINCT member_id) FROM outbox WHERE meeting_id = ? AND member_id IS NOT NULL
-           AND kind IN ('invitation', 'update', 'cancellation')
-           AND member_id NOT IN (SELECT member_id FROM responses WHERE meeting_id = ?)""",
-        [meeting_id, meeting_id]).fetchone()[0]
-    return {**counts, "none": invited}
-
-
 def attendance_counts(conn, meeting_id: int) -> dict:
     counts = {"present": 0, "apologies": 0, "absent": 0}
     for status, n in conn.execute("SELECT status, count(*) FROM attendance WHERE meeting_id = ? GROUP BY status",

@@ -18,7 +18,7 @@ from tanet import text as text_rules
 from tanet.store.settings import valid_email
 from tanet.sheets.textfiles import check_unique_headers, open_binary, open_rows, read_text
 
-from tanet.sheets.columns import pick
+from tanet.register.member_columns import pick
 
 
 def map_headers(header: list[str]) -> dict[str, int]:
@@ -91,7 +91,7 @@ def _table(path):
     with open_binary(Path(path)) as f:
         head = f.read(256)
     if head.startswith(b"PK") or Path(path).suffix.lower() == ".xlsx":  # an Excel workbook
-        from tanet.summary.feedback import read_table
+        from tanet.sheets.workbook import read_table
 
         return enumerate(read_table(Path(path)), start=1)
     is_json = head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith(b"[")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from tanet.meetings import schedule
 from tanet.register import members
 from tanet.register import vocabulary
 from tanet.errors import TanetError
@@ -37,13 +36,12 @@ def find_resource(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
                      + "; ".join(f"#{r['id']} {r['title']}" for r in rows[:10]) + ". Use the id instead.")
 
 
-def add(conn, title: str, *, kind: str | None, description: str | None, meeting_ref: str | None,
+def add(conn, title: str, *, kind: str | None, description: str | None, meeting_id: int | None,
         authors: list[str], on: date | None, today: date) -> dict:
     title = " ".join((text_rules.line(title, "title") or "").split())
     if not title:
         raise TanetError("A resource needs a title.")
     kind, description = text_rules.line(kind, "kind"), text_rules.lines(description, "description")
-    meeting_id = schedule.find_meeting(conn, meeting_ref, today)["id"] if meeting_ref else None
     people = [members.find_member(conn, a) for a in authors]
     cur = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
                        [title, kind, description, meeting_id,

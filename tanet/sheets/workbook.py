@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import zipfile
 from array import array
+from datetime import datetime
 from pathlib import Path
 
 from tanet.errors import TanetError
@@ -197,3 +198,40 @@ def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
     if columns > MAX_COLUMNS:
         raise _too_big(path, f"its sheet reaches column {column.decode('ascii')}")
     sheet.rows, sheet.columns = max(sheet.rows, rows), max(sheet.columns, columns)
+
+
+def read_table(path: Path):
+    """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time."""
+    from tanet.sheets.textfiles import open_binary, open_rows
+
+    with open_binary(path) as f:
+        head = f.read(4)
+    if head.startswith(b"PK"):
+        check_workbook(path)
+        return _workbook_rows(path)
+    if path.suffix.lower() == ".xlsx":
+        raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
+    return (row for _, row in open_rows(path)[1])
+
+
+def _workbook_rows(path: Path):
+    """The first sheet's rows, made into text one at a time (a whole sheet of Python
+    strings at once would double the memory a large workbook takes)."""
+    from python_calamine import CalamineError, CalamineWorkbook
+
+    try:
+        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
+            yield [_cell(c) for c in row]
+    except (CalamineError, ValueError, OSError) as e:
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
+
+
+def _cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, datetime):
+        return value.isoformat(sep=" ")
+    return str(value)

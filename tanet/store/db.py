@@ -176,7 +176,7 @@ def applied_migrations(conn: sqlite3.Connection) -> list[str]:
     ]
 
 
-def _whose(path: Path) -> list[str] | None:
+def recorded_migrations(path: Path) -> list[str] | None:
     """tanet's migrations recorded in the file ([] for an empty database), or None when it
     is some other program's SQLite file. Reads without writing anything."""
     from urllib.parse import quote
@@ -227,7 +227,7 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
 
     sweep(path)
     try:
-        recorded = _whose(path)
+        recorded = recorded_migrations(path)
     except PermissionError:
         raise TanetError(f"You may not read {path}. Check its permissions (ls -l {path}).") from None
     if recorded is None:
@@ -357,3 +357,15 @@ def scratch_copy(conn: Connection):
         yield copy
     finally:
         copy.close()
+
+
+def clear_old_copies(conn: sqlite3.Connection) -> bool:
+    """Copy the write-ahead log into the file and empty it, so erased details are left
+    nowhere; False when another program holds an older view of the file open, which keeps
+    those copies until it closes. Waits a few seconds for a reader that is just finishing."""
+    conn.execute("PRAGMA busy_timeout = 3000")
+    try:
+        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    return not busy

@@ -148,10 +148,12 @@ def mail_keys() -> list[str]:
     return [key for key in SETTINGS if key.startswith("smtp.")] + ["organiser.email"]
 
 
-def restore(current: Path, source: Path, *, keep_mail_settings: bool = False) -> dict:
+def restore(current: Path, source: Path, *, forget, keep_mail_settings: bool = False) -> dict:
     """Put the backup `source` in place of the database `current`, after checking it and
     copying the current contents aside. Returns {"aside": where they went (or None),
-    "mail": [(setting, backup's value, current value)] that differed, "kept": whose were kept}."""
+    "mail": [(setting, backup's value, current value)] that differed, "kept": whose were kept}.
+    `forget(conn, member ref, day)` forgets a member again (tanet.privacy.forget, which sits
+    above the store: it reaches the outbox's files and every table with a person's details)."""
     from tanet.store.sendlock import sender_lock
     from tanet.store.unfinished import partial_copies
 
@@ -162,7 +164,7 @@ def restore(current: Path, source: Path, *, keep_mail_settings: bool = False) ->
     with sender_lock(current, "restore"), partial_copies(current, current):
         staged = _stage(current, source)
         try:
-            return _put_back(current, staged, keep_mail_settings)
+            return _put_back(current, staged, keep_mail_settings, forget)
         finally:
             _remove_with_journal(staged)
 
@@ -175,7 +177,7 @@ def _stage(current: Path, source: Path) -> Path:
     from tanet.store.schema import MIGRATIONS
 
     try:
-        recorded = dbmod._whose(source)
+        recorded = dbmod.recorded_migrations(source)
     except dbmod.ForeignSchema as e:
         raise TanetError(f"{source} was not restored: it holds {', '.join(e.objects[:3])}, which tanet never makes, "
                          "so it could act behind your back. Nothing was changed; restore a backup tanet made."
@@ -210,12 +212,12 @@ def _stage(current: Path, source: Path) -> Path:
     return Path(tmp)
 
 
-def _put_back(current: Path, staged: Path, keep_mail_settings: bool) -> dict:
+def _put_back(current: Path, staged: Path, keep_mail_settings: bool, forget) -> dict:
     from tanet.store import db as dbmod
 
     existed = current.exists()
     try:
-        return _into_live(current, staged, keep_mail_settings, None, set_aside=existed)
+        return _into_live(current, staged, keep_mail_settings, forget, None, set_aside=existed)
     except dbmod.UnusableFile:
         # Damaged, or changed outside tanet: the old file itself (and its journal) goes aside.
         aside = default_backup_path(current)
@@ -223,24 +225,25 @@ def _put_back(current: Path, staged: Path, keep_mail_settings: bool) -> dict:
             if Path(f"{current}{suffix}").exists():
                 os.replace(f"{current}{suffix}", f"{aside}{suffix}")
         _remove_with_journal(f"{current}-shm")
-        return _into_live(current, staged, keep_mail_settings, aside, set_aside=False)
+        return _into_live(current, staged, keep_mail_settings, forget, aside, set_aside=False)
 
 
-def _into_live(current: Path, staged: Path, keep_mail_settings: bool, aside: Path | None, set_aside: bool) -> dict:
+def _into_live(current: Path, staged: Path, keep_mail_settings: bool, forget, aside: Path | None,
+               set_aside: bool) -> dict:
     from tanet.store import db as dbmod
 
     live = dbmod.open_db(current, create=True)
     try:
         if live.read_only_reason:
             raise TanetError(live.read_only_reason)
-        return _replace_rows(live, staged, keep_mail_settings, aside, set_aside)
+        return _replace_rows(live, staged, keep_mail_settings, forget, aside, set_aside)
     except sqlite3.DatabaseError as e:
         raise dbmod.explain(e, current) from None
     finally:
         live.close()
 
 
-def _replace_rows(live, staged: Path, keep_mail_settings: bool, aside: Path | None, set_aside: bool) -> dict:
+def _replace_rows(live, staged: Path, keep_mail_settings: bool, forget, aside: Path | None, set_aside: bool) -> dict:
     """In one write transaction: copy the current rows aside, then the backup's rows in."""
     live.execute("ATTACH DATABASE ? AS restored", [str(staged)])
     try:
@@ -268,7 +271,7 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, aside: Path | No
                     live.execute("DELETE FROM main.settings WHERE key = ?", [key])
                     if value is not None:
                         live.execute("INSERT INTO main.settings(key, value) VALUES (?, ?)", [key, value])
-            kept = _keep_what_happened(live, world)
+            kept = _keep_what_happened(live, world, forget)
             live.execute("COMMIT")
         except BaseException:
             if live.in_transaction:
@@ -278,7 +281,7 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, aside: Path | No
         live.execute("DETACH DATABASE restored")
     erased = True
     if kept["forgotten"]:
-        from tanet.register.privacy import clear_old_copies
+        from tanet.store.db import clear_old_copies
 
         erased = clear_old_copies(live)  # the backup's copies of them leave the journal too
     return {"aside": aside, "mail": mail, "kept": "backup" if keep_mail_settings else "current", **kept,
@@ -294,13 +297,11 @@ def _what_happened(live) -> dict:
                                  ).fetchall()}
 
 
-def _keep_what_happened(live, world: dict) -> dict:
+def _keep_what_happened(live, world: dict, forget) -> dict:
     """After the backup's rows are in: forget again whoever was forgotten since it was made
     (the same row: id, joining date and service area), and keep every message sent since as
     sent, so a restore never brings back an erased person nor sends a message twice."""
     from datetime import date
-
-    from tanet.register import members
 
     live.execute("PRAGMA secure_delete = ON")
     forgotten = 0
@@ -308,7 +309,7 @@ def _keep_what_happened(live, world: dict) -> dict:
         back = live.execute("SELECT forgotten_on FROM main.members WHERE id = ? AND joined_on = ? AND service_area = ?",
                             [row["id"], row["joined_on"], row["service_area"]]).fetchone()
         if back is not None and back["forgotten_on"] is None:
-            members.forget(live, str(row["id"]), date.fromisoformat(row["forgotten_on"]))
+            forget(live, str(row["id"]), date.fromisoformat(row["forgotten_on"]))
             live.execute("UPDATE main.members SET left_on = ? WHERE id = ?", [row["left_on"], row["id"]])
             forgotten += 1
     sent = 0

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import sqlite3
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
+from tanet.sheets.workbook import read_table
 
 # What each question is about, found by words in its heading (squashed: letters and digits only).
 QUESTIONS = {
@@ -37,44 +38,6 @@ YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "no
 
 if TYPE_CHECKING:
     from tanet.summary.period_pass import PeriodPass
-
-
-def read_table(path: Path):
-    """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time."""
-    from tanet.sheets.textfiles import open_binary, open_rows
-    from tanet.sheets.workbook import check_workbook
-
-    with open_binary(path) as f:
-        head = f.read(4)
-    if head.startswith(b"PK"):
-        check_workbook(path)
-        return _workbook_rows(path)
-    if path.suffix.lower() == ".xlsx":
-        raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
-    return (row for _, row in open_rows(path)[1])
-
-
-def _workbook_rows(path: Path):
-    """The first sheet's rows, made into text one at a time (a whole sheet of Python
-    strings at once would double the memory a large workbook takes)."""
-    from python_calamine import CalamineError, CalamineWorkbook
-
-    try:
-        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
-            yield [_cell(c) for c in row]
-    except (CalamineError, ValueError, OSError) as e:
-        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
-                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
-
-
-def _cell(value) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
-    return str(value)
 
 
 def _find(header: list[str], choices) -> int | None:

@@ -219,7 +219,7 @@ def quarters_held(conn: sqlite3.Connection, today: date, count: int = 4) -> list
 
 def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date) -> Path:
     """Write the pack whole (a hidden folder renamed into place) and owner-only."""
-    from tanet.meetings import ical
+    from tanet.mail import compose
     from tanet.summary import report
     from tanet.summary import document as report_render
     from tanet.store.files import NewFolder
@@ -234,7 +234,7 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
     with partial_copies(source, target), NewFolder(target, owned=lambda name: False, what="files") as out:
         _copy_database(conn, out.path / "tanet.db", target)
         out.write("members.csv", to_csv(export_rows(conn)).encode("utf-8-sig"))
-        out.write("calendar.ics", ical.publish(conn, schedule.objects(conn, conn.execute(
+        out.write("calendar.ics", compose.calendar_feed(conn, schedule.objects(conn, conn.execute(
             schedule.SELECT + " ORDER BY m.date, m.start").fetchall()), settings.get_all(conn)))
         import os
 

@@ -319,11 +319,13 @@ def set_commentary(conn: sqlite3.Connection, label: str, text: str | None) -> No
 def _rsvp(shared: PeriodPass) -> dict:
     """Answers to the invitations of the period's held meetings, counted per member and
     meeting: invited (in the outbox), responded, each answer, and whether who accepted came."""
+    from tanet.mail import outbox
+
     conn = shared.conn
     invited = conn.execute(
         f"""SELECT count(*) FROM (SELECT DISTINCT o.meeting_id, o.member_id FROM outbox o
            JOIN {shared.held} h ON h.id = o.meeting_id WHERE o.member_id IS NOT NULL
-           AND o.kind IN ('invitation', 'update', 'cancellation'))""").fetchone()[0]
+           AND {outbox.kind_in(outbox.CALENDAR_KINDS, 'o.kind')})""").fetchone()[0]
     row = conn.execute(
         f"""SELECT count(*) AS responded,
                   coalesce(sum(r.response = 'accepted'), 0) AS accepted,

@@ -1,6 +1,6 @@
 """A member who leaves is taken off what is ahead: each future meeting they were sent is
 withdrawn from their calendar by an iTIP CANCEL naming them alone (RFC 5546 §3.2.5, an
-attendee removed), and later updates no longer go to them (see tanet.invites).
+attendee removed), and later updates no longer go to them (see tanet.mail.invites).
 
 A withdrawal carries the meeting's UID and its SEQUENCE raised by one, as Outlook
 raises it for a removed attendee, without raising the meeting's own SEQUENCE: the
@@ -13,21 +13,21 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tanet.meetings import ical
 from tanet.meetings import schedule
 from tanet.register import members
+from tanet.mail import compose
 from tanet.mail import outbox
 from tanet.store import settings
 
-_AHEAD = """
+_AHEAD = f"""
     SELECT m.* FROM meetings m
      WHERE m.status = 'scheduled' AND m.date >= :from_day
        AND EXISTS (SELECT 1 FROM outbox o WHERE o.meeting_id = m.id AND o.member_id = :mid
-                   AND o.kind IN ('invitation', 'update'))
+                   AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')})
        AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.meeting_id = m.id AND c.member_id = :mid
                    AND c.kind = 'cancellation' AND (:written OR c.sent_at IS NOT NULL)
                    AND c.sequence > (SELECT max(o.sequence) FROM outbox o WHERE o.meeting_id = m.id
-                                     AND o.member_id = :mid AND o.kind IN ('invitation', 'update')))
+                                     AND o.member_id = :mid AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')}))
      ORDER BY m.date, m.start, m.id"""
 
 
@@ -47,9 +47,9 @@ def folder_of(member_id: int) -> Path:
 def _body(meeting: dict, values: dict, known_as: str | None) -> str:
     network = values["network"]
     return "\n".join([
-        ical.greeting(known_as), "",
+        compose.greeting(known_as), "",
         f"As you have left the {network}, this meeting has been taken out of your calendar "
-        "(the attached update removes it):", "", *ical.meeting_lines(meeting, []), "",
+        "(the attached update removes it):", "", *compose.meeting_lines(meeting, []), "",
         f"If this is a mistake, reply to {values['organiser.email']}.", "",
         values.get("organiser.name") or network]) + "\n"
 
@@ -65,12 +65,12 @@ def withdraw(conn: sqlite3.Connection, member: sqlite3.Row, meetings: list[dict]
     for meeting in meetings:
         sequence = meeting["sequence"] + 1
         known = outbox.message_ids(conn, meeting["id"], ("cancellation",), sequence).get(member["id"])
-        ics = ical.withdrawal(meeting, values, member["name"], member["email"], sequence)
-        msg = ical.message(meeting=meeting, sessions=[], values=values, method="CANCEL", ics=ics,
-                           to=[(member["name"], member["email"])], message_id=known,
-                           subject=f"Invitation withdrawn: {meeting['title']}, {ical.when_in_words(meeting)}",
-                           text=_body(meeting, values, members.known_as(member)))
-        letters.append(outbox.Letter(f"{ical.folder_name(meeting)}.eml", msg, "cancellation",
+        ics = compose.withdrawal(meeting, values, member["name"], member["email"], sequence)
+        msg = compose.message(meeting=meeting, sessions=[], values=values, method="CANCEL", ics=ics,
+                              to=[(member["name"], member["email"])], message_id=known,
+                              subject=f"Invitation withdrawn: {meeting['title']}, {compose.when_in_words(meeting)}",
+                              text=_body(meeting, values, members.known_as(member)))
+        letters.append(outbox.Letter(f"{compose.folder_name(meeting)}.eml", msg, "cancellation",
                                      [(member["id"], member["email"])]))
         sequences[letters[-1].name] = (meeting["id"], sequence)
     return _write(conn, (folder or folder_of(member["id"])).absolute(), member["id"], letters, sequences)
@@ -79,7 +79,6 @@ def withdraw(conn: sqlite3.Connection, member: sqlite3.Row, meetings: list[dict]
 def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list[outbox.Letter],
            sequences: dict) -> outbox.Written:
     from tanet.store.files import NewFolder
-    from tanet.meetings.ical import message_bytes
 
     written = outbox.Written(folder, "CANCEL", letters)
     recorded = {r[0] for r in conn.execute(
@@ -88,7 +87,7 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
                    owner=f"member #{member_id}'s cancellations",
                    hint="Move those files out of it, then run the same command again.") as out:
         for letter in letters:
-            out.write(letter.name, message_bytes(letter.msg))
+            out.write(letter.name, compose.message_bytes(letter.msg))
             meeting_id, sequence = sequences[letter.name]
             written.row_ids += outbox.record(conn, meeting_id, sequence, "CANCEL", letter, folder / letter.name,
                                              letter.msg["Message-ID"])
@@ -102,6 +101,6 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
 def remove_drafts(conn: sqlite3.Connection, member_id: int, from_day: date) -> int:
     """A leaver's invitation drafts still waiting in the folders of meetings ahead: sent from
     an e-mail program, they would invite a leaver again (inside the caller's transaction)."""
-    return outbox.forget_files(conn, """member_id = ? AND sent_at IS NULL AND kind IN ('invitation', 'update')
+    return outbox.forget_files(conn, f"""member_id = ? AND sent_at IS NULL AND {outbox.kind_in(outbox.INVITING_KINDS)}
                                AND meeting_id IN (SELECT id FROM meetings WHERE date >= ?)""",
                                [member_id, from_day.isoformat()])

@@ -1,5 +1,9 @@
 """Keeping only what is needed (UK GDPR's storage limitation): members long gone are
-forgotten, and private notes are erased once they are old."""
+forgotten, and private notes are erased once they are old; a member asking is forgotten
+at once, or shown everything held about them.
+
+Forgetting reaches every table that can hold a person's details (the register, the
+outbox and its files, replies, check-ins and feedback), so it sits above all of them."""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from datetime import date
 
 from dateutil.relativedelta import relativedelta
 
+from tanet.errors import TanetError
+from tanet.mail import outbox
 from tanet.register import members
 from tanet.register import vocabulary
 from tanet.store import settings
@@ -43,7 +49,7 @@ def review(conn: sqlite3.Connection, today: date) -> dict:
 def apply(conn: sqlite3.Connection, due: dict, today: date) -> dict:
     """Forget the members and erase the notes that are due (inside the caller's transaction)."""
     for member_id in due["members_due"]:
-        members.forget(conn, str(member_id), today)
+        forget(conn, str(member_id), today)
     erased = 0
     for table, column, sql in NOTES:
         ids = [r[0] for r in conn.execute(sql, [due["_notes_before"]])]
@@ -52,6 +58,31 @@ def apply(conn: sqlite3.Connection, due: dict, today: date) -> dict:
             conn.execute(f"UPDATE {table} SET {column} = NULL WHERE rowid IN ({','.join('?' * len(chunk))})", chunk)
         erased += len(ids)
     return {"members_forgotten": len(due["members_due"]), "notes_erased": erased}
+
+
+def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
+    """Erase a member's personal data; their anonymous attendance stays counted."""
+    row = members.find_member(conn, ref)
+    mid = row["id"]
+    if row["forgotten_on"]:
+        raise TanetError(f"Member #{mid} has already been forgotten.")
+    erase_traces(conn, row)  # in outbox errors and feedback, while her address is still known
+    conn.execute(
+        """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
+                  notes = NULL, known_as = NULL, forgotten_on = :today,
+                  left_on = CASE WHEN left_on IS NOT NULL AND left_on <= :today THEN left_on
+                                 WHEN joined_on < :today THEN :today ELSE joined_on END
+           WHERE id = :id""",
+        {"id": mid, "today": today.isoformat()},
+    )
+    # Their messages: the files go, and the outbox keeps only that something was sent.
+    outbox.forget_files(conn, "member_id = ?", [mid])
+    conn.execute("UPDATE outbox SET email = NULL WHERE member_id = ?", [mid])
+    conn.execute("UPDATE checkins SET note = NULL WHERE member_id = ?", [mid])
+    conn.execute("UPDATE responses SET comment = NULL, message_id = NULL WHERE member_id = ?", [mid])
+    conn.execute("UPDATE followups SET note = NULL, about = NULL WHERE member_id = ?", [mid])
+    conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])
+    return mid
 
 
 def erase_traces(conn: sqlite3.Connection, member: sqlite3.Row) -> None:
@@ -86,20 +117,6 @@ def _pattern(words: list):
 
 def _erased(pattern, text: str | None) -> str | None:
     return pattern.sub("[erased]", text) if pattern and text else text
-
-
-def clear_old_copies(conn: sqlite3.Connection) -> bool:
-    """Copy the write-ahead log into the file and empty it, so erased details are left
-    nowhere; False when another program holds an older view of the file open, which keeps
-    those copies until it closes. Waits a few seconds for a reader that is just finishing."""
-    from tanet.store.db import BUSY_TIMEOUT_MS
-
-    conn.execute("PRAGMA busy_timeout = 3000")
-    try:
-        busy, _, _ = conn.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
-    finally:
-        conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    return not busy
 
 
 def subject_access(conn: sqlite3.Connection, ref: str) -> dict:
