@@ -1,0 +1,72 @@
+"""The coordinator's second year, the rest: the README tour on any day, Teams imports that say what
+they understood, members who are not all ambassadors, `member add` naming every missing option,
+privacy review by name, and mail settings that say what was used."""
+
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+from datetime import date, timedelta
+from pathlib import Path
+
+from test_friction import tour_commands
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_tour(tmp_path: Path, today: str | None) -> dict[str, str]:
+    """Every tour command in order on a fresh database; the output of each, by its line."""
+    shutil.copytree(ROOT / "examples", tmp_path / "examples")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANET_")}
+    env.update(TANET_DB=str(tmp_path / "tour.db"), COLUMNS="100")
+    if today:
+        env["TANET_TODAY"] = today
+    outputs = {}
+    for line in tour_commands():
+        args = shlex.split(line, comments=True)
+        r = subprocess.run([sys.executable, "-m", "tanet", *args[1:]], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, f"{line}\n{r.stdout[-800:]}\n{r.stderr[-800:]}"
+        outputs[line.split("#")[0].strip()] = r.stdout + r.stderr
+    return outputs
+
+
+def output_of(outputs: dict[str, str], start: str) -> str:
+    return next(text for line, text in outputs.items() if line.startswith(start))
+
+
+def test_the_tour_years_from_now_applies_its_examples(tmp_path):
+    # A reader years after the examples were made: everything planned is ahead of them, and the
+    # replies, the Teams report and the feedback all belong to the meeting held before tanet.
+    later = (date.today() + timedelta(days=4 * 365 + 37)).isoformat()
+    outputs = run_tour(tmp_path, later)
+    assert "Applied 4 replies" in output_of(outputs, "tanet rsvp import examples/replies/")
+    assert "0 not applied" in output_of(outputs, "tanet rsvp import examples/replies/")
+    teams = output_of(outputs, "tanet attendance import last")
+    assert "31 members present at meeting #1 on 2026-11-24" in teams
+    feedback = output_of(outputs, "tanet feedback import last")
+    assert "Added 24 responses" in feedback and "not a member" not in feedback
+    moved = output_of(outputs, "tanet meeting move 3")
+    planned_ahead = date.fromisoformat(later) + timedelta(weeks=10)
+    assert f"Moved meeting #3 to {planned_ahead}" in moved
+    rsvp = output_of(outputs, "tanet rsvp list last")
+    for name in ("Mhairi Robertson", "Peadar", "Zoë Fraser", "Seònaid Campbell"):
+        assert name in rsvp
+
+
+def test_the_example_school_holidays_fall_every_year(tanet):
+    # The example calendar repeats yearly, so a plan made in any year meets its holidays.
+    for year in (2027, 2033):
+        r = tanet("meeting", "plan", "--start", f"{year}-03-31", "--count", "1", "--no-holidays",
+                  "--avoid", ROOT / "examples" / "school-holidays.ics", "--dry-run", "--format", "json", ok=True)
+        assert r.json()[0]["moved"] and "Spring holiday" in r.json()[0]["reason"], r.json()
+
+
+def test_dates_can_be_typed_relative_to_today(tanet):
+    tanet("meeting", "add", "in 3 weeks", ok=True)
+    tanet("meeting", "add", "10 days ago", ok=True)
+    days = [m["date"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()]
+    assert days == ["2026-11-15", "2026-12-16"]  # the tests' today is 25 November 2026
+    r = tanet("meeting", "add", "in 9999 weeks", ok=False)
+    assert "out of range" in r.stderr
