@@ -70,3 +70,29 @@ def test_dates_can_be_typed_relative_to_today(tanet):
     assert days == ["2026-11-15", "2026-12-16"]  # the tests' today is 25 November 2026
     r = tanet("meeting", "add", "in 9999 weeks", ok=False)
     assert "out of range" in r.stderr
+
+
+def test_imported_members_are_ambassadors_only_when_a_column_says_so(tanet, tmp_path):
+    sheet = tmp_path / "signups.csv"
+    sheet.write_text("Full name,Email,Ambassador\nAnn Lee,ann@example.org,yes\nBo Chan,bo@example.org,\n"
+                     "Cy Dee,cy@example.org,no\n", encoding="utf-8")
+    plain = tmp_path / "plain.csv"
+    plain.write_text("Full name,Email\nDi Eve,di@example.org\n", encoding="utf-8")
+    r = tanet("member", "import", plain, "--dry-run", ok=True)
+    assert "1 new members are not marked as ambassadors" in r.stdout
+    tanet("member", "import", sheet, ok=True)
+    tanet("member", "import", plain, ok=True)
+    found = {m["name"]: m["ambassador"] for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert found == {"Ann Lee": True, "Bo Chan": False, "Cy Dee": False, "Di Eve": False}
+
+
+def test_member_add_names_every_missing_option_at_once(tanet):
+    r = tanet("member", "add", "Ann Lee", "--org", "City Council", "--sector", "public", ok=False)
+    line = r.stderr.strip()
+    assert len(line.splitlines()) == 1 and line.startswith("Error: Give --email, --area and --role:")
+    assert tanet("member", "list", "--format", "json", ok=True).json() == []
+    helptext = " ".join(tanet("member", "add", "--help", ok=True).stdout.split())
+    entries = {e.split()[0]: e for e in helptext.split(" --")[1:]}  # each option with its help
+    for option in ("email", "organisation", "area", "sector", "role"):
+        assert entries[option].endswith("[required]"), entries[option]
+    assert "[required]" not in entries["phone"]

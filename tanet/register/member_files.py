@@ -47,6 +47,7 @@ class ImportPlan:
 
 KEPT = 50  # errors and skips listed; the rest are counted
 MAX_JSON = 16 * 1024 * 1024  # about 40,000 members: a whole import stays under 100 MiB
+EMPTY_AMBASSADOR = False  # an imported member is an ambassador only when a column says yes
 
 
 def _date_or_none(value: str, today: date, line: int, what: str, errors: list[str]):
@@ -269,7 +270,8 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     try:
         if not get("ambassador"):
             filled.append("ambassador")
-        rec["ambassador"] = int(members.parse_bool(get("ambassador")))
+        # Only a column that says so makes an imported member an ambassador (the rota draws from them).
+        rec["ambassador"] = int(members.parse_bool(get("ambassador")) if get("ambassador") else EMPTY_AMBASSADOR)
     except TanetError as e:
         errs.append(f"line {line}: {e}")
     for key, what, check in (("phone", "phone number", text_rules.line), ("organisation", "organisation", text_rules.line),

@@ -183,9 +183,7 @@ _EMPTY = {"joined_on": "{n} empty, set to today ({today})", "consent_on": "{n} e
 
 def default_lines(plan, today) -> list[str]:
     """The values tanet filled in, field by field, and how many."""
-    from tanet.register import members
-
-    ambassador = members.parse_bool("")  # what an empty cell means
+    from tanet.register.member_files import EMPTY_AMBASSADOR as ambassador  # what an empty cell means
     lines = []
     for field in ("joined_on", "consent_on", "service_area", "sector", "role", "ambassador"):
         n = plan.defaults.get(field, 0)
