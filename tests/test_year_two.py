@@ -96,3 +96,21 @@ def test_member_add_names_every_missing_option_at_once(tanet):
     for option in ("email", "organisation", "area", "sector", "role"):
         assert entries[option].endswith("[required]"), entries[option]
     assert "[required]" not in entries["phone"]
+
+
+def test_privacy_review_names_members_and_erasure_closes_their_follow_ups(tanet):
+    from conftest import add_member
+
+    add_member(tanet, "Ann Lee", "ann@example.org", "housing", "public", "frontline", "City Council",
+               "--joined", "2020-01-06")
+    add_member(tanet, "Bo Chan", "bo@example.org")
+    tanet("followup", "add", "ann@example.org", "--about", "Chase supervision cover", ok=True)
+    tanet("followup", "add", "bo@example.org", "--about", "Send the slides", ok=True)
+    tanet("member", "leave", "ann@example.org", "--on", "2022-03-01", ok=True)
+    r = tanet("privacy", "review", ok=True)
+    assert "Ann Lee (#1, left 2022-03-01)" in r.stdout
+    tanet("privacy", "review", "--apply", ok=True)
+    still_open = tanet("followup", "list", "--open", "--format", "json", ok=True).json()
+    assert [f["name"] for f in still_open] == ["Bo Chan"]
+    closed = [f for f in tanet("followup", "list", "--format", "json", ok=True).json() if f["member_id"] == 1]
+    assert closed[0]["closed_on"] == "2026-11-25" and closed[0]["about"] is None

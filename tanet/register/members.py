@@ -388,7 +388,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
         raise TanetError(f"Member #{mid} has already been forgotten.")
     from tanet.register.privacy import erase_traces
 
-    erase_traces(conn, row)  # in outbox errors and feedback, while her address is still known
+    erase_traces(conn, row, today)  # in outbox errors and feedback, while her address is still known
     conn.execute(
         """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                   notes = NULL, known_as = NULL, forgotten_on = :today,
