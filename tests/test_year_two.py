@@ -11,6 +11,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from test_friction import tour_commands
+import pytest
+from test_outbox import Inbox, ca, free_port, network, smtp, use_server  # noqa: F401  (fixtures: a real SMTP server)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -114,3 +116,37 @@ def test_privacy_review_names_members_and_erasure_closes_their_follow_ups(tanet)
     assert [f["name"] for f in still_open] == ["Bo Chan"]
     closed = [f for f in tanet("followup", "list", "--format", "json", ok=True).json() if f["member_id"] == 1]
     assert closed[0]["closed_on"] == "2026-11-25" and closed[0]["about"] is None
+
+
+@pytest.fixture
+def relay():
+    """A real SMTP server on a plain port that offers no login at all, as an internal relay does."""
+    from aiosmtpd.controller import Controller
+
+    inbox, port = Inbox(), free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)  # AUTH only over TLS, and there is none
+    controller.start()
+    yield inbox, port
+    controller.handler.release.set()
+    controller.stop()
+
+
+def test_a_server_without_logins_is_named_instead_of_blaming_the_password(tanet, tmp_path, relay, monkeypatch):
+    network(tanet)
+    inbox, port = relay
+    use_server(tanet, port, "none", user="coordinator")
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "secret")
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "does not take a login" in r.stderr and "password" not in r.stderr.lower(), r.stderr
+    assert "tanet config set smtp.user ''" in r.stderr and inbox.messages == []
+    tanet("config", "set", "smtp.user", "", ok=True)
+    assert "Sent to 3 members." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
+
+
+def test_a_refused_login_names_the_secret_that_was_used(tanet, tmp_path, smtp, ca, monkeypatch):
+    network(tanet)
+    inbox, port = smtp("starttls", password="right")
+    use_server(tanet, port, "starttls", user="coordinator", ca_file=ca[1])
+    monkeypatch.setenv("TANET_SMTP_PASSWORD", "wrong")
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "refused the login for coordinator" in r.stderr and "Check smtp.user and TANET_SMTP_PASSWORD." in r.stderr
