@@ -86,6 +86,7 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
     sessions = schedule.list_sessions(conn, row["id"])
+    meeting["facilitated_by"] = [f["name"] for f in schedule.facilitators(conn, row["id"])]
     folder = folder or Path("invites") / ical.folder_name(meeting)
     cancelled = meeting["status"] == "cancelled"
 

@@ -113,11 +113,17 @@ def description(meeting: dict, sessions: list[dict]) -> str:
         for s in sessions:
             lines.append(f"- {_session_line(s)}")
         lines.append("")
+    if meeting.get("facilitated_by") and meeting.get("status") != "cancelled":
+        lines += [facilitated_by(meeting["facilitated_by"]), ""]
     if meeting.get("url"):
         lines.append(f"Join online: {meeting['url']}")
     if meeting.get("location"):
         lines.append(f"Place: {meeting['location']}")
     return "\n".join(lines).strip()
+
+
+def facilitated_by(names: list[str]) -> str:
+    return "Facilitated by " + " and ".join(names) + "."
 
 
 def _session_line(s: dict) -> str:
@@ -144,7 +150,10 @@ def organizer(name: str, email: str) -> vCalAddress:
     return vCalAddress.new(email, cn=display_name(name) if name else None)
 
 
-def attendee(name: str, email: str) -> vCalAddress:
+def attendee(name: str, email: str, asked: bool = True) -> vCalAddress:
+    """An attendee; `asked` (a request, not a cancellation) adds that an answer is wanted."""
+    if not asked:
+        return vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT")
     return vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
 
 
@@ -259,6 +268,8 @@ def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | No
     else:
         intro = [f"You are invited to the next {network} meeting."]
     lines = [hello, ""] + intro + [""] + meeting_lines(meeting, sessions)
+    if meeting.get("facilitated_by"):  # as reminders name them
+        lines += ["", facilitated_by(meeting["facilitated_by"])]
     organiser_name, organiser_email = values.get("organiser.name"), values.get("organiser.email")
     answer = ("add it to your calendar with the attached file" if single else
               "please accept or decline with your calendar's buttons")
@@ -318,7 +329,7 @@ def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, i
         first = first if first is not None else meeting["sequence"] == 0
         prefix = ("Cancelled" if meeting["status"] == "cancelled" else "Invitation" if first else "Updated")
         subject = f"{prefix}: {meeting['title']}, {when_in_words(meeting)}"
-    msg["Subject"] = flat(subject)
+    msg.set_raw("Subject", folded_subject(flat(subject)))
     msg["From"] = addresses([(org_name, org_email)])
     msg["To"] = addresses(to)
     if bcc:
@@ -343,6 +354,16 @@ def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, i
     return msg
 
 
+def folded_subject(subject: str) -> str:
+    """The Subject folded as the email package folds it, less the space it leaves at the end of a
+    line before an encoded word: unfolded, that space and the next line's made two ("2027,  15:45")."""
+    import re
+    from email import policy
+
+    folded = policy.SMTP.fold("Subject", policy.SMTP.header_factory("Subject", subject))
+    return re.sub(r"[ \t]+\r\n", "\r\n", folded)[len("Subject: "):].rstrip("\r\n")
+
+
 def invitation(meeting: dict, sessions: list[dict], values: dict, people: list[tuple[str, str]],
                stamp: datetime | None = None) -> tuple[str, bytes]:
     """The iTIP message for these attendees: REQUEST while scheduled, CANCEL once cancelled;
@@ -350,7 +371,8 @@ def invitation(meeting: dict, sessions: list[dict], values: dict, people: list[t
     method = ("PUBLISH" if not people else "CANCEL" if meeting["status"] == "cancelled" else "REQUEST")
     org = organizer(*organiser_of(values))
     alarm = int(values.get("invite.alarm_minutes") or 0)
-    ev = event(meeting, sessions, org, [attendee(n, e) for n, e in people], stamp=stamp, alarm_minutes=alarm)
+    asked = meeting["status"] != "cancelled"  # a cancellation asks for no answer
+    ev = event(meeting, sessions, org, [attendee(n, e, asked) for n, e in people], stamp=stamp, alarm_minutes=alarm)
     return method, to_bytes(calendar(method, [ev], meeting["timezone"]))
 
 
