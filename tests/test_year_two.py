@@ -150,3 +150,37 @@ def test_a_refused_login_names_the_secret_that_was_used(tanet, tmp_path, smtp, c
     monkeypatch.setenv("TANET_SMTP_PASSWORD", "wrong")
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
     assert "refused the login for coordinator" in r.stderr and "Check smtp.user and TANET_SMTP_PASSWORD." in r.stderr
+
+
+def test_a_teams_import_says_what_it_understood_before_writing(tanet, tmp_path):
+    tanet("member", "import", ROOT / "examples" / "signups.csv", ok=True)
+    tanet("meeting", "add", "2026-11-24", "--location", "Leith Library", ok=True)
+    report = ROOT / "examples" / "teams-attendance.csv"
+    r = tanet("attendance", "import", "last", report, "--dry-run", ok=True)
+    lines = [" ".join(line.split()) for line in r.stdout.splitlines()]
+    assert lines[:8] == ["Reading teams-attendance.csv as a Teams attendance report, of a meeting on 2026-11-24:",
+                         "name <- 'Name'", "e-mail <- 'Email'", "e-mail, where that is empty <- 'Participant ID (UPN)'",
+                         "joined at <- 'First join'", "time in the meeting <- 'In-meeting duration'",
+                         "role (organiser or not) <- 'Role'", "not used: 'Last leave'"]
+    assert ("not matched: Dr Harriet Vale <h.vale@selfharmnetwork.example>: no member has the e-mail "
+            "h.vale@selfharmnetwork.example, and no member has this name") in lines
+    assert lines[-1] == "Dry run: nothing was saved."
+    assert tanet("attendance", "show", "last", "--format", "json", ok=True).json() == []
+    done = tanet("attendance", "import", "last", report, "--format", "json", ok=True).json()
+    assert done["columns"]["duration"] == "In-meeting duration" and done["unused_columns"] == ["Last leave"]
+    assert next(p for p in done["matched"] if p["name"] == "Niamh Bell")["duration"] == "1h 54m 0s"
+
+
+def test_a_teams_import_says_why_a_row_was_not_matched(tanet, tmp_path):
+    from conftest import add_member
+
+    add_member(tanet, "Sam Reid", "sam.reid@example.org")
+    add_member(tanet, "Sam Reid", "sam.reid2@example.org")
+    tanet("meeting", "add", "2026-11-24", "--location", "Leith Library", ok=True)
+    attendees = tmp_path / "attendees.csv"
+    attendees.write_text("Name,Email\nSam Reid,\nAnn Other,\n", encoding="utf-8")
+    r = tanet("attendance", "import", "last", attendees, "--dry-run", ok=True)
+    assert r.stdout.startswith("Reading attendees.csv as a list of attendees, with no date:")
+    assert ("not matched: Sam Reid <no e-mail>: the report gives no e-mail, and 2 members have this name "
+            "(mark the right one with: tanet attendance mark)") in r.stdout
+    assert "not matched: Ann Other <no e-mail>: the report gives no e-mail, and no member has this name" in r.stdout
