@@ -145,7 +145,7 @@ def test_a_server_without_logins_is_named_instead_of_blaming_the_password(tanet,
 
 def test_a_refused_login_names_the_secret_that_was_used(tanet, tmp_path, smtp, ca, monkeypatch):
     network(tanet)
-    inbox, port = smtp("starttls", password="right")
+    _, port = smtp("starttls", password="right")
     use_server(tanet, port, "starttls", user="coordinator", ca_file=ca[1])
     monkeypatch.setenv("TANET_SMTP_PASSWORD", "wrong")
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
