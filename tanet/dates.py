@@ -10,6 +10,7 @@ from tanet.errors import TanetError
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
+_RELATIVE = re.compile(r"^(?:in\s+(\d{1,4})\s+(day|week)s?|(\d{1,4})\s+(day|week)s?\s+ago)$")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December")
 FORMAT_HINT = "Write dates as YYYY-MM-DD or DD/MM/YYYY (day first), e.g. 2027-03-09 or 09/03/2027"
@@ -37,8 +38,14 @@ def _make(y: int, m: int, d: int, text: str) -> date:
 
 
 def parse_date(text: str, today: date) -> date:
-    """YYYY-MM-DD, DD/MM/YYYY (never US order), `today`, `tomorrow` or `yesterday`."""
-    t = text.strip().lower()
+    """YYYY-MM-DD, DD/MM/YYYY (never US order), `today`, `tomorrow`, `yesterday`,
+    `in 3 weeks` or `10 days ago`."""
+    t = " ".join(text.strip().lower().split())
+    if m := _RELATIVE.match(t):
+        count, unit = (int(m[1]), m[2]) if m[1] else (-int(m[3]), m[4])
+        day = today + timedelta(days=count * (7 if unit == "week" else 1))
+        check_year(day.year, text)
+        return day
     if t == "today":
         return today
     if t == "tomorrow":
@@ -49,7 +56,7 @@ def parse_date(text: str, today: date) -> date:
         return _make(int(m[1]), int(m[2]), int(m[3]), text)
     if m := _UK.match(t):
         return _make(int(m[3]), int(m[2]), int(m[1]), text)
-    raise TanetError(f"'{text}' is not a date. {FORMAT_HINT}, or today / tomorrow.")
+    raise TanetError(f"'{text}' is not a date. {FORMAT_HINT}, or today / tomorrow / in 2 weeks.")
 
 
 def parse_time(text: str) -> str:

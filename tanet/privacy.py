@@ -38,12 +38,17 @@ def review(conn: sqlite3.Connection, today: date) -> dict:
     notes = int(settings.get(conn, "privacy.notes_months"))
     left_before = (today - relativedelta(months=retain)).isoformat()
     notes_before = (today - relativedelta(months=notes)).isoformat()
-    members_due = [r[0] for r in conn.execute(
-        "SELECT id FROM members WHERE forgotten_on IS NULL AND left_on IS NOT NULL AND left_on < ? ORDER BY id",
-        [left_before])]
+    gone = [dict(r) for r in conn.execute(
+        "SELECT id, name, left_on FROM members WHERE forgotten_on IS NULL AND left_on IS NOT NULL AND left_on < ? "
+        "ORDER BY id", [left_before])]
     notes_due = sum(len(conn.execute(sql, [notes_before]).fetchall()) for _, _, sql in NOTES)
-    return {"retain_months": retain, "notes_months": notes, "members_due": members_due, "notes_due": notes_due,
-            "_notes_before": notes_before}
+    return {"retain_months": retain, "notes_months": notes, "members_due": [m["id"] for m in gone],
+            "members": gone, "notes_due": notes_due, "_notes_before": notes_before}
+
+
+def named(members_due: list[dict]) -> str:
+    """'Ann Lee (#17, left 2024-03-01), ...': who they are, not bare ids."""
+    return ", ".join(f"{m['name']} (#{m['id']}, left {m['left_on']})" for m in members_due) or "none"
 
 
 def apply(conn: sqlite3.Connection, due: dict, today: date) -> dict:
@@ -66,7 +71,7 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     mid = row["id"]
     if row["forgotten_on"]:
         raise TanetError(f"Member #{mid} has already been forgotten.")
-    erase_traces(conn, row)  # in outbox errors and feedback, while her address is still known
+    erase_traces(conn, row, today)  # in outbox errors and feedback, while her address is still known
     conn.execute(
         """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                   notes = NULL, known_as = NULL, forgotten_on = :today,
@@ -85,11 +90,14 @@ def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     return mid
 
 
-def erase_traces(conn: sqlite3.Connection, member: sqlite3.Row) -> None:
+def erase_traces(conn: sqlite3.Connection, member: sqlite3.Row, today: date) -> None:
     """What `member forget` erases beyond the member's own rows (inside its transaction).
     Their named feedback becomes anonymous (the answers still count, as no one's), with
     their address and names taken out of the answers; a mail server's refusal quoting their
-    address or name ("550 <zoe@...>: unknown") loses them, in any outbox row."""
+    address or name ("550 <zoe@...>: unknown") loses them, in any outbox row; a follow-up
+    still open is closed today (no one can follow up a person who is forgotten)."""
+    conn.execute("UPDATE followups SET closed_on = ? WHERE member_id = ? AND closed_on IS NULL",
+                 [today.isoformat(), member["id"]])
     # As written, and as a server may write them: without accents, the address's name part.
     local = (member["email"] or "").partition("@")[0]
     seen = [member["email"], member["name"], vocabulary.fold(member["name"] or ""), local if len(local) > 3 else None]

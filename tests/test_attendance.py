@@ -28,7 +28,9 @@ def test_teams_2024_layout(tanet, own_database):
     assert len(r["matched"]) == 31 and r["changed"] == 31
     assert {x["matched_by"] for x in r["matched"]} == {"e-mail"}
     assert r["organisers"] == [{"name": "Network Coordinator", "email": "coordinator@citycouncil.org.uk"}]
-    assert r["not_members"] == [{"name": "Dr Harriet Vale", "email": "h.vale@selfharmnetwork.example"}]
+    assert r["not_members"] == [{"name": "Dr Harriet Vale", "email": "h.vale@selfharmnetwork.example",
+                                 "why": "no member has the e-mail h.vale@selfharmnetwork.example, and no member "
+                                        "has this name"}]
     assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["present"] == 31
     # Re-importing the same report changes nothing.
     again = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True).json()

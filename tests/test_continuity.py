@@ -179,7 +179,8 @@ def test_privacy_review_lists_exactly_what_is_due_and_apply_erases_it(tanet, own
     tanet("checkin", "record", "1", "3", "--note", "thirteen months old note", "--follow-up", ok=True)
     tanet("checkin", "record", "2", "3", "--note", "eleven months old note", ok=True)
     review = tanet("privacy", "review", "--format", "json", ok=True).json()
-    assert review == {"retain_months": 24, "notes_months": 12, "members_due": [1], "notes_due": 1}
+    assert review == {"retain_months": 24, "notes_months": 12, "members_due": [1], "notes_due": 1,
+                      "members": [{"id": 1, "name": "Left Long Ago", "left_on": "2024-10-25"}]}
     assert "#1" in tanet("privacy", "review", ok=True).stdout
     done = tanet("privacy", "review", "--apply", "--format", "json", ok=True).json()
     assert done["members_forgotten"] == 1 and done["notes_erased"] == 1

@@ -203,8 +203,11 @@ def import_(meeting: MeetingArg,
     m = schedule.find_meeting(conn, meeting, today())
     with transaction(conn, dry_run=dry_run) as work:
         result = import_report(work, m, file, today=today(), force=force, add_unknown=add_unknown)
+        if fmt != "json":
+            _say_understood(file, result)  # before anything is written
     if fmt == "json":
         render.print_json({"meeting_id": m["id"], "layout": result.layout,
+                           "columns": result.columns, "unused_columns": result.unused,
                            "report_date": result.report_date.isoformat() if result.report_date else None,
                            "dry_run": dry_run, "matched": result.matched, "organisers": result.organisers,
                            "not_members": result.not_members, "guests": result.guests,
@@ -231,7 +234,7 @@ def import_(meeting: MeetingArg,
     for o in result.guests:
         render.say(f"  guest of the meeting's agenda, not counted: {o['name']}")
     for o in result.not_members:
-        render.say(f"  not in the network: {o['name']} <{o['email'] or 'no e-mail'}>")
+        render.say(f"  not matched: {o['name']} <{o['email'] or 'no e-mail'}>: {o['why']}")
     for o in result.added:
         render.say(f"  added as member #{o['member_id']}: {o['name']} <{o['email']}> - complete their details with "
                    f"tanet member edit {o['member_id']} --org ... --area ... --sector ... --role ...")
@@ -239,6 +242,23 @@ def import_(meeting: MeetingArg,
         render.say("To add those with an e-mail address as members: run again with --add-unknown.")
     if dry_run:
         render.say("Dry run: nothing was saved.")
+
+
+TEAMS_FIELDS = (("name", "name"), ("email", "e-mail"), ("upn", "e-mail, where that is empty"),
+                ("join", "joined at"), ("duration", "time in the meeting"), ("role", "role (organiser or not)"))
+
+
+def _say_understood(file: Path, result) -> None:
+    """What the report was read as: its layout, date, and the column each field came from."""
+    from tanet.meetings.teams import LAYOUTS
+
+    dated = f", of a meeting on {result.report_date}" if result.report_date else ", with no date"
+    render.say(f"Reading {file.name} as {LAYOUTS[result.layout]}{dated}:")
+    for key, label in TEAMS_FIELDS:
+        if key in result.columns:
+            render.say(f"  {label:<28} <- '{result.columns[key]}'")
+    if result.unused:
+        render.say("  not used: " + ", ".join(f"'{h}'" for h in result.unused))
 
 
 @attendance_app.command("show")

@@ -137,7 +137,7 @@ def privacy_review(
         render.print_json(public if not apply else {**public, **done})
         return
     render.say(f"Members who left more than {due['retain_months']} months ago: "
-               + (", ".join(f"#{i}" for i in due["members_due"]) or "none") + ".")
+               + privacy.named(due["members"]) + ".")
     render.say(f"Check-in notes, reply comments and follow-up notes older than {due['notes_months']} months: "
                f"{due['notes_due']}.")
     if apply:

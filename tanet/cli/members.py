@@ -33,17 +33,29 @@ Sector = Annotated[Optional[str], typer.Option(help="public, third, private or o
 Role = Annotated[Optional[str], typer.Option(help="frontline, supervisor, manager, senior-leader or other.")]
 
 
-def _require(value, option: str) -> str:
-    if value is None or not str(value).strip():
-        raise TanetError(f"Give {option} (see: tanet member add --help).")
-    return value
+def _require_all(given: dict[str, Optional[str]]) -> None:
+    """One error naming every required option left out, not one at a time."""
+    missing = [option for option, value in given.items() if value is None or not str(value).strip()]
+    if missing:
+        named = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+        raise TanetError(f"Give {named}: a member needs all of --email, --org, --area, --sector and --role, "
+                         "e.g. tanet member add \"Ann Lee\" --email ann@example.org --org \"City Council\" "
+                         "--area housing --sector public --role frontline")
+
+
+def _required(option: typer.models.OptionInfo) -> typer.models.OptionInfo:
+    option.help = f"{option.help} [required]"
+    return option
 
 
 @member_app.command("add")
 def add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Full name, in quotes if it has spaces.")],
-    email: Annotated[Optional[str], typer.Option(help="E-mail address (unique).")] = None,
-    org: Org = None, area: Area = None, sector: Sector = None, role: Role = None,
+    email: Annotated[Optional[str], _required(typer.Option(help="E-mail address (unique)."))] = None,
+    org: Annotated[Optional[str], _required(typer.Option("--org", "--organisation", help="Organisation or employer."))] = None,
+    area: Annotated[Optional[str], _required(typer.Option("--area", help="Service area, e.g. housing (see: tanet area list)."))] = None,
+    sector: Annotated[Optional[str], _required(typer.Option(help="public, third, private or other."))] = None,
+    role: Annotated[Optional[str], _required(typer.Option(help="frontline, supervisor, manager, senior-leader or other."))] = None,
     phone: Annotated[Optional[str], typer.Option(help="Phone number.")] = None,
     joined: Annotated[Optional[str], typer.Option(help="Date joined (default today).")] = None,
     no_ambassador: Annotated[bool, typer.Option("--no-ambassador", help="Not a self-nominated ambassador.")] = False,
@@ -51,12 +63,11 @@ def add(
     known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by (default: their first given name).")] = None,
 ) -> None:
     """Add one member."""
+    _require_all({"--email": email, "--org": org, "--area": area, "--sector": sector, "--role": role})
     conn = connection()
     with transaction(conn):
         mid = members.add_member(
-            conn, name=name, email=_require(email, "--email"), organisation=_require(org, "--org"),
-            service_area=_require(area, "--area"), sector=_require(sector, "--sector"),
-            role=_require(role, "--role"), phone=phone, joined_on=optional_day(joined),
+            conn, name=name, email=email, organisation=org, service_area=area, sector=sector, role=role, phone=phone, joined_on=optional_day(joined),
             ambassador=not no_ambassador, notes=notes, known_as=known_as, today=today())
     row = members.find_member(conn, str(mid))
     render.say(f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector).")

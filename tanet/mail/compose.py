@@ -42,11 +42,17 @@ def agenda_text(meeting: dict, sessions: list[dict]) -> str:
         lines.append("Agenda:")
         lines += [f"- {session_line(s)}" for s in sessions]
         lines.append("")
+    if meeting.get("facilitated_by") and meeting.get("status") != "cancelled":
+        lines += [facilitated_by(meeting["facilitated_by"]), ""]
     if meeting.get("url"):
         lines.append(f"Join online: {meeting['url']}")
     if meeting.get("location"):
         lines.append(f"Place: {meeting['location']}")
     return "\n".join(lines).strip()
+
+
+def facilitated_by(names: list[str]) -> str:
+    return "Facilitated by " + " and ".join(names) + "."
 
 
 def when_in_words(meeting: dict) -> str:
@@ -112,6 +118,8 @@ def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | No
     else:
         intro = [f"You are invited to the next {network} meeting."]
     lines = [hello, ""] + intro + [""] + meeting_lines(meeting, sessions)
+    if meeting.get("facilitated_by"):  # as reminders name them
+        lines += ["", facilitated_by(meeting["facilitated_by"])]
     organiser_name, organiser_email = values.get("organiser.name"), values.get("organiser.email")
     answer = ("add it to your calendar with the attached file" if single else
               "please accept or decline with your calendar's buttons")
@@ -175,7 +183,7 @@ def envelope(values: dict, to: list[tuple[str | None, str]], subject: str, bcc: 
 
     org_name, org_email = ical.organiser_of(values)
     msg = EmailMessage()
-    msg["Subject"] = flat(subject)
+    msg.set_raw("Subject", folded_subject(flat(subject)))
     msg["From"] = addresses([(org_name, org_email)])
     msg["To"] = addresses(to)
     if bcc:
@@ -186,6 +194,16 @@ def envelope(values: dict, to: list[tuple[str | None, str]], subject: str, bcc: 
     msg["Message-ID"] = message_id or make_msgid(domain=org_email.split("@")[-1])
     msg["X-Unsent"] = "1"
     return msg
+
+
+def folded_subject(subject: str) -> str:
+    """The Subject folded as the email package folds it, less the space it leaves at the end of a
+    line before an encoded word: unfolded, that space and the next line's made two ("2027,  15:45")."""
+    import re
+    from email import policy
+
+    folded = policy.SMTP.fold("Subject", policy.SMTP.header_factory("Subject", subject))
+    return re.sub(r"[ \t]+\r\n", "\r\n", folded)[len("Subject: "):].rstrip("\r\n")
 
 
 def meeting_subject(meeting: dict, first: bool | None = None) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from tanet.meetings import ical
 from tanet.meetings import schedule
 from tanet.meetings import agenda
+from tanet.meetings import facilitation
 from tanet.register import members
 from tanet.register import vocabulary
 from tanet.register import membership
@@ -89,6 +90,7 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
     sessions = agenda.list_sessions(conn, row["id"])
+    meeting["facilitated_by"] = [f["name"] for f in facilitation.facilitators(conn, row["id"])]
     folder = folder or Path("invites") / compose.folder_name(meeting)
     cancelled = meeting["status"] == "cancelled"
 

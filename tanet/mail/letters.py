@@ -44,8 +44,8 @@ def _header(name: str, value: str) -> bytes:
     return _POLICY.fold_binary(name, _POLICY.header_factory(name, value))
 
 
-def _attendee_line(name: str, email: str) -> bytes:
-    return Event().content_line("ATTENDEE", ical.attendee(name, email)).to_ical()
+def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
+    return Event().content_line("ATTENDEE", ical.attendee(name, email, asked)).to_ical()
 
 
 def _base64(data: bytes) -> bytes:
@@ -64,6 +64,7 @@ class Template:
                  first: bool):
         self.meeting, self.sessions, self.values = meeting, sessions, values
         self.method, self.changes, self.first = method, changes, first
+        self.asked = meeting["status"] != "cancelled"  # as compose.invitation writes its attendees
         _, self.ics = compose.invitation(meeting, sessions, values, [(_NAME, _EMAIL)])
         msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=_ICS,
                               to=[(_NAME, _EMAIL)], greet=_GREET, changes=changes, message_id=_MSGID, first=first)
@@ -73,7 +74,7 @@ class Template:
             "msgid": _header("Message-ID", _MSGID),
             "greeting": _greeting_line(_GREET),
             "ics": _base64(_ICS),
-            "attendee": _attendee_line(_NAME, _EMAIL),
+            "attendee": _attendee_line(_NAME, _EMAIL, self.asked),
         }
         self.ok = (self.data.count(self.parts["to"]) == 1 and self.data.count(self.parts["msgid"]) == 1
                    and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
@@ -89,7 +90,7 @@ class Template:
                                   method=self.method, ics=ics, to=[(name, email)], greet=known_as,
                                   changes=self.changes, message_id=message_id, first=self.first)
             return compose.message_bytes(msg), message_id
-        ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email))
+        ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email, self.asked))
         data = (self.data
                 .replace(self.parts["to"], _header("To", str(Address(display_name=flat(name), addr_spec=email))))
                 .replace(self.parts["msgid"], _header("Message-ID", message_id))

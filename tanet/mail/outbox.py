@@ -143,6 +143,8 @@ def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozense
                 folders.setdefault(path.parent, set()).add(path.name)
             except OSError:
                 pass
+        elif not path.exists():  # deleted by hand (sent from a mail program): its folder may be left empty
+            folders.setdefault(path.parent, set()).add(path.name)
         conn.execute("UPDATE outbox SET file = NULL WHERE file = ?", [row["file"]])  # a shared file too
     for folder, names in folders.items():
         drop_from_manifest(folder, names)

@@ -229,6 +229,11 @@ class Session:
     def _log_in(self, consequence: str) -> None:
         import smtplib
 
+        if not (self.server.esmtp_features.get("auth") or "").split():  # no AUTH, or AUTH with no way to log in
+            self._drop()
+            raise TanetError(f"The mail server {self.where} does not take a login (it offers none), but smtp.user is "
+                             f"set; {consequence}. If it sends without one, clear it: tanet config set smtp.user ''")
+        secret = "the token from smtp.oauth2_token_command" if self.auth == "xoauth2" else "TANET_SMTP_PASSWORD"
         try:
             if self.auth == "xoauth2":
                 token = f"user={self.user}\x01auth=Bearer {self.secret}\x01\x01"
@@ -238,7 +243,7 @@ class Session:
         except (smtplib.SMTPException, OSError) as e:
             self._drop()
             raise TanetError(f"The mail server refused the login for {self.user} ({_reason(e)}); {consequence}. "
-                             "Check smtp.user and the password or token.") from None
+                             f"Check smtp.user and {secret}.") from None
 
     def _log_in_utf8(self) -> None:
         """AUTH PLAIN (RFC 4616) or LOGIN with the name and password as UTF-8 bytes: smtplib

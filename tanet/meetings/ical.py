@@ -117,7 +117,10 @@ def organizer(name: str, email: str) -> vCalAddress:
     return vCalAddress.new(email, cn=display_name(name) if name else None)
 
 
-def attendee(name: str, email: str) -> vCalAddress:
+def attendee(name: str, email: str, asked: bool = True) -> vCalAddress:
+    """An attendee; `asked` (a request, not a cancellation) adds that an answer is wanted."""
+    if not asked:
+        return vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT")
     return vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
 
 
@@ -194,7 +197,8 @@ def invitation(meeting: dict, description: str, values: dict, people: list[tuple
     method = ("PUBLISH" if not people else "CANCEL" if meeting["status"] == "cancelled" else "REQUEST")
     org = organizer(*organiser_of(values))
     alarm = int(values.get("invite.alarm_minutes") or 0)
-    ev = event(meeting, description, org, [attendee(n, e) for n, e in people], stamp=stamp, alarm_minutes=alarm)
+    asked = meeting["status"] != "cancelled"  # a cancellation asks for no answer
+    ev = event(meeting, description, org, [attendee(n, e, asked) for n, e in people], stamp=stamp, alarm_minutes=alarm)
     return method, to_bytes(calendar(method, [ev], meeting["timezone"]))
 
 

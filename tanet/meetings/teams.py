@@ -20,6 +20,10 @@ from tanet.sheets.textfiles import read_text, sniff_delimiter, squash
 NAME_HEADERS = {"name", "fullname", "participantname", "displayname", "participant", "attendee", "membername"}
 EMAIL_HEADERS = {"email", "emailaddress", "mail", "participantidupn", "upn", "userprincipalname"}
 JOIN_HEADERS = {"firstjoin", "jointime", "firstjointime", "joined", "timejoined"}
+DURATION_HEADERS = {"inmeetingduration", "duration", "attendanceduration", "timeinmeeting", "totalduration",
+                    "attendedduration"}
+LAYOUTS = {"teams": "a Teams attendance report", "teams-legacy": "a Teams attendance report (the older layout)",
+           "csv": "a list of attendees"}
 START_KEYS = {"starttime", "meetingstarttime", "meetingstart", "start"}
 COUNT_KEYS = {"attendedparticipants", "totalnumberofparticipants", "totalparticipants", "participants"}
 _DATE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})")
@@ -34,6 +38,7 @@ class Participant:
     email: str | None
     role: str
     joined: str
+    duration: str = ""
 
 
 @dataclass
@@ -42,6 +47,8 @@ class Report:
     start: date | None
     participants: list[Participant]
     expected: int | None = None  # the count the report's own summary gives
+    columns: dict[str, str] = field(default_factory=dict)  # field -> the header it was read from
+    unused: list[str] = field(default_factory=list)  # headers of the participants' table not read
 
 
 def _is_header(cells: list[str]) -> dict[str, int] | None:
@@ -50,7 +57,8 @@ def _is_header(cells: list[str]) -> dict[str, int] | None:
     if name is None:
         return None
     cols = {"name": name}
-    for key, names in (("email", EMAIL_HEADERS), ("join", JOIN_HEADERS), ("role", {"role"})):
+    for key, names in (("email", EMAIL_HEADERS), ("join", JOIN_HEADERS), ("role", {"role"}),
+                       ("duration", DURATION_HEADERS)):
         found = [i for i, c in enumerate(s) if c in names]
         if found:
             cols[key] = found[0]
@@ -133,17 +141,22 @@ def parse_report(path: Path, meeting_day: date) -> Report:
             continue
         key = (email or name).casefold()
         if key not in participants:  # people who left and rejoined appear more than once
-            participants[key] = Participant(name, email, get("role"), raw_join)
+            participants[key] = Participant(name, email, get("role"), raw_join, get("duration"))
     if not participants:
         raise TanetError(f"{path} lists no participants.")
+    header = [c.strip() for c in rows[header_at]]
+    columns = {key: header[i] for key, i in cols.items() if i < len(header)}
+    unused = [h for i, h in enumerate(header) if h and i not in cols.values()]
     return Report(layout, report_start if layout != "csv" or start_raw else None, list(participants.values()),
-                  expected)
+                  expected, columns, unused)
 
 
 @dataclass
 class ImportResult:
     layout: str
     report_date: date | None
+    columns: dict[str, str] = field(default_factory=dict)
+    unused: list[str] = field(default_factory=list)
     matched: list[dict] = field(default_factory=list)
     organisers: list[dict] = field(default_factory=list)
     not_members: list[dict] = field(default_factory=list)
@@ -152,6 +165,13 @@ class ImportResult:
     backdated: list[dict] = field(default_factory=list)
     added: list[dict] = field(default_factory=list)
     changed: int = 0
+
+
+def _why_not_matched(email: str | None, same_name: int) -> str:
+    said = f"no member has the e-mail {email}" if email else "the report gives no e-mail"
+    if same_name > 1:
+        return f"{said}, and {same_name} members have this name (mark the right one with: tanet attendance mark)"
+    return f"{said}, and no member has this name"
 
 
 def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *, today: date,
@@ -171,7 +191,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         raise TanetError(f"{path.name} looks cut short: its summary counts {report.expected} participants but it "
                          f"lists {len(report.participants)}. Download the report again from Teams, or add --force "
                          "to import the people it does list.")
-    result = ImportResult(report.layout, report.start)
+    result = ImportResult(report.layout, report.start, report.columns, report.unused)
     members = conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL").fetchall()
     by_email = {m["email"].casefold(): m for m in members if m["email"]}
     by_name: dict[str, list] = {}
@@ -191,7 +211,10 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         elif len(by_name.get(clean.casefold(), [])) == 1:
             member, how = by_name[clean.casefold()][0], "name"
         if member is None:
-            (result.guests if vocabulary.fold(clean) in guest_names else result.not_members).append(who)
+            if vocabulary.fold(clean) in guest_names:
+                result.guests.append(who)
+            else:
+                result.not_members.append({**who, "why": _why_not_matched(p.email, len(by_name.get(clean.casefold(), [])))})
             continue
         if membership.has_left(member, day):
             result.not_active.append({**who, "member_id": member["id"], "joined_on": member["joined_on"],
@@ -206,7 +229,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         change = attendance.set_status(conn, meeting["id"], member["id"], "present", "teams")
         result.changed += change != "same"
         result.matched.append({"member_id": member["id"], "name": member["name"], "matched_by": how,
-                               "change": change})
+                               "change": change, "duration": p.duration or None})
     if add_unknown:
         keep = []
         for who in result.not_members:
@@ -222,6 +245,6 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
                 continue
             attendance.set_status(conn, meeting["id"], mid, "present", "teams")
             result.changed += 1
-            result.added.append({"member_id": mid, **who})
+            result.added.append({"member_id": mid, "name": who["name"], "email": who["email"]})
         result.not_members = keep
     return result

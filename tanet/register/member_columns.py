@@ -47,6 +47,9 @@ FORMS_BOOKKEEPING = {"id", "starttime", "completiontime", "lastmodifiedtime"}
 FORMS_WHO = {"email", "name"}
 
 
+EMPTY_AMBASSADOR = False  # an imported member is an ambassador only when a column says yes
+
+
 def is_forms_export(header: list[str]) -> bool:
     names = {squash(h) for h in header}
     return {"starttime", "completiontime"} <= names
@@ -183,9 +186,7 @@ _EMPTY = {"joined_on": "{n} empty, set to today ({today})", "consent_on": "{n} e
 
 def default_lines(plan, today) -> list[str]:
     """The values tanet filled in, field by field, and how many."""
-    from tanet.register import vocabulary
-
-    ambassador = vocabulary.parse_bool("")  # what an empty cell means
+    ambassador = EMPTY_AMBASSADOR  # what an empty cell means
     lines = []
     for field in ("joined_on", "consent_on", "service_area", "sector", "role", "ambassador"):
         n = plan.defaults.get(field, 0)

@@ -18,7 +18,7 @@ from tanet import text as text_rules
 from tanet.store.settings import valid_email
 from tanet.sheets.textfiles import check_unique_headers, open_binary, open_rows, read_text
 
-from tanet.register.member_columns import pick
+from tanet.register.member_columns import EMPTY_AMBASSADOR, pick
 
 
 def map_headers(header: list[str]) -> dict[str, int]:
@@ -285,7 +285,8 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
     try:
         if not get("ambassador"):
             filled.append("ambassador")
-        rec["ambassador"] = int(vocabulary.parse_bool(get("ambassador")))
+        # Only a column that says so makes an imported member an ambassador (the rota draws from them).
+        rec["ambassador"] = int(vocabulary.parse_bool(get("ambassador")) if get("ambassador") else EMPTY_AMBASSADOR)
     except TanetError as e:
         errs.append(f"line {line}: {e}")
     for key, what, check in (("phone", "phone number", text_rules.line), ("organisation", "organisation", text_rules.line),
