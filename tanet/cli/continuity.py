@@ -119,7 +119,8 @@ def privacy_review(
         from tanet.cli.members import take_off_what_is_ahead
 
         with contextlib.redirect_stdout(sys.stderr if fmt == "json" else sys.stdout):  # stdout: one JSON document
-            for member_id in privacy.review(conn, today())["members_due"]:
+            leaving = privacy.review(conn, today())["members_due"]
+            for member_id in privacy.with_something_ahead(conn, leaving, today()):
                 take_off_what_is_ahead(conn, members.find_member(conn, str(member_id)), today(), send, forgetting=True)
     conn.execute("PRAGMA secure_delete = ON")  # the freed bytes are overwritten, not just unlinked
     with transaction(conn):

@@ -383,31 +383,12 @@ def rejoin(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
 def forget(conn: sqlite3.Connection, ref: str, today: date) -> int:
     """Erase a member's personal data; their anonymous attendance stays counted."""
     row = find_member(conn, ref)
-    mid = row["id"]
     if row["forgotten_on"]:
-        raise TanetError(f"Member #{mid} has already been forgotten.")
-    from tanet.register.privacy import erase_traces
+        raise TanetError(f"Member #{row['id']} has already been forgotten.")
+    from tanet.register.privacy import forget_members
 
-    erase_traces(conn, row)  # in outbox errors and feedback, while her address is still known
-    conn.execute(
-        """UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
-                  notes = NULL, known_as = NULL, forgotten_on = :today,
-                  left_on = CASE WHEN left_on IS NOT NULL AND left_on <= :today THEN left_on
-                                 WHEN joined_on < :today THEN :today ELSE joined_on END
-           WHERE id = :id""",
-        {"id": mid, "today": today.isoformat()},
-    )
-    from tanet.mail.outbox import forget_files
-
-    # Their messages: the files go, and the outbox keeps only that something was sent.
-    forget_files(conn, "member_id = ?", [mid])
-    conn.execute("UPDATE outbox SET email = NULL WHERE member_id = ?", [mid])
-    conn.execute("UPDATE checkins SET note = NULL WHERE member_id = ?", [mid])
-    conn.execute("UPDATE responses SET comment = NULL, message_id = NULL WHERE member_id = ?", [mid])
-    conn.execute("UPDATE followups SET note = NULL, about = NULL WHERE member_id = ?", [mid])
-    conn.execute("DELETE FROM availability WHERE member_id = ?", [mid])
-    return mid
-
+    forget_members(conn, [row["id"]], today)
+    return row["id"]
 
 
 def activity(conn: sqlite3.Connection, member_id: int) -> dict:
