@@ -128,3 +128,21 @@ def test_privacy_review_apply_forgets_the_set_and_erases_old_notes_like_one_by_o
     assert done == {"members_forgotten": len(due["members_due"]), "notes_erased": erased}
     assert everything(at_once, tmp_path / "at-once") == everything(one_by_one, tmp_path / "one-by-one")
     assert privacy.review(at_once, TODAY)["notes_due"] == 0
+
+
+def test_only_members_with_something_ahead_are_taken_off_it_one_by_one(original, tmp_path):
+    """privacy review --apply takes off what is ahead (a rota, an invitation) member by
+    member; it finds in one query who has anything ahead, and leaves out the others."""
+    path, _ = original
+    conn = copy_of(path, tmp_path / "copy")
+    due = privacy.review(conn, TODAY)["members_due"]
+    ahead = conn.execute("SELECT id FROM meetings WHERE date >= ? ORDER BY date LIMIT 2", [TODAY.isoformat()]).fetchall()
+    past = conn.execute("SELECT id FROM meetings WHERE date < ? ORDER BY date DESC LIMIT 1", [TODAY.isoformat()]).fetchone()
+    with dbmod.transaction(conn):
+        conn.execute("DELETE FROM facilitators WHERE member_id IN (%s)" % ",".join("?" * len(due)), due)
+        conn.execute("DELETE FROM outbox WHERE member_id IN (%s)" % ",".join("?" * len(due)), due)
+        conn.execute("INSERT INTO facilitators (meeting_id, member_id) VALUES (?, ?)", [ahead[0][0], due[0]])
+        conn.execute("INSERT INTO facilitators (meeting_id, member_id) VALUES (?, ?)", [past[0], due[1]])
+        conn.execute("""INSERT INTO outbox (meeting_id, member_id, email, kind, message_id, written_at)
+                        VALUES (?, ?, 'x@example.org', 'invitation', '<a@b>', '2026-11-01')""", [ahead[1][0], due[2]])
+    assert privacy.with_something_ahead(conn, due, TODAY) == [due[0], due[2]]
