@@ -342,7 +342,11 @@ def main() -> None:
     replies, replies_memory = replies_rows(n)
     rows += [replies] + table_rows(paths, n)
     memory = memory[1:] + replies_memory + streaming_memory(paths)
-    text, ok = report(rows, memory, summaries[0][2].memory, n)
+    from scale_rows import scale_rows  # erasure, feedback import and the handover pack
+
+    scale, scale_memory, (grown, grown_ok) = scale_rows(n)
+    text, ok = report(rows + scale, memory + scale_memory, summaries[0][2].memory, n)
+    text, ok = text + "\n" + grown, ok and grown_ok
     print(text)
     (HERE / "results.md").write_text(text + "\n")
     if not ok:

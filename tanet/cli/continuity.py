@@ -122,7 +122,8 @@ def privacy_review(
         require_writable(conn)  # said before anything is written or sent
 
         with contextlib.redirect_stdout(sys.stderr if fmt == "json" else sys.stdout):  # stdout: one JSON document
-            for member_id in privacy.review(conn, today())["members_due"]:
+            leaving = privacy.review(conn, today())["members_due"]
+            for member_id in privacy.with_something_ahead(conn, leaving, today()):
                 take_off_what_is_ahead(conn, members.find_member(conn, str(member_id)), today(), send, forgetting=True)
     # Applied, the freed bytes are overwritten, not just unlinked; without --apply, a preview.
     with transaction(conn, dry_run=not apply, erasing=apply) as work:

@@ -131,7 +131,7 @@ def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozense
     """forget_files for rows already read: (file, message_id) of each."""
     from tanet.store.files import drop_from_manifest, tidy_folder
 
-    removed, folders = 0, {}
+    removed, folders, cleared = 0, {}, set()
     for row in rows:
         if row["file"] in keep:
             continue
@@ -145,11 +145,25 @@ def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozense
                 pass
         elif not path.exists():  # deleted by hand (sent from a mail program): its folder may be left empty
             folders.setdefault(path.parent, set()).add(path.name)
-        conn.execute("UPDATE outbox SET file = NULL WHERE file = ?", [row["file"]])  # a shared file too
+        cleared.add(row["file"])
+    clear_files(conn, cleared)
     for folder, names in folders.items():
         drop_from_manifest(folder, names)
         tidy_folder(folder)
     return removed
+
+
+def clear_files(conn: sqlite3.Connection, files: set[str]) -> None:
+    """Clear `file` in every outbox row naming one of these files (a shared file too): one
+    pass over the outbox for all of them, not one per file."""
+    if not files:
+        return
+    conn.execute("CREATE TEMP TABLE IF NOT EXISTS cleared_files (file TEXT PRIMARY KEY)")
+    conn.executemany("INSERT OR IGNORE INTO temp.cleared_files (file) VALUES (?)", ((f,) for f in files))
+    try:
+        conn.execute("UPDATE outbox SET file = NULL WHERE file IN (SELECT file FROM temp.cleared_files)")
+    finally:
+        conn.execute("DELETE FROM temp.cleared_files")
 
 
 NOUNS = {"invitation": "invitations", "reminder": "reminders", "thanks": "thank-you messages",

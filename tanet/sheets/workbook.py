@@ -39,6 +39,7 @@ _REF_COLUMN = re.compile(rb'\sr="([A-Za-z]{1,3})[0-9]')
 # The checks below read the one plain way, so every piece is first brought to it.
 _SPACE = re.compile(rb"[\t\r\n]")
 _QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
+_UNPLAIN = re.compile(rb"\s=|=\s|'")  # what _QUOTED would change: without it, the piece is plain already
 _REFERENCE = re.compile(rb"&#|&[a-zA-Z]")
 _SHARED_VALUE = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*([0-9]+)\s*<')
 _TAG = re.compile(rb"<[^>]*>")
@@ -180,11 +181,13 @@ def _plain(piece: bytes, path: Path) -> bytes:
     """The piece with every attribute written as name="value" and white space as spaces; a
     character reference inside a tag (r="&#88;FD1") is refused rather than guessed at."""
     piece = _SPACE.sub(b" ", piece)
-    for tag in re.findall(rb"<(?:\w+:)?(?:c|row|dimension) [^>]*>", piece):
+    for tag in re.findall(rb"<(?:\w+:)?(?:c|row|dimension) [^>]*>", piece) if b"&" in piece else ():
         if _REFERENCE.search(tag):
             raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
                              "reference inside a tag), so it was not read. Save it again from your spreadsheet "
                              "program, or as CSV.")
+    if not _UNPLAIN.search(piece):  # every attribute already written name="value", as Excel writes them
+        return piece
     return _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', piece)
 
 
@@ -221,7 +224,7 @@ def _workbook_rows(path: Path):
 
     try:
         for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
-            yield [_cell(c) for c in row]
+            yield [c if c.__class__ is str else _cell(c) for c in row]  # most cells are text: no call for them
     except (CalamineError, ValueError, OSError) as e:
         raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
                          "('Open results in Excel') or save it as .xlsx or CSV.") from None

@@ -8,6 +8,7 @@ Importing the same file twice changes nothing.
 from __future__ import annotations
 
 import hashlib
+import operator
 import sqlite3
 from datetime import date
 from pathlib import Path
@@ -117,39 +118,20 @@ def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str,
     digest = hashlib.sha256("\t".join(header).encode())  # the same as the whole table's, joined by lines
     meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
     cols = match_questions(header, meta, chosen or [], path)
-    responses, problems = [], []
+    responses, problems, answers = [], [], {}
+    blank = len(header)  # a column past the header's, always empty: where a missing Forms column is read
+    pick = operator.itemgetter(*(cols[k] for k in QUESTIONS), *(blank if meta[k] is None else meta[k]
+                                                                for k in ("email", "id", "completed")))
     for n, row in enumerate(table, start=2):
         digest.update(("\n" + "\t".join(row)).encode())
         if n > MAX_RESPONSES + 1:
             raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
                              "it is the meeting's Forms export.")
-        get = lambda i: row[i].strip() if i is not None and i < len(row) else ""  # noqa: E731
-        rating = get(cols["usefulness"])
-        usefulness = None
-        if rating:
-            try:
-                usefulness = int(float(rating.split()[0]))
-            except ValueError:
-                usefulness = -1
-            if not 1 <= usefulness <= 5:
-                problems.append(f"row {n}: the rating '{rating}' is not from 1 to 5")
-        answer = squash(get(cols["will_use"]))
-        will_use = YES_NO.get(answer) if answer else None
-        if answer and will_use is None:
-            problems.append(f"row {n}: '{get(cols['will_use'])}' is not yes, no or maybe")
-        email = get(meta["email"]) if meta["email"] is not None else ""
-        anonymous = not email or email.casefold() == "anonymous"
-        try:
-            take_back, next_topic = text_rules.lines(get(cols["take_back"]), "answer"), text_rules.lines(get(cols["next_topic"]), "answer")
-            area = text_rules.line(get(cols["service_area"]), "service area")
-        except TanetError as e:
-            problems.append(f"row {n}: {e}")
-            continue
-        key = "|".join([get(meta["id"]) if meta["id"] is not None else str(n), get(meta["completed"])
-                        if meta["completed"] is not None else ""])
-        responses.append({"key": key, "email": None if anonymous else email, "usefulness": usefulness,
-                          "will_use": will_use, "take_back": take_back, "next_topic": next_topic,
-                          "service_area": area, "submitted_at": get(meta["completed"]) if meta["completed"] is not None else None})
+        cells = row[:blank]
+        cells += [""] * (blank + 1 - len(cells))
+        response = _response([c.strip() for c in pick(cells)], n, meta, problems, answers)
+        if response is not None:
+            responses.append(response)
     if problems:
         raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
                                                                     else "") + ". Nothing was imported.")
@@ -157,6 +139,38 @@ def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str,
     understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
                   "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
     return responses, digest.hexdigest(), understood
+
+
+def _response(cells: list[str], n: int, meta: dict, problems: list, answers: dict) -> dict | None:
+    """Row n's answers, checked (the questions' cells in QUESTIONS' order, then e-mail, id
+    and completion time); None, with the problem noted, when one cannot be read.
+    `answers` keeps what each distinct yes/no/maybe answer meant: a form repeats a few."""
+    rating, use, take_back, next_topic, area, email, response_id, completed = cells
+    usefulness = None
+    if rating:
+        try:
+            usefulness = int(float(rating.split()[0]))
+        except ValueError:
+            usefulness = -1
+        if not 1 <= usefulness <= 5:
+            problems.append(f"row {n}: the rating '{rating}' is not from 1 to 5")
+    if use not in answers:
+        answer = squash(use)
+        answers[use] = (YES_NO.get(answer) if answer else None, bool(answer) and answer not in YES_NO)
+    will_use, unknown = answers[use]
+    if unknown:
+        problems.append(f"row {n}: '{use}' is not yes, no or maybe")
+    anonymous = not email or email.casefold() == "anonymous"
+    try:
+        take_back, next_topic = text_rules.lines(take_back, "answer"), text_rules.lines(next_topic, "answer")
+        area = text_rules.line(area, "service area")
+    except TanetError as e:
+        problems.append(f"row {n}: {e}")
+        return None
+    key = "|".join([response_id if meta["id"] is not None else str(n), completed])
+    return {"key": key, "email": None if anonymous else email, "usefulness": usefulness,
+            "will_use": will_use, "take_back": take_back, "next_topic": next_topic,
+            "service_area": area, "submitted_at": completed if meta["completed"] is not None else None}
 
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
@@ -172,21 +186,20 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
                  [digest, meeting["id"], today.isoformat()])
     members = {r["email"].casefold(): r["id"] for r in conn.execute(
         "SELECT id, email FROM members WHERE email IS NOT NULL")}
-    added, same, strangers = 0, 0, []
+    strangers = []
+    rows = []
     for r in responses:
         member_id = members.get(r["email"].casefold()) if r["email"] else None
         if r["email"] and member_id is None:
             strangers.append(r["email"])
-        cur = conn.execute(
-            """INSERT OR IGNORE INTO feedback(meeting_id, response_key, member_id, anonymous, usefulness, will_use,
-                                             take_back, next_topic, service_area, submitted_at)
-               VALUES (?,?,?,?,?,?,?,?,?,?)""",
-            [meeting["id"], r["key"], member_id, int(r["email"] is None), r["usefulness"], r["will_use"],
-             r["take_back"], r["next_topic"], r["service_area"], r["submitted_at"]])
-        added += cur.rowcount
-        same += 1 - cur.rowcount
-    return {"meeting_id": meeting["id"], "responses": len(responses), "added": added, "unchanged": same,
-            "not_members": strangers, **understood}
+        rows.append((meeting["id"], r["key"], member_id, int(r["email"] is None), r["usefulness"], r["will_use"],
+                     r["take_back"], r["next_topic"], r["service_area"], r["submitted_at"]))
+    added = conn.executemany(  # one statement prepared once for every response
+        """INSERT OR IGNORE INTO feedback(meeting_id, response_key, member_id, anonymous, usefulness, will_use,
+                                         take_back, next_topic, service_area, submitted_at)
+           VALUES (?,?,?,?,?,?,?,?,?,?)""", rows).rowcount  # summed over the rows: those added
+    return {"meeting_id": meeting["id"], "responses": len(responses), "added": added,
+            "unchanged": len(responses) - added, "not_members": strangers, **understood}
 
 
 def show(conn: sqlite3.Connection, meeting_id: int) -> dict:

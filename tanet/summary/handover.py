@@ -217,13 +217,36 @@ def quarters_held(conn: sqlite3.Connection, today: date, count: int = 4) -> list
     return list(reversed(found)) or [dates.quarter_of(today, False, 1)]
 
 
+def write_members_csv(out, conn: sqlite3.Connection, target: Path) -> None:
+    """members.csv into the pack's unfinished folder (a NewFolder), written a member at a
+    time as the rows are read: the same bytes as `member export`, without ever holding the
+    whole register (100,000 members would be some 150 MB of Python objects)."""
+    import csv
+    import os
+
+    from tanet.register import members
+    from tanet.register.member_files import csv_lines
+    from tanet.store.files import cannot_write
+
+    try:
+        fd = os.open(out.path / "members.csv", os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with open(fd, "w", encoding="utf-8", newline="") as f:
+            f.write("\ufeff")  # the byte-order mark that tells Excel the file is UTF-8
+            writer = csv.writer(f, lineterminator="\r\n")
+            writer.writerow(members.EXPORT_KEYS)
+            writer.writerows(csv_lines(conn))
+    except OSError as e:
+        out.abandon()
+        raise cannot_write(target / "members.csv", e) from None
+    out.names.append("members.csv")
+
+
 def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date) -> Path:
     """Write the pack whole (a hidden folder renamed into place) and owner-only."""
     from tanet.mail import compose
     from tanet.summary import report
     from tanet.summary import document as report_render
     from tanet.store.files import NewFolder
-    from tanet.register.member_files import export_rows, to_csv
     from tanet.store.unfinished import partial_copies
 
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
@@ -233,7 +256,7 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
     # Recorded before the hidden folder exists: a kill -9 leaves a copy the next start removes.
     with partial_copies(source, target), NewFolder(target, owned=lambda name: False, what="files") as out:
         _copy_database(conn, out.path / "tanet.db", target)
-        out.write("members.csv", to_csv(export_rows(conn)).encode("utf-8-sig"))
+        write_members_csv(out, conn, target)
         out.write("calendar.ics", compose.calendar_feed(conn, schedule.objects(conn, conn.execute(
             schedule.SELECT + " ORDER BY m.date, m.start").fetchall()), settings.get_all(conn)))
         import os
