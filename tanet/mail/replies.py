@@ -231,7 +231,8 @@ def _domain(address: str | None) -> str:
 def _not_theirs(senders: list[str], attendees: list) -> str:
     whom = ", ".join(a or "nobody" for _, a in attendees)
     return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
-            "at their own organisation's mail that their calendar names as SENT-BY) can answer for them; if it is genuine, record the answer yourself")
+            "at their own organisation's mail that their calendar names as SENT-BY) can answer for them; "
+            "if it is genuine, record the answer yourself")
 
 
 def _headers_only(head: bytes):
