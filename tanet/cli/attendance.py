@@ -68,8 +68,8 @@ def checkin_round(meeting: MeetingArg) -> None:
         while queue:
             p = queue[0]
             org = f", {p['organisation']}" if p["organisation"] else ""
-            answer = Prompt.ask(render.cell(f"[{done + 1}/{len(people)}] {p['name']} ({p['service_area']}{org}) "
-                                            "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
+            answer = Prompt.ask(render.question(f"[{done + 1}/{len(people)}] {p['name']} ({p['service_area']}{org}) "
+                                                "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
                                 console=out).strip()
             if answer.lower() not in ("y", "n", "a", "s", "q", ""):
                 wanted = vocabulary.fold(answer)

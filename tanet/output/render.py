@@ -119,6 +119,15 @@ def colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], total_width: int) -> str:
+    """Rows of values as a table's text, `total_width` wide at most (tanet.output.table draws it)."""
+    from tanet.output.table import render
+    from tanet.text import screen
+
+    return render([screen(h) for h in headers], [[screen(text(v)) for v in row] for row in rows],
+                  total_width=total_width, bold=colour())
+
+
 def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str | None = None,
           caption: str | None = None, empty: str = "Nothing to show.") -> None:
     """A list as a table (tanet.table draws it: Rich is far too slow for thousands of rows)."""
@@ -168,6 +177,22 @@ def record(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
         head = wrap_text(screen(title), terminal_width()).split("\n")
         lines[:0] = [" " * max(0, (widest - width(t)) // 2) + t for t in head]
     sys.stdout.write("\n".join(lines) + "\n")
+
+
+def question(text: str):
+    """A question for Rich's Prompt, wrapped at spaces to the terminal with its choices (from
+    its last `[`) kept on one line, so the answers offered are never split."""
+    from rich.text import Text
+
+    from tanet.output.table import wrap_text
+    from tanet.text import screen
+
+    shown = screen(text)
+    start = shown.rfind("[")
+    joiner = "\ue000"  # holds the choices together while wrapping; a space again after
+    if start > 0:
+        shown = shown[:start] + shown[start:].replace(" ", joiner)
+    return Text(wrap_text(shown, console().width - 1).replace(joiner, " "))  # a column for the cursor
 
 
 def heading(s: str) -> None:
