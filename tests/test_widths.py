@@ -7,6 +7,8 @@ import re
 import shutil
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from conftest import FIXTURES
@@ -278,3 +280,38 @@ def test_the_rounds_question_keeps_its_choices_on_one_line_in_an_80_column_termi
     assert max(width(line) for line in screen.splitlines()) <= 80, screen
     # Each question's choices on one line, wherever the member's name and organisation end.
     assert sum("[y/n/a/s/q or a name] (s)" in line for line in screen.splitlines()) == 5, screen
+
+
+def test_what_gives_way_first_columns_then_the_at_then_a_hyphen():
+    from tanet.output.table import render
+
+    headers = ["Id", "Name", "E-mail", "Joined"]
+    rows = [["1", PEOPLE[0][0], PEOPLE[0][1], "2023-09-01"]]
+    drop = [0, 0, 0, 1]
+    wide = render(headers, rows, total_width=120, drop=drop)
+    assert PEOPLE[0][1] in wide and "2023-09-01" in wide
+    # 110 columns: the joining date goes, so that the address stays whole.
+    assert "Joined" not in render(headers, rows, total_width=110, drop=drop)
+    assert PEOPLE[0][1] in render(headers, rows, total_width=110, drop=drop)
+    # 100: even without it the address would not fit whole, so it wraps and the date stays.
+    assert "2023-09-01" in render(headers, rows, total_width=100, drop=drop)
+    at = render(headers, rows, total_width=80, drop=drop)
+    lines = at.splitlines()
+    first = next(i for i, line in enumerate(lines) if "wilhelmina.featherstonehaugh@" in line)
+    assert "edinburghhscpartnership.example" in lines[first + 1] and "Joined" not in at
+    assert "Featherstonehaugh-Cholmondeley" in at
+    hyphen = render(headers, rows, total_width=60, drop=drop)
+    assert "Featherstonehaugh-" in hyphen and "Cholmondeley" in hyphen and "Featherstonehaugh-Cholmondeley" not in hyphen
+    assert max(width(line) for line in hyphen.splitlines()) <= 60
+    assert "2027-01-19" in render(["Date", "Title"], [["2027-01-19", PAST_TITLE]], total_width=30)
+
+
+WORDS = st.text(st.sampled_from("abcdeé@-.1 Zöﾃ"), max_size=40)
+
+
+@given(st.lists(st.lists(WORDS, min_size=3, max_size=3), min_size=1, max_size=4), st.integers(30, 160))
+def test_no_line_is_ever_wider_than_the_terminal(rows, total):
+    from tanet.output.table import render
+
+    out = render(["Name", "E-mail", "Joined"], rows, total_width=total, drop=[0, 0, 1])
+    assert max(width(line) for line in out.splitlines()) <= total
