@@ -315,3 +315,14 @@ def test_no_line_is_ever_wider_than_the_terminal(rows, total):
 
     out = render(["Name", "E-mail", "Joined"], rows, total_width=total, drop=[0, 0, 1])
     assert max(width(line) for line in out.splitlines()) <= total
+
+
+def test_a_message_wraps_at_spaces_and_leaves_a_long_path_whole_to_be_copied(tanet, monkeypatch, tmp_path):
+    from tanet.output.table import wrap_text
+
+    path = "/home/coordinator/Documents/Lothian-and-Forth-Valley-network/handover/2027-01-25/network-handover"
+    text = wrap_text(f"Wrote the pack to {path} for Wilhelmina Featherstonehaugh-Cholmondeley.", 60)
+    assert text.splitlines() == ["Wrote the pack to", path, "for Wilhelmina Featherstonehaugh-Cholmondeley."]
+    bullet = wrap_text("  - Using 'what happened to you' rather than 'what's wrong with you' in first meetings", 40)
+    assert bullet.splitlines() == ["  - Using 'what happened to you' rather", "    than 'what's wrong with you' in",
+                                   "    first meetings"]

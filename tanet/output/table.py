@@ -67,12 +67,12 @@ def _longest_part(s: str) -> int:
     return max((width(p) for line in s.split("\n") for w in line.split(" ") for p in _parts(w)), default=0)
 
 
-def _cut(word: str, limit: int) -> list[str]:
-    """A word wider than `limit` in pieces: an e-mail after its `@`, a compound after its
-    hyphens, and only a piece that is still too wide is cut (the last resort)."""
+def _cut(word: str, limit: int, last_resorts: bool = True) -> list[str]:
+    """A word wider than `limit` in pieces: an e-mail after its `@`; with `last_resorts`, a
+    compound after its hyphens too, and a piece that is still too wide is cut."""
     out: list[str] = []
-    for piece in _parts(word):
-        while width(piece) > limit:
+    for piece in _parts(word) if last_resorts else _split_after(word, "@"):
+        while last_resorts and width(piece) > limit:
             cut, n = "", 0
             for c in piece:
                 cw = _char_width(c)
@@ -86,7 +86,7 @@ def _cut(word: str, limit: int) -> list[str]:
     return out
 
 
-def _wrap(s: str, limit: int) -> list[str]:
+def _wrap(s: str, limit: int, last_resorts: bool = True) -> list[str]:
     """Lines of at most `limit` columns, broken at spaces; a longer word is broken after
     its `@` or hyphens (pieces are joined again while they fit), and only then cut."""
     out: list[str] = []
@@ -101,7 +101,7 @@ def _wrap(s: str, limit: int) -> list[str]:
                 if line:
                     out.append(line)
                 line, used = "", 0
-                for piece in _cut(word, limit):
+                for piece in _cut(word, limit, last_resorts):
                     pw = width(piece)
                     if line and used + pw > limit:
                         out.append(line)
@@ -120,14 +120,15 @@ def _wrap(s: str, limit: int) -> list[str]:
 
 def wrap_text(s: str, limit: int) -> str:
     """A message wrapped to `limit` columns at spaces (e-mails after `@`); a line that starts
-    with an indent or a "- " bullet keeps its continuation lines under its text."""
+    with an indent or a "- " bullet keeps its continuation lines under its text. A longer
+    word (a path, a link) is left whole for the terminal to fold, so it can be copied."""
     out: list[str] = []
     for paragraph in s.split("\n"):
         bullet = re.match(r" *(?:- )?", paragraph).group()
         if width(paragraph) <= limit or len(bullet) > limit // 2:
             out.append(paragraph)
             continue
-        lines = _wrap(paragraph[len(bullet):], limit - len(bullet))
+        lines = _wrap(paragraph[len(bullet):], limit - len(bullet), last_resorts=False)
         out += [bullet + lines[0]] + [" " * len(bullet) + line for line in lines[1:]]
     return "\n".join(out)
 
