@@ -1,17 +1,19 @@
 """Every list and show command at 80 and 100 columns, on a file with long names, e-mails,
 organisations, titles and service areas: no line is wider than the terminal, and no word,
-e-mail address or date is broken across lines (an e-mail may wrap only after its `@`)."""
+e-mail address or date is broken across lines: an e-mail may wrap only after its `@`, and a
+compound word after a hyphen between letters, once the columns that may go have gone."""
 
 import os
 import re
 import shutil
+from itertools import pairwise
 
 import pytest
+from conftest import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from conftest import FIXTURES
 from tanet.output.table import width
 
 TODAY = "2027-01-25"
@@ -168,7 +170,7 @@ def line_joins(out: str):
     """Each place text runs on from one line to the next: the last word of a line (or of a
     table cell) and the first word of the next line (or of the cell below)."""
     lines = out.splitlines()
-    for above, below in zip(lines, lines[1:]):
+    for above, below in pairwise(lines):
         cells_above, cells_below = re.split(r"[│┃]", above), re.split(r"[│┃]", below)
         if len(cells_above) != len(cells_below):
             cells_above, cells_below = [above], [below]
@@ -219,7 +221,8 @@ def test_every_list_and_show_command_fits_without_breaking_words(tanet, on_netwo
 
 
 def help_commands():
-    from tanet.cli import COMMANDS as GROUPS, load_app
+    from tanet.cli import COMMANDS as GROUPS
+    from tanet.cli import load_app
 
     yield []
     for name in GROUPS:
