@@ -139,7 +139,18 @@ COMMANDS = [
     ("area list", [LONG_AREA]),
     ("meeting rota", []),
     ("meeting plan --start 2027-03-16 --count 3 --dry-run", []),
+    ("meeting list --past", [PAST_TITLE]),
+    ("followup list --open", [PEOPLE[2][0], FOLLOW_UP]),
+    ("info", []),
+    ("check", []),
 ]
+
+
+def test_every_list_and_show_command_of_the_reference_is_checked():
+    docs = (FIXTURES.parent.parent / "docs" / "commands.md").read_text(encoding="utf-8")
+    listed = set(re.findall(r"^### `tanet (\w+ (?:list|show|review|suggest))", docs, re.M))
+    checked = {" ".join(c[0].split()[:2]) for c in COMMANDS}
+    assert listed and listed <= checked, listed - checked
 
 
 def screen_words(out: str) -> set[str]:

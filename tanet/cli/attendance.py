@@ -130,7 +130,7 @@ def followup_list(open_: Annotated[bool, typer.Option("--open", help="Only those
     """List follow-ups."""
     rows = attendance.list_followups(connection(), open_)
     render.emit(rows, fmt.value, [("id", "Id"), ("name", "Member"), ("raised_on", "Raised"), ("due_on", "Due", 4),
-                                  ("owner", "With", 3), ("about", "About", 2), ("closed_on", "Closed", 5),
+                                  ("owner", "With", 3), ("about", "About"), ("closed_on", "Closed", 2),
                                   ("note", "Note", 1)],
                 title="Follow-ups (private)", csv_columns=list(attendance.FOLLOWUP_KEYS), empty="No follow-ups.")
 
