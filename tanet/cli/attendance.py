@@ -68,8 +68,8 @@ def checkin_round(meeting: MeetingArg) -> None:
         while queue:
             p = queue[0]
             org = f", {p['organisation']}" if p["organisation"] else ""
-            answer = Prompt.ask(render.cell(f"[{done + 1}/{len(people)}] {p['name']} ({p['service_area']}{org}) "
-                                            "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
+            answer = Prompt.ask(render.question(f"[{done + 1}/{len(people)}] {p['name']} ({p['service_area']}{org}) "
+                                                "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
                                 console=out).strip()
             if answer.lower() not in ("y", "n", "a", "s", "q", ""):
                 wanted = vocabulary.fold(answer)
@@ -130,7 +130,7 @@ def followup_list(open_: Annotated[bool, typer.Option("--open", help="Only those
     """List follow-ups."""
     rows = attendance.list_followups(connection(), open_)
     render.emit(rows, fmt.value, [("id", "Id"), ("name", "Member"), ("raised_on", "Raised"), ("due_on", "Due", 4),
-                                  ("owner", "With", 3), ("about", "About", 2), ("closed_on", "Closed", 5),
+                                  ("owner", "With", 3), ("about", "About"), ("closed_on", "Closed", 2),
                                   ("note", "Note", 1)],
                 title="Follow-ups (private)", csv_columns=list(attendance.FOLLOWUP_KEYS), empty="No follow-ups.")
 

@@ -62,4 +62,4 @@ def feedback_show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     for title, items in (("What they will take back", data["take_back"]), ("What to cover next", data["next_topics"])):
         render.heading(title)
         for item in items or ["(nothing yet)"]:
-            render.say(f"  - {item}")
+            render.say(f"  - {' '.join(str(item).split())}")  # one bullet, however it was typed

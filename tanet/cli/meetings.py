@@ -163,8 +163,8 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
                    ("UID", data["uid"]), ("Sequence", data["sequence"])],
                   title=f"Meeting #{data['id']}")
     render.heading("Agenda")
-    render.table(data["sessions"], [("id", "Id"), ("kind", "Kind"), ("title", "Title"), ("presenter", "Presenter"),
-                                    ("guest", "Guest"), ("guest_org", "Organisation")], empty="No sessions yet.")
+    render.table(data["sessions"], [("id", "Id"), ("kind", "Kind", 2), ("title", "Title"), ("presenter", "Presenter"),
+                                    ("guest", "Guest", 3), ("guest_org", "Organisation", 1)], empty="No sessions yet.")
 
 
 @meeting_app.command("move")
@@ -271,8 +271,8 @@ def session_list(meeting: Annotated[Optional[str], typer.Argument(metavar="[MEET
     conn = connection()
     meeting_id = schedule.find_meeting(conn, meeting, today())["id"] if meeting else None
     rows = agenda.list_sessions(conn, meeting_id)
-    render.emit(rows, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("kind", "Kind"), ("title", "Title"),
-                                  ("presenter", "Presenter"), ("guest", "Guest"), ("guest_org", "Organisation")],
+    render.emit(rows, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("kind", "Kind", 2), ("title", "Title"),
+                                  ("presenter", "Presenter"), ("guest", "Guest", 3), ("guest_org", "Organisation", 1)],
                 title="Sessions", empty="No sessions yet. Add one with: tanet session add MEETING --kind ... --title ...")
 
 

@@ -23,7 +23,7 @@ area_app = new_app("The list of service areas members belong to.", name="area")
 # A third item ranks the columns left out on a narrow terminal (1 goes first), so that
 # names, e-mails and dates are never broken; `member show` has everything.
 MEMBER_COLUMNS = [("id", "Id"), ("name", "Name"), ("email", "E-mail"), ("organisation", "Organisation", 5),
-                  ("service_area", "Service area"), ("sector", "Sector", 3), ("role", "Role", 2),
+                  ("service_area", "Service area", 6), ("sector", "Sector", 3), ("role", "Role", 2),
                   ("ambassador", "Ambassador", 1), ("joined_on", "Joined", 4), ("left_on", "Left")]
 
 

@@ -91,7 +91,7 @@ def outbox_list(
     rows = outbox.list_rows(conn, meeting_id, unsent)
     shown = [{**r, "state": _state_text(r)} for r in rows]
     render.emit(shown, fmt.value, [("id", "Id"), ("meeting_id", "Meeting"), ("email", "To"), ("kind", "Kind"),
-                                   ("sequence", "Version"), ("written_at", "Written", 2), ("state", "State")],
+                                   ("sequence", "Version", 1), ("written_at", "Written", 2), ("state", "State")],
                 json_data=rows, csv_columns=[*outbox.OUTBOX_KEYS, "state"], title=lambda n: f"Outbox ({n})",
                 empty=("Nothing waiting: everything written has been sent." if unsent and outbox.list_rows(conn, meeting_id, False)
                        else "Nothing written yet. Invitations go with: tanet invite MEETING"))

@@ -119,6 +119,15 @@ def colour() -> bool:
     return sys.stdout.isatty() and not os.environ.get("NO_COLOR")
 
 
+def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], total_width: int) -> str:
+    """Rows of values as a table's text, `total_width` wide at most (tanet.output.table draws it)."""
+    from tanet.output.table import render
+    from tanet.text import screen
+
+    return render([screen(h) for h in headers], [[screen(text(v)) for v in row] for row in rows],
+                  total_width=total_width, bold=colour())
+
+
 def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str | None = None,
           caption: str | None = None, empty: str = "Nothing to show.") -> None:
     """A list as a table (tanet.table draws it: Rich is far too slow for thousands of rows)."""
@@ -149,15 +158,41 @@ def emit(rows, fmt: str, columns: Sequence[tuple[str, str]], *, title: str | Non
 
 
 def record(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
-    """One thing's details as a two-column table."""
-    from rich.table import Table
+    """One thing's details as two columns, the values wrapped to the terminal at spaces
+    (an e-mail address after its `@`), never in the middle of a word."""
+    from tanet.output.table import width, wrap_text
+    from tanet.text import screen
 
-    t = Table(title=cell(title) if title else None, show_header=False, box=None, pad_edge=False)
-    t.add_column(style="bold")
-    t.add_column(overflow="fold")
-    for k, v in pairs:
-        t.add_row(cell(k), cell(v))
-    console().print(t)
+    labels = [screen(text(k)) for k, _ in pairs]
+    label_width = max((width(k) for k in labels), default=0)
+    room = max(10, terminal_width() - label_width - 2)
+    b, unb = ("\x1b[1m", "\x1b[0m") if colour() else ("", "")
+    lines, widest = [], label_width
+    for label, (_, value) in zip(labels, pairs):
+        shown = wrap_text(screen(text(value)), room).split("\n")
+        widest = max(widest, label_width + 2 + max(width(v) for v in shown))
+        lines.append(f"{b}{label}{unb}{' ' * (label_width - width(label))}  {shown[0]}".rstrip())
+        lines += [(" " * (label_width + 2) + more).rstrip() for more in shown[1:]]
+    if title:  # centred over the details, as a table's title is
+        head = wrap_text(screen(title), terminal_width()).split("\n")
+        lines[:0] = [" " * max(0, (widest - width(t)) // 2) + t for t in head]
+    sys.stdout.write("\n".join(lines) + "\n")
+
+
+def question(text: str):
+    """A question for Rich's Prompt, wrapped at spaces to the terminal with its choices (from
+    its last `[`) kept on one line, so the answers offered are never split."""
+    from rich.text import Text
+
+    from tanet.output.table import wrap_text
+    from tanet.text import screen
+
+    shown = screen(text)
+    start = shown.rfind("[")
+    joiner = "\ue000"  # holds the choices together while wrapping; a space again after
+    if start > 0:
+        shown = shown[:start] + shown[start:].replace(" ", joiner)
+    return Text(wrap_text(shown, console().width - 1).replace(joiner, " "))  # a column for the cursor
 
 
 def heading(s: str) -> None:
@@ -192,15 +227,30 @@ def count(n: int, word: str, plural: str | None = None) -> str:
     return f"{n} {word if n == 1 else plural or word + 's'}"
 
 
+def wrapped(message: str, stream) -> str:
+    """`message` wrapped at spaces to a terminal's width (an e-mail address after its `@`);
+    into a pipe or a file, when no width was given in COLUMNS, lines are left whole."""
+    from tanet.output.table import wrap_text
+
+    if stream.isatty():
+        import shutil
+
+        return wrap_text(message, shutil.get_terminal_size().columns)
+    try:
+        return wrap_text(message, max(20, int(os.environ["COLUMNS"])))
+    except (KeyError, ValueError):
+        return message
+
+
 def say(message: str) -> None:
     """A confirmation for the coordinator, on stdout (data in it shown literally)."""
     from tanet.text import screen
 
-    sys.stdout.write(screen(message) + "\n")
+    sys.stdout.write(wrapped(screen(message), sys.stdout) + "\n")
 
 
 def note(message: str) -> None:
     """A side remark (warnings, where a file went) on stderr, so stdout stays clean."""
     from tanet.text import screen
 
-    sys.stderr.write(screen(message) + "\n")
+    sys.stderr.write(wrapped(screen(message), sys.stderr) + "\n")

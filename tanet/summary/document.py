@@ -192,7 +192,7 @@ def to_rich(d: dict, console) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from tanet.output.render import cell
+    from tanet.output.render import cell, grid
 
     title, sections = document(d)
     console.print(cell(title, "bold"))
@@ -206,11 +206,8 @@ def to_rich(d: dict, console) -> None:
             for k, v in s.facts:
                 t.add_row(cell(k), cell(v))
             console.print(t)
-        if s.rows:
-            t = Table(*s.columns, header_style="bold")
-            for row in s.rows:
-                t.add_row(*[cell(c) for c in row])
-            console.print(t)
+        if s.rows:  # drawn as every list is: words wrapped whole, never cut short with '…'
+            console.file.write(grid(list(s.columns), s.rows, console.width))
         if s.bars:
             top = max((b[1] for b in s.bars), default=0) or 1
             t = Table(show_header=False, box=None, pad_edge=False)
