@@ -7,8 +7,7 @@ import stat
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, add_member
-from test_trust import _as_nobody, nobodys_folder  # noqa: F401
+from conftest import FIXTURES, add_member, as_nobody
 
 TEAMS = FIXTURES / "teams-attendance-2024-05-14.csv"
 SIGNUPS = FIXTURES / "members-signup-form.csv"
@@ -96,7 +95,7 @@ def test_finishing_an_erasure_on_a_read_only_file_gives_the_read_only_message(ta
     assert READ_ONLY in r.stderr and "not authorized" not in r.stderr, r
 
 
-def test_previews_work_for_an_ordinary_user_on_a_read_only_file(nobodys_folder, tanet):  # noqa: F811
+def test_previews_work_for_an_ordinary_user_on_a_read_only_file(nobodys_folder, tanet):
     db = nobodys_folder / "t.db"
     add_member(tanet, "Bo Third", "bo@example.org", "housing", "third")
     tanet("meeting", "plan", "--start", "2026-12-01", "--count", "2", ok=True)
@@ -107,7 +106,7 @@ def test_previews_work_for_an_ordinary_user_on_a_read_only_file(nobodys_folder, 
     for command in (("meeting", "rota"), ("privacy", "review"),
                     ("meeting", "plan", "--start", "2027-01-05", "--count", "2", "--dry-run"),
                     ("member", "import", SIGNUPS, "--dry-run")):
-        exit_code, stderr = _as_nobody(tanet, *command)
+        exit_code, stderr = as_nobody(tanet, *command)
         assert exit_code == 0, (command, stderr)
     exit_code, stderr = _as_nobody(tanet, "privacy", "review", "--apply")
     assert exit_code == 1 and READ_ONLY in stderr, stderr
