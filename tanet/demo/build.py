@@ -73,176 +73,219 @@ def _stamp() -> str:
 
 
 def build(path: Path, *, members: int, years: int, seed: int, today: date, progress=None) -> dict:
-    from tanet.meetings import schedule
-    from tanet.meetings import facilitation
-    from tanet.meetings import planning
-    from tanet.register import member_files
-    from tanet.store import settings
-    from tanet.demo.people import make_members
-
+    """A fictional network of `members` over `years` up to `today` in a new file at `path`;
+    the same seed builds the same network. Returns how many rows of each kind it holds."""
     rng = random.Random(seed)
     conn = dbmod.open_db(path, create=True)
     tick = progress or (lambda *a: None)
     first_day = today - timedelta(days=365 * years)
     with dbmod.transaction(conn):
-        for key, value in {
-            "network": "Lothian Trauma-Informed Practice Network",
-            "organiser.name": "Alex Morgan", "organiser.email": "network.coordinator@example.org",
-            "meeting.location": "Community Room, Leith Library, 28 Ferry Road, Edinburgh",
-            "meeting.url": "https://meet.example.org/tip-network",
-        }.items():
-            settings.set_value(conn, key, value)
-
-        # Members ---------------------------------------------------------------
-        plan = member_files.plan_import(conn, example_members(), today, False)
-        if plan.errors:
-            raise TanetError("The example members file has problems: " + "; ".join(plan.errors[:3]))
-        people = plan.new[:members]
-        if members > len(people):
-            known = {p["email"] for p in people}
-            for p in make_members(rng, members - len(people), first_day - timedelta(days=180), today - timedelta(days=30)):
-                while p["email"] in known:
-                    p["email"] = p["email"].replace("@", f".{rng.randrange(10**6)}@", 1)
-                known.add(p["email"])
-                people.append({**p, "ambassador": int(p["ambassador"] == "yes"), "left_on": None,
-                               "consent_on": p["joined_on"], "notes": None, "phone": p["phone"] or None,
-                               "known_as": None})
-        # Early members were there from the network's start; some left along the way.
-        for p in people:
-            if p["joined_on"] < first_day.isoformat() or rng.random() < 0.3:
-                p["joined_on"] = min(p["joined_on"], (first_day + timedelta(days=rng.randrange(0, 120))).isoformat())
-            p["consent_on"] = p["joined_on"]
-            joined = date.fromisoformat(p["joined_on"])
-            if rng.random() < 0.09 and (today - joined).days > 120:
-                p["left_on"] = (joined + timedelta(days=rng.randrange(60, (today - joined).days))).isoformat()
-        plan.new = people
-        member_files.apply_import(conn, plan)
-        roster = conn.execute("SELECT * FROM members").fetchall()
+        _settings(conn)
+        roster = _members(conn, rng, members, first_day, today)
         tick("members")
-
-        # Meetings: every eight weeks on Tuesdays, alternating 10:00 and 15:45 -----
-        start = first_day + timedelta(days=(1 - first_day.weekday()) % 7)
-        until = today + timedelta(weeks=52)  # a year of plan ahead
-        blocked = planning.blocked_days(start, until + timedelta(days=21), holidays=True, avoid_files=[])
-        planned = planning.plan_dates(start, 8, count=None, until=until, times=["10:00", "15:45"], blocked=blocked)
-        defaults = schedule.MeetingDefaults.from_settings(conn)
-        ids = []
-        for p in (p for p in planned if not p.skipped):
-            ids.append((schedule.insert_meeting(conn, p.date, p.start, defaults), p.date, p.start))
-        held = [(mid, d, t) for mid, d, t in ids if d <= today]
-        if len(held) > 4:
-            snow = held[len(held) // 3]
-            conn.execute("UPDATE meetings SET status = 'cancelled', sequence = 1, cancel_reason = ? WHERE id = ?",
-                         ["Heavy snow: the library closed", snow[0]])
-            held.remove(snow)
+        ids, held = _meetings(conn, first_day, today)
         tick("meetings")
-
-        # Agenda, facilitators, attendance, check-ins --------------------------------
-        used: dict[int, int] = {}
-        last: dict[int, str] = {}
-        follow_ups = []
-        sessions, facil, attendance, checkins = [], [], [], []
-        for n, (mid, d, t) in enumerate(ids):
-            iso = d.isoformat()
-            active = [m for m in roster if membership.is_active(m, iso)]
-            sessions.append((mid, "reflective", REFLECTIVE[n % len(REFLECTIVE)], None, None, None))
-            if n % 3 == 0:
-                g = GUESTS[(n // 3) % len(GUESTS)]
-                sessions.append((mid, "guest", g[2], None, g[0], g[1]))
-            elif active:
-                sessions.append((mid, "spotlight", SPOTLIGHTS[n % len(SPOTLIGHTS)], rng.choice(active)["id"], None, None))
-            if n % 4 == 2:
-                sessions.append((mid, "training", TRAININGS[n % len(TRAININGS)], None, None, None))
-            if d > today or (mid, d, t) not in held:
-                continue
-            ambassadors = [m for m in active if m["ambassador"]]
-            if len(ambassadors) >= 2:
-                pair = facilitation.pick_pair(ambassadors, used, last, iso)
-                for m in pair:
-                    used[m["id"]] = used.get(m["id"], 0) + 1
-                    last[m["id"]] = iso
-                    facil.append((mid, m["id"]))
-            stamp = f"{iso}T{t}:00+00:00"
-            for m in active:
-                p = 0.28
-                if m["service_area"] == "education":
-                    p = 0.08 if t == "10:00" else 0.33
-                elif t == "15:45":
-                    p = 0.25
-                if m["role"] == "senior-leader":
-                    p *= 0.6
-                if rng.random() < p:
-                    attendance.append((mid, m["id"], "present", "teams", stamp))
-                    if rng.random() < 0.85:
-                        note = rng.choice(NOTES) if rng.random() < 0.4 else None
-                        checkins.append((mid, m["id"], note, stamp))
-                        if rng.random() < 0.03:
-                            follow_ups.append((mid, m["id"], iso))
-                elif rng.random() < 0.1:
-                    attendance.append((mid, m["id"], "apologies", "mark", stamp))
-        conn.executemany("INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) "
-                         "VALUES (?,?,?,?,?,?)", sessions)
-        conn.executemany("INSERT INTO facilitators(meeting_id, member_id) VALUES (?,?)", facil)
-        conn.executemany("INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)",
-                         attendance)
-        conn.executemany("INSERT INTO checkins(meeting_id, member_id, note, recorded_at) VALUES (?,?,?,?)", checkins)
-        for mid, member_id, iso in follow_ups:
-            raised = date.fromisoformat(iso)
-            closed = raised + timedelta(days=rng.randrange(3, 40))
-            conn.execute("INSERT INTO followups(meeting_id, member_id, raised_on, closed_on, note) VALUES (?,?,?,?,?)",
-                         [mid, member_id, iso, closed.isoformat() if closed < today else None,
-                          "Called; linked in with supervisor" if closed < today else None])
+        records = _records(rng, roster, ids, held, today)
+        _save_records(conn, rng, records, today)
+        _rota_ahead(conn, ids, today)
         tick("attendance")
-        upcoming = [mid for mid, d, _ in ids if d > today]
-        if upcoming:
-            facilitation.rota(conn, min(2, len(upcoming)), today, apply=True)
-
-        # Availability: teachers busy in teaching hours, some part-timers ----------------
-        avail = []
-        for m in roster:
-            if m["left_on"] and m["left_on"] <= today.isoformat():
-                continue
-            r = rng.random()
-            if m["service_area"] == "education" and r < 0.85:
-                avail.append((m["id"], "0,1,2,3,4", "08:45", "15:30", "mon-fri 08:45-15:30"))
-            elif r < 0.12:
-                avail.append((m["id"], "3,4", "09:00", "17:00", "thu,fri 09:00-17:00"))  # part-time
-            elif r < 0.22:
-                avail.append((m["id"], "1", "13:00", "17:00", "tue 13:00-17:00"))
-            elif r < 0.45:
-                avail.append((m["id"], "2", "09:00", "12:30", "wed 09:00-12:30"))
-        conn.executemany("INSERT INTO availability(member_id, weekdays, start, \"end\", pattern) VALUES (?,?,?,?,?)", avail)
-
-        # Resources, adoptions and themes ---------------------------------------------
-        orgs = sorted({m["organisation"] for m in roster if m["organisation"]})
-        for i, (title, kind, description) in enumerate(RESOURCES):
-            if i >= len(held):
-                break
-            mid, d, _ = held[min(len(held) - 1, 1 + i * 2)]
-            rid = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
-                               [title, kind, description, mid, d.isoformat()]).lastrowid
-            authors = rng.sample([m["id"] for m in roster if m["joined_on"] <= d.isoformat()], k=2)
-            conn.executemany("INSERT INTO resource_authors VALUES (?, ?)", [(rid, a) for a in authors])
-            span = (today - d).days
-            for org in rng.sample(orgs, k=min(len(orgs), (12, 5, 3, 2)[i])):
-                if span > 14:
-                    adopted = d + timedelta(days=rng.randrange(14, span))
-                    conn.execute("INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",
-                                 [rid, org, adopted.isoformat()])
-        for i, (text, kind, status) in enumerate(THEMES):
-            mid, d, _ = held[(i * max(1, len(held) // len(THEMES))) % len(held)] if held else (None, today, None)
-            raised = d + timedelta(days=30) if status != "open" else None
-            resolved = d + timedelta(days=90) if status == "resolved" else None
-            conn.execute("INSERT INTO themes(text, kind, status, meeting_id, note, created_on, raised_on, resolved_on) "
-                         "VALUES (?,?,?,?,?,?,?,?)",
-                         [text, kind, status, mid, "Taken to the partnership board" if raised else None, d.isoformat(),
-                          raised.isoformat() if raised and raised <= today else None,
-                          resolved.isoformat() if resolved and resolved <= today else None])
+        _availability(conn, rng, roster, today)
+        _resources_and_themes(conn, rng, roster, held, today)
         tick("resources")
     counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
               for t in ("members", "meetings", "attendance", "checkins")}
     conn.close()
     return counts
+
+
+def _settings(conn) -> None:
+    from tanet.store import settings
+
+    for key, value in {
+        "network": "Lothian Trauma-Informed Practice Network",
+        "organiser.name": "Alex Morgan", "organiser.email": "network.coordinator@example.org",
+        "meeting.location": "Community Room, Leith Library, 28 Ferry Road, Edinburgh",
+        "meeting.url": "https://meet.example.org/tip-network",
+    }.items():
+        settings.set_value(conn, key, value)
+
+
+
+def _members(conn, rng: random.Random, members: int, first_day: date, today: date) -> list:
+    """The example sign-up sheet, then invented people up to `members`; early members were
+    there from the network's start, and some left along the way."""
+    from tanet.demo.people import make_members
+    from tanet.register import member_files
+
+    plan = member_files.plan_import(conn, example_members(), today, False)
+    if plan.errors:
+        raise TanetError("The example members file has problems: " + "; ".join(plan.errors[:3]))
+    people = plan.new[:members]
+    if members > len(people):
+        known = {p["email"] for p in people}
+        for p in make_members(rng, members - len(people), first_day - timedelta(days=180), today - timedelta(days=30)):
+            while p["email"] in known:
+                p["email"] = p["email"].replace("@", f".{rng.randrange(10**6)}@", 1)
+            known.add(p["email"])
+            people.append({**p, "ambassador": int(p["ambassador"] == "yes"), "left_on": None,
+                           "consent_on": p["joined_on"], "notes": None, "phone": p["phone"] or None,
+                           "known_as": None})
+    # Early members were there from the network's start; some left along the way.
+    for p in people:
+        if p["joined_on"] < first_day.isoformat() or rng.random() < 0.3:
+            p["joined_on"] = min(p["joined_on"], (first_day + timedelta(days=rng.randrange(0, 120))).isoformat())
+        p["consent_on"] = p["joined_on"]
+        joined = date.fromisoformat(p["joined_on"])
+        if rng.random() < 0.09 and (today - joined).days > 120:
+            p["left_on"] = (joined + timedelta(days=rng.randrange(60, (today - joined).days))).isoformat()
+    plan.new = people
+    member_files.apply_import(conn, plan)
+    roster = conn.execute("SELECT * FROM members").fetchall()
+    return roster
+
+
+def _meetings(conn, first_day: date, today: date) -> tuple[list, list]:
+    """Every eight weeks on Tuesdays, alternating 10:00 and 15:45, and a year ahead; one held
+    meeting was cancelled for snow. Returns every (id, day, start) and the held ones."""
+    from tanet.meetings import planning, schedule
+
+    start = first_day + timedelta(days=(1 - first_day.weekday()) % 7)
+    until = today + timedelta(weeks=52)  # a year of plan ahead
+    blocked = planning.blocked_days(start, until + timedelta(days=21), holidays=True, avoid_files=[])
+    planned = planning.plan_dates(start, 8, count=None, until=until, times=["10:00", "15:45"], blocked=blocked)
+    defaults = schedule.MeetingDefaults.from_settings(conn)
+    ids = []
+    for p in (p for p in planned if not p.skipped):
+        ids.append((schedule.insert_meeting(conn, p.date, p.start, defaults), p.date, p.start))
+    held = [(mid, d, t) for mid, d, t in ids if d <= today]
+    if len(held) > 4:
+        snow = held[len(held) // 3]
+        conn.execute("UPDATE meetings SET status = 'cancelled', sequence = 1, cancel_reason = ? WHERE id = ?",
+                     ["Heavy snow: the library closed", snow[0]])
+        held.remove(snow)
+    return ids, held
+
+
+def _records(rng: random.Random, roster: list, ids: list, held: list, today: date) -> dict:
+    """Agenda for every meeting; facilitators, attendance, check-ins and follow-ups for the held."""
+    from tanet.meetings import facilitation
+
+    used: dict[int, int] = {}
+    last: dict[int, str] = {}
+    follow_ups = []
+    sessions, facil, attendance, checkins = [], [], [], []
+    for n, (mid, d, t) in enumerate(ids):
+        iso = d.isoformat()
+        active = [m for m in roster if membership.is_active(m, iso)]
+        sessions.append((mid, "reflective", REFLECTIVE[n % len(REFLECTIVE)], None, None, None))
+        if n % 3 == 0:
+            g = GUESTS[(n // 3) % len(GUESTS)]
+            sessions.append((mid, "guest", g[2], None, g[0], g[1]))
+        elif active:
+            sessions.append((mid, "spotlight", SPOTLIGHTS[n % len(SPOTLIGHTS)], rng.choice(active)["id"], None, None))
+        if n % 4 == 2:
+            sessions.append((mid, "training", TRAININGS[n % len(TRAININGS)], None, None, None))
+        if d > today or (mid, d, t) not in held:
+            continue
+        ambassadors = [m for m in active if m["ambassador"]]
+        if len(ambassadors) >= 2:
+            pair = facilitation.pick_pair(ambassadors, used, last, iso)
+            for m in pair:
+                used[m["id"]] = used.get(m["id"], 0) + 1
+                last[m["id"]] = iso
+                facil.append((mid, m["id"]))
+        stamp = f"{iso}T{t}:00+00:00"
+        for m in active:
+            p = 0.28
+            if m["service_area"] == "education":
+                p = 0.08 if t == "10:00" else 0.33
+            elif t == "15:45":
+                p = 0.25
+            if m["role"] == "senior-leader":
+                p *= 0.6
+            if rng.random() < p:
+                attendance.append((mid, m["id"], "present", "teams", stamp))
+                if rng.random() < 0.85:
+                    note = rng.choice(NOTES) if rng.random() < 0.4 else None
+                    checkins.append((mid, m["id"], note, stamp))
+                    if rng.random() < 0.03:
+                        follow_ups.append((mid, m["id"], iso))
+            elif rng.random() < 0.1:
+                attendance.append((mid, m["id"], "apologies", "mark", stamp))
+    return {"sessions": sessions, "facilitators": facil, "attendance": attendance, "checkins": checkins,
+            "follow_ups": follow_ups}
+
+
+def _save_records(conn, rng: random.Random, records: dict, today: date) -> None:
+    sessions, facil, attendance, checkins, follow_ups = (
+        records["sessions"], records["facilitators"], records["attendance"], records["checkins"], records["follow_ups"])
+    conn.executemany("INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) "
+                     "VALUES (?,?,?,?,?,?)", sessions)
+    conn.executemany("INSERT INTO facilitators(meeting_id, member_id) VALUES (?,?)", facil)
+    conn.executemany("INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)",
+                     attendance)
+    conn.executemany("INSERT INTO checkins(meeting_id, member_id, note, recorded_at) VALUES (?,?,?,?)", checkins)
+    for mid, member_id, iso in follow_ups:
+        raised = date.fromisoformat(iso)
+        closed = raised + timedelta(days=rng.randrange(3, 40))
+        conn.execute("INSERT INTO followups(meeting_id, member_id, raised_on, closed_on, note) VALUES (?,?,?,?,?)",
+                     [mid, member_id, iso, closed.isoformat() if closed < today else None,
+                      "Called; linked in with supervisor" if closed < today else None])
+
+
+def _rota_ahead(conn, ids: list, today: date) -> None:
+    from tanet.meetings import facilitation
+
+    upcoming = [mid for mid, d, _ in ids if d > today]
+    if upcoming:
+        facilitation.rota(conn, min(2, len(upcoming)), today, apply=True)
+
+
+
+def _availability(conn, rng: random.Random, roster: list, today: date) -> None:
+    """Teachers busy in teaching hours, some part-timers."""
+    avail = []
+    for m in roster:
+        if m["left_on"] and m["left_on"] <= today.isoformat():
+            continue
+        r = rng.random()
+        if m["service_area"] == "education" and r < 0.85:
+            avail.append((m["id"], "0,1,2,3,4", "08:45", "15:30", "mon-fri 08:45-15:30"))
+        elif r < 0.12:
+            avail.append((m["id"], "3,4", "09:00", "17:00", "thu,fri 09:00-17:00"))  # part-time
+        elif r < 0.22:
+            avail.append((m["id"], "1", "13:00", "17:00", "tue 13:00-17:00"))
+        elif r < 0.45:
+            avail.append((m["id"], "2", "09:00", "12:30", "wed 09:00-12:30"))
+    conn.executemany("INSERT INTO availability(member_id, weekdays, start, \"end\", pattern) VALUES (?,?,?,?,?)", avail)
+
+
+
+def _resources_and_themes(conn, rng: random.Random, roster: list, held: list, today: date) -> None:
+    orgs = sorted({m["organisation"] for m in roster if m["organisation"]})
+    for i, (title, kind, description) in enumerate(RESOURCES):
+        if i >= len(held):
+            break
+        mid, d, _ = held[min(len(held) - 1, 1 + i * 2)]
+        rid = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
+                           [title, kind, description, mid, d.isoformat()]).lastrowid
+        authors = rng.sample([m["id"] for m in roster if m["joined_on"] <= d.isoformat()], k=2)
+        conn.executemany("INSERT INTO resource_authors VALUES (?, ?)", [(rid, a) for a in authors])
+        span = (today - d).days
+        for org in rng.sample(orgs, k=min(len(orgs), (12, 5, 3, 2)[i])):
+            if span > 14:
+                adopted = d + timedelta(days=rng.randrange(14, span))
+                conn.execute("INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",
+                             [rid, org, adopted.isoformat()])
+    for i, (text, kind, status) in enumerate(THEMES):
+        mid, d, _ = held[(i * max(1, len(held) // len(THEMES))) % len(held)] if held else (None, today, None)
+        raised = d + timedelta(days=30) if status != "open" else None
+        resolved = d + timedelta(days=90) if status == "resolved" else None
+        conn.execute("INSERT INTO themes(text, kind, status, meeting_id, note, created_on, raised_on, resolved_on) "
+                     "VALUES (?,?,?,?,?,?,?,?)",
+                     [text, kind, status, mid, "Taken to the partnership board" if raised else None, d.isoformat(),
+                      raised.isoformat() if raised and raised <= today else None,
+                      resolved.isoformat() if resolved and resolved <= today else None])
 
 
 def program() -> str:
