@@ -174,6 +174,19 @@ def _why_not_matched(email: str | None, same_name: int) -> str:
     return f"{said}, and no member has this name"
 
 
+def _checked_report(path: Path, meeting: sqlite3.Row, day: date, force: bool):
+    """The report, refused (unless --force) when it is of another day or looks cut short."""
+    report = parse_report(path, day)
+    if report.start and report.start != day and not force:
+        raise TanetError(f"{path.name} is the report of a meeting on {report.start}, but meeting #{meeting['id']} "
+                         f"is on {day}. Choose the right meeting, or add --force if the report is right.")
+    if report.expected is not None and len(report.participants) < report.expected and not force:
+        raise TanetError(f"{path.name} looks cut short: its summary counts {report.expected} participants but it "
+                         f"lists {len(report.participants)}. Download the report again from Teams, or add --force "
+                         "to import the people it does list.")
+    return report
+
+
 def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *, today: date,
                   force: bool, add_unknown: bool) -> ImportResult:
     """Mark present everyone in the report who is a member; report everyone else.
@@ -183,14 +196,7 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
     before the meeting is listed, not counted."""
     attendance.check_can_record(meeting, "present", today)
     day = date.fromisoformat(meeting["date"])
-    report = parse_report(path, day)
-    if report.start and report.start != day and not force:
-        raise TanetError(f"{path.name} is the report of a meeting on {report.start}, but meeting #{meeting['id']} "
-                         f"is on {day}. Choose the right meeting, or add --force if the report is right.")
-    if report.expected is not None and len(report.participants) < report.expected and not force:
-        raise TanetError(f"{path.name} looks cut short: its summary counts {report.expected} participants but it "
-                         f"lists {len(report.participants)}. Download the report again from Teams, or add --force "
-                         "to import the people it does list.")
+    report = _checked_report(path, meeting, day, force)
     result = ImportResult(report.layout, report.start, report.columns, report.unused)
     members = conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL").fetchall()
     by_email = {m["email"].casefold(): m for m in members if m["email"]}
@@ -231,20 +237,28 @@ def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *,
         result.matched.append({"member_id": member["id"], "name": member["name"], "matched_by": how,
                                "change": change, "duration": p.duration or None})
     if add_unknown:
-        keep = []
-        for who in result.not_members:
-            if not who["email"]:
-                keep.append(who)
-                continue
-            try:
-                mid = member_register.add_member(conn, name=who["name"], email=who["email"], organisation=None,
-                                   service_area="other", sector="other", role="other", today=today,
-                                   joined_on=day, notes=f"Added from the attendance report of meeting #{meeting['id']}.")
-            except TanetError:
-                keep.append(who)
-                continue
-            attendance.set_status(conn, meeting["id"], mid, "present", "teams")
-            result.changed += 1
-            result.added.append({"member_id": mid, "name": who["name"], "email": who["email"]})
-        result.not_members = keep
+        _add_unknown(conn, meeting, result, day, today)
     return result
+
+
+def _add_unknown(conn: sqlite3.Connection, meeting: sqlite3.Row, result: ImportResult, day: date,
+                 today: date) -> None:
+    """--add-unknown: each person with an e-mail who is not a member joins (area, sector and role
+    'other', to be edited) and is marked present; the rest stay listed."""
+    keep = []
+    for who in result.not_members:
+        if not who["email"]:
+            keep.append(who)
+            continue
+        try:
+            mid = member_register.add_member(conn, name=who["name"], email=who["email"], organisation=None,
+                                             service_area="other", sector="other", role="other", today=today,
+                                             joined_on=day,
+                                             notes=f"Added from the attendance report of meeting #{meeting['id']}.")
+        except TanetError:
+            keep.append(who)
+            continue
+        attendance.set_status(conn, meeting["id"], mid, "present", "teams")
+        result.changed += 1
+        result.added.append({"member_id": mid, "name": who["name"], "email": who["email"]})
+    result.not_members = keep
