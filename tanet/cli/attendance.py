@@ -51,7 +51,7 @@ def checkin_round(meeting: MeetingArg) -> None:
     if not sys.stdin.isatty():
         raise TanetError("checkin round asks questions, so it needs a terminal. "
                          "To record check-ins from a script, use: tanet checkin record MEETING MEMBER [--note ...]")
-    from rich.prompt import Confirm, Prompt
+    from rich.prompt import Prompt
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today())
@@ -72,14 +72,7 @@ def checkin_round(meeting: MeetingArg) -> None:
                                                 "here? [y/n/a/s/q or a name] (s)"), default="s", show_default=False,
                                 console=out).strip()
             if answer.lower() not in ("y", "n", "a", "s", "q", ""):
-                wanted = vocabulary.fold(answer)
-                found = [x for x in queue if wanted in vocabulary.fold(x["name"])]
-                if len(found) == 1:
-                    queue.remove(found[0])
-                    queue.insert(0, found[0])
-                else:
-                    render.line(f"  {len(found) or 'Nobody'} still to ask match '{answer}'"
-                                + (": " + ", ".join(x["name"] for x in found[:5]) if found else "") + ".")
+                _bring_forward(queue, answer)
                 continue
             answer = answer.lower() or "s"
             if answer == "q":
@@ -89,16 +82,8 @@ def checkin_round(meeting: MeetingArg) -> None:
             if answer == "s":  # the safe answer: nothing recorded
                 continue
             if answer == "y":
-                note = Prompt.ask("  Note (Enter for none)", default="", show_default=False, console=out)
-                follow = Confirm.ask("  Follow-up needed?", default=False, console=out)
-                about = Prompt.ask("  What about? (Enter to add it later)", default="", show_default=False,
-                                   console=out) if follow else ""
-                with transaction(conn):
-                    r = attendance.record_checkin(conn, m, p, note, follow, today())
-                    if about.strip() and r["follow_up"]:
-                        attendance.set_followup_about(conn, r["follow_up"], about)
                 counts["present"] += 1
-                counts["follow-ups"] += follow
+                counts["follow-ups"] += _check_in(conn, m, p, out)
             else:
                 status = "absent" if answer == "n" else "apologies"
                 with transaction(conn):
@@ -109,6 +94,34 @@ def checkin_round(meeting: MeetingArg) -> None:
         out.print(", ".join(f"{k}: {v}" for k, v in counts.items()))
         raise typer.Exit(130)
     out.print("Round finished. " + ", ".join(f"{k}: {v}" for k, v in counts.items()))
+
+
+def _bring_forward(queue: list, answer: str) -> None:
+    """Part of a name typed: that person is asked next, when exactly one still to ask matches."""
+    wanted = vocabulary.fold(answer)
+    found = [x for x in queue if wanted in vocabulary.fold(x["name"])]
+    if len(found) == 1:
+        queue.remove(found[0])
+        queue.insert(0, found[0])
+    else:
+        render.line(f"  {len(found) or 'Nobody'} still to ask match '{answer}'"
+                    + (": " + ", ".join(x["name"] for x in found[:5]) if found else "") + ".")
+
+
+def _check_in(conn, meeting, person, out) -> bool:
+    """Here: the note, whether a follow-up is needed and what about, saved at once. Returns
+    whether a follow-up was raised."""
+    from rich.prompt import Confirm, Prompt
+
+    note = Prompt.ask("  Note (Enter for none)", default="", show_default=False, console=out)
+    follow = Confirm.ask("  Follow-up needed?", default=False, console=out)
+    about = Prompt.ask("  What about? (Enter to add it later)", default="", show_default=False,
+                       console=out) if follow else ""
+    with transaction(conn):
+        r = attendance.record_checkin(conn, meeting, person, note, follow, today())
+        if about.strip() and r["follow_up"]:
+            attendance.set_followup_about(conn, r["follow_up"], about)
+    return follow
 
 
 @checkin_app.command("list")
