@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tanet.store.db import transaction
+from tanet.store.db import LightCommits, transaction
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
 CALENDAR_KINDS = ("invitation", "update", "cancellation")
@@ -249,18 +249,20 @@ def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, pro
         session.on_wait = lambda seconds: progress(None, len(by_file), seconds)
     groups, finished = list(by_file.items()), False
     try:
-        for i, (file, group) in enumerate(groups):
-            try:
-                _deliver_one(conn, session, file, group, tally)
-                done = i + 1
-            except LineLost as e:  # this message did not go either
-                tally.stopped, done = str(e), i
-            tally.stopped = tally.stopped or session.stopped
-            if tally.stopped:
-                tally.not_tried = sum(len(g) for _, g in groups[done:])
-                break
-            if progress:
-                progress(done, len(groups), 0)
+        with LightCommits(conn) as commits:
+            for i, (file, group) in enumerate(groups):
+                try:
+                    _deliver_one(conn, session, file, group, tally)
+                    done = i + 1
+                except LineLost as e:  # this message did not go either
+                    tally.stopped, done = str(e), i
+                tally.stopped = tally.stopped or session.stopped
+                if tally.stopped:
+                    tally.not_tried = sum(len(g) for _, g in groups[done:])
+                    break
+                commits.now_and_then()
+                if progress:
+                    progress(done, len(groups), 0)
         finished = True
     finally:
         session.close(politely=finished)  # after Ctrl-C, no QUIT to wait on a server holding a message
@@ -269,23 +271,22 @@ def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, pro
 
 def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
     """Send one file to its rows' addresses and commit what became of each."""
-    from email import message_from_bytes, policy
+    from tanet.mail.smtp import prepare
 
     addresses = [r["email"] for r in group]
     try:
-        msg = message_from_bytes(Path(file).read_bytes(), policy=policy.SMTP)
+        # The draft marker is for e-mail programs, not for the recipient.
+        message = prepare(Path(file).read_bytes(), drop=(b"x-unsent",))
     except (OSError, TypeError) as e:
         why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
         _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
         return
-    found = "".join(str(msg.get("Message-ID", "")).split())
-    if any("".join((r["message_id"] or "").split()) != found for r in group):
+    if any("".join((r["message_id"] or "").split()) != message.message_id for r in group):
         # Written again since this run chose it (another version, or another program's file):
         # what the file holds now is not the message these rows record, so it is not sent as them.
         why = "its file was written again meanwhile (a newer version); run the same command again to send that"
         _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
         return
-    del msg["X-Unsent"]  # a draft marker for e-mail programs, not for the recipient
 
     def attempt(accepted: list[str]) -> None:
         wanted = {a.lower() for a in accepted}
@@ -296,7 +297,7 @@ def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlit
                     conn.execute("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
         tally.in_flight = accepted
 
-    outcome = session.send(msg, addresses, attempt)
+    outcome = session.send(message, addresses, attempt)
     _commit(conn, group, outcome.refused, outcome.uncertain, tally)
 
 

@@ -5,13 +5,16 @@ to have gone, or *uncertain*: its content went but the answer never came."""
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import os
+import re
 import socket
 import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from tanet.errors import TanetError
 
@@ -97,30 +100,71 @@ class Outcome:
     uncertain: str = ""
 
 
+class _Watchdog:
+    """One thread that ends each exchange at its deadline: starting a thread for every
+    message would cost more than sending it. It holds one deadline at a time, its owner's."""
+
+    def __init__(self):
+        self.cond = threading.Condition()
+        self.due, self.owner, self.thread = None, None, None
+
+    def arm(self, owner: "_Deadline", seconds: float) -> None:
+        with self.cond:
+            self.due, self.owner = time.monotonic() + seconds, owner
+            if self.thread is None:
+                self.thread = threading.Thread(target=self._watch, daemon=True, name="tanet-smtp-deadline")
+                self.thread.start()
+            self.cond.notify()
+
+    def again(self, owner: "_Deadline", seconds: float) -> None:
+        """Arm once more for an owner still running (a deadline that found nothing to cut yet)."""
+        with self.cond:
+            if not owner.done and self.owner is None:
+                self.due, self.owner = time.monotonic() + seconds, owner
+                self.cond.notify()
+
+    def disarm(self, owner: "_Deadline") -> None:
+        with self.cond:
+            if self.owner is owner:
+                self.due, self.owner = None, None
+
+    def _watch(self) -> None:
+        with self.cond:
+            while True:
+                if self.due is None:
+                    self.cond.wait()
+                    continue
+                remaining = self.due - time.monotonic()
+                if remaining > 0:
+                    self.cond.wait(remaining)
+                    continue
+                owner, self.due, self.owner = self.owner, None, None
+                self.cond.release()
+                try:
+                    owner.fire()
+                finally:
+                    self.cond.acquire()
+
+
 class _Deadline:
     """Ends one whole exchange with the server after `seconds`, however slowly it answers: a
     per-read timeout starts again with every byte, so a server that trickles would hold
-    tanet for ever. The timer shuts the socket down; the blocked read then fails at once."""
+    tanet for ever. The watchdog shuts the socket down; the blocked read then fails at once."""
 
     def __init__(self, session: "Session", seconds: float):
         self.session, self.seconds, self.expired, self.done = session, seconds, False, False
 
     def __enter__(self):
-        self._arm(self.seconds)
+        self.session.watchdog.arm(self, self.seconds)
         return self
 
-    def _arm(self, seconds: float) -> None:
-        self.timer = threading.Timer(seconds, self._fire)
-        self.timer.daemon = True
-        self.timer.start()
-
-    def _fire(self) -> None:
+    def fire(self) -> None:
         if self.done:
             return
         self.expired = True
         sock = getattr(self.session.server, "sock", None)
         if sock is None:  # still connecting: look again shortly
-            self._arm(0.1)
+            self.session.watchdog.again(self, 0.1)
             return
         try:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, under TLS too
@@ -129,7 +173,7 @@ class _Deadline:
 
     def __exit__(self, *exc):
         self.done = True
-        self.timer.cancel()
+        self.session.watchdog.disarm(self)
 
 
 class Session:
@@ -167,6 +211,7 @@ class Session:
         self.server = None
         self.stopped = ""  # why the run must stop after this message (the deadline passed)
         self.on_wait = None  # called with the seconds the throttle waits
+        self.watchdog = _Watchdog()
         with _Deadline(self, self.deadline) as deadline:
             try:
                 self._connect("nothing was sent")
@@ -287,11 +332,11 @@ class Session:
             self.sent_times.popleft()
         self.sent_times.append(self.clock())
 
-    def send(self, msg, recipients: list[str], on_content=None) -> Outcome:
+    def send(self, message: Prepared, recipients: list[str], on_content=None) -> Outcome:
         """Send one message to `recipients`. `on_content()` is called just before its content
         goes (to record the attempt). A line that drops before then is connected again and the
         message tried again; LineLost when that fails or the deadline passes."""
-        content, sender = _wire_form(msg)
+        content, sender = message.content, message.sender
         self.wait_turn()
         problem = ""
         for _ in RECONNECT_WAITS:
@@ -402,24 +447,47 @@ def _answer(server) -> tuple[int, bytes]:
     return code, b"\n".join(line[4:].strip() for line in lines)
 
 
-def _wire_form(msg) -> tuple[bytes, str]:
-    """The message as it goes after DATA (Bcc removed, CRLF, leading dots doubled, ended with
-    CRLF.CRLF) and its sender's address, as smtplib's send_message makes them."""
-    import copy
-    import io
-    import re
-    from email.generator import BytesGenerator
+class Prepared(NamedTuple):
+    """A message file made ready to go: what goes after DATA, the envelope sender, and the
+    Message-ID the file holds (its whitespace removed)."""
+    content: bytes
+    sender: str
+    message_id: str
+
+
+_LINE_ENDS = re.compile(rb"\r\n|\n|\r(?!\n)")
+_FIELD_START = re.compile(rb"\r\n(?![ \t])")  # a header field's first line (a folded line starts with a space)
+_LEADING_DOT = re.compile(rb"(?m)^\.")
+NEVER_SENT = (b"bcc", b"resent-bcc")  # the Bcc lists: their addresses are envelope recipients, not headers
+
+
+@functools.lru_cache(maxsize=16)
+def _envelope_sender(said: bytes) -> str:
+    """The address of a From (or Sender) field's value: the same in every file of a run."""
     from email.utils import getaddresses
 
-    sender = getaddresses([str(msg["Sender"] or msg["From"] or "")])[0][1]
-    bare = copy.copy(msg)
-    del bare["Bcc"]
-    del bare["Resent-Bcc"]
-    with io.BytesIO() as out:
-        BytesGenerator(out).flatten(bare, linesep="\r\n")
-        data = out.getvalue()
-    data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
-    data = re.sub(rb"(?m)^\.", b"..", data)
+    return getaddresses([" ".join(said.decode("utf-8", "replace").split())])[0][1]
+
+
+def prepare(raw: bytes, drop: tuple[bytes, ...] = ()) -> Prepared:
+    """The message file's bytes as they go after DATA, as smtplib's send_message makes them
+    (Bcc removed, CRLF, leading dots doubled, ended with CRLF.CRLF), and more header fields
+    named in `drop` (lower case) removed. The bytes are the file's own: nothing is parsed
+    or generated again, so a file costs what reading it costs."""
+    data = _LINE_ENDS.sub(b"\r\n", raw)
+    head, blank, body = data.partition(b"\r\n\r\n")
+    fields, kept = {}, []
+    for line in _FIELD_START.split(head):
+        name, _, value = line.partition(b":")
+        name = name.strip().lower()
+        if name in NEVER_SENT or name in drop:
+            continue
+        kept.append(line)
+        fields.setdefault(name, value)
+    said = fields.get(b"sender") or fields.get(b"from") or b""
+    sender = _envelope_sender(said)
+    message_id = "".join(fields.get(b"message-id", b"").decode("utf-8", "replace").split())
+    data = _LEADING_DOT.sub(b"..", b"\r\n".join(kept) + blank + body)
     if not data.endswith(b"\r\n"):
         data += b"\r\n"
-    return data + b".\r\n", sender
+    return Prepared(data + b".\r\n", sender, message_id)
