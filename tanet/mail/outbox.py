@@ -40,13 +40,23 @@ class Letter:
 
 @dataclass
 class Written:
+    """What a run wrote: its outbox rows, and how many recipients of each kind. The letters
+    themselves are kept only when given (a leaver's few); written ones are counted and let go."""
     folder: Path
     method: str | None
     letters: list[Letter] = field(default_factory=list)
     row_ids: list[int] = field(default_factory=list)
+    recipients: dict[str, int] = field(default_factory=dict)  # kind: how many
+
+    def __post_init__(self):
+        for letter in self.letters:
+            self.counted(letter)
+
+    def counted(self, letter: Letter) -> None:
+        self.recipients[letter.kind] = self.recipients.get(letter.kind, 0) + len(letter.recipients)
 
     def count(self, kind: str) -> int:
-        return sum(len(letter.recipients) for letter in self.letters if letter.kind == kind)
+        return self.recipients.get(kind, 0)
 
 
 def earlier_versions(conn: sqlite3.Connection, meeting_id: int, sequence: int) -> dict[int, dict]:
@@ -151,16 +161,17 @@ def folder_owner(meeting_id: int | None, kinds: tuple) -> str:
 
 
 def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequence: int | None,
-          method: str | None, letters: list[Letter], kinds: tuple) -> Written:
-    """Write the letters as the whole content of `folder` and record them (inside the
-    caller's transaction). The folder is this meeting's alone: one holding anything else
-    is refused, untouched. Then the files of this meeting's earlier letters of these kinds
-    that are no longer current are deleted."""
+          method: str | None, letters, kinds: tuple) -> Written:
+    """Write the letters (any iterable: each is written and let go before the next is made)
+    as the whole content of `folder` and record them (inside the caller's transaction). The
+    folder is this meeting's alone: one holding anything else is refused, untouched. Then
+    the files of this meeting's earlier letters of these kinds that are no longer current
+    are deleted."""
     from tanet.store.files import NewFolder
     from tanet.meetings.ical import message_bytes
 
     folder = folder.absolute()
-    written = Written(folder, method, letters)
+    written = Written(folder, method)
     kind_marks = ",".join("?" * len(kinds))
     earlier = conn.execute(
         f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
@@ -171,20 +182,24 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
         earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
     hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
             is not None else "Move those files out of it, then run the same command again.")
+    current = set()  # the files this run wrote that an earlier row also names
     with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
                    owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
             out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
             path = folder / letter.name
+            if str(path) in recorded:
+                current.add(str(path))
             message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
             written.row_ids += record(conn, meeting_id, sequence, method, letter, path, message_id)
             if letter.copy_to:
                 copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
                 written.row_ids += record(conn, meeting_id, sequence, method, copy, path, message_id)
+            written.counted(letter)
         out.commit()
-    if meeting_id is not None:  # earlier files of this meeting that this run did not replace
-        current, mine = {str(folder / letter.name) for letter in letters}, set(written.row_ids)
+    if meeting_id is not None and earlier:  # earlier files of this meeting that this run did not replace
+        mine = set(written.row_ids)
         remove_files(conn, earlier, keep=current)
         # A row of an earlier version whose file name now holds this version has no file of its own.
         conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
