@@ -87,15 +87,31 @@ def _fold(line: str) -> bytes:
 
 
 def _attendee_line(name: str, email: str) -> bytes:
+    """The ATTENDEE line icalendar writes for this member (ical.attendee): made once with
+    placeholders, then each member's CN parameter (as icalendar's Parameters writes it) and
+    address put in their places, and the line folded as icalendar folds it."""
+    from icalendar import Parameters
     from icalendar.parser import Contentline
 
-    person = ical.attendee(name, email)
-    return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
+    if not _ATTENDEE:
+        person = ical.attendee(_NAME, _EMAIL)
+        _ATTENDEE.update(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
+                         cn=Parameters({"CN": _NAME}).to_ical().decode("ascii"), address=f"mailto:{_EMAIL}")
+    line, cn, address = _ATTENDEE["line"], _ATTENDEE["cn"], _ATTENDEE["address"]
+    if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
+        person = ical.attendee(name, email)
+        return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
+    own = Parameters({"CN": ical.display_name(name)}).to_ical().decode("utf-8")
+    return _fold(line[:-len(address)].replace(cn, own) + f"mailto:{email}")
+
+
+_ATTENDEE: dict = {}
 
 
 def _base64(data: bytes) -> bytes:
     """As email.base64mime.body_encode(data, 76, CRLF) writes it: lines of 76 characters."""
-    return base64.encodebytes(data).replace(b"\n", b"\r\n")
+    text = base64.b64encode(data)
+    return b"".join(text[i:i + 76] + b"\r\n" for i in range(0, len(text), 76))
 
 
 def _greeting_line(known_as: str | None) -> bytes:

@@ -286,7 +286,7 @@ def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, pro
 
 def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
     """Send one file to its rows' addresses and commit what became of each."""
-    from tanet.mail.smtp import prepare
+    from tanet.mail.wire import prepare
 
     addresses = [r["email"] for r in group]
     try:
@@ -304,12 +304,9 @@ def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlit
         return
 
     def attempt(accepted: list[str]) -> None:
-        wanted = {a.lower() for a in accepted}
-        with transaction(conn):
-            stamp = now()
-            for row in group:
-                if row["email"].lower() in wanted:
-                    conn.execute("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+        wanted, stamp = {a.lower() for a in accepted}, now()
+        _apply(conn, [("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+                      for row in group if row["email"].lower() in wanted])
         tally.in_flight = accepted
 
     outcome = session.send(message, addresses, attempt)
@@ -318,25 +315,36 @@ def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlit
 
 def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
             tally: Tally) -> None:
-    stamp, sent, failures, unsure = now(), 0, [], []
-    with transaction(conn):
-        for row in group:
-            problem = refused.get(row["email"].lower())
-            if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
-                conn.execute("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
-                             [problem, row["attempted_at"], row["id"]])
-                failures.append(f"{row['email']}: {problem}")
-            elif uncertain:
-                conn.execute("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]])
-                unsure.append(row["email"])
-            else:
-                conn.execute("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
-                             [stamp, row["id"]])
-                sent += 1
+    stamp, sent, failures, unsure, changes = now(), 0, [], [], []
+    for row in group:
+        problem = refused.get(row["email"].lower())
+        if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
+            changes.append(("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
+                            [problem, row["attempted_at"], row["id"]]))
+            failures.append(f"{row['email']}: {problem}")
+        elif uncertain:
+            changes.append(("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]]))
+            unsure.append(row["email"])
+        else:
+            changes.append(("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
+                            [stamp, row["id"]]))
+            sent += 1
+    _apply(conn, changes)
     tally.sent += sent
     tally.failures += failures
     tally.uncertain += [(address, uncertain) for address in unsure]
     tally.in_flight = []
+
+
+def _apply(conn: sqlite3.Connection, changes: list[tuple[str, list]]) -> None:
+    """Commit these statements together. One alone is its own transaction (the connection
+    commits each statement outside BEGIN): the same outcome, without BEGIN and COMMIT."""
+    if len(changes) == 1:
+        conn.execute(*changes[0])
+        return
+    with transaction(conn):
+        for sql, params in changes:
+            conn.execute(sql, params)
 
 
 def state(row) -> str:

@@ -5,18 +5,15 @@ to have gone, or *uncertain*: its content went but the answer never came."""
 
 from __future__ import annotations
 
-import functools
 import ipaddress
 import os
-import re
 import socket
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from typing import NamedTuple
 
 from tanet.errors import TanetError
+from tanet.mail.wire import Watchdog, answer, command
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 
@@ -100,52 +97,6 @@ class Outcome:
     uncertain: str = ""
 
 
-class _Watchdog:
-    """One thread that ends each exchange at its deadline: starting a thread for every
-    message would cost more than sending it. It holds one deadline at a time, its owner's."""
-
-    def __init__(self):
-        self.cond = threading.Condition()
-        self.due, self.owner, self.thread = None, None, None
-
-    def arm(self, owner: "_Deadline", seconds: float) -> None:
-        with self.cond:
-            self.due, self.owner = time.monotonic() + seconds, owner
-            if self.thread is None:
-                self.thread = threading.Thread(target=self._watch, daemon=True, name="tanet-smtp-deadline")
-                self.thread.start()
-            self.cond.notify()
-
-    def again(self, owner: "_Deadline", seconds: float) -> None:
-        """Arm once more for an owner still running (a deadline that found nothing to cut yet)."""
-        with self.cond:
-            if not owner.done and self.owner is None:
-                self.due, self.owner = time.monotonic() + seconds, owner
-                self.cond.notify()
-
-    def disarm(self, owner: "_Deadline") -> None:
-        with self.cond:
-            if self.owner is owner:
-                self.due, self.owner = None, None
-
-    def _watch(self) -> None:
-        with self.cond:
-            while True:
-                if self.due is None:
-                    self.cond.wait()
-                    continue
-                remaining = self.due - time.monotonic()
-                if remaining > 0:
-                    self.cond.wait(remaining)
-                    continue
-                owner, self.due, self.owner = self.owner, None, None
-                self.cond.release()
-                try:
-                    owner.fire()
-                finally:
-                    self.cond.acquire()
-
-
 class _Deadline:
     """Ends one whole exchange with the server after `seconds`, however slowly it answers: a
     per-read timeout starts again with every byte, so a server that trickles would hold
@@ -211,7 +162,7 @@ class Session:
         self.server = None
         self.stopped = ""  # why the run must stop after this message (the deadline passed)
         self.on_wait = None  # called with the seconds the throttle waits
-        self.watchdog = _Watchdog()
+        self.watchdog = Watchdog()
         with _Deadline(self, self.deadline) as deadline:
             try:
                 self._connect("nothing was sent")
@@ -332,8 +283,8 @@ class Session:
             self.sent_times.popleft()
         self.sent_times.append(self.clock())
 
-    def send(self, message: Prepared, recipients: list[str], on_content=None) -> Outcome:
-        """Send one message to `recipients`. `on_content()` is called just before its content
+    def send(self, message, recipients: list[str], on_content=None) -> Outcome:
+        """Send one message (a wire.Prepared) to `recipients`. `on_content()` is called just before its content
         goes (to record the attempt). A line that drops before then is connected again and the
         message tried again; LineLost when that fails or the deadline passes."""
         content, sender = message.content, message.sender
@@ -371,7 +322,7 @@ class Session:
 
         server = self.server
         try:
-            code, said = server.mail(sender)
+            code, said = command(server, "mail", "FROM", sender)
             if code == 421:
                 raise _Dropped(f"{code} {_text(said)}")
             if code != 250:
@@ -379,7 +330,7 @@ class Session:
                 return Outcome({r.lower(): f"the server would not take it ({code} {_text(said)})" for r in recipients})
             refused = {}
             for address in recipients:
-                code, said = server.rcpt(address)
+                code, said = command(server, "rcpt", "TO", address)
                 if code == 421:
                     raise _Dropped(f"{code} {_text(said)}")
                 if code not in (250, 251):
@@ -401,7 +352,7 @@ class Session:
             on_content(accepted)
         try:
             server.send(content)
-            code, said = _answer(server)
+            code, said = answer(server)
         except (smtplib.SMTPException, OSError) as e:
             self._drop()
             return Outcome(refused, uncertain=f"the message went but the answer never came ({_reason(e)})")
@@ -422,72 +373,3 @@ class Session:
             except (smtplib.SMTPException, OSError):
                 pass
         self._drop()
-
-
-def _answer(server) -> tuple[int, bytes]:
-    """The server's answer to a message's content. Unlike smtplib's getreply, a line cut off
-    by a dropped connection is no answer at all (its '250' would claim a delivery)."""
-    import smtplib
-
-    if server.file is None:
-        server.file = server.sock.makefile("rb")
-    lines = []
-    while True:
-        line = server.file.readline(8193)
-        if not line.endswith(b"\n"):
-            raise smtplib.SMTPServerDisconnected("the connection closed before the answer was complete"
-                                                 if line else "Connection unexpectedly closed")
-        lines.append(line)
-        if line[3:4] != b"-":
-            break
-    try:
-        code = int(lines[-1][:3])
-    except ValueError:
-        code = -1
-    return code, b"\n".join(line[4:].strip() for line in lines)
-
-
-class Prepared(NamedTuple):
-    """A message file made ready to go: what goes after DATA, the envelope sender, and the
-    Message-ID the file holds (its whitespace removed)."""
-    content: bytes
-    sender: str
-    message_id: str
-
-
-_LINE_ENDS = re.compile(rb"\r\n|\n|\r(?!\n)")
-_FIELD_START = re.compile(rb"\r\n(?![ \t])")  # a header field's first line (a folded line starts with a space)
-_LEADING_DOT = re.compile(rb"(?m)^\.")
-NEVER_SENT = (b"bcc", b"resent-bcc")  # the Bcc lists: their addresses are envelope recipients, not headers
-
-
-@functools.lru_cache(maxsize=16)
-def _envelope_sender(said: bytes) -> str:
-    """The address of a From (or Sender) field's value: the same in every file of a run."""
-    from email.utils import getaddresses
-
-    return getaddresses([" ".join(said.decode("utf-8", "replace").split())])[0][1]
-
-
-def prepare(raw: bytes, drop: tuple[bytes, ...] = ()) -> Prepared:
-    """The message file's bytes as they go after DATA, as smtplib's send_message makes them
-    (Bcc removed, CRLF, leading dots doubled, ended with CRLF.CRLF), and more header fields
-    named in `drop` (lower case) removed. The bytes are the file's own: nothing is parsed
-    or generated again, so a file costs what reading it costs."""
-    data = _LINE_ENDS.sub(b"\r\n", raw)
-    head, blank, body = data.partition(b"\r\n\r\n")
-    fields, kept = {}, []
-    for line in _FIELD_START.split(head):
-        name, _, value = line.partition(b":")
-        name = name.strip().lower()
-        if name in NEVER_SENT or name in drop:
-            continue
-        kept.append(line)
-        fields.setdefault(name, value)
-    said = fields.get(b"sender") or fields.get(b"from") or b""
-    sender = _envelope_sender(said)
-    message_id = "".join(fields.get(b"message-id", b"").decode("utf-8", "replace").split())
-    data = _LEADING_DOT.sub(b"..", b"\r\n".join(kept) + blank + body)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return Prepared(data + b".\r\n", sender, message_id)
