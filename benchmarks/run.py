@@ -94,7 +94,8 @@ def write_members_csv(db: Path, path: Path) -> None:
             w.writerow([name, email, phone, org, area, sector, role, f"{joined[8:10]}/{joined[5:7]}/{joined[:4]}"])
 
 
-PATHS = {"small": "demo-140.db", "big": "demo-10000x10.db", "huge": "demo-100000x10.db", "csv": "rows-10000.csv",
+PATHS = {"small": "demo-140.db", "send_1k": "demo-1000x10.db", "big": "demo-10000x10.db", "huge": "demo-100000x10.db",
+         "csv": "rows-10000.csv",
          "csv_100k": "rows-100000.csv", "db_100k": "members-100000.db", "ics_db": "meetings-500.db"}
 
 
@@ -105,7 +106,7 @@ def build(force: bool) -> dict:
     if force or not stamp.exists() or stamp.read_text().strip() != TODAY:
         for p in paths.values():
             remove(p)
-    for key, members in (("small", None), ("big", 10_000), ("huge", 100_000)):
+    for key, members in (("small", None), ("send_1k", 1_000), ("big", 10_000), ("huge", 100_000)):
         if not paths[key].exists():
             t = time.perf_counter()
             tanet(["demo", "--db", str(paths[key]), "--quiet"]
@@ -123,7 +124,7 @@ def build(force: bool) -> dict:
         tanet(["init", "--organiser-email", "coordinator@example.org"], paths["ics_db"])
         tanet(["meeting", "plan", "--start", "2027-01-05", "--count", "500", "--every", "1", "--times",
                "10:00,15:45", "--location", "Leith Library", "--url", "https://meet.example.org/x"], paths["ics_db"])
-    for key in ("small", "big", "huge", "db_100k"):  # a file from an older tanet: upgrade it before timing
+    for key in ("small", "send_1k", "big", "huge", "db_100k"):  # a file from an older tanet: upgrade it first
         tanet(["info"], paths[key])
     stamp.write_text(TODAY + "\n")
     return paths
@@ -272,6 +273,74 @@ def replies_rows(n: int) -> tuple[tuple, list[tuple]]:
     return row, [("`rsvp import`, 1,000 replies", mem_1k), ("`rsvp import`, 10,000 replies", timing.memory)]
 
 
+class Sink:
+    """A local aiosmtpd taking every message (benchmarks/smtp_sink.py), for the sending rows."""
+
+    def __enter__(self):
+        self.process = subprocess.Popen(PYTHON + [str(HERE / "smtp_sink.py")], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
+        self.port = self.process.stdout.readline().strip()
+        return self
+
+    def __exit__(self, *exc):
+        self.process.stdin.close()
+        self.process.wait(timeout=60)
+
+
+def send_rows(paths: dict, n: int) -> list[tuple]:
+    """`invite next --send`, unthrottled, to a local aiosmtpd, against smtplib sending the files
+    tanet wrote (the same number of messages, of the same sizes) on one connection."""
+    rows = []
+    with Sink() as sink:
+        for key, size in (("send_1k", "1,000"), ("big", "10,000")):
+            db, out, floor_in = DATA / "send.db", DATA / "send-out", DATA / f"send-floor-{key}"
+
+            def fresh():
+                remove(db)
+                shutil.copy(paths[key], db)
+                for setting, value in (("smtp.host", "127.0.0.1"), ("smtp.port", sink.port),
+                                       ("smtp.security", "none")):
+                    tanet(["config", "set", setting, value], db)
+                with sqlite3.connect(db) as conn:  # unthrottled: above what `config set` allows
+                    conn.execute("UPDATE settings SET value = '100000000' WHERE key = 'smtp.per_minute'")
+                    if not conn.total_changes:
+                        conn.execute("INSERT INTO settings VALUES ('smtp.per_minute', '100000000')")
+                shutil.rmtree(out, ignore_errors=True)
+
+            mine = TANET + ["invite", "next", "-o", str(out), "--send"]
+            floor = PYTHON + [str(HERE / "send_floor.py"), str(floor_in), sink.port]
+            fresh()
+            run(mine, env_for(db))
+            with sqlite3.connect(db) as conn:
+                sent = conn.execute("SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL").fetchone()[0]
+            shutil.rmtree(floor_in, ignore_errors=True)
+            shutil.copytree(out, floor_in)
+            same("the messages sent", sent, len(list(floor_in.glob("*.eml"))))
+            timing = medians((mine, env_for(db)), (floor, None), n, before=fresh)
+            rows.append((f"`invite next --send`, {size} members, unthrottled, to a local aiosmtpd",
+                         "`smtplib` sending the files tanet wrote on one connection (`send_floor.py`)",
+                         timing, 1.5, "cpu too"))
+    return rows
+
+
+def flat_memory(paths: dict) -> list[tuple]:
+    """Peak memory at 100,000: `invite next` writing, and `rsvp import` reading a folder of replies."""
+    db, out = DATA / "invite-100k.db", DATA / "invite-100k-out"
+    remove(db)
+    shutil.rmtree(out, ignore_errors=True)
+    shutil.copy(paths["huge"], db)
+    t, invite_mem, _ = run(TANET + ["invite", "next", "-o", str(out)], env_for(db))
+    replies = DATA / "replies-100000"
+    if not replies.exists():
+        subprocess.run(PYTHON + [str(HERE / "replies_mbox.py"), "folder", str(replies), "100000"], check=True)
+    r, rsvp_mem, _ = run(TANET + ["rsvp", "import", str(replies), "--dry-run", "--format", "json"],
+                         env_for(replies_db()))
+    f, floor_mem, _ = run(PYTHON + [str(HERE / "replies_mbox.py"), "floor-folder", str(replies)])
+    return [(f"`invite next` (write only), 100,000 members x 10 years ({t:.0f} s)", invite_mem),
+            (f"`rsvp import` of a folder of 100,000 replies ({r:.0f} s)", rsvp_mem),
+            (f"its floor: `email` + `icalendar` parsing the same files one at a time ({f:.0f} s)", floor_mem)]
+
+
 def table_rows(paths: dict, n: int) -> list[tuple]:
     """Tables against the same command's JSON: what drawing the table itself costs."""
     rows = []
@@ -299,14 +368,15 @@ def report(rows: list[tuple], memory: list[tuple], report_mem: int, n: int) -> t
     lines = ["| what | tanet (median) | against | theirs (median) | ratio | CPU ratio | goal |",
              "|---|---|---|---|---|---|---|"]
     ok = True
-    for what, other, timing, goal in rows:
+    for what, other, timing, goal, *cpu_too in rows:
         a, b = timing.mine, timing.theirs
         ratio = a / b
         if isinstance(goal, str):
             verdict = goal
         else:
-            verdict = f"<= {goal}x {'ok' if ratio <= goal else 'MISSED'}"
-            ok &= ratio <= goal
+            met = ratio <= goal and (not cpu_too or timing.cpu_ratio <= goal)
+            verdict = f"<= {goal}x{' (wall and CPU)' if cpu_too else ''} {'ok' if met else 'MISSED'}"
+            ok &= met
         lines.append(f"| {what} | {a * 1000:.0f} ms | {other} | {b * 1000:.0f} ms | {ratio:.2f}x "
                      f"| {timing.cpu_ratio:.2f}x | {verdict} |")
     lines += ["", "| peak memory | MiB | goal |", "|---|---|---|"]
@@ -324,6 +394,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--rebuild", action="store_true", help="build the data sets again")
+    ap.add_argument("--only", choices=("sending",), help="only the sending and 100,000-member memory rows "
+                                                        "(printed, not written to results.md)")
     ap.add_argument("--write-csv", nargs=2, metavar=("DATABASE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.write_csv:
@@ -336,12 +408,16 @@ def main() -> None:
     compileall.compile_dir(HERE.parent / "tanet", quiet=1)
     paths = build(args.rebuild)
     n = args.runs
+    if args.only:
+        text, ok = report(send_rows(paths, n), flat_memory(paths), 0, n)
+        print(text)
+        sys.exit(0 if ok else 1)
     rows = startup_rows(paths, n) + [import_row(paths, n)]
     summaries, memory = summary_rows(paths, n)
     rows += summaries + [ics_row(paths, n)] + invite_rows(paths, n)
     replies, replies_memory = replies_rows(n)
-    rows += [replies] + table_rows(paths, n)
-    memory = memory[1:] + replies_memory + streaming_memory(paths)
+    rows += [replies] + table_rows(paths, n) + send_rows(paths, n)
+    memory = memory[1:] + replies_memory + streaming_memory(paths) + flat_memory(paths)
     from scale_rows import scale_rows  # erasure, feedback import and the handover pack
 
     scale, scale_memory, (grown, grown_ok) = scale_rows(n)

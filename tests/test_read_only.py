@@ -108,7 +108,7 @@ def test_previews_work_for_an_ordinary_user_on_a_read_only_file(nobodys_folder, 
                     ("member", "import", SIGNUPS, "--dry-run")):
         exit_code, stderr = as_nobody(tanet, *command)
         assert exit_code == 0, (command, stderr)
-    exit_code, stderr = _as_nobody(tanet, "privacy", "review", "--apply")
+    exit_code, stderr = as_nobody(tanet, "privacy", "review", "--apply")
     assert exit_code == 1 and READ_ONLY in stderr, stderr
     assert contents(db) == before
 

@@ -27,11 +27,11 @@ def say_written(written, single: bool = False) -> None:
     counts = [render.count(written.count(kind), *NAMES[kind]) for kind in NAMES if written.count(kind)]
     method = f" ({written.method})" if written.method else ""
     if single:
-        render.say(f"Wrote 1 message{method} for {render.count(len(written.letters[0].recipients), 'member')} "
+        render.say(f"Wrote 1 message{method} for {render.count(sum(written.recipients.values()), 'member')} "
                    f"to {written.folder}: {', '.join(counts)}.")
     else:
         # The readers of a summary are whoever was named (managers, a committee), not members.
-        each = "address" if {letter.kind for letter in written.letters} == {"summary"} else "member"
+        each = "address" if set(written.recipients) == {"summary"} else "member"
         render.say(f"Wrote {' and '.join(counts)}{method}, one per {each}, to {written.folder}.")
 
 

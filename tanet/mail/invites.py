@@ -8,55 +8,70 @@ a cancellation reaches every calendar that holds the meeting.
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tanet.meetings import ical
-from tanet.meetings import schedule
-from tanet.meetings import agenda
-from tanet.meetings import facilitation
-from tanet.register import members
-from tanet.register import vocabulary
-from tanet.register import membership
 from tanet.mail import compose
 from tanet.mail import outbox
+from tanet.meetings import agenda
+from tanet.meetings import facilitation
+from tanet.meetings import ical
+from tanet.meetings import schedule
+from tanet.register import members
+from tanet.register import membership
+from tanet.register import vocabulary
 from tanet.store import settings
 from tanet.errors import TanetError
 
 
-def invitees(conn: sqlite3.Connection, meeting: sqlite3.Row, areas: list[str]) -> list[sqlite3.Row]:
-    """Members active on the meeting's day with an e-mail address, optionally from some areas only."""
-    names = [vocabulary.find_area(conn, a) for a in areas]
-    sql = f"SELECT * FROM members WHERE email IS NOT NULL AND {membership.active_sql(':d')}"
-    params = {"d": meeting["date"]}
-    if names:
-        sql += " AND service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + ")"
-        params.update({f"a{i}": n for i, n in enumerate(names)})
-    return conn.execute(sql + " ORDER BY name COLLATE NOCASE, id", params).fetchall()
+_CALENDAR = outbox.kind_in(outbox.CALENDAR_KINDS)
+_ACTIVE = membership.active_sql(":d", "m")
 
 
-def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str],
-               only_earlier: bool = False) -> tuple[list[sqlite3.Row], dict]:
-    """Everyone this version goes to, and the earlier version each of them was sent. A
+def anyone_earlier(conn: sqlite3.Connection, row: sqlite3.Row) -> bool:
+    """Whether any member was sent (or written) an earlier version of the meeting."""
+    return conn.execute(f"""SELECT 1 FROM outbox WHERE meeting_id = ? AND sequence < ? AND member_id IS NOT NULL
+                            AND {_CALENDAR} LIMIT 1""", [row["id"], row["sequence"]]).fetchone() is not None
+
+
+def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], only_earlier: bool = False):
+    """Everyone this version goes to, one member row at a time in name order, each with
+    `had_earlier` (sent an earlier version), `earlier_snapshot` (the latest such version's
+    details) and `known_message_id` (this version's Message-ID if written before). A
     cancellation goes only to those who had the meeting (or, if nobody had, to everyone
     who would have been invited), members who have left included; an update to those who
     had it and are still members that day (a leaver was sent a withdrawal instead), and
     to members newly eligible. With `only_earlier`, nobody new (an organiser's change)."""
-    earlier = outbox.earlier_versions(conn, row["id"], row["sequence"])
     cancelled = row["status"] == "cancelled"
-    if (cancelled and earlier) or (only_earlier and earlier):
-        people = {}
-    else:
-        people = {m["id"]: m for m in invitees(conn, row, areas)}
-    missing = [mid for mid in earlier if mid not in people]
-    if missing:
-        marks = ",".join("?" * len(missing))
-        for m in conn.execute(f"SELECT * FROM members WHERE id IN ({marks}) AND email IS NOT NULL", missing):
-            if cancelled or membership.is_active(m, row["date"]):
-                people[m["id"]] = m
-    ordered = sorted(people.values(), key=lambda m: (m["name"].casefold(), m["id"]))
-    return ordered, earlier
+    new_ones = not ((cancelled or only_earlier) and anyone_earlier(conn, row))
+    params = {"mid": row["id"], "seq": row["sequence"], "d": row["date"]}
+    had = f"o.meeting_id = :mid AND o.member_id = m.id AND o.sequence < :seq AND o.{_CALENDAR}"
+    wanted = [f"(EXISTS (SELECT 1 FROM outbox o WHERE {had}){'' if cancelled else ' AND ' + _ACTIVE})"]
+    if new_ones:
+        names = [vocabulary.find_area(conn, a) for a in areas]
+        params.update({f"a{i}": n for i, n in enumerate(names)})
+        wanted.append(f"({_ACTIVE}" + (" AND m.service_area IN (" + ",".join(f":a{i}" for i in range(len(names)))
+                                       + "))" if names else ")"))
+    conn.create_function("tanet_casefold", 1, str.casefold, deterministic=True)
+    return conn.execute(
+        f"""SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE {had}) AS had_earlier,
+                   (SELECT o.snapshot FROM outbox o WHERE {had} ORDER BY o.sequence DESC, o.id DESC LIMIT 1)
+                       AS earlier_snapshot,
+                   (SELECT o.message_id FROM outbox o WHERE o.meeting_id = :mid AND o.member_id = m.id
+                      AND o.sequence = :seq AND o.{_CALENDAR} ORDER BY o.id DESC LIMIT 1) AS known_message_id
+            FROM members m WHERE m.email IS NOT NULL AND ({' OR '.join(wanted)})
+            ORDER BY tanet_casefold(m.name), m.id""", params)
+
+
+def earlier_of(person: sqlite3.Row) -> dict | None:
+    """The details of the earlier version this member was sent, or None if none was."""
+    import json
+
+    if not person["had_earlier"]:
+        return None
+    return json.loads(person["earlier_snapshot"]) if person["earlier_snapshot"] else {}
 
 
 def snapshot(meeting: dict, values: dict | None = None) -> dict:
@@ -78,54 +93,67 @@ def meeting_for_messages(conn: sqlite3.Connection, ref: str, today: date, force:
 
 def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, areas: list[str], single: bool,
                   force: bool, today: date, only_earlier: bool = False) -> tuple[dict, outbox.Written]:
-    """Write this meeting's current message for every recipient (inside the caller's transaction)."""
+    """Write this meeting's current message for every recipient (inside the caller's transaction),
+    one member at a time: each message is made, written and let go before the next."""
     values = settings.get_all(conn)
-    org_name, org_email = ical.organiser_of(values)
+    ical.organiser_of(values)  # refused here when there is none
     row, meeting = meeting_for_messages(conn, ref, today, force)
     if meeting["status"] == "scheduled" and not meeting["location"] and not meeting["url"]:
         raise TanetError(f"Meeting #{row['id']} has neither a place nor a link. Add one with: "
                          f"tanet meeting edit {row['id']} --location '...' or --url https://...")
-    people, earlier = recipients(conn, row, areas, only_earlier)
-    if not people:
+    people = recipients(conn, row, areas, only_earlier)
+    first = people.fetchone()
+    if first is None:
         raise TanetError("Nobody to invite: no active member with an e-mail address"
                          + (" in those service areas." if areas else ". Add members first."))
+    people = itertools.chain([first], people)
     sessions = agenda.list_sessions(conn, row["id"])
     meeting["facilitated_by"] = [f["name"] for f in facilitation.facilitators(conn, row["id"])]
     folder = folder or Path("invites") / compose.folder_name(meeting)
-    cancelled = meeting["status"] == "cancelled"
-
-    def kind_of(member_id: int) -> str:
-        return "cancellation" if cancelled else "update" if member_id in earlier else "invitation"
-
-    known_ids = outbox.message_ids(conn, row["id"], outbox.CALENDAR_KINDS, meeting["sequence"])
-    letters = []
     if single:
-        # One message for everyone: a PUBLISH calendar names nobody, and the Bcc list is
-        # never shown to the recipients. The organiser it is addressed to gets it too.
-        method, ics = compose.invitation(meeting, sessions, values, [])
-        kind = "cancellation" if cancelled else "update" if earlier else "invitation"
-        msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
-                              to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
-                              message_id=next(iter(known_ids.values()), None), first=not earlier)
-        letters.append(outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
-                                     snapshot(meeting, values), copy_to=(org_email,)))
+        method, letters = _one_for_everyone(conn, meeting, sessions, values, list(people))
     else:
-        from tanet.mail.letters import Template
-
-        method = "CANCEL" if cancelled else "REQUEST"
-        templates: dict = {}  # members who had the same earlier version get the same message
-        for p in people:
-            changes = compose.what_changed(earlier.get(p["id"]), {**meeting, **snapshot(meeting, values)}) \
-                if not cancelled else []
-            first = p["id"] not in earlier
-            key = (first, tuple(changes))
-            if key not in templates:
-                templates[key] = Template(meeting, sessions, values, method, changes, first)
-            data, message_id = templates[key].letter(p["name"], p["email"], members.known_as(p), known_ids.get(p["id"]))
-            letters.append(outbox.Letter(compose.member_file_name(p), data, kind_of(p["id"]),
-                                         [(p["id"], p["email"])], snapshot(meeting, values), message_id))
+        method = "CANCEL" if meeting["status"] == "cancelled" else "REQUEST"
+        letters = _one_each(meeting, sessions, values, method, people)
     written = outbox.write(conn, folder, row["id"], meeting["sequence"], method, letters, outbox.CALENDAR_KINDS)
     return meeting, written
+
+
+def _one_for_everyone(conn: sqlite3.Connection, meeting: dict, sessions: list[dict], values: dict,
+                      people: list[sqlite3.Row]) -> tuple[str, list[outbox.Letter]]:
+    """One message for everyone: a PUBLISH calendar names nobody, and the Bcc list is never
+    shown to the recipients. The organiser it is addressed to gets it too."""
+    org_name, org_email = ical.organiser_of(values)
+    known_ids = outbox.message_ids(conn, meeting["id"], outbox.CALENDAR_KINDS, meeting["sequence"])
+    earlier = anyone_earlier(conn, meeting)
+    method, ics = compose.invitation(meeting, sessions, values, [])
+    kind = "cancellation" if meeting["status"] == "cancelled" else "update" if earlier else "invitation"
+    msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
+                       to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
+                       message_id=next(iter(known_ids.values()), None), first=not earlier)
+    return method, [outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
+                                  snapshot(meeting, values), copy_to=(org_email,))]
+
+
+def _one_each(meeting: dict, sessions: list[dict], values: dict, method: str, people):
+    """Each member's own message, made from a template per earlier version (members who had
+    the same earlier version get the same message but for their name and address)."""
+    from tanet.mail.letters import Template
+
+    cancelled = meeting["status"] == "cancelled"
+    shot = snapshot(meeting, values)
+    now = {**meeting, **shot}
+    templates: dict = {}
+    for p in people:
+        earlier = earlier_of(p)
+        changes = compose.what_changed(earlier, now) if not cancelled else []
+        key = (earlier is None, tuple(changes))
+        if key not in templates:
+            templates[key] = Template(meeting, sessions, values, method, changes, earlier is None)
+        data, message_id = templates[key].letter(p["name"], p["email"], members.known_as(p), p["known_message_id"])
+        kind = "cancellation" if cancelled else "invitation" if earlier is None else "update"
+        yield outbox.Letter(compose.member_file_name(p), data, kind, [(p["id"], p["email"])],
+                            shot, message_id)
 
 
 def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:
@@ -151,7 +179,7 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
     for row in upcoming:
         single = sent_single(conn, row["id"])
         conn.execute("UPDATE meetings SET sequence = sequence + 1 WHERE id = ?", [row["id"]])
-        if not recipients(conn, schedule.get(conn, row["id"]), [], only_earlier=True)[0]:  # all its invitees left
+        if recipients(conn, schedule.get(conn, row["id"]), [], only_earlier=True).fetchone() is None:  # all left
             conn.execute("UPDATE meetings SET sequence = sequence - 1 WHERE id = ?", [row["id"]])
             continue
         out.append(write_invites(conn, str(row["id"]), folder=None, areas=[], single=single, force=False,

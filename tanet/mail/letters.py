@@ -23,11 +23,11 @@ swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTI
 
 from __future__ import annotations
 
-from email import base64mime, policy, quoprimime
+import re
+import base64
+from email import policy, quoprimime
 from email.headerregistry import Address
-from email.utils import make_msgid
-
-from icalendar import Event
+from email.utils import formataddr, make_msgid
 
 from tanet.mail import compose
 from tanet.meetings import ical
@@ -40,16 +40,91 @@ _MSGID = "<tanet.placeholder.message@tanet.invalid>"
 _POLICY = policy.SMTP
 
 
+_HEADER_CLASSES: dict = {}  # the policy makes a new class for every header it is asked for
+_SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+
+
 def _header(name: str, value: str) -> bytes:
-    return _POLICY.fold_binary(name, _POLICY.header_factory(name, value))
+    """The header as the email policy folds it. A plain ASCII line short enough not to fold
+    is already in that form (the policy gives back what it parsed), so it is not parsed."""
+    line = f"{name}: {value}"
+    if len(line) <= _POLICY.max_line_length and line.isascii() and line.isprintable() and "=?" not in line:
+        return line.encode("ascii") + b"\r\n"
+    if name not in _HEADER_CLASSES:
+        _HEADER_CLASSES[name] = _POLICY.header_factory[name]
+    return _POLICY.fold_binary(name, _HEADER_CLASSES[name](name, value))
+
+
+def _to_header(name: str, email: str) -> bytes:
+    """The To header: `Name <address>` as the email package writes it (the name quoted where
+    it must be). A name beyond ASCII becomes one encoded word (email.utils.formataddr's,
+    RFC 2047); a line too long is folded before the address. Anything else (a name too long
+    for one line, an address to parse) is folded by the policy."""
+    name = flat(name)
+    if not _SIMPLE_ADDRESS.fullmatch(email):
+        return _header("To", str(Address(display_name=name, addr_spec=email)))
+    if name.isascii():
+        username, _, domain = email.rpartition("@")
+        value = str(Address(display_name=name, username=username, domain=domain))
+        phrase = value[:-len(email) - 3]
+    else:
+        value = formataddr((name, email), charset="utf-8")
+        phrase = value[:-len(email) - 3]
+        if len(phrase) > 75:  # an encoded word is at most 75 characters
+            return _header("To", value)
+    if "=?" in name or not value.isprintable():
+        return _header("To", value)
+    limit = _POLICY.max_line_length
+    if len(value) + 4 <= limit:
+        return f"To: {value}\r\n".encode("ascii")
+    if len(phrase) + 4 <= limit and len(email) + 3 <= limit:
+        return f"To: {phrase}\r\n <{email}>\r\n".encode("ascii")
+    return _header("To", value)
+
+
+def _fold(line: str) -> bytes:
+    """A content line folded as icalendar folds it: pieces of at most 74 octets, never inside
+    a character nor just after a lone escape character, joined by CRLF and a space."""
+    data, pieces, start = line.encode("utf-8"), [], 0
+    while len(data) - start > 74:
+        end = start + 74
+        while data[end] & 0xC0 == 0x80:  # inside a character: it goes on the next line
+            end -= 1
+        if end - start > 1 and data[end - 1] in b"\\^":
+            end -= 1
+        pieces.append(data[start:end])
+        start = end
+    pieces.append(data[start:])
+    return b"\r\n ".join(pieces)
 
 
 def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
-    return Event().content_line("ATTENDEE", ical.attendee(name, email, asked)).to_ical()
+    """The ATTENDEE line icalendar writes for this member (ical.attendee; `asked` when an
+    answer is wanted, not in a cancellation): made once with placeholders, then each member's
+    CN parameter (as icalendar's Parameters writes it) and address put in their places, and
+    the line folded as icalendar folds it."""
+    from icalendar import Parameters
+    from icalendar.parser import Contentline
+
+    if asked not in _ATTENDEE:
+        person = ical.attendee(_NAME, _EMAIL, asked)
+        _ATTENDEE[asked] = dict(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
+                                cn=Parameters({"CN": _NAME}).to_ical().decode("ascii"), address=f"mailto:{_EMAIL}")
+    line, cn, address = _ATTENDEE[asked]["line"], _ATTENDEE[asked]["cn"], _ATTENDEE[asked]["address"]
+    if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
+        person = ical.attendee(name, email, asked)
+        return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
+    own = Parameters({"CN": ical.display_name(name)}).to_ical().decode("utf-8")
+    return _fold(line[:-len(address)].replace(cn, own) + f"mailto:{email}")
+
+
+_ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
 
 
 def _base64(data: bytes) -> bytes:
-    return base64mime.body_encode(data, maxlinelen=76, eol="\r\n").encode("ascii")
+    """As email.base64mime.body_encode(data, 76, CRLF) writes it: lines of 76 characters."""
+    text = base64.b64encode(data)
+    return b"".join(text[i:i + 76] + b"\r\n" for i in range(0, len(text), 76))
 
 
 def _greeting_line(known_as: str | None) -> bytes:
@@ -92,7 +167,7 @@ class Template:
             return compose.message_bytes(msg), message_id
         ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email, self.asked))
         data = (self.data
-                .replace(self.parts["to"], _header("To", str(Address(display_name=flat(name), addr_spec=email))))
+                .replace(self.parts["to"], _to_header(name, email))
                 .replace(self.parts["msgid"], _header("Message-ID", message_id))
                 .replace(self.parts["greeting"], _greeting_line(known_as))
                 .replace(self.parts["ics"], _base64(ics)))

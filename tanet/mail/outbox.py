@@ -14,7 +14,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
-from tanet.store.db import transaction
+from tanet.store.db import LightCommits, transaction
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
 CALENDAR_KINDS = ("invitation", "update", "cancellation")  # the messages that carry the meeting's calendar
@@ -49,14 +49,24 @@ class Letter:
 
 @dataclass
 class Written:
+    """What a run wrote: its outbox rows, and how many recipients of each kind. The letters
+    themselves are kept only when given (a leaver's few); written ones are counted and let go."""
     folder: Path
     method: str | None
     letters: list[Letter] = field(default_factory=list)
     row_ids: list[int] = field(default_factory=list)
     meeting_id: int | None = None  # the one meeting they are about, if there is one
+    recipients: dict[str, int] = field(default_factory=dict)  # kind: how many
+
+    def __post_init__(self):
+        for letter in self.letters:
+            self.counted(letter)
+
+    def counted(self, letter: Letter) -> None:
+        self.recipients[letter.kind] = self.recipients.get(letter.kind, 0) + len(letter.recipients)
 
     def count(self, kind: str) -> int:
-        return sum(len(letter.recipients) for letter in self.letters if letter.kind == kind)
+        return self.recipients.get(kind, 0)
 
 
 def earlier_versions(conn: sqlite3.Connection, meeting_id: int, sequence: int) -> dict[int, dict]:
@@ -177,16 +187,17 @@ def folder_owner(meeting_id: int | None, kinds: tuple) -> str:
 
 
 def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequence: int | None,
-          method: str | None, letters: list[Letter], kinds: tuple) -> Written:
-    """Write the letters as the whole content of `folder` and record them (inside the
-    caller's transaction). The folder is this meeting's alone: one holding anything else
-    is refused, untouched. Then the files of this meeting's earlier letters of these kinds
-    that are no longer current are deleted."""
+          method: str | None, letters, kinds: tuple) -> Written:
+    """Write the letters (any iterable: each is written and let go before the next is made)
+    as the whole content of `folder` and record them (inside the caller's transaction). The
+    folder is this meeting's alone: one holding anything else is refused, untouched. Then
+    the files of this meeting's earlier letters of these kinds that are no longer current
+    are deleted."""
     from tanet.store.files import NewFolder
     from tanet.mail.compose import message_bytes
 
     folder = folder.absolute()
-    written = Written(folder, method, letters, meeting_id=meeting_id)
+    written = Written(folder, method, meeting_id=meeting_id)
     kind_marks = ",".join("?" * len(kinds))
     earlier = conn.execute(
         f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
@@ -197,20 +208,24 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
         earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
     hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
             is not None else "Move those files out of it, then run the same command again.")
+    current = set()  # the files this run wrote that an earlier row also names
     with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
                    owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
             out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
             path = folder / letter.name
+            if str(path) in recorded:
+                current.add(str(path))
             message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
             written.row_ids += record(conn, meeting_id, sequence, method, letter, path, message_id)
             if letter.copy_to:
                 copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
                 written.row_ids += record(conn, meeting_id, sequence, method, copy, path, message_id)
+            written.counted(letter)
         out.commit()
-    if meeting_id is not None:  # earlier files of this meeting that this run did not replace
-        current, mine = {str(folder / letter.name) for letter in letters}, set(written.row_ids)
+    if meeting_id is not None and earlier:  # earlier files of this meeting that this run did not replace
+        mine = set(written.row_ids)
         remove_files(conn, earlier, keep=current)
         # A row of an earlier version whose file name now holds this version has no file of its own.
         conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
@@ -286,18 +301,20 @@ def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, pro
         session.on_wait = lambda seconds: progress(None, len(by_file), seconds)
     groups, finished = list(by_file.items()), False
     try:
-        for i, (file, group) in enumerate(groups):
-            try:
-                _deliver_one(conn, session, file, group, tally)
-                done = i + 1
-            except LineLost as e:  # this message did not go either
-                tally.stopped, done = str(e), i
-            tally.stopped = tally.stopped or session.stopped
-            if tally.stopped:
-                tally.not_tried = sum(len(g) for _, g in groups[done:])
-                break
-            if progress:
-                progress(done, len(groups), 0)
+        with LightCommits(conn) as commits:
+            for i, (file, group) in enumerate(groups):
+                try:
+                    _deliver_one(conn, session, file, group, tally)
+                    done = i + 1
+                except LineLost as e:  # this message did not go either
+                    tally.stopped, done = str(e), i
+                tally.stopped = tally.stopped or session.stopped
+                if tally.stopped:
+                    tally.not_tried = sum(len(g) for _, g in groups[done:])
+                    break
+                commits.now_and_then()
+                if progress:
+                    progress(done, len(groups), 0)
         finished = True
     finally:
         session.close(politely=finished)  # after Ctrl-C, no QUIT to wait on a server holding a message
@@ -306,58 +323,65 @@ def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, pro
 
 def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
     """Send one file to its rows' addresses and commit what became of each."""
-    from email import message_from_bytes, policy
+    from tanet.mail.wire import prepare
 
     addresses = [r["email"] for r in group]
     try:
-        msg = message_from_bytes(Path(file).read_bytes(), policy=policy.SMTP)
+        # The draft marker is for e-mail programs, not for the recipient.
+        message = prepare(Path(file).read_bytes(), drop=(b"x-unsent",))
     except (OSError, TypeError) as e:
         why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
         _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
         return
-    found = "".join(str(msg.get("Message-ID", "")).split())
-    if any("".join((r["message_id"] or "").split()) != found for r in group):
+    if any("".join((r["message_id"] or "").split()) != message.message_id for r in group):
         # Written again since this run chose it (another version, or another program's file):
         # what the file holds now is not the message these rows record, so it is not sent as them.
         why = "its file was written again meanwhile (a newer version); run the same command again to send that"
         _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
         return
-    del msg["X-Unsent"]  # a draft marker for e-mail programs, not for the recipient
 
     def attempt(accepted: list[str]) -> None:
-        wanted = {a.lower() for a in accepted}
-        with transaction(conn):
-            stamp = now()
-            for row in group:
-                if row["email"].lower() in wanted:
-                    conn.execute("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+        wanted, stamp = {a.lower() for a in accepted}, now()
+        _apply(conn, [("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+                      for row in group if row["email"].lower() in wanted])
         tally.in_flight = accepted
 
-    outcome = session.send(msg, addresses, attempt)
+    outcome = session.send(message, addresses, attempt)
     _commit(conn, group, outcome.refused, outcome.uncertain, tally)
 
 
 def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
             tally: Tally) -> None:
-    stamp, sent, failures, unsure = now(), 0, [], []
-    with transaction(conn):
-        for row in group:
-            problem = refused.get(row["email"].lower())
-            if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
-                conn.execute("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
-                             [problem, row["attempted_at"], row["id"]])
-                failures.append(f"{row['email']}: {problem}")
-            elif uncertain:
-                conn.execute("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]])
-                unsure.append(row["email"])
-            else:
-                conn.execute("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
-                             [stamp, row["id"]])
-                sent += 1
+    stamp, sent, failures, unsure, changes = now(), 0, [], [], []
+    for row in group:
+        problem = refused.get(row["email"].lower())
+        if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
+            changes.append(("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
+                            [problem, row["attempted_at"], row["id"]]))
+            failures.append(f"{row['email']}: {problem}")
+        elif uncertain:
+            changes.append(("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]]))
+            unsure.append(row["email"])
+        else:
+            changes.append(("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
+                            [stamp, row["id"]]))
+            sent += 1
+    _apply(conn, changes)
     tally.sent += sent
     tally.failures += failures
     tally.uncertain += [(address, uncertain) for address in unsure]
     tally.in_flight = []
+
+
+def _apply(conn: sqlite3.Connection, changes: list[tuple[str, list]]) -> None:
+    """Commit these statements together. One alone is its own transaction (the connection
+    commits each statement outside BEGIN): the same outcome, without BEGIN and COMMIT."""
+    if len(changes) == 1:
+        conn.execute(*changes[0])
+        return
+    with transaction(conn):
+        for sql, params in changes:
+            conn.execute(sql, params)
 
 
 def state(row) -> str:

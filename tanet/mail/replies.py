@@ -265,12 +265,27 @@ class Reader:
         self.sent = dict(conn.execute(
             f"""SELECT meeting_id, max(sequence) FROM outbox WHERE {outbox.kind_in(outbox.CALENDAR_KINDS)}
                AND sequence IS NOT NULL GROUP BY meeting_id""").fetchall())
-        self.members = {r["email"].lower(): r for r in conn.execute(
-            "SELECT id, name, email FROM members WHERE email IS NOT NULL")}
-        # Held in memory while reading: a mailbox of thousands of replies asks these for each.
-        self.read_ids = {r[0] for r in conn.execute("SELECT message_id FROM replies_read")}
-        self.answers = {(r[0], r[1]): (r[2], r[3] or "") for r in conn.execute(
-            "SELECT meeting_id, member_id, sequence, responded_at FROM responses")}
+        # Each reply asks for its member by address: an indexed table of the addresses (a
+        # temporary one, gone with the connection) rather than every member held in memory.
+        conn.create_function("tanet_lower", 1, str.lower, deterministic=True)
+        conn.execute("CREATE TEMP TABLE IF NOT EXISTS reply_addresses (email TEXT PRIMARY KEY, member_id INTEGER)")
+        conn.execute("DELETE FROM temp.reply_addresses")
+        conn.execute("""INSERT OR REPLACE INTO temp.reply_addresses SELECT tanet_lower(email), id FROM members
+                        WHERE email IS NOT NULL ORDER BY id""")
+
+    def member_id(self, address: str) -> int | None:
+        found = self.conn.execute("SELECT member_id FROM temp.reply_addresses WHERE email = ?", [address]).fetchone()
+        return found[0] if found else None
+
+    def already_read(self, message_id: str | None) -> bool:
+        return message_id is not None and self.conn.execute(
+            "SELECT 1 FROM replies_read WHERE message_id = ?", [message_id]).fetchone() is not None
+
+    def answer(self, meeting_id: int, member_id: int) -> tuple | None:
+        """(sequence, time stamp) of the answer recorded, if any."""
+        found = self.conn.execute("SELECT sequence, responded_at FROM responses WHERE meeting_id = ? AND member_id = ?",
+                                  [meeting_id, member_id]).fetchone()
+        return (found[0], found[1] or "") if found else None
 
     def skip(self, source: str, msg, reason: str) -> None:
         line = {"source": source, "from": _header(msg, "From"), "subject": _header(msg, "Subject"), "reason": reason}
@@ -294,7 +309,7 @@ class Reader:
 
     def read_message(self, source: str, msg) -> None:
         message_id = str(msg.get("Message-ID", "") or "").strip() or None
-        if message_id in self.read_ids:
+        if self.already_read(message_id):
             self.result.unchanged += 1
             return
         try:
@@ -323,8 +338,8 @@ class Reader:
         attendee, address = _vouched_attendee(reply.attendees, senders)
         if attendee is None:
             return self.skip(source, msg, _not_theirs(senders, reply.attendees))
-        member = self.members.get(address)
-        if member is None:
+        member_id = self.member_id(address)
+        if member_id is None:
             return self.skip(source, msg, f"{address} is not a member's e-mail address")
         # A meeting taken over from another program (--uid) and not sent by tanet: the version it knows.
         sent = self.sent.get(meeting["id"], meeting["sequence"])
@@ -338,19 +353,17 @@ class Reader:
         if answer is None:
             return self.skip(source, msg, f"the answer {partstat or '(none)'} is not accept, decline or tentative")
         comment = reply.comment or html.unescape(str(attendee.get("X-RESPONSE-COMMENT", "") or "")).strip() or None
-        self.apply(meeting["id"], member["id"], answer, reply.sequence, reply.stamp, comment, message_id)
+        self.apply(meeting["id"], member_id, answer, reply.sequence, reply.stamp, comment, message_id)
 
     def apply(self, meeting_id, member_id, answer, sequence, stamp, comment, message_id) -> None:
-        old = self.answers.get((meeting_id, member_id))
+        old = self.answer(meeting_id, member_id)
         newer = old is None or (sequence, stamp or "") > old
         if message_id:
-            self.read_ids.add(message_id)
             self.conn.execute("INSERT OR IGNORE INTO replies_read(message_id, read_on) VALUES (?, ?)",
                               [message_id, datetime.now(timezone.utc).isoformat(timespec="seconds")])
         if not newer:
             self.result.unchanged += 1
             return
-        self.answers[(meeting_id, member_id)] = (sequence, stamp or "")
         self.conn.execute(
             """INSERT INTO responses(meeting_id, member_id, response, responded_at, sequence, comment, message_id)
                VALUES (?,?,?,?,?,?,?) ON CONFLICT(meeting_id, member_id) DO UPDATE SET

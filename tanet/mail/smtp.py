@@ -9,12 +9,12 @@ import ipaddress
 import logging
 import os
 import socket
-import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
 
 from tanet.errors import TanetError
+from tanet.mail.wire import Watchdog, answer, command
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 log = logging.getLogger(__name__)
@@ -102,27 +102,22 @@ class Outcome:
 class _Deadline:
     """Ends one whole exchange with the server after `seconds`, however slowly it answers: a
     per-read timeout starts again with every byte, so a server that trickles would hold
-    tanet for ever. The timer shuts the socket down; the blocked read then fails at once."""
+    tanet for ever. The watchdog shuts the socket down; the blocked read then fails at once."""
 
     def __init__(self, session: "Session", seconds: float):
         self.session, self.seconds, self.expired, self.done = session, seconds, False, False
 
     def __enter__(self):
-        self._arm(self.seconds)
+        self.session.watchdog.arm(self, self.seconds)
         return self
 
-    def _arm(self, seconds: float) -> None:
-        self.timer = threading.Timer(seconds, self._fire)
-        self.timer.daemon = True
-        self.timer.start()
-
-    def _fire(self) -> None:
+    def fire(self) -> None:
         if self.done:
             return
         self.expired = True
         sock = getattr(self.session.server, "sock", None)
         if sock is None:  # still connecting: look again shortly
-            self._arm(0.1)
+            self.session.watchdog.again(self, 0.1)
             return
         try:
             socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain socket's, under TLS too
@@ -131,7 +126,7 @@ class _Deadline:
 
     def __exit__(self, *exc):
         self.done = True
-        self.timer.cancel()
+        self.session.watchdog.disarm(self)
 
 
 class Session:
@@ -169,6 +164,7 @@ class Session:
         self.server = None
         self.stopped = ""  # why the run must stop after this message (the deadline passed)
         self.on_wait = None  # called with the seconds the throttle waits
+        self.watchdog = Watchdog()
         with _Deadline(self, self.deadline) as deadline:
             try:
                 self._connect("nothing was sent")
@@ -297,11 +293,11 @@ class Session:
             self.sent_times.popleft()
         self.sent_times.append(self.clock())
 
-    def send(self, msg, recipients: list[str], on_content=None) -> Outcome:
-        """Send one message to `recipients`. `on_content()` is called just before its content
+    def send(self, message, recipients: list[str], on_content=None) -> Outcome:
+        """Send one message (a wire.Prepared) to `recipients`. `on_content()` is called just before its content
         goes (to record the attempt). A line that drops before then is connected again and the
         message tried again; LineLost when that fails or the deadline passes."""
-        content, sender = _wire_form(msg)
+        content, sender = message.content, message.sender
         self.wait_turn()
         problem = ""
         for _ in RECONNECT_WAITS:
@@ -336,7 +332,7 @@ class Session:
 
         server = self.server
         try:
-            code, said = server.mail(sender)
+            code, said = command(server, "mail", "FROM", sender)
             if code == 421:
                 raise _Dropped(f"{code} {_text(said)}")
             if code != 250:
@@ -344,7 +340,7 @@ class Session:
                 return Outcome({r.lower(): f"the server would not take it ({code} {_text(said)})" for r in recipients})
             refused = {}
             for address in recipients:
-                code, said = server.rcpt(address)
+                code, said = command(server, "rcpt", "TO", address)
                 if code == 421:
                     raise _Dropped(f"{code} {_text(said)}")
                 if code not in (250, 251):
@@ -366,7 +362,7 @@ class Session:
             on_content(accepted)
         try:
             server.send(content)
-            code, said = _answer(server)
+            code, said = answer(server)
         except (smtplib.SMTPException, OSError) as e:
             self._drop()
             return Outcome(refused, uncertain=f"the message went but the answer never came ({_reason(e)})")
@@ -416,49 +412,3 @@ def _listen(server) -> None:
 
     server.send, server.getreply = sending, replying
 
-
-def _answer(server) -> tuple[int, bytes]:
-    """The server's answer to a message's content. Unlike smtplib's getreply, a line cut off
-    by a dropped connection is no answer at all (its '250' would claim a delivery)."""
-    import smtplib
-
-    if server.file is None:
-        server.file = server.sock.makefile("rb")
-    lines = []
-    while True:
-        line = server.file.readline(8193)
-        if not line.endswith(b"\n"):
-            raise smtplib.SMTPServerDisconnected("the connection closed before the answer was complete"
-                                                 if line else "Connection unexpectedly closed")
-        lines.append(line)
-        if line[3:4] != b"-":
-            break
-    try:
-        code = int(lines[-1][:3])
-    except ValueError:
-        code = -1
-    log.info("< %s", _text(b" ".join(line.strip() for line in lines)))
-    return code, b"\n".join(line[4:].strip() for line in lines)
-
-
-def _wire_form(msg) -> tuple[bytes, str]:
-    """The message as it goes after DATA (Bcc removed, CRLF, leading dots doubled, ended with
-    CRLF.CRLF) and its sender's address, as smtplib's send_message makes them."""
-    import copy
-    import io
-    import re
-    from email.generator import BytesGenerator
-    from email.utils import getaddresses
-
-    sender = getaddresses([str(msg["Sender"] or msg["From"] or "")])[0][1]
-    bare = copy.copy(msg)
-    del bare["Bcc"]
-    del bare["Resent-Bcc"]
-    with io.BytesIO() as out:
-        BytesGenerator(out).flatten(bare, linesep="\r\n")
-        data = out.getvalue()
-    data = re.sub(rb"(?:\r\n|\n|\r(?!\n))", b"\r\n", data)
-    data = re.sub(rb"(?m)^\.", b"..", data)
-    if not data.endswith(b"\r\n"):
-        data += b"\r\n"
-    return data + b".\r\n", sender

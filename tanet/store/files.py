@@ -65,6 +65,30 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
+def sync_files(folder: Path) -> None:
+    """Every file of `folder` on disk: one syncfs of its file system where Linux has it (a
+    thousand fsyncs cost seconds; one syncfs, milliseconds), else an fsync of each file."""
+    import sys
+
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        syncfs = getattr(ctypes.CDLL(None, use_errno=True), "syncfs", None)
+        fd = os.open(folder, os.O_RDONLY)
+        try:
+            if syncfs is not None and syncfs(fd) == 0:
+                return
+        finally:
+            os.close(fd)
+    for p in folder.iterdir():
+        if p.is_file():
+            fd = os.open(p, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+
+
 def write_file(path: Path, data: bytes | str, *, make_parents: bool = True) -> Path:
     """Write `data` to `path` atomically, mode 0600."""
     path = Path(path)
@@ -220,13 +244,7 @@ class NewFolder:
             self.write(MANIFEST, json.dumps({"owner": self.owner, "files": sorted(self.names)}, indent=1))
         old = None
         try:
-            for p in self.path.iterdir():
-                if p.is_file():
-                    fd = os.open(p, os.O_RDONLY)
-                    try:
-                        os.fsync(fd)
-                    finally:
-                        os.close(fd)
+            sync_files(self.path)
             if self.target.exists():
                 old = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".old", dir=self.target.parent))
                 os.rmdir(old)
