@@ -57,3 +57,20 @@ def test_every_kind_of_session_has_its_name_in_messages():
     assert set(compose.SESSION_NAMES) == set(agenda.SESSION_KINDS)
     assert compose.session_line({"kind": "training", "title": "Grounding", "presenter": "Ann Lee"}) == \
         "Training: Grounding - Ann Lee"
+
+
+def test_a_line_beginning_from_arrives_as_written(tanet, tmp_path, smtp, monkeypatch):  # noqa: F811
+    """mbox-style '>From ' quoting belongs to mailbox files, not to SMTP: the summary sent must
+    read as the file kept in ./summaries/ does."""
+    network(tanet)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANET_TODAY", "2027-02-05")
+    tanet("report", "note", "2027Q1", "From January we meet monthly.\nFrom the coordinator, thanks.", ok=True)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("report", "quarter", "2027Q1", "--send-to", "manager@council.example", ok=True)
+    [(_, sent)] = inbox.messages
+    plain = sent.get_body(("plain",)).get_content()
+    assert "From January we meet monthly." in plain and ">From" not in plain
+    [kept] = [parse(p) for p in (tmp_path / "summaries").rglob("*.eml")]
+    assert kept.get_body(("plain",)).get_content().replace("\r\n", "\n") == plain.replace("\r\n", "\n")
