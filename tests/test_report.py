@@ -231,3 +231,10 @@ def test_themes_in_their_own_words(tanet, monkeypatch):
     q2 = tanet("report", "quarter", "2026Q2", "--format", "json", ok=True).json()["themes"]["items"]
     assert [i["id"] for i in q2] == [1]
     assert "Waiting lists for CAMHS" in tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout
+
+
+def test_a_quarter_not_started_yet_is_said_to_be_so(network):
+    r = at(network, "2026-12-03", "report", "quarter", "2026Q4", "--fiscal", "--format", "json")
+    assert "2026/27 Q4 has not started yet (it runs 2027-01-01 to 2027-03-31)" in r.stderr
+    r = at(network, "2026-12-03", "report", "quarter", "2026/27Q3", "--fiscal", "--format", "json")
+    assert "not started" not in r.stderr

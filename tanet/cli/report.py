@@ -127,11 +127,20 @@ def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", 
 
     conn = connection()
     p = report.period_of_quarter(period, fiscal, int(settings.get(conn, "report.fiscal_year_start")), today())
+    _say_if_not_started(p)
     data = report.summary(conn, p, today())
     if send_to:
         send_summary(data, send_to)
         return
     emit_summary(data, fmt, output)
+
+
+def _say_if_not_started(period: dict) -> None:
+    """A period still to come has nothing to count: say so, rather than let a page of zeros
+    pass for a quiet quarter (an easy slip with --fiscal, whose Q4 is January to March)."""
+    if period["start"] > today().isoformat():
+        render.note(f"{period['label']} has not started yet (it runs {period['start']} to {period['end']}), "
+                    "so every figure is zero. Choose an earlier period, e.g. last.")
 
 
 @report_app.command("note")
