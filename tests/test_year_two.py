@@ -36,7 +36,8 @@ def run_tour(tmp_path: Path, today: str | None) -> dict[str, str]:
 
 
 def output_of(outputs: dict[str, str], start: str) -> str:
-    return next(text for line, text in outputs.items() if line.startswith(start))
+    """What a tour command printed, its lines joined (messages wrap to the terminal's width)."""
+    return " ".join(next(text for line, text in outputs.items() if line.startswith(start)).split())
 
 
 def test_the_tour_years_from_now_applies_its_examples(tmp_path):
