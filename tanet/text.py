@@ -21,13 +21,21 @@ _C0_C1 = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what `flat` turns into spaces
 # What XML 1.0 cannot hold at all.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
+# Invisible marks a name has no use for, which make two names look alike or reorder text:
+# the direction marks (LRM, RLM, ALM), the zero-width space, the word joiner and a byte-order
+# mark inside text. The zero-width joiner and non-joiner stay: some scripts (Persian, Indic)
+# and emoji need them.
+_INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u061c\u2060\ufeff]")
+MAX_LINE = 1000  # characters in a one-line field (a name, a title, a place; a Teams link can take 500)
 # On screen also: bidirectional overrides, which can make text read backwards.
 _UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
 
 
 def _name_of(char: str) -> str:
-    if _BIDI.match(char):
+    if _BIDI.match(char) or char in "\u200e\u200f\u061c":
         return f"the text-direction character U+{ord(char):04X}"
+    if _INVISIBLE.match(char):
+        return f"the invisible character U+{ord(char):04X}"
     if "\ud800" <= char <= "\udfff":
         return "bytes that are not UTF-8 text"
     if ord(char) >= 0xFDD0:
@@ -37,17 +45,24 @@ def _name_of(char: str) -> str:
 
 
 def line(value: str | None, field: str) -> str | None:
-    """A single-line field, stripped; control characters (and bidirectional overrides,
-    which make a name read backwards) refused. Empty gives None."""
+    """A single-line field, stripped; control characters, bidirectional overrides and
+    direction marks (which make a name read backwards) and other invisible marks refused, and
+    anything over MAX_LINE characters (a name of 100,000 made an unsendable message). Empty
+    gives None."""
     if value is None:
         return None
     value = str(value).strip()
-    bad = _CONTROL.search(value) or _BIDI.search(value)
+    bad = _CONTROL.search(value) or _BIDI.search(value) or _INVISIBLE.search(value)
     if bad:
         from tanet.errors import TanetError
 
         raise TanetError(f"The {field} holds {_name_of(bad.group())}; it must be one line of plain text. "
                          "Type it again without it.")
+    if len(value) > MAX_LINE:
+        from tanet.errors import TanetError
+
+        raise TanetError(f"The {field} is {len(value):,} characters long; at most {MAX_LINE} fit. "
+                         "Shorten it (a long note belongs in notes).")
     return value or None
 
 

@@ -43,3 +43,18 @@ def test_an_accepted_address_is_accepted_again_unchanged(local, labels, top):
         assert "is not a valid e-mail address" in str(e)
         return
     assert kept == address and valid_email(kept) == kept
+
+
+def test_a_one_line_field_refuses_invisible_marks_and_endless_text():
+    import pytest
+
+    from tanet import text
+    from tanet.errors import TanetError
+
+    for mark in ("\u200f", "\u200e", "\u061c", "\u200b", "\u2060", "\ufeff"):
+        with pytest.raises(TanetError, match="U\\+"):
+            text.line(f"Test{mark}Person", "name")
+    assert text.line("Mehr\u200cnaz", "name") == "Mehr\u200cnaz"  # the Persian non-joiner is part of a name
+    assert text.line("A" * text.MAX_LINE, "name") == "A" * text.MAX_LINE
+    with pytest.raises(TanetError, match="100,000 characters long"):
+        text.line("A" * 100_000, "name")
