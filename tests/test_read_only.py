@@ -34,7 +34,8 @@ def read_only_network(tanet, own_database):
     """Members (one who left long ago), a meeting held, two ahead; then the file made read-only."""
     tanet("member", "import", SIGNUPS, ok=True)
     with sqlite3.connect(own_database) as c:
-        c.execute("UPDATE members SET joined_on = '2020-01-01', consent_on = '2020-01-01'")
+        # Everyone may facilitate (an import makes ambassadors only when a column says so).
+        c.execute("UPDATE members SET joined_on = '2020-01-01', consent_on = '2020-01-01', ambassador = 1")
     add_member(tanet, "Lena Long-Gone", "lena@example.org", "housing", "third", "manager", "Shelter",
                "--joined", "2020-01-01")
     tanet("member", "leave", "lena@example.org", "--on", "2021-01-01", ok=True)
