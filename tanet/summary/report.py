@@ -145,7 +145,9 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     from tanet.summary import feedback as feedback_forms
 
     return {
-        "period": _public(period),
+        # A period not over yet says so; a past one keeps the keys it always had.
+        "period": {**_public(period),
+                   **({"in_progress": True} if period["start"] <= today.isoformat() <= period["end"] else {})},
         "generated_on": today.isoformat(),
         "network": values["network"],
         "meetings_held": head["meetings_held"],

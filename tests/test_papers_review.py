@@ -1,0 +1,169 @@
+"""What a reviewer found reading the papers (the Word summary, the printed pages, the e-mail):
+each finding, checked on the document as the reader gets it."""
+
+import email
+import re
+from email import policy
+
+from conftest import add_member
+from servers import use_server
+
+NETWORK = "Lothian Trauma-Informed Practice Network"
+OVER_FULL = "Above 100%: members who came and have since left count as attendees but not as members at the end."
+
+
+def network(tanet, *members):
+    tanet("init", "--network", NETWORK, "--organiser-name", "Alex Morgan", "--organiser-email",
+          "alex@council.example", ok=True)
+    for name, address in members:
+        add_member(tanet, name, address, "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
+
+
+def docx_text(tanet, tmp_path, *args) -> str:
+    from docx import Document
+
+    path = tmp_path / "summary.docx"
+    tanet("report", *args, "--format", "docx", "-o", path, ok=True)
+    doc = Document(str(path))
+    cells = [c.text for t in doc.tables for row in t.rows for c in row.cells]
+    return "\n".join([p.text for p in doc.paragraphs] + cells)
+
+
+def plain_text(tanet, *args) -> str:
+    from tanet.summary import plaintext
+
+    return plaintext.to_plain(tanet("report", *args, "--format", "json", ok=True).json())
+
+
+def test_a_rate_above_100_percent_is_kept_and_explained_under_its_table_in_every_format(tanet, tmp_path, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"), ("Ben Bold", "ben@example.org"))
+    tanet("meeting", "add", "2026-08-11", ok=True)
+    tanet("attendance", "mark", "1", "Ann", "Ben", ok=True)
+    tanet("member", "leave", "Ben", "--on", "2026-09-01", ok=True)
+    d = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()
+    assert d["participation_rate"] == 2.0  # unique attendees / active members at the end, as always
+    shown = {"markdown": tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout,
+             "html": tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout,
+             "plain": " ".join(plain_text(tanet, "quarter", "2026Q3").split()),
+             "docx": docx_text(tanet, tmp_path, "quarter", "2026Q3")}
+    for fmt, text in shown.items():
+        assert "200%" in text, fmt
+        assert OVER_FULL in text, fmt
+    assert f"<p>{OVER_FULL}</p>" in shown["html"]
+
+
+def test_no_note_when_every_rate_is_100_percent_or_less(tanet, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"), ("Ben Bold", "ben@example.org"))
+    tanet("meeting", "add", "2026-08-11", ok=True)
+    tanet("attendance", "mark", "1", "Ann", "Ben", ok=True)
+    assert "Above 100%" not in tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout
+
+
+def test_plain_text_tables_break_at_spaces_and_never_inside_a_word():
+    from tanet.summary import plaintext
+
+    columns = ["Date", "Start", "Title", "Present", "Apologies", "Checked in", "Agenda"]
+    rows = [["2026-10-06", "10:00", "Lothian Trauma-Informed Practice Network meeting", "30", "13", "28",
+             "Extraordinary general meeting (reflective practice)"],
+            ["2026-11-03", "15:45", "Housing", "12", "4", "10", "Holding hope (spotlight)"]]
+    lines = plaintext.table(columns, rows)
+    assert all(len(line) <= plaintext.WIDTH for line in lines)
+    words = " ".join(lines).split()
+    for cell in columns + [c for row in rows for c in row]:
+        for word in cell.split():
+            assert word in words, word  # every word whole, on one line
+    # A word longer than the whole line is the one thing split.
+    long = "x" * (plaintext.WIDTH + 10)
+    lines = plaintext.table(["Link"], [[long]])
+    assert "".join(line.strip() for line in lines[2:]) == long
+
+
+def test_word_a_very_long_word_wraps_in_its_own_column_and_dates_times_headers_stay_whole():
+    from tanet.summary import word
+
+    url = "https://www.example.org/" + "trauma-informed-practice-network-resources"  # 63 characters, no space
+    table = [["Date", "Start", "Title", "Present"], ["2026-10-06", "10:00", url, "30"]]
+    available = 481.9
+    widths = word.column_widths(table, available, True, False)
+    assert abs(sum(widths) - available) < 0.5
+    for c in (0, 1, 3):
+        needed = max(word.text_width(row[c], bold=(r == 0)) for r, row in enumerate(table)) + word.CELL_PADDING_PT
+        assert widths[c] >= needed - 0.01, (c, widths[c], needed)
+    assert widths[2] < word.text_width(url) + word.CELL_PADDING_PT  # only this one wraps
+
+
+def test_word_charts_draw_accented_letters_and_the_en_dash_with_a_truetype_font():
+    from PIL import ImageFont
+
+    from tanet.summary import word
+
+    font = word.chart_font(36)
+    assert isinstance(font, ImageFont.FreeTypeFont)
+    missing = font.getmask("\U000E0FFF").getbbox()  # a character no font has: the box
+    for text in ("à", "–", "ì"):
+        assert font.getmask(text).getbbox() != missing, text
+
+
+def test_the_summary_title_keeps_each_date_on_one_line_in_print(tanet, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    page = tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
+    h1 = re.search(r"<h1>(.*?)</h1>", page).group(1)
+    assert '<span class="date">2026-07-01</span>' in h1 and '<span class="date">2026-09-30</span>' in h1
+    assert re.search(r"\.date\{white-space:nowrap\}", page)
+
+
+def test_a_quarter_in_progress_says_so_in_every_title_and_the_subject(tanet, tmp_path, smtp, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANET_TODAY", "2026-11-12")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    tanet("meeting", "add", "2026-10-13", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    so_far = f"{NETWORK}: summary for 2026Q4 (the quarter so far, to 2026-11-12)"
+    d = tanet("report", "quarter", "this", "--format", "json", ok=True).json()
+    assert d["period"]["in_progress"] is True and d["period"]["end"] == "2026-12-31"
+    assert f"# {so_far}" in tanet("report", "quarter", "this", "--format", "markdown", ok=True).stdout
+    assert f"<title>{so_far}</title>" in tanet("report", "quarter", "this", "--format", "html", ok=True).stdout
+    assert " ".join(plain_text(tanet, "quarter", "this").split()).startswith(so_far)
+    assert docx_text(tanet, tmp_path, "quarter", "this").startswith(so_far)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("report", "quarter", "this", "--send-to", "head@council.example", ok=True)
+    msg = email.message_from_bytes(inbox.messages[0][1].as_bytes(), policy=policy.default)
+    assert msg["Subject"] == so_far
+    ended = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()
+    assert "in_progress" not in ended["period"]
+
+
+def test_a_quarter_without_meetings_says_so_once_instead_of_tables_of_zeros(tanet, tmp_path, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    md = tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout
+    assert md.count("No meeting was held in this period.") == 1
+    assert "0%" not in md and "1 (– of active members)" not in md and "(– of active members)" in md
+    for absent in ("## By service area", "## By start time", "## Facilitation", "| Date | Start"):
+        assert absent not in md, absent
+    from docx import Document
+
+    path = tmp_path / "empty.docx"
+    tanet("report", "quarter", "2026Q3", "--format", "docx", "-o", path, ok=True)
+    assert len(Document(str(path)).inline_shapes) == 0  # no all-zero chart
+    assert "<svg" not in tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
+
+
+def test_the_trend_chart_says_it_shows_mean_attendance_a_meeting(tanet, tmp_path, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    tanet("meeting", "add", "2026-08-11", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    from docx import Document
+
+    path = tmp_path / "s.docx"
+    tanet("report", "quarter", "2026Q3", "--format", "docx", "-o", path, ok=True)
+    alts = [shape._inline.docPr.get("descr") for shape in Document(str(path)).inline_shapes]
+    trend = next(a for a in alts if a.startswith("Trend"))
+    assert "mean attendance" in trend.lower() and "no meetings" in trend  # the earlier, empty quarters
+    page = tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
+    assert re.search(r"Trend[^<]*mean attendance a meeting", page)
