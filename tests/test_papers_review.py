@@ -167,3 +167,18 @@ def test_the_trend_chart_says_it_shows_mean_attendance_a_meeting(tanet, tmp_path
     assert "mean attendance" in trend.lower() and "no meetings" in trend  # the earlier, empty quarters
     page = tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
     assert re.search(r"Trend[^<]*mean attendance a meeting", page)
+
+
+def test_a_range_of_whole_months_compares_with_as_many_whole_months_before(tanet, monkeypatch):
+    monkeypatch.setenv("TANET_TODAY", "2027-01-20")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    tanet("meeting", "add", "2024-03-12", ok=True)
+    tanet("meeting", "add", "2025-03-11", ok=True)
+
+    def previous(start, end):
+        d = tanet("report", "range", "--from", start, "--to", end, "--format", "json", ok=True).json()
+        return d["previous"]["period"]["start"], d["previous"]["period"]["end"]
+
+    assert previous("2025-01-01", "2026-12-31") == ("2023-01-01", "2024-12-31")  # two years, a leap day among them
+    assert previous("2025-03-01", "2025-04-30") == ("2025-01-01", "2025-02-28")  # two months, not 61 days
+    assert previous("2025-03-10", "2025-03-16") == ("2025-03-03", "2025-03-09")  # not whole months: days
