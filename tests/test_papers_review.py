@@ -182,3 +182,44 @@ def test_a_range_of_whole_months_compares_with_as_many_whole_months_before(tanet
     assert previous("2025-01-01", "2026-12-31") == ("2023-01-01", "2024-12-31")  # two years, a leap day among them
     assert previous("2025-03-01", "2025-04-30") == ("2025-01-01", "2025-02-28")  # two months, not 61 days
     assert previous("2025-03-10", "2025-03-16") == ("2025-03-03", "2025-03-09")  # not whole months: days
+
+
+def test_the_handover_first_steps_work_as_written_in_a_new_terminal(tanet, tmp_path, monkeypatch):
+    import html
+    import os
+    import shutil
+    import subprocess
+    import sys
+
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    tanet("meeting", "add", "2026-08-11", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    tanet("handover", "-o", tmp_path / "pack", ok=True)
+    page = (tmp_path / "pack" / "index.html").read_text(encoding="utf-8")
+    steps = re.search(r'<section[^>]* id="next-steps".*?</section>', page, re.S).group(0)
+    commands = [html.unescape(c) for c in re.findall(r"<pre><code>(.*?)</code></pre>", steps, re.S)]
+    assert any(c.startswith("setx TANET_DB ") for c in commands)  # Windows, kept for new windows
+    assert any(c.startswith("$env:TANET_DB = ") for c in commands)  # Windows, this window
+    unix = [c for c in commands if c.startswith(("export ", "echo "))]
+    assert len(unix) == 2
+    # What can run without sending, changing or filling anything in, exactly as printed.
+    plain = [c for c in commands if c.startswith("tanet ")
+             and not re.search(r"--send|--apply|imaps|[A-Z]{4}|organiser|checkin round", c)]
+    assert "tanet info" in plain and "tanet member list" in plain and len(plain) >= 6
+    mine = tmp_path / "my computer"
+    mine.mkdir()
+    shutil.copy(tmp_path / "pack" / "tanet.db", mine / "tanet.db")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TANET_")}
+    env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"), TANET_TODAY="2026-10-20", LANG="C.UTF-8")
+    os.mkdir(tmp_path / "home")
+    as_typed = f'tanet() {{ "{sys.executable}" -m tanet "$@"; }}\nset -e\n'
+    first = subprocess.run(["bash", "-c", as_typed + "\n".join(unix + plain)], cwd=mine, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr
+    assert "Ann Able" in first.stdout and "There is no tanet database" not in first.stderr
+    # A new terminal, elsewhere, the next day: ~/.profile still points at the copy.
+    later = subprocess.run(["bash", "-c", as_typed + ". ~/.profile\ntanet member list"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
+    assert later.returncode == 0 and "Ann Able" in later.stdout, later.stderr

@@ -51,10 +51,17 @@ def _table(headers: list[str], rows: list[list], empty: str) -> str:
 
 
 # The first steps: what to do in plain words, then each command on a line of its own,
-# to copy as written (CAPITALS are the parts to fill in).
+# to copy as written (CAPITALS are the parts to fill in). A command may come with the system
+# it is for. The first step tells tanet, once, where the copied database is, so that every
+# later step finds it without --db.
 STEPS = [
-    ("Make the database yours", "See what the pack's database holds, then copy tanet.db to your own computer "
-     "and set TANET_DB to it (or keep it in your user data folder).", ["tanet --db tanet.db info"]),
+    ("Make the database yours", "Copy tanet.db to the folder on your own computer where you will keep it, open a "
+     "terminal in that folder, and tell tanet to use it from now on.",
+     [("On macOS or Linux (the second line keeps it for every new terminal)", 'export TANET_DB="$PWD/tanet.db"'),
+      ("", """echo "export TANET_DB='$PWD/tanet.db'" >> ~/.profile"""),
+      ("On Windows, in PowerShell (the first line keeps it for every new window)", 'setx TANET_DB "$PWD\\tanet.db"'),
+      ("", '$env:TANET_DB = "$PWD\\tanet.db"'),
+      ("Then see what it holds", "tanet info")]),
     ("Put your name on the invitations", "Everyone invited to an upcoming meeting gets an update.",
      ["tanet organiser change --name 'Your Name' --email you@example.org --send"]),
     ("See who is in the network", "", ["tanet member list", "tanet area list"]),
@@ -74,9 +81,14 @@ STEPS = [
 
 def steps_list() -> str:
     e = html.escape
+
+    def command_block(command) -> str:
+        said, command = command if isinstance(command, tuple) else ("", command)
+        return (f"<p>{e(said)}:</p>" if said else "") + f"<pre><code>{e(command)}</code></pre>"
+
     return "<ol>" + "".join(
         f"<li><p><strong>{e(title)}</strong>{'. ' + e(words) if words else ''}</p>"
-        + "".join(f"<pre><code>{e(command)}</code></pre>" for command in commands) + "</li>"
+        + "".join(command_block(command) for command in commands) + "</li>"
         for title, words, commands in STEPS) + "</ol>"
 
 
