@@ -223,3 +223,35 @@ def test_the_handover_first_steps_work_as_written_in_a_new_terminal(tanet, tmp_p
     later = subprocess.run(["bash", "-c", as_typed + ". ~/.profile\ntanet member list"], cwd=tmp_path, env=env,
                            capture_output=True, text=True, timeout=120)
     assert later.returncode == 0 and "Ann Able" in later.stdout, later.stderr
+
+
+def test_the_handover_page_lists_past_meetings_with_no_register_and_cancelled_ones_ahead(tanet, tmp_path, smtp,
+                                                                                          monkeypatch):
+    import html
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TANET_TODAY", "2026-10-20")
+    network(tanet, ("Ann Able", "ann@example.org"), ("Ben Bold", "ben@example.org"))
+    tanet("config", "set", "meeting.url", "https://meet.example.org/tip", ok=True)
+    for day in ("2026-08-11", "2026-09-08", "2026-11-10", "2026-12-08"):
+        tanet("meeting", "add", day, ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)  # 2026-09-08 has no register
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("invite", "3", "--send", ok=True)
+    tanet("meeting", "cancel", "3", "--reason", "venue closed", ok=True)  # nobody told yet
+    tanet("meeting", "cancel", "4", ok=True)  # never invited
+
+    def page(name):
+        tanet("handover", "-o", tmp_path / name, ok=True)
+        text = html.unescape((tmp_path / name / "index.html").read_text(encoding="utf-8"))
+        return " ".join(re.sub(r"<[^>]+>", " ", text).split())
+
+    text = page("pack")
+    assert re.search(r"Past meetings with no register yet .* #2 2026-09-08 \d\d:\d\d", text)
+    assert "no register yet" in text and "#1 2026-08-11" not in text
+    assert "#3 2026-11-10" in text and "cancelled (venue closed) cancellation sent to 0 of 2 invited" in text
+    assert "tanet invite 3 --send" in text
+    assert "#4 2026-12-08" in text and "nobody had been sent an invitation" in text
+    tanet("invite", "3", "--send", ok=True)
+    assert "cancellation sent to all 2 invited" in page("pack2")

@@ -112,6 +112,51 @@ def upcoming_section(conn: sqlite3.Connection, upcoming: list) -> str:
                      rows, "No meetings planned yet: tanet meeting plan --start DATE") + "</section>")
 
 
+def unrecorded_section(conn: sqlite3.Connection, today: date) -> str:
+    """Meetings already past that nobody took a register of: held, as far as tanet knows, but
+    left out of every attendance figure until their register is recorded."""
+    rows = conn.execute(
+        """SELECT m.id, m.date, m.start, m.title FROM meetings m
+           WHERE m.status = 'scheduled' AND m.date < :d
+             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = m.id)
+           ORDER BY m.date, m.start""", {"d": today.isoformat()}).fetchall()
+    if not rows:
+        return ""
+    return ('<section id="no-register"><h2>Past meetings with no register yet</h2><p>Left out of the attendance '
+            "figures until their register is recorded: <code>tanet attendance import MEETING REPORT.csv</code>.</p>"
+            + _table(["Meeting", "Date", "Start", "Title", "Register"],
+                     [[f"#{r['id']}", r["date"], r["start"], r["title"], "no register yet"] for r in rows], "")
+            + "</section>")
+
+
+def cancellation_sent(conn: sqlite3.Connection, meeting_id: int) -> str:
+    """Whether everyone who was sent an invitation to a meeting has been sent its cancellation."""
+    invited, told = conn.execute(
+        """SELECT count(DISTINCT CASE WHEN kind IN ('invitation', 'update') THEN member_id END),
+                  count(DISTINCT CASE WHEN kind = 'cancellation' THEN member_id END)
+           FROM outbox WHERE meeting_id = ? AND sent_at IS NOT NULL""", [meeting_id]).fetchone()
+    if not invited:
+        return "nobody had been sent an invitation"
+    if told >= invited:
+        return f"cancellation sent to all {invited} invited"
+    return f"cancellation sent to {told} of {invited} invited: tanet invite {meeting_id} --send"
+
+
+def cancelled_section(conn: sqlite3.Connection, today: date) -> str:
+    """Meetings ahead that were cancelled, and whether everyone invited has been told."""
+    rows = conn.execute("""SELECT id, date, start, title, cancel_reason FROM meetings
+                           WHERE status = 'cancelled' AND date >= ? ORDER BY date, start""",
+                        [today.isoformat()]).fetchall()
+    if not rows:
+        return ""
+    return ('<section id="cancelled"><h2>Cancelled meetings ahead</h2>'
+            + _table(["Meeting", "Date", "Start", "Title", "Status", "Told"],
+                     [[f"#{r['id']}", r["date"], r["start"], r["title"],
+                       "cancelled" + (f" ({r['cancel_reason']})" if r["cancel_reason"] else ""),
+                       cancellation_sent(conn, r["id"])] for r in rows], "")
+            + "</section>")
+
+
 def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> str:
     """The page the next coordinator reads first. No check-in note, reply comment or
     follow-up note is ever put on it."""
@@ -159,6 +204,8 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
         + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
         + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>",
         upcoming_section(conn, upcoming),
+        cancelled_section(conn, today),
+        unrecorded_section(conn, today),
         '<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
         "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
         + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
@@ -183,7 +230,7 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
                   f"{' (the quarter so far)' if s == this_quarter else ''}</li>" for s in summaries)
         + "</ul></section></main></body></html>",
     ]
-    return "\n".join(sized(part) for part in parts) + "\n"
+    return "\n".join(sized(part) for part in parts if part) + "\n"
 
 
 SHORT = 22  # a section of at most this many rows, list items and commands is printed whole
