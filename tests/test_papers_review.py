@@ -162,7 +162,11 @@ def test_the_trend_chart_says_it_shows_mean_attendance_a_meeting(tanet, tmp_path
 
     path = tmp_path / "s.docx"
     tanet("report", "quarter", "2026Q3", "--format", "docx", "-o", path, ok=True)
-    alts = [shape._inline.docPr.get("descr") for shape in Document(str(path)).inline_shapes]
+    doc = Document(str(path))
+    alts = [shape._inline.docPr.get("descr") for shape in doc.inline_shapes]
+    # Each picture's paragraph keeps clear of the table just above it.
+    holders = [p for p in doc.paragraphs if p._p.xpath(".//w:drawing")]
+    assert len(holders) == len(alts) and all(p.paragraph_format.space_before.pt >= 6 for p in holders)
     trend = next(a for a in alts if a.startswith("Trend"))
     assert "mean attendance" in trend.lower() and "no meetings" in trend  # the earlier, empty quarters
     page = tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
