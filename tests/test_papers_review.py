@@ -259,3 +259,24 @@ def test_the_handover_page_lists_past_meetings_with_no_register_and_cancelled_on
     assert "#4 2026-12-08" in text and "nobody had been sent an invitation" in text
     tanet("invite", "3", "--send", ok=True)
     assert "cancellation sent to all 2 invited" in page("pack2")
+
+
+def test_word_a_long_link_in_a_title_leaves_dates_times_and_headers_whole_in_libreoffice(tanet, tmp_path,
+                                                                                           monkeypatch):
+    import subprocess
+
+    from test_word import soffice_pdf
+
+    monkeypatch.setenv("TANET_TODAY", "2026-12-20")
+    network(tanet, ("Ann Able", "ann@example.org"))
+    link = "https://www.example.org/trauma-informed-practice-network-resources"
+    tanet("meeting", "add", "2026-10-06", "--title", f"Resources {link}", ok=True)
+    tanet("meeting", "add", "2026-11-03", "--title", "Holding hope", ok=True)
+    tanet("attendance", "mark", "1", "Ann", ok=True)
+    path = tmp_path / "summary.docx"
+    tanet("report", "quarter", "2026Q4", "--format", "docx", "-o", path, ok=True)
+    pdf = soffice_pdf(path)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    words = set(text.split())
+    for whole in ("2026-10-06", "2026-11-03", "Start", "Present", "Apologies", "Checked", "Agenda"):
+        assert whole in words, whole
