@@ -52,7 +52,7 @@ def column_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
         can_give = [i for i in range(len(widths)) if widths[i] > least[i]]
         if not can_give:
             break  # every column down to its longest word: the line runs long rather than split one
-        widest = max(can_give, key=lambda i: widths[i] - least[i])
+        widest = max(can_give, key=lambda i: widths[i])
         widths[widest] -= 1
     return widths
 
