@@ -133,6 +133,10 @@ def test_a_quarter_in_progress_says_so_in_every_title_and_the_subject(tanet, tmp
     tanet("report", "quarter", "this", "--send-to", "head@council.example", ok=True)
     msg = email.message_from_bytes(inbox.messages[0][1].as_bytes(), policy=policy.default)
     assert msg["Subject"] == so_far
+    # Written with the title on the Subject line itself, not moved whole to a line of its own.
+    [raw] = [p.read_bytes() for p in (tmp_path / "summaries").rglob("*.eml")]
+    assert re.search(rb"(^|\r\n)Subject: " + NETWORK.encode(), raw) and not re.search(rb"Subject: ?\r\n", raw)
+    assert email.message_from_bytes(raw)["Subject"].replace("\r\n", "") == so_far
     ended = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()
     assert "in_progress" not in ended["period"]
 
