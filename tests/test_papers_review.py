@@ -144,17 +144,23 @@ def test_a_quarter_in_progress_says_so_in_every_title_and_the_subject(tanet, tmp
 def test_a_quarter_without_meetings_says_so_once_instead_of_tables_of_zeros(tanet, tmp_path, monkeypatch):
     monkeypatch.setenv("TANET_TODAY", "2026-10-20")
     network(tanet, ("Ann Able", "ann@example.org"))
+    tanet("meeting", "add", "2026-05-12", ok=True)  # the quarter before had one
+    tanet("attendance", "mark", "1", "Ann", ok=True)
     md = tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout
     assert md.count("No meeting was held in this period.") == 1
-    assert "0%" not in md and "1 (– of active members)" not in md and "(– of active members)" in md
+    assert not re.search(r"(?<!\d)0%", md) and "(– of active members)" in md and "reached at 0 of 0" not in md
+    assert "pts" not in md  # no change in a rate that had nothing to be counted over
     for absent in ("## By service area", "## By start time", "## Facilitation", "| Date | Start"):
         assert absent not in md, absent
     from docx import Document
 
     path = tmp_path / "empty.docx"
     tanet("report", "quarter", "2026Q3", "--format", "docx", "-o", path, ok=True)
-    assert len(Document(str(path)).inline_shapes) == 0  # no all-zero chart
-    assert "<svg" not in tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
+    # No all-zero chart: only the trend, where the quarter before had a meeting.
+    [trend] = [shape._inline.docPr.get("descr") for shape in Document(str(path)).inline_shapes]
+    assert trend.startswith("Trend") and "2026Q3 no meetings" in trend
+    assert tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout.count("<svg") == 1
+    assert tanet("report", "quarter", "2025Q3", "--format", "html", ok=True).stdout.count("<svg") == 0
 
 
 def test_the_trend_chart_says_it_shows_mean_attendance_a_meeting(tanet, tmp_path, monkeypatch):

@@ -105,7 +105,8 @@ def document(d: dict) -> tuple[str, list[Section]]:
                           + (f"; {unrecorded} with no register yet, left out of the attendance figures"
                              if unrecorded else "")),
         ("Attendance", f"{a['total']} in all; mean {num(a['mean'])} a meeting (min {num(a['min'])}, max {num(a['max'])})"),
-        ("Target", f"{a['target']} a meeting; reached at {a['meetings_at_target']} of {recorded}"),
+        ("Target", f"{a['target']} a meeting" + (f"; reached at {a['meetings_at_target']} of {recorded}"
+                                                  if recorded else "")),
         ("Different people who came", f"{d['unique_attendees']} ({pct(d['participation_rate'] if held else None)} "
                                       "of active members)"),
         ("Membership", joined_and_left(mem)),
@@ -229,7 +230,8 @@ def later_sections(d: dict) -> list[Section]:
             ["Different people", str(d["unique_attendees"]), str(prev["unique_attendees"]), signed(c["unique_attendees"])],
             ["Active members at end", str(mem["end"]), str(prev["membership"]["end"]), signed(c["membership"]["end"])],
             ["Participation", pct(d["participation_rate"] if d["meetings_held"] else None),
-             pct(prev["participation_rate"]), signed(c["participation_rate"], percent=True)],
+             pct(prev["participation_rate"]),
+             signed(c["participation_rate"] if d["meetings_held"] else None, percent=True)],
         ]
         out.append(with_note(Section(f"Compared with {prev['period']['label']}",
                                      columns=["Figure", p["label"], prev["period"]["label"], "Change"], rows=rows),
