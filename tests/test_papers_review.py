@@ -179,6 +179,7 @@ def test_the_trend_chart_says_it_shows_mean_attendance_a_meeting(tanet, tmp_path
     assert len(holders) == len(alts) and all(p.paragraph_format.space_before.pt >= 6 for p in holders)
     trend = next(a for a in alts if a.startswith("Trend"))
     assert "mean attendance" in trend.lower() and "no meetings" in trend  # the earlier, empty quarters
+    assert "Chart: mean attendance a meeting." in [p.text for p in doc.paragraphs]  # under the picture too
     page = tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout
     assert re.search(r"Trend[^<]*mean attendance a meeting", page)
 

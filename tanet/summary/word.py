@@ -381,7 +381,10 @@ def add_chart(doc, s: Section, text_width_pt: float) -> None:
     paragraph = doc.add_paragraph()
     paragraph.paragraph_format.space_before = Pt(10)  # clear of the table above it
     picture = paragraph.add_run().add_picture(io.BytesIO(chart_png(s.bars)),
-                                                        width=Pt(min(text_width_pt, 16 / 2.54 * 72)))
+                                              width=Pt(min(text_width_pt, 16 / 2.54 * 72)))
     properties = picture._inline.docPr
     properties.set("descr", xml_text(chart_description(s)))
     properties.set("title", xml_text(f"Chart: {s.title}"))
+    if s.chart:  # what the bars measure, when no column of the table above says it
+        paragraph.paragraph_format.keep_with_next = True
+        doc.add_paragraph(xml_text(f"Chart: {s.chart}."))
