@@ -176,7 +176,6 @@ def held_sections(d: dict) -> list[Section]:
 
 def later_sections(d: dict) -> list[Section]:
     """Resources, replies, outreach, feedback, themes, the trend and the comparison."""
-    p, a, mem = d["period"], d["attendance"], d["membership"]
     out = []
     r = d["resources"]
     out.append(Section("Resources", facts=[("Shared this period", str(r["shared"])),
@@ -217,28 +216,31 @@ def later_sections(d: dict) -> list[Section]:
         rows=[[i["text"], i["kind"], i["status"]] for i in t.get("items", [])]))
     if d.get("trend"):
         out.append(trend_section(d["trend"]))
-    prev = d["previous"]
-    if prev and not prev["meetings_held"]:  # an all-zero column compares with nothing
-        out.append(Section(f"Compared with {prev['period']['label']}",
-                           note=f"No meeting was held in {prev['period']['label']}, so there is nothing to compare with."))
-    elif prev:
-        c = prev["change"]
-        rows = [
-            ["Meetings held", str(d["meetings_held"]), str(prev["meetings_held"]), signed(c["meetings_held"])],
-            ["Attendance", str(a["total"]), str(prev["attendance"]["total"]), signed(c["attendance"]["total"])],
-            ["Mean a meeting", num(a["mean"]), num(prev["attendance"]["mean"]), signed(c["attendance"]["mean"])],
-            ["Different people", str(d["unique_attendees"]), str(prev["unique_attendees"]), signed(c["unique_attendees"])],
-            ["Active members at end", str(mem["end"]), str(prev["membership"]["end"]), signed(c["membership"]["end"])],
-            ["Participation", pct(d["participation_rate"] if d["meetings_held"] else None),
-             pct(prev["participation_rate"]),
-             signed(c["participation_rate"] if d["meetings_held"] else None, percent=True)],
-        ]
-        out.append(with_note(Section(f"Compared with {prev['period']['label']}",
-                                     columns=["Figure", p["label"], prev["period"]["label"], "Change"], rows=rows),
-                             over_full(d["participation_rate"], prev["participation_rate"])))
-    else:
-        out.append(Section("Compared with the previous period", note="No previous period: this is the first."))
+    out.append(compared_section(d))
     return out
+
+
+def compared_section(d: dict) -> Section:
+    """This period's headline figures beside the previous period's, with the change."""
+    p, a, mem, prev = d["period"], d["attendance"], d["membership"], d["previous"]
+    if not prev:
+        return Section("Compared with the previous period", note="No previous period: this is the first.")
+    label = prev["period"]["label"]
+    if not prev["meetings_held"]:  # an all-zero column compares with nothing
+        return Section(f"Compared with {label}",
+                       note=f"No meeting was held in {label}, so there is nothing to compare with.")
+    c, held = prev["change"], d["meetings_held"] > 0
+    rows = [
+        ["Meetings held", str(d["meetings_held"]), str(prev["meetings_held"]), signed(c["meetings_held"])],
+        ["Attendance", str(a["total"]), str(prev["attendance"]["total"]), signed(c["attendance"]["total"])],
+        ["Mean a meeting", num(a["mean"]), num(prev["attendance"]["mean"]), signed(c["attendance"]["mean"])],
+        ["Different people", str(d["unique_attendees"]), str(prev["unique_attendees"]), signed(c["unique_attendees"])],
+        ["Active members at end", str(mem["end"]), str(prev["membership"]["end"]), signed(c["membership"]["end"])],
+        ["Participation", pct(d["participation_rate"] if held else None), pct(prev["participation_rate"]),
+         signed(c["participation_rate"] if held else None, percent=True)],
+    ]
+    return with_note(Section(f"Compared with {label}", columns=["Figure", p["label"], label, "Change"], rows=rows),
+                     over_full(d["participation_rate"], prev["participation_rate"]))
 
 
 def trend_section(trend: list[dict]) -> Section:
