@@ -125,7 +125,8 @@ def test_range_gives_the_same_figures(network):
     r = summary(network, "range", "--from", "2026-01-01", "--to", "31/03/2026")
     for key in ("meetings_held", "attendance", "unique_attendees", "membership", "by_service_area", "facilitation"):
         assert r[key] == q[key]
-    assert r["previous"]["period"] == {"label": "2025-10-03 to 2025-12-31", "start": "2025-10-03",
+    # Three whole months are compared with the three whole months before them.
+    assert r["previous"]["period"] == {"label": "2025-10-01 to 2025-12-31", "start": "2025-10-01",
                                        "end": "2025-12-31", "fiscal": False}
 
 

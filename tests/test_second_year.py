@@ -159,7 +159,9 @@ def test_availability_suggest_for_one_area(tanet):
 def test_fiscal_quarters_are_labelled_by_the_years_they_span(tanet):
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     p = tanet("report", "quarter", "2026/27 Q3", "--fiscal", "--format", "json", ok=True).json()["period"]
-    assert p == {"label": "2026/27 Q3", "start": "2026-10-01", "end": "2026-12-31", "fiscal": True}
+    # Today (2026-11-25) is inside it, so it is marked as not over yet.
+    assert p == {"label": "2026/27 Q3", "start": "2026-10-01", "end": "2026-12-31", "fiscal": True,
+                 "in_progress": True}
     assert tanet("report", "quarter", "2026Q3", "--fiscal", "--format", "json", ok=True).json()["period"] == p
     assert "2026/27 Q3" in tanet("report", "quarter", "2026/28 Q3", "--fiscal", ok=False).stderr
 

@@ -193,7 +193,7 @@ def test_the_charts_are_pictures_whose_alt_text_gives_every_figure(summary):
     for g in data["by_service_area"]:
         if g["members"] or g["attendees"]:
             assert f"{g['service_area']} {round(g['rate'] * 100)}%" in by_area
-    trend = next(d for d in described if d.startswith("Trend, bar chart of mean attendance: "))
+    trend = next(d for d in described if d.startswith("Trend, bar chart of mean attendance a meeting: "))
     for t in data["trend"]:
         assert t["label"] in trend
     with zipfile.ZipFile(path) as z:

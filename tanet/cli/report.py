@@ -85,9 +85,10 @@ def _write_summary(conn, data: dict, addresses: list[str]):
 
 def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
     from tanet.summary import document as report_render
+    from tanet.summary import terminal
 
     if fmt == ReportFormat.table and output is None:
-        report_render.to_rich(data, render.console())
+        terminal.to_rich(data, render.console())
         return
     if fmt == ReportFormat.json:
 
@@ -111,7 +112,7 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
         from rich.console import Console
 
         c = Console(record=True, width=110, file=io.StringIO())
-        report_render.to_rich(data, c)
+        terminal.to_rich(data, c)
         text = c.export_text()
     if render.deliver(text, output):
         render.say(f"Wrote the {data['period']['label']} summary to {output}.")

@@ -328,7 +328,7 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
     from tanet.register import availability
     from tanet import dates
     from tanet.summary import report
-    from tanet.summary import document as report_render
+    from tanet.summary import terminal
     from tanet.meetings import schedule
 
     conn = dbmod.open_db(target)
@@ -362,7 +362,7 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
     year, q = dates.previous_quarter(*dates.quarter_of(today, False, fiscal_start))
     period = report.period_of_quarter(f"{year}Q{q}", False, fiscal_start, today)
     out.print()
-    report_render.to_rich(report.summary(conn, period, today), out)
+    terminal.to_rich(report.summary(conn, period, today), out)
     conn.close()
     out.print()
     out.print(render.cell(f"The demo network is in {target} (your own data is untouched). Try next:"),

@@ -203,7 +203,12 @@ def folded_subject(subject: str) -> str:
     from email import policy
 
     folded = policy.SMTP.fold("Subject", policy.SMTP.header_factory("Subject", subject))
-    return re.sub(r"[ \t]+\r\n", "\r\n", folded)[len("Subject: "):].rstrip("\r\n")
+    folded = re.sub(r"[ \t]+\r\n", "\r\n", folded)
+    if folded.startswith("Subject:\r\n "):  # moved whole to a line of its own: start it on the first
+        value = folded[len("Subject:\r\n "):].rstrip("\r\n")
+        cut = value.split("\r\n", 1)[0].rfind(" ", 0, 78 - len("Subject: "))
+        return value[:cut] + "\r\n" + value[cut:] if cut > 0 else value
+    return folded[len("Subject: "):].rstrip("\r\n")
 
 
 def meeting_subject(meeting: dict, first: bool | None = None) -> str:

@@ -68,7 +68,7 @@ def summary_svg(path: str) -> None:
 
     from tanet import dates
     from tanet.summary import report
-    from tanet.summary import document as report_render
+    from tanet.summary import terminal
     from tanet.store.db import open_db
     from tanet.demo import build
 
@@ -81,7 +81,7 @@ def summary_svg(path: str) -> None:
         data = report.summary(conn, report.period_of_quarter(f"{year}Q{q}", False, 4, today), today)
         conn.close()
     console = Console(record=True, width=110, file=open(__import__("os").devnull, "w"))
-    report_render.to_rich(data, console)
+    terminal.to_rich(data, console)
     console.save_svg(path, title="tanet report quarter")
 
 

@@ -15,6 +15,7 @@ class Section:
     rows: list[list[str]] = field(default_factory=list)
     bars: list[tuple[str, float, str]] = field(default_factory=list)  # label, value, shown
     note: str | None = None
+    chart: str | None = None  # what the bars show, when the table's columns do not say it
 
 
 def pct(x) -> str:
@@ -55,13 +56,44 @@ def joined_and_left(membership: dict) -> str:
 
 
 NO_REGISTER = "no register"
+NO_MEETING = "No meeting was held in this period."
+OVER_FULL = ("Above 100%: members who came and have since left count as attendees but not as members "
+             "at the end.")
+
+
+def in_progress(d: dict) -> bool:
+    """A period that has not ended yet: today falls inside it."""
+    p = d["period"]
+    return p["start"] <= d["generated_on"] <= p["end"]
+
+
+def title_of(d: dict) -> str:
+    """`Network: summary for 2026Q3 (2026-07-01 to 2026-09-30)`; a range is its dates; a
+    period not over yet says so: `2026Q4 (the quarter so far, to 2026-11-12)`."""
+    p = d["period"]
+    dates_ = f"{p['start']} to {p['end']}"
+    is_range = p["label"] == dates_
+    if in_progress(d):
+        so_far = "so far" if is_range else "the quarter so far"
+        return f"{d['network']}: summary for {p['label']} ({so_far}, to {d['generated_on']})"
+    return f"{d['network']}: summary for {p['label']}" + ("" if is_range else f" ({dates_})")
+
+
+def with_note(s: Section, note: str | None) -> Section:
+    """`s` with one more line of note under its table."""
+    if note:
+        s.note = f"{s.note}\n{note}" if s.note else note
+    return s
+
+
+def over_full(*rates) -> str | None:
+    """The note that explains a participation rate above 100%, when one is shown."""
+    return OVER_FULL if any(r is not None and r > 1 for r in rates) else None
 
 
 def document(d: dict) -> tuple[str, list[Section]]:
-    p = d["period"]
-    # A range is its dates; a quarter its label and then its dates.
-    dates_ = f"{p['start']} to {p['end']}"
-    title = f"{d['network']}: summary for {p['label']}" + ("" if p["label"] == dates_ else f" ({dates_})")
+    title = title_of(d)
+    held = d["meetings_held"] > 0
     a, mem = d["attendance"], d["membership"]
     unrecorded = d.get("meetings_without_register", 0)
     recorded = d["meetings_held"] - unrecorded
@@ -73,8 +105,10 @@ def document(d: dict) -> tuple[str, list[Section]]:
                           + (f"; {unrecorded} with no register yet, left out of the attendance figures"
                              if unrecorded else "")),
         ("Attendance", f"{a['total']} in all; mean {num(a['mean'])} a meeting (min {num(a['min'])}, max {num(a['max'])})"),
-        ("Target", f"{a['target']} a meeting; reached at {a['meetings_at_target']} of {recorded}"),
-        ("Different people who came", f"{d['unique_attendees']} ({pct(d['participation_rate'])} of active members)"),
+        ("Target", f"{a['target']} a meeting" + (f"; reached at {a['meetings_at_target']} of {recorded}"
+                                                  if recorded else "")),
+        ("Different people who came", f"{d['unique_attendees']} ({pct(d['participation_rate'] if held else None)} "
+                                      "of active members)"),
         ("Membership", joined_and_left(mem)),
         ("First-time attendees", str(d["first_time_attendees"])),
         ("Came last period, not this one", str(d["lapsed"])),
@@ -83,7 +117,19 @@ def document(d: dict) -> tuple[str, list[Section]]:
         head.facts.append(("Engagement gaps", ", ".join(
             f"{g['service_area']} ({pct(g['rate'])})" for g in d["engagement_gaps"])
             + f" - below {pct(d['gap_threshold'])}"))
-    out.append(head)
+    out.append(with_note(head, over_full(d["participation_rate"])))
+    if not held:  # no tables of zeros: one line where they would be
+        out.append(Section("Meetings", note=NO_MEETING))
+    else:
+        out += held_sections(d)
+    out += later_sections(d)
+    return title, out
+
+
+def held_sections(d: dict) -> list[Section]:
+    """Meetings, the breakdowns, start times, facilitation and agenda: what a period with
+    meetings has to show."""
+    out = []
     # A title every meeting shares is said once, not wrapped into every row.
     one_title = len({m["title"] for m in d["meetings"]}) == 1 and len(d["meetings"]) > 1
     out.append(Section("Meetings" + (f": {d['meetings'][0]['title']}" if one_title else ""),
@@ -103,10 +149,12 @@ def document(d: dict) -> tuple[str, list[Section]]:
         col = key[3:]
         groups = [g for g in d[key] if g["members"] or g["attendees"]]
         gaps = {g["service_area"] for g in d["engagement_gaps"]} if key == "by_service_area" else set()
-        out.append(Section(f"By {label.lower()}", columns=[label, "Active members", "Came", "Attendances", "Rate"],
-                           rows=[[g[col] + (" (gap)" if g[col] in gaps else ""), str(g["members"]), str(g["attendees"]),
-                                  str(g["attendances"]), pct(g["rate"])] for g in groups],
-                           bars=[(g[col], g["rate"] or 0, pct(g["rate"])) for g in groups] if key == "by_service_area" else []))
+        out.append(with_note(Section(
+            f"By {label.lower()}", columns=[label, "Active members", "Came", "Attendances", "Rate"],
+            rows=[[g[col] + (" (gap)" if g[col] in gaps else ""), str(g["members"]), str(g["attendees"]),
+                   str(g["attendances"]), pct(g["rate"])] for g in groups],
+            bars=[(g[col], g["rate"] or 0, pct(g["rate"])) for g in groups] if key == "by_service_area" else []),
+            over_full(*(g["rate"] for g in groups))))
     out.append(Section("By start time", columns=["Start", "Meetings", "Attendances", "Mean", "Draws most from"],
                        rows=[[s["start"], str(s["meetings"]), str(s["attendances"]), num(s["mean"]),
                               ", ".join(f"{x['service_area']} {x['attendances']}" for x in
@@ -123,6 +171,12 @@ def document(d: dict) -> tuple[str, list[Section]]:
     out.append(Section("Agenda", facts=[(KIND_NAMES[k], str(sess[k])) for k in KIND_NAMES],
                        columns=["Date", "Guest speaker", "Organisation", "Session"] if d["guest_speakers"] else [],
                        rows=[[g["date"], g["guest"], g["guest_org"] or "", g["title"]] for g in d["guest_speakers"]]))
+    return out
+
+
+def later_sections(d: dict) -> list[Section]:
+    """Resources, replies, outreach, feedback, themes, the trend and the comparison."""
+    out = []
     r = d["resources"]
     out.append(Section("Resources", facts=[("Shared this period", str(r["shared"])),
                                            ("Adoptions this period", str(r["adoptions"])),
@@ -161,67 +215,49 @@ def document(d: dict) -> tuple[str, list[Section]]:
         columns=["Theme", "Kind", "Status"] if t.get("items") else [],
         rows=[[i["text"], i["kind"], i["status"]] for i in t.get("items", [])]))
     if d.get("trend"):
-        out.append(Section("Trend", columns=["Period", "Meetings held", "Mean attendance", "Different people",
-                                             "Participation"],
-                           rows=[[t["label"], str(t["meetings_held"]), num(t["attendance_mean"]),
-                                  str(t["unique_attendees"]), pct(t["participation_rate"])] for t in d["trend"]],
-                           bars=[(t["label"], t["attendance_mean"] or 0, num(t["attendance_mean"])) for t in d["trend"]]))
-    prev = d["previous"]
-    if prev and not prev["meetings_held"]:  # an all-zero column compares with nothing
-        out.append(Section(f"Compared with {prev['period']['label']}",
-                           note=f"No meeting was held in {prev['period']['label']}, so there is nothing to compare with."))
-    elif prev:
-        c = prev["change"]
-        rows = [
-            ["Meetings held", str(d["meetings_held"]), str(prev["meetings_held"]), signed(c["meetings_held"])],
-            ["Attendance", str(a["total"]), str(prev["attendance"]["total"]), signed(c["attendance"]["total"])],
-            ["Mean a meeting", num(a["mean"]), num(prev["attendance"]["mean"]), signed(c["attendance"]["mean"])],
-            ["Different people", str(d["unique_attendees"]), str(prev["unique_attendees"]), signed(c["unique_attendees"])],
-            ["Active members at end", str(mem["end"]), str(prev["membership"]["end"]), signed(c["membership"]["end"])],
-            ["Participation", pct(d["participation_rate"]), pct(prev["participation_rate"]),
-             signed(c["participation_rate"], percent=True)],
-        ]
-        out.append(Section(f"Compared with {prev['period']['label']}", columns=["Figure", p["label"], prev["period"]["label"], "Change"],
-                           rows=rows))
-    else:
-        out.append(Section("Compared with the previous period", note="No previous period: this is the first."))
-    return title, out
+        out.append(trend_section(d["trend"]))
+    out.append(compared_section(d))
+    return out
 
 
-def to_rich(d: dict, console) -> None:
-    from rich.table import Table
-    from rich.text import Text
+def compared_section(d: dict) -> Section:
+    """This period's headline figures beside the previous period's, with the change."""
+    p, a, mem, prev = d["period"], d["attendance"], d["membership"], d["previous"]
+    if not prev:
+        return Section("Compared with the previous period", note="No previous period: this is the first.")
+    label = prev["period"]["label"]
+    if not prev["meetings_held"]:  # an all-zero column compares with nothing
+        return Section(f"Compared with {label}",
+                       note=f"No meeting was held in {label}, so there is nothing to compare with.")
+    c, held = prev["change"], d["meetings_held"] > 0
+    rows = [
+        ["Meetings held", str(d["meetings_held"]), str(prev["meetings_held"]), signed(c["meetings_held"])],
+        ["Attendance", str(a["total"]), str(prev["attendance"]["total"]), signed(c["attendance"]["total"])],
+        ["Mean a meeting", num(a["mean"]), num(prev["attendance"]["mean"]), signed(c["attendance"]["mean"])],
+        ["Different people", str(d["unique_attendees"]), str(prev["unique_attendees"]), signed(c["unique_attendees"])],
+        ["Active members at end", str(mem["end"]), str(prev["membership"]["end"]), signed(c["membership"]["end"])],
+        ["Participation", pct(d["participation_rate"] if held else None), pct(prev["participation_rate"]),
+         signed(c["participation_rate"] if held else None, percent=True)],
+    ]
+    return with_note(Section(f"Compared with {label}", columns=["Figure", p["label"], label, "Change"], rows=rows),
+                     over_full(d["participation_rate"], prev["participation_rate"]))
 
-    from tanet.output.render import cell, grid
 
-    title, sections = document(d)
-    console.print(cell(title, "bold"))
-    for s in sections:
-        console.print()
-        console.print(cell(s.title, "bold underline"))
-        if s.facts:
-            t = Table(show_header=False, box=None, pad_edge=False)
-            t.add_column(style="bold")
-            t.add_column()
-            for k, v in s.facts:
-                t.add_row(cell(k), cell(v))
-            console.print(t)
-        if s.rows:  # drawn as every list is: words wrapped whole, never cut short with '…'
-            console.file.write(grid(list(s.columns), s.rows, console.width))
-        if s.bars:
-            top = max((b[1] for b in s.bars), default=0) or 1
-            t = Table(show_header=False, box=None, pad_edge=False)
-            t.add_column()
-            t.add_column()
-            for label, value, shown in s.bars:
-                bar = Text("█" * max(0, round(30 * value / top)), style="cyan")
-                bar.append(f" {shown}")
-                t.add_row(cell(label), bar)
-            console.print(t)
-        if s.note:
-            console.print(cell(s.note))
-        if not (s.facts or s.rows or s.bars or s.note):
-            console.print("Nothing this period.")
+def trend_section(trend: list[dict]) -> Section:
+    """The last periods side by side; the chart (mean attendance a meeting) only when some
+    period had a meeting, and a period without one says so rather than showing a bare dash."""
+    def rate(t):
+        return pct(t["participation_rate"] if t["meetings_held"] else None)
+
+    any_held = any(t["meetings_held"] for t in trend)
+    return with_note(Section(
+        "Trend", columns=["Period", "Meetings held", "Mean attendance", "Different people", "Participation"],
+        rows=[[t["label"], str(t["meetings_held"]), num(t["attendance_mean"]), str(t["unique_attendees"]), rate(t)]
+              for t in trend],
+        bars=[(t["label"], t["attendance_mean"] or 0,
+               num(t["attendance_mean"]) if t["meetings_held"] else "no meetings") for t in trend] if any_held else [],
+        chart="mean attendance a meeting"),
+        over_full(*(t["participation_rate"] for t in trend if t["meetings_held"])))
 
 
 def _md_cell(text: str) -> str:
@@ -244,8 +280,8 @@ def to_markdown(d: dict) -> str:
             lines.append("|" + "|".join(" --- " for _ in s.columns) + "|")
             lines += ["| " + " | ".join(_md_cell(c) for c in row) + " |" for row in s.rows]
             lines.append("")
-        if s.note:
-            lines += [_md_cell(s.note), ""]
+        for line in (s.note or "").splitlines():
+            lines += [_md_cell(line), ""]
         if not (s.facts or s.rows or s.note):
             lines += ["Nothing this period.", ""]
     return "\n".join(lines)
@@ -267,7 +303,7 @@ th,td{text-align:left;padding:.25rem .5rem;border-bottom:1px solid #c9d6de;verti
 th,td.n{white-space:nowrap;overflow-wrap:normal}th{background:#eef4f8}
 dl{display:grid;grid-template-columns:max-content 1fr;gap:.2rem 1rem;margin:.5rem 0}dl>div{display:contents}
 dt{font-weight:600}dd{margin:0}figure{margin:.5rem 0}figcaption{font-size:.9em;color:#3d4f5c}
-svg.chart{display:block;max-width:100%;height:auto}
+.date{white-space:nowrap}svg.chart{display:block;max-width:100%;height:auto}
 .chart text{font:11px system-ui,"DejaVu Sans",sans-serif;fill:#1d2b36}.chart .bar{fill:#2b6f8c}
 """ + PRINT_CSS
 
@@ -316,19 +352,27 @@ def html_table(columns: list[str], rows: list[list[str]]) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
 
+def unbroken_dates(text: str) -> str:
+    """`text` as HTML whose dates (2026-09-30) and date spans never break across lines."""
+    import re
+
+    return re.sub(r"\d{4}-\d{2}-\d{2}", lambda m: f'<span class="date">{m.group(0)}</span>', html.escape(text))
+
+
 def html_section(s: Section) -> str:
     e = html.escape
     size = "short" if is_short(s) else "long"
-    parts = [f'<section class="{size}"><h2>{e(s.title)}</h2>']
+    parts = [f'<section class="{size}"><h2>{unbroken_dates(s.title)}</h2>']
     if s.facts:
         parts.append("<dl>" + "".join(f"<div><dt>{e(k)}</dt><dd>{e(v)}</dd></div>" for k, v in s.facts) + "</dl>")
     if s.rows:
         parts.append(html_table(s.columns, s.rows))
     if s.bars:
         said = "the same figures as the table above" if s.rows else "; ".join(f"{b[0]} {b[2]}" for b in s.bars)
-        parts.append(f"<figure>{svg_bars(s.bars, s.title)}<figcaption>Chart: {e(said)}.</figcaption></figure>")
-    if s.note:
-        parts.append(f"<p>{e(s.note)}</p>")
+        what = f"{s.title}, {s.chart}" if s.chart else s.title
+        parts.append(f"<figure>{svg_bars(s.bars, what)}<figcaption>Chart{e(' of ' + s.chart if s.chart else '')}: "
+                     f"{e(said)}.</figcaption></figure>")
+    parts += [f"<p>{e(line)}</p>" for line in (s.note or "").splitlines()]
     if not (s.facts or s.rows or s.note):
         parts.append("<p>Nothing this period.</p>")
     parts.append("</section>")
@@ -340,7 +384,7 @@ def to_html(d: dict) -> str:
     e = html.escape
     parts = ["<!DOCTYPE html>", '<html lang="en-GB"><head><meta charset="utf-8">',
              '<meta name="viewport" content="width=device-width, initial-scale=1">',
-             f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>", f"<h1>{e(title)}</h1>"]
+             f"<title>{e(title)}</title><style>{CSS}</style></head><body><main>", f"<h1>{unbroken_dates(title)}</h1>"]
     parts += [html_section(s) for s in sections]
     parts.append(f"</main><footer><p>Made by tanet on {e(d['generated_on'])}. Check-in notes and follow-up details "
                  "are never included.</p></footer></body></html>")

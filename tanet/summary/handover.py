@@ -51,10 +51,17 @@ def _table(headers: list[str], rows: list[list], empty: str) -> str:
 
 
 # The first steps: what to do in plain words, then each command on a line of its own,
-# to copy as written (CAPITALS are the parts to fill in).
+# to copy as written (CAPITALS are the parts to fill in). A command may come with the system
+# it is for. The first step tells tanet, once, where the copied database is, so that every
+# later step finds it without --db.
 STEPS = [
-    ("Make the database yours", "See what the pack's database holds, then copy tanet.db to your own computer "
-     "and set TANET_DB to it (or keep it in your user data folder).", ["tanet --db tanet.db info"]),
+    ("Make the database yours", "Copy tanet.db to the folder on your own computer where you will keep it, open a "
+     "terminal in that folder, and tell tanet to use it from now on.",
+     [("On macOS or Linux (the second line keeps it for every new terminal)", 'export TANET_DB="$PWD/tanet.db"'),
+      ("", """echo "export TANET_DB='$PWD/tanet.db'" >> ~/.profile"""),
+      ("On Windows, in PowerShell (the first line keeps it for every new window)", 'setx TANET_DB "$PWD\\tanet.db"'),
+      ("", '$env:TANET_DB = "$PWD\\tanet.db"'),
+      ("Then see what it holds", "tanet info")]),
     ("Put your name on the invitations", "Everyone invited to an upcoming meeting gets an update.",
      ["tanet organiser change --name 'Your Name' --email you@example.org --send"]),
     ("See who is in the network", "", ["tanet member list", "tanet area list"]),
@@ -74,9 +81,14 @@ STEPS = [
 
 def steps_list() -> str:
     e = html.escape
+
+    def command_block(command) -> str:
+        said, command = command if isinstance(command, tuple) else ("", command)
+        return (f"<p>{e(said)}:</p>" if said else "") + f"<pre><code>{e(command)}</code></pre>"
+
     return "<ol>" + "".join(
         f"<li><p><strong>{e(title)}</strong>{'. ' + e(words) if words else ''}</p>"
-        + "".join(f"<pre><code>{e(command)}</code></pre>" for command in commands) + "</li>"
+        + "".join(command_block(command) for command in commands) + "</li>"
         for title, words, commands in STEPS) + "</ol>"
 
 
@@ -98,6 +110,53 @@ def upcoming_section(conn: sqlite3.Connection, upcoming: list) -> str:
     return (f'<section id="meetings"><h2>Upcoming meetings{": " + e(one_title) if one_title else ""}</h2>'
             + _table(["Date", "Time"] + ([] if one_title else ["Title"]) + ["Place or link", "Facilitators", "Agenda"],
                      rows, "No meetings planned yet: tanet meeting plan --start DATE") + "</section>")
+
+
+def unrecorded_section(conn: sqlite3.Connection, today: date) -> str:
+    """Meetings already past that nobody took a register of: held, as far as tanet knows, but
+    left out of every attendance figure until their register is recorded."""
+    rows = conn.execute(
+        """SELECT m.id, m.date, m.start, m.title FROM meetings m
+           WHERE m.status = 'scheduled' AND m.date < :d
+             AND NOT EXISTS (SELECT 1 FROM attendance a WHERE a.meeting_id = m.id)
+           ORDER BY m.date, m.start""", {"d": today.isoformat()}).fetchall()
+    if not rows:
+        return ""
+    return ('<section id="no-register"><h2>Past meetings with no register yet</h2><p>Left out of the attendance '
+            "figures until their register is recorded: <code>tanet attendance import MEETING REPORT.csv</code>.</p>"
+            + _table(["Meeting", "Date", "Start", "Title", "Register"],
+                     [[f"#{r['id']}", r["date"], r["start"], r["title"], "no register yet"] for r in rows], "")
+            + "</section>")
+
+
+def cancellation_sent(conn: sqlite3.Connection, meeting_id: int) -> str:
+    """Whether everyone who was sent an invitation to a meeting has been sent its cancellation."""
+    from tanet.mail import outbox
+
+    invited, told = conn.execute(
+        f"""SELECT count(DISTINCT CASE WHEN {outbox.kind_in(outbox.INVITING_KINDS)} THEN member_id END),
+                   count(DISTINCT CASE WHEN {outbox.kind_in(("cancellation",))} THEN member_id END)
+            FROM outbox WHERE meeting_id = ? AND sent_at IS NOT NULL""", [meeting_id]).fetchone()
+    if not invited:
+        return "nobody had been sent an invitation"
+    if told >= invited:
+        return f"cancellation sent to all {invited} invited"
+    return f"cancellation sent to {told} of {invited} invited: tanet invite {meeting_id} --send"
+
+
+def cancelled_section(conn: sqlite3.Connection, today: date) -> str:
+    """Meetings ahead that were cancelled, and whether everyone invited has been told."""
+    rows = conn.execute("""SELECT id, date, start, title, cancel_reason FROM meetings
+                           WHERE status = 'cancelled' AND date >= ? ORDER BY date, start""",
+                        [today.isoformat()]).fetchall()
+    if not rows:
+        return ""
+    return ('<section id="cancelled"><h2>Cancelled meetings ahead</h2>'
+            + _table(["Meeting", "Date", "Start", "Title", "Status", "Told"],
+                     [[f"#{r['id']}", r["date"], r["start"], r["title"],
+                       "cancelled" + (f" ({r['cancel_reason']})" if r["cancel_reason"] else ""),
+                       cancellation_sent(conn, r["id"])] for r in rows], "")
+            + "</section>")
 
 
 def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> str:
@@ -147,6 +206,8 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
         + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
         + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>",
         upcoming_section(conn, upcoming),
+        cancelled_section(conn, today),
+        unrecorded_section(conn, today),
         '<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
         "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
         + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
@@ -171,7 +232,7 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
                   f"{' (the quarter so far)' if s == this_quarter else ''}</li>" for s in summaries)
         + "</ul></section></main></body></html>",
     ]
-    return "\n".join(sized(part) for part in parts) + "\n"
+    return "\n".join(sized(part) for part in parts if part) + "\n"
 
 
 SHORT = 22  # a section of at most this many rows, list items and commands is printed whole

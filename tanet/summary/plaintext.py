@@ -12,8 +12,17 @@ WIDTH = 78  # what every mail program shows without wrapping a line of its own
 GAP = "  "
 
 
+def wrap(text: str, width: int) -> list[str]:
+    """`text` in lines of at most `width`, broken at spaces only: a word longer than the
+    column stays whole on its own line, and only one longer than a whole line is split."""
+    out = []
+    for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False):
+        out += [line[i:i + WIDTH] for i in range(0, len(line), WIDTH)] if len(line) > WIDTH else [line]
+    return out
+
+
 def underline(text: str, mark: str) -> list[str]:
-    lines = textwrap.wrap(text, WIDTH) or [""]
+    lines = wrap(text, WIDTH) or [""]
     return lines + [mark * max(len(line) for line in lines)]
 
 
@@ -23,7 +32,7 @@ def facts(pairs: list[tuple[str, str]]) -> list[str]:
     out = []
     for key, value in pairs:
         head = f"{key}:".ljust(key_w)
-        body = textwrap.wrap(value, max(WIDTH - key_w - len(GAP), 20)) or [""]
+        body = wrap(value, max(WIDTH - key_w - len(GAP), 20)) or [""]
         if len(head) > key_w:  # a very long key: its value starts on the next line
             out.append(head)
             head = ""
@@ -34,12 +43,16 @@ def facts(pairs: list[tuple[str, str]]) -> list[str]:
 
 def column_widths(columns: list[str], rows: list[list[str]]) -> list[int]:
     """Each column as wide as its longest cell; when the table is wider than a line, the
-    widest columns give way (down to 12 characters), so long text wraps inside its column."""
-    widths = [max(len(c) for c in [title, *(row[i] for row in rows)]) for i, title in enumerate(columns)]
+    widest columns give way, but never below their longest word (so text wraps at spaces,
+    never inside a word); only a word longer than the whole line is ever split."""
+    cells = [[title, *(row[i] for row in rows)] for i, title in enumerate(columns)]
+    widths = [max(len(c) for c in column) for column in cells]
+    least = [min(max(len(w) for c in column for w in c.split() or [""]), WIDTH) for column in cells]
     while sum(widths) + len(GAP) * (len(widths) - 1) > WIDTH:
-        widest = max(range(len(widths)), key=lambda i: widths[i])
-        if widths[widest] <= 12:
-            break
+        can_give = [i for i in range(len(widths)) if widths[i] > least[i]]
+        if not can_give:
+            break  # every column down to its longest word: the line runs long rather than split one
+        widest = max(can_give, key=lambda i: widths[i])
         widths[widest] -= 1
     return widths
 
@@ -49,7 +62,7 @@ def table(columns: list[str], rows: list[list[str]]) -> list[str]:
     out = []
 
     def line(cells: list[str]) -> None:
-        wrapped = [textwrap.wrap(c, w, break_on_hyphens=False) or [""] for c, w in zip(cells, widths)]
+        wrapped = [wrap(c, w) or [""] for c, w in zip(cells, widths)]
         for n in range(max(len(w) for w in wrapped)):
             out.append(GAP.join((w[n] if n < len(w) else "").ljust(width)
                                 for w, width in zip(wrapped, widths)).rstrip())
@@ -69,8 +82,8 @@ def section(s: Section) -> list[str]:
         out += table(s.columns, s.rows) + [""]
     elif s.bars:  # a chart with no table beside it: its figures, in columns
         out += facts([(label, shown) for label, _, shown in s.bars]) + [""]
-    if s.note:
-        out += textwrap.wrap(s.note, WIDTH) + [""]
+    for line in (s.note or "").splitlines():
+        out += wrap(line, WIDTH) + [""]
     if not (s.facts or s.rows or s.bars or s.note):
         out += ["Nothing this period.", ""]
     return out

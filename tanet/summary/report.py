@@ -51,9 +51,13 @@ def previous_period(period: dict, fiscal_start: int) -> dict:
         return {"label": label, "start": start.isoformat(), "end": end.isoformat(), "fiscal": period["fiscal"],
                 "_quarter": (year, q)}
     start, end = date.fromisoformat(period["start"]), date.fromisoformat(period["end"])
-    length = (end - start).days + 1
     p_end = start - timedelta(days=1)
-    p_start = p_end - timedelta(days=length - 1)
+    if start.day == 1 and (end + timedelta(days=1)).day == 1:  # whole calendar months: as many before
+        months = (end.year - start.year) * 12 + end.month - start.month + 1
+        first = start.year * 12 + start.month - 1 - months
+        p_start = date(first // 12, first % 12 + 1, 1)
+    else:  # as many days before
+        p_start = p_end - timedelta(days=(end - start).days)
     return {"label": f"{p_start} to {p_end}", "start": p_start.isoformat(), "end": p_end.isoformat(), "fiscal": False}
 
 
@@ -145,7 +149,9 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     from tanet.summary import feedback as feedback_forms
 
     return {
-        "period": _public(period),
+        # A period not over yet says so; a past one keeps the keys it always had.
+        "period": {**_public(period),
+                   **({"in_progress": True} if period["start"] <= today.isoformat() <= period["end"] else {})},
         "generated_on": today.isoformat(),
         "network": values["network"],
         "meetings_held": head["meetings_held"],

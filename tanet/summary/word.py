@@ -66,8 +66,8 @@ def add_section(doc, s: Section, text_width_pt: float) -> None:
         data_table(doc, s.columns, s.rows, text_width_pt, bool(s.bars), s.title + (" in detail" if s.facts else ""))
     if s.bars:
         add_chart(doc, s, text_width_pt)
-    if s.note:
-        doc.add_paragraph(xml_text(s.note))
+    for line in (s.note or "").splitlines():
+        doc.add_paragraph(xml_text(line))
     if not (s.facts or s.rows or s.note or s.bars):
         doc.add_paragraph("Nothing this period.")
 
@@ -233,7 +233,22 @@ def column_widths(table: list[list[str]], available_pt: float, bold_first_row: b
     if sum(least) <= available_pt:
         share = (available_pt - sum(least)) / (sum(most) - sum(least))
         return [lo + (hi - lo) * share for lo, hi in zip(least, most)]
-    return [available_pt * lo / sum(least) for lo in least]  # too many long words: all shrink alike
+    return squeeze_longest(least, available_pt)
+
+
+def squeeze_longest(least: list[float], available_pt: float) -> list[float]:
+    """When the longest words alone are wider than the page: only the columns holding the
+    widest words give way, all to one width (the most that fits), so a long word or link wraps
+    inside its own cell while dates, times, numbers and headers keep their whole width."""
+    remaining, cap = available_pt, 0.0
+    for i, lo in enumerate(sorted(least)):
+        cap = remaining / (len(least) - i)  # an equal share of what is left, for this and the wider ones
+        if lo > cap:
+            break
+        remaining -= lo
+    if cap <= 0:  # nothing left for the wide columns: all shrink alike
+        return [available_pt * lo / sum(least) for lo in least]
+    return [min(lo, cap) for lo in least]
 
 
 def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: str, header: bool,
@@ -297,19 +312,48 @@ def chart_description(s: Section) -> str:
     """What a chart shows, with every figure, for a reader who cannot see it: the measure is
     the table column whose cells are the bars' figures."""
     shown = [b[2] for b in s.bars]
-    measure = next((name for c, name in enumerate(s.columns) if name and [row[c] for row in s.rows] == shown),
-                   "value")
+    measure = s.chart or next((name for c, name in enumerate(s.columns)
+                               if name and [row[c] for row in s.rows] == shown), "value")
     return (f"{s.title}, bar chart of {measure.lower()}: "
             + "; ".join(f"{label} {figure}" for label, _, figure in s.bars) + ".")
+
+
+# Sans-serif TrueType fonts with accented letters and the en dash, where Linux, Windows and
+# macOS keep them; Pillow's own font (FreeType, when Pillow has it) is the last resort.
+CHART_FONTS = (
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/liberation/LiberationSans-Regular.ttf",
+    "C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/calibri.ttf", "/Library/Fonts/Arial.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf", "/System/Library/Fonts/Helvetica.ttc",
+)
+
+
+def chart_font(size: int):
+    """The first of CHART_FONTS this computer has, at `size` pixels."""
+    import os
+
+    from PIL import ImageFont
+
+    windows = os.environ.get("WINDIR")
+    candidates = CHART_FONTS + ((os.path.join(windows, "Fonts", "arial.ttf"),) if windows else ())
+    for path in candidates:
+        if os.path.exists(path):
+            try:
+                return ImageFont.truetype(path, size)
+            except OSError:
+                continue
+    return ImageFont.load_default(size=size)
 
 
 def chart_png(bars: list[tuple[str, float, str]]) -> bytes:
     """A horizontal bar chart as a PNG: a label, a bar scaled to the largest value, and the
     figure, one row a bar; drawn at print resolution (about 250 dots an inch at 16 cm)."""
-    from PIL import Image, ImageDraw, ImageFont
+    from PIL import Image, ImageDraw
 
     width, row, size = 1600, 60, 36
-    font = ImageFont.load_default(size=size)
+    font = chart_font(size)
     label_w = min(max(font.getlength(label) for label, _, _ in bars) + 36, width * 0.4)
     figure_w = max(font.getlength(figure) for _, _, figure in bars) + 24
     bar_w = width - label_w - figure_w
@@ -334,8 +378,13 @@ def chart_png(bars: list[tuple[str, float, str]]) -> bytes:
 def add_chart(doc, s: Section, text_width_pt: float) -> None:
     from docx.shared import Pt
 
-    picture = doc.add_paragraph().add_run().add_picture(io.BytesIO(chart_png(s.bars)),
-                                                        width=Pt(min(text_width_pt, 16 / 2.54 * 72)))
+    paragraph = doc.add_paragraph()
+    paragraph.paragraph_format.space_before = Pt(10)  # clear of the table above it
+    picture = paragraph.add_run().add_picture(io.BytesIO(chart_png(s.bars)),
+                                              width=Pt(min(text_width_pt, 16 / 2.54 * 72)))
     properties = picture._inline.docPr
     properties.set("descr", xml_text(chart_description(s)))
     properties.set("title", xml_text(f"Chart: {s.title}"))
+    if s.chart:  # what the bars measure, when no column of the table above says it
+        paragraph.paragraph_format.keep_with_next = True
+        doc.add_paragraph(xml_text(f"Chart: {s.chart}."))
