@@ -174,3 +174,32 @@ def test_a_folder_of_replies_is_read_in_the_order_of_its_paths(tmp_path):
     expected = sorted(p for p in tmp_path.rglob("*") if p.is_file() and not p.name.startswith("."))
     assert [label for label, _ in messages(str(tmp_path))] == [str(p) for p in expected]
     assert str(tmp_path / "link" / "z.eml") not in [str(p) for p in expected]
+
+
+def test_the_messages_not_applied_are_kept_on_disk_not_in_memory(tanet, tmp_path, own_database):
+    """A reply written by hand cannot be applied: 5,000 of them are 5,000 lines of the listing,
+    kept in a temporary file as they come, and `--format json` prints them all."""
+    from tanet.mail.replies import import_replies
+    from tanet.store import db as dbmod
+
+    tanet("init", "--organiser-email", "alex.morgan@council.example", ok=True)
+    sample = (REPLIES / "07-plain-text-apology.eml").read_bytes()
+    for count in (500, 5000):
+        folder = tmp_path / f"by-hand-{count}"
+        folder.mkdir()
+        for i in range(count):
+            (folder / f"{i:05d}.eml").write_bytes(sample)
+    conn = dbmod.open_db(own_database)
+    results = []
+
+    def work(count):
+        with dbmod.transaction(conn):
+            results.append(import_replies(conn, [str(tmp_path / f"by-hand-{count}")], {}))
+    work(500)  # the libraries' own first-use costs, once
+    few, many = peak_bytes(lambda: work(500)), peak_bytes(lambda: work(5000))
+    assert len(results[-1].not_applied) == 5000
+    assert many - few < 1_000_000, f"{few / 1e6:.1f} MB for 500 lines, {many / 1e6:.1f} MB for 5,000"
+    conn.close()
+    listed = tanet("rsvp", "import", tmp_path / "by-hand-500", "--format", "json", ok=True).json()
+    assert (listed["applied"], len(listed["not_applied"])) == (0, 500)
+    assert listed["not_applied"][0]["source"] == str(tmp_path / "by-hand-500" / "00000.eml")

@@ -26,7 +26,7 @@ def rsvp_import(
     with transaction(conn, dry_run=dry_run) as work:  # all of it, or none of it
         result = replies.import_replies(work, sources, values)
     if fmt == "json":
-        render.print_json(result.as_json())
+        _print_json(result)
         return
     prefix = "Dry run: would apply" if dry_run else "Applied"
     render.say(f"{prefix} {render.count(result.applied, 'reply', 'replies')}; "
@@ -35,6 +35,19 @@ def rsvp_import(
     if result.not_applied:
         render.table(result.not_applied, [("source", "Message"), ("from", "From"), ("subject", "Subject", 2),
                                           ("reason", "Why it was not applied")], title="Not applied")
+
+
+def _print_json(result) -> None:
+    """The result as render.print_json prints it, the listing written one line at a time."""
+    import sys
+
+    out = sys.stdout.write
+    out(f'{{\n  "applied": {result.applied},\n  "unchanged": {result.unchanged},\n  "not_applied": ')
+    first = True
+    for line in result.not_applied:
+        out(("[\n    " if first else ",\n    ") + render.to_json(line).replace("\n", "\n    "))
+        first = False
+    out("[]\n}\n" if first else "\n  ]\n}\n")
 
 
 @rsvp_app.command("list")

@@ -65,14 +65,44 @@ def parse_message(raw: bytes):
     return parser.close()
 
 
+class Listing:
+    """The lines of the messages not applied, in the order read, kept in a temporary file as
+    they come (a region's morning can leave tens of thousands) and read back one at a time."""
+
+    def __init__(self):
+        self.file, self.count = None, 0
+
+    def append(self, line: dict) -> None:
+        import json
+        import tempfile
+
+        if self.file is None:
+            self.file = tempfile.TemporaryFile("w+", encoding="utf-8")
+        self.file.seek(0, 2)
+        self.file.write(json.dumps(line, ensure_ascii=False) + "\n")
+        self.count += 1
+
+    def __len__(self) -> int:
+        return self.count
+
+    def __iter__(self):
+        import json
+
+        if self.file is None:
+            return
+        self.file.seek(0)
+        for text in self.file:
+            yield json.loads(text)
+
+
 @dataclass
 class Result:
     applied: int = 0
     unchanged: int = 0
-    not_applied: list[dict] = field(default_factory=list)
+    not_applied: Listing = field(default_factory=Listing)
 
     def as_json(self) -> dict:
-        return {"applied": self.applied, "unchanged": self.unchanged, "not_applied": self.not_applied}
+        return {"applied": self.applied, "unchanged": self.unchanged, "not_applied": list(self.not_applied)}
 
 
 class Reply:
