@@ -97,8 +97,11 @@ def record(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | Non
     snapshot = json.dumps(letter.snapshot) if letter.snapshot else None
     for member_id, email in letter.recipients:
         row = conn.execute(
-            """SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
-               AND kind = ? AND sequence IS ? ORDER BY id DESC LIMIT 1""",
+            f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
+               AND kind = ? AND sequence IS ? AND NOT EXISTS
+                   (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id AND w.member_id = outbox.member_id
+                    AND {kind_in(CALENDAR_KINDS, 'w.kind')} AND w.kind != outbox.kind AND w.id > outbox.id)
+               ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
             [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
         if row:
             conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "

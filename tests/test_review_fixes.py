@@ -1,0 +1,91 @@
+"""What a new coordinator tripped over: a rejoiner invited again, leaving dates checked
+against attendance, cancellations of meetings nobody had, undo, clashing meetings,
+counts in words, relative dates in months and years, Forms sign-up headings. Against
+real files, the real aiosmtpd server and libical."""
+
+from pathlib import Path
+
+import icalendar
+
+from test_calendar import libical_errors
+from test_folders_and_leavers import leaver_network
+from test_outbox import network, outbox
+from servers import use_server
+
+
+def test_a_member_who_left_and_rejoined_is_invited_again(tanet, tmp_path, smtp, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    leaver_network(tanet)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("invite", "2", "--send", ok=True)
+    tanet("member", "leave", "zoe@example.org", "--send", ok=True)
+    r = tanet("member", "rejoin", "zoe@example.org", ok=True)
+    assert "tanet invite 1 --send --only zoe@example.org" in r.stdout
+    assert "tanet invite 2 --send --only zoe@example.org" in r.stdout
+    before = len(inbox.messages)
+    r = tanet("invite", "2", "--send", "--only", "zoe@example.org", ok=True)
+    assert "already had" not in r.stdout and "Only zoe@example.org is sent" in r.stdout
+    (rcpt, msg), = inbox.messages[before:]
+    assert rcpt == "zoe@example.org"
+    ics = msg.get_body(("calendar",)).get_payload(decode=True)
+    cal = icalendar.Calendar.from_ical(ics)
+    assert cal["METHOD"] == "REQUEST" and int(cal.walk("VEVENT")[0]["SEQUENCE"]) == 0  # the meeting's current one
+    path = tmp_path / "again.ics"
+    path.write_bytes(ics)
+    assert libical_errors(path) == {str(path): []}
+    # Leaving a second time withdraws it again.
+    r = tanet("member", "leave", "zoe@example.org", "--send", ok=True)
+    assert "Wrote 1 cancellation" in r.stdout and "already had" not in r.stdout
+    withdrawn = [m["Message-ID"] for _, m in inbox.messages if m["Subject"].startswith("Invitation withdrawn")]
+    assert len(withdrawn) == 3 and len(set(withdrawn)) == 3  # the second withdrawal is a new message
+
+
+def test_rejoining_removes_withdrawal_drafts_never_sent(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    leaver_network(tanet)
+    tanet("member", "leave", "zoe@example.org", ok=True)
+    folder = tmp_path / "cancellations" / "member-2"
+    assert len(list(folder.glob("*.eml"))) == 2
+    r = tanet("member", "rejoin", "zoe@example.org", ok=True)
+    assert list(folder.glob("*.eml")) == [] and "2 cancellations never sent were removed" in r.stdout
+    rows = [r for r in outbox(tanet) if r["email"] == "zoe@example.org" and r["kind"] == "cancellation"]
+    assert rows == []
+
+
+def test_a_leaving_date_before_their_last_attendance_is_refused(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)
+    tanet("meeting", "add", "2026-11-24", "--location", "Leith Library", ok=True)
+    tanet("attendance", "mark", "2", "zoe@example.org", ok=True)
+    r = tanet("member", "leave", "zoe@example.org", "--on", "2025-11-30", ok=False)
+    assert r.stderr.count("\n") == 1 and "recorded present at meeting #2 on 2026-11-24" in r.stderr
+    assert "--on" in r.stderr
+    assert tanet("member", "show", "zoe@example.org", "--format", "json", ok=True).json()["left_on"] is None
+    tanet("member", "leave", "zoe@example.org", "--on", "2026-11-24", ok=True)
+
+
+def test_a_meeting_nobody_was_sent_has_no_cancellation_and_can_be_deleted(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)
+    tanet("meeting", "cancel", "1", ok=True)
+    r = tanet("invite", "1", ok=False)
+    assert r.stderr == "Error: Nobody was sent meeting #1, so there is no cancellation to send.\n"
+    assert outbox(tanet) == [] and not (tmp_path / "invites").exists()
+    tanet("meeting", "delete", "1", "--yes", ok=True)
+    assert tanet("meeting", "list", "--all", "--format", "json", ok=True).json() == []
+
+
+def test_a_cancelled_meeting_whose_cancellation_drafts_were_never_sent_can_be_deleted(tanet, tmp_path,
+                                                                                      monkeypatch, own_database):
+    import sqlite3
+
+    monkeypatch.chdir(tmp_path)
+    network(tanet)
+    tanet("meeting", "cancel", "1", ok=True)
+    with sqlite3.connect(own_database) as conn:  # as the old tanet wrote them: a cancellation to everyone
+        conn.execute("""INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, written_at)
+                        VALUES (1, 1, 'amina@example.org', 'cancellation', 'CANCEL', 1, '<c1@example.org>',
+                                '2026-11-25T10:00:00Z')""")
+    tanet("meeting", "delete", "1", "--yes", ok=True)
+    assert outbox(tanet) == []
