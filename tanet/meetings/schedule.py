@@ -227,9 +227,13 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> 
     go with it; resources and themes linked to it are kept, unlinked."""
     row = find_meeting(conn, ref, today, allow_cancelled=True)
     label = f"meeting #{row['id']} on {row['date']}"
-    if conn.execute("SELECT 1 FROM outbox WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone():
+    # Cancellation drafts of a meeting nobody was ever sent put it in no one's calendar.
+    if conn.execute("""SELECT 1 FROM outbox WHERE meeting_id = ? AND (kind != 'cancellation' OR sent_at IS NOT NULL
+                       OR attempted_at IS NOT NULL) LIMIT 1""", [row["id"]]).fetchone():
+        instead = ("It stays in the record as cancelled." if row["status"] == "cancelled" else
+                   f"Cancel it instead (they are told): tanet meeting cancel {row['id']}")
         raise TanetError(f"Messages were written or sent for {label}, so members may have it in their calendars; "
-                         f"it cannot be deleted. Cancel it instead (they are told): tanet meeting cancel {row['id']}")
+                         f"it cannot be deleted. {instead}")
     held = [what for table, what in KEPT_RECORDS
             if conn.execute(f"SELECT 1 FROM {table} WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone()]
     if held:
@@ -239,6 +243,10 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> 
     if not confirmed:
         raise TanetError(f"This deletes {label} ({meeting['title']}) for good. To go ahead: "
                          f"tanet meeting delete {row['id']} --yes")
+    from tanet.mail import outbox
+
+    outbox.forget_files(conn, "meeting_id = ?", [row["id"]])
+    conn.execute("DELETE FROM outbox WHERE meeting_id = ?", [row["id"]])
     for table in ("facilitators", "sessions", "feedback_files"):
         conn.execute(f"DELETE FROM {table} WHERE meeting_id = ?", [row["id"]])
     for table in ("themes", "resources"):
