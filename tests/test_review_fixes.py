@@ -89,3 +89,50 @@ def test_a_cancelled_meeting_whose_cancellation_drafts_were_never_sent_can_be_de
                                 '2026-11-25T10:00:00Z')""")
     tanet("meeting", "delete", "1", "--yes", ok=True)
     assert outbox(tanet) == []
+
+
+def test_a_cancelled_meeting_is_reinstated_and_invited_again_as_the_same_event(tanet, tmp_path, smtp,
+                                                                              monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("invite", "1", "--send", ok=True)
+    tanet("meeting", "cancel", "1", ok=True)
+    tanet("invite", "1", "--send", ok=True)
+    r = tanet("meeting", "reinstate", "1", ok=True)
+    assert "scheduled again" in r.stdout and "tanet invite 1" in r.stdout
+    assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["status"] == "scheduled"
+    r = tanet("invite", "1", "--send", ok=True)
+    assert "Wrote 3 invitations" in r.stdout
+    events = [icalendar.Calendar.from_ical(m.get_body(("calendar",)).get_payload(decode=True)).walk("VEVENT")[0]
+              for _, m in inbox.messages]
+    assert len(events) == 9 and len({str(e["UID"]) for e in events}) == 1
+    assert [int(e["SEQUENCE"]) for e in events[6:]] == [2, 2, 2] and events[6].get("STATUS") != "CANCELLED"
+    assert sorted(p.name for p in (tmp_path / "invites").rglob("*.eml")) == sorted(
+        r["file"].rsplit("/", 1)[1] for r in outbox(tanet) if r["file"])  # the cancellations' files went
+    assert "is not cancelled" in tanet("meeting", "reinstate", "1", ok=False).stderr
+
+
+def test_a_closed_followup_is_reopened(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)
+    tanet("followup", "add", "amina@example.org", "--about", "Supervision cover", ok=True)
+    tanet("followup", "close", "1", ok=True)
+    r = tanet("followup", "edit", "1", "--reopen", ok=True)
+    assert "is open again" in r.stdout
+    (open_one,) = tanet("followup", "list", "--open", "--format", "json", ok=True).json()
+    assert open_one["id"] == 1 and open_one["closed_on"] is None
+    assert "open already" in tanet("followup", "edit", "1", "--reopen", ok=False).stderr
+
+
+def test_feedback_imported_to_the_wrong_meeting_is_removed_and_imported_again(tanet, monkeypatch):
+    from test_feedback import FORM, setup
+
+    setup(tanet, monkeypatch)
+    added = tanet("feedback", "import", "2", FORM, "--format", "json", ok=True).json()["added"]
+    assert "--yes" in tanet("feedback", "remove", "2", ok=False).stderr
+    r = tanet("feedback", "remove", "2", "--yes", ok=True)
+    assert f"Removed {added} feedback responses from meeting #2" in r.stdout
+    assert tanet("feedback", "show", "2", "--format", "json", ok=True).json()["responses"] == 0
+    assert tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()["added"] == added

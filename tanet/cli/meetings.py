@@ -200,6 +200,16 @@ def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(he
     render.say(f"Cancelled meeting #{m['id']} on {m['date']}. Tell everyone: tanet invite {m['id']}")
 
 
+@meeting_app.command("reinstate")
+def reinstate(meeting: MeetingArg) -> None:
+    """Undo a cancellation: the meeting is scheduled again (same calendar entry)."""
+    conn = connection()
+    with transaction(conn):
+        m = schedule.reinstate(conn, meeting, today())
+    render.say(f"Meeting #{m['id']} on {m['date']} is scheduled again. Invitations go out again with: "
+               f"tanet invite {m['id']}")
+
+
 @meeting_app.command("delete")
 def delete(meeting: MeetingArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:

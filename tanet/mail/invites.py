@@ -51,8 +51,8 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], onl
     new_ones = not ((cancelled or only_earlier) and anyone_earlier(conn, row))
     params = {"mid": row["id"], "seq": row["sequence"], "d": row["date"]}
     had = f"o.meeting_id = :mid AND o.member_id = m.id AND o.sequence < :seq AND o.{_CALENDAR}"
-    if not cancelled:  # a rejoiner whose copy was withdrawn when they left is invited afresh
-        had += f" AND NOT {_WITHDRAWN_SINCE}"
+    if not cancelled:  # in their calendar now: not since withdrawn (a rejoiner) nor cancelled (reinstated)
+        had += f" AND o.{outbox.kind_in(outbox.INVITING_KINDS)} AND NOT {_WITHDRAWN_SINCE}"
     wanted = [f"(EXISTS (SELECT 1 FROM outbox o WHERE {had}){'' if cancelled else ' AND ' + _ACTIVE})"]
     if new_ones:
         names = [vocabulary.find_area(conn, a) for a in areas]

@@ -208,7 +208,8 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     recorded = {r["file"] for r in earlier}
     if meeting_id is not None and conn.execute("SELECT status FROM meetings WHERE id = ?",
                                                [meeting_id]).fetchone()[0] == "scheduled":
-        earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
+        # A leaver's withdrawal (in its own folder) stays theirs; a reinstated meeting's cancellations go.
+        earlier = [r for r in earlier if r["kind"] != "cancellation" or Path(r["file"]).parent == folder]
     hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
             is not None else "Move those files out of it, then run the same command again.")
     current = set()  # the files this run wrote that an earlier row also names

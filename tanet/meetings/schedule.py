@@ -216,6 +216,17 @@ def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) 
     return objects(conn, [get(conn, row["id"])])[0]
 
 
+def reinstate(conn: sqlite3.Connection, ref: str, today: date) -> dict:
+    """Undo a cancellation: the meeting is scheduled again with the same UID and its SEQUENCE
+    raised, so the invitations written next replace the cancellation in members' calendars."""
+    row = find_meeting(conn, ref, today, allow_cancelled=True)
+    if row["status"] != "cancelled":
+        raise TanetError(f"Meeting #{row['id']} on {row['date']} is not cancelled; nothing was changed.")
+    conn.execute("UPDATE meetings SET status = 'scheduled', sequence = sequence + 1, cancel_reason = NULL "
+                 "WHERE id = ?", [row["id"]])
+    return objects(conn, [get(conn, row["id"])])[0]
+
+
 KEPT_RECORDS = (("attendance", "attendance"), ("checkins", "check-ins"), ("followups", "follow-ups"),
                 ("responses", "replies"), ("feedback", "feedback responses"))
 

@@ -231,3 +231,11 @@ def period_figures(shared: PeriodPass) -> dict:
             "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
             "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]}}
 
+
+
+def remove(conn: sqlite3.Connection, meeting_id: int) -> int:
+    """Remove the feedback imported for a meeting (to the wrong one, say), and the record of
+    its files, so the file can be imported for the right meeting (inside the caller's
+    transaction). Returns how many responses went."""
+    conn.execute("DELETE FROM feedback_files WHERE meeting_id = ?", [meeting_id])
+    return conn.execute("DELETE FROM feedback WHERE meeting_id = ?", [meeting_id]).rowcount
