@@ -168,7 +168,8 @@ def holiday_name(day: date) -> str | None:
 def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: date) -> tuple[dict, list[str]]:
     row = find_meeting(conn, ref, today)
     if row["status"] == "cancelled":
-        raise TanetError(f"Meeting #{row['id']} is cancelled; add a new meeting instead: tanet meeting add {to}")
+        raise TanetError(f"Meeting #{row['id']} is cancelled. Bring it back first with: tanet meeting reinstate "
+                         f"{row['id']} (then move it), or add a new meeting: tanet meeting add {to}")
     start = dates.parse_time(time) if time else row["start"]
     duration = dates.minutes(row["end"]) - dates.minutes(row["start"])
     end = dates.end_time(start, duration)
@@ -180,6 +181,11 @@ def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: 
         warnings.append(f"Warning: {to} is a public holiday in Scotland ({name}).")
     if to.weekday() >= 5:
         warnings.append(f"Warning: {to} is a {to:%A}.")
+    for other in conn.execute("""SELECT id, title, start, "end" FROM meetings WHERE date = ? AND id != ?
+                                 AND status = 'scheduled' AND start < ? AND "end" > ? ORDER BY start, id""",
+                              [to.isoformat(), row["id"], end, start]):
+        warnings.append(f"Warning: meeting #{other['id']} ({other['title']}) is already on {to} at "
+                        f"{other['start']}-{other['end']}; both now take that time.")
     conn.execute("UPDATE meetings SET date = ?, start = ?, \"end\" = ?, sequence = sequence + 1 WHERE id = ?",
                  [to.isoformat(), start, end, row["id"]])
     return objects(conn, [get(conn, row["id"])])[0], warnings
