@@ -48,14 +48,14 @@ def checkin_record(meeting: MeetingArg, member: MemberArg,
 @checkin_app.command("round")
 def checkin_round(meeting: MeetingArg) -> None:
     """Go round the expected members one by one; each answer is saved as it is given."""
+    conn = connection()
+    m = schedule.find_meeting(conn, meeting, today())
+    attendance.check_round_day(m, today())  # before the terminal check: the more useful answer
     if not sys.stdin.isatty():
         raise TanetError("checkin round asks questions, so it needs a terminal. "
                          "To record check-ins from a script, use: tanet checkin record MEETING MEMBER [--note ...]")
     from rich.prompt import Prompt
 
-    conn = connection()
-    m = schedule.find_meeting(conn, meeting, today())
-    attendance.check_can_record(m, "present", today())
     people = attendance.expected(conn, m)
     out = render.console()
     render.line(f"Check-in round for meeting #{m['id']} on {m['date']}: {len(people)} to go"

@@ -28,6 +28,16 @@ def check_can_record(meeting: sqlite3.Row, status: str, today: date) -> None:
                          "apologies")
 
 
+def check_round_day(meeting: sqlite3.Row, today: date) -> None:
+    """The round marks people present, so it runs on the meeting's day or after; before it, a
+    call ahead is a check-in on its own and apologies are marked."""
+    if meeting["status"] != "cancelled" and meeting["date"] > today.isoformat():
+        raise TanetError(f"Meeting #{meeting['id']} is on {meeting['date']}; the round marks people present, so it "
+                         f"runs on the day. For a call ahead: tanet checkin record {meeting['id']} MEMBER --note "
+                         f"'...'; for apologies: tanet attendance mark {meeting['id']} MEMBER --status apologies")
+    check_can_record(meeting, "present", today)
+
+
 def check_member_on(member: sqlite3.Row, meeting: sqlite3.Row) -> None:
     if not membership.is_active(member, meeting["date"]):
         if membership.has_left(member, meeting["date"]):
