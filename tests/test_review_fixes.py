@@ -136,3 +136,85 @@ def test_feedback_imported_to_the_wrong_meeting_is_removed_and_imported_again(ta
     assert f"Removed {added} feedback responses from meeting #2" in r.stdout
     assert tanet("feedback", "show", "2", "--format", "json", ok=True).json()["responses"] == 0
     assert tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()["added"] == added
+
+
+def test_moving_onto_another_meetings_slot_warns_naming_it(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)
+    tanet("meeting", "add", "2027-02-16", "--time", "10:00", "--title", "Supervision circle", ok=True)
+    tanet("meeting", "add", "2027-03-16", ok=True)
+    r = tanet("meeting", "move", "3", "--to", "2027-02-16", "--time", "10:30", ok=True)
+    assert "meeting #2 (Supervision circle) is already on 2027-02-16 at 10:00-" in r.stderr
+    assert r.stderr.count("\n") == 1 and "Moved meeting #3" in r.stdout
+    tanet("meeting", "cancel", "1", ok=True)
+    assert "tanet meeting reinstate 1" in tanet("meeting", "move", "1", "--to", "2027-03-02", ok=False).stderr
+
+
+def test_a_plan_mentions_meetings_already_there_and_keeps_two_weeks_from_them(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)  # meeting #1 on 2027-02-09
+    r = tanet("meeting", "plan", "--start", "2027-01-19", "--every", "2", "--count", "4", ok=True)
+    assert [m["date"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()] == [
+        "2027-01-19", "2027-02-09", "2027-03-02"]
+    assert "Skipped Tue 02 Feb 2027: meeting #1 is on 2027-02-09" in r.stderr
+    assert "Skipped Tue 16 Feb 2027: meeting #1 is on 2027-02-09" in r.stderr
+    assert "Already in this span: meeting #1 on 2027-02-09" in r.stdout
+
+
+def test_the_round_before_the_day_points_to_a_call_ahead_and_to_apologies(tanet, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    network(tanet)  # meeting #1 on 2027-02-09, ahead
+    r = tanet("checkin", "round", "next", ok=False)
+    assert r.stderr.count("\n") == 1
+    assert "tanet checkin record 1 MEMBER --note" in r.stderr and "tanet attendance mark 1 MEMBER --status apologies" \
+        in r.stderr
+
+
+def test_feedback_after_one_meeting_is_counted_in_the_singular(tanet, monkeypatch):
+    from test_feedback import FORM, setup
+
+    setup(tanet, monkeypatch)
+    added = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()["added"]
+    text = tanet("report", "quarter", "2027Q1", "--format", "markdown", ok=True).stdout
+    assert f"{added} after 1 meeting" in text and "1 meetings" not in text
+
+
+def test_relative_dates_in_months_and_years(tanet):
+    from datetime import date
+
+    from tanet.dates import parse_date
+
+    today = date(2026, 11, 25)
+    assert parse_date("25 months ago", today) == date(2024, 10, 25)
+    assert parse_date("in 3 months", today) == date(2027, 2, 25)
+    assert parse_date("1 year ago", today) == date(2025, 11, 25)
+    assert parse_date("in 1 month", date(2027, 1, 31)) == date(2027, 2, 28)
+    tanet("meeting", "add", "25 months ago", ok=True)
+    assert tanet("meeting", "list", "--format", "json", ok=True).json()[0]["date"] == "2024-10-25"
+
+
+def _forms_questions(header_sector, header_role):
+    from test_imports_understood import FORMS_META
+
+    header = FORMS_META + ["Full name", "Work email", "Organisation", header_role, "Service area", header_sector]
+    people = [["Ann Able", "ann@example.org", "NHS Lothian", "Manager", "Housing", "Public"],
+              ["Ben Bold", "ben@example.org", "Women's Aid", "Team leader", "Housing", "Third"]]
+    return [header] + [[str(i), "1/19/2027 12:01:00", "1/19/2027 12:03:00", "anonymous", "", ""] + p
+                       for i, p in enumerate(people, start=1)]
+
+
+def test_forms_questions_naming_the_organisation_are_read_as_sector_and_role(tanet, tmp_path):
+    from test_feedback import write_xlsx
+    from test_imports_understood import write_csv
+
+    csv_rows = _forms_questions("Which sector is your organisation in?", "What is your position in your organisation?")
+    xlsx_rows = _forms_questions("Sector of your organisation", "Your role at your organisation")
+    for path, rows in ((tmp_path / "signups.csv", csv_rows), (tmp_path / "signups.xlsx", xlsx_rows)):
+        write_csv(path, rows) if path.suffix == ".csv" else write_xlsx(path, rows)
+        r = tanet("member", "import", path, "--dry-run", ok=True)
+        assert f"sector        <- '{rows[0][-1]}'" in r.stdout
+        assert f"role          <- '{rows[0][9]}'" in r.stdout
+        assert "organisation  <- 'Organisation'" in r.stdout
+    tanet("member", "import", tmp_path / "signups.csv", ok=True)
+    got = {m["email"]: (m["sector"], m["role"]) for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert got == {"ann@example.org": ("public", "manager"), "ben@example.org": ("third", "supervisor")}
