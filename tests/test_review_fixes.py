@@ -3,14 +3,11 @@ against attendance, cancellations of meetings nobody had, undo, clashing meeting
 counts in words, relative dates in months and years, Forms sign-up headings. Against
 real files, the real aiosmtpd server and libical."""
 
-from pathlib import Path
-
 import icalendar
-
+from servers import use_server
 from test_calendar import libical_errors
 from test_folders_and_leavers import leaver_network
 from test_outbox import network, outbox
-from servers import use_server
 
 
 def test_a_member_who_left_and_rejoined_is_invited_again(tanet, tmp_path, smtp, monkeypatch):

@@ -49,18 +49,11 @@ def feedback_remove(meeting: MeetingArg,
     """Remove a meeting's feedback (imported to the wrong meeting, say), to import it again."""
     from tanet.summary import feedback
     from tanet.meetings import schedule
-    from tanet.errors import TanetError
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
-    count = conn.execute("SELECT count(*) FROM feedback WHERE meeting_id = ?", [m["id"]]).fetchone()[0]
-    if not count:
-        raise TanetError(f"Meeting #{m['id']} on {m['date']} has no feedback; nothing was removed.")
-    if not yes:
-        raise TanetError(f"This deletes the {render.count(count, 'feedback response')} of meeting #{m['id']} on "
-                         f"{m['date']}. To go ahead: tanet feedback remove {m['id']} --yes")
     with transaction(conn):
-        removed = feedback.remove(conn, m["id"])
+        removed = feedback.remove(conn, m, yes)
     render.say(f"Removed {render.count(removed, 'feedback response')} from meeting #{m['id']} on {m['date']}. "
                "Import the file for the right meeting with: tanet feedback import MEETING FILE")
 

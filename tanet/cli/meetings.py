@@ -218,10 +218,12 @@ def reinstate(meeting: MeetingArg) -> None:
 @meeting_app.command("delete")
 def delete(meeting: MeetingArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:
-    """Delete a meeting added by mistake (only if no message was ever written or sent for it)."""
+    """Delete a meeting added by mistake (only if nobody was ever sent it)."""
+    from tanet.mail import outbox
+
     conn = connection()
     with transaction(conn):
-        m = schedule.delete(conn, meeting, today(), yes)
+        m = schedule.delete(conn, meeting, today(), yes, drop_drafts=lambda mid: outbox.drop_meeting_drafts(conn, mid))
     render.say(f"Deleted meeting #{m['id']} on {m['date']} ({m['title']}).")
 
 

@@ -221,8 +221,10 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
 def rejoin(member: MemberArg) -> None:
     """Bring back a member who had left."""
     conn = connection()
+    from tanet.mail import withdrawals
+
     with transaction(conn):
-        row, removed, again = members.rejoin(conn, member, today())
+        row, removed, again = withdrawals.rejoin(conn, member, today())
     render.say(f"{row['name']} is a member again.")
     if removed:
         render.say(f"{render.count(removed, 'cancellation')} never sent were removed, so nothing takes "

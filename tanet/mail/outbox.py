@@ -140,6 +140,13 @@ def forget_files(conn: sqlite3.Connection, where: str, params: list, keep: set[s
     return remove_files(conn, rows.fetchall(), keep)
 
 
+def drop_meeting_drafts(conn: sqlite3.Connection, meeting_id: int) -> None:
+    """A meeting about to be deleted: its outbox rows (never-sent cancellation drafts, the only
+    ones such a meeting can have) and their files go (inside the caller's transaction)."""
+    forget_files(conn, "meeting_id = ?", [meeting_id])
+    conn.execute("DELETE FROM outbox WHERE meeting_id = ?", [meeting_id])
+
+
 def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozenset()) -> int:
     """forget_files for rows already read: (file, message_id) of each."""
     from tanet.store.files import drop_from_manifest, tidy_folder

@@ -139,3 +139,12 @@ def invited_since_withdrawn(conn: sqlite3.Connection, member_id: int) -> list[in
         SELECT DISTINCT c.meeting_id FROM outbox c JOIN outbox o ON o.meeting_id = c.meeting_id
          WHERE c.member_id = ? AND o.member_id = c.member_id AND c.kind = 'cancellation'
            AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')} AND o.id > c.id""", [member_id])]
+
+
+def rejoin(conn: sqlite3.Connection, ref: str, today: date) -> tuple[sqlite3.Row, int, list[int]]:
+    """Bring a leaver back (inside the caller's transaction): their withdrawals of meetings
+    ahead written but never sent are removed, and the meetings ahead whose withdrawal went
+    are returned, to invite them again. Returns (member, drafts removed, meeting ids)."""
+    row = members.rejoin(conn, ref)
+    removed = remove_unsent(conn, row["id"], today)
+    return row, removed, to_invite_again(conn, row["id"], today)

@@ -237,11 +237,12 @@ KEPT_RECORDS = (("attendance", "attendance"), ("checkins", "check-ins"), ("follo
                 ("responses", "replies"), ("feedback", "feedback responses"))
 
 
-def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> dict:
+def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool, drop_drafts=None) -> dict:
     """Delete a meeting added by mistake: only one that no message was ever written or sent
     for (members may have it in their calendars otherwise: cancel it) and that holds no
     record of people (attendance, check-ins, replies, feedback). Its agenda and facilitators
-    go with it; resources and themes linked to it are kept, unlinked."""
+    go with it; resources and themes linked to it are kept, unlinked. `drop_drafts(meeting_id)`
+    removes its never-sent cancellation drafts (files and rows) first."""
     row = find_meeting(conn, ref, today, allow_cancelled=True)
     label = f"meeting #{row['id']} on {row['date']}"
     # Cancellation drafts of a meeting nobody was ever sent put it in no one's calendar.
@@ -260,10 +261,8 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> 
     if not confirmed:
         raise TanetError(f"This deletes {label} ({meeting['title']}) for good. To go ahead: "
                          f"tanet meeting delete {row['id']} --yes")
-    from tanet.mail import outbox
-
-    outbox.forget_files(conn, "meeting_id = ?", [row["id"]])
-    conn.execute("DELETE FROM outbox WHERE meeting_id = ?", [row["id"]])
+    if drop_drafts is not None:
+        drop_drafts(row["id"])
     for table in ("facilitators", "sessions", "feedback_files"):
         conn.execute(f"DELETE FROM {table} WHERE meeting_id = ?", [row["id"]])
     for table in ("themes", "resources"):

@@ -231,20 +231,15 @@ def last_seen(conn: sqlite3.Connection, member_id: int) -> sqlite3.Row | None:
            ORDER BY day DESC LIMIT 1""", {"mid": member_id}).fetchone()
 
 
-def rejoin(conn: sqlite3.Connection, ref: str, today: date) -> tuple[sqlite3.Row, int, list[int]]:
-    """Bring a leaver back (inside the caller's transaction): the withdrawals of meetings ahead
-    written but never sent are removed, and the meetings ahead whose withdrawal went are
-    returned, to invite them again. Returns (member, drafts removed, meeting ids)."""
-    from tanet.mail import withdrawals
-
+def rejoin(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
+    """Bring a leaver back (what is ahead of them: tanet.mail.withdrawals.rejoin)."""
     row = find_member(conn, ref)
     if row["forgotten_on"]:
         raise TanetError(f"Member #{row['id']} has been forgotten; add them again as a new member.")
     if not row["left_on"]:
         raise TanetError(f"{row['name']} has not left the network.")
     conn.execute("UPDATE members SET left_on = NULL WHERE id = ?", [row["id"]])
-    removed = withdrawals.remove_unsent(conn, row["id"], today)
-    return row, removed, withdrawals.to_invite_again(conn, row["id"], today)
+    return row
 
 
 def activity(conn: sqlite3.Connection, member_id: int) -> dict:
