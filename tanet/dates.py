@@ -10,7 +10,7 @@ from tanet.errors import TanetError
 _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
-_RELATIVE = re.compile(r"^(?:in\s+(\d{1,4})\s+(day|week)s?|(\d{1,4})\s+(day|week)s?\s+ago)$")
+_RELATIVE = re.compile(r"^(?:in\s+(\d{1,4})\s+(day|week|month|year)s?|(\d{1,4})\s+(day|week|month|year)s?\s+ago)$")
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July",
            "August", "September", "October", "November", "December")
 FORMAT_HINT = "Write dates as YYYY-MM-DD or DD/MM/YYYY (day first), e.g. 2027-03-09 or 09/03/2027"
@@ -39,10 +39,12 @@ def _make(y: int, m: int, d: int, text: str) -> date:
 
 def parse_date(text: str, today: date) -> date:
     """YYYY-MM-DD, DD/MM/YYYY (never US order), `today`, `tomorrow`, `yesterday`,
-    `in 3 weeks` or `10 days ago`."""
+    `in 3 weeks`, `10 days ago`, `25 months ago` or `in 1 year`."""
     t = " ".join(text.strip().lower().split())
     if m := _RELATIVE.match(t):
         count, unit = (int(m[1]), m[2]) if m[1] else (-int(m[3]), m[4])
+        if unit in ("month", "year"):
+            return add_months(today, count * (12 if unit == "year" else 1), text)
         day = today + timedelta(days=count * (7 if unit == "week" else 1))
         check_year(day.year, text)
         return day
@@ -57,6 +59,17 @@ def parse_date(text: str, today: date) -> date:
     if m := _UK.match(t):
         return _make(int(m[3]), int(m[2]), int(m[1]), text)
     raise TanetError(f"'{text}' is not a date. {FORMAT_HINT}, or today / tomorrow / in 2 weeks.")
+
+
+def add_months(day: date, months: int, text: str) -> date:
+    """`day` moved by whole months (back with a negative count); the 31st of a shorter month
+    becomes its last day (31 March less one month is 28 or 29 February)."""
+    import calendar
+
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    check_year(year, text)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
 
 
 def parse_time(text: str) -> str:

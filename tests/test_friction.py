@@ -57,6 +57,7 @@ def test_a_date_with_only_a_cancelled_meeting_finds_it_for_show_and_invite(tanet
     tanet("init", "--organiser-email", "c@example.org", ok=True)
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-05-04", "--location", "x", ok=True)
+    tanet("invite", "2027-05-04", "-o", tmp_path / "i", ok=True)  # a cancellation is for those who had it
     tanet("meeting", "cancel", "2027-05-04", "--reason", "Strike day", ok=True)
     assert tanet("meeting", "show", "2027-05-04", "--format", "json", ok=True).json()["status"] == "cancelled"
     assert "cancellation" in tanet("invite", "2027-05-04", "-o", tmp_path / "c", ok=True).stdout

@@ -35,9 +35,12 @@ def test_every_subject_of_a_demos_invitations_unfolds_with_single_spaces(tanet, 
     tanet("invite", upcoming[0]["id"], "-o", tmp_path / "first", env=use_demo, ok=True)
     later = (date.fromisoformat(upcoming[0]["date"]) + timedelta(days=1)).isoformat()
     tanet("meeting", "move", upcoming[0]["id"], "--to", later, env=use_demo, ok=True)
+    tanet("invite", upcoming[-1]["id"], "-o", tmp_path / "last", env=use_demo, ok=True)  # a cancellation needs it sent
     tanet("meeting", "cancel", upcoming[-1]["id"], "--reason", "Strike day", env=use_demo, ok=True)
     subjects = []
     for m in meetings:
+        if m["status"] == "cancelled":  # the demo's own: nobody was sent them, so there is nothing to write
+            continue
         tanet("invite", m["id"], "--force", "-o", tmp_path / f"m{m['id']}", env=use_demo, ok=True)
         for path in sorted((tmp_path / f"m{m['id']}").glob("*.eml")):
             msg = read(path)

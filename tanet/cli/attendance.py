@@ -48,14 +48,14 @@ def checkin_record(meeting: MeetingArg, member: MemberArg,
 @checkin_app.command("round")
 def checkin_round(meeting: MeetingArg) -> None:
     """Go round the expected members one by one; each answer is saved as it is given."""
+    conn = connection()
+    m = schedule.find_meeting(conn, meeting, today())
+    attendance.check_round_day(m, today())  # before the terminal check: the more useful answer
     if not sys.stdin.isatty():
         raise TanetError("checkin round asks questions, so it needs a terminal. "
                          "To record check-ins from a script, use: tanet checkin record MEETING MEMBER [--note ...]")
     from rich.prompt import Prompt
 
-    conn = connection()
-    m = schedule.find_meeting(conn, meeting, today())
-    attendance.check_can_record(m, "present", today())
     people = attendance.expected(conn, m)
     out = render.console()
     render.line(f"Check-in round for meeting #{m['id']} on {m['date']}: {len(people)} to go"
@@ -180,13 +180,14 @@ def followup_edit(
     owner: Annotated[Optional[str], typer.Option("--owner", metavar="MEMBER", help="Who will do it ('' for nobody).")] = None,
     due: Annotated[Optional[str], typer.Option("--due", metavar="DATE", help="By when.")] = None,
     note: Annotated[Optional[str], typer.Option("--note", metavar="TEXT", help="A private note.")] = None,
+    reopen: Annotated[bool, typer.Option("--reopen", help="Open a follow-up closed by mistake again.")] = False,
 ) -> None:
-    """Change a follow-up: what it is about, who has it, when it is due, its note."""
+    """Change a follow-up: what it is about, who has it, when it is due, its note; or reopen it."""
     conn = connection()
     with transaction(conn):
         f = attendance.edit_followup(conn, followup_id, about=about, owner_ref=owner, due=optional_day(due), note=note,
-                            today=today())
-    render.say(f"Follow-up #{f['id']} for {f['name']}: " + "; ".join(
+                                     today=today(), reopen=reopen)
+    render.say(f"Follow-up #{f['id']} for {f['name']}{' is open again' if reopen else ''}: " + "; ".join(
         f"{label} {f[key]}" for key, label in (("about", "about"), ("owner", "with"), ("due_on", "due"))
         if f[key]) + ".")
 

@@ -43,6 +43,21 @@ def feedback_import(
         render.note(f"  {address} answered but is not a member: kept as a response, without a name.")
 
 
+@feedback_app.command("remove")
+def feedback_remove(meeting: MeetingArg,
+                    yes: Annotated[bool, typer.Option("--yes", help="Confirm: the responses are deleted.")] = False) -> None:
+    """Remove a meeting's feedback (imported to the wrong meeting, say), to import it again."""
+    from tanet.summary import feedback
+    from tanet.meetings import schedule
+
+    conn = connection()
+    m = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
+    with transaction(conn):
+        removed = feedback.remove(conn, m, yes)
+    render.say(f"Removed {render.count(removed, 'feedback response')} from meeting #{m['id']} on {m['date']}. "
+               "Import the file for the right meeting with: tanet feedback import MEETING FILE")
+
+
 @feedback_app.command("show")
 def feedback_show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     """What members said about a meeting (no names)."""

@@ -69,9 +69,9 @@ def plan(
     defaults = schedule.MeetingDefaults.from_settings(conn, time=None, duration=duration, title=title,
                                                 location=location, url=url)
     with transaction(conn, dry_run=dry_run) as work:
-        planned, skipped = planning.plan(work, start=first, count=count, until=last, every=every, times=slots,
+        planned, skipped, existing = planning.plan(work, start=first, count=count, until=last, every=every, times=slots,
                                    defaults=defaults, holidays=not no_holidays, avoid_files=avoid or [],
-                                   dry_run=dry_run, skip_blocked=skip_blocked)
+                                   dry_run=dry_run, today=today(), skip_blocked=skip_blocked)
     moved = [p for p in planned if p["moved"]]
     title_text = ("Plan (dry run, nothing saved)" if dry_run else "Planned meetings") + f": {len(planned)}"
     render.emit(planned, fmt.value, [("id", "Id"), ("date", "Date"), ("weekday", "Day"), ("start", "Start"),
@@ -80,7 +80,12 @@ def plan(
     if fmt == Format.table:
         render.say(f"{render.count(len(moved), 'date')} moved off holidays; the cadence continues from the original dates."
                    if moved else "No date needed moving.")
+    if existing and fmt == Format.table:
+        render.say("Already in this span: " + ", ".join(f"meeting #{m['id']} on {m['date']}" for m in existing) + ".")
     for p in skipped:  # on stderr, so JSON and CSV stay clean
+        if p.near:
+            render.note(f"Skipped {p.date:%a %d %b %Y}: {p.near}, less than {planning.NEAR_DAYS // 7} weeks away.")
+            continue
         render.note(f"Skipped {p.original:%a %d %b %Y} (on the cadence): no free working day within "
                     f"{planning.MAX_MOVE_DAYS} days ({p.reason}). Add one by hand with: tanet meeting add DATE")
     if fmt == Format.table and dry_run:
@@ -200,13 +205,25 @@ def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(he
     render.say(f"Cancelled meeting #{m['id']} on {m['date']}. Tell everyone: tanet invite {m['id']}")
 
 
+@meeting_app.command("reinstate")
+def reinstate(meeting: MeetingArg) -> None:
+    """Undo a cancellation: the meeting is scheduled again (same calendar entry)."""
+    conn = connection()
+    with transaction(conn):
+        m = schedule.reinstate(conn, meeting, today())
+    render.say(f"Meeting #{m['id']} on {m['date']} is scheduled again. Invitations go out again with: "
+               f"tanet invite {m['id']}")
+
+
 @meeting_app.command("delete")
 def delete(meeting: MeetingArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:
-    """Delete a meeting added by mistake (only if no message was ever written or sent for it)."""
+    """Delete a meeting added by mistake (only if nobody was ever sent it)."""
+    from tanet.mail import outbox
+
     conn = connection()
     with transaction(conn):
-        m = schedule.delete(conn, meeting, today(), yes)
+        m = schedule.delete(conn, meeting, today(), yes, drop_drafts=lambda mid: outbox.drop_meeting_drafts(conn, mid))
     render.say(f"Deleted meeting #{m['id']} on {m['date']} ({m['title']}).")
 
 

@@ -221,9 +221,17 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
 def rejoin(member: MemberArg) -> None:
     """Bring back a member who had left."""
     conn = connection()
+    from tanet.mail import withdrawals
+
     with transaction(conn):
-        row = members.rejoin(conn, member)
+        row, removed, again = withdrawals.rejoin(conn, member, today())
     render.say(f"{row['name']} is a member again.")
+    if removed:
+        render.say(f"{render.count(removed, 'cancellation')} never sent were removed, so nothing takes "
+                   "meetings out of their calendar.")
+    for meeting_id in again:
+        render.say(f"Meeting #{meeting_id} was taken out of their calendar when they left. Invite them again with: "
+                   f"tanet invite {meeting_id} --send --only {row['email']}")
 
 
 @member_app.command("import")

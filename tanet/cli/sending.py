@@ -59,8 +59,11 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
     from tanet.store import settings
 
     plan = outbox.to_send(conn, written.row_ids, resend, _addresses(only, conn, written) if only else None)
+    if only:
+        render.say(f"Only {', '.join(only)} {'is' if len(only) == 1 else 'are'} sent (--only); "
+                   "the rest stay written, unsent.")
     if plan.already_sent:
-        render.say(f"{render.count(len(plan.already_sent), who)} already had this message; not sent again "
+        render.say(f"{render.count(len(plan.already_sent), who.lstrip('='))} already had this message; not sent again "
                    "(add --resend to send it anyway).")
     for row in plan.uncertain:
         render.note(f"Not known: {row['email']}: {unknown_outcome(row['error'])} {_again(again, row['email'])}")

@@ -28,6 +28,9 @@ from tanet.errors import TanetError
 
 _CALENDAR = outbox.kind_in(outbox.CALENDAR_KINDS)
 _ACTIVE = membership.active_sql(":d", "m")
+# The member's copy of row `o` was withdrawn after it (they left): their calendar no longer holds it.
+_WITHDRAWN_SINCE = ("EXISTS (SELECT 1 FROM outbox w WHERE w.meeting_id = o.meeting_id AND w.member_id = o.member_id "
+                    "AND w.kind = 'cancellation' AND w.id > o.id)")
 
 
 def anyone_earlier(conn: sqlite3.Connection, row: sqlite3.Row) -> bool:
@@ -48,6 +51,8 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], onl
     new_ones = not ((cancelled or only_earlier) and anyone_earlier(conn, row))
     params = {"mid": row["id"], "seq": row["sequence"], "d": row["date"]}
     had = f"o.meeting_id = :mid AND o.member_id = m.id AND o.sequence < :seq AND o.{_CALENDAR}"
+    if not cancelled:  # in their calendar now: not since withdrawn (a rejoiner) nor cancelled (reinstated)
+        had += f" AND o.{outbox.kind_in(outbox.INVITING_KINDS)} AND NOT {_WITHDRAWN_SINCE}"
     wanted = [f"(EXISTS (SELECT 1 FROM outbox o WHERE {had}){'' if cancelled else ' AND ' + _ACTIVE})"]
     if new_ones:
         names = [vocabulary.find_area(conn, a) for a in areas]
@@ -60,7 +65,8 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], onl
                    (SELECT o.snapshot FROM outbox o WHERE {had} ORDER BY o.sequence DESC, o.id DESC LIMIT 1)
                        AS earlier_snapshot,
                    (SELECT o.message_id FROM outbox o WHERE o.meeting_id = :mid AND o.member_id = m.id
-                      AND o.sequence = :seq AND o.{_CALENDAR} ORDER BY o.id DESC LIMIT 1) AS known_message_id
+                      AND o.sequence = :seq AND o.{_CALENDAR} AND NOT {_WITHDRAWN_SINCE}
+                    ORDER BY o.id DESC LIMIT 1) AS known_message_id
             FROM members m WHERE m.email IS NOT NULL AND ({' OR '.join(wanted)})
             ORDER BY tanet_casefold(m.name), m.id""", params)
 
@@ -101,6 +107,8 @@ def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, ar
     if meeting["status"] == "scheduled" and not meeting["location"] and not meeting["url"]:
         raise TanetError(f"Meeting #{row['id']} has neither a place nor a link. Add one with: "
                          f"tanet meeting edit {row['id']} --location '...' or --url https://...")
+    if meeting["status"] == "cancelled" and not anyone_earlier(conn, row):
+        raise TanetError(f"Nobody was sent meeting #{row['id']}, so there is no cancellation to send.")
     people = recipients(conn, row, areas, only_earlier)
     first = people.fetchone()
     if first is None:

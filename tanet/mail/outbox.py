@@ -97,8 +97,11 @@ def record(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | Non
     snapshot = json.dumps(letter.snapshot) if letter.snapshot else None
     for member_id, email in letter.recipients:
         row = conn.execute(
-            """SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
-               AND kind = ? AND sequence IS ? ORDER BY id DESC LIMIT 1""",
+            f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
+               AND kind = ? AND sequence IS ? AND NOT EXISTS
+                   (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id AND w.member_id = outbox.member_id
+                    AND {kind_in(CALENDAR_KINDS, 'w.kind')} AND w.kind != outbox.kind AND w.id > outbox.id)
+               ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
             [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
         if row:
             conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
@@ -135,6 +138,13 @@ def forget_files(conn: sqlite3.Connection, where: str, params: list, keep: set[s
     wrote, never a file by its name or extension."""
     rows = conn.execute(f"SELECT id, file, message_id FROM outbox WHERE file IS NOT NULL AND {where}", params)
     return remove_files(conn, rows.fetchall(), keep)
+
+
+def drop_meeting_drafts(conn: sqlite3.Connection, meeting_id: int) -> None:
+    """A meeting about to be deleted: its outbox rows (never-sent cancellation drafts, the only
+    ones such a meeting can have) and their files go (inside the caller's transaction)."""
+    forget_files(conn, "meeting_id = ?", [meeting_id])
+    conn.execute("DELETE FROM outbox WHERE meeting_id = ?", [meeting_id])
 
 
 def remove_files(conn: sqlite3.Connection, rows: list, keep: set[str] = frozenset()) -> int:
@@ -205,7 +215,8 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     recorded = {r["file"] for r in earlier}
     if meeting_id is not None and conn.execute("SELECT status FROM meetings WHERE id = ?",
                                                [meeting_id]).fetchone()[0] == "scheduled":
-        earlier = [r for r in earlier if r["kind"] != "cancellation"]  # a leaver's withdrawal stays theirs
+        # A leaver's withdrawal (in its own folder) stays theirs; a reinstated meeting's cancellations go.
+        earlier = [r for r in earlier if r["kind"] != "cancellation" or Path(r["file"]).parent == folder]
     hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
             is not None else "Move those files out of it, then run the same command again.")
     current = set()  # the files this run wrote that an earlier row also names

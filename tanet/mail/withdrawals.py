@@ -26,7 +26,7 @@ _AHEAD = f"""
                    AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')})
        AND NOT EXISTS (SELECT 1 FROM outbox c WHERE c.meeting_id = m.id AND c.member_id = :mid
                    AND c.kind = 'cancellation' AND (:written OR c.sent_at IS NOT NULL)
-                   AND c.sequence > (SELECT max(o.sequence) FROM outbox o WHERE o.meeting_id = m.id
+                   AND c.id > (SELECT max(o.id) FROM outbox o WHERE o.meeting_id = m.id
                                      AND o.member_id = :mid AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')}))
      ORDER BY m.date, m.start, m.id"""
 
@@ -62,9 +62,12 @@ def withdraw(conn: sqlite3.Connection, member: sqlite3.Row, meetings: list[dict]
         return None
     values = settings.get_all(conn)
     letters, sequences = [], {}
+    again = set(invited_since_withdrawn(conn, member["id"]))
     for meeting in meetings:
         sequence = meeting["sequence"] + 1
         known = outbox.message_ids(conn, meeting["id"], ("cancellation",), sequence).get(member["id"])
+        if meeting["id"] in again:  # invited again since that withdrawal: this one is a new message
+            known = None
         ics = compose.withdrawal(meeting, values, member["name"], member["email"], sequence)
         msg = compose.message(meeting=meeting, sessions=[], values=values, method="CANCEL", ics=ics,
                               to=[(member["name"], member["email"])], message_id=known,
@@ -104,3 +107,44 @@ def remove_drafts(conn: sqlite3.Connection, member_id: int, from_day: date) -> i
     return outbox.forget_files(conn, f"""member_id = ? AND sent_at IS NULL AND {outbox.kind_in(outbox.INVITING_KINDS)}
                                AND meeting_id IN (SELECT id FROM meetings WHERE date >= ?)""",
                                [member_id, from_day.isoformat()])
+
+
+def remove_unsent(conn: sqlite3.Connection, member_id: int, from_day: date) -> int:
+    """A rejoiner's withdrawals of meetings ahead that were written but never sent (nor tried):
+    their files and rows go, so nothing can take those meetings out of their calendar
+    (inside the caller's transaction). Returns how many."""
+    where = """member_id = ? AND kind = 'cancellation' AND sent_at IS NULL AND attempted_at IS NULL
+               AND meeting_id IN (SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ?)"""
+    params = [member_id, from_day.isoformat()]
+    outbox.forget_files(conn, where, params)
+    return conn.execute(f"DELETE FROM outbox WHERE {where}", params).rowcount
+
+
+def to_invite_again(conn: sqlite3.Connection, member_id: int, from_day: date) -> list[int]:
+    """Meetings still to come whose copy this member was sent or written and then had withdrawn
+    (when they left): the meetings a rejoiner should be invited to again."""
+    rows = conn.execute(f"""
+        SELECT m.id FROM meetings m WHERE m.status = 'scheduled' AND m.date >= :from_day
+           AND EXISTS (SELECT 1 FROM outbox c WHERE c.meeting_id = m.id AND c.member_id = :mid
+                       AND c.kind = 'cancellation' AND c.id > (SELECT max(o.id) FROM outbox o
+                       WHERE o.meeting_id = m.id AND o.member_id = :mid
+                       AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')}))
+         ORDER BY m.date, m.start, m.id""", {"mid": member_id, "from_day": from_day.isoformat()})
+    return [r["id"] for r in rows]
+
+
+def invited_since_withdrawn(conn: sqlite3.Connection, member_id: int) -> list[int]:
+    """Meetings this member was withdrawn from and then invited to again (they rejoined)."""
+    return [r[0] for r in conn.execute(f"""
+        SELECT DISTINCT c.meeting_id FROM outbox c JOIN outbox o ON o.meeting_id = c.meeting_id
+         WHERE c.member_id = ? AND o.member_id = c.member_id AND c.kind = 'cancellation'
+           AND {outbox.kind_in(outbox.INVITING_KINDS, 'o.kind')} AND o.id > c.id""", [member_id])]
+
+
+def rejoin(conn: sqlite3.Connection, ref: str, today: date) -> tuple[sqlite3.Row, int, list[int]]:
+    """Bring a leaver back (inside the caller's transaction): their withdrawals of meetings
+    ahead written but never sent are removed, and the meetings ahead whose withdrawal went
+    are returned, to invite them again. Returns (member, drafts removed, meeting ids)."""
+    row = members.rejoin(conn, ref)
+    removed = remove_unsent(conn, row["id"], today)
+    return row, removed, to_invite_again(conn, row["id"], today)

@@ -28,6 +28,16 @@ def check_can_record(meeting: sqlite3.Row, status: str, today: date) -> None:
                          "apologies")
 
 
+def check_round_day(meeting: sqlite3.Row, today: date) -> None:
+    """The round marks people present, so it runs on the meeting's day or after; before it, a
+    call ahead is a check-in on its own and apologies are marked."""
+    if meeting["status"] != "cancelled" and meeting["date"] > today.isoformat():
+        raise TanetError(f"Meeting #{meeting['id']} is on {meeting['date']}; the round marks people present, so it "
+                         f"runs on the day. For a call ahead: tanet checkin record {meeting['id']} MEMBER --note "
+                         f"'...'; for apologies: tanet attendance mark {meeting['id']} MEMBER --status apologies")
+    check_can_record(meeting, "present", today)
+
+
 def check_member_on(member: sqlite3.Row, meeting: sqlite3.Row) -> None:
     if not membership.is_active(member, meeting["date"]):
         if membership.has_left(member, meeting["date"]):
@@ -156,14 +166,20 @@ def close_followup(conn, followup_id: int, note: str | None, today: date) -> dic
 
 
 def edit_followup(conn, followup_id: int, *, about: str | None, owner_ref: str | None, due: date | None,
-                  note: str | None, today: date) -> dict:
-    """Change what a follow-up is about, who has it, when it is due, or its note."""
+                  note: str | None, today: date, reopen: bool = False) -> dict:
+    """Change what a follow-up is about, who has it, when it is due, or its note; `reopen`
+    opens a closed one again (closed by mistake)."""
     row = conn.execute("SELECT * FROM followups WHERE id = ?", [followup_id]).fetchone()
     if row is None:
         raise TanetError(f"There is no follow-up #{followup_id}. See them with: tanet followup list")
-    if about is None and owner_ref is None and due is None and note is None:
-        raise TanetError("Say what to change: --about TEXT, --owner MEMBER, --due DATE or --note TEXT.")
+    if about is None and owner_ref is None and due is None and note is None and not reopen:
+        raise TanetError("Say what to change: --about TEXT, --owner MEMBER, --due DATE, --note TEXT or --reopen.")
     changes: dict[str, object] = {}
+    if reopen:
+        if not row["closed_on"]:
+            raise TanetError(f"Follow-up #{followup_id} is open already; nothing was changed.")
+        changes["closed_on"] = None
+        row = {**dict(row), "closed_on": None}
     if about is not None:
         changes["about"] = text.lines(about, "about") or None
     if owner_ref is not None:

@@ -22,6 +22,7 @@ class PlannedDate:
     reason: str | None = None
     moved_earlier: bool = False
     skipped: bool = False
+    near: str | None = None  # skipped for a meeting already there: which
 
 
 PLAN_LIMIT = 500
@@ -128,10 +129,33 @@ def blocked_days(first: date, last: date, *, holidays: bool, avoid_files: list) 
     return blocked
 
 
+NEAR_DAYS = 14  # a planned date this close to a meeting already there is not proposed
+
+
+def meetings_near(conn: sqlite3.Connection, planned: list[PlannedDate], today: date) -> list[sqlite3.Row]:
+    """The scheduled meetings not yet held already in the plan's span (give or take NEAR_DAYS);
+    each planned date closer than NEAR_DAYS to one of them is marked skipped, saying which.
+    A meeting already held does not hold the next series back."""
+    dates_planned = [p.date for p in planned if not p.skipped]
+    if not dates_planned:
+        return []
+    existing = conn.execute(
+        """SELECT id, date, start, title FROM meetings WHERE status = 'scheduled' AND date BETWEEN ? AND ?
+           ORDER BY date, start, id""",
+        [max(min(dates_planned) - timedelta(days=NEAR_DAYS - 1), today).isoformat(),
+         (max(dates_planned) + timedelta(days=NEAR_DAYS - 1)).isoformat()]).fetchall()
+    for p in planned:
+        near = [m for m in existing if abs((date.fromisoformat(m["date"]) - p.date).days) < NEAR_DAYS]
+        if near and not p.skipped:
+            p.skipped, p.near = True, f"meeting #{near[0]['id']} is on {near[0]['date']}"
+    return existing
+
+
 def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: date | None,
          every: int | None, times: list[str], defaults: MeetingDefaults, holidays: bool,
-         avoid_files: list, dry_run: bool, skip_blocked: bool = False) -> tuple[list[dict], list[PlannedDate]]:
-    """Plan (or with `dry_run` only show) a series; returns the meetings and the dates skipped."""
+         avoid_files: list, dry_run: bool, today: date, skip_blocked: bool = False) -> tuple[list[dict], list[PlannedDate], list]:
+    """Plan (or with `dry_run` only show) a series; returns the meetings, the dates skipped
+    (off the holidays, or within NEAR_DAYS of a meeting already there) and those meetings."""
     if count is not None and until is not None:
         raise TanetError("Give either --count or --until, not both.")
     every = every if every is not None else int(settings.get(conn, "meeting.cadence_weeks"))
@@ -143,6 +167,11 @@ def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: dat
                            holidays=holidays, avoid_files=avoid_files)
     planned = plan_dates(start, every, count=count, until=until, times=times, blocked=blocked,
                          skip_blocked=skip_blocked)
+    existing = meetings_near(conn, planned, today)
+    if planned and all(p.skipped for p in planned) and existing:
+        raise TanetError(f"Every date of this plan is within {NEAR_DAYS // 7} weeks of a meeting already planned "
+                         f"(meeting #{existing[0]['id']} on {existing[0]['date']} first); nothing was added. "
+                         "See them with: tanet meeting list --upcoming")
     skipped = [p for p in planned if p.skipped]
     planned = [p for p in planned if not p.skipped]
     tz = settings.get(conn, "timezone")
@@ -156,4 +185,4 @@ def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: dat
         if not dry_run:
             item["id"] = insert_meeting(conn, p.date, p.start, defaults)
         out.append(item)
-    return out, skipped
+    return out, skipped, existing

@@ -168,7 +168,8 @@ def holiday_name(day: date) -> str | None:
 def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: date) -> tuple[dict, list[str]]:
     row = find_meeting(conn, ref, today)
     if row["status"] == "cancelled":
-        raise TanetError(f"Meeting #{row['id']} is cancelled; add a new meeting instead: tanet meeting add {to}")
+        raise TanetError(f"Meeting #{row['id']} is cancelled. Bring it back first with: tanet meeting reinstate "
+                         f"{row['id']} (then move it), or add a new meeting: tanet meeting add {to}")
     start = dates.parse_time(time) if time else row["start"]
     duration = dates.minutes(row["end"]) - dates.minutes(row["start"])
     end = dates.end_time(start, duration)
@@ -180,6 +181,11 @@ def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: 
         warnings.append(f"Warning: {to} is a public holiday in Scotland ({name}).")
     if to.weekday() >= 5:
         warnings.append(f"Warning: {to} is a {to:%A}.")
+    for other in conn.execute("""SELECT id, title, start, "end" FROM meetings WHERE date = ? AND id != ?
+                                 AND status = 'scheduled' AND start < ? AND "end" > ? ORDER BY start, id""",
+                              [to.isoformat(), row["id"], end, start]):
+        warnings.append(f"Warning: meeting #{other['id']} ({other['title']}) is already on {to} at "
+                        f"{other['start']}-{other['end']}; both now take that time.")
     conn.execute("UPDATE meetings SET date = ?, start = ?, \"end\" = ?, sequence = sequence + 1 WHERE id = ?",
                  [to.isoformat(), start, end, row["id"]])
     return objects(conn, [get(conn, row["id"])])[0], warnings
@@ -216,20 +222,36 @@ def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) 
     return objects(conn, [get(conn, row["id"])])[0]
 
 
+def reinstate(conn: sqlite3.Connection, ref: str, today: date) -> dict:
+    """Undo a cancellation: the meeting is scheduled again with the same UID and its SEQUENCE
+    raised, so the invitations written next replace the cancellation in members' calendars."""
+    row = find_meeting(conn, ref, today, allow_cancelled=True)
+    if row["status"] != "cancelled":
+        raise TanetError(f"Meeting #{row['id']} on {row['date']} is not cancelled; nothing was changed.")
+    conn.execute("UPDATE meetings SET status = 'scheduled', sequence = sequence + 1, cancel_reason = NULL "
+                 "WHERE id = ?", [row["id"]])
+    return objects(conn, [get(conn, row["id"])])[0]
+
+
 KEPT_RECORDS = (("attendance", "attendance"), ("checkins", "check-ins"), ("followups", "follow-ups"),
                 ("responses", "replies"), ("feedback", "feedback responses"))
 
 
-def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> dict:
+def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool, drop_drafts=None) -> dict:
     """Delete a meeting added by mistake: only one that no message was ever written or sent
     for (members may have it in their calendars otherwise: cancel it) and that holds no
     record of people (attendance, check-ins, replies, feedback). Its agenda and facilitators
-    go with it; resources and themes linked to it are kept, unlinked."""
+    go with it; resources and themes linked to it are kept, unlinked. `drop_drafts(meeting_id)`
+    removes its never-sent cancellation drafts (files and rows) first."""
     row = find_meeting(conn, ref, today, allow_cancelled=True)
     label = f"meeting #{row['id']} on {row['date']}"
-    if conn.execute("SELECT 1 FROM outbox WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone():
+    # Cancellation drafts of a meeting nobody was ever sent put it in no one's calendar.
+    if conn.execute("""SELECT 1 FROM outbox WHERE meeting_id = ? AND (kind != 'cancellation' OR sent_at IS NOT NULL
+                       OR attempted_at IS NOT NULL) LIMIT 1""", [row["id"]]).fetchone():
+        instead = ("It stays in the record as cancelled." if row["status"] == "cancelled" else
+                   f"Cancel it instead (they are told): tanet meeting cancel {row['id']}")
         raise TanetError(f"Messages were written or sent for {label}, so members may have it in their calendars; "
-                         f"it cannot be deleted. Cancel it instead (they are told): tanet meeting cancel {row['id']}")
+                         f"it cannot be deleted. {instead}")
     held = [what for table, what in KEPT_RECORDS
             if conn.execute(f"SELECT 1 FROM {table} WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone()]
     if held:
@@ -239,6 +261,8 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool) -> 
     if not confirmed:
         raise TanetError(f"This deletes {label} ({meeting['title']}) for good. To go ahead: "
                          f"tanet meeting delete {row['id']} --yes")
+    if drop_drafts is not None:
+        drop_drafts(row["id"])
     for table in ("facilitators", "sessions", "feedback_files"):
         conn.execute(f"DELETE FROM {table} WHERE meeting_id = ?", [row["id"]])
     for table in ("themes", "resources"):

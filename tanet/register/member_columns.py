@@ -36,9 +36,11 @@ HEADERS = {
 FIELDS = tuple(HEADERS)
 _LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
 # Fallbacks when a header is wordier than any alias ("Organisation / employer (optional)").
+# A question naming the organisation ("Which sector is your organisation in?") asks about the
+# sector or the role first: those words are looked for before "organisation".
 _CONTAINS = (("email", "email"), ("mail", "email"), ("phone", "phone"), ("mobile", "phone"),
-             ("organi", "organisation"), ("employer", "organisation"), ("servicearea", "service_area"),
-             ("sector", "sector"), ("jobtitle", "role"), ("role", "role"), ("consent", "consent_on"),
+             ("servicearea", "service_area"), ("sector", "sector"), ("jobtitle", "role"), ("role", "role"),
+             ("position", "role"), ("organi", "organisation"), ("employer", "organisation"), ("consent", "consent_on"),
              ("joined", "joined_on"), ("ambassador", "ambassador"), ("surname", "last_name"),
              ("firstname", "first_name"), ("name", "name"))
 # Microsoft Forms' own columns: when and by whom the form was filled in, not the answers.

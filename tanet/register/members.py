@@ -208,11 +208,31 @@ def leave(conn: sqlite3.Connection, ref: str, on: date) -> sqlite3.Row:
         raise TanetError(f"{row['name']} already left on {row['left_on']}. To bring them back: tanet member rejoin {row['id']}")
     if on.isoformat() <= row["joined_on"]:
         raise TanetError(f"{row['name']} joined on {row['joined_on']}; the leaving date must be later.")
+    last = last_seen(conn, row["id"])
+    if last and on.isoformat() < last["day"]:
+        raise TanetError(f"{row['name']} was {last['what']} at meeting #{last['meeting_id']} on {last['day']}, so they "
+                         f"cannot have left on {on.isoformat()}. Give the day they left with --on (on or after "
+                         f"{last['day']}).")
     conn.execute("UPDATE members SET left_on = ? WHERE id = ?", [on.isoformat(), row["id"]])
     return row
 
 
+def last_seen(conn: sqlite3.Connection, member_id: int) -> sqlite3.Row | None:
+    """The member's latest recorded attendance (present) or check-in: `day`, `meeting_id` and
+    `what` ('recorded present' or 'checked in'). A check-in by phone ahead counts on the day
+    of the call."""
+    return conn.execute(
+        """SELECT * FROM (
+             SELECT m.date AS day, m.id AS meeting_id, 'recorded present' AS what FROM attendance a
+               JOIN meetings m ON m.id = a.meeting_id WHERE a.member_id = :mid AND a.status = 'present'
+             UNION ALL
+             SELECT min(m.date, substr(c.recorded_at, 1, 10)), m.id, 'checked in' FROM checkins c
+               JOIN meetings m ON m.id = c.meeting_id WHERE c.member_id = :mid)
+           ORDER BY day DESC LIMIT 1""", {"mid": member_id}).fetchone()
+
+
 def rejoin(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
+    """Bring a leaver back (what is ahead of them: tanet.mail.withdrawals.rejoin)."""
     row = find_member(conn, ref)
     if row["forgotten_on"]:
         raise TanetError(f"Member #{row['id']} has been forgotten; add them again as a new member.")

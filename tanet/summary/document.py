@@ -201,7 +201,8 @@ def later_sections(d: dict) -> list[Section]:
     fb = d.get("feedback")
     if fb and fb["responses"]:
         out.append(Section("Feedback from members", facts=[
-            ("Responses", f"{fb['responses']} after {fb['meetings_with_feedback']} meetings"),
+            ("Responses", f"{fb['responses']} after {fb['meetings_with_feedback']} "
+                          f"{'meeting' if fb['meetings_with_feedback'] == 1 else 'meetings'}"),
             ("How useful (1-5)", num(fb["usefulness_mean"])),
             ("Will use something in practice", f"yes {fb['will_use']['yes']}, maybe {fb['will_use']['maybe']}, "
                                                 f"no {fb['will_use']['no']}")]))

@@ -231,3 +231,18 @@ def period_figures(shared: PeriodPass) -> dict:
             "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
             "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]}}
 
+
+
+def remove(conn: sqlite3.Connection, meeting: sqlite3.Row, confirmed: bool) -> int:
+    """Remove the feedback imported for a meeting (to the wrong one, say), and the record of
+    its files, so the file can be imported for the right meeting (inside the caller's
+    transaction). Returns how many responses went."""
+    meeting_id = meeting["id"]
+    count = conn.execute("SELECT count(*) FROM feedback WHERE meeting_id = ?", [meeting_id]).fetchone()[0]
+    if not count:
+        raise TanetError(f"Meeting #{meeting_id} on {meeting['date']} has no feedback; nothing was removed.")
+    if not confirmed:
+        raise TanetError(f"This deletes the {count} feedback response{'' if count == 1 else 's'} of meeting "
+                         f"#{meeting_id} on {meeting['date']}. To go ahead: tanet feedback remove {meeting_id} --yes")
+    conn.execute("DELETE FROM feedback_files WHERE meeting_id = ?", [meeting_id])
+    return conn.execute("DELETE FROM feedback WHERE meeting_id = ?", [meeting_id]).rowcount
