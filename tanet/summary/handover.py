@@ -162,36 +162,10 @@ def cancelled_section(conn: sqlite3.Connection, today: date) -> str:
 def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> str:
     """The page the next coordinator reads first. No check-in note, reply comment or
     follow-up note is ever put on it."""
-    from tanet.register import outreach
-
     e = html.escape
     values = settings.get_all(conn)
-    d = today.isoformat()
-    active = membership.active_sql(":d")
-    total = conn.execute(f"SELECT count(*) FROM members WHERE {active}", {"d": d}).fetchone()[0]
-    by_area = conn.execute(f"""SELECT a.name, count(m.id) FROM service_areas a LEFT JOIN members m
-                               ON m.service_area = a.name AND {membership.active_sql(":d", "m")}
-                               GROUP BY a.name ORDER BY count(m.id) DESC, a.name""", {"d": d}).fetchall()
-    by_sector = conn.execute(f"SELECT sector, count(*) FROM members WHERE {active} GROUP BY sector ORDER BY 2 DESC",
-                             {"d": d}).fetchall()
+    total = membership.count_active(conn, today)
     upcoming = schedule.list_meetings(conn, "upcoming", today)
-    this_quarter = "{}Q{}".format(*dates.quarter_of(today, False, 1))
-    followups = conn.execute(
-        """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
-           LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
-    themes = conn.execute("SELECT text, kind, status, created_on FROM themes WHERE status != 'resolved' "
-                          "ORDER BY created_on").fetchall()
-    resources = conn.execute(
-        """SELECT r.title, r.created_on, group_concat(a.organisation, ', ') FROM resources r
-           LEFT JOIN adoptions a ON a.resource_id = r.id GROUP BY r.id ORDER BY r.created_on""").fetchall()
-    year_ago = date(today.year - 1, today.month, min(today.day, 28)).isoformat()
-    reach = outreach.figures(conn, year_ago, d)
-    contacts = outreach.list_contacts(conn, None)[-10:]
-    settings_rows = [[k, values[k]] for k in ("network", "organiser.name", "organiser.email", "timezone",
-                                              "meeting.cadence_weeks", "meeting.duration", "meeting.location",
-                                              "meeting.url", "attendance.target", "report.fiscal_year_start",
-                                              "smtp.host", "smtp.user", "privacy.retain_months",
-                                              "privacy.notes_months")]
     parts = [
         "<!DOCTYPE html>", '<html lang="en-GB"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -201,38 +175,97 @@ def index_page(conn: sqlite3.Connection, today: date, summaries: list[str]) -> s
         f"{plural(total, 'active member')}; {plural(len(upcoming), 'meeting')} planned ahead. Everything here is also in "
         "<code>tanet.db</code>, the only file that holds private notes: keep this folder as safe as that.</p>",
         '<section id="next-steps"><h2>Your first steps in tanet</h2>' + steps_list() + "</section>",
-        '<section id="settings"><h2>Settings</h2>' + _table(["Setting", "Value"], settings_rows, "") + "</section>",
-        '<section id="members"><h2>Members by service area and sector</h2>'
-        + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
-        + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>",
+        settings_section(values),
+        members_section(conn, today),
         upcoming_section(conn, upcoming),
         cancelled_section(conn, today),
         unrecorded_section(conn, today),
-        '<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
-        "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
-        + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
-        + "</section>",
-        '<section id="themes"><h2>Open themes</h2>'
-        + _table(["Theme", "Kind", "Status", "Recorded"], [list(r) for r in themes], "None open.") + "</section>",
-        '<section id="resources"><h2>Resources and who adopted them</h2>'
-        + _table(["Resource", "Shared", "Adopted by"], [[r[0], r[1], r[2] or "-"] for r in resources],
-                 "No resources recorded.") + "</section>",
-        '<section id="outreach"><h2>Outreach</h2><p>Contacts with under-engaged services over the last year, and '
-        f"who joined or came within {outreach.WINDOW_DAYS} days.</p>"
-        + _table(["Service area", "Contacts", "Organisations", "Joined after", "Came after"],
-                 [[r["service_area"], r["contacts"], r["organisations"], r["joined_after"], r["came_after"]]
-                  for r in reach], "No outreach recorded in the last year: tanet outreach add ORGANISATION --area AREA")
-        + _table(["On", "Organisation", "Area", "Contact", "How", "Outcome"],
-                 [[c["on"], c["organisation"], c["service_area"], c["contact"], c["how"], c["outcome"]]
-                  for c in contacts], "") + "</section>",
-        '<section id="files"><h2>In this folder</h2><ul>'
-        "<li><code>tanet.db</code>: the whole database</li><li><code>members.csv</code>: the register "
-        "(opens in Excel)</li><li><code>calendar.ics</code>: every meeting</li>"
-        + "".join(f'<li><a href="summaries/{e(s)}.html">summaries/{e(s)}.html</a>'
-                  f"{' (the quarter so far)' if s == this_quarter else ''}</li>" for s in summaries)
-        + "</ul></section></main></body></html>",
+        followups_section(conn),
+        themes_section(conn),
+        resources_section(conn),
+        outreach_section(conn, today),
+        files_section(today, summaries),
     ]
     return "\n".join(sized(part) for part in parts if part) + "\n"
+
+
+SETTINGS_SHOWN = ("network", "organiser.name", "organiser.email", "timezone", "meeting.cadence_weeks",
+                  "meeting.duration", "meeting.location", "meeting.url", "attendance.target",
+                  "report.fiscal_year_start", "smtp.host", "smtp.user", "privacy.retain_months", "privacy.notes_months")
+
+
+def settings_section(values: dict) -> str:
+    rows = [[k, values[k]] for k in SETTINGS_SHOWN]
+    return '<section id="settings"><h2>Settings</h2>' + _table(["Setting", "Value"], rows, "") + "</section>"
+
+
+def members_section(conn: sqlite3.Connection, today: date) -> str:
+    """Active members by service area (every area, those with none too) and by sector."""
+    d = today.isoformat()
+    by_area = conn.execute(f"""SELECT a.name, count(m.id) FROM service_areas a LEFT JOIN members m
+                               ON m.service_area = a.name AND {membership.active_sql(":d", "m")}
+                               GROUP BY a.name ORDER BY count(m.id) DESC, a.name""", {"d": d}).fetchall()
+    by_sector = conn.execute(f"""SELECT sector, count(*) FROM members WHERE {membership.active_sql(":d")}
+                                 GROUP BY sector ORDER BY 2 DESC""", {"d": d}).fetchall()
+    return ('<section id="members"><h2>Members by service area and sector</h2>'
+            + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
+            + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>")
+
+
+def followups_section(conn: sqlite3.Connection) -> str:
+    """Who is to be followed up, and since when: never the notes."""
+    followups = conn.execute(
+        """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
+           LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
+    return ('<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
+            "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
+            + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
+            + "</section>")
+
+
+def themes_section(conn: sqlite3.Connection) -> str:
+    themes = conn.execute("SELECT text, kind, status, created_on FROM themes WHERE status != 'resolved' "
+                          "ORDER BY created_on").fetchall()
+    return ('<section id="themes"><h2>Open themes</h2>'
+            + _table(["Theme", "Kind", "Status", "Recorded"], [list(r) for r in themes], "None open.") + "</section>")
+
+
+def resources_section(conn: sqlite3.Connection) -> str:
+    resources = conn.execute(
+        """SELECT r.title, r.created_on, group_concat(a.organisation, ', ') FROM resources r
+           LEFT JOIN adoptions a ON a.resource_id = r.id GROUP BY r.id ORDER BY r.created_on""").fetchall()
+    return ('<section id="resources"><h2>Resources and who adopted them</h2>'
+            + _table(["Resource", "Shared", "Adopted by"], [[r[0], r[1], r[2] or "-"] for r in resources],
+                     "No resources recorded.") + "</section>")
+
+
+def outreach_section(conn: sqlite3.Connection, today: date) -> str:
+    """The last year's contacts with under-engaged services, and the last ten contacts."""
+    from tanet.register import outreach
+
+    year_ago = date(today.year - 1, today.month, min(today.day, 28)).isoformat()
+    reach = outreach.figures(conn, year_ago, today.isoformat())
+    contacts = outreach.list_contacts(conn, None)[-10:]
+    return ('<section id="outreach"><h2>Outreach</h2><p>Contacts with under-engaged services over the last year, '
+            f"and who joined or came within {outreach.WINDOW_DAYS} days.</p>"
+            + _table(["Service area", "Contacts", "Organisations", "Joined after", "Came after"],
+                     [[r["service_area"], r["contacts"], r["organisations"], r["joined_after"], r["came_after"]]
+                      for r in reach],
+                     "No outreach recorded in the last year: tanet outreach add ORGANISATION --area AREA")
+            + _table(["On", "Organisation", "Area", "Contact", "How", "Outcome"],
+                     [[c["on"], c["organisation"], c["service_area"], c["contact"], c["how"], c["outcome"]]
+                      for c in contacts], "") + "</section>")
+
+
+def files_section(today: date, summaries: list[str]) -> str:
+    e = html.escape
+    this_quarter = "{}Q{}".format(*dates.quarter_of(today, False, 1))
+    return ('<section id="files"><h2>In this folder</h2><ul>'
+            "<li><code>tanet.db</code>: the whole database</li><li><code>members.csv</code>: the register "
+            "(opens in Excel)</li><li><code>calendar.ics</code>: every meeting</li>"
+            + "".join(f'<li><a href="summaries/{e(s)}.html">summaries/{e(s)}.html</a>'
+                      f"{' (the quarter so far)' if s == this_quarter else ''}</li>" for s in summaries)
+            + "</ul></section></main></body></html>")
 
 
 SHORT = 22  # a section of at most this many rows, list items and commands is printed whole
