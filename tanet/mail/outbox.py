@@ -384,6 +384,25 @@ def _apply(conn: sqlite3.Connection, changes: list[tuple[str, list]]) -> None:
             conn.execute(sql, params)
 
 
+def refused_for_good(conn: sqlite3.Connection, row_ids: list[int]) -> tuple[int, int]:
+    """Of these rows not sent: how many the server refused permanently (a 5xx to the address),
+    and how many failed for a reason that may pass (a busy or unreachable server). A row whose
+    content went without an answer may have arrived, so it is neither."""
+    refused = waiting = 0
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        for error, attempted in conn.execute(
+                f"SELECT error, attempted_at FROM outbox WHERE sent_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
+                chunk):
+            if attempted:
+                continue
+            if error and error.startswith("refused (5"):
+                refused += 1
+            else:
+                waiting += 1
+    return refused, waiting
+
+
 def state(row) -> str:
     """sent, uncertain (its content went, the answer never came), failed, or written."""
     if row["sent_at"]:
