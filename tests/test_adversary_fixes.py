@@ -69,3 +69,21 @@ def test_privacy_review_erases_a_leaver_whose_address_refuses_mail_for_good(tane
     r = tanet("privacy", "review", "--apply", "--send", "--format", "json", ok=True)
     assert r.json()["members_forgotten"] == 1 and "could not be delivered" in r.stderr
     assert inbox.messages == [] and member_email(tanet, "2") is None
+
+
+# A small CSV of mixed encodings is refused as a large one is --------------------------------
+
+def test_a_small_csv_mixing_utf8_with_other_bytes_is_refused_not_garbled(tanet, tmp_path):
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
+    sheet = tmp_path / "members.csv"
+    sheet.write_bytes("name,email,org,area,sector,role\n".encode()
+                      + "Zoë Fraser ".encode() + b"\xff\xfe,zoe@example.org,Org,housing,public,frontline\n")
+    r = tanet("member", "import", sheet, ok=False)
+    assert r.stderr.strip() == (f"Error: {sheet} is mostly UTF-8, but line 2 is in another encoding. Save the whole "
+                                "file from the spreadsheet as 'CSV UTF-8' and try again.")
+    assert tanet("member", "list", "--format", "json", ok=True).json() == []
+    # A file wholly in Windows-1252 is still read as such.
+    sheet.write_bytes(b"name,email,org,area,sector,role\nZo\xeb Fraser,zoe@example.org,Org,housing,public,frontline\n")
+    tanet("member", "import", sheet, ok=True)
+    assert [m["name"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["Zoë Fraser"]
