@@ -87,3 +87,36 @@ def test_a_small_csv_mixing_utf8_with_other_bytes_is_refused_not_garbled(tanet, 
     sheet.write_bytes(b"name,email,org,area,sector,role\nZo\xeb Fraser,zoe@example.org,Org,housing,public,frontline\n")
     tanet("member", "import", sheet, ok=True)
     assert [m["name"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["Zoë Fraser"]
+
+
+# Erasure takes the member's name out of every text that can quote it -------------------------
+
+def test_forget_takes_the_name_out_of_outreach_sessions_themes_and_others_feedback(tanet, own_database):
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
+    add_member(tanet, "Zoë Fraser", "zoe.fraser@example.org", "housing", "public", "frontline", "Org",
+               "--known-as", "Zed")
+    add_member(tanet, "Amina Diallo", "amina@example.org")
+    tanet("meeting", "add", "2027-01-19", "--time", "10:00", "--location", "Leith Library", ok=True)
+    with sqlite3.connect(own_database) as db:
+        db.execute("""INSERT INTO outreach (organisation, service_area, contact, "on", how, outcome)
+                      VALUES ('Leith Hub', 'housing', 'Zoe Fraser', '2026-01-01', 'e-mail',
+                              'Zed (zoe.fraser@example.org) will come; Zoëlle too')""")
+        db.execute("""INSERT INTO sessions (meeting_id, kind, title, guest) VALUES
+                      (1, 'guest', 'Zoë Fraser on tenancy', 'Zoë Fraser')""")
+        db.execute("""INSERT INTO themes (text, kind, created_on) VALUES ('Raised by Zoë Fraser', 'policy', '2026-01-01')""")
+        for member, text in ((1, "Zoë will share it; so will Fraser's team"), (2, "Ask Zoë Fraser and Zed")):
+            db.execute("""INSERT INTO feedback (meeting_id, response_key, member_id, anonymous, take_back,
+                          submitted_at) VALUES (1, ?, ?, 0, ?, '2026-01-01')""", [f"r{member}", member, text])
+        db.execute("""INSERT INTO followups (meeting_id, member_id, raised_on, about, note)
+                      VALUES (1, 2, '2026-01-01', 'Zoë Fraser', 'ask zoe.fraser')""")
+    tanet("member", "forget", "1", "--yes", ok=True)
+    with sqlite3.connect(own_database) as db:
+        assert db.execute('SELECT contact, outcome FROM outreach').fetchall() == [
+            ("[erased]", "[erased] ([erased]) will come; Zoëlle too")]
+        assert db.execute("SELECT title, guest FROM sessions").fetchall() == [("[erased] on tenancy", "[erased]")]
+        assert db.execute("SELECT text FROM themes").fetchall() == [("Raised by [erased]",)]
+        # Her own feedback loses her first name and surname; another's, only her full name and chosen name.
+        assert db.execute("SELECT member_id, take_back FROM feedback ORDER BY id").fetchall() == [
+            (None, "[erased] will share it; so will [erased]'s team"), (2, "Ask [erased] and [erased]")]
+        assert db.execute("SELECT about, note FROM followups").fetchall() == [("[erased]", "ask [erased]")]
