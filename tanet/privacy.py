@@ -107,7 +107,7 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
     conn.execute("DELETE FROM temp.forgetting")
     conn.executemany("INSERT OR IGNORE INTO temp.forgetting (id) VALUES (?)", ((i,) for i in member_ids))
     try:
-        erase_traces(conn)  # in outbox errors and feedback, while their addresses are still known
+        patterns = erase_traces(conn)  # in every text that can quote them, while their addresses are known
         conn.execute(
             f"""UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                       notes = NULL, known_as = NULL, forgotten_on = :today,
@@ -118,21 +118,25 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
         outbox.forget_files(conn, f"member_id IN {FORGETTING}", [])
         for sql in CLEARED:
             conn.execute(sql, {"today": today.isoformat()} if ":today" in sql else {})
+        from tanet.output import diagnostics
+
+        diagnostics.scrub_crash_reports(patterns)  # a command line typed with their name or address
     finally:
         conn.execute("DELETE FROM temp.forgetting")
 
 
-def erase_traces(conn: sqlite3.Connection) -> None:
+def erase_traces(conn: sqlite3.Connection) -> list:
     """What forgetting erases beyond the members' own rows, for the members in
     temp.forgetting (inside the caller's transaction). Their names and addresses are taken
     out of whatever text can quote them: everyone's feedback, outreach contacts and outcomes,
     sessions' titles and guests, themes, others' follow-ups and the outbox's errors ("550
     <zoe@...>: unknown"). Their own feedback also loses their first name and surname as
-    separate words, then becomes anonymous (the answers still count, as no one's)."""
+    separate words, then becomes anonymous (the answers still count, as no one's). Returns the
+    patterns of their names and addresses, for the crash reports."""
     people = conn.execute(f"SELECT id, name, email, known_as FROM members WHERE id IN {FORGETTING} ORDER BY id"
                           ).fetchall()
     if not people:
-        return
+        return []
     # One pattern per few hundred members: each table is read once, whatever their number.
     shared = [_pattern([word for member in people[start:start + 500] for word in _seen(member)])
               for start in range(0, len(people), 500)]
@@ -140,6 +144,7 @@ def erase_traces(conn: sqlite3.Connection) -> None:
         _scrub(conn, table, columns, where, shared)
     _scrub_own_feedback(conn, {row["id"]: row for row in people})
     conn.execute(f"UPDATE feedback SET member_id = NULL, anonymous = 1 WHERE member_id IN {FORGETTING}")
+    return shared
 
 
 # Text that can name anyone: each (table, columns, which rows).

@@ -120,3 +120,23 @@ def test_forget_takes_the_name_out_of_outreach_sessions_themes_and_others_feedba
         assert db.execute("SELECT member_id, take_back FROM feedback ORDER BY id").fetchall() == [
             (None, "[erased] will share it; so will [erased]'s team"), (2, "Ask [erased] and [erased]")]
         assert db.execute("SELECT about, note FROM followups").fetchall() == [("[erased]", "ask [erased]")]
+
+
+def test_forget_takes_the_member_out_of_the_crash_reports(tanet, tmp_path):
+    from tanet.output import diagnostics
+
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
+    add_member(tanet, "Zoë Fraser", "zoe.fraser@example.org")
+    add_member(tanet, "Amina Diallo", "amina@example.org")
+    report = diagnostics.write_crash_report(ValueError("boom"), ["member", "edit", "zoe.fraser@example.org",
+                                                                 "--notes", "Zoë Fraser and Amina Diallo"])
+    report = report.rename(report.with_name("crash-20260101-000000-1.txt"))  # two in one second share a name
+    other = diagnostics.write_crash_report(ValueError("boom"), ["member", "show", "amina@example.org"])
+    assert report.parent == tmp_path / "state" / "tanet" / "log"
+    other_text = other.read_text()
+    tanet("member", "forget", "zoe.fraser@example.org", "--yes", ok=True)
+    text = report.read_text()
+    assert "Command: tanet member edit [erased] --notes [erased] and Amina Diallo\n" in text
+    assert "zoe" not in text.lower() and other.read_text() == other_text
+    assert oct(report.stat().st_mode & 0o777) == "0o600"
