@@ -1,6 +1,11 @@
 """What an adversary found in the released code, each fixed and kept fixed."""
 
+import os
+import shutil
 import sqlite3
+import subprocess
+
+import pytest
 
 from conftest import add_member
 from servers import free_port, use_server
@@ -140,3 +145,37 @@ def test_forget_takes_the_member_out_of_the_crash_reports(tanet, tmp_path):
     assert "Command: tanet member edit [erased] --notes [erased] and Amina Diallo\n" in text
     assert "zoe" not in text.lower() and other.read_text() == other_text
     assert oct(report.stat().st_mode & 0o777) == "0o600"
+
+
+# A file the system will not let anyone change, whatever its permission bits --------------------
+
+@pytest.fixture
+def locked_database(tanet, own_database):
+    """The database made immutable (chattr +i): mode 0600, yet no write reaches it."""
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
+    add_member(tanet, "Amina Diallo", "amina@example.org")
+    if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", own_database]).returncode != 0:
+        if os.environ.get("CI"):
+            pytest.fail("chattr +i must work on CI (it runs as root with chattr installed)")
+        pytest.skip("this system cannot make a file immutable here (chattr +i)")
+    try:
+        yield own_database
+    finally:
+        subprocess.run(["chattr", "-i", own_database], check=True)
+
+
+def test_a_dry_run_on_a_file_that_refuses_writes_works_on_a_copy(tanet, tmp_path, locked_database):
+    assert oct(os.stat(locked_database).st_mode & 0o777) == "0o600"
+    sheet = tmp_path / "members.csv"
+    sheet.write_text("name,email,org,area,sector,role\nZoe Fraser,zoe@example.org,Org,housing,public,frontline\n")
+    r = tanet("member", "import", sheet, "--dry-run", ok=True)
+    assert "Dry run: 1 new, 0 updated, 0 skipped. Nothing was saved." in r.stdout
+    r = tanet("member", "import", sheet, ok=False)
+    assert r.stderr.strip() == (
+        f"Error: {locked_database} cannot be written, although its permissions allow it: the file or its folder "
+        "refuses changes (it may be on a disk mounted read-only, or locked against changes). Nothing was changed. "
+        "Copy the file to a folder you can write to and use that copy with --db, or ask whoever manages the "
+        "computer.")
+    assert "chmod" not in r.stderr
+    assert [m["email"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["amina@example.org"]
