@@ -10,6 +10,7 @@ import pytest
 from conftest import add_member
 from servers import free_port, use_server
 from test_folders_and_leavers import leaver_network
+from test_outbox import network as outbox_network
 from test_replies import answers, network
 from test_reply_trust import imported, reasons, reply
 
@@ -179,3 +180,30 @@ def test_a_dry_run_on_a_file_that_refuses_writes_works_on_a_copy(tanet, tmp_path
         "computer.")
     assert "chmod" not in r.stderr
     assert [m["email"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["amina@example.org"]
+
+
+# Sending: untrusted settings refused first; a token command's words never quoted whole -------------
+
+def test_untrusted_mail_settings_are_refused_before_any_estimate(tanet, tmp_path, smtp):
+    outbox_network(tanet)
+    inbox, port = smtp()
+    use_server(tanet, port)
+    tanet("config", "set", "smtp.per_minute", "1", ok=True)
+    (tmp_path / "config" / "tanet" / "trusted-mail-settings").unlink()  # as if the file came from elsewhere
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert "were not set on this computer" in r.stderr and "a minute" not in r.stdout + r.stderr
+    assert inbox.messages == []
+
+
+def test_a_failing_token_command_shows_its_status_and_first_line_with_the_token_hidden(tanet, tmp_path, smtp, ca):
+    outbox_network(tanet)
+    inbox, port = smtp("starttls", token="tok-123")
+    use_server(tanet, port, "starttls", user="coordinator@example.org", ca_file=ca[1])
+    tanet("config", "set", "smtp.auth", "xoauth2", ok=True)
+    tanet("config", "set", "smtp.oauth2_token_command",
+          "sh -c 'echo refresh failed for ya29.a0AfH6SMBxQ8s7vLwK2 >&2; echo second line secret-XYZ >&2; exit 3'",
+          ok=True)
+    r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
+    assert r.stderr.strip() == ("Error: The token command failed (exit status 3: refresh failed for ***), so nothing "
+                                "was sent. Check smtp.oauth2_token_command, or run it yourself to see why.")
+    assert inbox.messages == []

@@ -67,6 +67,9 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
     values = settings.get_all(conn)
     tally = outbox.Tally(len(plan.rows))
     if plan.rows:
+        from tanet.mail.smtp import check_settings
+
+        check_settings(values)  # refused before any estimate of how long sending takes
         _estimate(len({r["file"] for r in plan.rows}), int(values["smtp.per_minute"]))
         with _progress_bar(len({r["file"] for r in plan.rows})) as progress:
             try:
