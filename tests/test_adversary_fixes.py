@@ -2,12 +2,13 @@
 
 import os
 import shutil
+import signal
 import sqlite3
 import subprocess
 
 import pytest
 
-from conftest import add_member
+from conftest import TANET, add_member
 from servers import free_port, use_server
 from test_folders_and_leavers import leaver_network
 from test_outbox import network as outbox_network
@@ -207,3 +208,56 @@ def test_a_failing_token_command_shows_its_status_and_first_line_with_the_token_
     assert r.stderr.strip() == ("Error: The token command failed (exit status 3: refresh failed for ***), so nothing "
                                 "was sent. Check smtp.oauth2_token_command, or run it yourself to see why.")
     assert inbox.messages == []
+
+
+# Ctrl-C during a resend: the message going shows as uncertain where the stop message points ----
+
+def test_ctrl_c_during_a_resend_leaves_the_message_in_flight_listed_as_uncertain(tanet, tmp_path, smtp, cli_env):
+    from test_sending import start
+
+    outbox_network(tanet)
+    first, port = smtp()
+    use_server(tanet, port)
+    tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True)
+    assert tanet("outbox", "list", "--unsent", "--format", "json", ok=True).json() == []
+    inbox, port = smtp(block_after=1)
+    use_server(tanet, port)
+    p = start(cli_env, "invite", "1", "--send", "--resend", "-o", tmp_path / "i")
+    assert inbox.blocked.wait(120)
+    p.send_signal(signal.SIGINT)
+    out, err = p.communicate(timeout=60)
+    inbox.release.set()
+    assert p.returncode == 130 and "(see: tanet outbox list --unsent)" in err
+    in_flight = inbox.messages[1][0]
+    rows = tanet("outbox", "list", "--unsent", "--format", "json", ok=True).json()
+    assert [(row["email"], row["state"]) for row in rows] == [(in_flight, "uncertain")]
+
+
+@pytest.fixture
+def full_disk(tmp_path):
+    """A small disk of its own (tmpfs), filled but for a little room."""
+    disk = tmp_path / "disk"
+    disk.mkdir()
+    if subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", disk], capture_output=True).returncode:
+        if os.environ.get("CI"):
+            pytest.fail("mounting a tmpfs must work on CI (it runs as root)")
+        pytest.skip("this system cannot mount a small disk here")
+    try:
+        with open(disk / "filler", "wb", buffering=0) as f:
+            try:
+                while True:
+                    f.write(b"x" * 512)
+            except OSError:
+                pass
+        yield disk
+    finally:
+        subprocess.run(["umount", disk], check=True)
+
+
+def test_an_invite_that_cannot_write_its_files_leaves_no_empty_folder(tanet, full_disk):
+    outbox_network(tanet)
+    where = full_disk / "letters" / "spring"
+    r = tanet("invite", "1", "-o", where / "meeting-1", ok=False)
+    assert r.stderr.startswith(f"Error: Cannot write {where / 'meeting-1'}")
+    assert sorted(p.name for p in full_disk.iterdir()) == ["filler"]
+    assert tanet("outbox", "list", "--format", "json", ok=True).json() == []
