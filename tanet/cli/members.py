@@ -207,36 +207,17 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
     say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
         f"to {row['name']} alone, to {written.folder}.")
     if send:
-        from tanet.cli.sending import send_written, sending
+        from tanet.cli.sending import send_before_erasing, send_written, sending
 
+        if forgetting:
+            send_before_erasing(conn, row, written)
+            return
         with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
-            if not forgetting:
-                send_written(conn, written, resend=False, who="=cancellation")
-                return
-            try:
-                send_written(conn, written, resend=False, who="=cancellation")
-            except TanetError as e:
-                _erase_anyway_if_refused_for_good(conn, row, written, e)
+            send_written(conn, written, resend=False, who="=cancellation")
     elif forgetting:
         say("Not sent: they are deleted with the rest of their details (with --send they go first).")
     else:
         render.say("Open them in your e-mail program to send them, or run the same command with --send.")
-
-
-def _erase_anyway_if_refused_for_good(conn, row, written, problem: TanetError) -> None:
-    """A leaver's address that refuses mail for good (5xx) cannot block their erasure: it is
-    said and the erasure goes on. Anything that may pass later (a busy or unreachable server)
-    stops it, saying so and how to go on."""
-    from tanet.mail import outbox
-
-    refused, waiting = outbox.refused_for_good(conn, written.row_ids)
-    if waiting:
-        raise TanetError(f"Member #{row['id']} was NOT forgotten: {problem} Run the same command again when the "
-                         "mail server answers, or without --send to erase now (the cancellations are then "
-                         "written, not sent).") from None
-    if refused:
-        render.note(f"The cancellations could not be delivered: the mail server refused {row['name']}'s address for "
-                    "good (it no longer takes mail). They are erased now with the rest of their details.")
 
 
 @member_app.command("rejoin")
