@@ -406,7 +406,7 @@ def refused_for_good(conn: sqlite3.Connection, row_ids: list[int]) -> tuple[int,
 def state(row) -> str:
     """sent, uncertain (its content went, the answer never came; a resend of one sent before
     too), failed, or written."""
-    if row["attempted_at"] and (not row["sent_at"] or row["attempted_at"] > row["sent_at"]):
+    if row["attempted_at"] and (not row["sent_at"] or row["attempted_at"] >= row["sent_at"]):
         return "uncertain"
     if row["sent_at"]:
         return "sent"
@@ -422,7 +422,7 @@ def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) ->
     if unsent:
         # Still to do: not sent, to an address still known (a forgotten member's has none),
         # and not an older version of a meeting's message that a newer one replaces.
-        where.append(f"""(sent_at IS NULL OR attempted_at > sent_at) AND email IS NOT NULL AND NOT EXISTS (
+        where.append(f"""(sent_at IS NULL OR attempted_at >= sent_at) AND email IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM outbox AS newer WHERE newer.meeting_id = outbox.meeting_id
               AND newer.member_id IS outbox.member_id AND newer.email = outbox.email COLLATE NOCASE
               AND newer.sequence > outbox.sequence
