@@ -107,7 +107,7 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
     conn.execute("DELETE FROM temp.forgetting")
     conn.executemany("INSERT OR IGNORE INTO temp.forgetting (id) VALUES (?)", ((i,) for i in member_ids))
     try:
-        erase_traces(conn)  # in outbox errors and feedback, while their addresses are still known
+        patterns = erase_traces(conn)  # in every text that can quote them, while their addresses are known
         conn.execute(
             f"""UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                       notes = NULL, known_as = NULL, forgotten_on = :today,
@@ -118,18 +118,64 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
         outbox.forget_files(conn, f"member_id IN {FORGETTING}", [])
         for sql in CLEARED:
             conn.execute(sql, {"today": today.isoformat()} if ":today" in sql else {})
+        from tanet.output import diagnostics
+
+        diagnostics.scrub_crash_reports(patterns)  # a command line typed with their name or address
     finally:
         conn.execute("DELETE FROM temp.forgetting")
 
 
-def erase_traces(conn: sqlite3.Connection) -> None:
+def erase_traces(conn: sqlite3.Connection) -> list:
     """What forgetting erases beyond the members' own rows, for the members in
-    temp.forgetting (inside the caller's transaction). Their named feedback becomes
-    anonymous (the answers still count, as no one's), with each one's address and names
-    taken out of their own answers; a mail server's refusal quoting a forgotten address or
-    name ("550 <zoe@...>: unknown") loses it, in any outbox row."""
-    people = {row["id"]: row for row in conn.execute(
-        f"SELECT id, name, email, known_as FROM members WHERE id IN {FORGETTING} ORDER BY id")}
+    temp.forgetting (inside the caller's transaction). Their names and addresses are taken
+    out of whatever text can quote them: everyone's feedback, outreach contacts and outcomes,
+    sessions' titles and guests, themes, others' follow-ups and the outbox's errors ("550
+    <zoe@...>: unknown"). Their own feedback also loses their first name and surname as
+    separate words, then becomes anonymous (the answers still count, as no one's). Returns the
+    patterns of their names and addresses, for the crash reports."""
+    people = conn.execute(f"SELECT id, name, email, known_as FROM members WHERE id IN {FORGETTING} ORDER BY id"
+                          ).fetchall()
+    if not people:
+        return []
+    # One pattern per few hundred members: each table is read once, whatever their number.
+    shared = [_pattern([word for member in people[start:start + 500] for word in _seen(member)])
+              for start in range(0, len(people), 500)]
+    for table, columns, where in SCRUBBED:
+        _scrub(conn, table, columns, where, shared)
+    _scrub_own_feedback(conn, {row["id"]: row for row in people})
+    conn.execute(f"UPDATE feedback SET member_id = NULL, anonymous = 1 WHERE member_id IN {FORGETTING}")
+    return shared
+
+
+# Text that can name anyone: each (table, columns, which rows).
+SCRUBBED = (
+    ("feedback", ("take_back", "next_topic"), ""),
+    ("outreach", ("contact", "outcome"), ""),
+    ("sessions", ("title", "guest"), ""),
+    ("themes", ("text", "note"), ""),
+    ("followups", ("about", "note"), f"member_id NOT IN {FORGETTING}"),  # their own are cleared
+    ("outbox", ("error",), ""),
+)
+
+
+def _scrub(conn: sqlite3.Connection, table: str, columns: tuple, where: str, patterns: list) -> None:
+    """Replace what the patterns match in these columns with [erased], in one pass over the table."""
+    filled = " OR ".join(f"{c} IS NOT NULL" for c in columns)
+    rows = conn.execute(f"SELECT id, {', '.join(columns)} FROM {table} WHERE ({filled})"
+                        + (f" AND {where}" if where else "")).fetchall()
+    changed = []
+    for row in rows:
+        texts = tuple(row[1:])
+        for pattern in patterns:
+            texts = tuple(_erased(pattern, text) for text in texts)
+        if texts != tuple(row[1:]):
+            changed.append((*texts, row[0]))
+    conn.executemany(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed)
+
+
+def _scrub_own_feedback(conn: sqlite3.Connection, people: dict) -> None:
+    """Each member's own named feedback also loses their first name and surname as
+    separate words (too common to take out of anyone else's)."""
     own = {}  # each member's pattern, compiled only for those with named feedback (each costs ~0.2 ms)
     changed = []
     for row in conn.execute(f"""SELECT id, member_id, take_back, next_topic FROM feedback
@@ -137,35 +183,26 @@ def erase_traces(conn: sqlite3.Connection) -> None:
                                 ORDER BY id"""):
         member = people[row["member_id"]]
         if member["id"] not in own:
-            own[member["id"]] = _pattern([*_seen(member), members.known_as(member)])
+            own[member["id"]] = _pattern([*_seen(member), members.known_as(member), *_name_words(member["name"])])
         pattern = own[member["id"]]
         scrubbed = (_erased(pattern, row["take_back"]), _erased(pattern, row["next_topic"]))
         if scrubbed != (row["take_back"], row["next_topic"]):
             changed.append((*scrubbed, row["id"]))
     conn.executemany("UPDATE feedback SET take_back = ?, next_topic = ? WHERE id = ?", changed)
-    conn.execute(f"UPDATE feedback SET member_id = NULL, anonymous = 1 WHERE member_id IN {FORGETTING}")
-    _scrub_outbox_errors(conn, list(people.values()))
 
 
-def _scrub_outbox_errors(conn: sqlite3.Connection, people: list) -> None:
-    """Take every forgotten member's address and names out of the outbox's errors: read
-    once, with one pattern per few hundred members."""
-    errors = conn.execute("SELECT id, error FROM outbox WHERE error IS NOT NULL").fetchall()
-    if not errors or not people:
-        return
-    texts = {row_id: error for row_id, error in errors}
-    for start in range(0, len(people), 500):
-        pattern = _pattern([word for member in people[start:start + 500] for word in _seen(member)])
-        texts = {row_id: _erased(pattern, text) for row_id, text in texts.items()}
-    conn.executemany("UPDATE outbox SET error = ? WHERE id = ?",
-                     [(texts[row_id], row_id) for row_id, error in errors if texts[row_id] != error])
+def _name_words(name: str | None) -> list[str]:
+    """A name's words (first name, surname), as written and without accents."""
+    words = [w.strip(",.()") for w in (name or "").split()]
+    return [*words, *(vocabulary.fold(w) for w in words)]
 
 
 def _seen(member: sqlite3.Row) -> list:
-    """A member's address and name as written, and as a server may write them: without
-    accents, the address's name part."""
+    """A member's address and names as written, and as a server may write them: without
+    accents, the address's name part; the name they go by, when they chose one."""
     local = (member["email"] or "").partition("@")[0]
-    return [member["email"], member["name"], vocabulary.fold(member["name"] or ""), local if len(local) > 3 else None]
+    return [member["email"], member["name"], vocabulary.fold(member["name"] or ""), local if len(local) > 3 else None,
+            member["known_as"]]
 
 
 def _pattern(words: list):

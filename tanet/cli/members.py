@@ -207,10 +207,13 @@ def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False)
     say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
         f"to {row['name']} alone, to {written.folder}.")
     if send:
-        from tanet.cli.sending import send_written, sending
+        from tanet.cli.sending import send_before_erasing, send_written, sending
 
+        if forgetting:
+            send_before_erasing(conn, row, written)
+            return
         with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
-            send_written(conn, written, resend=False, who="=cancellation")  # a failure stops here: a forget goes no further
+            send_written(conn, written, resend=False, who="=cancellation")
     elif forgetting:
         say("Not sent: they are deleted with the rest of their details (with --send they go first).")
     else:

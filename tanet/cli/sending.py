@@ -70,6 +70,9 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
     values = settings.get_all(conn)
     tally = outbox.Tally(len(plan.rows))
     if plan.rows:
+        from tanet.mail.smtp import check_settings
+
+        check_settings(values)  # refused before any estimate of how long sending takes
         _estimate(len({r["file"] for r in plan.rows}), int(values["smtp.per_minute"]))
         with _progress_bar(len({r["file"] for r in plan.rows})) as progress:
             try:
@@ -204,3 +207,25 @@ def write_then_send(conn, write: Callable[[], "outbox.Written"], *, send: bool, 
             send_written(conn, written, resend, who=who, only=only,
                          again=again(written) if callable(again) else again)
     return written
+
+
+def send_before_erasing(conn, row, written) -> None:
+    """Send a leaver who is being forgotten the cancellations written for them. An address
+    that refuses mail for good (5xx) cannot block the erasure: that is said and it goes on.
+    Anything that may pass later (a busy or unreachable server) stops it, saying so and how
+    to go on."""
+    from tanet.mail import outbox
+
+    with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
+        try:
+            send_written(conn, written, resend=False, who="=cancellation")
+        except TanetError as problem:
+            refused, waiting = outbox.refused_for_good(conn, written.row_ids)
+            if waiting:
+                raise TanetError(f"Member #{row['id']} was NOT forgotten: {problem} Run the same command again "
+                                 "when the mail server answers, or without --send to erase now (the cancellations "
+                                 "are then written, not sent).") from None
+            if refused:
+                render.note(f"The cancellations could not be delivered: the mail server refused {row['name']}'s "
+                            "address for good (it no longer takes mail). They are erased now with the rest of "
+                            "their details.")

@@ -395,12 +395,32 @@ def _apply(conn: sqlite3.Connection, changes: list[tuple[str, list]]) -> None:
             conn.execute(sql, params)
 
 
+def refused_for_good(conn: sqlite3.Connection, row_ids: list[int]) -> tuple[int, int]:
+    """Of these rows not sent: how many the server refused permanently (a 5xx to the address),
+    and how many failed for a reason that may pass (a busy or unreachable server). A row whose
+    content went without an answer may have arrived, so it is neither."""
+    refused = waiting = 0
+    for start in range(0, len(row_ids), 500):
+        chunk = row_ids[start:start + 500]
+        for error, attempted in conn.execute(
+                f"SELECT error, attempted_at FROM outbox WHERE sent_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
+                chunk):
+            if attempted:
+                continue
+            if error and error.startswith("refused (5"):
+                refused += 1
+            else:
+                waiting += 1
+    return refused, waiting
+
+
 def state(row) -> str:
-    """sent, uncertain (its content went, the answer never came), failed, or written."""
+    """sent, uncertain (its content went, the answer never came; a resend of one sent before
+    too), failed, or written."""
+    if row["attempted_at"] and (not row["sent_at"] or row["attempted_at"] >= row["sent_at"]):
+        return "uncertain"
     if row["sent_at"]:
         return "sent"
-    if row["attempted_at"]:
-        return "uncertain"
     return "failed" if row["error"] else "written"
 
 
@@ -413,7 +433,7 @@ def list_rows(conn: sqlite3.Connection, meeting_id: int | None, unsent: bool) ->
     if unsent:
         # Still to do: not sent, to an address still known (a forgotten member's has none),
         # and not an older version of a meeting's message that a newer one replaces.
-        where.append(f"""sent_at IS NULL AND email IS NOT NULL AND NOT EXISTS (
+        where.append(f"""(sent_at IS NULL OR attempted_at >= sent_at) AND email IS NOT NULL AND NOT EXISTS (
             SELECT 1 FROM outbox AS newer WHERE newer.meeting_id = outbox.meeting_id
               AND newer.member_id IS outbox.member_id AND newer.email = outbox.email COLLATE NOCASE
               AND newer.sequence > outbox.sequence

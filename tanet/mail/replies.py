@@ -249,9 +249,24 @@ def _vouched_attendee(attendees: list, senders: list[str]) -> tuple:
     SENT-BY comes in the same message, so a stranger naming themselves is not believed."""
     for params, address in attendees:
         delegate = _address(params.get("SENT-BY"))
-        if address in senders or (delegate in senders and _domain(delegate) == _domain(address)):
+        if address in senders or (delegate in senders and _domain(delegate) == _domain(address)
+                                  and not is_public_webmail(_domain(address))):
             return params, address
     return None, None
+
+
+# Anyone can open an account at these, so sharing the domain says nothing about working together.
+PUBLIC_WEBMAIL = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com",
+    "proton.me", "protonmail.com", "web.de", "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net",
+    "mail.com", "zoho.com"})
+PUBLIC_WEBMAIL_FAMILIES = ("hotmail.", "live.", "yahoo.", "gmx.")
+
+
+def is_public_webmail(domain: str) -> bool:
+    """Whether a mail domain is a public webmail service (any stranger can have an address there)."""
+    domain = domain.lower().rstrip(".")
+    return domain in PUBLIC_WEBMAIL or domain.startswith(PUBLIC_WEBMAIL_FAMILIES)
 
 
 def _domain(address: str | None) -> str:
@@ -261,8 +276,8 @@ def _domain(address: str | None) -> str:
 def _not_theirs(senders: list[str], attendees: list) -> str:
     whom = ", ".join(a or "nobody" for _, a in attendees)
     return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
-            "at their own organisation's mail that their calendar names as SENT-BY) can answer for them; "
-            "if it is genuine, record the answer yourself")
+            "at their own organisation's mail, not a public webmail service, that their calendar names as SENT-BY) "
+            "can answer for them; if it is genuine, record the answer yourself")
 
 
 def _headers_only(head: bytes):

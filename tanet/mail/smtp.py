@@ -8,6 +8,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import socket
 import time
 from collections import deque
@@ -56,10 +57,29 @@ def oauth2_token(command: str) -> str:
         raise TanetError(f"The token command did not answer within 2 minutes: {command}") from None
     token = p.stdout.strip()
     if p.returncode != 0 or not token:
-        said = (p.stderr.strip().splitlines() or ["it printed nothing"])[-1][:200]
+        # Its messages may quote a token (or a refresh token): only the first line, with
+        # anything that looks like one hidden.
+        first = next((line.strip() for line in p.stderr.splitlines() if line.strip()), "")
+        said = f"exit status {p.returncode}" + (f": {TOKEN_LIKE.sub('***', first)[:200]}" if first else
+                                                 "; it printed nothing")
         raise TanetError(f"The token command failed ({said}), so nothing was sent. Check "
                          "smtp.oauth2_token_command, or run it yourself to see why.")
     return token
+
+
+# A run of letters, digits and the signs tokens are made of, long enough to be one.
+TOKEN_LIKE = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
+
+
+def check_settings(values: dict) -> None:
+    """Refuse, before anything is said or sent, mail settings without a server or not trusted
+    on this computer (a server, login or command that came with the file)."""
+    from tanet.mail import trust as mailtrust
+
+    if not values.get("smtp.host"):
+        raise TanetError("No mail server is set, so nothing was sent. "
+                         "Set one with: tanet config set smtp.host smtp.example.org")
+    mailtrust.check(values)
 
 
 def _text(said) -> str:
@@ -134,13 +154,8 @@ class Session:
     (a few times) when the line drops."""
 
     def __init__(self, values: dict, clock=time.monotonic, sleep=time.sleep):
-        from tanet.mail import trust as mailtrust
-
-        self.host = values.get("smtp.host") or ""
-        if not self.host:
-            raise TanetError("No mail server is set, so nothing was sent. "
-                             "Set one with: tanet config set smtp.host smtp.example.org")
-        mailtrust.check(values)  # never a server, login or command that came with the file
+        check_settings(values)  # never a server, login or command that came with the file
+        self.host = values["smtp.host"]
         self.security = values.get("smtp.security") or "starttls"
         self.port = int(values.get("smtp.port") or DEFAULT_PORTS[self.security])
         self.user = values.get("smtp.user") or ""

@@ -244,6 +244,29 @@ def write_crash_report(error: BaseException, args: list[str]) -> Path:
     return files.write_file(crash_folder() / name, text)
 
 
+def scrub_crash_reports(patterns: list) -> int:
+    """Replace what the patterns (compiled) match with [erased] in every crash report in the
+    user log folder: a forgotten member's name or address typed on a command line is kept
+    there. Each report is rewritten whole; the number rewritten."""
+    from tanet.store import files
+
+    folder, rewritten = crash_folder(), 0
+    if not folder.is_dir():
+        return 0
+    for report in sorted(folder.glob("crash-*.txt")):
+        try:
+            text = report.read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        scrubbed = text
+        for pattern in patterns:
+            scrubbed = pattern.sub("[erased]", scrubbed) if pattern else scrubbed
+        if scrubbed != text:
+            files.write_file(report, scrubbed)
+            rewritten += 1
+    return rewritten
+
+
 def crash_message(error: BaseException, args: list[str], report: Path | None) -> str:
     """The one line a crash prints."""
     from tanet.text import screen

@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import csv
 import os
+import re
 from pathlib import Path
 
 from tanet.errors import TanetError
@@ -44,6 +45,8 @@ def detect_encoding(path: str | Path) -> str:
                 good = good or n
             except UnicodeDecodeError:
                 first_bad = first_bad or n
+                if UTF8_LETTER.search(line):  # UTF-8 letters and other bytes on one line: mixed too
+                    good = good or n
             if good and first_bad:
                 # Pasted together from two sources: reading it all as cp1252 would garble
                 # every accented name in the UTF-8 part.
@@ -53,6 +56,11 @@ def detect_encoding(path: str | Path) -> str:
         return "cp1252"  # Excel's "CSV" on Windows
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
 
+
+# A letter beyond ASCII as UTF-8 writes it (2 to 4 bytes); in cp1252 these pairs read as
+# "Ã«" and the like, which no name in a register holds.
+UTF8_LETTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xef][\x80-\xbf]{2}"
+                         rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
 MAX_LINE = 1024 * 1024  # a row of a list; without a limit, a file with no line breaks is read whole
 

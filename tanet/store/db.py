@@ -115,14 +115,28 @@ def connect(path: Path, *, wal: bool = True) -> Connection:
     return conn
 
 
+def refusing_writes(path: Path) -> str:
+    """Why a file cannot be written: its permission bits, or (when they allow writing) the
+    file or its disk itself."""
+    try:
+        bits_allow = bool(path.stat().st_mode & 0o200)
+    except OSError:
+        bits_allow = False
+    if not bits_allow:
+        return (f"{path} is read-only (its permissions allow reading only), so nothing was changed. "
+                f"To allow changes: chmod u+w {path}")
+    return (f"{path} cannot be written, although its permissions allow it: the file or its folder refuses changes "
+            "(it may be on a disk mounted read-only, or locked against changes). Nothing was changed. Copy the file "
+            "to a folder you can write to and use that copy with --db, or ask whoever manages the computer.")
+
+
 def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
     """One line a coordinator can act on, for an error SQLite gave about `path`."""
     text = str(e).lower()
     folder = path.parent
     if "readonly" in text or "read-only" in text:
         if not os.access(path, os.W_OK):
-            return TanetError(f"{path} is read-only (its permissions allow reading only), so nothing was changed. "
-                              f"To allow changes: chmod u+w {path}")
+            return TanetError(refusing_writes(path))
         return TanetError(f"tanet cannot write beside {path}: the folder {folder} is read-only, and SQLite needs "
                           "to keep its journal there. Nothing was changed; move the file to a folder you can write to.")
     if "unable to open" in text:
@@ -234,12 +248,12 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
         raise TanetError(f"{path} is another program's SQLite database, not tanet's; it was left untouched. "
                          "Check the path given with --db or TANET_DB.")
     owner_only(path)
-    writable = bool(path.stat().st_mode & 0o200)
+    # Even where the system would let us (root), a file its owner made read-only stays so; and one
+    # the system refuses to change (a read-only disk, a locked file) is read only, whatever its bits.
+    writable = bool(path.stat().st_mode & 0o200) and os.access(path, os.W_OK)
     conn = connect(path, wal=writable)
     if not writable:
-        # Even where the system would let us (root), a file its owner made read-only stays so.
-        return read_only(conn, f"{path} is read-only (its permissions allow reading only), so nothing was "
-                               f"changed. To allow changes: chmod u+w {path}")
+        return read_only(conn, refusing_writes(path))
     unknown = [name for name in recorded if name not in MIGRATIONS]
     if unknown:
         return read_only(conn, f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "

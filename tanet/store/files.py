@@ -31,8 +31,8 @@ def cannot_write(path: Path, e: OSError) -> TanetError:
     return TanetError(f"Cannot write {path}: {_why(e)}. Nothing was written there.")
 
 
-def make_folder(folder: Path) -> None:
-    """Create `folder` and any missing parents, each 0700."""
+def make_folder(folder: Path) -> list[Path]:
+    """Create `folder` and any missing parents, each 0700; the folders made, outermost first."""
     folder = Path(folder)
     missing = []
     p = folder
@@ -50,6 +50,7 @@ def make_folder(folder: Path) -> None:
         raise cannot_write(folder, e) from None
     if not folder.is_dir():
         raise TanetError(f"{folder} is a file, not a folder. Choose a folder name.")
+    return list(reversed(missing))
 
 
 def _fsync_folder(folder: Path) -> None:
@@ -195,7 +196,7 @@ class NewFolder:
         self.replaces: set[str] = set()
         if self.target.exists():
             self.replaces = self._replaceable(owned, what)
-        make_folder(self.target.parent)
+        self.made = make_folder(self.target.parent)  # taken away again if nothing is written
         try:
             self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
                                               dir=self.target.parent))
@@ -276,6 +277,11 @@ class NewFolder:
 
     def abandon(self) -> None:
         shutil.rmtree(self.path, ignore_errors=True)
+        for folder in reversed(self.made):  # the folders made for it, if still empty
+            try:
+                os.rmdir(folder)
+            except OSError:
+                break
 
     def __enter__(self):
         return self
