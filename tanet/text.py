@@ -17,7 +17,7 @@ _NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(chr(p + 0xFFFE) + chr(p + 0xF
 # C0 controls, DEL and C1 controls, and the characters above.
 _CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
 _CONTROL_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
-_C0_C1 = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what `flat` turns into spaces
+_C0_C1 = re.compile(r"[\x00-\x1f\x7f-\x9f]")  # what `flattened` turns into spaces
 # What XML 1.0 cannot hold at all.
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
@@ -44,7 +44,7 @@ def _name_of(char: str) -> str:
             "\x7f": "a delete character"}.get(char, f"the control character U+{ord(char):04X}")
 
 
-def line(value: str | None, field: str) -> str | None:
+def one_line(value: str | None, field: str) -> str | None:
     """A single-line field, stripped; control characters, bidirectional overrides and
     direction marks (which make a name read backwards) and other invisible marks refused, and
     anything over MAX_LINE characters (a name of 100,000 made an unsendable message). Empty
@@ -66,7 +66,7 @@ def line(value: str | None, field: str) -> str | None:
     return value or None
 
 
-def lines(value: str | None, field: str) -> str | None:
+def some_lines(value: str | None, field: str) -> str | None:
     """A multi-line field: line breaks kept (as \\n), other control characters refused."""
     if value is None:
         return None
@@ -80,7 +80,7 @@ def lines(value: str | None, field: str) -> str | None:
     return value or None
 
 
-def flat(value: str) -> str:
+def flattened(value: str) -> str:
     """One line for a header or a parameter: control characters become spaces, runs of
     spaces one (a file from before 0.2 may hold line breaks in single-line fields)."""
     return " ".join(_C0_C1.sub(" ", value).split())
@@ -92,7 +92,7 @@ def xml_text(value: str) -> str:
     return _NOT_XML.sub("\ufffd", value)
 
 
-def screen(value: str) -> str:
+def for_screen(value: str) -> str:
     """Text safe for a terminal: control characters shown as \\xNN, never obeyed."""
     if not _UNSAFE_ON_SCREEN.search(value):
         return value

@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import TANET, add_member
+from conftest import add_member
 from servers import free_port, use_server
 from test_folders_and_leavers import leaver_network
 from test_outbox import network as outbox_network

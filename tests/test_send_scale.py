@@ -66,7 +66,7 @@ def test_outcomes_are_committed_without_a_disk_sync_for_each(tanet, tmp_path, sm
     rows = conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
     statements = []
     conn.set_trace_callback(statements.append)
-    tally = mailbox.deliver(conn, rows, settings.get_all(conn))
+    tally = mailbox.send_rows(conn, rows, settings.get_all(conn))
     conn.set_trace_callback(None)
     assert tally.sent == 5 and len(inbox.messages) == 5
     first_update = next(i for i, s in enumerate(statements) if s.startswith("UPDATE outbox"))

@@ -167,13 +167,13 @@ def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
 
 
 def _screen(text: str) -> str:
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    return screen(text)
+    return for_screen(text)
 
 
 def _error(message: str):
-    from tanet.text import screen
+    from tanet.text import for_screen
 
     if "tanet.output.diagnostics" in sys.modules:
         from tanet.output import diagnostics
@@ -181,7 +181,7 @@ def _error(message: str):
         if diagnostics.SHOWN["debug"]:
             diagnostics.show_traceback()
 
-    sys.stderr.write("Error: " + screen(" ".join(message.split("\n"))) + "\n")
+    sys.stderr.write("Error: " + for_screen(" ".join(message.split("\n"))) + "\n")
     raise typer.Exit(1) from None
 
 

@@ -47,5 +47,5 @@ def export_ics(
     if end:
         rows = [r for r in rows if r["date"] <= end.isoformat()]
     data = compose.calendar_feed(conn, schedule.objects(conn, rows), settings.get_all(conn))
-    if render.deliver(data, output):
+    if render.write_out(data, output):
         render.say(f"Wrote {render.count(len(rows), 'meeting')} to {output}.")

@@ -51,9 +51,9 @@ def today() -> date:
         return date.fromisoformat(fake.strip())
     except ValueError:
         from tanet.errors import TanetError
-        from tanet.text import screen
+        from tanet.text import for_screen
 
-        raise TanetError(f"TANET_TODAY is '{screen(fake)}', which is not a date. Give it as YYYY-MM-DD "
+        raise TanetError(f"TANET_TODAY is '{for_screen(fake)}', which is not a date. Give it as YYYY-MM-DD "
                          "(e.g. 2027-01-31), or unset it to use today's date.") from None
 
 

@@ -71,7 +71,7 @@ def feedback_show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
         render.print_json(data)
         return
     w = data["will_use"]
-    render.record([("Meeting", f"#{m['id']} on {m['date']}"), ("Responses", f"{data['responses']} "
+    render.key_values([("Meeting", f"#{m['id']} on {m['date']}"), ("Responses", f"{data['responses']} "
                    f"({data['anonymous']} anonymous)"), ("How useful (1-5)", data["usefulness_mean"]),
                    ("Will use something", f"yes {w['yes']}, maybe {w['maybe']}, no {w['no']}")], title="Feedback")
     for title, items in (("What they will take back", data["take_back"]), ("What to cover next", data["next_topics"])):

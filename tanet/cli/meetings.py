@@ -158,7 +158,7 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
         render.print_json(data)
         return
     counts = data["attendance"]
-    render.record([("Id", data["id"]), ("Date", data["date"]), ("Time", f"{data['start']}-{data['end']} ({data['timezone']})"),
+    render.key_values([("Id", data["id"]), ("Date", data["date"]), ("Time", f"{data['start']}-{data['end']} ({data['timezone']})"),
                    ("Title", data["title"]), ("Location", data["location"]), ("Link", data["url"]),
                    ("Status", _status_word(data) + (f" ({row['cancel_reason']})" if row["cancel_reason"] else "")),
                    ("Facilitators", ", ".join(f"{f['name']} ({f['sector']}, {f['service_area']})" for f in data["facilitators"]) or "none yet"),

@@ -98,7 +98,7 @@ def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
     if fmt == "json":
         render.print_json(data)
         return
-    render.record([(k.replace("_", " ").capitalize(), data[k]) for k in members.EXPORT_KEYS] + [("Active", data["active"])],
+    render.key_values([(k.replace("_", " ").capitalize(), data[k]) for k in members.EXPORT_KEYS] + [("Active", data["active"])],
                   title=data["name"])
     att = data["attendance"]
     present = sum(1 for a in att if a["status"] == "present")
@@ -303,7 +303,7 @@ def export(
         count = len(records)
         text = render.to_json(records) + "\n" if fmt == "json" else to_csv(records)
     # A file gets a BOM so that Excel opens the CSV as UTF-8.
-    if render.deliver(text, output, encoding="utf-8-sig" if fmt == "csv" else "utf-8"):
+    if render.write_out(text, output, encoding="utf-8-sig" if fmt == "csv" else "utf-8"):
         render.say(f"Exported {render.count(count, 'member')} to {output}.")
 
 
@@ -370,7 +370,7 @@ def data(member: MemberArg,
 
     doc = subject_access(connection(), member)
     text = render.to_json(doc) + "\n"
-    if render.deliver(text, output):
+    if render.write_out(text, output):
         render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
 
 

@@ -114,7 +114,7 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
         c = Console(record=True, width=110, file=io.StringIO())
         terminal.to_rich(data, c)
         text = c.export_text()
-    if render.deliver(text, output):
+    if render.write_out(text, output):
         render.say(f"Wrote the {data['period']['label']} summary to {output}.")
 
 
@@ -253,7 +253,7 @@ def resource_show(resource: Annotated[str, typer.Argument(metavar="RESOURCE", he
     if fmt == "json":
         render.print_json(data)
         return
-    render.record([("Id", data["id"]), ("Title", data["title"]), ("Kind", data["kind"]),
+    render.key_values([("Id", data["id"]), ("Title", data["title"]), ("Kind", data["kind"]),
                    ("Description", data["description"]), ("Shared", data["created_on"]),
                    ("Made by", ", ".join(data["authors"])), ("Adoptions", data["adoptions"])], title=data["title"])
     render.table(data["adopted_by"], [("organisation", "Organisation"), ("adopted_on", "Adopted on")],

@@ -76,7 +76,7 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
         _estimate(len({r["file"] for r in plan.rows}), int(values["smtp.per_minute"]))
         with _progress_bar(len({r["file"] for r in plan.rows})) as progress:
             try:
-                outbox.deliver(conn, plan.rows, values, progress, tally)
+                outbox.send_rows(conn, plan.rows, values, progress, tally)
             except KeyboardInterrupt:
                 progress.stop()
                 _say_stopped(tally, who)

@@ -16,7 +16,7 @@ from datetime import date, datetime, timezone
 from tanet import dates
 from tanet.errors import TanetError
 from tanet.meetings import ical
-from tanet.text import flat
+from tanet.text import flattened
 
 # Each of tanet.meetings.agenda.SESSION_KINDS as a message names it.
 SESSION_NAMES = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
@@ -179,11 +179,11 @@ def envelope(values: dict, to: list[tuple[str | None, str]], subject: str, bcc: 
     from email.utils import format_datetime, make_msgid
 
     def addresses(pairs):
-        return [Address(display_name=flat(n or ""), addr_spec=e) for n, e in pairs]
+        return [Address(display_name=flattened(n or ""), addr_spec=e) for n, e in pairs]
 
     org_name, org_email = ical.organiser_of(values)
     msg = EmailMessage()
-    msg.set_raw("Subject", folded_subject(flat(subject)))
+    msg.set_raw("Subject", folded_subject(flattened(subject)))
     msg["From"] = addresses([(org_name, org_email)])
     msg["To"] = addresses(to)
     if bcc:

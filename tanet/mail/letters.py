@@ -31,7 +31,7 @@ from email.utils import formataddr, make_msgid
 
 from tanet.mail import compose
 from tanet.meetings import ical
-from tanet.text import flat
+from tanet.text import flattened
 
 _NAME, _EMAIL = "Tanetplaceholdername", "tanet.placeholder@tanet.invalid"
 _GREET = "Tanetplaceholdergreeting"
@@ -60,7 +60,7 @@ def _to_header(name: str, email: str) -> bytes:
     it must be). A name beyond ASCII becomes one encoded word (email.utils.formataddr's,
     RFC 2047); a line too long is folded before the address. Anything else (a name too long
     for one line, an address to parse) is folded by the policy."""
-    name = flat(name)
+    name = flattened(name)
     if not _SIMPLE_ADDRESS.fullmatch(email):
         return _header("To", str(Address(display_name=name, addr_spec=email)))
     if name.isascii():

@@ -89,7 +89,7 @@ def message_ids(conn: sqlite3.Connection, meeting_id: int, kind_in: tuple, seque
     return {r["member_id"]: r["message_id"] for r in rows}
 
 
-def record(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None, method: str | None,
+def add_row(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None, method: str | None,
            letter: Letter, file: Path, message_id: str) -> list[int]:
     """Record a written letter, one row per recipient (inside the caller's transaction). A row
     for the same member, kind and version is brought up to date rather than doubled."""
@@ -229,10 +229,10 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
             if str(path) in recorded:
                 current.add(str(path))
             message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
-            written.row_ids += record(conn, meeting_id, sequence, method, letter, path, message_id)
+            written.row_ids += add_row(conn, meeting_id, sequence, method, letter, path, message_id)
             if letter.copy_to:
                 copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
-                written.row_ids += record(conn, meeting_id, sequence, method, copy, path, message_id)
+                written.row_ids += add_row(conn, meeting_id, sequence, method, copy, path, message_id)
             written.counted(letter)
         out.commit()
     if meeting_id is not None and earlier:  # earlier files of this meeting that this run did not replace
@@ -293,7 +293,7 @@ class Tally:
     in_flight: list[str] = field(default_factory=list)  # addresses whose content is going now
 
 
-def deliver(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None,
+def send_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None,
             tally: Tally | None = None) -> Tally:
     """Send each row's file over SMTP. The attempt is committed just before a message's
     content goes, its outcome the moment the answer comes: a row whose content went without

@@ -92,7 +92,7 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
         for letter in letters:
             out.write(letter.name, compose.message_bytes(letter.msg))
             meeting_id, sequence = sequences[letter.name]
-            written.row_ids += outbox.record(conn, meeting_id, sequence, "CANCEL", letter, folder / letter.name,
+            written.row_ids += outbox.add_row(conn, meeting_id, sequence, "CANCEL", letter, folder / letter.name,
                                              letter.msg["Message-ID"])
         out.commit()
     current = {str(folder / letter.name) for letter in letters}

@@ -31,8 +31,8 @@ def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, gu
                 guest_org: str | None, today: date) -> dict:
     meeting = schedule.find_meeting(conn, ref, today)
     kind = _kind(kind, SESSION_KINDS, "session kind")
-    title = " ".join((text_rules.line(title, "session title") or "").split())
-    guest, guest_org = text_rules.line(guest, "guest's name"), text_rules.line(guest_org, "guest's organisation")
+    title = " ".join((text_rules.one_line(title, "session title") or "").split())
+    guest, guest_org = text_rules.one_line(guest, "guest's name"), text_rules.one_line(guest_org, "guest's organisation")
     if not title:
         raise TanetError("A session needs a --title.")
     if presenter and guest:
@@ -84,7 +84,7 @@ def theme_object(r) -> dict:
 
 
 def add_theme(conn, text: str, kind: str, meeting_ref: str | None, today: date) -> dict:
-    text = text_rules.lines(text, "theme") or ""
+    text = text_rules.some_lines(text, "theme") or ""
     if not text:
         raise TanetError("Say what the theme is, e.g. tanet theme add \"Waiting lists for CAMHS\" --kind pain-point")
     kind = _kind(kind, THEME_KINDS, "theme kind")
@@ -117,5 +117,5 @@ def set_theme_status(conn, theme_id: int, status: str, note: str | None, today: 
                raised_on = CASE WHEN :s = 'raised' THEN coalesce(raised_on, :d) ELSE raised_on END,
                resolved_on = CASE WHEN :s = 'resolved' THEN :d ELSE NULL END
            WHERE id = :id""",
-        {"s": status, "note": text_rules.lines(note, "note"), "d": d, "id": theme_id})
+        {"s": status, "note": text_rules.some_lines(note, "note"), "d": d, "id": theme_id})
     return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [theme_id]).fetchone())

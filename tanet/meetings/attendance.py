@@ -83,7 +83,7 @@ def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | 
     if not ahead:
         check_can_record(meeting, "present", today)
     check_member_on(member, meeting)
-    note = text.lines(note, "check-in note")
+    note = text.some_lines(note, "check-in note")
     conn.execute(
         """INSERT INTO checkins(meeting_id, member_id, note, recorded_at) VALUES (?,?,?,?)
            ON CONFLICT(meeting_id, member_id) DO UPDATE SET note = coalesce(excluded.note, note),
@@ -134,7 +134,7 @@ FOLLOWUP_KEYS = ("id", "meeting_id", "member_id", "name", "raised_on", "closed_o
 def add_followup(conn, member_ref: str, about: str, owner_ref: str | None, due: date | None, today: date) -> dict:
     """A follow-up raised outside a check-in: about what, who will do it, by when."""
     member = members.find_member(conn, member_ref)
-    about = text.lines(about, "reason")
+    about = text.some_lines(about, "reason")
     if not about:
         raise TanetError("Say what the follow-up is about, e.g. --about 'Call about the referral'")
     owner = members.find_member(conn, owner_ref)["id"] if owner_ref else None
@@ -161,7 +161,7 @@ def close_followup(conn, followup_id: int, note: str | None, today: date) -> dic
     if row["closed_on"]:
         raise TanetError(f"Follow-up #{followup_id} was already closed on {row['closed_on']}.")
     conn.execute("UPDATE followups SET closed_on = ?, note = coalesce(?, note) WHERE id = ?",
-                 [today.isoformat(), text.lines(note, "note"), followup_id])
+                 [today.isoformat(), text.some_lines(note, "note"), followup_id])
     return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
 
 
@@ -181,7 +181,7 @@ def edit_followup(conn, followup_id: int, *, about: str | None, owner_ref: str |
         changes["closed_on"] = None
         row = {**dict(row), "closed_on": None}
     if about is not None:
-        changes["about"] = text.lines(about, "about") or None
+        changes["about"] = text.some_lines(about, "about") or None
     if owner_ref is not None:
         changes["owner_id"] = members.find_member(conn, owner_ref)["id"] if owner_ref.strip() else None
     if due is not None:
@@ -189,7 +189,7 @@ def edit_followup(conn, followup_id: int, *, about: str | None, owner_ref: str |
             raise TanetError(f"The due date {due} has already passed; give a date from today on.")
         changes["due_on"] = due.isoformat()
     if note is not None:
-        changes["note"] = text.lines(note, "note") or None
+        changes["note"] = text.some_lines(note, "note") or None
     conn.execute(f"UPDATE followups SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
                  [*changes.values(), followup_id])
     return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
@@ -197,7 +197,7 @@ def edit_followup(conn, followup_id: int, *, about: str | None, owner_ref: str |
 
 def set_followup_about(conn, followup_id: int, about: str) -> None:
     """What a follow-up raised in the round is about (asked straight after)."""
-    conn.execute("UPDATE followups SET about = ? WHERE id = ?", [text.lines(about, "about") or None, followup_id])
+    conn.execute("UPDATE followups SET about = ? WHERE id = ?", [text.some_lines(about, "about") or None, followup_id])
 
 
 ATTENDANCE_KEYS = ("member_id", "name", "email", "service_area", "sector", "status", "checked_in")

@@ -18,7 +18,7 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 
 from tanet import __version__
 from tanet.errors import TanetError
-from tanet.text import flat
+from tanet.text import flattened
 
 PRODID = f"-//tanet//tanet {__version__}//EN"
 
@@ -110,7 +110,7 @@ def display_name(name: str) -> str:
     A double quote would need RFC 6868's ^' code, which libical-based programs show
     raw, so it becomes a single quote. Control characters (only a file from before
     0.2 can hold them) become spaces."""
-    return flat(name).replace("\\", "/").replace('"', "'")
+    return flattened(name).replace("\\", "/").replace('"', "'")
 
 
 def organizer(name: str, email: str) -> vCalAddress:

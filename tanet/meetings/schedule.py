@@ -117,8 +117,8 @@ class MeetingDefaults:
         return cls(
             start=dates.parse_time(time) if time else values["meeting.time"],
             duration=duration if duration is not None else int(values["meeting.duration"]),
-            title=text_rules.line(title, "title") or text_rules.line(settings.meeting_title(values), "title"),
-            location=text_rules.line(location if location is not None else values["meeting.location"], "location") or "",
+            title=text_rules.one_line(title, "title") or text_rules.one_line(settings.meeting_title(values), "title"),
+            location=text_rules.one_line(location if location is not None else values["meeting.location"], "location") or "",
             url=settings.SETTINGS["meeting.url"].check(url) if url else values["meeting.url"],
         )
 
@@ -132,7 +132,7 @@ def check_times(conn, day: date, start: str, end: str) -> None:
 def insert_meeting(conn, day: date, start: str, d: MeetingDefaults, uid: str | None = None) -> int:
     end = dates.end_time(start, d.duration)
     if uid is not None:
-        uid = text_rules.line(uid, "UID")
+        uid = text_rules.one_line(uid, "UID")
         if not uid or len(uid) > 255:
             raise TanetError("Give the event's UID as it appears in the calendar file (one line, up to 255 characters).")
         if other := conn.execute("SELECT id, date FROM meetings WHERE uid = ?", [uid]).fetchone():
@@ -197,11 +197,11 @@ def edit(conn: sqlite3.Connection, ref: str, *, title: str | None, location: str
     row = find_meeting(conn, ref, today)
     changes = {}
     if title is not None:
-        if not (text_rules.line(title, "title") or ""):
+        if not (text_rules.one_line(title, "title") or ""):
             raise TanetError("A meeting needs a title.")
         changes["title"] = " ".join(title.split())
     if location is not None:
-        changes["location"] = text_rules.line(location, "location")
+        changes["location"] = text_rules.one_line(location, "location")
     if url is not None:
         changes["url"] = settings.SETTINGS["meeting.url"].check(url.strip()) or None
     if duration is not None:
@@ -218,7 +218,7 @@ def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) 
     if row["status"] == "cancelled":
         raise TanetError(f"Meeting #{row['id']} on {row['date']} is already cancelled.")
     conn.execute("UPDATE meetings SET status = 'cancelled', sequence = sequence + 1, cancel_reason = ? WHERE id = ?",
-                 [text_rules.lines(reason, "reason"), row["id"]])
+                 [text_rules.some_lines(reason, "reason"), row["id"]])
     return objects(conn, [get(conn, row["id"])])[0]
 
 

@@ -63,13 +63,13 @@ def stderr_handler():
     with control characters shown, never obeyed."""
     import logging
 
-    from tanet.text import screen
+    from tanet.text import for_screen
 
     class Handler(logging.Handler):
         def emit(self, record):
             try:
                 room = record.name.removeprefix("tanet.")
-                sys.stderr.write(f"{room}: {screen(record.getMessage())}\n")
+                sys.stderr.write(f"{room}: {for_screen(record.getMessage())}\n")
             except Exception:  # a log line never stops the command
                 pass
 
@@ -269,13 +269,13 @@ def scrub_crash_reports(patterns: list) -> int:
 
 def crash_message(error: BaseException, args: list[str], report: Path | None) -> str:
     """The one line a crash prints."""
-    from tanet.text import screen
+    from tanet.text import for_screen
 
     command = " ".join(["tanet", *without_secrets(args)])
     what = " ".join(f"{type(error).__name__}: {error}".split())[:300]
     where = (f"The details are in {report}: send that file to whoever looks after tanet."
              if report else "No crash report could be written; run the command again with --debug to see it.")
-    return screen(f"Error: '{command}' stopped on a fault in tanet itself, not in what you typed ({what}). {where}")
+    return for_screen(f"Error: '{command}' stopped on a fault in tanet itself, not in what you typed ({what}). {where}")
 
 
 def crash(error: BaseException, args: list[str]) -> None:

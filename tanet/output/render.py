@@ -54,9 +54,9 @@ def cell(value: Any, style: str = ""):
     """A table cell: the value shown literally, whatever characters it holds."""
     from rich.text import Text
 
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    return Text(screen(text(value)), style=style)
+    return Text(for_screen(text(value)), style=style)
 
 
 _encoder = json.JSONEncoder(indent=2, ensure_ascii=False, default=str)
@@ -93,9 +93,9 @@ def print_json_stream(items) -> None:
 def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
     from tanet.text import csv_out
 
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    shown = screen if sys.stdout.isatty() else (lambda v: v)  # a file gets the data exactly
+    shown = for_screen if sys.stdout.isatty() else (lambda v: v)  # a file gets the data exactly
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
@@ -122,9 +122,9 @@ def colour() -> bool:
 def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], total_width: int) -> str:
     """Rows of values as a table's text, `total_width` wide at most (tanet.output.table draws it)."""
     from tanet.output.table import render
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    return render([screen(h) for h in headers], [[screen(text(v)) for v in row] for row in rows],
+    return render([for_screen(h) for h in headers], [[for_screen(text(v)) for v in row] for row in rows],
                   total_width=total_width, bold=colour())
 
 
@@ -132,14 +132,14 @@ def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str |
           caption: str | None = None, empty: str = "Nothing to show.") -> None:
     """A list as a table (tanet.table draws it: Rich is far too slow for thousands of rows)."""
     from tanet.output.table import render
-    from tanet.text import screen
+    from tanet.text import for_screen
 
     if not rows:
         say(empty)
         return
-    body = [[screen(text(r.get(c[0]))) for c in columns] for r in rows]
+    body = [[for_screen(text(r.get(c[0]))) for c in columns] for r in rows]
     sys.stdout.write(render([c[1] for c in columns], body, total_width=terminal_width(),
-                            title=screen(title) if title else None, caption=screen(caption) if caption else None,
+                            title=for_screen(title) if title else None, caption=for_screen(caption) if caption else None,
                             bold=colour(), drop=[c[2] if len(c) > 2 else 0 for c in columns]))
 
 
@@ -157,24 +157,24 @@ def emit(rows, fmt: str, columns: Sequence[tuple[str, str]], *, title: str | Non
         table(rows, columns, title=title(len(rows)) if callable(title) else title, empty=empty, caption=caption)
 
 
-def record(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
+def key_values(pairs: Sequence[tuple[str, Any]], title: str | None = None) -> None:
     """One thing's details as two columns, the values wrapped to the terminal at spaces
     (an e-mail address after its `@`), never in the middle of a word."""
     from tanet.output.table import width, wrap_text
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    labels = [screen(text(k)) for k, _ in pairs]
+    labels = [for_screen(text(k)) for k, _ in pairs]
     label_width = max((width(k) for k in labels), default=0)
     room = max(10, terminal_width() - label_width - 2)
     b, unb = ("\x1b[1m", "\x1b[0m") if colour() else ("", "")
     lines, widest = [], label_width
     for label, (_, value) in zip(labels, pairs):
-        shown = wrap_text(screen(text(value)), room).split("\n")
+        shown = wrap_text(for_screen(text(value)), room).split("\n")
         widest = max(widest, label_width + 2 + max(width(v) for v in shown))
         lines.append(f"{b}{label}{unb}{' ' * (label_width - width(label))}  {shown[0]}".rstrip())
         lines += [(" " * (label_width + 2) + more).rstrip() for more in shown[1:]]
     if title:  # centred over the details, as a table's title is
-        head = wrap_text(screen(title), terminal_width()).split("\n")
+        head = wrap_text(for_screen(title), terminal_width()).split("\n")
         lines[:0] = [" " * max(0, (widest - width(t)) // 2) + t for t in head]
     sys.stdout.write("\n".join(lines) + "\n")
 
@@ -185,9 +185,9 @@ def question(text: str):
     from rich.text import Text
 
     from tanet.output.table import wrap_text
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    shown = screen(text)
+    shown = for_screen(text)
     start = shown.rfind("[")
     joiner = "\ue000"  # holds the choices together while wrapping; a space again after
     if start > 0:
@@ -205,7 +205,7 @@ def line(s: str, style: str = "") -> None:
     console().print(cell(s, style))
 
 
-def deliver(data, output=None, encoding: str = "utf-8") -> bool:
+def write_out(data, output=None, encoding: str = "utf-8") -> bool:
     """Write text or bytes to the file `output`, or to stdout when there is none.
 
     Returns True when a file was written (so the caller can say where)."""
@@ -244,13 +244,13 @@ def wrapped(message: str, stream) -> str:
 
 def say(message: str) -> None:
     """A confirmation for the coordinator, on stdout (data in it shown literally)."""
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    sys.stdout.write(wrapped(screen(message), sys.stdout) + "\n")
+    sys.stdout.write(wrapped(for_screen(message), sys.stdout) + "\n")
 
 
 def note(message: str) -> None:
     """A side remark (warnings, where a file went) on stderr, so stdout stays clean."""
-    from tanet.text import screen
+    from tanet.text import for_screen
 
-    sys.stderr.write(wrapped(screen(message), sys.stderr) + "\n")
+    sys.stderr.write(wrapped(for_screen(message), sys.stderr) + "\n")

@@ -289,8 +289,8 @@ def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date
         rec["ambassador"] = int(vocabulary.parse_bool(get("ambassador")) if get("ambassador") else EMPTY_AMBASSADOR)
     except TanetError as e:
         errs.append(f"line {line}: {e}")
-    for key, what, check in (("phone", "phone number", text_rules.line), ("organisation", "organisation", text_rules.line),
-                             ("notes", "notes", text_rules.lines), ("known_as", "name to greet them by", text_rules.line)):
+    for key, what, check in (("phone", "phone number", text_rules.one_line), ("organisation", "organisation", text_rules.one_line),
+                             ("notes", "notes", text_rules.some_lines), ("known_as", "name to greet them by", text_rules.one_line)):
         try:
             rec[key] = check(get(key), what)
         except TanetError as e:
@@ -387,7 +387,7 @@ def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[
     """`Name <e-mail>; ...` of the active members (optionally some areas), to paste into Bcc."""
     from email.headerregistry import Address
 
-    from tanet.text import flat
+    from tanet.text import flattened
 
     names = [vocabulary.find_area(conn, a) for a in areas]
     sql = f"SELECT name, email FROM members WHERE email IS NOT NULL AND {membership.active_sql(':d')}"
@@ -396,4 +396,4 @@ def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[
         sql += " AND service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + ")"
         params.update({f"a{i}": n for i, n in enumerate(names)})
     rows = conn.execute(sql + " ORDER BY name COLLATE NOCASE", params).fetchall()
-    return "; ".join(str(Address(display_name=flat(r["name"]), addr_spec=r["email"])) for r in rows) + "\n", len(rows)
+    return "; ".join(str(Address(display_name=flattened(r["name"]), addr_spec=r["email"])) for r in rows) + "\n", len(rows)

@@ -54,7 +54,7 @@ def known_as(row) -> str | None:
 
 
 def clean_name(name: str) -> str:
-    name = " ".join((text_rules.line(name, "name") or "").split())
+    name = " ".join((text_rules.one_line(name, "name") or "").split())
     if not name:
         raise TanetError("A member needs a name.")
     return name
@@ -84,10 +84,10 @@ def add_member(conn: sqlite3.Connection, *, name: str, email: str, organisation:
         """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
                                ambassador, joined_on, consent_on, notes, known_as)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
-        [name, email, text_rules.line(phone, "phone number"), text_rules.line(organisation, "organisation"),
+        [name, email, text_rules.one_line(phone, "phone number"), text_rules.one_line(organisation, "organisation"),
          vocabulary.find_area(conn, service_area), vocabulary.normalise_sector(sector, conn), vocabulary.normalise_role(role, conn),
          int(ambassador), joined.isoformat(), (consent_on or joined).isoformat(),
-         text_rules.lines(notes, "notes"), text_rules.line(known_as, "name to greet them by")],
+         text_rules.some_lines(notes, "notes"), text_rules.one_line(known_as, "name to greet them by")],
     )
     return cur.lastrowid
 
@@ -187,11 +187,11 @@ def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) 
         elif key in ("joined_on", "consent_on"):
             clean[key] = value.isoformat()
         elif key == "notes":
-            clean[key] = text_rules.lines(str(value), "notes")
+            clean[key] = text_rules.some_lines(str(value), "notes")
         elif key == "known_as":
-            clean[key] = text_rules.line(str(value), "name to greet them by")
+            clean[key] = text_rules.one_line(str(value), "name to greet them by")
         else:
-            clean[key] = text_rules.line(str(value), key.replace("_", " "))
+            clean[key] = text_rules.one_line(str(value), key.replace("_", " "))
     if not clean:
         raise TanetError("Nothing to change: give at least one option, e.g. --org or --email.")
     joined = clean.get("joined_on", row["joined_on"])

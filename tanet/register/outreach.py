@@ -27,14 +27,14 @@ def _how(value: str) -> str:
 
 def add(conn: sqlite3.Connection, organisation: str, area: str, contact: str | None, on: date, how: str,
         outcome: str | None, today: date) -> dict:
-    org = " ".join((text.line(organisation, "organisation") or "").split())
+    org = " ".join((text.one_line(organisation, "organisation") or "").split())
     if not org:
         raise TanetError("Name the organisation you contacted, e.g. tanet outreach add 'Leith Academy' --area education")
     if on > today:
         raise TanetError(f"{on} is in the future; record a contact once it has happened.")
     cur = conn.execute('INSERT INTO outreach(organisation, service_area, contact, "on", how, outcome) VALUES (?,?,?,?,?,?)',
-                       [org, vocabulary.find_area(conn, area), text.line(contact, "contact's name"), on.isoformat(), _how(how),
-                        text.lines(outcome, "outcome")])
+                       [org, vocabulary.find_area(conn, area), text.one_line(contact, "contact's name"), on.isoformat(), _how(how),
+                        text.some_lines(outcome, "outcome")])
     return get(conn, cur.lastrowid)
 
 

@@ -38,10 +38,10 @@ def find_resource(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
 
 def add(conn, title: str, *, kind: str | None, description: str | None, meeting_id: int | None,
         authors: list[str], on: date | None, today: date) -> dict:
-    title = " ".join((text_rules.line(title, "title") or "").split())
+    title = " ".join((text_rules.one_line(title, "title") or "").split())
     if not title:
         raise TanetError("A resource needs a title.")
-    kind, description = text_rules.line(kind, "kind"), text_rules.lines(description, "description")
+    kind, description = text_rules.one_line(kind, "kind"), text_rules.some_lines(description, "description")
     people = [members.find_member(conn, a) for a in authors]
     cur = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
                        [title, kind, description, meeting_id,
@@ -62,7 +62,7 @@ def org_key(name: str) -> str:
 def known_organisation(conn, typed: str) -> tuple[str, bool]:
     """The spelling already known (members, adoptions, outreach) of the organisation typed,
     and whether it differs from what was typed; what was typed when none is known."""
-    org = " ".join((text_rules.line(typed, "organisation") or "").split())
+    org = " ".join((text_rules.one_line(typed, "organisation") or "").split())
     if not org:
         raise TanetError("Name the organisation: --org 'City Council'")
     key = org_key(org)
@@ -99,7 +99,7 @@ def unadopt(conn, ref: str, organisation: str) -> tuple[dict, str]:
     """Take back an adoption recorded by mistake; returns the resource and the organisation
     as it was recorded."""
     row = find_resource(conn, ref)
-    org = " ".join((text_rules.line(organisation, "organisation") or "").split())
+    org = " ".join((text_rules.one_line(organisation, "organisation") or "").split())
     existing = _adoption(conn, row["id"], org) if org else None
     if existing is None:
         adopters = [r[0] for r in conn.execute("SELECT organisation FROM adoptions WHERE resource_id = ? "

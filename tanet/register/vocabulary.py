@@ -90,7 +90,7 @@ def add_alias(conn: sqlite3.Connection, kind: str, alias: str, value: str) -> tu
     """Save `alias` as another word for `value` (checked), e.g. area Schools = education."""
     if kind not in ALIAS_KINDS:
         raise TanetError(f"'{kind}' cannot have aliases; use one of: {', '.join(ALIAS_KINDS)}.")
-    alias = " ".join((text_rules.line(alias, "alias") or "").split())
+    alias = " ".join((text_rules.one_line(alias, "alias") or "").split())
     if not alias:
         raise TanetError("Give the word to map, e.g. tanet area alias Schools education")
     target = {"area": lambda v: find_area(conn, v), "sector": normalise_sector, "role": normalise_role}[kind](value)
@@ -134,7 +134,7 @@ def find_area(conn: sqlite3.Connection, value: str, names: list[str] | None = No
 
 
 def add_area(conn: sqlite3.Connection, name: str) -> str:
-    name = " ".join((text_rules.line(name, "service area") or "").split())
+    name = " ".join((text_rules.one_line(name, "service area") or "").split())
     if not name:
         raise TanetError("A service area needs a name.")
     if any(n.casefold() == name.casefold() for n in area_names(conn)):
@@ -145,7 +145,7 @@ def add_area(conn: sqlite3.Connection, name: str) -> str:
 
 def rename_area(conn: sqlite3.Connection, old: str, new: str) -> tuple[str, str, int]:
     current = find_area(conn, old)
-    new = " ".join((text_rules.line(new, "service area") or "").split())
+    new = " ".join((text_rules.one_line(new, "service area") or "").split())
     if not new:
         raise TanetError("Give the new name of the service area.")
     clash = [n for n in area_names(conn) if n.casefold() == new.casefold() and n != current]

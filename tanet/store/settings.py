@@ -13,9 +13,9 @@ EMAIL_RE = re.compile(r"^[^@\s,;:<>()\[\]\"']+@[^@\s,;:<>()\[\]\"']+\.[^@\s,;:<>
 
 
 def valid_email(value: str) -> str:
-    from tanet.text import line
+    from tanet.text import one_line
 
-    value = line(value, "e-mail address") or ""
+    value = one_line(value, "e-mail address") or ""
     if not EMAIL_RE.fullmatch(value) or ".." in value:
         raise TanetError(f"'{value}' is not a valid e-mail address. Write it like name@example.org.")
     local, domain = value.rsplit("@", 1)
@@ -72,9 +72,9 @@ def _time(value: str) -> str:
 
 
 def _url(value: str) -> str:
-    from tanet.text import line
+    from tanet.text import one_line
 
-    value = line(value, "link") or ""
+    value = one_line(value, "link") or ""
     if value and not re.fullmatch(r"https?://[^\s\x00-\x1f\x7f-\x9f]+", value):
         raise TanetError(f"'{value}' is not a web link; it should start with https://.")
     return value
@@ -105,9 +105,9 @@ def _bool(value: str) -> str:
 
 
 def _text(value: str) -> str:
-    from tanet.text import line
+    from tanet.text import one_line
 
-    return line(value, "setting") or ""
+    return one_line(value, "setting") or ""
 
 
 def _optional_email(value: str) -> str:

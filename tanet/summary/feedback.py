@@ -162,8 +162,8 @@ def _response(cells: list[str], n: int, meta: dict, problems: list, answers: dic
         problems.append(f"row {n}: '{use}' is not yes, no or maybe")
     anonymous = not email or email.casefold() == "anonymous"
     try:
-        take_back, next_topic = text_rules.lines(take_back, "answer"), text_rules.lines(next_topic, "answer")
-        area = text_rules.line(area, "service area")
+        take_back, next_topic = text_rules.some_lines(take_back, "answer"), text_rules.some_lines(next_topic, "answer")
+        area = text_rules.one_line(area, "service area")
     except TanetError as e:
         problems.append(f"row {n}: {e}")
         return None

@@ -312,9 +312,9 @@ def commentary(conn: sqlite3.Connection, label: str) -> str | None:
 
 
 def set_commentary(conn: sqlite3.Connection, label: str, text: str | None) -> None:
-    from tanet.text import lines
+    from tanet.text import some_lines
 
-    clean = lines(text, "commentary")
+    clean = some_lines(text, "commentary")
     if clean is None:
         conn.execute("DELETE FROM report_notes WHERE label = ?", [label])
     else:

@@ -53,8 +53,8 @@ def test_a_one_line_field_refuses_invisible_marks_and_endless_text():
 
     for mark in ("\u200f", "\u200e", "\u061c", "\u200b", "\u2060", "\ufeff"):
         with pytest.raises(TanetError, match="U\\+"):
-            text.line(f"Test{mark}Person", "name")
-    assert text.line("Mehr\u200cnaz", "name") == "Mehr\u200cnaz"  # the Persian non-joiner is part of a name
-    assert text.line("A" * text.MAX_LINE, "name") == "A" * text.MAX_LINE
+            text.one_line(f"Test{mark}Person", "name")
+    assert text.one_line("Mehr\u200cnaz", "name") == "Mehr\u200cnaz"  # the Persian non-joiner is part of a name
+    assert text.one_line("A" * text.MAX_LINE, "name") == "A" * text.MAX_LINE
     with pytest.raises(TanetError, match="100,000 characters long"):
-        text.line("A" * 100_000, "name")
+        text.one_line("A" * 100_000, "name")
