@@ -20,7 +20,7 @@ demo: $(BIN)/.installed
 system-deps:
 	@sh .ci/system-deps
 
-test: $(BIN)/.installed system-deps lint
+test: $(BIN)/.installed system-deps
 	$(BIN)/python -m pytest -q
 
 # The pure parts (dates, recurrence, the time zone, plan dates, table layout, addresses):
@@ -28,11 +28,8 @@ test: $(BIN)/.installed system-deps lint
 test-fast: $(BIN)/.installed
 	$(BIN)/python -m pytest -q tests/unit
 
-# Part of make test: pyflakes, pycodestyle and import order, and code held to 120 columns
-# by the formatter (make format rewrites it so).
 lint: $(BIN)/.installed
 	$(BIN)/ruff check tanet tests benchmarks
-	$(BIN)/ruff format --check tanet tests benchmarks
 
 # Rewrites files: code held to 120 columns, imports sorted.
 format: $(BIN)/.installed

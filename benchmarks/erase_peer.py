@@ -44,11 +44,8 @@ def main(db: str, left_before: str, notes_before: str, today: str) -> None:
     conn = sqlite3.connect(db, isolation_level=None)
     conn.execute("PRAGMA secure_delete = ON")
     conn.execute("BEGIN IMMEDIATE")
-    conn.execute(
-        """CREATE TEMP TABLE due AS SELECT id FROM members
-                    WHERE forgotten_on IS NULL AND left_on IS NOT NULL AND left_on < ?""",
-        [left_before],
-    )
+    conn.execute("""CREATE TEMP TABLE due AS SELECT id FROM members
+                    WHERE forgotten_on IS NULL AND left_on IS NOT NULL AND left_on < ?""", [left_before])
     for sql in STATEMENTS:
         conn.execute(sql, {"today": today, "notes": notes_before})
     conn.execute("COMMIT")

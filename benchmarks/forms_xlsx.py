@@ -16,19 +16,10 @@ import zipfile
 from pathlib import Path
 from xml.sax.saxutils import escape
 
-HEADER = [
-    "ID",
-    "Start time",
-    "Completion time",
-    "Email",
-    "Name",
-    "Last modified time",
-    "How useful was today's meeting for your practice?",
-    "Will you use something from today in your work?",
-    "What will you take back to your service?",
-    "What would you like the network to cover next?",
-    "Which service area do you work in?",
-]
+HEADER = ["ID", "Start time", "Completion time", "Email", "Name", "Last modified time",
+          "How useful was today's meeting for your practice?", "Will you use something from today in your work?",
+          "What will you take back to your service?", "What would you like the network to cover next?",
+          "Which service area do you work in?"]
 ANSWERS = [  # rating, will use, take back, cover next, service area
     (5, "Yes", "Asking what happened, not what is wrong", "Vicarious trauma and supervision", "Social work"),
     (4, "Maybe", "", "Lived experience voices", "Housing"),
@@ -58,18 +49,10 @@ def sheet_rows(rows: int, strings: dict):
         rating, use, back, cover, area = ANSWERS[n % len(ANSWERS)]
         start = DAY + n / 100_000
         email = "anonymous" if n % 3 else f"person{n}@example.org"
-        cells = [
-            f'<c r="A{r}"><v>{n}</v></c>',
-            f'<c r="B{r}" s="1"><v>{start:.6f}</v></c>',
-            f'<c r="C{r}" s="1"><v>{start + 0.004:.6f}</v></c>',
-            text(f"D{r}", email),
-            text(f"E{r}", "" if n % 3 else f"Person {n}"),
-            f'<c r="G{r}"><v>{rating}</v></c>',
-            text(f"H{r}", use),
-            text(f"I{r}", back),
-            text(f"J{r}", cover),
-            text(f"K{r}", area),
-        ]
+        cells = [f'<c r="A{r}"><v>{n}</v></c>', f'<c r="B{r}" s="1"><v>{start:.6f}</v></c>',
+                 f'<c r="C{r}" s="1"><v>{start + 0.004:.6f}</v></c>', text(f"D{r}", email),
+                 text(f"E{r}", "" if n % 3 else f"Person {n}"), f'<c r="G{r}"><v>{rating}</v></c>',
+                 text(f"H{r}", use), text(f"I{r}", back), text(f"J{r}", cover), text(f"K{r}", area)]
         yield f'<row r="{r}">' + "".join(cells) + "</row>"
 
 
@@ -78,50 +61,31 @@ def build(path: Path, rows: int) -> None:
     sheet = "".join(sheet_rows(rows, strings))
     shared = "".join(f"<si><t>{escape(t)}</t></si>" for t in strings)
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
-            'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
-            'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
-            '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override '
-            'PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/'
-            'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>',
-        )
-        z.writestr(
-            "_rels/.rels",
-            f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            f'package/2006/relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0"?><workbook {NS} xmlns:r="{REL}"><sheets><sheet '
-            'name="Form1" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
-        z.writestr(
-            "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-            f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/worksheet" '
-            f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{REL}/sharedStrings" '
-            f'Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{REL}/styles" '
-            'Target="styles.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/styles.xml",
-            f'<?xml version="1.0"?><styleSheet {NS}><cellXfs count="2"><xf numFmtId="0"/>'
-            '<xf numFmtId="22" applyNumberFormat="1"/></cellXfs></styleSheet>',
-        )
-        z.writestr(
-            "xl/sharedStrings.xml",
-            f'<?xml version="1.0"?><sst {NS} count="{len(strings)}" uniqueCount="{len(strings)}">{shared}</sst>',
-        )
-        z.writestr(
-            "xl/worksheets/sheet1.xml",
-            f'<?xml version="1.0"?><worksheet {NS}><sheetData>{sheet}</sheetData></worksheet>',
-        )
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                   'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                   '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override '
+                   'PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sharedStrings+xml"/><Override PartName="/xl/styles.xml" ContentType="application/'
+                   'vnd.openxmlformats-officedocument.spreadsheetml.styles+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{REL}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {NS} xmlns:r="{REL}"><sheets><sheet '
+                   'name="Form1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{REL}/worksheet" '
+                   f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{REL}/sharedStrings" '
+                   f'Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{REL}/styles" '
+                   'Target="styles.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", f'<?xml version="1.0"?><styleSheet {NS}><cellXfs count="2"><xf numFmtId="0"/>'
+                   '<xf numFmtId="22" applyNumberFormat="1"/></cellXfs></styleSheet>')
+        z.writestr("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst {NS} count="{len(strings)}" '
+                   f'uniqueCount="{len(strings)}">{shared}</sst>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {NS}><sheetData>{sheet}'
+                   '</sheetData></worksheet>')
 
 
 def read(path: Path) -> int:

@@ -29,8 +29,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress
-from plain_ical import SESSIONS, london, session_line
-from plain_ical import settings as read_settings
+
+from plain_ical import SESSIONS, london, session_line, settings as read_settings
 
 
 def read(db: str, today: str) -> tuple[dict, sqlite3.Row, list[str], list[sqlite3.Row]]:
@@ -38,36 +38,21 @@ def read(db: str, today: str) -> tuple[dict, sqlite3.Row, list[str], list[sqlite
     conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
     conn.row_factory = sqlite3.Row
     settings = read_settings(conn)
-    m = conn.execute(
-        "SELECT * FROM meetings WHERE status = 'scheduled' AND date >= ? ORDER BY date, start LIMIT 1", [today]
-    ).fetchone()
-    agenda = [session_line(*r[1:]) for r in conn.execute(SESSIONS + " WHERE s.meeting_id = ? ORDER BY s.id", [m["id"]])]
-    people = conn.execute(
-        """SELECT * FROM members WHERE email IS NOT NULL AND joined_on <= :d
+    m = conn.execute("SELECT * FROM meetings WHERE status = 'scheduled' AND date >= ? ORDER BY date, start LIMIT 1",
+                     [today]).fetchone()
+    agenda = [session_line(*r[1:]) for r in conn.execute(SESSIONS + " WHERE s.meeting_id = ? ORDER BY s.id",
+                                                         [m["id"]])]
+    people = conn.execute("""SELECT * FROM members WHERE email IS NOT NULL AND joined_on <= :d
                              AND (left_on IS NULL OR left_on > :d) ORDER BY name COLLATE NOCASE, id""",
-        {"d": m["date"]},
-    ).fetchall()
+                          {"d": m["date"]}).fetchall()
     return settings, m, agenda, people
 
 
 def body(greeting: str, details: list[str], settings: dict) -> str:
-    return (
-        "\n".join(
-            [
-                greeting,
-                "",
-                f"You are invited to the next {settings['network']} meeting.",
-                "",
-                *details,
-                "",
-                "To reply, please accept or decline with your calendar's buttons. If you cannot come, reply to "
-                f"{settings['organiser.email']} to send your apologies.",
-                "",
-                settings["organiser.name"] or settings["network"],
-            ]
-        )
-        + "\n"
-    )
+    return "\n".join([greeting, "", f"You are invited to the next {settings['network']} meeting.", "", *details, "",
+                      "To reply, please accept or decline with your calendar's buttons. If you cannot come, reply to "
+                      f"{settings['organiser.email']} to send your apologies.", "",
+                      settings["organiser.name"] or settings["network"]]) + "\n"
 
 
 def write(path: Path, data: bytes, sync: bool) -> None:
@@ -94,39 +79,25 @@ class Shared:
         self.end = datetime.fromisoformat(f"{m['date']}T{m['end']}").replace(tzinfo=tz)
         day = date.fromisoformat(m["date"])
         self.when = f"{day:%A} {day.day} {day:%B %Y}, {m['start']}–{m['end']} UK time"
-        self.details = [
-            f"What:  {m['title']}",
-            f"When:  {self.when}",
-            f"Where: {m['location']}",
-            f"Join online: {m['url']}",
-        ]
+        self.details = [f"What:  {m['title']}", f"When:  {self.when}", f"Where: {m['location']}",
+                        f"Join online: {m['url']}"]
         self.details += ["", "Agenda:", *(f"  {line}" for line in agenda)] if agenda else []
         self.alarm_minutes = int(settings["invite.alarm_minutes"] or 0)
-        self.description = "\n".join(
-            (["Agenda:", *agenda, ""] if agenda else []) + [f"Join online: {m['url']}", f"Place: {m['location']}"]
-        )
+        self.description = "\n".join((["Agenda:", *agenda, ""] if agenda else [])
+                                     + [f"Join online: {m['url']}", f"Place: {m['location']}"])
         self.calendar_uid = str(uuid.uuid5(uuid.NAMESPACE_URL, f"floor:{m['uid']}"))
 
     def calendar(self, p: sqlite3.Row) -> bytes:
         m = self.m
         attendee = vCalAddress(f"mailto:{p['email']}")
-        attendee.params.update({"CN": p["name"], "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION", "RSVP": "TRUE"})
+        attendee.params.update({"CN": p["name"], "ROLE": "REQ-PARTICIPANT", "PARTSTAT": "NEEDS-ACTION",
+                                "RSVP": "TRUE"})
         ev = Event()
-        for name, value in (
-            ("SUMMARY", m["title"]),
-            ("DTSTART", self.start),
-            ("DTEND", self.end),
-            ("DTSTAMP", self.now),
-            ("UID", m["uid"]),
-            ("SEQUENCE", m["sequence"]),
-            ("DESCRIPTION", self.description),
-            ("LOCATION", m["location"]),
-            ("ORGANIZER", self.organiser),
-            ("ATTENDEE", attendee),
-            ("STATUS", "CONFIRMED"),
-            ("TRANSP", "OPAQUE"),
-            ("URL", m["url"]),
-        ):
+        for name, value in (("SUMMARY", m["title"]), ("DTSTART", self.start), ("DTEND", self.end),
+                            ("DTSTAMP", self.now), ("UID", m["uid"]), ("SEQUENCE", m["sequence"]),
+                            ("DESCRIPTION", self.description), ("LOCATION", m["location"]),
+                            ("ORGANIZER", self.organiser), ("ATTENDEE", attendee), ("STATUS", "CONFIRMED"),
+                            ("TRANSP", "OPAQUE"), ("URL", m["url"])):
             ev.add(name, value)
         if self.alarm_minutes:
             alarm = Alarm()
@@ -153,9 +124,8 @@ class Shared:
         msg["X-Unsent"] = "1"
         greeting = f"Dear {p['known_as'] or p['name'].split()[0]},"
         msg.set_content(body(greeting, self.details, self.settings), cte="quoted-printable")
-        msg.add_alternative(
-            ics, maintype="text", subtype="calendar", cte="base64", params={"charset": "UTF-8", "method": "REQUEST"}
-        )
+        msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
+                            params={"charset": "UTF-8", "method": "REQUEST"})
         msg.make_mixed()
         msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
         return msg.as_bytes(policy=policy.SMTP)

@@ -7,18 +7,10 @@ from datetime import datetime, timedelta
 
 from icalendar import Timezone, TimezoneDaylight, TimezoneStandard
 
-DEFAULTS = {
-    "network": "Trauma-Informed Practice Network",
-    "timezone": "Europe/London",
-    "organiser.name": "",
-    "invite.alarm_minutes": "1440",
-}
-KINDS = {
-    "spotlight": "Spotlight",
-    "reflective": "Reflective practice",
-    "training": "Training",
-    "guest": "Guest speaker",
-}
+DEFAULTS = {"network": "Trauma-Informed Practice Network", "timezone": "Europe/London", "organiser.name": "",
+            "invite.alarm_minutes": "1440"}
+KINDS = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
+         "guest": "Guest speaker"}
 SESSIONS = """SELECT s.meeting_id, s.kind, s.title, p.name, s.guest, s.guest_org FROM sessions s
               LEFT JOIN members p ON p.id = s.presenter_id"""
 
@@ -43,10 +35,8 @@ def london(tz_name: str) -> Timezone:
         raise SystemExit("the benchmark's peers write the Europe/London VTIMEZONE only")
     zone = Timezone()
     zone.add("TZID", tz_name)
-    for part, name, month, day, hour, before, after in (
-        (TimezoneDaylight(), "BST", 3, 29, 1, 0, 1),
-        (TimezoneStandard(), "GMT", 10, 25, 2, 1, 0),
-    ):
+    for part, name, month, day, hour, before, after in ((TimezoneDaylight(), "BST", 3, 29, 1, 0, 1),
+                                                         (TimezoneStandard(), "GMT", 10, 25, 2, 1, 0)):
         part.add("DTSTART", datetime(1970, month, day, hour))
         part.add("RRULE", {"FREQ": "YEARLY", "BYDAY": "-1SU", "BYMONTH": month})
         part.add("TZNAME", name)

@@ -66,12 +66,8 @@ def medians(a, b, runs: int, before=None) -> Timing:
                 before()
             times.append(run(*cmd))
     wall, memory, cpu = zip(*mine)
-    return Timing(
-        statistics.median(wall),
-        statistics.median(t[0] for t in theirs),
-        max(memory),
-        statistics.median(cpu) / statistics.median(t[2] for t in theirs),
-    )
+    return Timing(statistics.median(wall), statistics.median(t[0] for t in theirs), max(memory),
+                  statistics.median(cpu) / statistics.median(t[2] for t in theirs))
 
 
 def env_for(db: Path) -> dict:
@@ -93,22 +89,14 @@ def write_members_csv(db: Path, path: Path) -> None:
         w = csv.writer(f)
         w.writerow(["Name", "Email", "Phone", "Organisation", "Service area", "Sector", "Role", "Date joined"])
         for name, email, phone, org, area, sector, role, joined in conn.execute(
-            """SELECT name, email, phone, organisation, service_area, sector, role, joined_on
-                   FROM members ORDER BY id"""
-        ):
+                """SELECT name, email, phone, organisation, service_area, sector, role, joined_on
+                   FROM members ORDER BY id"""):
             w.writerow([name, email, phone, org, area, sector, role, f"{joined[8:10]}/{joined[5:7]}/{joined[:4]}"])
 
 
-PATHS = {
-    "small": "demo-140.db",
-    "send_1k": "demo-1000x10.db",
-    "big": "demo-10000x10.db",
-    "huge": "demo-100000x10.db",
-    "csv": "rows-10000.csv",
-    "csv_100k": "rows-100000.csv",
-    "db_100k": "members-100000.db",
-    "ics_db": "meetings-500.db",
-}
+PATHS = {"small": "demo-140.db", "send_1k": "demo-1000x10.db", "big": "demo-10000x10.db", "huge": "demo-100000x10.db",
+         "csv": "rows-10000.csv",
+         "csv_100k": "rows-100000.csv", "db_100k": "members-100000.db", "ics_db": "meetings-500.db"}
 
 
 def build(force: bool) -> dict:
@@ -121,11 +109,8 @@ def build(force: bool) -> dict:
     for key, members in (("small", None), ("send_1k", 1_000), ("big", 10_000), ("huge", 100_000)):
         if not paths[key].exists():
             t = time.perf_counter()
-            tanet(
-                ["demo", "--db", str(paths[key]), "--quiet"]
-                + (["--members", str(members), "--years", "10"] if members else []),
-                paths[key],
-            )
+            tanet(["demo", "--db", str(paths[key]), "--quiet"]
+                  + (["--members", str(members), "--years", "10"] if members else []), paths[key])
             print(f"built {paths[key].name} in {time.perf_counter() - t:.1f} s")
     for key, source in (("csv", "big"), ("csv_100k", "huge")):
         if not paths[key].exists():
@@ -137,25 +122,8 @@ def build(force: bool) -> dict:
         tanet(["member", "import", str(paths["csv_100k"])], paths["db_100k"])
     if not paths["ics_db"].exists():
         tanet(["init", "--organiser-email", "coordinator@example.org"], paths["ics_db"])
-        tanet(
-            [
-                "meeting",
-                "plan",
-                "--start",
-                "2027-01-05",
-                "--count",
-                "500",
-                "--every",
-                "1",
-                "--times",
-                "10:00,15:45",
-                "--location",
-                "Leith Library",
-                "--url",
-                "https://meet.example.org/x",
-            ],
-            paths["ics_db"],
-        )
+        tanet(["meeting", "plan", "--start", "2027-01-05", "--count", "500", "--every", "1", "--times",
+               "10:00,15:45", "--location", "Leith Library", "--url", "https://meet.example.org/x"], paths["ics_db"])
     for key in ("small", "send_1k", "big", "huge", "db_100k"):  # a file from an older tanet: upgrade it first
         tanet(["info"], paths[key])
     stamp.write_text(TODAY + "\n")
@@ -172,38 +140,17 @@ def startup_rows(paths: dict, n: int) -> list[tuple]:
     """tanet's start against Python's own, and against a peer CLI reading the same rows."""
     small = paths["small"]
     mine = TANET + ["member", "list", "--format", "json"]
-    peer = SQLITE_UTILS + [
-        "query",
-        str(small),
-        "SELECT * FROM members WHERE left_on IS NULL OR left_on > :today ORDER BY name COLLATE NOCASE, id",
-        "-p",
-        "today",
-        TODAY,
-    ]
-    same(
-        "the members listed",
-        [m["id"] for m in json.loads(output(mine, env_for(small)))],
-        [m["id"] for m in json.loads(output(peer))],
-    )
+    peer = SQLITE_UTILS + ["query", str(small), "SELECT * FROM members WHERE left_on IS NULL OR left_on > :today "
+                                                "ORDER BY name COLLATE NOCASE, id", "-p", "today", TODAY]
+    same("the members listed", [m["id"] for m in json.loads(output(mine, env_for(small)))],
+         [m["id"] for m in json.loads(output(peer))])
     timing = medians((mine, env_for(small)), (PYTHON + ["-c", "pass"], None), n)
     beyond = (timing.mine - timing.theirs) * 1000
-    rows = [
-        (
-            "startup: `member list --format json` (140 members)",
-            "`python -c pass` (the same interpreter)",
-            timing,
-            f"for reference: tanet's own start is {beyond:.0f} ms beyond Python's",
-        )
-    ]
+    rows = [("startup: `member list --format json` (140 members)", "`python -c pass` (the same interpreter)", timing,
+             f"for reference: tanet's own start is {beyond:.0f} ms beyond Python's")]
     timing = medians((mine, env_for(small)), (peer, None), n)
-    rows.append(
-        (
-            "startup: `member list --format json` (140 members)",
-            "`sqlite-utils query` of the same rows as JSON",
-            timing,
-            0.75,
-        )
-    )
+    rows.append(("startup: `member list --format json` (140 members)", "`sqlite-utils query` of the same rows as JSON",
+                 timing, 0.75))
     return rows
 
 
@@ -215,12 +162,9 @@ def import_row(paths: dict, n: int) -> tuple:
         remove(su_target)
         tanet(["init"], target)
 
-    timing = medians(
-        (TANET + ["member", "import", str(paths["csv"])], env_for(target)),
-        (SQLITE_UTILS + ["insert", str(su_target), "members", str(paths["csv"]), "--csv"], None),
-        n,
-        before=fresh,
-    )
+    timing = medians((TANET + ["member", "import", str(paths["csv"])], env_for(target)),
+                        (SQLITE_UTILS + ["insert", str(su_target), "members", str(paths["csv"]), "--csv"], None), n,
+                        before=fresh)
     return "import 10,000 rows into a new file", "`sqlite-utils insert --csv`", timing, 2.5
 
 
@@ -229,18 +173,11 @@ def summary_rows(paths: dict, n: int) -> tuple[list[tuple], list[tuple]]:
     with sqlite3.connect(f"file:{paths['huge']}?mode=ro", uri=True) as c:
         first = c.execute("SELECT min(date) FROM meetings").fetchone()[0]
     name, start, end = QUARTER
-    cases = (
-        ("big", f"`report quarter {name}`, 10,000 members x 10 years", ["report", "quarter", name], start, end, 1.5),
-        (
-            "huge",
-            "`report range` over the whole history, 100,000 x 10",
-            ["report", "range", "--from", first, "--to", TODAY],
-            first,
-            TODAY,
-            2.0,
-        ),
-        ("huge", f"`report quarter {name}`, 100,000 x 10", ["report", "quarter", name], start, end, 1.5),
-    )
+    cases = (("big", f"`report quarter {name}`, 10,000 members x 10 years", ["report", "quarter", name], start, end,
+              1.5),
+             ("huge", "`report range` over the whole history, 100,000 x 10",
+              ["report", "range", "--from", first, "--to", TODAY], first, TODAY, 2.0),
+             ("huge", f"`report quarter {name}`, 100,000 x 10", ["report", "quarter", name], start, end, 1.5))
     rows, memory = [], []
     for key, what, args, s, e, goal in cases:
         mine = TANET + args + ["--format", "json"]
@@ -256,11 +193,8 @@ def summary_rows(paths: dict, n: int) -> tuple[list[tuple], list[tuple]]:
 
 def calendar_lines(text: str) -> list[str]:
     """A calendar's lines but for those that name the program or the moment of writing."""
-    return [
-        line
-        for line in text.splitlines()
-        if not line.startswith(("PRODID:", "DTSTAMP:")) and not (line.startswith("UID:") and "@" not in line)
-    ]
+    return [line for line in text.splitlines()
+            if not line.startswith(("PRODID:", "DTSTAMP:")) and not (line.startswith("UID:") and "@" not in line)]
 
 
 def ics_row(paths: dict, n: int) -> tuple:
@@ -278,14 +212,9 @@ def message_parts(path: Path) -> list:
     msg = message_from_bytes(path.read_bytes(), policy=policy.default)
     parts = list(msg.walk())
     calendar = next(p for p in parts if p.get_content_type() == "text/calendar").get_content()
-    return [
-        msg["Subject"],
-        msg["From"],
-        msg["To"],
-        [(p.get_content_type(), p["Content-Transfer-Encoding"]) for p in parts],
-        msg.get_body(("plain",)).get_content(),
-        calendar_lines(calendar),
-    ]
+    return [msg["Subject"], msg["From"], msg["To"], [(p.get_content_type(), p["Content-Transfer-Encoding"])
+                                                     for p in parts],
+            msg.get_body(("plain",)).get_content(), calendar_lines(calendar)]
 
 
 def invite_rows(paths: dict, n: int) -> list[tuple]:
@@ -308,53 +237,22 @@ def invite_rows(paths: dict, n: int) -> list[tuple]:
     same("the first message", *(message_parts(min(folder.iterdir())) for folder in (invite_out, floor_out)))
     timing = medians((mine, env_for(invite_db)), (floor, None), n, before=fresh_invites)
     synced = medians((mine, env_for(invite_db)), (floor + ["--sync"], None), n, before=fresh_invites)
-    return [
-        ("`invite next` (the 140-member demo)", "the floor: the same messages built plainly", timing, 0.6),
-        (
-            "`invite next` (the 140-member demo)",
-            "the floor syncing each file to disk, as tanet does",
-            synced,
-            "for reference",
-        ),
-    ]
+    return [("`invite next` (the 140-member demo)", "the floor: the same messages built plainly", timing, 0.6),
+            ("`invite next` (the 140-member demo)", "the floor syncing each file to disk, as tanet does", synced,
+             "for reference")]
 
 
 def replies_db() -> Path:
     db = DATA / "replies.db"
     if not db.exists():
         tanet(["init", "--organiser-email", "alex.morgan@council.example"], db)
-        for who in (
-            "mhairi.robertson@leithfamilyhub.example",
-            "peadar.osuilleabhain@edinburghyouthjustice.example",
-            "zoe.fraser@pentlandprimary.example",
-            "seonaid.campbell@forthvalleyhousing.example",
-            "niamh.buchanan@lothianperinatal.example",
-            "tomasz.wisniewski@grantoncmh.example",
-        ):
-            tanet(
-                [
-                    "member",
-                    "add",
-                    who.split("@")[0],
-                    "--email",
-                    who,
-                    "--org",
-                    "O",
-                    "--area",
-                    "housing",
-                    "--sector",
-                    "public",
-                    "--role",
-                    "frontline",
-                    "--joined",
-                    "2025-01-01",
-                ],
-                db,
-            )
-        tanet(
-            ["meeting", "add", "2027-01-19", "--location", "x", "--uid", "0d1f6c9e-7a1b-4c55-9f0e-3b2a5d8e4c11@tanet"],
-            db,
-        )
+        for who in ("mhairi.robertson@leithfamilyhub.example", "peadar.osuilleabhain@edinburghyouthjustice.example",
+                    "zoe.fraser@pentlandprimary.example", "seonaid.campbell@forthvalleyhousing.example",
+                    "niamh.buchanan@lothianperinatal.example", "tomasz.wisniewski@grantoncmh.example"):
+            tanet(["member", "add", who.split("@")[0], "--email", who, "--org", "O", "--area", "housing", "--sector",
+                   "public", "--role", "frontline", "--joined", "2025-01-01"], db)
+        tanet(["meeting", "add", "2027-01-19", "--location", "x", "--uid",
+               "0d1f6c9e-7a1b-4c55-9f0e-3b2a5d8e4c11@tanet"], db)
     return db
 
 
@@ -365,9 +263,8 @@ def replies_rows(n: int) -> tuple[tuple, list[tuple]]:
     for count in (1_000, 10_000):
         mboxes[count] = DATA / f"replies-{count}.mbox"
         if not mboxes[count].exists():
-            subprocess.run(
-                PYTHON + [str(HERE / "replies_mbox.py"), "build", str(mboxes[count]), str(count)], check=True
-            )
+            subprocess.run(PYTHON + [str(HERE / "replies_mbox.py"), "build", str(mboxes[count]), str(count)],
+                           check=True)
     rsvp = TANET + ["rsvp", "import", str(mboxes[10_000]), "--dry-run", "--format", "json"]
     parse_alone = PYTHON + [str(HERE / "replies_mbox.py"), "floor", str(mboxes[10_000])]
     timing = medians((rsvp, env_for(db)), (parse_alone, None), max(3, n // 2))
@@ -380,9 +277,8 @@ class Sink:
     """A local aiosmtpd taking every message (benchmarks/smtp_sink.py), for the sending rows."""
 
     def __enter__(self):
-        self.process = subprocess.Popen(
-            PYTHON + [str(HERE / "smtp_sink.py")], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
-        )
+        self.process = subprocess.Popen(PYTHON + [str(HERE / "smtp_sink.py")], stdin=subprocess.PIPE,
+                                        stdout=subprocess.PIPE, text=True)
         self.port = self.process.stdout.readline().strip()
         return self
 
@@ -402,7 +298,8 @@ def send_rows(paths: dict, n: int) -> list[tuple]:
             def fresh():
                 remove(db)
                 shutil.copy(paths[key], db)
-                for setting, value in (("smtp.host", "127.0.0.1"), ("smtp.port", sink.port), ("smtp.security", "none")):
+                for setting, value in (("smtp.host", "127.0.0.1"), ("smtp.port", sink.port),
+                                       ("smtp.security", "none")):
                     tanet(["config", "set", setting, value], db)
                 with sqlite3.connect(db) as conn:  # unthrottled: above what `config set` allows
                     conn.execute("UPDATE settings SET value = '100000000' WHERE key = 'smtp.per_minute'")
@@ -420,15 +317,9 @@ def send_rows(paths: dict, n: int) -> list[tuple]:
             shutil.copytree(out, floor_in)
             same("the messages sent", sent, len(list(floor_in.glob("*.eml"))))
             timing = medians((mine, env_for(db)), (floor, None), n, before=fresh)
-            rows.append(
-                (
-                    f"`invite next --send`, {size} members, unthrottled, to a local aiosmtpd",
-                    "`smtplib` sending the files tanet wrote on one connection (`send_floor.py`)",
-                    timing,
-                    1.5,
-                    "cpu too",
-                )
-            )
+            rows.append((f"`invite next --send`, {size} members, unthrottled, to a local aiosmtpd",
+                         "`smtplib` sending the files tanet wrote on one connection (`send_floor.py`)",
+                         timing, 1.5, "cpu too"))
     return rows
 
 
@@ -442,32 +333,22 @@ def flat_memory(paths: dict) -> list[tuple]:
     replies = DATA / "replies-100000"
     if not replies.exists():
         subprocess.run(PYTHON + [str(HERE / "replies_mbox.py"), "folder", str(replies), "100000"], check=True)
-    r, rsvp_mem, _ = run(
-        TANET + ["rsvp", "import", str(replies), "--dry-run", "--format", "json"], env_for(replies_db())
-    )
+    r, rsvp_mem, _ = run(TANET + ["rsvp", "import", str(replies), "--dry-run", "--format", "json"],
+                         env_for(replies_db()))
     f, floor_mem, _ = run(PYTHON + [str(HERE / "replies_mbox.py"), "floor-folder", str(replies)])
-    return [
-        (f"`invite next` (write only), 100,000 members x 10 years ({t:.0f} s)", invite_mem),
-        (f"`rsvp import` of a folder of 100,000 replies ({r:.0f} s)", rsvp_mem),
-        (f"its floor: `email` + `icalendar` parsing the same files one at a time ({f:.0f} s)", floor_mem),
-    ]
+    return [(f"`invite next` (write only), 100,000 members x 10 years ({t:.0f} s)", invite_mem),
+            (f"`rsvp import` of a folder of 100,000 replies ({r:.0f} s)", rsvp_mem),
+            (f"its floor: `email` + `icalendar` parsing the same files one at a time ({f:.0f} s)", floor_mem)]
 
 
 def table_rows(paths: dict, n: int) -> list[tuple]:
     """Tables against the same command's JSON: what drawing the table itself costs."""
     rows = []
-    for what, args, key, goal in (
-        ("`member list` table (140 members)", ["member", "list"], "small", 1.5),
-        (
-            "`attendance show last --register` table, 10,000 x 10",
-            ["attendance", "show", "last", "--register"],
-            "big",
-            2.0,
-        ),
-    ):
-        timing = medians(
-            (TANET + args, env_for(paths[key])), (TANET + args + ["--format", "json"], env_for(paths[key])), n
-        )
+    for what, args, key, goal in (("`member list` table (140 members)", ["member", "list"], "small", 1.5),
+                                  ("`attendance show last --register` table, 10,000 x 10",
+                                   ["attendance", "show", "last", "--register"], "big", 2.0)):
+        timing = medians((TANET + args, env_for(paths[key])), (TANET + args + ["--format", "json"],
+                                                                  env_for(paths[key])), n)
         rows.append((what, "the same as `--format json`", timing, goal))
     return rows
 
@@ -479,17 +360,13 @@ def streaming_memory(paths: dict) -> list[tuple]:
     remove(fresh)
     tanet(["init"], fresh)
     t, import_mem, _ = run(TANET + ["member", "import", str(paths["csv_100k"])], env_for(fresh))
-    return [
-        ("`member list --format json`, 100,000 members", list_mem),
-        (f"`member import` of 100,000 members ({t:.1f} s)", import_mem),
-    ]
+    return [("`member list --format json`, 100,000 members", list_mem),
+            (f"`member import` of 100,000 members ({t:.1f} s)", import_mem)]
 
 
 def report(rows: list[tuple], memory: list[tuple], report_mem: int, n: int) -> tuple[str, bool]:
-    lines = [
-        "| what | tanet (median) | against | theirs (median) | ratio | CPU ratio | goal |",
-        "|---|---|---|---|---|---|---|",
-    ]
+    lines = ["| what | tanet (median) | against | theirs (median) | ratio | CPU ratio | goal |",
+             "|---|---|---|---|---|---|---|"]
     ok = True
     for what, other, timing, goal, *cpu_too in rows:
         a, b = timing.mine, timing.theirs
@@ -500,20 +377,16 @@ def report(rows: list[tuple], memory: list[tuple], report_mem: int, n: int) -> t
             met = ratio <= goal and (not cpu_too or timing.cpu_ratio <= goal)
             verdict = f"<= {goal}x{' (wall and CPU)' if cpu_too else ''} {'ok' if met else 'MISSED'}"
             ok &= met
-        lines.append(
-            f"| {what} | {a * 1000:.0f} ms | {other} | {b * 1000:.0f} ms | {ratio:.2f}x "
-            f"| {timing.cpu_ratio:.2f}x | {verdict} |"
-        )
+        lines.append(f"| {what} | {a * 1000:.0f} ms | {other} | {b * 1000:.0f} ms | {ratio:.2f}x "
+                     f"| {timing.cpu_ratio:.2f}x | {verdict} |")
     lines += ["", "| peak memory | MiB | goal |", "|---|---|---|"]
     for what, kib in memory:
         ok &= kib / 1024 <= 64
         lines.append(f"| {what} | {kib / 1024:.0f} | <= 64 {'ok' if kib / 1024 <= 64 else 'MISSED'} |")
     lines.append("")
-    lines.append(
-        f"Peak memory of the quarterly report on the 10,000-member file: {report_mem / 1024:.0f} MiB "
-        f"(goal < 150 MiB). Medians of {n} alternating runs, on data built as on {TODAY}; "
-        f"Python {sys.version.split()[0]}, {os.cpu_count()} cores."
-    )
+    lines.append(f"Peak memory of the quarterly report on the 10,000-member file: {report_mem / 1024:.0f} MiB "
+                 f"(goal < 150 MiB). Medians of {n} alternating runs, on data built as on {TODAY}; "
+                 f"Python {sys.version.split()[0]}, {os.cpu_count()} cores.")
     return "\n".join(lines), ok and report_mem / 1024 < 150
 
 
@@ -521,11 +394,8 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--runs", type=int, default=7)
     ap.add_argument("--rebuild", action="store_true", help="build the data sets again")
-    ap.add_argument(
-        "--only",
-        choices=("sending",),
-        help="only the sending and 100,000-member memory rows (printed, not written to results.md)",
-    )
+    ap.add_argument("--only", choices=("sending",), help="only the sending and 100,000-member memory rows "
+                                                        "(printed, not written to results.md)")
     ap.add_argument("--write-csv", nargs=2, metavar=("DATABASE", "PATH"), help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.write_csv:

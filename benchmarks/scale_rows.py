@@ -27,7 +27,8 @@ from pathlib import Path
 
 import run as bench
 
-SIZES = (("1k", 1_000, "demo-1000x10.db"), ("10k", 10_000, "demo-10000x10.db"), ("100k", 100_000, "demo-100000x10.db"))
+SIZES = (("1k", 1_000, "demo-1000x10.db"), ("10k", 10_000, "demo-10000x10.db"),
+         ("100k", 100_000, "demo-100000x10.db"))
 LEFT_BEFORE, NOTES_BEFORE = "2024-11-25", "2025-11-25"  # the default 24 and 12 months before TODAY
 
 
@@ -38,9 +39,8 @@ def demo_files() -> dict[str, Path]:
     for key, members, name in SIZES:
         files[key] = bench.DATA / name
         if not files[key].exists():
-            bench.tanet(
-                ["demo", "--db", str(files[key]), "--quiet", "--members", str(members), "--years", "10"], files[key]
-            )
+            bench.tanet(["demo", "--db", str(files[key]), "--quiet", "--members", str(members), "--years", "10"],
+                        files[key])
         bench.tanet(["info"], files[key])  # upgraded before timing
     return files
 
@@ -82,37 +82,24 @@ def erasure_rows(files: dict, n: int) -> tuple[list[tuple], list[tuple], tuple[s
         timing = bench.medians((mine, bench.env_for(mine_db)), (peer, None), n, before=fresh)
         medians[key] = timing
         what = f"`privacy review --apply`, {members:,} members x 10 years"
-        rows.append(
-            (
-                what,
-                "the same erasure as set-based SQL in one transaction (`erase_peer.py`)",
-                timing,
-                2.0 if key == "100k" else "for reference",
-            )
-        )
+        rows.append((what, "the same erasure as set-based SQL in one transaction (`erase_peer.py`)", timing,
+                     2.0 if key == "100k" else "for reference"))
         memory.append((what, timing.memory))
     return rows, memory, growth(medians)
 
 
 def growth(medians: dict) -> tuple[str, bool]:
     """How erasure's time grows with ten times the members (goal: at most 12 times)."""
-    steps = [
-        (small, large, medians[large].mine / medians[small].mine) for small, large in (("1k", "10k"), ("10k", "100k"))
-    ]
+    steps = [(small, large, medians[large].mine / medians[small].mine) for small, large in (("1k", "10k"),
+                                                                                            ("10k", "100k"))]
     ok = all(times <= 12 for _, _, times in steps)
-    return (
-        "`privacy review --apply` with ten times the members takes "
-        + " and ".join(f"{times:.1f} times as long ({small} to {large})" for small, large, times in steps)
-        + f" (goal: at most 12 times, {'ok' if ok else 'MISSED'})."
-    ), ok
+    return ("`privacy review --apply` with ten times the members takes "
+            + " and ".join(f"{times:.1f} times as long ({small} to {large})" for small, large, times in steps)
+            + f" (goal: at most 12 times, {'ok' if ok else 'MISSED'})."), ok
 
 
 def feedback_row(n: int) -> tuple[tuple, tuple]:
-    form, template, db = (
-        bench.DATA / "forms-10000.xlsx",
-        bench.DATA / "feedback-template.db",
-        bench.DATA / "feedback.db",
-    )
+    form, template, db = bench.DATA / "forms-10000.xlsx", bench.DATA / "feedback-template.db", bench.DATA / "feedback.db"
     if not form.exists():
         subprocess.run(bench.PYTHON + [str(bench.HERE / "forms_xlsx.py"), "build", str(form), "10000"], check=True)
     if not template.exists():
@@ -128,23 +115,17 @@ def feedback_row(n: int) -> tuple[tuple, tuple]:
     fresh()
     import json
 
-    bench.same(
-        "the responses read",
-        json.loads(bench.output(mine, bench.env_for(db)))["responses"],
-        int(bench.output(peer)) - 1,
-    )
+    bench.same("the responses read", json.loads(bench.output(mine, bench.env_for(db)))["responses"],
+               int(bench.output(peer)) - 1)
     timing = bench.medians((mine, bench.env_for(db)), (peer, None), n, before=fresh)
     what = "`feedback import` of a Forms workbook of 10,000 responses"
-    return (what, "python-calamine reading the sheet alone (`forms_xlsx.py read`)", timing, 1.5), (what, timing.memory)
+    return (what, "python-calamine reading the sheet alone (`forms_xlsx.py read`)", timing, 1.5), \
+        (what, timing.memory)
 
 
 def handover_row(files: dict, n: int) -> tuple[tuple, tuple]:
     source = files["100k"]
-    pack, backup, peer_csv = (
-        bench.DATA / "handover-pack",
-        bench.DATA / "peer-backup.db",
-        bench.DATA / "peer-members.csv",
-    )
+    pack, backup, peer_csv = bench.DATA / "handover-pack", bench.DATA / "peer-backup.db", bench.DATA / "peer-members.csv"
 
     def fresh():
         shutil.rmtree(pack, ignore_errors=True)
@@ -153,11 +134,8 @@ def handover_row(files: dict, n: int) -> tuple[tuple, tuple]:
 
     mine = bench.TANET + ["handover", "-o", str(pack)]
     sqlite_utils = " ".join(bench.SQLITE_UTILS)
-    peer = [
-        "sh",
-        "-c",
-        f"sqlite3 '{source}' \".backup '{backup}'\" && {sqlite_utils} rows '{source}' members --csv > '{peer_csv}'",
-    ]
+    peer = ["sh", "-c", f"sqlite3 '{source}' \".backup '{backup}'\" && {sqlite_utils} rows '{source}' members --csv "
+                        f"> '{peer_csv}'"]
     fresh()
     bench.run(mine, bench.env_for(source))
     bench.run(peer)
@@ -170,7 +148,8 @@ def handover_row(files: dict, n: int) -> tuple[tuple, tuple]:
     bench.same("the members written", lines[0], lines[1] - forgotten)
     timing = bench.medians((mine, bench.env_for(source)), (peer, None), n, before=fresh)
     what = "`handover -o DIR`, 100,000 members x 10 years"
-    return (what, "`sqlite3 .backup` + `sqlite-utils rows --csv` of the members", timing, 1.5), (what, timing.memory)
+    return (what, "`sqlite3 .backup` + `sqlite-utils rows --csv` of the members", timing, 1.5), \
+        (what, timing.memory)
 
 
 def scale_rows(n: int) -> tuple[list[tuple], list[tuple], tuple[str, bool]]:

@@ -33,14 +33,9 @@ def attendance(conn: sqlite3.Connection, params: dict) -> tuple[int, dict]:
     """How many meetings were held, and the figures of the number present at each."""
     row = conn.execute("SELECT value FROM settings WHERE key = 'attendance.target'").fetchone()
     target = int(row[0]) if row else DEFAULT_TARGET
-    present = [
-        n
-        for (n,) in conn.execute(
-            f"""SELECT count(a.member_id) FROM ({HELD}) h
-            LEFT JOIN attendance a ON a.meeting_id = h.id AND a.status = 'present' GROUP BY h.id""",
-            params,
-        )
-    ]
+    present = [n for (n,) in conn.execute(
+        f"""SELECT count(a.member_id) FROM ({HELD}) h
+            LEFT JOIN attendance a ON a.meeting_id = h.id AND a.status = 'present' GROUP BY h.id""", params)]
     total = sum(present)
     return len(present), {
         "total": total,
@@ -54,40 +49,27 @@ def attendance(conn: sqlite3.Connection, params: dict) -> tuple[int, dict]:
 
 def membership(conn: sqlite3.Connection, params: dict) -> dict:
     start, end, joined, left = conn.execute(
-        f"""SELECT sum({ACTIVE_ON.format(":s")}), sum({ACTIVE_ON.format(":e")}),
+        f"""SELECT sum({ACTIVE_ON.format(':s')}), sum({ACTIVE_ON.format(':e')}),
                    sum(joined_on BETWEEN :s AND :e), sum(left_on BETWEEN :s AND :e) FROM members""",
-        params,
-    ).fetchone()
+        params).fetchone()
     return {"start": start or 0, "end": end or 0, "joined": joined or 0, "left": left or 0}
 
 
 def by_service_area(conn: sqlite3.Connection, params: dict) -> list[dict]:
     """Active members at the end, attendees and attendances per service area: the listed areas
     in name order, then any other area a member has."""
-    rows = {
-        area: (members, attendees, attendances)
-        for area, members, attendees, attendances in conn.execute(
-            f"""SELECT m.service_area, sum({ACTIVE_ON.format(":e")}), count(came.member_id), coalesce(sum(came.n), 0)
+    rows = {area: (members, attendees, attendances) for area, members, attendees, attendances in conn.execute(
+        f"""SELECT m.service_area, sum({ACTIVE_ON.format(':e')}), count(came.member_id), coalesce(sum(came.n), 0)
             FROM members m LEFT JOIN (SELECT a.member_id, count(*) AS n FROM attendance a
                                       WHERE a.status = 'present' AND a.meeting_id IN ({HELD})
                                       GROUP BY a.member_id) came ON came.member_id = m.id
-            GROUP BY m.service_area""",
-            params,
-        )
-    }
+            GROUP BY m.service_area""", params)}
     listed = [name for (name,) in conn.execute("SELECT name FROM service_areas ORDER BY name COLLATE NOCASE")]
     out = []
     for area in listed + sorted(set(rows) - set(listed)):
         members, attendees, attendances = rows.get(area, (0, 0, 0))
-        out.append(
-            {
-                "service_area": area,
-                "members": members,
-                "attendees": attendees,
-                "attendances": attendances,
-                "rate": share(attendees, members),
-            }
-        )
+        out.append({"service_area": area, "members": members, "attendees": attendees,
+                    "attendances": attendances, "rate": share(attendees, members)})
     return out
 
 
@@ -96,8 +78,8 @@ def recount(db: str, start: str, end: str, today: str) -> dict:
     params = {"s": start, "e": end, "t": today}
     held, figures = attendance(conn, params)
     unique = conn.execute(
-        f"SELECT count(DISTINCT member_id) FROM attendance WHERE status = 'present' AND meeting_id IN ({HELD})", params
-    ).fetchone()[0]
+        f"SELECT count(DISTINCT member_id) FROM attendance WHERE status = 'present' AND meeting_id IN ({HELD})",
+        params).fetchone()[0]
     members = membership(conn, params)
     return {
         "meetings_held": held,

@@ -11,20 +11,8 @@ _ISO = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _UK = re.compile(r"^(\d{1,2})[/.](\d{1,2})[/.](\d{4})$")
 _TIME = re.compile(r"^(\d{1,2})(?:[:.](\d{2}))?\s*(am|pm)?$", re.I)
 _RELATIVE = re.compile(r"^(?:in\s+(\d{1,4})\s+(day|week|month|year)s?|(\d{1,4})\s+(day|week|month|year)s?\s+ago)$")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July",
+           "August", "September", "October", "November", "December")
 FORMAT_HINT = "Write dates as YYYY-MM-DD or DD/MM/YYYY (day first), e.g. 2027-03-09 or 09/03/2027"
 # A network's records span decades, not millennia: outside these years a date is a typo
 # (and calendar arithmetic near year 9999 would overflow).
@@ -115,9 +103,7 @@ def hhmm(total: int) -> str:
 def end_time(start: str, duration: int) -> str:
     """The end of a meeting; it must finish the same day."""
     if duration <= 0:
-        raise TanetError(
-            f"A meeting must last at least one minute, not {duration}. Give --duration in minutes, e.g. 120."
-        )
+        raise TanetError(f"A meeting must last at least one minute, not {duration}. Give --duration in minutes, e.g. 120.")
     end = minutes(start) + duration
     if end > 24 * 60 - 1:
         raise TanetError(
@@ -133,10 +119,8 @@ def zone(name: str):
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError):
-        raise TanetError(
-            f"The time zone '{name}' in the settings is not known on this computer. "
-            "Set a known one with: tanet config set timezone Europe/London"
-        ) from None
+        raise TanetError(f"The time zone '{name}' in the settings is not known on this computer. "
+                         "Set a known one with: tanet config set timezone Europe/London") from None
 
 
 def check_wall_clock(day: date, hm: str, tz_name: str) -> None:
@@ -146,14 +130,11 @@ def check_wall_clock(day: date, hm: str, tz_name: str) -> None:
     local = local_datetime(day, hm, tz_name)
     there_and_back = local.astimezone(timezone.utc).astimezone(local.tzinfo).replace(tzinfo=None)
     if there_and_back != local.replace(tzinfo=None):
-        raise TanetError(
-            f"{hm} on {day} does not exist in {tz_name}: the clocks go forward that night. Choose another time or day."
-        )
+        raise TanetError(f"{hm} on {day} does not exist in {tz_name}: the clocks go forward that night. "
+                         "Choose another time or day.")
     if local.replace(fold=1).utcoffset() != local.replace(fold=0).utcoffset():
-        raise TanetError(
-            f"{hm} on {day} happens twice in {tz_name}: the clocks go back that night, so calendar "
-            "programs would disagree about when it is. Choose another time or day."
-        )
+        raise TanetError(f"{hm} on {day} happens twice in {tz_name}: the clocks go back that night, so calendar "
+                         "programs would disagree about when it is. Choose another time or day.")
 
 
 def local_datetime(day: str | date, hm: str, tz_name: str) -> datetime:
@@ -193,15 +174,11 @@ def quarter_bounds(year: int, q: int, fiscal: bool, fiscal_start: int) -> tuple[
 def parse_period(text: str) -> tuple[int, int]:
     m = _PERIOD.match(text.strip())
     if not m:
-        raise TanetError(
-            f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1 (with --fiscal also 2026/27 Q3), or say last (the latest complete quarter) or this."
-        )
+        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1 (with --fiscal also 2026/27 Q3), or say last (the latest complete quarter) or this.")
     check_year(int(m[1]), text)
     if m[2] is not None and int(m[2]) != (int(m[1]) + 1) % 100:
-        raise TanetError(
-            f"'{text}' is not a fiscal year: the year after {m[1]} ends in {(int(m[1]) + 1) % 100:02d}, "
-            f"e.g. {m[1]}/{(int(m[1]) + 1) % 100:02d} Q{m[3]}."
-        )
+        raise TanetError(f"'{text}' is not a fiscal year: the year after {m[1]} ends in {(int(m[1]) + 1) % 100:02d}, "
+                         f"e.g. {m[1]}/{(int(m[1]) + 1) % 100:02d} Q{m[3]}.")
     return int(m[1]), int(m[3])
 
 

@@ -14,34 +14,20 @@ from dateutil.relativedelta import relativedelta
 
 from tanet.errors import TanetError
 from tanet.mail import outbox
-from tanet.register import members, vocabulary
+from tanet.register import members
+from tanet.register import vocabulary
 from tanet.store import settings
 
 # Private notes and the date each belongs to: the meeting's.
 NOTES = (
-    (
-        "checkins",
-        "note",
-        "SELECT c.rowid FROM checkins c JOIN meetings m ON m.id = c.meeting_id WHERE c.note IS NOT NULL AND m.date < ?",
-    ),
-    (
-        "responses",
-        "comment",
-        "SELECT r.rowid FROM responses r JOIN meetings m ON m.id = r.meeting_id "
-        "WHERE r.comment IS NOT NULL AND m.date < ?",
-    ),
-    (
-        "followups",
-        "note",
-        "SELECT f.rowid FROM followups f LEFT JOIN meetings m ON m.id = f.meeting_id "
-        "WHERE f.note IS NOT NULL AND coalesce(m.date, f.raised_on) < ?",
-    ),
-    (
-        "followups",
-        "about",
-        "SELECT f.rowid FROM followups f LEFT JOIN meetings m ON m.id = f.meeting_id "
-        "WHERE f.about IS NOT NULL AND coalesce(m.date, f.raised_on) < ?",
-    ),
+    ("checkins", "note", "SELECT c.rowid FROM checkins c JOIN meetings m ON m.id = c.meeting_id "
+                         "WHERE c.note IS NOT NULL AND m.date < ?"),
+    ("responses", "comment", "SELECT r.rowid FROM responses r JOIN meetings m ON m.id = r.meeting_id "
+                             "WHERE r.comment IS NOT NULL AND m.date < ?"),
+    ("followups", "note", "SELECT f.rowid FROM followups f LEFT JOIN meetings m ON m.id = f.meeting_id "
+                          "WHERE f.note IS NOT NULL AND coalesce(m.date, f.raised_on) < ?"),
+    ("followups", "about", "SELECT f.rowid FROM followups f LEFT JOIN meetings m ON m.id = f.meeting_id "
+                           "WHERE f.about IS NOT NULL AND coalesce(m.date, f.raised_on) < ?"),
 )
 
 
@@ -52,23 +38,13 @@ def review(conn: sqlite3.Connection, today: date) -> dict:
     notes = int(settings.get(conn, "privacy.notes_months"))
     left_before = (today - relativedelta(months=retain)).isoformat()
     notes_before = (today - relativedelta(months=notes)).isoformat()
-    gone = [
-        dict(r)
-        for r in conn.execute(
-            "SELECT id, name, left_on FROM members WHERE forgotten_on IS NULL AND left_on IS NOT NULL AND left_on < ? "
-            "ORDER BY id",
-            [left_before],
-        )
-    ]
-    notes_due = sum(conn.execute(f"SELECT count(*) FROM ({sql})", [notes_before]).fetchone()[0] for _, _, sql in NOTES)
-    return {
-        "retain_months": retain,
-        "notes_months": notes,
-        "members_due": [m["id"] for m in gone],
-        "members": gone,
-        "notes_due": notes_due,
-        "_notes_before": notes_before,
-    }
+    gone = [dict(r) for r in conn.execute(
+        "SELECT id, name, left_on FROM members WHERE forgotten_on IS NULL AND left_on IS NOT NULL AND left_on < ? "
+        "ORDER BY id", [left_before])]
+    notes_due = sum(conn.execute(f"SELECT count(*) FROM ({sql})", [notes_before]).fetchone()[0]
+                    for _, _, sql in NOTES)
+    return {"retain_months": retain, "notes_months": notes, "members_due": [m["id"] for m in gone],
+            "members": gone, "notes_due": notes_due, "_notes_before": notes_before}
 
 
 def named(members_due: list[dict]) -> str:
@@ -81,9 +57,8 @@ def apply(conn: sqlite3.Connection, due: dict, today: date) -> dict:
     forget_members(conn, due["members_due"], today)
     erased = 0
     for table, column, sql in NOTES:
-        erased += conn.execute(
-            f"UPDATE {table} SET {column} = NULL WHERE rowid IN ({sql})", [due["_notes_before"]]
-        ).rowcount
+        erased += conn.execute(f"UPDATE {table} SET {column} = NULL WHERE rowid IN ({sql})",
+                               [due["_notes_before"]]).rowcount
     return {"members_forgotten": len(due["members_due"]), "notes_erased": erased}
 
 
@@ -101,14 +76,10 @@ def with_something_ahead(conn: sqlite3.Connection, member_ids: list[int], today:
     `today`: the only ones a leaver's taking off what is ahead has work for. One query for
     all, instead of a transaction per member who long ago left."""
     day = today.isoformat()
-    ahead = {
-        r[0]
-        for r in conn.execute(
-            """SELECT f.member_id FROM facilitators f JOIN meetings m ON m.id = f.meeting_id WHERE m.date >= :day
+    ahead = {r[0] for r in conn.execute(
+        """SELECT f.member_id FROM facilitators f JOIN meetings m ON m.id = f.meeting_id WHERE m.date >= :day
            UNION SELECT o.member_id FROM outbox o JOIN meetings m ON m.id = o.meeting_id WHERE m.date >= :day""",
-            {"day": day},
-        )
-    }
+        {"day": day})}
     return [member_id for member_id in member_ids if member_id in ahead]
 
 
@@ -142,9 +113,7 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
                       notes = NULL, known_as = NULL, forgotten_on = :today,
                       left_on = CASE WHEN left_on IS NOT NULL AND left_on <= :today THEN left_on
                                      WHEN joined_on < :today THEN :today ELSE joined_on END
-               WHERE id IN {FORGETTING}""",
-            {"today": today.isoformat()},
-        )
+               WHERE id IN {FORGETTING}""", {"today": today.isoformat()})
         # Their messages: the files go, and the outbox keeps only that something was sent.
         outbox.forget_files(conn, f"member_id IN {FORGETTING}", [])
         for sql in CLEARED:
@@ -164,16 +133,13 @@ def erase_traces(conn: sqlite3.Connection) -> list:
     <zoe@...>: unknown"). Their own feedback also loses their first name and surname as
     separate words, then becomes anonymous (the answers still count, as no one's). Returns the
     patterns of their names and addresses, for the crash reports."""
-    people = conn.execute(
-        f"SELECT id, name, email, known_as FROM members WHERE id IN {FORGETTING} ORDER BY id"
-    ).fetchall()
+    people = conn.execute(f"SELECT id, name, email, known_as FROM members WHERE id IN {FORGETTING} ORDER BY id"
+                          ).fetchall()
     if not people:
         return []
     # One pattern per few hundred members: each table is read once, whatever their number.
-    shared = [
-        _pattern([word for member in people[start : start + 500] for word in _seen(member)])
-        for start in range(0, len(people), 500)
-    ]
+    shared = [_pattern([word for member in people[start:start + 500] for word in _seen(member)])
+              for start in range(0, len(people), 500)]
     for table, columns, where in SCRUBBED:
         _scrub(conn, table, columns, where, shared)
     _scrub_own_feedback(conn, {row["id"]: row for row in people})
@@ -195,9 +161,8 @@ SCRUBBED = (
 def _scrub(conn: sqlite3.Connection, table: str, columns: tuple, where: str, patterns: list) -> None:
     """Replace what the patterns match in these columns with [erased], in one pass over the table."""
     filled = " OR ".join(f"{c} IS NOT NULL" for c in columns)
-    rows = conn.execute(
-        f"SELECT id, {', '.join(columns)} FROM {table} WHERE ({filled})" + (f" AND {where}" if where else "")
-    ).fetchall()
+    rows = conn.execute(f"SELECT id, {', '.join(columns)} FROM {table} WHERE ({filled})"
+                        + (f" AND {where}" if where else "")).fetchall()
     changed = []
     for row in rows:
         texts = tuple(row[1:])
@@ -236,13 +201,8 @@ def _seen(member: sqlite3.Row) -> list:
     """A member's address and names as written, and as a server may write them: without
     accents, the address's name part; the name they go by, when they chose one."""
     local = (member["email"] or "").partition("@")[0]
-    return [
-        member["email"],
-        member["name"],
-        vocabulary.fold(member["name"] or ""),
-        local if len(local) > 3 else None,
-        member["known_as"],
-    ]
+    return [member["email"], member["name"], vocabulary.fold(member["name"] or ""), local if len(local) > 3 else None,
+            member["known_as"]]
 
 
 def _pattern(words: list):
@@ -266,12 +226,9 @@ def subject_access(conn: sqlite3.Connection, ref: str) -> dict:
     member = members.member_object(row, members.EXPORT_KEYS)
     member["forgotten_on"] = row["forgotten_on"]
     q = lambda sql: [dict(r) for r in conn.execute(sql, [row["id"]])]  # noqa: E731
-    return {
-        "member": member,
-        **members.activity(conn, row["id"]),
-        "feedback": q("""SELECT f.meeting_id, m.date, f.usefulness, f.will_use, f.take_back, f.next_topic,
+    return {"member": member, **members.activity(conn, row["id"]),
+            "feedback": q("""SELECT f.meeting_id, m.date, f.usefulness, f.will_use, f.take_back, f.next_topic,
                                     f.service_area, f.submitted_at FROM feedback f
                              JOIN meetings m ON m.id = f.meeting_id WHERE f.member_id = ? ORDER BY m.date, f.id"""),
-        "outbox": q("""SELECT id, meeting_id, kind, email, method, sequence, written_at, sent_at, error
-                           FROM outbox WHERE member_id = ? ORDER BY id"""),
-    }
+            "outbox": q("""SELECT id, meeting_id, kind, email, method, sequence, written_at, sent_at, error
+                           FROM outbox WHERE member_id = ? ORDER BY id""")}

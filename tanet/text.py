@@ -13,9 +13,7 @@ import re
 # Characters that are not text: lone surrogates (bytes that were not UTF-8) and the
 # noncharacters (U+FDD0-U+FDEF and the last two of every plane, U+FFFE, U+FFFF...); XML
 # cannot hold the surrogates, U+FFFE or U+FFFF, so a Word summary with one failed.
-_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(
-    chr(p + 0xFFFE) + chr(p + 0xFFFF) for p in range(0, 0x110000, 0x10000)
-)
+_NOT_TEXT = "\ud800-\udfff\ufdd0-\ufdef" + "".join(chr(p + 0xFFFE) + chr(p + 0xFFFF) for p in range(0, 0x110000, 0x10000))
 # C0 controls, DEL and C1 controls, and the characters above.
 _CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
 _CONTROL_BUT_NEWLINE = re.compile(f"[\\x00-\\x09\\x0b-\\x1f\\x7f-\\x9f{_NOT_TEXT}]")
@@ -42,13 +40,8 @@ def _name_of(char: str) -> str:
         return "bytes that are not UTF-8 text"
     if ord(char) >= 0xFDD0:
         return f"the character U+{ord(char):04X}, which is not text"
-    return {
-        "\n": "a line break",
-        "\r": "a line break",
-        "\t": "a tab",
-        "\x1b": "an escape character",
-        "\x7f": "a delete character",
-    }.get(char, f"the control character U+{ord(char):04X}")
+    return {"\n": "a line break", "\r": "a line break", "\t": "a tab", "\x1b": "an escape character",
+            "\x7f": "a delete character"}.get(char, f"the control character U+{ord(char):04X}")
 
 
 def one_line(value: str | None, field: str) -> str | None:
@@ -63,16 +56,13 @@ def one_line(value: str | None, field: str) -> str | None:
     if bad:
         from tanet.errors import TanetError
 
-        raise TanetError(
-            f"The {field} holds {_name_of(bad.group())}; it must be one line of plain text. Type it again without it."
-        )
+        raise TanetError(f"The {field} holds {_name_of(bad.group())}; it must be one line of plain text. "
+                         "Type it again without it.")
     if len(value) > MAX_LINE:
         from tanet.errors import TanetError
 
-        raise TanetError(
-            f"The {field} is {len(value):,} characters long; at most {MAX_LINE} fit. "
-            "Shorten it (a long note belongs in notes)."
-        )
+        raise TanetError(f"The {field} is {len(value):,} characters long; at most {MAX_LINE} fit. "
+                         "Shorten it (a long note belongs in notes).")
     return value or None
 
 
@@ -85,10 +75,8 @@ def some_lines(value: str | None, field: str) -> str | None:
     if bad:
         from tanet.errors import TanetError
 
-        raise TanetError(
-            f"The {field} holds {_name_of(bad.group())}; only plain text and line breaks "
-            "are allowed. Type it again without it."
-        )
+        raise TanetError(f"The {field} holds {_name_of(bad.group())}; only plain text and line breaks "
+                         "are allowed. Type it again without it.")
     return value or None
 
 

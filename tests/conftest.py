@@ -31,24 +31,8 @@ def registry_unreachable() -> str:
         import tempfile
 
         with tempfile.TemporaryDirectory() as folder:
-            r = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "pip",
-                    "download",
-                    "--no-deps",
-                    "--timeout",
-                    "15",
-                    "--retries",
-                    "0",
-                    "--dest",
-                    folder,
-                    "setuptools>=77",
-                ],
-                capture_output=True,
-                text=True,
-            )
+            r = subprocess.run([sys.executable, "-m", "pip", "download", "--no-deps", "--timeout", "15",
+                                "--retries", "0", "--dest", folder, "setuptools>=77"], capture_output=True, text=True)
         _registry_answer.append("" if r.returncode == 0 else (r.stderr.strip().splitlines() or ["pip failed"])[-1])
     return _registry_answer[0]
 
@@ -81,8 +65,8 @@ def own_database(request, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # crash reports
     monkeypatch.setenv("TANET_DB", str(tmp_path / "tanet.db"))
     monkeypatch.setenv("TANET_TODAY", TODAY)
-    from tanet.output import render
     from tanet.store import db as dbmod
+    from tanet.output import render
 
     dbmod.open_db(tmp_path / "tanet.db", create=True).close()
     render.reset()
@@ -156,27 +140,11 @@ def wait_for_wal(p, db, size: int) -> bool:
 
 
 def add_member(tanet, name, email, area="housing", sector="public", role="frontline", org="City Council", *extra):
-    return tanet(
-        "member",
-        "add",
-        name,
-        "--email",
-        email,
-        "--org",
-        org,
-        "--area",
-        area,
-        "--sector",
-        sector,
-        "--role",
-        role,
-        *extra,
-        ok=True,
-    )
+    return tanet("member", "add", name, "--email", email, "--org", org, "--area", area,
+                 "--sector", sector, "--role", role, *extra, ok=True)
 
 
 # Permissions as an ordinary user sees them (root ignores them) -----------------------------
-
 
 def as_nobody(tanet, *args):
     """Run a command in-process as the user nobody, so the system enforces permissions
@@ -219,22 +187,8 @@ def nobodys_folder(tanet, monkeypatch):
     db = folder / "t.db"
     monkeypatch.setenv("TANET_DB", str(db))
     tanet("init", ok=True)
-    tanet(
-        "member",
-        "add",
-        "Ann",
-        "--email",
-        "a@example.org",
-        "--org",
-        "O",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "frontline",
-        ok=True,
-    )  # also loads every module before giving up root
+    tanet("member", "add", "Ann", "--email", "a@example.org", "--org", "O", "--area", "housing",
+          "--sector", "public", "--role", "frontline", ok=True)  # also loads every module before giving up root
     for p in [folder, *folder.iterdir()]:
         os.chown(p, nobody.pw_uid, nobody.pw_gid)
     yield folder
@@ -246,5 +200,4 @@ def limit_file_size(limit):
 
     def apply():
         resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
-
     return apply

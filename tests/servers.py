@@ -36,9 +36,8 @@ class Inbox:
     drop_at_mail={n, ...} answers the n-th MAIL with 421 and drops the line (nothing
     stored); trickle=s answers every message one byte every s seconds."""
 
-    def __init__(
-        self, refuse=(), delay=0.0, token=None, block_after=None, drop_after_data=(), drop_at_mail=(), trickle=0.0
-    ):
+    def __init__(self, refuse=(), delay=0.0, token=None, block_after=None, drop_after_data=(), drop_at_mail=(),
+                 trickle=0.0):
         self.messages, self.refuse, self.delay, self.token = [], set(refuse), delay, token
         self.lock = threading.Lock()
         self.block_after, self.blocked, self.release = block_after, threading.Event(), threading.Event()
@@ -114,17 +113,8 @@ def smtp(ca):
     authority, _ = ca
     started = []
 
-    def start(
-        mode="none",
-        refuse=(),
-        delay=0.0,
-        password=None,
-        token=None,
-        cert_for=("127.0.0.1", "localhost"),
-        trusted=True,
-        mechanisms=None,
-        **modes,
-    ):
+    def start(mode="none", refuse=(), delay=0.0, password=None, token=None, cert_for=("127.0.0.1", "localhost"),
+              trusted=True, mechanisms=None, **modes):
         inbox = Inbox(refuse, delay, token, **modes)
         server_ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         if trusted:
@@ -135,11 +125,9 @@ def smtp(ca):
             trustme.CA().issue_cert("attacker.invalid").configure_cert(server_ctx)
         kwargs = {}
         if password is not None:
-
             def authenticator(server, session, envelope, mechanism, auth_data):
                 ok = auth_data.login == b"coordinator" and auth_data.password == password.encode()
                 return AuthResult(success=ok, handled=False)
-
             kwargs.update(authenticator=authenticator)
         if mechanisms:  # offer only these (aiosmtpd offers PLAIN and LOGIN)
             kwargs.update(auth_exclude_mechanism=[m for m in ("PLAIN", "LOGIN") if m not in mechanisms])
@@ -169,6 +157,7 @@ def use_server(tanet, port, security="none", user="", ca_file=None):
         tanet("config", "set", "smtp.user", user, ok=True)
     if ca_file:
         tanet("config", "set", "smtp.ca_file", ca_file, ok=True)
+
 
 
 # A real IMAP server: Dovecot on 127.0.0.1, over TLS ---------------------------------------------
@@ -245,9 +234,8 @@ default_internal_user = dovecot
         target = box if name == "INBOX" else box.add_folder(ON_DISK[name])
         for raw in raws:
             target.add(raw)
-    subprocess.run(
-        ["chown", "-R", f"{nobody.pw_uid}:{nobody.pw_gid}", str(top / "mail"), str(top / "home")], check=True
-    )
+    subprocess.run(["chown", "-R", f"{nobody.pw_uid}:{nobody.pw_gid}", str(top / "mail"), str(top / "home")],
+                   check=True)
     subprocess.run([DOVECOT, "-c", str(top / "dovecot.conf")], check=True)
     master = None
     try:

@@ -7,6 +7,7 @@ import sqlite3
 import subprocess
 
 import pytest
+
 from conftest import add_member
 from servers import free_port, use_server
 from test_folders_and_leavers import leaver_network
@@ -17,25 +18,13 @@ from test_reply_trust import imported, reasons, reply
 
 def test_a_stranger_at_a_public_webmail_domain_cannot_answer_as_a_delegate(tanet, tmp_path):
     network(tanet, tmp_path)
-    add_member(
-        tanet, "Chloe Wilson", "chloe.w@gmail.com", "housing", "public", "frontline", "Org", "--joined", "2025-01-01"
-    )
-    forged = reply(
-        tmp_path,
-        "forged",
-        sender="Stranger <stranger123@gmail.com>",
-        attendee="chloe.w@gmail.com",
-        params=';SENT-BY="mailto:stranger123@gmail.com"',
-        partstat="DECLINED",
-    )
+    add_member(tanet, "Chloe Wilson", "chloe.w@gmail.com", "housing", "public", "frontline", "Org",
+               "--joined", "2025-01-01")
+    forged = reply(tmp_path, "forged", sender="Stranger <stranger123@gmail.com>", attendee="chloe.w@gmail.com",
+                   params=';SENT-BY="mailto:stranger123@gmail.com"', partstat="DECLINED")
     # The same delegate rule at an organisation's own domain is still believed.
-    delegate = reply(
-        tmp_path,
-        "delegate",
-        sender="Pat Assistant <pa@pentlandprimary.example>",
-        params=';SENT-BY="mailto:pa@pentlandprimary.example"',
-        partstat="TENTATIVE",
-    )
+    delegate = reply(tmp_path, "delegate", sender="Pat Assistant <pa@pentlandprimary.example>",
+                     params=';SENT-BY="mailto:pa@pentlandprimary.example"', partstat="TENTATIVE")
     result = imported(tanet, forged, delegate)
     assert result["applied"] == 1
     assert list(reasons(result)) == ["forged.eml"]
@@ -46,7 +35,6 @@ def test_a_stranger_at_a_public_webmail_domain_cannot_answer_as_a_delegate(tanet
 
 
 # A leaver whose address bounces is still forgotten ----------------------------------------
-
 
 def member_email(tanet, ref):
     return tanet("member", "show", ref, "--format", "json", ok=True).json()["email"]
@@ -70,18 +58,15 @@ def test_forget_stopped_by_an_unreachable_server_says_the_member_was_not_forgott
     r = tanet("member", "forget", "zoe@example.org", "--yes", "--send", ok=False)
     (error,) = [line for line in r.stderr.splitlines() if line.startswith("Error:")]
     assert error.startswith("Error: Member #2 was NOT forgotten: ")
-    assert error.endswith(
-        "Run the same command again when the mail server answers, or without --send "
-        "to erase now (the cancellations are then written, not sent)."
-    )
+    assert error.endswith("Run the same command again when the mail server answers, or without --send "
+                                      "to erase now (the cancellations are then written, not sent).")
     assert member_email(tanet, "2") == "zoe@example.org"
     tanet("member", "forget", "zoe@example.org", "--yes", ok=True)
     assert member_email(tanet, "2") is None
 
 
-def test_privacy_review_erases_a_leaver_whose_address_refuses_mail_for_good(
-    tanet, tmp_path, smtp, monkeypatch, own_database
-):
+def test_privacy_review_erases_a_leaver_whose_address_refuses_mail_for_good(tanet, tmp_path, smtp, monkeypatch,
+                                                                             own_database):
     monkeypatch.chdir(tmp_path)
     leaver_network(tanet)
     with sqlite3.connect(own_database) as db:
@@ -95,22 +80,15 @@ def test_privacy_review_erases_a_leaver_whose_address_refuses_mail_for_good(
 
 # A small CSV of mixed encodings is refused as a large one is --------------------------------
 
-
 def test_a_small_csv_mixing_utf8_with_other_bytes_is_refused_not_garbled(tanet, tmp_path):
-    tanet(
-        "init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org", ok=True
-    )
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
     sheet = tmp_path / "members.csv"
-    sheet.write_bytes(
-        "name,email,org,area,sector,role\n".encode()
-        + "Zoë Fraser ".encode()
-        + b"\xff\xfe,zoe@example.org,Org,housing,public,frontline\n"
-    )
+    sheet.write_bytes("name,email,org,area,sector,role\n".encode()
+                      + "Zoë Fraser ".encode() + b"\xff\xfe,zoe@example.org,Org,housing,public,frontline\n")
     r = tanet("member", "import", sheet, ok=False)
-    assert r.stderr.strip() == (
-        f"Error: {sheet} is mostly UTF-8, but line 2 is in another encoding. Save the whole "
-        "file from the spreadsheet as 'CSV UTF-8' and try again."
-    )
+    assert r.stderr.strip() == (f"Error: {sheet} is mostly UTF-8, but line 2 is in another encoding. Save the whole "
+                                "file from the spreadsheet as 'CSV UTF-8' and try again.")
     assert tanet("member", "list", "--format", "json", ok=True).json() == []
     # A file wholly in Windows-1252 is still read as such.
     sheet.write_bytes(b"name,email,org,area,sector,role\nZo\xeb Fraser,zoe@example.org,Org,housing,public,frontline\n")
@@ -120,14 +98,11 @@ def test_a_small_csv_mixing_utf8_with_other_bytes_is_refused_not_garbled(tanet, 
 
 # Erasure takes the member's name out of every text that can quote it -------------------------
 
-
 def test_forget_takes_the_name_out_of_outreach_sessions_themes_and_others_feedback(tanet, own_database):
-    tanet(
-        "init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org", ok=True
-    )
-    add_member(
-        tanet, "Zoë Fraser", "zoe.fraser@example.org", "housing", "public", "frontline", "Org", "--known-as", "Zed"
-    )
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
+    add_member(tanet, "Zoë Fraser", "zoe.fraser@example.org", "housing", "public", "frontline", "Org",
+               "--known-as", "Zed")
     add_member(tanet, "Amina Diallo", "amina@example.org")
     tanet("meeting", "add", "2027-01-19", "--time", "10:00", "--location", "Leith Library", ok=True)
     with sqlite3.connect(own_database) as db:
@@ -136,43 +111,33 @@ def test_forget_takes_the_name_out_of_outreach_sessions_themes_and_others_feedba
                               'Zed (zoe.fraser@example.org) will come; Zoëlle too')""")
         db.execute("""INSERT INTO sessions (meeting_id, kind, title, guest) VALUES
                       (1, 'guest', 'Zoë Fraser on tenancy', 'Zoë Fraser')""")
-        db.execute(
-            """INSERT INTO themes (text, kind, created_on) VALUES ('Raised by Zoë Fraser', 'policy', '2026-01-01')"""
-        )
+        db.execute("""INSERT INTO themes (text, kind, created_on) VALUES ('Raised by Zoë Fraser', 'policy', '2026-01-01')""")
         for member, text in ((1, "Zoë will share it; so will Fraser's team"), (2, "Ask Zoë Fraser and Zed")):
-            db.execute(
-                """INSERT INTO feedback (meeting_id, response_key, member_id, anonymous, take_back,
-                          submitted_at) VALUES (1, ?, ?, 0, ?, '2026-01-01')""",
-                [f"r{member}", member, text],
-            )
+            db.execute("""INSERT INTO feedback (meeting_id, response_key, member_id, anonymous, take_back,
+                          submitted_at) VALUES (1, ?, ?, 0, ?, '2026-01-01')""", [f"r{member}", member, text])
         db.execute("""INSERT INTO followups (meeting_id, member_id, raised_on, about, note)
                       VALUES (1, 2, '2026-01-01', 'Zoë Fraser', 'ask zoe.fraser')""")
     tanet("member", "forget", "1", "--yes", ok=True)
     with sqlite3.connect(own_database) as db:
-        assert db.execute("SELECT contact, outcome FROM outreach").fetchall() == [
-            ("[erased]", "[erased] ([erased]) will come; Zoëlle too")
-        ]
+        assert db.execute('SELECT contact, outcome FROM outreach').fetchall() == [
+            ("[erased]", "[erased] ([erased]) will come; Zoëlle too")]
         assert db.execute("SELECT title, guest FROM sessions").fetchall() == [("[erased] on tenancy", "[erased]")]
         assert db.execute("SELECT text FROM themes").fetchall() == [("Raised by [erased]",)]
         # Her own feedback loses her first name and surname; another's, only her full name and chosen name.
         assert db.execute("SELECT member_id, take_back FROM feedback ORDER BY id").fetchall() == [
-            (None, "[erased] will share it; so will [erased]'s team"),
-            (2, "Ask [erased] and [erased]"),
-        ]
+            (None, "[erased] will share it; so will [erased]'s team"), (2, "Ask [erased] and [erased]")]
         assert db.execute("SELECT about, note FROM followups").fetchall() == [("[erased]", "ask [erased]")]
 
 
 def test_forget_takes_the_member_out_of_the_crash_reports(tanet, tmp_path):
     from tanet.output import diagnostics
 
-    tanet(
-        "init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org", ok=True
-    )
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
     add_member(tanet, "Zoë Fraser", "zoe.fraser@example.org")
     add_member(tanet, "Amina Diallo", "amina@example.org")
-    report = diagnostics.write_crash_report(
-        ValueError("boom"), ["member", "edit", "zoe.fraser@example.org", "--notes", "Zoë Fraser and Amina Diallo"]
-    )
+    report = diagnostics.write_crash_report(ValueError("boom"), ["member", "edit", "zoe.fraser@example.org",
+                                                                 "--notes", "Zoë Fraser and Amina Diallo"])
     report = report.rename(report.with_name("crash-20260101-000000-1.txt"))  # two in one second share a name
     other = diagnostics.write_crash_report(ValueError("boom"), ["member", "show", "amina@example.org"])
     assert report.parent == tmp_path / "state" / "tanet" / "log"
@@ -186,13 +151,11 @@ def test_forget_takes_the_member_out_of_the_crash_reports(tanet, tmp_path):
 
 # A file the system will not let anyone change, whatever its permission bits --------------------
 
-
 @pytest.fixture
 def locked_database(tanet, own_database):
     """The database made immutable (chattr +i): mode 0600, yet no write reaches it."""
-    tanet(
-        "init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org", ok=True
-    )
+    tanet("init", "--network", "Net", "--organiser-name", "Alex Morgan", "--organiser-email", "alex@example.org",
+          ok=True)
     add_member(tanet, "Amina Diallo", "amina@example.org")
     if shutil.which("chattr") is None or subprocess.run(["chattr", "+i", own_database]).returncode != 0:
         if os.environ.get("CI"):
@@ -215,14 +178,12 @@ def test_a_dry_run_on_a_file_that_refuses_writes_works_on_a_copy(tanet, tmp_path
         f"Error: {locked_database} cannot be written, although its permissions allow it: the file or its folder "
         "refuses changes (it may be on a disk mounted read-only, or locked against changes). Nothing was changed. "
         "Copy the file to a folder you can write to and use that copy with --db, or ask whoever manages the "
-        "computer."
-    )
+        "computer.")
     assert "chmod" not in r.stderr
     assert [m["email"] for m in tanet("member", "list", "--format", "json", ok=True).json()] == ["amina@example.org"]
 
 
 # Sending: untrusted settings refused first; a token command's words never quoted whole -------------
-
 
 def test_untrusted_mail_settings_are_refused_before_any_estimate(tanet, tmp_path, smtp):
     outbox_network(tanet)
@@ -240,23 +201,16 @@ def test_a_failing_token_command_shows_its_status_and_first_line_with_the_token_
     inbox, port = smtp("starttls", token="tok-123")
     use_server(tanet, port, "starttls", user="coordinator@example.org", ca_file=ca[1])
     tanet("config", "set", "smtp.auth", "xoauth2", ok=True)
-    tanet(
-        "config",
-        "set",
-        "smtp.oauth2_token_command",
-        "sh -c 'echo refresh failed for ya29.a0AfH6SMBxQ8s7vLwK2 >&2; echo second line secret-XYZ >&2; exit 3'",
-        ok=True,
-    )
+    tanet("config", "set", "smtp.oauth2_token_command",
+          "sh -c 'echo refresh failed for ya29.a0AfH6SMBxQ8s7vLwK2 >&2; echo second line secret-XYZ >&2; exit 3'",
+          ok=True)
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
-    assert r.stderr.strip() == (
-        "Error: The token command failed (exit status 3: refresh failed for ***), so nothing "
-        "was sent. Check smtp.oauth2_token_command, or run it yourself to see why."
-    )
+    assert r.stderr.strip() == ("Error: The token command failed (exit status 3: refresh failed for ***), so nothing "
+                                "was sent. Check smtp.oauth2_token_command, or run it yourself to see why.")
     assert inbox.messages == []
 
 
 # Ctrl-C during a resend: the message going shows as uncertain where the stop message points ----
-
 
 def test_ctrl_c_during_a_resend_leaves_the_message_in_flight_listed_as_uncertain(tanet, tmp_path, smtp, cli_env):
     from test_sending import start

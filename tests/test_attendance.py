@@ -22,25 +22,18 @@ def _signup_members(tanet, own_database, joined="2020-01-01"):
 def test_teams_2024_layout(tanet, own_database):
     _signup_members(tanet, own_database)
     tanet("meeting", "add", "2024-05-14", ok=True)
-    r = tanet(
-        "attendance", "import", "2024-05-14", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True
-    ).json()
+    r = tanet("attendance", "import", "2024-05-14", FIXTURES / "teams-attendance-2024-05-14.csv",
+              "--format", "json", ok=True).json()
     assert r["layout"] == "teams" and r["report_date"] == "2024-05-14"
     assert len(r["matched"]) == 31 and r["changed"] == 31
     assert {x["matched_by"] for x in r["matched"]} == {"e-mail"}
     assert r["organisers"] == [{"name": "Network Coordinator", "email": "coordinator@citycouncil.org.uk"}]
-    assert r["not_members"] == [
-        {
-            "name": "Dr Harriet Vale",
-            "email": "h.vale@selfharmnetwork.example",
-            "why": "no member has the e-mail h.vale@selfharmnetwork.example, and no member has this name",
-        }
-    ]
+    assert r["not_members"] == [{"name": "Dr Harriet Vale", "email": "h.vale@selfharmnetwork.example",
+                                 "why": "no member has the e-mail h.vale@selfharmnetwork.example, and no member "
+                                        "has this name"}]
     assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["present"] == 31
     # Re-importing the same report changes nothing.
-    again = tanet(
-        "attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True
-    ).json()
+    again = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True).json()
     assert again["changed"] == 0 and len(again["matched"]) == 31
     with sqlite3.connect(own_database) as c:
         assert c.execute("SELECT count(*) FROM attendance").fetchone()[0] == 31
@@ -49,9 +42,7 @@ def test_teams_2024_layout(tanet, own_database):
 def test_teams_legacy_layout_with_us_dates(tanet, own_database):
     _signup_members(tanet, own_database)
     tanet("meeting", "add", "2021-03-09", "--time", "14:00", ok=True)
-    r = tanet(
-        "attendance", "import", "1", FIXTURES / "teams-attendance-2021-03-09.csv", "--format", "json", ok=True
-    ).json()
+    r = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2021-03-09.csv", "--format", "json", ok=True).json()
     assert (r["layout"], r["report_date"]) == ("teams-legacy", "2021-03-09")
     assert len(r["matched"]) == 22 and len(r["organisers"]) == 1 and r["not_members"] == []
 
@@ -64,10 +55,7 @@ def test_report_for_another_meeting_is_refused(tanet, own_database):
     tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--force", ok=True)
     # The 2021 report on 9 March must not be read as 3 September.
     tanet("meeting", "add", "2021-09-03", ok=True)
-    assert (
-        "2021-03-09"
-        in tanet("attendance", "import", "2", FIXTURES / "teams-attendance-2021-03-09.csv", ok=False).stderr
-    )
+    assert "2021-03-09" in tanet("attendance", "import", "2", FIXTURES / "teams-attendance-2021-03-09.csv", ok=False).stderr
 
 
 def test_plain_csv_matches_by_email_then_exact_name(tanet, own_database, tmp_path):
@@ -82,12 +70,7 @@ def test_plain_csv_matches_by_email_then_exact_name(tanet, own_database, tmp_pat
     r = tanet("attendance", "import", "1", path, "--add-unknown", "--format", "json", ok=True).json()
     assert [x["name"] for x in r["added"]] == ["Someone New"]
     new = tanet("member", "show", "new.person@example.org", "--format", "json", ok=True).json()
-    assert (new["service_area"], new["sector"], new["role"], new["joined_on"]) == (
-        "other",
-        "other",
-        "other",
-        "2026-11-03",
-    )
+    assert (new["service_area"], new["sector"], new["role"], new["joined_on"]) == ("other", "other", "other", "2026-11-03")
     assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["present"] == 3
 
 
@@ -115,9 +98,7 @@ def test_unreadable_reports(tanet, tmp_path):
 
 def test_mark_rules(tanet):
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
-    add_member(
-        tanet, "Gone Person", "gone@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01"
-    )
+    add_member(tanet, "Gone Person", "gone@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("member", "leave", "Gone", "--on", "2026-03-01", ok=True)
     tanet("meeting", "add", "2026-11-03", ok=True)
     tanet("meeting", "add", "2027-01-12", ok=True)
@@ -130,17 +111,8 @@ def test_mark_rules(tanet):
     tanet("attendance", "mark", "2", "Ann", "--status", "apologies", ok=True)
     assert "cancelled" in tanet("attendance", "mark", "3", "Ann", ok=False).stderr
     rows = tanet("attendance", "show", "2", "--format", "json", ok=True).json()
-    assert rows == [
-        {
-            "member_id": 1,
-            "name": "Ann Able",
-            "email": "ann@example.org",
-            "service_area": "housing",
-            "sector": "public",
-            "status": "apologies",
-            "checked_in": False,
-        }
-    ]
+    assert rows == [{"member_id": 1, "name": "Ann Able", "email": "ann@example.org", "service_area": "housing",
+                     "sector": "public", "status": "apologies", "checked_in": False}]
     assert tanet("attendance", "mark", "1", "Ann", "--status", "late").exit_code == 2
 
 
@@ -151,10 +123,8 @@ def test_register_lists_everyone_active(tanet):
     tanet("meeting", "add", "2026-11-03", ok=True)
     tanet("checkin", "record", "1", "Ann", "--note", "Tired after a hard week", ok=True)
     reg = tanet("attendance", "show", "1", "--register", "--format", "json", ok=True).json()
-    assert [(r["name"], r["status"], r["checked_in"]) for r in reg] == [
-        ("Ann Able", "present", True),
-        ("Ben Bold", "none", False),
-    ]
+    assert [(r["name"], r["status"], r["checked_in"]) for r in reg] == [("Ann Able", "present", True),
+                                                                         ("Ben Bold", "none", False)]
     csv_out = tanet("attendance", "show", "1", "--register", "--format", "csv", ok=True).stdout
     assert csv_out.splitlines()[0] == "member_id,name,email,service_area,sector,status,checked_in"
 
@@ -167,20 +137,8 @@ def test_checkins_and_followups(tanet):
     assert (rows[0]["note"], rows[0]["follow_up"]) == ("Struggling with caseload", True)
     assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["present"] == 1
     f = tanet("followup", "list", "--open", "--format", "json", ok=True).json()
-    assert f == [
-        {
-            "id": 1,
-            "meeting_id": 1,
-            "member_id": 1,
-            "name": "Ann Able",
-            "raised_on": "2026-11-25",
-            "closed_on": None,
-            "note": None,
-            "about": None,
-            "owner": None,
-            "due_on": None,
-        }
-    ]
+    assert f == [{"id": 1, "meeting_id": 1, "member_id": 1, "name": "Ann Able", "raised_on": "2026-11-25",
+                  "closed_on": None, "note": None, "about": None, "owner": None, "due_on": None}]
     tanet("followup", "close", "1", "--note", "Called, linked with supervisor", ok=True)
     assert tanet("followup", "list", "--open", "--format", "json", ok=True).json() == []
     assert tanet("followup", "list", "--format", "json", ok=True).json()[0]["closed_on"] == "2026-11-25"
@@ -211,14 +169,14 @@ class Screen:
         end = time.monotonic() + timeout
         while (i := self.buf.find(want, self.pos)) < 0:
             if time.monotonic() > end:
-                raise AssertionError(f"did not see {text!r} in {self.buf[self.pos :].decode(errors='replace')!r}")
+                raise AssertionError(f"did not see {text!r} in {self.buf[self.pos:].decode(errors='replace')!r}")
             ready, _, _ = select.select([self.fd], [], [], 0.2)
             if ready:
                 try:
                     self.buf += os.read(self.fd, 4096)
                 except OSError:
                     time.sleep(0.05)
-        seen = self.buf[self.pos : i + len(want)].decode(errors="replace")
+        seen = self.buf[self.pos:i + len(want)].decode(errors="replace")
         self.pos = i + len(want)
         return seen
 
@@ -247,23 +205,8 @@ def _spawn_round(cli_env):
 def _setup_round(cli_env):
     run = lambda *a: subprocess.run(TANET + list(a), env=cli_env, check=True, capture_output=True)  # noqa: E731
     for i, name in enumerate(["Ann Able", "Ben Bold", "Cat Crane", "Dan Dune"]):
-        run(
-            "member",
-            "add",
-            name,
-            "--email",
-            f"m{i}@example.org",
-            "--org",
-            "Org",
-            "--area",
-            "housing",
-            "--sector",
-            "public",
-            "--role",
-            "frontline",
-            "--joined",
-            "2025-01-01",
-        )
+        run("member", "add", name, "--email", f"m{i}@example.org", "--org", "Org", "--area", "housing",
+            "--sector", "public", "--role", "frontline", "--joined", "2025-01-01")
     run("meeting", "add", "2026-11-03")
     run("attendance", "mark", "1", "Dan", "--status", "apologies", "--")
 
@@ -291,9 +234,8 @@ def test_round_in_a_terminal_saves_each_answer_and_survives_ctrl_c(cli_env):
     os.waitpid(pid, 0)
     assert "saved" in out
     with sqlite3.connect(cli_env["TANET_DB"]) as c:
-        rows = c.execute(
-            "SELECT mb.name, a.status FROM attendance a JOIN members mb ON mb.id = a.member_id ORDER BY mb.name"
-        ).fetchall()
+        rows = c.execute("SELECT mb.name, a.status FROM attendance a JOIN members mb ON mb.id = a.member_id "
+                         "ORDER BY mb.name").fetchall()
         assert rows == [("Ann Able", "present"), ("Ben Bold", "apologies"), ("Dan Dune", "apologies")]
         assert c.execute("SELECT note FROM checkins").fetchall() == [("Better this month, café helped",)]
         assert c.execute("SELECT about FROM followups").fetchall() == [("Chase supervision cover, café staff",)]
@@ -312,9 +254,7 @@ def test_report_counts_members_whose_sign_up_date_is_later(tanet):
     tanet("member", "import", FIXTURES / "members-signup-form.csv", ok=True)
     tanet("member", "leave", "niamh.bell@nhslothian.org.uk", "--on", "2025-06-01", ok=True)
     tanet("meeting", "add", "2024-05-14", ok=True)
-    r = tanet(
-        "attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True
-    ).json()
+    r = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True).json()
     assert len(r["matched"]) == 31  # Niamh Bell left in 2025, after this meeting: she counts
     assert r["not_active"] == [] and len(r["backdated"]) == 31
     oskar = next(b for b in r["backdated"] if b["name"] == "Oskar Mensah")
@@ -327,8 +267,6 @@ def test_report_does_not_count_members_who_had_left(tanet, own_database):
     _signup_members(tanet, own_database)
     tanet("member", "leave", "oskar.mensah@policescotland.org.uk", "--on", "2024-05-01", ok=True)
     tanet("meeting", "add", "2024-05-14", ok=True)
-    r = tanet(
-        "attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True
-    ).json()
+    r = tanet("attendance", "import", "1", FIXTURES / "teams-attendance-2024-05-14.csv", "--format", "json", ok=True).json()
     assert len(r["matched"]) == 30
     assert [(x["name"], x["left_on"]) for x in r["not_active"]] == [("Oskar Mensah", "2024-05-01")]

@@ -13,6 +13,7 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
+
 from conftest import add_member
 
 HERE = Path(__file__).parent
@@ -22,14 +23,12 @@ SYSTEM_PYTHON = shutil.which("python3", path="/usr/bin")
 
 def libical_errors(*paths):
     """libical's iTIP restrictions, through Debian's gir1.2-ical-3.0 (installed by make test)."""
-    probe = subprocess.run(
-        [SYSTEM_PYTHON or "python3", "-c", "import gi; gi.require_version('ICalGLib', '3.0')"], capture_output=True
-    )
+    probe = subprocess.run([SYSTEM_PYTHON or "python3", "-c", "import gi; gi.require_version('ICalGLib', '3.0')"],
+                           capture_output=True)
     if probe.returncode != 0:
         pytest.skip("libical (gir1.2-ical-3.0) is not installed; run make test to install it")
-    out = subprocess.run(
-        [SYSTEM_PYTHON, str(HERE / "libical_check.py"), *map(str, paths)], capture_output=True, text=True, check=True
-    ).stdout
+    out = subprocess.run([SYSTEM_PYTHON, str(HERE / "libical_check.py"), *map(str, paths)],
+                         capture_output=True, text=True, check=True).stdout
     return json.loads(out)
 
 
@@ -48,71 +47,19 @@ def normalise(data: bytes) -> str:
     return text
 
 
-def setup_network(tanet, location='Room 1, Leith Library; "Main hall" 🙂'):
-    tanet(
-        "init",
-        "--network",
-        "Lothian TIP Network",
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "coordinator@example.org",
-        ok=True,
-    )
-    add_member(
-        tanet,
-        "Zoë O'Brien, Jr.",
-        "zoe@example.org",
-        "education",
-        "public",
-        "frontline",
-        "Leith Academy",
-        "--joined",
-        "2025-01-01",
-    )
-    add_member(
-        tanet,
-        "Seán Ó Súilleabháin",
-        "sean@example.org",
-        "housing",
-        "third",
-        "manager",
-        "Harbour Trust",
-        "--joined",
-        "2025-01-01",
-    )
-    add_member(
-        tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "City Council", "--joined", "2025-01-01"
-    )
-    tanet(
-        "meeting",
-        "plan",
-        "--start",
-        "2027-02-09",
-        "--count",
-        "3",
-        "--times",
-        "10:00,15:45",
-        "--location",
-        location,
-        "--url",
-        "https://meet.example.org/tip",
-        ok=True,
-    )
-    tanet(
-        "session",
-        "add",
-        "1",
-        "--kind",
-        "guest",
-        "--title",
-        "Self-harm: what helps, and why",
-        "--guest",
-        "Dr Harriet Vale",
-        "--guest-org",
-        "Self-Harm Network",
-        ok=True,
-    )
+def setup_network(tanet, location="Room 1, Leith Library; \"Main hall\" 🙂"):
+    tanet("init", "--network", "Lothian TIP Network", "--organiser-name", "Alex Morgan",
+          "--organiser-email", "coordinator@example.org", ok=True)
+    add_member(tanet, "Zoë O'Brien, Jr.", "zoe@example.org", "education", "public", "frontline", "Leith Academy",
+               "--joined", "2025-01-01")
+    add_member(tanet, "Seán Ó Súilleabháin", "sean@example.org", "housing", "third", "manager", "Harbour Trust",
+               "--joined", "2025-01-01")
+    add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "City Council",
+               "--joined", "2025-01-01")
+    tanet("meeting", "plan", "--start", "2027-02-09", "--count", "3", "--times", "10:00,15:45",
+          "--location", location, "--url", "https://meet.example.org/tip", ok=True)
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps, and why",
+          "--guest", "Dr Harriet Vale", "--guest-org", "Self-Harm Network", ok=True)
 
 
 def parse_eml(path):
@@ -164,31 +111,13 @@ def test_vtimezone_is_in_yearly_rule_form(tanet, tmp_path):
 
 def test_times_right_on_both_sides_of_clock_changes(tanet, tmp_path):
     tanet("init", "--organiser-email", "coordinator@example.org", ok=True)
-    tanet(
-        "meeting",
-        "plan",
-        "--start",
-        "2027-02-09",
-        "--count",
-        "6",
-        "--time",
-        "10:00",
-        "--no-holidays",
-        "--url",
-        "https://meet.example.org/tip",
-        ok=True,
-    )
+    tanet("meeting", "plan", "--start", "2027-02-09", "--count", "6", "--time", "10:00", "--no-holidays",
+          "--url", "https://meet.example.org/tip", ok=True)
     feed = tmp_path / "series.ics"
     tanet("export", "ics", "-o", feed, ok=True)
     data = feed.read_bytes()
-    expected_utc = [
-        datetime(2027, 2, 9, 10),
-        datetime(2027, 4, 6, 9),
-        datetime(2027, 6, 1, 9),
-        datetime(2027, 7, 27, 9),
-        datetime(2027, 9, 21, 9),
-        datetime(2027, 11, 16, 10),
-    ]
+    expected_utc = [datetime(2027, 2, 9, 10), datetime(2027, 4, 6, 9), datetime(2027, 6, 1, 9),
+                    datetime(2027, 7, 27, 9), datetime(2027, 9, 21, 9), datetime(2027, 11, 16, 10)]
     # icalendar
     cal = icalendar.Calendar.from_ical(data)
     got = [e["DTSTART"].dt.astimezone(timezone.utc).replace(tzinfo=None) for e in cal.walk("VEVENT")]
@@ -243,11 +172,7 @@ def test_invite_one_message_per_member(tanet, tmp_path):
         att = ev["ATTENDEE"]
         assert str(att) == f"mailto:{to.addr_spec}"
         assert att.params["CN"] == to.display_name
-        assert (att.params["ROLE"], att.params["PARTSTAT"], att.params["RSVP"]) == (
-            "REQ-PARTICIPANT",
-            "NEEDS-ACTION",
-            "TRUE",
-        )
+        assert (att.params["ROLE"], att.params["PARTSTAT"], att.params["RSVP"]) == ("REQ-PARTICIPANT", "NEEDS-ACTION", "TRUE")
         assert ev["ORGANIZER"].params["CN"] == "Alex Morgan"
         assert str(ev["LOCATION"]) == 'Room 1, Leith Library; "Main hall" 🙂'
         vobject.readOne(ics.decode(), validate=True)
@@ -289,11 +214,7 @@ def test_single_message_with_bcc_after_warning(tanet, tmp_path):
     (path,) = (tmp_path / "s").glob("*.eml")
     msg = parse_eml(path)
     assert [a.addr_spec for a in msg["To"].addresses] == ["coordinator@example.org"]
-    assert sorted(a.addr_spec for a in msg["Bcc"].addresses) == [
-        "ann@example.org",
-        "sean@example.org",
-        "zoe@example.org",
-    ]
+    assert sorted(a.addr_spec for a in msg["Bcc"].addresses) == ["ann@example.org", "sean@example.org", "zoe@example.org"]
     cal = icalendar.Calendar.from_ical(calendar_part(msg)[1])
     assert cal["METHOD"] == "PUBLISH" and cal.walk("VEVENT")[0].get("ATTENDEE") is None
     assert not any(a.encode() in calendar_part(msg)[1] for a in ("ann@", "sean@", "zoe@"))
@@ -335,7 +256,4 @@ def test_bad_input(tanet, tmp_path):
     blocked = tmp_path / "file"
     blocked.write_text("x")
     assert "file is a file, not a folder" in tanet("invite", "1", "-o", blocked / "sub", ok=False).stderr
-    assert (
-        "--from 2027-03-01 is after --to"
-        in tanet("export", "ics", "--from", "2027-03-01", "--to", "2027-01-01", ok=False).stderr
-    )
+    assert "--from 2027-03-01 is after --to" in tanet("export", "ics", "--from", "2027-03-01", "--to", "2027-01-01", ok=False).stderr

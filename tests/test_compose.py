@@ -7,6 +7,7 @@ from email import policy
 from email.utils import getaddresses
 
 import icalendar
+
 from servers import use_server
 from test_outbox import network, parse
 
@@ -34,20 +35,8 @@ def test_the_summary_is_addressed_as_every_other_message(tanet, tmp_path, smtp, 
 def test_the_calendar_and_the_e_mail_give_the_same_agenda(tanet, tmp_path, monkeypatch):
     network(tanet)
     monkeypatch.chdir(tmp_path)
-    tanet(
-        "session",
-        "add",
-        "1",
-        "--kind",
-        "guest",
-        "--title",
-        "Housing first",
-        "--guest",
-        "Dr Kim Lee",
-        "--guest-org",
-        "Shelter",
-        ok=True,
-    )
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Housing first",
+          "--guest", "Dr Kim Lee", "--guest-org", "Shelter", ok=True)
     tanet("invite", "1", ok=True)
     [path] = sorted((tmp_path / "invites").rglob("*.eml"))[:1]
     msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
@@ -66,10 +55,8 @@ def test_every_kind_of_session_has_its_name_in_messages():
     from tanet.meetings import agenda
 
     assert set(compose.SESSION_NAMES) == set(agenda.SESSION_KINDS)
-    assert (
-        compose.session_line({"kind": "training", "title": "Grounding", "presenter": "Ann Lee"})
-        == "Training: Grounding - Ann Lee"
-    )
+    assert compose.session_line({"kind": "training", "title": "Grounding", "presenter": "Ann Lee"}) == \
+        "Training: Grounding - Ann Lee"
 
 
 def test_a_line_beginning_from_arrives_as_written(tanet, tmp_path, smtp, monkeypatch):  # noqa: F811

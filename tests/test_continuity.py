@@ -13,20 +13,13 @@ from pathlib import Path
 
 import icalendar
 import pytest
+
 from conftest import FIXTURES, TANET, add_member
 from test_calendar import libical_errors
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMIUM_FLAGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
+CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 
 NOTE = "Struggling after the Jones case, wants to talk"
 COMMENT = "Sorry, I'm in the Sheriff Court that morning"
@@ -39,22 +32,13 @@ def chromium(tmp_path, *args):
             pytest.fail("Chromium is not installed; .ci/system-deps installs it")
         pytest.skip("Chromium is not installed (Debian: chromium; make test installs it)")
     profile = tmp_path / "chromium-profile"
-    return subprocess.run(
-        [CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True, text=True, timeout=120
-    )
+    return subprocess.run([CHROMIUM, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *args], capture_output=True,
+                          text=True, timeout=120)
 
 
 def network(tanet, tmp_path):
-    tanet(
-        "init",
-        "--network",
-        "Lothian TIP Network",
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex.morgan@council.example",
-        ok=True,
-    )
+    tanet("init", "--network", "Lothian TIP Network", "--organiser-name", "Alex Morgan",
+          "--organiser-email", "alex.morgan@council.example", ok=True)
     tanet("member", "import", FIXTURES / "members-signup-form.csv", ok=True)
     tanet("member", "edit", "1", "--joined", "2025-01-01", ok=True)
     tanet("member", "edit", "2", "--joined", "2025-01-01", ok=True)
@@ -73,9 +57,8 @@ def network(tanet, tmp_path):
 def test_handover_pack_is_whole_private_and_readable_in_a_browser(tanet, tmp_path, own_database):
     network(tanet, tmp_path)
     with sqlite3.connect(own_database) as c:  # a reply comment, as rsvp import keeps it
-        c.execute(
-            "INSERT INTO responses(meeting_id, member_id, response, comment) VALUES (2, 1, 'declined', ?)", [COMMENT]
-        )
+        c.execute("INSERT INTO responses(meeting_id, member_id, response, comment) VALUES (2, 1, 'declined', ?)",
+                  [COMMENT])
     pack = tmp_path / "pack"
     r = tanet("handover", "-o", pack, ok=True)
     assert "index.html" in r.stdout
@@ -95,26 +78,11 @@ def test_handover_pack_is_whole_private_and_readable_in_a_browser(tanet, tmp_pat
         assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     # A real browser shows every section.
     dom = chromium(tmp_path, "--dump-dom", (pack / "index.html").as_uri()).stdout
-    for section in (
-        "next-steps",
-        "settings",
-        "members",
-        "meetings",
-        "follow-ups",
-        "themes",
-        "resources",
-        "outreach",
-        "files",
-    ):
+    for section in ("next-steps", "settings", "members", "meetings", "follow-ups", "themes", "resources", "outreach",
+                    "files"):
         assert f'id="{section}"' in dom, section
-    for text in (
-        "Lothian TIP Network",
-        "Leith Academy",
-        "Risk assessment model",
-        "City Council",
-        "Waiting lists for CAMHS",
-        "tanet organiser change",
-    ):
+    for text in ("Lothian TIP Network", "Leith Academy", "Risk assessment model", "City Council",
+                 "Waiting lists for CAMHS", "tanet organiser change"):
         assert text in dom, text
     shot = tmp_path / "handover.png"
     chromium(tmp_path, f"--screenshot={shot}", "--window-size=1200,2000", (pack / "index.html").as_uri())
@@ -130,13 +98,8 @@ def test_handover_on_a_full_disk_leaves_nothing(tmp_path, cli_env, tanet, monkey
     def small_files():
         resource.setrlimit(resource.RLIMIT_FSIZE, (20_000, 20_000))
 
-    r = subprocess.run(
-        TANET + ["handover", "-o", str(tmp_path / "pack")],
-        env=cli_env,
-        capture_output=True,
-        text=True,
-        preexec_fn=small_files,
-    )
+    r = subprocess.run(TANET + ["handover", "-o", str(tmp_path / "pack")], env=cli_env, capture_output=True,
+                       text=True, preexec_fn=small_files)
     assert r.returncode == 1 and "Traceback" not in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     assert not (tmp_path / "pack").exists()
     assert [p for p in tmp_path.iterdir() if p.name.startswith(".pack")] == []
@@ -152,10 +115,8 @@ def test_organiser_change_updates_every_upcoming_invitation(tanet, tmp_path):
     for i, path in enumerate(files):
         msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
         assert msg["From"].addresses[0].addr_spec == "sam.reid@council.example"
-        assert (
-            "Organiser: Alex Morgan <alex.morgan@council.example> -> Sam Reid <sam.reid@council.example>"
-            in msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
-        )
+        assert "Organiser: Alex Morgan <alex.morgan@council.example> -> Sam Reid <sam.reid@council.example>" in \
+            msg.get_body(("plain",)).get_content().replace("\r\n", "\n")
         ics = msg.get_body(("calendar",)).get_payload(decode=True)
         ev = icalendar.Calendar.from_ical(ics).walk("VEVENT")[0]
         assert str(ev["ORGANIZER"]) == "mailto:sam.reid@council.example" and ev["SEQUENCE"] == 1
@@ -165,7 +126,8 @@ def test_organiser_change_updates_every_upcoming_invitation(tanet, tmp_path):
     assert kinds == {"update"}
     shutil.rmtree("invites", ignore_errors=True)
     assert "not a valid e-mail" in tanet("organiser", "change", "--name", "X", "--email", "nope", ok=False).stderr
-    assert "line break" in tanet("organiser", "change", "--name", "A\nB", "--email", "a@example.org", ok=False).stderr
+    assert "line break" in tanet("organiser", "change", "--name", "A\nB", "--email", "a@example.org",
+                                 ok=False).stderr
     assert tanet("config", "get", "organiser.name", ok=True).stdout.strip() == "Sam Reid"
 
 
@@ -176,76 +138,27 @@ def _in_tmp(tmp_path, monkeypatch):
 
 def test_outreach_figures_on_a_hand_built_case(tanet, monkeypatch):
     tanet("init", ok=True)
-    add_member(
-        tanet, "Old Hand", "old@example.org", "housing", "public", "frontline", "City Council", "--joined", "2025-01-01"
-    )
+    add_member(tanet, "Old Hand", "old@example.org", "housing", "public", "frontline", "City Council",
+               "--joined", "2025-01-01")
     monkeypatch.setenv("TANET_TODAY", "2027-06-30")
-    tanet(
-        "outreach",
-        "add",
-        "Leith Academy",
-        "--area",
-        "Education",
-        "--contact",
-        "Head teacher",
-        "--on",
-        "2027-01-12",
-        "--how",
-        "talk",
-        "--outcome",
-        "Will tell staff at the in-service day",
-        ok=True,
-    )
-    add_member(
-        tanet,
-        "Teacher One",
-        "t1@example.org",
-        "education",
-        "public",
-        "frontline",
-        "Leith Academy",
-        "--joined",
-        "2027-03-03",
-    )
-    add_member(
-        tanet,
-        "Teacher Two",
-        "t2@example.org",
-        "education",
-        "public",
-        "frontline",
-        "LEITH ACADEMY",
-        "--joined",
-        "2027-03-20",
-    )
-    add_member(
-        tanet,
-        "Elsewhere",
-        "e@example.org",
-        "education",
-        "public",
-        "frontline",
-        "Other School",
-        "--joined",
-        "2027-03-20",
-    )
+    tanet("outreach", "add", "Leith Academy", "--area", "Education", "--contact", "Head teacher",
+          "--on", "2027-01-12", "--how", "talk", "--outcome", "Will tell staff at the in-service day", ok=True)
+    add_member(tanet, "Teacher One", "t1@example.org", "education", "public", "frontline", "Leith Academy",
+               "--joined", "2027-03-03")
+    add_member(tanet, "Teacher Two", "t2@example.org", "education", "public", "frontline", "LEITH ACADEMY",
+               "--joined", "2027-03-20")
+    add_member(tanet, "Elsewhere", "e@example.org", "education", "public", "frontline", "Other School",
+               "--joined", "2027-03-20")
     tanet("meeting", "add", "2027-05-11", "--location", "x", ok=True)
     tanet("attendance", "mark", "1", "t1@example.org", "old@example.org", ok=True)
     q1 = tanet("report", "quarter", "2027Q1", "--format", "json", ok=True).json()["outreach"]
-    assert q1 == [{"service_area": "education", "contacts": 1, "organisations": 1, "joined_after": 2, "came_after": 1}]
+    assert q1 == [{"service_area": "education", "contacts": 1, "organisations": 1, "joined_after": 2,
+                   "came_after": 1}]
     assert tanet("report", "quarter", "2027Q2", "--format", "json", ok=True).json()["outreach"] == []
     listed = tanet("outreach", "list", "--format", "json", ok=True).json()
-    assert listed == [
-        {
-            "id": 1,
-            "organisation": "Leith Academy",
-            "service_area": "education",
-            "contact": "Head teacher",
-            "on": "2027-01-12",
-            "how": "talk",
-            "outcome": "Will tell staff at the in-service day",
-        }
-    ]
+    assert listed == [{"id": 1, "organisation": "Leith Academy", "service_area": "education",
+                       "contact": "Head teacher", "on": "2027-01-12", "how": "talk",
+                       "outcome": "Will tell staff at the in-service day"}]
     assert "Did you mean 'education'" in tanet("outreach", "add", "X", "--area", "educaton", ok=False).stderr
     assert "future" in tanet("outreach", "add", "X", "--area", "education", "--on", "2027-07-01", ok=False).stderr
     assert "Outreach to under-engaged services" in tanet("report", "quarter", "2027Q1", ok=True).stdout
@@ -253,23 +166,12 @@ def test_outreach_figures_on_a_hand_built_case(tanet, monkeypatch):
 
 def test_privacy_review_lists_exactly_what_is_due_and_apply_erases_it(tanet, own_database, monkeypatch):
     tanet("init", ok=True)
-    add_member(
-        tanet,
-        "Left Long Ago",
-        "long.gone@example.org",
-        "housing",
-        "public",
-        "frontline",
-        "Org",
-        "--joined",
-        "2020-01-01",
-    )
-    add_member(
-        tanet, "Left Recently", "recent@example.org", "housing", "public", "frontline", "Org", "--joined", "2020-01-01"
-    )
-    add_member(
-        tanet, "Still Here", "here@example.org", "housing", "public", "frontline", "Org", "--joined", "2020-01-01"
-    )
+    add_member(tanet, "Left Long Ago", "long.gone@example.org", "housing", "public", "frontline", "Org",
+               "--joined", "2020-01-01")
+    add_member(tanet, "Left Recently", "recent@example.org", "housing", "public", "frontline", "Org",
+               "--joined", "2020-01-01")
+    add_member(tanet, "Still Here", "here@example.org", "housing", "public", "frontline", "Org",
+               "--joined", "2020-01-01")
     tanet("member", "leave", "1", "--on", "2024-10-25", ok=True)  # 25 months before 2026-11-25
     tanet("member", "leave", "2", "--on", "2024-12-25", ok=True)  # 23 months
     tanet("meeting", "add", "2025-10-21", "--location", "x", ok=True)  # 13 months ago
@@ -277,19 +179,13 @@ def test_privacy_review_lists_exactly_what_is_due_and_apply_erases_it(tanet, own
     tanet("checkin", "record", "1", "3", "--note", "thirteen months old note", "--follow-up", ok=True)
     tanet("checkin", "record", "2", "3", "--note", "eleven months old note", ok=True)
     review = tanet("privacy", "review", "--format", "json", ok=True).json()
-    assert review == {
-        "retain_months": 24,
-        "notes_months": 12,
-        "members_due": [1],
-        "notes_due": 1,
-        "members": [{"id": 1, "name": "Left Long Ago", "left_on": "2024-10-25"}],
-    }
+    assert review == {"retain_months": 24, "notes_months": 12, "members_due": [1], "notes_due": 1,
+                      "members": [{"id": 1, "name": "Left Long Ago", "left_on": "2024-10-25"}]}
     assert "#1" in tanet("privacy", "review", ok=True).stdout
     done = tanet("privacy", "review", "--apply", "--format", "json", ok=True).json()
     assert done["members_forgotten"] == 1 and done["notes_erased"] == 1
-    raw = own_database.read_bytes() + (
-        Path(f"{own_database}-wal").read_bytes() if Path(f"{own_database}-wal").exists() else b""
-    )
+    raw = own_database.read_bytes() + (Path(f"{own_database}-wal").read_bytes()
+                                       if Path(f"{own_database}-wal").exists() else b"")
     assert b"long.gone@example.org" not in raw and b"thirteen months old note" not in raw
     assert b"eleven months old note" in raw and b"recent@example.org" in raw
     assert tanet("privacy", "review", "--format", "json", ok=True).json()["members_due"] == []

@@ -8,35 +8,16 @@ import subprocess
 import sys
 
 import pytest
-from conftest import TANET, wait_for_wal, wal_size
 
+from conftest import TANET, wait_for_wal, wal_size
 from tanet.store import db as dbmod
 from tanet.store.schema import MIGRATIONS
 
 EXPECTED_TABLES = {
-    "_sqlite_migrations",
-    "settings",
-    "service_areas",
-    "members",
-    "meetings",
-    "facilitators",
-    "sessions",
-    "themes",
-    "attendance",
-    "checkins",
-    "followups",
-    "resources",
-    "resource_authors",
-    "adoptions",
-    "availability",
-    "outbox",
-    "responses",
-    "replies_read",
-    "outreach",
-    "aliases",
-    "report_notes",
-    "feedback",
-    "feedback_files",
+    "_sqlite_migrations", "settings", "service_areas", "members", "meetings", "facilitators",
+    "sessions", "themes", "attendance", "checkins", "followups", "resources", "resource_authors",
+    "adoptions", "availability", "outbox", "responses", "replies_read", "outreach", "aliases", "report_notes",
+    "feedback", "feedback_files",
 }
 
 
@@ -88,13 +69,8 @@ def test_migrations_from_empty_file_reach_current_schema(tmp_path):
     conn.close()
     assert tables(path) == EXPECTED_TABLES
     # What the summary reads instead of the tables (see report.py).
-    assert {
-        "attendance_meeting_status",
-        "attendance_present",
-        "members_groups",
-        "members_joined",
-        "members_left",
-    } <= indexes
+    assert {"attendance_meeting_status", "attendance_present", "members_groups", "members_joined",
+            "members_left"} <= indexes
 
 
 def test_file_at_first_migration_is_upgraded_keeping_rows(tmp_path):
@@ -106,10 +82,8 @@ def test_file_at_first_migration_is_upgraded_keeping_rows(tmp_path):
     old = Database(path)
     migrations.apply(old, stop_before=MIGRATIONS[1])
     assert "resources" not in old.table_names()
-    old.execute(
-        "INSERT INTO members(name, email, service_area, sector, role, joined_on) "
-        "VALUES ('Ada', 'ada@example.org', 'housing', 'public', 'frontline', '2024-01-01')"
-    )
+    old.execute("INSERT INTO members(name, email, service_area, sector, role, joined_on) "
+                "VALUES ('Ada', 'ada@example.org', 'housing', 'public', 'frontline', '2024-01-01')")
     old.conn.commit()
     old.close()
 
@@ -128,23 +102,8 @@ def test_file_at_first_migration_is_upgraded_keeping_rows(tmp_path):
 def test_member_columns_are_what_the_spec_names(tmp_path):
     conn = dbmod.open_db(tmp_path / "x.db", create=True)
     cols = [r["name"] for r in conn.execute("PRAGMA table_info(members)")]
-    assert cols == [
-        "id",
-        "name",
-        "email",
-        "phone",
-        "organisation",
-        "service_area",
-        "sector",
-        "role",
-        "ambassador",
-        "joined_on",
-        "left_on",
-        "consent_on",
-        "notes",
-        "forgotten_on",
-        "known_as",
-    ]
+    assert cols == ["id", "name", "email", "phone", "organisation", "service_area", "sector", "role",
+                    "ambassador", "joined_on", "left_on", "consent_on", "notes", "forgotten_on", "known_as"]
 
 
 def test_not_a_database(tmp_path, tanet):
@@ -168,22 +127,8 @@ def test_folder_given_as_database(tmp_path, tanet):
 
 
 def test_backup_and_check(own_database, tanet, tmp_path):
-    tanet(
-        "member",
-        "add",
-        "Ada Lovelace",
-        "--email",
-        "ada@example.org",
-        "--org",
-        "City Council",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "manager",
-        ok=True,
-    )
+    tanet("member", "add", "Ada Lovelace", "--email", "ada@example.org", "--org", "City Council",
+          "--area", "housing", "--sector", "public", "--role", "manager", ok=True)
     dest = tmp_path / "copy.db"
     r = tanet("backup", dest, ok=True)
     assert str(dest) in r.stdout
@@ -208,23 +153,19 @@ def test_check_reports_broken_links(own_database, tanet):
 
 
 def test_cli_import_stays_light():
-    code = (
-        "import sys, tanet.cli; "
-        "print(sorted(m for m in ('icalendar','sqlite_utils','rich','holidays','dateutil','pydantic',"
-        "'recurring_ical_events','platformdirs') if m in sys.modules))"
-    )
+    code = ("import sys, tanet.cli; "
+            "print(sorted(m for m in ('icalendar','sqlite_utils','rich','holidays','dateutil','pydantic',"
+            "'recurring_ical_events','platformdirs') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 
 
 def test_member_list_on_current_file_does_not_load_sqlite_utils(cli_env):
     subprocess.run(TANET + ["init"], env=cli_env, check=True, capture_output=True)
-    code = (
-        "import sys; sys.argv=['tanet','member','list','--format','json']\n"
-        "from tanet.cli import app\n"
-        "try:\n    app(prog_name='tanet')\nexcept SystemExit:\n    pass\n"
-        "print('LOADED', sorted(m for m in ('sqlite_utils','icalendar','holidays','rich') if m in sys.modules))"
-    )
+    code = ("import sys; sys.argv=['tanet','member','list','--format','json']\n"
+            "from tanet.cli import app\n"
+            "try:\n    app(prog_name='tanet')\nexcept SystemExit:\n    pass\n"
+            "print('LOADED', sorted(m for m in ('sqlite_utils','icalendar','holidays','rich') if m in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], env=cli_env, capture_output=True, text=True).stdout
     assert "LOADED []" in out
 
@@ -232,28 +173,10 @@ def test_member_list_on_current_file_does_not_load_sqlite_utils(cli_env):
 def test_two_writers_at_once_do_not_fail(cli_env):
     subprocess.run(TANET + ["init"], env=cli_env, check=True, capture_output=True)
     procs = [
-        subprocess.Popen(
-            TANET
-            + [
-                "member",
-                "add",
-                f"Person {i}",
-                "--email",
-                f"p{i}@example.org",
-                "--org",
-                "Org",
-                "--area",
-                "housing",
-                "--sector",
-                "public",
-                "--role",
-                "frontline",
-            ],
-            env=cli_env,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
+        subprocess.Popen(TANET + ["member", "add", f"Person {i}", "--email", f"p{i}@example.org",
+                                  "--org", "Org", "--area", "housing", "--sector", "public",
+                                  "--role", "frontline"], env=cli_env, stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, text=True)
         for i in range(6)
     ]
     results = [p.communicate() + (p.returncode,) for p in procs]
@@ -276,9 +199,8 @@ def test_sigkill_during_import_leaves_all_or_nothing(cli_env, tmp_path, written)
     csv_path = tmp_path / "big.csv"
     _big_csv(csv_path, 20_000)
     before = wal_size(cli_env["TANET_DB"])
-    p = subprocess.Popen(
-        TANET + ["member", "import", str(csv_path)], env=cli_env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    p = subprocess.Popen(TANET + ["member", "import", str(csv_path)], env=cli_env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     assert wait_for_wal(p, cli_env["TANET_DB"], before + written)  # the transaction is under way
     p.send_signal(signal.SIGKILL)
     p.wait()
@@ -290,8 +212,8 @@ def test_sigkill_during_import_leaves_all_or_nothing(cli_env, tmp_path, written)
 
 
 def test_ctrl_c_during_import_rolls_back(own_database, tmp_path, monkeypatch):
-    from tanet.cli.common import connection, state
     from tanet.register import member_files
+    from tanet.cli.common import connection, state
 
     csv_path = tmp_path / "big.csv"
     _big_csv(csv_path, 3000)
@@ -311,18 +233,15 @@ def test_ctrl_c_during_import_rolls_back(own_database, tmp_path, monkeypatch):
     state.conn = None
 
 
+
+
 def test_ctrl_c_during_import_says_nothing_changed(cli_env, tmp_path):
     subprocess.run(TANET + ["init"], env=cli_env, check=True, capture_output=True)
     csv_path = tmp_path / "big.csv"
     _big_csv(csv_path, 80_000)
     before = wal_size(cli_env["TANET_DB"])
-    p = subprocess.Popen(
-        TANET + ["member", "import", str(csv_path)],
-        env=cli_env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    p = subprocess.Popen(TANET + ["member", "import", str(csv_path)], env=cli_env,
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     # Ctrl-C once the import is observed writing (its pages spill into the WAL), whatever the load.
     assert wait_for_wal(p, cli_env["TANET_DB"], before + 1_000_000)
     p.send_signal(signal.SIGINT)

@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, TANET
 from servers import running_dovecot, use_server
 from test_outbox import network
@@ -24,7 +25,6 @@ def log_lines(stderr: str, room: str) -> list[str]:
 
 
 # --verbose -----------------------------------------------------------------------------------
-
 
 def test_verbose_names_the_database_and_each_file_read_and_written(tanet, tmp_path, own_database):
     tanet("init", "--organiser-email", "c@example.org", ok=True)
@@ -47,7 +47,8 @@ def test_verbose_names_the_database_and_each_file_read_and_written(tanet, tmp_pa
 
 
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
-def test_verbose_shows_the_smtp_conversation_and_never_the_password(tanet, tmp_path, smtp, ca, monkeypatch, mechanism):
+def test_verbose_shows_the_smtp_conversation_and_never_the_password(tanet, tmp_path, smtp, ca, monkeypatch,
+                                                                     mechanism):
     network(tanet)
     inbox, port = smtp("starttls", password="p£ss-word", mechanisms=[mechanism])
     use_server(tanet, port, "starttls", user="coordinator", ca_file=ca[1])
@@ -109,7 +110,6 @@ def test_verbose_shows_the_imap_conversation_and_never_the_password(tanet, tmp_p
 
 # An error in tanet itself --------------------------------------------------------------------
 
-
 def a_meeting_edited_by_hand(tanet, own_database):
     """A real way to meet an error tanet does not expect: a start time changed to one that is no
     time at all by another program (a spreadsheet-like database browser), which the schema allows."""
@@ -129,11 +129,9 @@ def test_an_unexpected_error_is_one_line_and_a_private_crash_report(tanet, tmp_p
     assert r.exit_code == 1 and r.stdout == ""
     [line] = r.stderr.splitlines()
     [report] = crash_reports(tmp_path)
-    assert line == (
-        "Error: 'tanet meeting list' stopped on a fault in tanet itself, not in what you typed "
-        f"(ValueError: hour must be in 0..23). The details are in {report}: send that file to whoever "
-        "looks after tanet."
-    )
+    assert line == ("Error: 'tanet meeting list' stopped on a fault in tanet itself, not in what you typed "
+                    f"(ValueError: hour must be in 0..23). The details are in {report}: send that file to whoever "
+                    "looks after tanet.")
     assert stat.S_IMODE(report.stat().st_mode) == 0o600 and stat.S_IMODE(report.parent.stat().st_mode) == 0o700
     text = report.read_text()
     from tanet import __version__
@@ -191,21 +189,13 @@ def test_the_crash_report_holds_no_secret_from_the_command_line(tmp_path, monkey
     assert report.parent == tmp_path / "state" / "tanet" / "log"
 
 
-@pytest.mark.parametrize(
-    "args, shown",
-    [
-        (
-            ["config", "set", "smtp.oauth2_token_command", "pass show mail"],
-            ["config", "set", "smtp.oauth2_token_command", "***"],
-        ),
-        (["--password=abc", "--org=Passmore Trust"], ["--password=***", "--org=Passmore Trust"]),
-        (["imaps://a%40b:p%C3%A4ss@host:993/Box"], ["imaps://a%40b:***@host:993/Box"]),
-        (
-            ["member", "add", "Zoë", "--email", "zoe@example.org"],
-            ["member", "add", "Zoë", "--email", "zoe@example.org"],
-        ),
-    ],
-)
+@pytest.mark.parametrize("args, shown", [
+    (["config", "set", "smtp.oauth2_token_command", "pass show mail"],
+     ["config", "set", "smtp.oauth2_token_command", "***"]),
+    (["--password=abc", "--org=Passmore Trust"], ["--password=***", "--org=Passmore Trust"]),
+    (["imaps://a%40b:p%C3%A4ss@host:993/Box"], ["imaps://a%40b:***@host:993/Box"]),
+    (["member", "add", "Zoë", "--email", "zoe@example.org"], ["member", "add", "Zoë", "--email", "zoe@example.org"]),
+])
 def test_secrets_are_taken_out_of_a_command_line(args, shown):
     from tanet.output.diagnostics import without_secrets
 
@@ -222,9 +212,7 @@ def test_without_a_crash_folder_the_line_says_how_to_see_the_details(tmp_path, m
     except ValueError as e:
         diagnostics.crash(e, ["report", "quarter"])
     err = capsys.readouterr().err
-    assert err == (
-        "Error: 'tanet report quarter' stopped on a fault in tanet itself, not in what you typed "
-        "(ValueError: invalid literal for int() with base 10: 'x'). No crash report could be written; "
-        "run the command again with --debug to see it.\n"
-    )
+    assert err == ("Error: 'tanet report quarter' stopped on a fault in tanet itself, not in what you typed "
+                   "(ValueError: invalid literal for int() with base 10: 'x'). No crash report could be written; "
+                   "run the command again with --debug to see it.\n")
     assert os.path.isfile(blocker)

@@ -35,13 +35,10 @@ def test_demo_builds_a_living_network(tanet, tmp_path):
     assert "Register of the last meeting" in r.stdout and "Best meeting slots" in r.stdout
     with sqlite3.connect(db) as c:
         assert c.execute("SELECT count(*) FROM members").fetchone()[0] == 140
-        held = c.execute(
-            "SELECT count(*) FROM meetings WHERE status = 'scheduled' AND date <= '2026-11-25'"
-        ).fetchone()[0]
+        held = c.execute("SELECT count(*) FROM meetings WHERE status = 'scheduled' AND date <= '2026-11-25'").fetchone()[0]
         assert held >= 10
-        per_meeting = [
-            n for (n,) in c.execute("SELECT count(*) FROM attendance WHERE status = 'present' GROUP BY meeting_id")
-        ]
+        per_meeting = [n for (n,) in c.execute(
+            "SELECT count(*) FROM attendance WHERE status = 'present' GROUP BY meeting_id")]
         assert 25 <= sum(per_meeting) / len(per_meeting) <= 45
         assert c.execute("SELECT count(*) FROM meetings WHERE status = 'cancelled'").fetchone()[0] == 1
         assert c.execute("SELECT count(*) FROM sessions WHERE guest IS NOT NULL").fetchone()[0] >= 3
@@ -49,24 +46,18 @@ def test_demo_builds_a_living_network(tanet, tmp_path):
         assert c.execute("SELECT count(*) FROM adoptions").fetchone()[0] >= 5
         assert c.execute("SELECT count(DISTINCT start) FROM meetings").fetchone()[0] == 2
         # Education comes more at 15:45 than at 10:00.
-        by_slot = dict(
-            c.execute(
-                """SELECT mt.start, avg(n) FROM (SELECT a.meeting_id, count(*) AS n FROM attendance a
+        by_slot = dict(c.execute(
+            """SELECT mt.start, avg(n) FROM (SELECT a.meeting_id, count(*) AS n FROM attendance a
                  JOIN members m ON m.id = a.member_id WHERE m.service_area = 'education' AND a.status = 'present'
-                 GROUP BY a.meeting_id) x JOIN meetings mt ON mt.id = x.meeting_id GROUP BY mt.start"""
-            )
-        )
+                 GROUP BY a.meeting_id) x JOIN meetings mt ON mt.id = x.meeting_id GROUP BY mt.start"""))
         assert by_slot["15:45"] > 2 * by_slot["10:00"]
 
 
 def test_demo_is_deterministic_for_a_seed(tanet, tmp_path):
     def dump(db):
         with sqlite3.connect(db) as c:
-            return (
-                c.execute("SELECT name, email, joined_on, left_on FROM members ORDER BY id").fetchall(),
-                c.execute("SELECT meeting_id, member_id, status FROM attendance ORDER BY 1, 2").fetchall(),
-            )
-
+            return (c.execute("SELECT name, email, joined_on, left_on FROM members ORDER BY id").fetchall(),
+                    c.execute("SELECT meeting_id, member_id, status FROM attendance ORDER BY 1, 2").fetchall())
     tanet("demo", "--db", tmp_path / "a.db", "--seed", "3", "--quiet", ok=True)
     tanet("demo", "--db", tmp_path / "b.db", "--seed", "3", "--quiet", ok=True)
     tanet("demo", "--db", tmp_path / "c.db", "--seed", "4", "--quiet", ok=True)
@@ -75,22 +66,8 @@ def test_demo_is_deterministic_for_a_seed(tanet, tmp_path):
 
 
 def test_demo_never_touches_the_coordinators_file(tanet, own_database, tmp_path):
-    tanet(
-        "member",
-        "add",
-        "Real Person",
-        "--email",
-        "real@example.org",
-        "--org",
-        "Org",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "frontline",
-        ok=True,
-    )
+    tanet("member", "add", "Real Person", "--email", "real@example.org", "--org", "Org", "--area", "housing",
+          "--sector", "public", "--role", "frontline", ok=True)
     r = tanet("demo", "--quiet", ok=True)
     path = Path(r.stdout.strip())
     assert path != own_database and path.exists()

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tanet import privacy
 from tanet.demo import build as demo
+from tanet import privacy
 from tanet.store import db as dbmod
 
 TODAY = date(2026, 11, 25)
@@ -27,47 +27,23 @@ def add_traces(conn: sqlite3.Connection) -> list[int]:
         other = people[(n + 1) % len(people)]
         meeting = meetings[n % len(meetings)]
         first = person["name"].split()[0]
-        conn.execute(
-            """INSERT INTO feedback (meeting_id, response_key, member_id, anonymous, usefulness,
+        conn.execute("""INSERT INTO feedback (meeting_id, response_key, member_id, anonymous, usefulness,
                         take_back, next_topic, submitted_at) VALUES (?, ?, ?, 0, 4, ?, ?, '2026-01-01')""",
-            [
-                meeting,
-                f"r{n}",
-                person["id"],
-                f"{first} will share this with {other['name']}",
-                f"Ask {person['email']} about it" if n % 2 else None,
-            ],
-        )
+                     [meeting, f"r{n}", person["id"], f"{first} will share this with {other['name']}",
+                      f"Ask {person['email']} about it" if n % 2 else None])
         message_id = f"<m{n}@example.org>"
-        conn.execute(
-            """INSERT INTO outbox (meeting_id, member_id, email, kind, method, sequence, message_id,
+        conn.execute("""INSERT INTO outbox (meeting_id, member_id, email, kind, method, sequence, message_id,
                         file, written_at, sent_at, error) VALUES (?, ?, ?, 'invitation', 'REQUEST', 0, ?, ?,
                         '2026-01-01T10:00:00', NULL, ?)""",
-            [
-                meeting,
-                person["id"],
-                person["email"],
-                message_id,
-                f"{ROOT}/meeting-{meeting}/{n}.eml",
-                f"550 <{person['email']}>: unknown; also {other['email']}" if n % 4 == 0 else None,
-            ],
-        )
-        conn.execute(
-            """INSERT OR REPLACE INTO responses (meeting_id, member_id, response, comment, message_id)
-                        VALUES (?, ?, 'accepted', ?, ?)""",
-            [meeting, person["id"], f"From {first}", message_id],
-        )
+                     [meeting, person["id"], person["email"], message_id, f"{ROOT}/meeting-{meeting}/{n}.eml",
+                      f"550 <{person['email']}>: unknown; also {other['email']}" if n % 4 == 0 else None])
+        conn.execute("""INSERT OR REPLACE INTO responses (meeting_id, member_id, response, comment, message_id)
+                        VALUES (?, ?, 'accepted', ?, ?)""", [meeting, person["id"], f"From {first}", message_id])
         conn.execute("UPDATE checkins SET note = 'private' WHERE member_id = ?", [person["id"]])
-        conn.execute(
-            """INSERT INTO followups (meeting_id, member_id, raised_on, note, about)
-                        VALUES (?, ?, '2026-01-01', 'call back', ?)""",
-            [meeting, person["id"], other["name"]],
-        )
-        conn.execute(
-            """INSERT INTO availability (member_id, weekdays, start, "end", pattern)
-                        VALUES (?, 'Tue', '10:00', '12:00', 'Tue 10:00-12:00')""",
-            [person["id"]],
-        )
+        conn.execute("""INSERT INTO followups (meeting_id, member_id, raised_on, note, about)
+                        VALUES (?, ?, '2026-01-01', 'call back', ?)""", [meeting, person["id"], other["name"]])
+        conn.execute("""INSERT INTO availability (member_id, weekdays, start, "end", pattern)
+                        VALUES (?, 'Tue', '10:00', '12:00', 'Tue 10:00-12:00')""", [person["id"]])
     return chosen
 
 
@@ -100,16 +76,8 @@ def everything(conn: sqlite3.Connection, folder: Path) -> dict:
     """Every row of every table, in order, with the folder's own name taken out; and the
     files left."""
     tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
-    rows = {
-        t: sorted(
-            (
-                tuple(str(v).replace(str(folder), ROOT) if isinstance(v, str) else v for v in row)
-                for row in conn.execute(f'SELECT * FROM "{t}"')
-            ),
-            key=repr,
-        )
-        for t in tables
-    }
+    rows = {t: sorted((tuple(str(v).replace(str(folder), ROOT) if isinstance(v, str) else v for v in row)
+                       for row in conn.execute(f'SELECT * FROM "{t}"')), key=repr) for t in tables}
     rows["files on disk"] = sorted(str(p.relative_to(folder)) for p in folder.rglob("*.eml"))
     return rows
 
@@ -127,25 +95,17 @@ def test_forgetting_a_set_leaves_the_same_file_as_forgetting_one_by_one(original
     assert after == everything(one_by_one, tmp_path / "one-by-one")
     # ... and the erasure did happen: names, addresses, notes and files of those forgotten are gone.
     assert after != before
-    forgotten = [
-        dict(r) for r in at_once.execute(f"SELECT * FROM members WHERE id IN ({','.join('?' * len(chosen))})", chosen)
-    ]
+    forgotten = [dict(r) for r in at_once.execute(
+        f"SELECT * FROM members WHERE id IN ({','.join('?' * len(chosen))})", chosen)]
     assert all(m["email"] is None and m["name"] == f"Former member #{m['id']}" and m["forgotten_on"] for m in forgotten)
     errors = " ".join(e for (e,) in at_once.execute("SELECT error FROM outbox WHERE error IS NOT NULL"))
     assert "[erased]" in errors
     for person in (p for p in before["members"] if p[0] in chosen):
         assert person[2] not in errors  # a server's refusal quoting a forgotten address loses it
-    assert (
-        at_once.execute(
-            f"""SELECT count(*) FROM outbox WHERE member_id IN ({",".join("?" * len(chosen))})
-                               AND (file IS NOT NULL OR email IS NOT NULL)""",
-            chosen,
-        ).fetchone()[0]
-        == 0
-    )
+    assert at_once.execute(f"""SELECT count(*) FROM outbox WHERE member_id IN ({','.join('?' * len(chosen))})
+                               AND (file IS NOT NULL OR email IS NOT NULL)""", chosen).fetchone()[0] == 0
     assert len(after["files on disk"]) == len(before["files on disk"]) - len(
-        [p for p in chosen if p in [row[0] for row in before["members"][:60]]]
-    )
+        [p for p in chosen if p in [row[0] for row in before["members"][:60]]])
 
 
 def test_privacy_review_apply_forgets_the_set_and_erases_old_notes_like_one_by_one(original, tmp_path):
@@ -176,20 +136,13 @@ def test_only_members_with_something_ahead_are_taken_off_it_one_by_one(original,
     path, _ = original
     conn = copy_of(path, tmp_path / "copy")
     due = privacy.review(conn, TODAY)["members_due"]
-    ahead = conn.execute(
-        "SELECT id FROM meetings WHERE date >= ? ORDER BY date LIMIT 2", [TODAY.isoformat()]
-    ).fetchall()
-    past = conn.execute(
-        "SELECT id FROM meetings WHERE date < ? ORDER BY date DESC LIMIT 1", [TODAY.isoformat()]
-    ).fetchone()
+    ahead = conn.execute("SELECT id FROM meetings WHERE date >= ? ORDER BY date LIMIT 2", [TODAY.isoformat()]).fetchall()
+    past = conn.execute("SELECT id FROM meetings WHERE date < ? ORDER BY date DESC LIMIT 1", [TODAY.isoformat()]).fetchone()
     with dbmod.transaction(conn):
         conn.execute("DELETE FROM facilitators WHERE member_id IN (%s)" % ",".join("?" * len(due)), due)
         conn.execute("DELETE FROM outbox WHERE member_id IN (%s)" % ",".join("?" * len(due)), due)
         conn.execute("INSERT INTO facilitators (meeting_id, member_id) VALUES (?, ?)", [ahead[0][0], due[0]])
         conn.execute("INSERT INTO facilitators (meeting_id, member_id) VALUES (?, ?)", [past[0], due[1]])
-        conn.execute(
-            """INSERT INTO outbox (meeting_id, member_id, email, kind, message_id, written_at)
-                        VALUES (?, ?, 'x@example.org', 'invitation', '<a@b>', '2026-11-01')""",
-            [ahead[1][0], due[2]],
-        )
+        conn.execute("""INSERT INTO outbox (meeting_id, member_id, email, kind, message_id, written_at)
+                        VALUES (?, ?, 'x@example.org', 'invitation', '<a@b>', '2026-11-01')""", [ahead[1][0], due[2]])
     assert privacy.with_something_ahead(conn, due, TODAY) == [due[0], due[2]]

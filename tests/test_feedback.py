@@ -3,8 +3,9 @@ feedback figures."""
 
 import zipfile
 
-from conftest import FIXTURES, add_member
 from python_calamine import CalamineWorkbook
+
+from conftest import FIXTURES, add_member
 
 FORM = FIXTURES / "feedback-forms-2027-01-19.xlsx"
 
@@ -16,17 +17,8 @@ def _rows():
 def setup(tanet, monkeypatch):
     monkeypatch.setenv("TANET_TODAY", "2027-01-25")
     tanet("init", ok=True)
-    add_member(
-        tanet,
-        "Zoë Fraser",
-        "zoe.fraser@pentlandprimary.example",
-        "education",
-        "public",
-        "frontline",
-        "Pentland Primary",
-        "--joined",
-        "2025-01-01",
-    )
+    add_member(tanet, "Zoë Fraser", "zoe.fraser@pentlandprimary.example", "education", "public", "frontline",
+               "Pentland Primary", "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-01-19", "--location", "x", ok=True)
     tanet("meeting", "add", "2027-01-20", "--location", "x", ok=True)
     tanet("attendance", "mark", "1", "Zoë", ok=True)
@@ -57,35 +49,23 @@ def test_a_forms_export_is_read_counted_and_kept_anonymous(tanet, monkeypatch, o
     summary = tanet("report", "quarter", "2027Q1", "--format", "json", ok=True).json()["feedback"]
     assert summary["responses"] == 48 and summary["meetings_with_feedback"] == 2
     assert "Feedback from members" in tanet("report", "quarter", "2027Q1", "--format", "markdown", ok=True).stdout
-    assert (
-        "No feedback form was imported" in tanet("report", "quarter", "2026Q4", "--format", "markdown", ok=True).stdout
-    )
+    assert "No feedback form was imported" in tanet("report", "quarter", "2026Q4", "--format", "markdown", ok=True).stdout
 
 
 def test_no_feedback_gives_zeros(tanet, monkeypatch):
     setup(tanet, monkeypatch)
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json() == {
-        "meeting_id": 1,
-        "responses": 0,
-        "anonymous": 0,
-        "usefulness_mean": None,
-        "will_use": {"yes": 0, "no": 0, "maybe": 0},
-        "by_service_area": [],
-        "take_back": [],
-        "next_topics": [],
-    }
+        "meeting_id": 1, "responses": 0, "anonymous": 0, "usefulness_mean": None,
+        "will_use": {"yes": 0, "no": 0, "maybe": 0}, "by_service_area": [], "take_back": [], "next_topics": []}
 
 
 def test_google_forms_csv(tanet, monkeypatch, tmp_path):
     setup(tanet, monkeypatch)
     csv = tmp_path / "google.csv"
-    csv.write_text(
-        "Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
-        "What will you take back?,What should we cover next?,Your service area\n"
-        "19/01/2027 12:01:02,zoe.fraser@pentlandprimary.example,4,Yes,Grounding,Supervision,Education\n"
-        "19/01/2027 12:05:00,,5,Maybe,,,Housing\n",
-        encoding="utf-8",
-    )
+    csv.write_text("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+                   "What will you take back?,What should we cover next?,Your service area\n"
+                   "19/01/2027 12:01:02,zoe.fraser@pentlandprimary.example,4,Yes,Grounding,Supervision,Education\n"
+                   "19/01/2027 12:05:00,,5,Maybe,,,Housing\n", encoding="utf-8")
     r = tanet("feedback", "import", "1", csv, "--format", "json", ok=True).json()
     assert (r["added"], r["not_members"]) == (2, [])
     shown = tanet("feedback", "show", "1", "--format", "json", ok=True).json()
@@ -99,10 +79,8 @@ def test_bad_forms_import_nothing(tanet, monkeypatch, tmp_path):
     r = tanet("feedback", "import", "1", missing, ok=False)
     assert "no question found for" in r.stderr and "will you use something" in r.stderr
     bad = tmp_path / "bad.csv"
-    bad.write_text(
-        "Timestamp,Email address,How useful?,Will you use something?,Take back?,Cover next?,Service area\n"
-        "19/01/2027,,9,Yes,,,\n19/01/2027,,3,Often,,,\n"
-    )
+    bad.write_text("Timestamp,Email address,How useful?,Will you use something?,Take back?,Cover next?,Service area\n"
+                   "19/01/2027,,9,Yes,,,\n19/01/2027,,3,Often,,,\n")
     r = tanet("feedback", "import", "1", bad, ok=False)
     assert "'9' is not from 1 to 5" in r.stderr and "'Often' is not yes, no or maybe" in r.stderr
     fake = tmp_path / "export.xlsx"
@@ -124,53 +102,33 @@ def write_xlsx(path, rows):
 
     sheet = "".join(
         f'<row r="{i}">' + "".join(cell(f"{chr(65 + j)}{i}", v) for j, v in enumerate(row)) + "</row>"
-        for i, row in enumerate(rows, start=1)
-    )
+        for i, row in enumerate(rows, start=1))
     ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
     rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
     with zipfile.ZipFile(path, "w") as z:
-        z.writestr(
-            "[Content_Types].xml",
-            '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
-            'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
-            'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
-            'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
-            'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
-            '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>',
-        )
-        z.writestr(
-            "_rels/.rels",
-            f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
-            f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
-            'Target="xl/workbook.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/workbook.xml",
-            f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet '
-            'name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>',
-        )
-        z.writestr(
-            "xl/_rels/workbook.xml.rels",
-            '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
-            f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
-            'Target="worksheets/sheet1.xml"/></Relationships>',
-        )
-        z.writestr(
-            "xl/worksheets/sheet1.xml",
-            f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}</sheetData></worksheet>',
-        )
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override '
+                   'PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.'
+                   'spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType='
+                   '"application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet '
+                   'name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                   'Target="worksheets/sheet1.xml"/></Relationships>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}'
+                   '</sheetData></worksheet>')
 
 
 def test_member_import_reads_xlsx(tanet, tmp_path):
     sheet = tmp_path / "signups.xlsx"
-    write_xlsx(
-        sheet,
-        [
-            ["Full name", "E-mail address", "Service area", "Sector", "Role"],
-            ["Zoë O'Brien", "zoe@example.org", "Schools", "Public", "Teacher"],
-            ["Ann Able", "ann@example.org", "housing", "third", "manager"],
-        ],
-    )
+    write_xlsx(sheet, [["Full name", "E-mail address", "Service area", "Sector", "Role"],
+                       ["Zoë O'Brien", "zoe@example.org", "Schools", "Public", "Teacher"],
+                       ["Ann Able", "ann@example.org", "housing", "third", "manager"]])
     tanet("member", "import", sheet, ok=True)
     got = {m["name"]: m["service_area"] for m in tanet("member", "list", "--format", "json", ok=True).json()}
     assert got == {"Zoë O'Brien": "education", "Ann Able": "housing"}

@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 
 import pytest
+
 from conftest import TANET, add_member, as_nobody, limit_file_size
 from servers import use_server
 from test_outbox import network
@@ -38,17 +39,8 @@ def _members(path):
 
 
 def _a_backup_with(tanet, tmp_path, sql):
-    add_member(
-        tanet,
-        "Zoe Hart",
-        "zoe@example.org",
-        "housing",
-        "public",
-        "frontline",
-        "City Council",
-        "--phone",
-        "0131 496 0000",
-    )
+    add_member(tanet, "Zoe Hart", "zoe@example.org", "housing", "public", "frontline", "City Council",
+               "--phone", "0131 496 0000")
     copy = tmp_path / "handed-back.db"
     tanet("backup", copy, ok=True)
     with sqlite3.connect(copy) as c:
@@ -72,8 +64,7 @@ def test_a_foreign_object_is_refused_by_restore_and_open_and_named_by_check(name
     r = tanet("--db", copy, "check")
     assert r.exit_code == 1 and named in r.stderr and "damaged" not in r.stderr
     assert tanet("--db", copy, "check", "--format", "json").json()["foreign"] == [named] + (
-        ["table kept"] if named.startswith("trigger keep") else []
-    )
+        ["table kept"] if named.startswith("trigger keep") else [])
     assert "schema is tanet's own" in tanet("check", ok=True).stdout
 
 
@@ -113,18 +104,14 @@ def test_connections_distrust_the_schema_and_opening_stays_light(own_database, t
         assert conn.getconfig(sqlite3.SQLITE_DBCONFIG_DEFENSIVE)
     conn.close()
     # Light: checking the schema of a file that matches never loads sqlite_utils (~110 ms to import).
-    code = (
-        "import sys; from pathlib import Path; from tanet.store.db import open_db; "
-        f"open_db(Path({str(own_database)!r})).close(); print('sqlite_utils' in sys.modules)"
-    )
-    loaded = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=os.environ
-    ).stdout.strip()
+    code = ("import sys; from pathlib import Path; from tanet.store.db import open_db; "
+            f"open_db(Path({str(own_database)!r})).close(); print('sqlite_utils' in sys.modules)")
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                            env=os.environ).stdout.strip()
     assert loaded == "False"
 
 
 # Mail settings from a restored file -------------------------------------------------------------
-
 
 def test_a_backups_mail_settings_are_kept_only_when_asked(tanet, tmp_path, smtp):  # noqa: F811
     network(tanet)
@@ -133,13 +120,8 @@ def test_a_backups_mail_settings_are_kept_only_when_asked(tanet, tmp_path, smtp)
     copy = tmp_path / "handed-back.db"
     tanet("backup", copy, ok=True)
     pwned = tmp_path / "PWNED"
-    hostile = {
-        "smtp.host": "127.0.0.1",
-        "smtp.user": "coordinator@example.org",
-        "smtp.auth": "xoauth2",
-        "smtp.oauth2_token_command": f"touch {pwned}; echo token",
-        "organiser.email": "attacker@evil.example",
-    }
+    hostile = {"smtp.host": "127.0.0.1", "smtp.user": "coordinator@example.org", "smtp.auth": "xoauth2",
+               "smtp.oauth2_token_command": f"touch {pwned}; echo token", "organiser.email": "attacker@evil.example"}
     with sqlite3.connect(copy) as c:
         c.executemany("INSERT OR REPLACE INTO settings(key, value) VALUES (?, ?)", hostile.items())
     r = tanet("restore", copy, "--yes", ok=True)
@@ -149,15 +131,13 @@ def test_a_backups_mail_settings_are_kept_only_when_asked(tanet, tmp_path, smtp)
     assert "Sent to 3 members." in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=True).stdout
     assert not pwned.exists()
     assert len(inbox.messages) == 3 and {m["From"].addresses[0].addr_spec for _, m in inbox.messages} == {
-        "coordinator@example.org"
-    }
+        "coordinator@example.org"}
     tanet("restore", copy, "--yes", "--keep-mail-settings", ok=True)
     assert tanet("config", "get", "smtp.oauth2_token_command", ok=True).stdout.strip() == f"touch {pwned}; echo token"
     assert not pwned.exists()
 
 
 # A restore while another command writes ----------------------------------------------------------
-
 
 def _wait_until_writing(db, process, deadline=60):
     """Until `process` holds SQLite's write lock on `db` (observed, not guessed)."""
@@ -180,23 +160,8 @@ def _wait_until_writing(db, process, deadline=60):
 
 def test_a_restore_during_an_import_never_loses_it(cli_env, tmp_path):
     run(cli_env, "init", check=True)
-    run(
-        cli_env,
-        "member",
-        "add",
-        "Ann Able",
-        "--email",
-        "ann@example.org",
-        "--org",
-        "O",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "frontline",
-        check=True,
-    )
+    run(cli_env, "member", "add", "Ann Able", "--email", "ann@example.org", "--org", "O", "--area", "housing",
+        "--sector", "public", "--role", "frontline", check=True)
     copy = tmp_path / "b.db"
     run(cli_env, "backup", copy, check=True)
     big = tmp_path / "big.csv"
@@ -204,9 +169,8 @@ def test_a_restore_during_an_import_never_loses_it(cli_env, tmp_path):
     with open(big, "w") as f:
         f.write("Name,Email,Service area,Sector,Role\n")
         f.writelines(f"Person {i},p{i}@example.org,housing,public,frontline\n" for i in range(rows))
-    importing = subprocess.Popen(
-        TANET + ["member", "import", str(big)], env=cli_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    importing = subprocess.Popen(TANET + ["member", "import", str(big)], env=cli_env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
     _wait_until_writing(cli_env["TANET_DB"], importing)
     restored = run(cli_env, "restore", copy, "--yes")
     out, err = importing.communicate(timeout=120)
@@ -221,28 +185,13 @@ def test_a_restore_during_an_import_never_loses_it(cli_env, tmp_path):
 
 # Permissions come back, and messages name the real cause -------------------------------------------
 
-
 def test_the_journal_follows_the_file_when_it_is_writable_again(nobodys_folder, tanet):
     db = nobodys_folder / "t.db"
     os.chmod(db, 0o400)
     assert as_nobody(tanet, "member", "list")[0] == 0
     os.chmod(db, 0o600)  # chmod u+w by its owner
-    exit_code, stderr = as_nobody(
-        tanet,
-        "member",
-        "add",
-        "Bob",
-        "--email",
-        "bob@example.org",
-        "--org",
-        "O",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "frontline",
-    )
+    exit_code, stderr = as_nobody(tanet, "member", "add", "Bob", "--email", "bob@example.org", "--org", "O",
+                                   "--area", "housing", "--sector", "public", "--role", "frontline")
     assert exit_code == 0, stderr
     for journal in (Path(f"{db}-wal"), Path(f"{db}-shm")):
         if journal.exists():
@@ -264,11 +213,9 @@ def _big(cli_env, rows=2_000):
     run(cli_env, "init", check=True)
     c = sqlite3.connect(cli_env["TANET_DB"])
     with c:
-        c.executemany(
-            "INSERT INTO members(name, email, service_area, sector, role, joined_on, notes) "
-            "VALUES (?, ?, 'housing', 'public', 'frontline', '2025-01-01', ?)",
-            [(f"Person {i}", f"p{i}@example.org", "x" * 2000) for i in range(rows)],
-        )
+        c.executemany("INSERT INTO members(name, email, service_area, sector, role, joined_on, notes) "
+                      "VALUES (?, ?, 'housing', 'public', 'frontline', '2025-01-01', ?)",
+                      [(f"Person {i}", f"p{i}@example.org", "x" * 2000) for i in range(rows)])
     c.close()  # the last connection gone: no -shm beside the file, so opening must make one
 
 
@@ -312,12 +259,8 @@ main()
 
 def _kill_when_copying(cli_env, tmp_path, pattern, *args):
     mark = tmp_path / f"reached-{args[0]}"
-    p = subprocess.Popen(
-        [sys.executable, "-c", BLOCK_AT, pattern, str(mark), *map(str, args)],
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
+    p = subprocess.Popen([sys.executable, "-c", BLOCK_AT, pattern, str(mark), *map(str, args)], env=cli_env,
+                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     end = time.monotonic() + 60
     while not mark.exists():
         assert p.poll() is None, p.stderr.read()
@@ -333,23 +276,8 @@ def _files_holding(folder, text):
 
 def test_copies_left_by_a_killed_backup_or_handover_go_at_the_next_start(cli_env, tmp_path):
     run(cli_env, "init", "--organiser-name", "Alex", "--organiser-email", "alex@example.org", check=True)
-    run(
-        cli_env,
-        "member",
-        "add",
-        "Zoe Hart",
-        "--email",
-        "zoe.hart@example.org",
-        "--org",
-        "O",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "frontline",
-        check=True,
-    )
+    run(cli_env, "member", "add", "Zoe Hart", "--email", "zoe.hart@example.org", "--org", "O", "--area",
+        "housing", "--sector", "public", "--role", "frontline", check=True)
     _kill_when_copying(cli_env, tmp_path, r"/\.copy\.db\.[^/]*\.tmp$", "backup", tmp_path / "copy.db")
     left = _files_holding(tmp_path, b"zoe.hart@example.org")
     assert [name for name in left if name.startswith(".copy.db.")], left
@@ -366,7 +294,6 @@ def test_copies_left_by_a_killed_backup_or_handover_go_at_the_next_start(cli_env
 
 # Restore in the other situations it meets ---------------------------------------------------------
 
-
 def test_restore_replaces_a_damaged_or_hostile_file_and_upgrades_an_older_backup(own_database, tmp_path, tanet):
     from sqlite_utils import Database
 
@@ -376,10 +303,8 @@ def test_restore_replaces_a_damaged_or_hostile_file_and_upgrades_an_older_backup
     old = tmp_path / "old.db"  # a backup from a tanet that had four migrations
     with sqlite3.connect(old) as c:
         migrations.apply(Database(c), stop_before=MIGRATIONS[4])
-        c.execute(
-            "INSERT INTO members(name, email, service_area, sector, role, joined_on) "
-            "VALUES ('Old Member', 'old@example.org', 'housing', 'public', 'frontline', '2024-01-01')"
-        )
+        c.execute("INSERT INTO members(name, email, service_area, sector, role, joined_on) "
+                  "VALUES ('Old Member', 'old@example.org', 'housing', 'public', 'frontline', '2024-01-01')")
     add_member(tanet, "Ann Able", "ann@example.org")
     with sqlite3.connect(own_database) as c:  # the current file was changed outside tanet
         c.execute("CREATE TRIGGER t AFTER INSERT ON members BEGIN DELETE FROM members; END")
@@ -429,10 +354,8 @@ def test_a_view_sqlite_cannot_describe_is_still_named(tmp_path, tanet):
 def test_check_never_vouches_for_a_file_that_names_a_newer_tanet(tanet, own_database):
     # Found by an adversary: a future migration name plus a trigger read as "schema is tanet's own".
     with sqlite3.connect(own_database) as c:
-        c.execute(
-            "INSERT INTO _sqlite_migrations(migration_set, name, applied_at) "
-            "SELECT migration_set, '9999_future', applied_at FROM _sqlite_migrations LIMIT 1"
-        )
+        c.execute("INSERT INTO _sqlite_migrations(migration_set, name, applied_at) "
+                  "SELECT migration_set, '9999_future', applied_at FROM _sqlite_migrations LIMIT 1")
         c.execute("CREATE TABLE loot(x)")
         c.execute("CREATE TRIGGER keep AFTER DELETE ON members BEGIN INSERT INTO loot VALUES (old.email); END")
     out = tanet("check", ok=True).stdout

@@ -12,9 +12,10 @@ from pathlib import Path
 
 import icalendar
 import pytest
+
 from conftest import TANET
-from servers import Inbox, free_port, use_server
 from test_calendar import libical_errors
+from servers import Inbox, free_port, use_server
 from test_outbox import network, outbox, parse
 
 EXAMPLES = Path(__file__).parent.parent / "examples"
@@ -74,7 +75,6 @@ def gated():
 
 # 1. A folder per meeting ---------------------------------------------------------------------
 
-
 def test_meetings_on_one_day_with_titles_alike_never_share_a_folder(tanet, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     network(tanet)  # meeting 1: 2027-02-09 10:00, the default title
@@ -85,12 +85,8 @@ def test_meetings_on_one_day_with_titles_alike_never_share_a_folder(tanet, tmp_p
     for meeting in "1234":
         tanet("invite", meeting, ok=True)
     folders = sorted(p.name for p in (tmp_path / "invites").iterdir())
-    assert folders == [
-        "2027-02-09-1000-lothian-tip-network-meeting-1",
-        "2027-02-09-1400-lothian-tip-network-meeting-2",
-        "2027-02-09-1600-network-meeting-3",
-        "2027-02-09-1800-network-meeting-4",
-    ]
+    assert folders == ["2027-02-09-1000-lothian-tip-network-meeting-1", "2027-02-09-1400-lothian-tip-network-meeting-2",
+                       "2027-02-09-1600-network-meeting-3", "2027-02-09-1800-network-meeting-4"]
     # Every outbox row points at a file holding its own meeting's invitation.
     known = uids(tanet)
     rows = outbox(tanet)
@@ -109,41 +105,19 @@ def test_a_second_meeting_written_while_the_first_is_sending_is_never_sent_as_it
     inbox, port = gated(after=1)
 
     def run(*args):
-        return subprocess.run(
-            TANET + [str(a) for a in args], env=cli_env, cwd=tmp_path, capture_output=True, text=True, check=True
-        )
+        return subprocess.run(TANET + [str(a) for a in args], env=cli_env, cwd=tmp_path, capture_output=True,
+                              text=True, check=True)
 
     run("init", "--organiser-name", "Alex Morgan", "--organiser-email", "coordinator@example.org")
     for i in range(4):
-        run(
-            "member",
-            "add",
-            f"Person {i}",
-            "--email",
-            f"p{i}@example.org",
-            "--org",
-            "O",
-            "--area",
-            "housing",
-            "--sector",
-            "public",
-            "--role",
-            "frontline",
-            "--joined",
-            "2025-01-01",
-        )
+        run("member", "add", f"Person {i}", "--email", f"p{i}@example.org", "--org", "O", "--area", "housing",
+            "--sector", "public", "--role", "frontline", "--joined", "2025-01-01")
     run("meeting", "add", "2027-02-09", "--location", "Leith Library")
     run("meeting", "add", "2027-02-09", "--time", "14:00", "--location", "Leith Library")  # same title
     for key, value in (("smtp.host", "127.0.0.1"), ("smtp.port", port), ("smtp.security", "none")):
         run("config", "set", key, value)
-    sender = subprocess.Popen(
-        TANET + ["invite", "1", "--send"],
-        env=cli_env,
-        cwd=tmp_path,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    sender = subprocess.Popen(TANET + ["invite", "1", "--send"], env=cli_env, cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         assert inbox.reached.wait(60), "the first message never reached the server"
         run("invite", "2")  # while meeting 1's run is inside its first message
@@ -157,7 +131,6 @@ def test_a_second_meeting_written_while_the_first_is_sending_is_never_sent_as_it
 
 
 # 2. tanet removes only files it wrote ------------------------------------------------------
-
 
 def test_a_folder_of_the_coordinators_own_files_is_left_alone(tanet, tmp_path):
     network(tanet)
@@ -239,18 +212,15 @@ def test_an_old_folder_left_empty_by_a_move_is_tidied_away(tanet, tmp_path, monk
 
 # 3. --single: the organiser's copy, and organiser change keeps the mode --------------------------
 
-
-def test_single_sends_the_organiser_their_copy_and_organiser_change_keeps_it_single(tanet, tmp_path, smtp, monkeypatch):
+def test_single_sends_the_organiser_their_copy_and_organiser_change_keeps_it_single(tanet, tmp_path, smtp,
+                                                                                     monkeypatch):
     monkeypatch.chdir(tmp_path)
     network(tanet, members=5)
     inbox, port = smtp()
     use_server(tanet, port)
     tanet("invite", "1", "--single", "--area", "education", "--send", ok=True)
-    assert sorted(rcpt for rcpt, _ in inbox.messages) == [
-        "coordinator@example.org",
-        "orla@example.org",
-        "zoe@example.org",
-    ]
+    assert sorted(rcpt for rcpt, _ in inbox.messages) == ["coordinator@example.org", "orla@example.org",
+                                                         "zoe@example.org"]
     (copy,) = inbox.to("coordinator@example.org")
     assert copy["Bcc"] is None and [a.addr_spec for a in copy["To"].addresses] == ["coordinator@example.org"]
     assert calendar_of(copy)["METHOD"] == "PUBLISH"
@@ -281,14 +251,10 @@ def test_organiser_change_of_a_per_member_meeting_stays_per_member(tanet, tmp_pa
     rows = [r for r in outbox(tanet) if r["sequence"] == 1 and r["kind"] != "cancellation"]
     assert sorted(r["email"] for r in rows) == ["orla@example.org", "zoe@example.org"]  # those invited, no one new
     assert {r["method"] for r in rows} == {"REQUEST"} and {r["kind"] for r in rows} == {"update"}
-    assert {m["id"]: m["sequence"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()} == {
-        1: 1,
-        2: 0,
-    }
+    assert {m["id"]: m["sequence"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()} == {1: 1, 2: 0}
 
 
 # 4. Leavers -----------------------------------------------------------------------------
-
 
 def leaver_network(tanet):
     """Zoë was sent meetings 1 and 2 (ahead) and 3 (held); she facilitates 1 and 3."""
@@ -303,20 +269,18 @@ def leaver_network(tanet):
 
 
 def facilitators(tanet, meeting):
-    return sorted(
-        f["email"] for f in tanet("meeting", "show", meeting, "--format", "json", ok=True).json()["facilitators"]
-    )
+    return sorted(f["email"] for f in tanet("meeting", "show", meeting, "--format", "json", ok=True).json()["facilitators"])
 
 
-def test_a_leaver_is_sent_a_cancel_of_each_meeting_ahead_and_taken_off_the_rota(tanet, tmp_path, smtp, monkeypatch):
+def test_a_leaver_is_sent_a_cancel_of_each_meeting_ahead_and_taken_off_the_rota(tanet, tmp_path, smtp,
+                                                                                monkeypatch):
     monkeypatch.chdir(tmp_path)
     leaver_network(tanet)
     inbox, port = smtp()
     use_server(tanet, port)
     r = tanet("member", "leave", "zoe@example.org", "--send", ok=True)
-    assert (
-        "Taken off the rota; now needing a facilitator in place of O'Brien, Zoë: meeting #1 on 2027-02-09." in r.stdout
-    )
+    assert ("Taken off the rota; now needing a facilitator in place of O'Brien, Zoë: meeting #1 on 2027-02-09."
+            in r.stdout)
     assert {rcpt for rcpt, _ in inbox.messages} == {"zoe@example.org"} and len(inbox.messages) == 2
     known = uids(tanet)
     for meeting, (_, msg) in enumerate(inbox.messages):
@@ -336,10 +300,8 @@ def test_a_leaver_is_sent_a_cancel_of_each_meeting_ahead_and_taken_off_the_rota(
     assert facilitators(tanet, "1") == ["amina@example.org"]
     assert facilitators(tanet, "3") == ["sean@example.org", "zoe@example.org"]  # held: untouched
     rows = [r for r in outbox(tanet) if r["email"] == "zoe@example.org"]
-    assert {(r["meeting_id"], r["kind"], r["method"], r["sequence"]) for r in rows if r["kind"] == "cancellation"} == {
-        (1, "cancellation", "CANCEL", 1),
-        (2, "cancellation", "CANCEL", 1),
-    }
+    assert {(r["meeting_id"], r["kind"], r["method"], r["sequence"]) for r in rows if r["kind"] == "cancellation"} \
+        == {(1, "cancellation", "CANCEL", 1), (2, "cancellation", "CANCEL", 1)}
     assert all(r["sent_at"] for r in rows if r["kind"] == "cancellation")
     # Later updates no longer go to her; the rest are not sent anything new by her leaving.
     tanet("meeting", "move", "1", "--to", "2027-02-10", ok=True)
@@ -352,7 +314,8 @@ def test_a_leaver_is_sent_a_cancel_of_each_meeting_ahead_and_taken_off_the_rota(
     assert sorted(rcpt for rcpt, _ in inbox.messages[6:]) == ["amina@example.org", "sean@example.org"]
 
 
-def test_leave_without_send_writes_the_cancels_and_a_failed_send_can_be_retried(tanet, tmp_path, smtp, monkeypatch):
+def test_leave_without_send_writes_the_cancels_and_a_failed_send_can_be_retried(tanet, tmp_path, smtp,
+                                                                                 monkeypatch):
     monkeypatch.chdir(tmp_path)
     leaver_network(tanet)
     inbox, port = smtp(refuse=["zoe@example.org"])

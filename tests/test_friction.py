@@ -10,8 +10,8 @@ import venv
 from pathlib import Path
 
 import pytest
-from conftest import FIXTURES, TANET, add_member
 
+from conftest import FIXTURES, TANET, add_member
 from tanet.output.table import width
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,17 +31,8 @@ def test_lists_fit_the_terminal_and_never_break_dates_or_addresses(tanet, monkey
     monkeypatch.setenv("COLUMNS", str(columns))
     tanet("init", "--network", "Lothian Trauma-Informed Practice Network", ok=True)
     tanet("member", "import", ROOT / "examples" / "members.csv", ok=True)
-    tanet(
-        "meeting",
-        "plan",
-        "--start",
-        "2027-01-12",
-        "--count",
-        "4",
-        "--location",
-        "Community Room, Leith Library, 28 Ferry Road",
-        ok=True,
-    )
+    tanet("meeting", "plan", "--start", "2027-01-12", "--count", "4", "--location",
+          "Community Room, Leith Library, 28 Ferry Road", ok=True)
     members = tanet("member", "list", "--format", "json", ok=True).json()
     for args in (["member", "list"], ["meeting", "list"]):
         out = tanet(*args, ok=True).stdout
@@ -57,12 +48,8 @@ def test_names_are_found_without_accents_or_case(tanet):
     add_member(tanet, "Zoë Ferreira", "zoe@example.org")
     add_member(tanet, "Jamila García", "jamila@example.org")
     add_member(tanet, "Łukasz Munro", "lukasz@example.org")
-    for typed, name in (
-        ("zoe ferreira", "Zoë Ferreira"),
-        ("Jamila Garcia", "Jamila García"),
-        ("Lukasz Munro", "Łukasz Munro"),
-        ("ZOË", "Zoë Ferreira"),
-    ):
+    for typed, name in (("zoe ferreira", "Zoë Ferreira"), ("Jamila Garcia", "Jamila García"),
+                        ("Lukasz Munro", "Łukasz Munro"), ("ZOË", "Zoë Ferreira")):
         assert tanet("member", "show", typed, "--format", "json", ok=True).json()["name"] == name
 
 
@@ -78,24 +65,17 @@ def test_a_date_with_only_a_cancelled_meeting_finds_it_for_show_and_invite(tanet
 
 def test_sign_up_sheets_in_their_own_words(tanet, tmp_path):
     sheet = tmp_path / "signups.csv"
-    sheet.write_text(
-        "Name,Email,Service area,Sector,Role\n"
-        "Ann Able,ann@example.org,Schools,Public,Teacher\n"
-        "Ben Bold,ben@example.org,Youth work,Third,Youth worker\n"
-        "Cat Crane,cat@example.org,Primary school,Public,Head teacher\n"
-    )
+    sheet.write_text("Name,Email,Service area,Sector,Role\n"
+                     "Ann Able,ann@example.org,Schools,Public,Teacher\n"
+                     "Ben Bold,ben@example.org,Youth work,Third,Youth worker\n"
+                     "Cat Crane,cat@example.org,Primary school,Public,Head teacher\n")
     r = tanet("member", "import", sheet, ok=False)
     assert "'Youth work' is not a service area" in r.stderr and "tanet area alias" in r.stderr
     tanet("area", "alias", "Youth work", "social work", ok=True)
     tanet("member", "import", sheet, ok=True)
-    got = {
-        m["name"]: (m["service_area"], m["role"]) for m in tanet("member", "list", "--format", "json", ok=True).json()
-    }
-    assert got == {
-        "Ann Able": ("education", "frontline"),
-        "Ben Bold": ("social work", "frontline"),
-        "Cat Crane": ("education", "senior-leader"),
-    }
+    got = {m["name"]: (m["service_area"], m["role"]) for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert got == {"Ann Able": ("education", "frontline"), "Ben Bold": ("social work", "frontline"),
+                   "Cat Crane": ("education", "senior-leader")}
     other = tmp_path / "more.csv"
     other.write_text("Name,Email,Service area,Role\nDan Dune,dan@example.org,housing,Caretaker\n")
     assert "--map role:" in tanet("member", "import", other, ok=False).stderr
@@ -107,10 +87,8 @@ def test_sign_up_sheets_in_their_own_words(tanet, tmp_path):
 def test_a_guest_speaker_in_the_teams_report_is_a_guest(tanet):
     tanet("member", "import", FIXTURES / "members-signup-form.csv", ok=True)
     tanet("meeting", "add", "2024-05-14", "--time", "10:00", ok=True)
-    names = [
-        line.split("\t")[0]
-        for line in (FIXTURES / "teams-attendance-2024-05-14.csv").read_bytes().decode("utf-16").splitlines()
-    ]
+    names = [line.split("\t")[0] for line in
+             (FIXTURES / "teams-attendance-2024-05-14.csv").read_bytes().decode("utf-16").splitlines()]
     guest = next(n for n in names if "(Guest)" in n or "(External)" in n or "(Unverified)" in n)
     clean = guest.split(" (")[0]
     tanet("session", "add", "1", "--kind", "guest", "--title", "Talk", "--guest", clean.upper(), ok=True)
@@ -122,17 +100,11 @@ def test_a_guest_speaker_in_the_teams_report_is_a_guest(tanet):
 def test_follow_ups_outside_a_check_in(tanet):
     add_member(tanet, "Ann Able", "ann@example.org")
     add_member(tanet, "Ben Bold", "ben@example.org")
-    tanet(
-        "followup", "add", "Ann", "--about", "Call about the referral", "--owner", "Ben", "--due", "2026-12-01", ok=True
-    )
+    tanet("followup", "add", "Ann", "--about", "Call about the referral", "--owner", "Ben", "--due", "2026-12-01",
+          ok=True)
     [f] = tanet("followup", "list", "--open", "--format", "json", ok=True).json()
     assert (f["name"], f["about"], f["owner"], f["due_on"], f["meeting_id"]) == (
-        "Ann Able",
-        "Call about the referral",
-        "Ben Bold",
-        "2026-12-01",
-        None,
-    )
+        "Ann Able", "Call about the referral", "Ben Bold", "2026-12-01", None)
     assert "Call about the referral" in tanet("followup", "list", ok=True).stdout
     assert "passed" in tanet("followup", "add", "Ann", "--about", "x", "--due", "2026-01-01", ok=False).stderr
 
@@ -143,10 +115,8 @@ def test_addresses_to_paste_into_bcc(tanet):
     r = tanet("member", "export", "--format", "addresses", ok=True)
     assert r.stdout.strip() == 'Ann Able <ann@example.org>; "O\'Brien, Zoë" <zoe@example.org>'
     assert "Bcc" in r.stderr
-    assert (
-        tanet("member", "export", "--format", "addresses", "--area", "education", ok=True).stdout.strip()
-        == "Ann Able <ann@example.org>"
-    )
+    assert tanet("member", "export", "--format", "addresses", "--area", "education", ok=True).stdout.strip() == \
+        "Ann Able <ann@example.org>"
 
 
 def test_english_not_parentheses(tanet):
@@ -159,23 +129,8 @@ def test_a_round_skips_on_enter_and_jumps_to_a_name(cli_env):
     run = lambda *a: subprocess.run(TANET + list(a), env=cli_env, check=True, capture_output=True)  # noqa: E731
     run("init")
     for i, name in enumerate(["Ann Able", "Ben Bold", "Cat Crane"]):
-        run(
-            "member",
-            "add",
-            name,
-            "--email",
-            f"m{i}@example.org",
-            "--org",
-            "Org",
-            "--area",
-            "housing",
-            "--sector",
-            "public",
-            "--role",
-            "frontline",
-            "--joined",
-            "2025-01-01",
-        )
+        run("member", "add", name, "--email", f"m{i}@example.org", "--org", "Org", "--area", "housing",
+            "--sector", "public", "--role", "frontline", "--joined", "2025-01-01")
     run("meeting", "add", "2026-11-03")
     pid, fd = pty.fork()
     if pid == 0:
@@ -207,18 +162,15 @@ def test_a_round_skips_on_enter_and_jumps_to_a_name(cli_env):
 def test_present_before_the_day_says_how(tanet):
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-01-12", ok=True)
-    assert (
-        "tanet attendance mark 1 MEMBER --status apologies" in tanet("attendance", "mark", "1", "Ann", ok=False).stderr
-    )
+    assert "tanet attendance mark 1 MEMBER --status apologies" in tanet("attendance", "mark", "1", "Ann",
+                                                                        ok=False).stderr
 
 
 def test_the_rota_respects_recorded_availability(tanet):
-    people = [
-        ("Tess Teacher", "tess@example.org", "education", "public"),
-        ("Hal Housing", "hal@example.org", "housing", "third"),
-        ("Jo Justice", "jo@example.org", "justice", "public"),
-        ("Sam Social", "sam@example.org", "social work", "third"),
-    ]
+    people = [("Tess Teacher", "tess@example.org", "education", "public"),
+              ("Hal Housing", "hal@example.org", "housing", "third"),
+              ("Jo Justice", "jo@example.org", "justice", "public"),
+              ("Sam Social", "sam@example.org", "social work", "third")]
     for name, address, area, sector in people:
         add_member(tanet, name, address, area, sector, "frontline", "Org", "--joined", "2025-01-01")
     tanet("availability", "set", "Tess", "--busy", "mon-fri 09:00-16:00", ok=True)
@@ -239,23 +191,16 @@ def test_the_install_line_builds_without_deprecation_and_puts_tanet_on_path(tmp_
     r = subprocess.run([str(env_dir / "bin" / "pip"), "install", str(clone)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr[-2000:]
     assert "Deprecat" not in r.stdout + r.stderr, (r.stdout + r.stderr)[-3000:]
-    assert subprocess.run(
-        [str(env_dir / "bin" / "tanet"), "--version"], capture_output=True, text=True, check=True
-    ).stdout.startswith("tanet ")
+    assert subprocess.run([str(env_dir / "bin" / "tanet"), "--version"], capture_output=True, text=True,
+                          check=True).stdout.startswith("tanet ")
 
 
 def test_the_demo_prints_next_commands_that_work_in_this_shell(tmp_path, cli_env):
     tanet_script = Path(sys.executable).parent / "tanet"
     env = {k: v for k, v in cli_env.items() if k != "TANET_DB"}
     env["PATH"] = "/usr/bin:/bin"  # a fresh shell: the project's venv is not on PATH
-    r = subprocess.run(
-        [os.path.relpath(tanet_script, ROOT), "demo", "--db", str(tmp_path / "demo.db")],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = subprocess.run([os.path.relpath(tanet_script, ROOT), "demo", "--db", str(tmp_path / "demo.db")],
+                       cwd=ROOT, env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     tries = [line.strip() for line in r.stdout.splitlines() if "--db" in line and "member list" in line]
     assert tries, r.stdout[-500:]
@@ -270,7 +215,7 @@ def tour_commands() -> list[str]:
     import re
 
     text = (ROOT / "README.md").read_text(encoding="utf-8")
-    tour = text[text.index("## A tour for the coordinator") : text.index("## Data protection")]
+    tour = text[text.index("## A tour for the coordinator"):text.index("## Data protection")]
     commands = []
     for block in re.findall(r"```sh\n(.*?)```", tour, re.S):
         joined = re.sub(r"\\\n\s*", " ", block)
@@ -295,14 +240,8 @@ def test_the_readme_tour_runs_as_written(tmp_path):
     assert len(commands) > 30
     for line in commands:
         args = shlex.split(line, comments=True)
-        r = subprocess.run(
-            [sys.executable, "-m", "tanet", *args[1:]],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        r = subprocess.run([sys.executable, "-m", "tanet", *args[1:]], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
         assert r.returncode == 0, f"{line}\n{r.stdout[-800:]}\n{r.stderr[-800:]}"
     assert (tmp_path / "network-handover" / "index.html").exists()
     assert (tmp_path / "summary.html").exists() and (tmp_path / "network.ics").exists()

@@ -13,17 +13,13 @@ ANSWERS = ["Full name", "Work email", "Organisation", "Job title", "Service area
 
 def forms_signups(rows):
     """A Microsoft Forms sign-up export: Forms' columns first (anonymous, no name), then the answers."""
-    return [FORMS_META + ANSWERS] + [
-        [str(i), "1/19/2027 12:01:00", "1/19/2027 12:03:00", "anonymous", "", ""] + r
-        for i, r in enumerate(rows, start=1)
-    ]
+    return [FORMS_META + ANSWERS] + [[str(i), "1/19/2027 12:01:00", "1/19/2027 12:03:00", "anonymous", "", ""] + r
+                                     for i, r in enumerate(rows, start=1)]
 
 
-PEOPLE = [
-    ["Ann Able", "ann@example.org", "NHS Lothian", "Manager", "Housing", "03/02/2025"],
-    ["Ben Bold", "ben@example.org", "Women's Aid", "Team leader", "CAMHS", ""],
-    ["Cat Crane", "cat@example.org", "City Council", "Practitioner", "", "10/10/2025"],
-]
+PEOPLE = [["Ann Able", "ann@example.org", "NHS Lothian", "Manager", "Housing", "03/02/2025"],
+          ["Ben Bold", "ben@example.org", "Women's Aid", "Team leader", "CAMHS", ""],
+          ["Cat Crane", "cat@example.org", "City Council", "Practitioner", "", "10/10/2025"]]
 
 
 def write_csv(path, rows):
@@ -57,15 +53,11 @@ def test_a_forms_signup_csv_is_read_from_the_answers_and_said_before_anything_is
     assert "3 new" in r.stdout and tanet("member", "list", "--format", "json", ok=True).json() == []
     r = tanet("member", "import", path, ok=True)
     _says_what_it_read(r)
-    got = {
-        m["email"]: (m["name"], m["role"], m["service_area"], m["joined_on"])
-        for m in tanet("member", "list", "--format", "json", ok=True).json()
-    }
-    assert got == {
-        "ann@example.org": ("Ann Able", "manager", "housing", "2025-02-03"),
-        "ben@example.org": ("Ben Bold", "supervisor", "CAMHS", "2026-11-25"),
-        "cat@example.org": ("Cat Crane", "frontline", "other", "2025-10-10"),
-    }
+    got = {m["email"]: (m["name"], m["role"], m["service_area"], m["joined_on"])
+           for m in tanet("member", "list", "--format", "json", ok=True).json()}
+    assert got == {"ann@example.org": ("Ann Able", "manager", "housing", "2025-02-03"),
+                   "ben@example.org": ("Ben Bold", "supervisor", "CAMHS", "2026-11-25"),
+                   "cat@example.org": ("Cat Crane", "frontline", "other", "2025-10-10")}
 
 
 def test_a_forms_signup_workbook_is_read_the_same_way(tanet, tmp_path):
@@ -77,23 +69,15 @@ def test_a_forms_signup_workbook_is_read_the_same_way(tanet, tmp_path):
 
 def test_forms_own_email_is_used_when_the_form_asked_for_none(tanet, tmp_path):
     # A form with sign-in required: Forms' Email holds the real address and is the only one.
-    rows = [
-        FORMS_META + ["Full name", "Role"],
-        ["1", "x", "y", "ann@example.org", "Ann Able", "", "Ann Able", "manager"],
-    ]
+    rows = [FORMS_META + ["Full name", "Role"], ["1", "x", "y", "ann@example.org", "Ann Able", "", "Ann Able", "manager"]]
     r = tanet("member", "import", write_csv(tmp_path / "s.csv", rows), ok=True)
     assert _line(r.stdout, "email ") == "email         <- 'Email'"
     assert "joined_on: no column" in r.stdout and "--column joined_on='Completion time'" in r.stdout
 
 
 def test_column_picks_a_column_and_a_wrong_choice_names_the_choices(tanet, tmp_path):
-    path = write_csv(
-        tmp_path / "s.csv",
-        [
-            ["Name", "Home email", "Work email", "Grade"],
-            ["Ann Able", "ann@home.example", "ann@work.example", "Manager"],
-        ],
-    )
+    path = write_csv(tmp_path / "s.csv", [["Name", "Home email", "Work email", "Grade"],
+                                          ["Ann Able", "ann@home.example", "ann@work.example", "Manager"]])
     r = tanet("member", "import", path, "--column", "email=Home email", "--column", "role=grade", "--dry-run", ok=True)
     assert _line(r.stdout, "email ") == "email         <- 'Home email'"
     assert _line(r.stdout, "role ") == "role          <- 'Grade'"
@@ -110,10 +94,8 @@ def test_column_picks_a_column_and_a_wrong_choice_names_the_choices(tanet, tmp_p
 def _free_text_roles(tmp_path):
     rows = [["Name", "Email", "Job title", "Service area"]]
     rows += [[f"OT {i}", f"ot{i}@example.org", "OT", "occupational therapy"] for i in range(12)]
-    rows += [
-        ["Sam Senior", "sam@example.org", "Senior Social Worker", "social work"],
-        ["Hal Hous", "hal@example.org", "manager", "Housng"],
-    ]
+    rows += [["Sam Senior", "sam@example.org", "Senior Social Worker", "social work"],
+             ["Hal Hous", "hal@example.org", "manager", "Housng"]]
     return write_csv(tmp_path / "roles.csv", rows)
 
 
@@ -137,9 +119,8 @@ def test_a_dry_run_prints_the_command_to_run_next_with_every_map(tanet, tmp_path
     maps = ["--map", "role:OT=frontline", "--map", "role:Senior Social Worker=supervisor"]
     r = tanet("member", "import", path, "--dry-run", *maps, ok=False)  # one word still unknown
     command = r.stderr.split("Then run:\n")[1].splitlines()[0].strip()
-    assert command.endswith(
-        "--map role:OT=frontline --map role:'Senior Social Worker'=supervisor --map area:Housng=housing"
-    )
+    assert command.endswith("--map role:OT=frontline --map role:'Senior Social Worker'=supervisor "
+                            "--map area:Housng=housing")
     # The dry run saved nothing, its --map options included: the command carries them.
     assert "'OT' in 12 rows" in tanet("member", "import", path, "--dry-run", ok=False).stderr
     r = tanet("member", "import", *shlex.split(command)[3:], "--dry-run", ok=True)
@@ -151,37 +132,17 @@ def test_a_dry_run_prints_the_command_to_run_next_with_every_map(tanet, tmp_path
     assert roles["OT 0"] == "frontline" and roles["Sam Senior"] == "supervisor" and len(roles) == 14
 
 
-FEEDBACK = [
-    "How useful was today's meeting for your practice?",
-    "Will you use something from today in your work?",
-    "What will you take back to your service?",
-    "What should we cover at future meetings?",
-    "Which service area do you work in?",
-]
+FEEDBACK = ["How useful was today's meeting for your practice?", "Will you use something from today in your work?",
+            "What will you take back to your service?", "What should we cover at future meetings?",
+            "Which service area do you work in?"]
 
 
 def _feedback_setup(tanet, tmp_path, questions):
     tanet("meeting", "add", "2026-11-20", "--location", "x", ok=True)
     path = tmp_path / "feedback.xlsx"
-    write_xlsx(
-        path,
-        [
-            FORMS_META + questions,
-            [
-                "1",
-                "2026-11-20 12:00:00",
-                "2026-11-20 12:05:00",
-                "anonymous",
-                "",
-                "",
-                "4",
-                "Yes",
-                "Grounding",
-                "Supervision",
-                "Housing",
-            ],
-        ],
-    )
+    write_xlsx(path, [FORMS_META + questions,
+                      ["1", "2026-11-20 12:00:00", "2026-11-20 12:05:00", "anonymous", "", "", "4", "Yes", "Grounding",
+                       "Supervision", "Housing"]])
     return path
 
 
@@ -219,7 +180,6 @@ def test_forms_anonymous_email_is_one_line_that_says_which_column_to_choose(tane
     assert [line for line in r.stderr.splitlines() if line.startswith("'anonymous'")] == [
         "'anonymous' in 30 rows (lines 2, 3, 4, 5, 6, 7, …) is the e-mail column: the form did not record who "
         "filled it in. Choose the column that holds their e-mail address with --column email=HEADER, or add that "
-        "question to the form."
-    ]
+        "question to the form."]
     r = tanet("member", "import", path, "--column", "email=Your address", ok=True)
     assert "30 new" in r.stdout and "'Email'" in _line(r.stdout, "not used:")

@@ -7,6 +7,7 @@ from email import policy
 from pathlib import Path
 
 import icalendar
+
 from conftest import add_member
 
 
@@ -53,28 +54,15 @@ def test_a_subject_of_any_day_and_title_unfolds_as_written(tanet):
     # line before the encoded time range, it must not leave a space at the end of the line.
     from tanet.mail import compose
 
-    values = {"network": "Lothian TIP Network", "organiser.name": "Alex Morgan", "organiser.email": "alex@example.org"}
+    values = {"network": "Lothian TIP Network", "organiser.name": "Alex Morgan",
+              "organiser.email": "alex@example.org"}
     day, broken = date(2027, 1, 1), []
     for offset in range(365):
         for title in ("Network meeting", "Lothian TIP Network meeting"):
-            meeting = {
-                "title": title,
-                "date": (day + timedelta(days=offset)).isoformat(),
-                "start": "15:45",
-                "end": "17:45",
-                "timezone": "Europe/London",
-                "status": "scheduled",
-                "sequence": 0,
-            }
-            msg = compose.message(
-                meeting=meeting,
-                sessions=[],
-                values=values,
-                method="",
-                ics=None,
-                to=[("Ann Lee", "ann@example.org")],
-                text="Hello\n",
-            )
+            meeting = {"title": title, "date": (day + timedelta(days=offset)).isoformat(), "start": "15:45",
+                       "end": "17:45", "timezone": "Europe/London", "status": "scheduled", "sequence": 0}
+            msg = compose.message(meeting=meeting, sessions=[], values=values, method="", ics=None,
+                               to=[("Ann Lee", "ann@example.org")], text="Hello\n")
             wanted = f"Invitation: {title}, {compose.when_in_words(meeting)}"
             raw = compose.message_bytes(msg)
             subject = email.message_from_bytes(raw, policy=policy.default)["Subject"]
@@ -84,16 +72,8 @@ def test_a_subject_of_any_day_and_title_unfolds_as_written(tanet):
 
 
 def network(tanet):
-    tanet(
-        "init",
-        "--network",
-        "Lothian TIP Network",
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex@example.org",
-        ok=True,
-    )
+    tanet("init", "--network", "Lothian TIP Network", "--organiser-name", "Alex Morgan",
+          "--organiser-email", "alex@example.org", ok=True)
     add_member(tanet, "Ann Lee", "ann@example.org", "housing", "public")
     add_member(tanet, "Bo Chan", "bo@example.org", "education", "third")
     tanet("meeting", "add", "2027-02-09", "--location", "Leith Library", ok=True)

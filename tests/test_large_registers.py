@@ -17,22 +17,17 @@ TODAY = date(2026, 11, 25)
 def register(path: Path, count: int):
     """`count` members, among them every kind of cell the export treats specially."""
     conn = dbmod.open_db(path, create=True)
-    odd = [
-        ("=SUM(A1:A9)", "+44 131 496 0000", "'quoted", None),
-        ("Dr Aoife O'Neill", None, "-minus", "Aoife"),
-        ("Barr, Seonaid", "", "@at", None),
-        ("Mrs. Zoë Ó Briain", "\t0131", "''=x", "Zo"),
-    ]
+    odd = [("=SUM(A1:A9)", "+44 131 496 0000", "'quoted", None), ("Dr Aoife O'Neill", None, "-minus", "Aoife"),
+           ("Barr, Seonaid", "", "@at", None), ("Mrs. Zoë Ó Briain", "\t0131", "''=x", "Zo")]
     with dbmod.transaction(conn):
         for i in range(count):
             name, phone, notes, known = odd[i % len(odd)] if i < 40 else (f"Member {i} Lastname", None, None, None)
-            conn.execute(
-                """INSERT INTO members (name, email, phone, organisation, service_area, sector, role,
+            conn.execute("""INSERT INTO members (name, email, phone, organisation, service_area, sector, role,
                             ambassador, joined_on, left_on, notes, known_as)
                             VALUES (?, ?, ?, 'Leith Family Hub', 'housing', 'public', 'frontline', ?, '2025-01-01',
                                     ?, ?, ?)""",
-                [name, f"m{i}@example.org", phone, i % 7 == 0, "2026-01-01" if i % 5 == 0 else None, notes, known],
-            )
+                         [name, f"m{i}@example.org", phone, i % 7 == 0, "2026-01-01" if i % 5 == 0 else None,
+                          notes, known])
         conn.execute("UPDATE members SET forgotten_on = '2026-02-01' WHERE id % 11 = 0")
     return conn
 
@@ -43,10 +38,8 @@ def test_the_packs_members_csv_is_member_exports_bytes(tmp_path):
         handover.write_members_csv(out, conn, tmp_path / "pack")
         written = (out.path / "members.csv").read_bytes()
     assert written == member_files.to_csv(member_files.export_rows(conn)).encode("utf-8-sig")
-    assert (
-        written.count(b"\r\n")
-        == 1 + conn.execute("SELECT count(*) FROM members WHERE forgotten_on IS NULL").fetchone()[0]
-    )
+    assert written.count(b"\r\n") == 1 + conn.execute(
+        "SELECT count(*) FROM members WHERE forgotten_on IS NULL").fetchone()[0]
 
 
 def test_the_packs_members_csv_never_holds_the_register(tmp_path):

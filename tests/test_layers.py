@@ -50,8 +50,7 @@ def imports(path: Path):
             for alias in node.names:
                 as_module = f"{node.module}.{alias.name}"
                 is_module = (ROOT.parent / as_module.replace(".", "/")).with_suffix(".py").exists() or (
-                    ROOT.parent / as_module.replace(".", "/")
-                ).is_dir()
+                    ROOT.parent / as_module.replace(".", "/")).is_dir()
                 yield node.lineno, (as_module if is_module else node.module), None if is_module else alias.name
         elif isinstance(node, ast.Import):
             for alias in node.names:
@@ -75,13 +74,8 @@ def private_uses(path: Path):
                 if (ROOT.parent / full.replace(".", "/")).with_suffix(".py").exists():
                     modules[alias.asname or alias.name] = full
     for node in ast.walk(tree):
-        if (
-            isinstance(node, ast.Attribute)
-            and isinstance(node.value, ast.Name)
-            and node.value.id in modules
-            and node.attr.startswith("_")
-            and not node.attr.startswith("__")
-        ):
+        if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in modules
+                and node.attr.startswith("_") and not node.attr.startswith("__")):
             yield node.lineno, modules[node.value.id], node.attr
 
 

@@ -9,11 +9,9 @@ CLI = Path(__file__).resolve().parent.parent / "tanet" / "cli"
 
 # A statement's opening words, in capitals as tanet writes SQL, or in any case where the words
 # around them can only be SQL (so help texts such as "Update members ..." do not count).
-SQL = re.compile(
-    r"\b(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|BEGIN|ROLLBACK|COMMIT)\b"
-    r"|(?i:\bselect\b.+\bfrom\b|\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\w+\s+set\b"
-    r"|\bpragma\s+\w+|\bcreate\s+(?:temp\s+|temporary\s+)?(?:table|index|view|trigger)\b)"
-)
+SQL = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|PRAGMA|CREATE|BEGIN|ROLLBACK|COMMIT)\b"
+                 r"|(?i:\bselect\b.+\bfrom\b|\binsert\s+into\b|\bdelete\s+from\b|\bupdate\s+\w+\s+set\b"
+                 r"|\bpragma\s+\w+|\bcreate\s+(?:temp\s+|temporary\s+)?(?:table|index|view|trigger)\b)")
 RUNS_SQL = {"execute", "executemany", "executescript"}
 
 

@@ -4,50 +4,27 @@ import codecs
 import json
 import sqlite3
 
-from conftest import FIXTURES, add_member
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import FIXTURES, add_member
+
 
 def test_add_list_show(tanet):
-    add_member(
-        tanet,
-        "Niamh Bell",
-        "niamh.bell@nhs.example",
-        "housing",
-        "Public sector",
-        "Senior leader",
-        "NHS Lothian",
-        "--joined",
-        "03/04/2025",
-        "--phone",
-        "0131 000 0000",
-    )
+    add_member(tanet, "Niamh Bell", "niamh.bell@nhs.example", "housing", "Public sector", "Senior leader", "NHS Lothian",
+               "--joined", "03/04/2025", "--phone", "0131 000 0000")
     members = tanet("member", "list", "--format", "json", ok=True).json()
-    assert members == [
-        {
-            "id": 1,
-            "name": "Niamh Bell",
-            "email": "niamh.bell@nhs.example",
-            "phone": "0131 000 0000",
-            "organisation": "NHS Lothian",
-            "service_area": "housing",
-            "sector": "public",
-            "role": "senior-leader",
-            "ambassador": True,
-            "joined_on": "2025-04-03",
-            "left_on": None,
-            "known_as": "Niamh",
-        }
-    ]
+    assert members == [{
+        "id": 1, "name": "Niamh Bell", "email": "niamh.bell@nhs.example", "phone": "0131 000 0000",
+        "organisation": "NHS Lothian", "service_area": "housing", "sector": "public",
+        "role": "senior-leader", "ambassador": True, "joined_on": "2025-04-03", "left_on": None,
+        "known_as": "Niamh",
+    }]
     shown = tanet("member", "show", "NIAMH.BELL@nhs.example", "--format", "json", ok=True).json()
     assert shown["consent_on"] == "2025-04-03"
     assert shown["active"] is True
     r = tanet("member", "list", "--format", "csv", ok=True)
-    assert (
-        r.stdout.splitlines()[0]
-        == "id,name,email,phone,organisation,service_area,sector,role,ambassador,joined_on,left_on,known_as"
-    )
+    assert r.stdout.splitlines()[0] == "id,name,email,phone,organisation,service_area,sector,role,ambassador,joined_on,left_on,known_as"
     assert "Niamh Bell" in tanet("member", "list", ok=True).stdout
 
 
@@ -56,9 +33,7 @@ def test_forgiving_values(tanet):
     add_member(tanet, "B Two", "b2@example.org", "camhs", "Third sector", "team leader")
     rows = tanet("member", "list", "--format", "json", ok=True).json()
     assert [(r["service_area"], r["sector"], r["role"]) for r in rows] == [
-        ("mental health", "third", "frontline"),
-        ("CAMHS", "third", "supervisor"),
-    ]
+        ("mental health", "third", "frontline"), ("CAMHS", "third", "supervisor")]
 
 
 def test_filters_and_all(tanet):
@@ -69,10 +44,7 @@ def test_filters_and_all(tanet):
     everyone = tanet("member", "list", "--all", "--format", "json", ok=True).json()
     assert [(m["name"], m["left_on"]) for m in everyone] == [("Ann Able", None), ("Ben Bold", "2026-01-31")]
     assert tanet("member", "list", "--area", "EDUCATION", "--format", "json", ok=True).json()[0]["name"] == "Ann Able"
-    assert (
-        tanet("member", "list", "--all", "--sector", "third", "--format", "json", ok=True).json()[0]["name"]
-        == "Ben Bold"
-    )
+    assert tanet("member", "list", "--all", "--sector", "third", "--format", "json", ok=True).json()[0]["name"] == "Ben Bold"
     assert tanet("member", "list", "--role", "Manager", "--format", "json", ok=True).json()[0]["name"] == "Ann Able"
     assert tanet("member", "list", "--org", "scho", "--format", "json", ok=True).json()[0]["name"] == "Ann Able"
     tanet("member", "rejoin", "ben@example.org", ok=True)
@@ -82,24 +54,9 @@ def test_filters_and_all(tanet):
 
 def test_edit(tanet):
     add_member(tanet, "Ann Able", "ann@example.org")
-    r = tanet(
-        "member",
-        "edit",
-        "1",
-        "--org",
-        "New Org",
-        "--area",
-        "Social Work",
-        "--no-ambassador",
-        "--format",
-        "json",
-        ok=True,
-    )
-    assert (r.json()["organisation"], r.json()["service_area"], r.json()["ambassador"]) == (
-        "New Org",
-        "social work",
-        False,
-    )
+    r = tanet("member", "edit", "1", "--org", "New Org", "--area", "Social Work", "--no-ambassador",
+              "--format", "json", ok=True)
+    assert (r.json()["organisation"], r.json()["service_area"], r.json()["ambassador"]) == ("New Org", "social work", False)
     tanet("member", "edit", "1", ok=False)  # nothing to change
     add_member(tanet, "Ben Bold", "ben@example.org")
     r = tanet("member", "edit", "Ben", "--email", "ANN@example.org", ok=False)
@@ -118,13 +75,8 @@ def test_bad_input_one_clear_line_each(tanet, own_database):
         ("--joined", "04/25/2025"): "did you mean 25/04/2025",
     }
     for (opt, value), message in cases.items():
-        args = {
-            "--email": "new@example.org",
-            "--org": "Org",
-            "--area": "housing",
-            "--sector": "public",
-            "--role": "frontline",
-        }
+        args = {"--email": "new@example.org", "--org": "Org", "--area": "housing", "--sector": "public",
+                "--role": "frontline"}
         args[opt] = value
         flat = [x for kv in args.items() for x in kv]
         r = tanet("member", "add", "New Person", *flat, ok=False)
@@ -161,11 +113,7 @@ def test_import_signup_sheet(tanet, own_database):
     assert len(rows) == 48
     catriona = next(m for m in rows if m["name"] == "Catriona Fraser")
     assert (catriona["sector"], catriona["role"], catriona["service_area"], catriona["joined_on"]) == (
-        "public",
-        "senior-leader",
-        "CAMHS",
-        "2025-06-25",
-    )
+        "public", "senior-leader", "CAMHS", "2025-06-25")
     # Importing again skips every known e-mail and changes nothing.
     r = tanet("member", "import", FIXTURES / "members-signup-form.csv", ok=True)
     assert "0 new, 0 updated, 48 skipped" in r.stdout
@@ -182,48 +130,31 @@ def test_import_update(tanet, tmp_path):
     r = tanet("member", "import", FIXTURES / "members-signup-form.csv", "--update", ok=True)
     assert "47 new, 1 updated, 0 skipped" in r.stdout
     niamh = tanet("member", "show", "niamh.bell@nhslothian.org.uk", "--format", "json", ok=True).json()
-    assert (niamh["organisation"], niamh["service_area"], niamh["joined_on"]) == (
-        "NHS Lothian",
-        "housing",
-        "2024-12-31",
-    )
+    assert (niamh["organisation"], niamh["service_area"], niamh["joined_on"]) == ("NHS Lothian", "housing", "2024-12-31")
 
 
 def test_import_excel_unicode_text(tanet, tmp_path):
-    text = (
-        "Full name\tE-mail address\tOrganisation / employer\tService area\tSector\tRole level\n"
-        "Zoë O'Brien\tzoe@example.org\tCafé Trust, Leith\tEarly Years\tThird sector\tManager\n"
-    )
+    text = "Full name\tE-mail address\tOrganisation / employer\tService area\tSector\tRole level\n" \
+           "Zoë O'Brien\tzoe@example.org\tCafé Trust, Leith\tEarly Years\tThird sector\tManager\n"
     path = tmp_path / "unicode.txt"
     path.write_bytes(codecs.BOM_UTF16_LE + text.replace("\n", "\r\n").encode("utf-16-le"))
     tanet("member", "import", path, ok=True)
     m = tanet("member", "list", "--format", "json", ok=True).json()[0]
     assert (m["name"], m["organisation"], m["service_area"], m["sector"], m["role"]) == (
-        "Zoë O'Brien",
-        "Café Trust, Leith",
-        "early years",
-        "third",
-        "manager",
-    )
+        "Zoë O'Brien", "Café Trust, Leith", "early years", "third", "manager")
 
 
 def test_import_windows_1252_and_semicolons(tanet, tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes(
-        "Name;Email;Organisation;Area;Sector;Role\r\nRenée Dupré;renee@example.org;Mairie;housing;public;frontline\r\n".encode(
-            "cp1252"
-        )
-    )
+    path.write_bytes("Name;Email;Organisation;Area;Sector;Role\r\nRenée Dupré;renee@example.org;Mairie;housing;public;frontline\r\n".encode("cp1252"))
     tanet("member", "import", path, ok=True)
     assert tanet("member", "list", "--format", "json", ok=True).json()[0]["name"] == "Renée Dupré"
 
 
 def test_import_excel_sep_line(tanet, tmp_path):
     path = tmp_path / "excel-sep.csv"
-    path.write_text(
-        "sep=;\r\nName;Email;Organisation;Area;Sector;Role\r\nAnn Able;ann@example.org;Org, Ltd;housing;public;frontline\r\n"
-        "Bad Row;bad-email;Org;housing;public;frontline\r\n"
-    )
+    path.write_text("sep=;\r\nName;Email;Organisation;Area;Sector;Role\r\nAnn Able;ann@example.org;Org, Ltd;housing;public;frontline\r\n"
+                    "Bad Row;bad-email;Org;housing;public;frontline\r\n")
     assert "line 4:" in tanet("member", "import", path, ok=False).stderr  # the file's own line numbers
     path.write_text(path.read_text().splitlines()[0] + "\n" + "\n".join(path.read_text().splitlines()[1:3]) + "\n")
     tanet("member", "import", path, ok=True)
@@ -238,9 +169,7 @@ def test_import_bad_rows_named_and_nothing_imported(tanet, tmp_path, own_databas
         "Bad Email,not-an-email,Org,housing,public,frontline,01/02/2025\n"
         "Bad Area,ba@example.org,Org,housng,public,frontline,01/02/2025\n"
         "Bad Date,bd@example.org,Org,housing,public,frontline,02/30/2025\n"
-        "Dup,GOOD@example.org,Org,housing,public,frontline,01/02/2025\n",
-        encoding="utf-8",
-    )
+        "Dup,GOOD@example.org,Org,housing,public,frontline,01/02/2025\n", encoding="utf-8")
     r = tanet("member", "import", path, ok=False)
     for line in ("line 3:", "line 4:", "line 5:", "line 6:"):
         assert line in r.stderr
@@ -288,19 +217,8 @@ def test_export_round_trips_through_import(tanet, tmp_path, monkeypatch):
 
 
 def test_forget_erases_personal_data(tanet, own_database):
-    add_member(
-        tanet,
-        "Secret Person",
-        "secret@example.org",
-        "housing",
-        "public",
-        "frontline",
-        "Org",
-        "--phone",
-        "07700 900123",
-        "--notes",
-        "private remark",
-    )
+    add_member(tanet, "Secret Person", "secret@example.org", "housing", "public", "frontline", "Org",
+               "--phone", "07700 900123", "--notes", "private remark")
     tanet("member", "forget", "1", ok=False)  # needs --yes
     tanet("member", "forget", "secret@example.org", "--yes", ok=True)
     m = tanet("member", "show", "1", "--format", "json", ok=True).json()
@@ -327,9 +245,7 @@ def test_areas(tanet):
     tanet("area", "add", "youth WORK", ok=False)
     add_member(tanet, "Ann Able", "ann@example.org", "youth work")
     tanet("area", "rename", "Youth Work", "Youth and community work", ok=True)
-    assert (
-        tanet("member", "show", "1", "--format", "json", ok=True).json()["service_area"] == "Youth and community work"
-    )
+    assert tanet("member", "show", "1", "--format", "json", ok=True).json()["service_area"] == "Youth and community work"
     assert "Did you mean 'psychology'" in tanet("area", "rename", "psycology", "x", ok=False).stderr
 
 
@@ -340,14 +256,8 @@ def test_settings(tanet):
     shown = tanet("config", "show", "--format", "json", ok=True).json()
     assert shown["meeting.duration"] == "90" and shown["timezone"] == "Europe/London"
     assert shown["meeting.cadence_weeks"] == "8" and shown["report.fiscal_year_start"] == "4"
-    for key, value in (
-        ("meeting.duration", "0"),
-        ("timezone", "Mars/Base"),
-        ("report.gap_threshold", "2"),
-        ("organiser.email", "nope"),
-        ("colour", "red"),
-        ("meeting.url", "zoom"),
-    ):
+    for key, value in (("meeting.duration", "0"), ("timezone", "Mars/Base"), ("report.gap_threshold", "2"),
+                       ("organiser.email", "nope"), ("colour", "red"), ("meeting.url", "zoom")):
         tanet("config", "set", key, value, ok=False)
     tanet("init", "--timezone", "Nowhere/Town", ok=False)
 
@@ -359,32 +269,23 @@ def is_text(c: str) -> bool:
     return not (0xFDD0 <= p <= 0xFDEF or p & 0xFFFE == 0xFFFE or 0x202A <= p <= 0x202E or 0x2066 <= p <= 0x2069)
 
 
-names = st.text(
-    alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")).filter(is_text), min_size=1, max_size=40
-)
+names = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "Zp")).filter(is_text),
+                min_size=1, max_size=40)
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names.map(lambda s: " ".join(s.split())).filter(bool), org=names)
 def test_any_unicode_name_round_trips_through_csv(tmp_path_factory, name, org):
-    from datetime import date
-
-    from tanet.register import member_files, members
     from tanet.store import db as dbmod
+    from tanet.register import member_files
+    from tanet.register import members
+    from datetime import date
 
     d = tmp_path_factory.mktemp("rt")
     today = date(2026, 11, 25)
     a = dbmod.open_db(d / "a.db", create=True)
-    members.add_member(
-        a,
-        name=name,
-        email="x@example.org",
-        organisation=org,
-        service_area="housing",
-        sector="third",
-        role="frontline",
-        today=today,
-    )
+    members.add_member(a, name=name, email="x@example.org", organisation=org, service_area="housing",
+                       sector="third", role="frontline", today=today)
     path = d / "out.csv"
     path.write_text(member_files.to_csv(member_files.export_rows(a)), encoding="utf-8-sig", newline="")
     b = dbmod.open_db(d / "b.db", create=True)

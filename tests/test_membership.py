@@ -19,18 +19,12 @@ def test_the_predicate_the_condition_and_the_count_agree(members, day):
     conn = sqlite3.connect(":memory:")
     conn.row_factory = sqlite3.Row
     conn.execute("CREATE TABLE members(id INTEGER PRIMARY KEY, joined_on TEXT NOT NULL, left_on TEXT)")
-    conn.executemany(
-        "INSERT INTO members(joined_on, left_on) VALUES (?, ?)",
-        [(j.isoformat(), left and left.isoformat()) for j, left in members],
-    )
+    conn.executemany("INSERT INTO members(joined_on, left_on) VALUES (?, ?)",
+                     [(j.isoformat(), left and left.isoformat()) for j, left in members])
     rows = conn.execute("SELECT * FROM members").fetchall()
     by_python = sorted(r["id"] for r in rows if membership.is_active(r, day))
-    by_condition = [
-        r[0]
-        for r in conn.execute(
-            f"SELECT m.id FROM members m WHERE {membership.active_sql(':d', 'm')} ORDER BY m.id", {"d": day.isoformat()}
-        )
-    ]
+    by_condition = [r[0] for r in conn.execute(
+        f"SELECT m.id FROM members m WHERE {membership.active_sql(':d', 'm')} ORDER BY m.id", {"d": day.isoformat()})]
     assert by_python == by_condition
     assert membership.count_active(conn, day) == len(by_python)
     assert membership.count_active(conn, day.isoformat()) == len(by_python)

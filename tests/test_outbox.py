@@ -8,34 +8,22 @@ from email import policy
 from pathlib import Path
 
 import icalendar
+
 from conftest import add_member
 from servers import free_port, use_server
 from test_calendar import SYSTEM_PYTHON, libical_errors
 
 
 def network(tanet, members=3):
-    tanet(
-        "init",
-        "--network",
-        "Lothian TIP Network",
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "coordinator@example.org",
-        ok=True,
-    )
-    people = [
-        ("Dr Amina Yusuf", "amina@example.org", "housing"),
-        ("O'Brien, Zoë", "zoe@example.org", "education"),
-        ("Seán Ó Briain", "sean@example.org", "justice"),
-        ("Orla Quinn", "orla@example.org", "education"),
-        ("Oskar Nowak", "oskar@example.org", "housing"),
-    ]
+    tanet("init", "--network", "Lothian TIP Network", "--organiser-name", "Alex Morgan",
+          "--organiser-email", "coordinator@example.org", ok=True)
+    people = [("Dr Amina Yusuf", "amina@example.org", "housing"), ("O'Brien, Zoë", "zoe@example.org", "education"),
+              ("Seán Ó Briain", "sean@example.org", "justice"), ("Orla Quinn", "orla@example.org", "education"),
+              ("Oskar Nowak", "oskar@example.org", "housing")]
     for name, address, area in people[:members]:
         add_member(tanet, name, address, area, "public", "frontline", "City Council", "--joined", "2025-01-01")
-    tanet(
-        "meeting", "add", "2027-02-09", "--location", "Leith Library", "--url", "https://meet.example.org/tip", ok=True
-    )
+    tanet("meeting", "add", "2027-02-09", "--location", "Leith Library", "--url", "https://meet.example.org/tip",
+          ok=True)
 
 
 def parse(path):
@@ -48,7 +36,6 @@ def outbox(tanet, *args):
 
 # The outbox and idempotent sending --------------------------------------------------------
 
-
 def test_send_is_idempotent_and_the_outbox_records_it(tanet, tmp_path, smtp):
     network(tanet)
     inbox, port = smtp()
@@ -59,25 +46,8 @@ def test_send_is_idempotent_and_the_outbox_records_it(tanet, tmp_path, smtp):
     assert "1 member already had this message" in r.stdout and "Sent to 2 members." in r.stdout
     assert sorted(rcpt for rcpt, _ in inbox.messages) == ["amina@example.org", "sean@example.org", "zoe@example.org"]
     rows = outbox(tanet, "1")
-    assert len(rows) == 3 and all(
-        set(r)
-        == {
-            "id",
-            "meeting_id",
-            "member_id",
-            "email",
-            "kind",
-            "method",
-            "sequence",
-            "message_id",
-            "file",
-            "written_at",
-            "sent_at",
-            "error",
-            "state",
-        }
-        for r in rows
-    )
+    assert len(rows) == 3 and all(set(r) == {"id", "meeting_id", "member_id", "email", "kind", "method", "sequence",
+                                                 "message_id", "file", "written_at", "sent_at", "error", "state"} for r in rows)
     assert {r["kind"] for r in rows} == {"invitation"} and all(r["sent_at"] and r["state"] == "sent" for r in rows)
     assert all(Path(r["file"]).is_absolute() and Path(r["file"]).exists() for r in rows)
     assert outbox(tanet, "--unsent") == []
@@ -133,9 +103,8 @@ def test_a_rerun_at_the_same_version_keeps_exactly_the_current_files(tanet, tmp_
     tanet("member", "leave", "oskar@example.org", "--on", "2027-01-01", ok=True)
     tanet("invite", "1", "-o", folder, ok=True)
     assert len(list(folder.glob("*.eml"))) == 4 and not list(folder.glob("*oskar*"))
-    assert [
-        r["file"] for r in outbox(tanet, "1") if r["email"] == "oskar@example.org" and r["kind"] == "invitation"
-    ] == [None]
+    assert [r["file"] for r in outbox(tanet, "1") if r["email"] == "oskar@example.org"
+            and r["kind"] == "invitation"] == [None]
     # ... and an update no longer reaches Oskar, who left.
     tanet("meeting", "move", "1", "--to", "2027-02-11", ok=True)
     tanet("invite", "1", "-o", folder, ok=True)
@@ -151,39 +120,13 @@ def test_known_as_greets_by_the_right_name(tanet, tmp_path):
     assert members["amina@example.org"]["known_as"] == "Amina"
     assert members["zoe@example.org"]["known_as"] == "Zoë"
     tanet("member", "edit", "sean@example.org", "--known-as", "Shaun", ok=True)
-    tanet(
-        "member",
-        "add",
-        "Dr",
-        "--email",
-        "dr@example.org",
-        "--org",
-        "O",
-        "--area",
-        "housing",
-        "--sector",
-        "public",
-        "--role",
-        "frontline",
-        "--joined",
-        "2025-01-01",
-        ok=True,
-    )
+    tanet("member", "add", "Dr", "--email", "dr@example.org", "--org", "O", "--area", "housing", "--sector", "public",
+          "--role", "frontline", "--joined", "2025-01-01", ok=True)
     tanet("invite", "1", "-o", tmp_path / "i", ok=True)
-    greetings = {
-        parse(p)["To"].addresses[0].addr_spec: parse(p)
-        .get_body(("plain",))
-        .get_content()
-        .replace("\r\n", "\n")
-        .splitlines()[0]
-        for p in (tmp_path / "i").glob("*.eml")
-    }
-    assert greetings == {
-        "amina@example.org": "Dear Amina,",
-        "zoe@example.org": "Dear Zoë,",
-        "sean@example.org": "Dear Shaun,",
-        "dr@example.org": "Hello,",
-    }
+    greetings = {parse(p)["To"].addresses[0].addr_spec: parse(p).get_body(("plain",)).get_content().replace("\r\n", "\n").splitlines()[0]
+                 for p in (tmp_path / "i").glob("*.eml")}
+    assert greetings == {"amina@example.org": "Dear Amina,", "zoe@example.org": "Dear Zoë,",
+                         "sean@example.org": "Dear Shaun,", "dr@example.org": "Hello,"}
     out = tmp_path / "m.csv"
     tanet("member", "export", "-o", out, ok=True)
     assert "known_as" in out.read_text(encoding="utf-8-sig").splitlines()[0]
@@ -195,17 +138,8 @@ def test_single_never_shows_an_address_and_its_bcc_parses_back(tanet, tmp_path):
     for i in range(129):  # long names with accents: the folding that once swallowed an address
         address = f"person.number{i}@organisation{i % 7}.example.org"
         addresses.append(address)
-        add_member(
-            tanet,
-            f"Órla Ní Bhriain-Ó Súilleabháin {i}",
-            address,
-            "housing",
-            "public",
-            "frontline",
-            "Org",
-            "--joined",
-            "2025-01-01",
-        )
+        add_member(tanet, f"Órla Ní Bhriain-Ó Súilleabháin {i}", address, "housing", "public", "frontline", "Org",
+                   "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-02-09", "--location", "Leith Library", ok=True)
     tanet("invite", "1", "--single", "-o", tmp_path / "s", ok=True)
     (path,) = (tmp_path / "s").glob("*.eml")
@@ -239,17 +173,8 @@ def test_every_message_passes_libical_and_carries_an_alarm(tanet, tmp_path):
 
 def test_a_name_with_quotes_reads_the_same_everywhere(tanet, tmp_path):
     tanet("init", "--organiser-name", 'Alex "Sandy" Morgan', "--organiser-email", "coordinator@example.org", ok=True)
-    add_member(
-        tanet,
-        'Mary "Molly" Brown',
-        "molly@example.org",
-        "housing",
-        "public",
-        "frontline",
-        "Org",
-        "--joined",
-        "2025-01-01",
-    )
+    add_member(tanet, 'Mary "Molly" Brown', "molly@example.org", "housing", "public", "frontline", "Org",
+               "--joined", "2025-01-01")
     tanet("meeting", "add", "2027-02-09", "--location", "x", ok=True)
     tanet("invite", "1", "-o", tmp_path / "i", ok=True)
     msg = parse(next((tmp_path / "i").glob("*.eml")))
@@ -262,11 +187,7 @@ def test_a_name_with_quotes_reads_the_same_everywhere(tanet, tmp_path):
     assert ev["ORGANIZER"].params["CN"] == "Alex 'Sandy' Morgan"
     (tmp_path / "q.ics").write_bytes(ics)
     assert libical_errors(tmp_path / "q.ics") == {str(tmp_path / "q.ics"): []}
-    read_by_libical = subprocess.run(
-        [
-            SYSTEM_PYTHON,
-            "-c",
-            """
+    read_by_libical = subprocess.run([SYSTEM_PYTHON, "-c", """
 import sys, gi
 gi.require_version("ICalGLib", "3.0")
 from gi.repository import ICalGLib
@@ -274,20 +195,14 @@ comp = ICalGLib.Component.new_from_string(open(sys.argv[1], encoding="utf-8", ne
 event = comp.get_first_component(ICalGLib.ComponentKind.VEVENT_COMPONENT)
 for kind in (ICalGLib.PropertyKind.ATTENDEE_PROPERTY, ICalGLib.PropertyKind.ORGANIZER_PROPERTY):
     print(event.get_first_property(kind).get_parameter_as_string("CN"))
-""",
-            str(tmp_path / "q.ics"),
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
+""", str(tmp_path / "q.ics")], capture_output=True, text=True, check=True).stdout
     assert read_by_libical.splitlines() == ["Mary 'Molly' Brown", "Alex 'Sandy' Morgan"]
 
 
 # Real TLS, verified ------------------------------------------------------------------------
 
-
-def test_starttls_refuses_an_untrusted_certificate_until_ca_file_names_it(tanet, tmp_path, smtp, ca, monkeypatch):
+def test_starttls_refuses_an_untrusted_certificate_until_ca_file_names_it(tanet, tmp_path, smtp, ca,
+                                                                          monkeypatch):
     network(tanet)
     inbox, port = smtp("starttls", password="right")
     monkeypatch.setenv("TANET_SMTP_PASSWORD", "right")
@@ -354,7 +269,6 @@ def test_xoauth2_login_with_a_token_command(tanet, tmp_path, smtp, ca):
 
 # Failures: each reported, the rest sent, the outbox says which --------------------------------
 
-
 def test_a_refused_address_is_reported_and_retried_alone(tanet, tmp_path, smtp):
     network(tanet)
     inbox, port = smtp(refuse={"sean@example.org"})
@@ -401,24 +315,11 @@ def test_the_throttle_keeps_to_the_limit_a_minute():
 
 # Reminders and thanks ------------------------------------------------------------------------
 
-
 def test_remind_everyone_invited_who_has_not_sent_apologies(tanet, tmp_path, smtp):
     network(tanet, members=4)
     tanet("meeting", "facilitate", "1", "amina@example.org", "sean@example.org", ok=True)
-    tanet(
-        "session",
-        "add",
-        "1",
-        "--kind",
-        "guest",
-        "--title",
-        "Self-harm: what helps",
-        "--guest",
-        "Dr Harriet Vale",
-        "--guest-org",
-        "Self-Harm Network",
-        ok=True,
-    )
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest",
+          "Dr Harriet Vale", "--guest-org", "Self-Harm Network", ok=True)
     assert "Nobody has an invitation" in tanet("remind", "1", ok=False).stderr
     tanet("invite", "1", "--area", "housing", "--area", "education", "-o", tmp_path / "i", ok=True)
     tanet("attendance", "mark", "1", "orla@example.org", "--status", "apologies", ok=True)
@@ -428,14 +329,9 @@ def test_remind_everyone_invited_who_has_not_sent_apologies(tanet, tmp_path, smt
     assert "Wrote 2 reminders" in r.stdout and "Sent to 2 members." in r.stdout
     assert sorted(r for r, _ in inbox.messages) == ["amina@example.org", "zoe@example.org"]
     body = inbox.to("zoe@example.org")[0].get_body(("plain",)).get_content().replace("\r\n", "\n")
-    for text in (
-        "Dear Zoë,",
-        "Tuesday 9 February 2027, 10:00–12:00 UK time",
-        "Leith Library",
-        "https://meet.example.org/tip",
-        "Dr Harriet Vale (Self-Harm Network)",
-        "Facilitated by Dr Amina Yusuf and Seán Ó Briain.",
-    ):
+    for text in ("Dear Zoë,", "Tuesday 9 February 2027, 10:00–12:00 UK time", "Leith Library",
+                 "https://meet.example.org/tip", "Dr Harriet Vale (Self-Harm Network)",
+                 "Facilitated by Dr Amina Yusuf and Seán Ó Briain."):
         assert text in body
     assert "Sent to 0" not in tanet("remind", "1", "-o", tmp_path / "r", "--send", ok=True).stdout
     assert len(inbox.messages) == 2
@@ -446,26 +342,14 @@ def test_remind_everyone_invited_who_has_not_sent_apologies(tanet, tmp_path, smt
 
 def test_thanks_after_a_held_meeting(tanet, tmp_path):
     tanet("init", "--organiser-name", "Alex Morgan", "--organiser-email", "coordinator@example.org", ok=True)
-    add_member(
-        tanet, "Dr Amina Yusuf", "amina@example.org", "housing", "public", "frontline", "O", "--joined", "2025-01-01"
-    )
-    add_member(
-        tanet, "Zoë O'Brien", "zoe@example.org", "education", "public", "frontline", "O", "--joined", "2025-01-01"
-    )
+    add_member(tanet, "Dr Amina Yusuf", "amina@example.org", "housing", "public", "frontline", "O",
+               "--joined", "2025-01-01")
+    add_member(tanet, "Zoë O'Brien", "zoe@example.org", "education", "public", "frontline", "O",
+               "--joined", "2025-01-01")
     tanet("meeting", "add", "2026-11-17", "--location", "Leith Library", ok=True)
     tanet("meeting", "add", "2026-12-15", "--location", "Leith Library", ok=True)
-    tanet(
-        "session",
-        "add",
-        "1",
-        "--kind",
-        "spotlight",
-        "--title",
-        "Trauma and housing",
-        "--presenter",
-        "amina@example.org",
-        ok=True,
-    )
+    tanet("session", "add", "1", "--kind", "spotlight", "--title", "Trauma and housing", "--presenter",
+          "amina@example.org", ok=True)
     tanet("resource", "add", "Risk assessment model", "--meeting", "1", "--description", "A one-page model", ok=True)
     tanet("config", "set", "feedback.form_url", "https://forms.example.org/tip", ok=True)
     tanet("attendance", "mark", "1", "zoe@example.org", ok=True)
@@ -473,12 +357,8 @@ def test_thanks_after_a_held_meeting(tanet, tmp_path):
     r = tanet("thanks", "1", "-o", tmp_path / "t", ok=True)
     assert "Wrote 1 thank-you message" in r.stdout
     body = parse(next((tmp_path / "t").glob("*.eml"))).get_body(("plain",)).get_content().replace("\r\n", "\n")
-    for text in (
-        "Dear Zoë,",
-        "Trauma and housing",
-        "Risk assessment model: A one-page model",
-        "https://forms.example.org/tip",
-    ):
+    for text in ("Dear Zoë,", "Trauma and housing", "Risk assessment model: A one-page model",
+                 "https://forms.example.org/tip"):
         assert text in body
     tanet("meeting", "cancel", "2", ok=True)
     assert "cancelled" in tanet("thanks", "2", ok=False).stderr
@@ -500,24 +380,15 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
     the message the email and icalendar packages build for that member on their own."""
     from datetime import date
 
-    from tanet.mail.letters import Template
-    from tanet.meetings import agenda, schedule
     from tanet.store import db as dbmod
+    from tanet.meetings import schedule
+    from tanet.meetings import agenda
     from tanet.store import settings
+    from tanet.mail.letters import Template
 
     network(tanet)
-    tanet(
-        "session",
-        "add",
-        "1",
-        "--kind",
-        "guest",
-        "--title",
-        "Self-harm: what helps",
-        "--guest",
-        "Dr Harriet Vale",
-        ok=True,
-    )
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
+          ok=True)
     conn = dbmod.open_db(own_database)
     row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
     meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
@@ -525,19 +396,12 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
     fast, full = Template(*args), Template(*args)
     full.ok = False
     assert fast.ok
-    for name, address, greet in (
-        ('Zoë O\'Brien, "Jr"', "zoe@example.org", "Zoë"),
-        ("A" * 90, "a@example.org", None),
-        ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz" * 12),
-    ):
-        a, b = (
-            email.message_from_bytes(t.letter(name, address, greet, "<x@example.org>")[0], policy=policy.default)
-            for t in (fast, full)
-        )
-
+    for name, address, greet in (("Zoë O'Brien, \"Jr\"", "zoe@example.org", "Zoë"), ("A" * 90, "a@example.org", None),
+                                 ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz" * 12)):
+        a, b = (email.message_from_bytes(t.letter(name, address, greet, "<x@example.org>")[0], policy=policy.default)
+                for t in (fast, full))
         def heads(m):
             return [(k, str(v)) for k, v in m.items() if k not in ("Date", "Content-Type")] + [m.get_content_type()]
-
         assert heads(a) == heads(b)
         import re
 
@@ -547,9 +411,8 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
 
         for kind in ("plain", "calendar"):
             assert same_second(a.get_body((kind,)).get_content()) == same_second(b.get_body((kind,)).get_content())
-        assert same_second(list(a.iter_attachments())[0].get_content()) == same_second(
-            list(b.iter_attachments())[0].get_content()
-        )
+        assert same_second(list(a.iter_attachments())[0].get_content()) == \
+            same_second(list(b.iter_attachments())[0].get_content())
     conn.close()
 
 
@@ -592,16 +455,8 @@ def test_the_summary_goes_through_the_outbox(tanet, tmp_path, smtp, monkeypatch)
     assert row["meeting_id"] is None and row["member_id"] is None and row["sent_at"]
     assert "not a valid e-mail" in tanet("report", "quarter", "2027Q1", "--send-to", "nope", ok=False).stderr
     inbox.messages.clear()
-    tanet(
-        "report",
-        "quarter",
-        "2027Q1",
-        "--send-to",
-        "chair@council.example; lead@nhs.example",
-        "--send-to",
-        "CHAIR@council.example",
-        ok=True,
-    )
+    tanet("report", "quarter", "2027Q1", "--send-to", "chair@council.example; lead@nhs.example",
+          "--send-to", "CHAIR@council.example", ok=True)
     assert sorted(rcpt for rcpt, _ in inbox.messages) == ["chair@council.example", "lead@nhs.example"]
     # The next quarter's summary reaches the same reader: every summary asked for goes.
     inbox.messages.clear()
@@ -618,13 +473,7 @@ def test_send_to_takes_addresses_pasted_with_names(tanet, tmp_path, smtp, monkey
     monkeypatch.setenv("TANET_TODAY", "2027-02-10")
     inbox, port = smtp()
     use_server(tanet, port)
-    tanet(
-        "report",
-        "quarter",
-        "2027Q1",
-        "--send-to",
-        'Fiona Head <fiona.head@council.example>; "Smith, Jo" <jo.smith@nhs.example>',
-        ok=True,
-    )
+    tanet("report", "quarter", "2027Q1", "--send-to",
+          'Fiona Head <fiona.head@council.example>; "Smith, Jo" <jo.smith@nhs.example>', ok=True)
     assert sorted(rcpt for rcpt, _ in inbox.messages) == ["fiona.head@council.example", "jo.smith@nhs.example"]
     assert "Nothing waiting: everything written has been sent." in tanet("outbox", "list", "--unsent", ok=True).stdout

@@ -13,9 +13,10 @@ from datetime import date, timedelta
 from email import policy
 
 import pytest
+
 from conftest import TANET, TODAY, add_member
-from servers import use_server
 from test_continuity import CHROMIUM, chromium
+from servers import use_server
 
 UPCOMING = 14  # more than the handover page used to show (8)
 NETWORK = "Edinburgh & Lothians TIP Network"  # an ampersand, which Markdown escapes
@@ -27,9 +28,8 @@ def demo(tmp_path_factory):
     meeting nobody took a register of."""
     folder = tmp_path_factory.mktemp("pages")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANET_")}
-    env.update(
-        TANET_DB=str(folder / "demo.db"), TANET_TODAY=TODAY, XDG_CONFIG_HOME=str(folder / "config"), LANG="C.UTF-8"
-    )
+    env.update(TANET_DB=str(folder / "demo.db"), TANET_TODAY=TODAY, XDG_CONFIG_HOME=str(folder / "config"),
+               LANG="C.UTF-8")
 
     def run(*args):
         return subprocess.run(TANET + [str(a) for a in args], env=env, check=True, capture_output=True, text=True)
@@ -85,9 +85,8 @@ def no_heading_alone(pages: list[list[str]], headings: list[str]) -> None:
             assert not page[-1].startswith(heading[:24]), f"'{heading}' is alone at the foot of page {number}"
 
 
-@pytest.mark.parametrize(
-    "period", [["quarter", "2026Q3"], ["range", "--from", "2025-01-01", "--to", TODAY]], ids=["a quarter", "two years"]
-)
+@pytest.mark.parametrize("period", [["quarter", "2026Q3"], ["range", "--from", "2025-01-01", "--to", TODAY]],
+                         ids=["a quarter", "two years"])
 def test_the_summary_prints_on_a4_each_short_block_whole_and_long_tables_with_their_heading(demo, tmp_path, period):
     from tanet.summary.document import document, is_short
 
@@ -156,16 +155,8 @@ def test_the_handover_page_prints_on_a4_with_every_meeting_ahead_and_commands_to
 
 
 def test_the_pack_on_31_december_holds_the_quarter_just_ended(tanet, tmp_path, monkeypatch):
-    tanet(
-        "init",
-        "--network",
-        NETWORK,
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex@council.example",
-        ok=True,
-    )
+    tanet("init", "--network", NETWORK, "--organiser-name", "Alex Morgan", "--organiser-email",
+          "alex@council.example", ok=True)
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2026-01-01")
     for day in ("2027-02-09", "2027-05-11", "2027-08-10", "2027-11-09"):
         tanet("meeting", "add", day, ok=True)
@@ -176,16 +167,8 @@ def test_the_pack_on_31_december_holds_the_quarter_just_ended(tanet, tmp_path, m
 
 
 def test_a_meeting_with_no_register_is_marked_and_left_out_of_the_mean(tanet, monkeypatch):
-    tanet(
-        "init",
-        "--network",
-        NETWORK,
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex@council.example",
-        ok=True,
-    )
+    tanet("init", "--network", NETWORK, "--organiser-name", "Alex Morgan", "--organiser-email",
+          "alex@council.example", ok=True)
     for name, address in (("Ann Able", "ann@example.org"), ("Ben Bold", "ben@example.org")):
         add_member(tanet, name, address, "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     for day in ("2026-07-14", "2026-08-11", "2026-09-08"):
@@ -195,14 +178,8 @@ def test_a_meeting_with_no_register_is_marked_and_left_out_of_the_mean(tanet, mo
     d = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()
     assert [m["register"] for m in d["meetings"]] == [True, True, False]
     assert d["meetings_held"] == 3 and d["meetings_without_register"] == 1
-    assert d["attendance"] == {
-        "total": 3,
-        "mean": 1.5,
-        "min": 1,
-        "max": 2,
-        "target": d["attendance"]["target"],
-        "meetings_at_target": 0,
-    }
+    assert d["attendance"] == {"total": 3, "mean": 1.5, "min": 1, "max": 2, "target": d["attendance"]["target"],
+                               "meetings_at_target": 0}
     for fmt in ("markdown", "html"):
         out = tanet("report", "quarter", "2026Q3", "--format", fmt, ok=True).stdout
         assert "no register" in out and "Target" in out and "reached at 0 of 2" in out
@@ -211,21 +188,10 @@ def test_a_meeting_with_no_register_is_marked_and_left_out_of_the_mean(tanet, mo
 
 def test_the_summary_email_reads_as_a_letter_in_plain_text(tanet, tmp_path, smtp, monkeypatch):  # noqa: F811
     monkeypatch.chdir(tmp_path)
-    tanet(
-        "init",
-        "--network",
-        NETWORK,
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex@council.example",
-        ok=True,
-    )
-    people = [
-        ("Ann Able", "ann@example.org", "housing"),
-        ("Ben Bold", "ben@example.org", "early years"),
-        ("Cat Crane", "cat@example.org", "residential services"),
-    ]
+    tanet("init", "--network", NETWORK, "--organiser-name", "Alex Morgan", "--organiser-email",
+          "alex@council.example", ok=True)
+    people = [("Ann Able", "ann@example.org", "housing"), ("Ben Bold", "ben@example.org", "early years"),
+              ("Cat Crane", "cat@example.org", "residential services")]
     for name, address, area in people:
         add_member(tanet, name, address, area, "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("meeting", "add", "2026-08-11", "--title", "Power & choice: a reflective session", ok=True)
@@ -251,7 +217,7 @@ def test_the_summary_email_reads_as_a_letter_in_plain_text(tanet, tmp_path, smtp
     head = next(i for i, line in enumerate(lines) if line.startswith("Service area"))
     columns = [lines[head].index(c) for c in ("Active members", "Came", "Attendances", "Rate")]
     assert set(lines[head + 1]) == {"-", " "}
-    for line in lines[head + 2 : head + 5]:
+    for line in lines[head + 2:head + 5]:
         assert all(line[c - 1] == " " and line[c] != " " for c in columns), line
     assert "residential services" in plain
     assert "Power *and*" in plain and "(reflective" in plain  # as written, in plain words
@@ -276,13 +242,10 @@ def axe_violations(page) -> list:
         try:
             tab = browser.new_page()
             tab.goto(page.as_uri())
-            results = Axe().run(
-                tab, options={"runOnly": {"type": "tag", "values": AXE_TAGS}, "resultTypes": ["violations"]}
-            )
-            passes = tab.evaluate(
-                "axe.run(document, {runOnly: {type: 'tag', values: %s}})"
-                ".then(r => r.passes.length)" % json.dumps(AXE_TAGS)
-            )
+            results = Axe().run(tab, options={"runOnly": {"type": "tag", "values": AXE_TAGS},
+                                              "resultTypes": ["violations"]})
+            passes = tab.evaluate("axe.run(document, {runOnly: {type: 'tag', values: %s}})"
+                                  ".then(r => r.passes.length)" % json.dumps(AXE_TAGS))
         finally:
             browser.close()
     assert passes > 10  # the rules did run

@@ -13,16 +13,8 @@ OVER_FULL = "Above 100%: members who came and have since left count as attendees
 
 
 def network(tanet, *members):
-    tanet(
-        "init",
-        "--network",
-        NETWORK,
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex@council.example",
-        ok=True,
-    )
+    tanet("init", "--network", NETWORK, "--organiser-name", "Alex Morgan", "--organiser-email",
+          "alex@council.example", ok=True)
     for name, address in members:
         add_member(tanet, name, address, "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
 
@@ -51,12 +43,10 @@ def test_a_rate_above_100_percent_is_kept_and_explained_under_its_table_in_every
     tanet("member", "leave", "Ben", "--on", "2026-09-01", ok=True)
     d = tanet("report", "quarter", "2026Q3", "--format", "json", ok=True).json()
     assert d["participation_rate"] == 2.0  # unique attendees / active members at the end, as always
-    shown = {
-        "markdown": tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout,
-        "html": tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout,
-        "plain": " ".join(plain_text(tanet, "quarter", "2026Q3").split()),
-        "docx": docx_text(tanet, tmp_path, "quarter", "2026Q3"),
-    }
+    shown = {"markdown": tanet("report", "quarter", "2026Q3", "--format", "markdown", ok=True).stdout,
+             "html": tanet("report", "quarter", "2026Q3", "--format", "html", ok=True).stdout,
+             "plain": " ".join(plain_text(tanet, "quarter", "2026Q3").split()),
+             "docx": docx_text(tanet, tmp_path, "quarter", "2026Q3")}
     for fmt, text in shown.items():
         assert "200%" in text, fmt
         assert OVER_FULL in text, fmt
@@ -75,18 +65,9 @@ def test_plain_text_tables_break_at_spaces_and_never_inside_a_word():
     from tanet.summary import plaintext
 
     columns = ["Date", "Start", "Title", "Present", "Apologies", "Checked in", "Agenda"]
-    rows = [
-        [
-            "2026-10-06",
-            "10:00",
-            "Lothian Trauma-Informed Practice Network meeting",
-            "30",
-            "13",
-            "28",
-            "Extraordinary general meeting (reflective practice)",
-        ],
-        ["2026-11-03", "15:45", "Housing", "12", "4", "10", "Holding hope (spotlight)"],
-    ]
+    rows = [["2026-10-06", "10:00", "Lothian Trauma-Informed Practice Network meeting", "30", "13", "28",
+             "Extraordinary general meeting (reflective practice)"],
+            ["2026-11-03", "15:45", "Housing", "12", "4", "10", "Holding hope (spotlight)"]]
     lines = plaintext.table(columns, rows)
     assert all(len(line) <= plaintext.WIDTH for line in lines)
     words = " ".join(lines).split()
@@ -120,7 +101,7 @@ def test_word_charts_draw_accented_letters_and_the_en_dash_with_a_truetype_font(
 
     font = word.chart_font(36)
     assert isinstance(font, ImageFont.FreeTypeFont)
-    missing = font.getmask("\U000e0fff").getbbox()  # a character no font has: the box
+    missing = font.getmask("\U000E0FFF").getbbox()  # a character no font has: the box
     for text in ("à", "–", "ì"):
         assert font.getmask(text).getbbox() != missing, text
 
@@ -238,50 +219,29 @@ def test_the_handover_first_steps_work_as_written_in_a_new_terminal(tanet, tmp_p
     unix = [c for c in commands if c.startswith(("export ", "echo "))]
     assert len(unix) == 2
     # What can run without sending, changing or filling anything in, exactly as printed.
-    plain = [
-        c
-        for c in commands
-        if c.startswith("tanet ") and not re.search(r"--send|--apply|imaps|[A-Z]{4}|organiser|checkin round", c)
-    ]
+    plain = [c for c in commands if c.startswith("tanet ")
+             and not re.search(r"--send|--apply|imaps|[A-Z]{4}|organiser|checkin round", c)]
     assert "tanet info" in plain and "tanet member list" in plain and len(plain) >= 6
     mine = tmp_path / "my computer"
     mine.mkdir()
     shutil.copy(tmp_path / "pack" / "tanet.db", mine / "tanet.db")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TANET_")}
-    env.update(
-        HOME=str(tmp_path / "home"),
-        XDG_CONFIG_HOME=str(tmp_path / "config"),
-        XDG_DATA_HOME=str(tmp_path / "data"),
-        TANET_TODAY="2026-10-20",
-        LANG="C.UTF-8",
-    )
+    env.update(HOME=str(tmp_path / "home"), XDG_CONFIG_HOME=str(tmp_path / "config"),
+               XDG_DATA_HOME=str(tmp_path / "data"), TANET_TODAY="2026-10-20", LANG="C.UTF-8")
     os.mkdir(tmp_path / "home")
     as_typed = f'tanet() {{ "{sys.executable}" -m tanet "$@"; }}\nset -e\n'
-    first = subprocess.run(
-        ["bash", "-c", as_typed + "\n".join(unix + plain)],
-        cwd=mine,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    first = subprocess.run(["bash", "-c", as_typed + "\n".join(unix + plain)], cwd=mine, env=env,
+                           capture_output=True, text=True, timeout=300)
     assert first.returncode == 0, first.stderr
     assert "Ann Able" in first.stdout and "There is no tanet database" not in first.stderr
     # A new terminal, elsewhere, the next day: ~/.profile still points at the copy.
-    later = subprocess.run(
-        ["bash", "-c", as_typed + ". ~/.profile\ntanet member list"],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    later = subprocess.run(["bash", "-c", as_typed + ". ~/.profile\ntanet member list"], cwd=tmp_path, env=env,
+                           capture_output=True, text=True, timeout=120)
     assert later.returncode == 0 and "Ann Able" in later.stdout, later.stderr
 
 
-def test_the_handover_page_lists_past_meetings_with_no_register_and_cancelled_ones_ahead(
-    tanet, tmp_path, smtp, monkeypatch
-):
+def test_the_handover_page_lists_past_meetings_with_no_register_and_cancelled_ones_ahead(tanet, tmp_path, smtp,
+                                                                                          monkeypatch):
     import html
 
     monkeypatch.chdir(tmp_path)
@@ -312,7 +272,8 @@ def test_the_handover_page_lists_past_meetings_with_no_register_and_cancelled_on
     assert "cancellation sent to all 2 invited" in page("pack2")
 
 
-def test_word_a_long_link_in_a_title_leaves_dates_times_and_headers_whole_in_libreoffice(tanet, tmp_path, monkeypatch):
+def test_word_a_long_link_in_a_title_leaves_dates_times_and_headers_whole_in_libreoffice(tanet, tmp_path,
+                                                                                           monkeypatch):
     import subprocess
 
     from test_word import soffice_pdf

@@ -12,9 +12,10 @@ from datetime import date, datetime, timezone
 
 import icalendar
 import pytest
-from conftest import FIXTURES, TANET, wait_for_wal, wal_size
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+
+from conftest import FIXTURES, TANET, wait_for_wal, wal_size
 
 
 def tanet_proc(env, *args, check=True):
@@ -26,13 +27,9 @@ def test_sigkill_during_a_long_plan_is_all_or_nothing(cli_env, count):
     tanet_proc(cli_env, "init")
     db = cli_env["TANET_DB"]
     before = wal_size(db)
-    p = subprocess.Popen(
-        TANET
-        + ["meeting", "plan", "--start", "2027-01-05", "--count", str(count), "--every", "1", "--times", "10:00,15:45"],
-        env=cli_env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    p = subprocess.Popen(TANET + ["meeting", "plan", "--start", "2027-01-05", "--count", str(count), "--every", "1",
+                                  "--times", "10:00,15:45"], env=cli_env, stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
     # Killed the moment it is seen writing: a plan saved meeting by meeting would leave a part.
     if wait_for_wal(p, db, before):
         p.send_signal(signal.SIGKILL)
@@ -57,11 +54,7 @@ def wait_until(condition, what: str) -> None:
 def test_backup_while_another_process_writes(cli_env, tmp_path):
     tanet_proc(cli_env, "init")
     db, stop = cli_env["TANET_DB"], tmp_path / "stop"
-    writer = subprocess.Popen(
-        [
-            sys.executable,
-            "-c",
-            f"""
+    writer = subprocess.Popen([sys.executable, "-c", f"""
 import os, sqlite3
 c = sqlite3.connect({db!r}, timeout=30, isolation_level=None)
 c.execute('PRAGMA busy_timeout = 30000')
@@ -73,9 +66,7 @@ while not os.path.exists({str(stop)!r}):
                    for k in range(200)])
     c.execute('COMMIT')
     i += 1
-""",
-        ]
-    )
+"""])
     try:
         copies = []
         for n in range(3):
@@ -124,23 +115,12 @@ any_text = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl"
 def test_any_unicode_round_trips_through_icalendar(name, title, place):
     from tanet.meetings import ical
 
-    meeting = {
-        "id": 1,
-        "uid": "abc@tanet",
-        "title": title,
-        "date": "2027-03-30",
-        "start": "10:00",
-        "end": "12:00",
-        "timezone": "Europe/London",
-        "location": place,
-        "url": "https://meet.example.org/x",
-        "status": "scheduled",
-        "sequence": 0,
-    }
+    meeting = {"id": 1, "uid": "abc@tanet", "title": title, "date": "2027-03-30", "start": "10:00", "end": "12:00",
+               "timezone": "Europe/London", "location": place, "url": "https://meet.example.org/x",
+               "status": "scheduled", "sequence": 0}
     values = {"organiser.name": name, "organiser.email": "c@example.org", "network": "N", "timezone": "Europe/London"}
-    method, data = ical.invitation(
-        meeting, "", values, [(name, "m@example.org")], stamp=datetime(2026, 1, 1, tzinfo=timezone.utc)
-    )
+    method, data = ical.invitation(meeting, "", values, [(name, "m@example.org")],
+                                   stamp=datetime(2026, 1, 1, tzinfo=timezone.utc))
     for line in data.split(b"\r\n"):
         assert len(line) <= 75
     cal = icalendar.Calendar.from_ical(data)

@@ -36,9 +36,8 @@ def read_only_network(tanet, own_database):
     with sqlite3.connect(own_database) as c:
         # Everyone may facilitate (an import makes ambassadors only when a column says so).
         c.execute("UPDATE members SET joined_on = '2020-01-01', consent_on = '2020-01-01', ambassador = 1")
-    add_member(
-        tanet, "Lena Long-Gone", "lena@example.org", "housing", "third", "manager", "Shelter", "--joined", "2020-01-01"
-    )
+    add_member(tanet, "Lena Long-Gone", "lena@example.org", "housing", "third", "manager", "Shelter",
+               "--joined", "2020-01-01")
     tanet("member", "leave", "lena@example.org", "--on", "2021-01-01", ok=True)
     tanet("meeting", "add", "2024-05-14", ok=True)
     tanet("meeting", "plan", "--start", "2026-12-01", "--count", "2", ok=True)
@@ -54,9 +53,8 @@ def read_only_network(tanet, own_database):
 def test_previews_show_what_would_change_on_a_read_only_file(tanet, read_only_network):
     rota = tanet("meeting", "rota", "--count", "2", "--format", "json", ok=True).json()
     assert len(rota) == 2 and all(len(p["facilitators"]) == 2 for p in rota)
-    plan = tanet(
-        "meeting", "plan", "--start", "2027-01-05", "--count", "3", "--dry-run", "--format", "json", ok=True
-    ).json()
+    plan = tanet("meeting", "plan", "--start", "2027-01-05", "--count", "3", "--dry-run", "--format", "json",
+                 ok=True).json()
     assert len(plan) == 3 and all(p["id"] is None for p in plan)
     review = tanet("privacy", "review", "--format", "json", ok=True).json()
     assert len(review["members_due"]) == 1 and review["notes_due"] == 1
@@ -69,27 +67,20 @@ def test_previews_show_what_would_change_on_a_read_only_file(tanet, read_only_ne
 
 def test_a_dry_run_import_that_would_add_members_shows_them_on_a_read_only_file(tanet, read_only_network, tmp_path):
     sheet = tmp_path / "new.csv"
-    sheet.write_text(
-        "Full name,E-mail address,Organisation,Service area,Sector,Role\n"
-        "Rhona Reid,rhona@example.org,Shelter,housing,third,manager\n",
-        encoding="utf-8",
-    )
+    sheet.write_text("Full name,E-mail address,Organisation,Service area,Sector,Role\n"
+                     "Rhona Reid,rhona@example.org,Shelter,housing,third,manager\n", encoding="utf-8")
     r = tanet("member", "import", sheet, "--dry-run", "--map", "role:Boss=manager", ok=True)
     assert "Dry run: 1 new, 0 updated, 0 skipped. Nothing was saved." in r.stdout
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        ("attendance", "import", "1", TEAMS),
-        ("member", "forget", "1", "--yes"),
-        ("privacy", "review", "--apply"),
-        ("meeting", "rota", "--apply"),
-        ("meeting", "plan", "--start", "2027-01-05", "--count", "3"),
-        ("member", "import", SIGNUPS),
-    ],
-    ids=lambda c: " ".join(str(part) for part in c[:2]),
-)
+@pytest.mark.parametrize("command", [
+    ("attendance", "import", "1", TEAMS),
+    ("member", "forget", "1", "--yes"),
+    ("privacy", "review", "--apply"),
+    ("meeting", "rota", "--apply"),
+    ("meeting", "plan", "--start", "2027-01-05", "--count", "3"),
+    ("member", "import", SIGNUPS),
+], ids=lambda c: " ".join(str(part) for part in c[:2]))
 def test_writes_on_a_read_only_file_give_the_read_only_message(tanet, read_only_network, command):
     r = tanet(*command, ok=False)
     assert READ_ONLY in r.stderr and "chmod u+w" in r.stderr, r
@@ -113,12 +104,9 @@ def test_previews_work_for_an_ordinary_user_on_a_read_only_file(nobodys_folder, 
         os.chown(p, *nobody_ids())
     os.chmod(db, 0o400)
     before = contents(db)
-    for command in (
-        ("meeting", "rota"),
-        ("privacy", "review"),
-        ("meeting", "plan", "--start", "2027-01-05", "--count", "2", "--dry-run"),
-        ("member", "import", SIGNUPS, "--dry-run"),
-    ):
+    for command in (("meeting", "rota"), ("privacy", "review"),
+                    ("meeting", "plan", "--start", "2027-01-05", "--count", "2", "--dry-run"),
+                    ("member", "import", SIGNUPS, "--dry-run")):
         exit_code, stderr = as_nobody(tanet, *command)
         assert exit_code == 0, (command, stderr)
     exit_code, stderr = as_nobody(tanet, "privacy", "review", "--apply")

@@ -6,6 +6,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+
 from conftest import FIXTURES, add_member
 from servers import running_dovecot
 
@@ -25,30 +26,12 @@ PEOPLE = [
 
 
 def network(tanet, tmp_path):
-    tanet(
-        "init",
-        "--network",
-        "Lothian Trauma-Informed Practice Network",
-        "--organiser-name",
-        "Alex Morgan",
-        "--organiser-email",
-        "alex.morgan@council.example",
-        ok=True,
-    )
+    tanet("init", "--network", "Lothian Trauma-Informed Practice Network", "--organiser-name", "Alex Morgan",
+          "--organiser-email", "alex.morgan@council.example", ok=True)
     for name, address, area in PEOPLE:
         add_member(tanet, name, address, area, "public", "frontline", "Org", "--joined", "2025-01-01")
-    tanet(
-        "meeting",
-        "add",
-        "2027-01-19",
-        "--time",
-        "10:00",
-        "--location",
-        "Room 2.14, Council Offices, Edinburgh",
-        "--uid",
-        UID,
-        ok=True,
-    )
+    tanet("meeting", "add", "2027-01-19", "--time", "10:00", "--location", "Room 2.14, Council Offices, Edinburgh",
+          "--uid", UID, ok=True)
     tanet("invite", "1", "-o", tmp_path / "invites", ok=True)
 
 
@@ -71,10 +54,8 @@ EXPECTED = {
 
 def check_all_samples(tanet, result):
     assert result["applied"] == 6 and result["unchanged"] == 0
-    reasons = {
-        Path(n["source"].split("#")[0]).name if "#" not in n["source"] else n["from"]: n["reason"]
-        for n in result["not_applied"]
-    }
+    reasons = {Path(n["source"].split("#")[0]).name if "#" not in n["source"] else n["from"]: n["reason"]
+               for n in result["not_applied"]}
     assert len(result["not_applied"]) == 2
     assert any("no calendar answer" in r for r in reasons.values())
     assert any("proposes another time (Tue 26 Jan 2027 10:00)" in r for r in reasons.values())
@@ -87,27 +68,16 @@ def test_every_client_from_a_folder_of_eml_files(tanet, tmp_path):
     check_all_samples(tanet, result)
     sources = {Path(n["source"]).name: n for n in result["not_applied"]}
     assert set(sources) == {"07-plain-text-apology.eml", "08-outlook-counter-proposal.eml"}
-    assert (
-        sources["08-outlook-counter-proposal.eml"]["from"]
-        == "Iain Maclennan <iain.maclennan@lothianchildrenshouses.example>"
-    )
+    assert sources["08-outlook-counter-proposal.eml"]["from"] == "Iain Maclennan <iain.maclennan@lothianchildrenshouses.example>"
     assert sources["07-plain-text-apology.eml"]["subject"].startswith("Re:")
     # Declines are apologies; the register, the summary and meeting show agree.
-    register = {
-        r["email"].lower(): r["status"]
-        for r in tanet("attendance", "show", "1", "--register", "--format", "json", ok=True).json()
-    }
+    register = {r["email"].lower(): r["status"]
+                for r in tanet("attendance", "show", "1", "--register", "--format", "json", ok=True).json()}
     assert [e for e, s in register.items() if s == "apologies"] == [
-        "peadar.osuilleabhain@edinburghyouthjustice.example",
-        "seonaid.campbell@forthvalleyhousing.example",
-        "tomasz.wisniewski@grantoncmh.example",
-    ] or sorted(e for e, s in register.items() if s == "apologies") == sorted(
-        [
-            "peadar.osuilleabhain@edinburghyouthjustice.example",
-            "seonaid.campbell@forthvalleyhousing.example",
-            "tomasz.wisniewski@grantoncmh.example",
-        ]
-    )
+        "peadar.osuilleabhain@edinburghyouthjustice.example", "seonaid.campbell@forthvalleyhousing.example",
+        "tomasz.wisniewski@grantoncmh.example"] or sorted(e for e, s in register.items() if s == "apologies") == sorted([
+            "peadar.osuilleabhain@edinburghyouthjustice.example", "seonaid.campbell@forthvalleyhousing.example",
+            "tomasz.wisniewski@grantoncmh.example"])
     shown = tanet("meeting", "show", "1", "--format", "json", ok=True).json()
     assert shown["rsvp"] == {"accepted": 2, "tentative": 1, "declined": 3, "none": 3}
     assert "2 accepted, 1 tentative, 3 declined, 3 not yet" in tanet("meeting", "show", "1", ok=True).stdout
@@ -122,18 +92,12 @@ def test_comments_stay_private(tanet, tmp_path, own_database):
     with sqlite3.connect(own_database) as c:
         comments = dict(c.execute("SELECT m.email, r.comment FROM responses r JOIN members m ON m.id = r.member_id"))
     assert comments["peadar.osuilleabhain@edinburghyouthjustice.example"] == (
-        "Sorry, I'm in the Sheriff Court that morning. Could you send me the slides?"
-    )
+        "Sorry, I'm in the Sheriff Court that morning. Could you send me the slides?")
     assert comments["seonaid.campbell@forthvalleyhousing.example"] == (
-        "On leave that week, sorry! I'll catch up with Mhairi afterwards."
-    )
-    for args in (
-        ["report", "quarter", "2027Q1", "--format", "json"],
-        ["report", "quarter", "2027Q1", "--format", "html"],
-        ["rsvp", "list", "1", "--format", "json"],
-        ["meeting", "show", "1", "--format", "json"],
-        ["member", "export", "--format", "json"],
-    ):
+        "On leave that week, sorry! I'll catch up with Mhairi afterwards.")
+    for args in (["report", "quarter", "2027Q1", "--format", "json"], ["report", "quarter", "2027Q1", "--format", "html"],
+                 ["rsvp", "list", "1", "--format", "json"], ["meeting", "show", "1", "--format", "json"],
+                 ["member", "export", "--format", "json"]):
         assert "Sheriff Court" not in tanet(*args, ok=True).stdout
     data = tanet("member", "data", "peadar.osuilleabhain@edinburghyouthjustice.example", ok=True).json()
     assert data["replies"][0]["comment"].startswith("Sorry, I'm in the Sheriff Court")
@@ -170,28 +134,11 @@ END:VCALENDAR\r
 """
 
 
-def reply(
-    folder,
-    name,
-    *,
-    partstat="DECLINED",
-    stamp="20270110T090000Z",
-    sequence=None,
-    uid=UID,
-    method="REPLY",
-    attendee="mailto:MHAIRI.ROBERTSON@leithfamilyhub.example",
-    mid=None,
-    body=None,
-):
-    text = body or REPLY.format(
-        subject=f"{partstat.title()}: meeting",
-        mid=mid or name,
-        method=method,
-        uid=uid,
-        sequence=f"SEQUENCE:{sequence}\r\n" if sequence is not None else "",
-        stamp=stamp,
-        attendee=f"ATTENDEE;PARTSTAT={partstat}:{attendee}\r\n" if attendee else "",
-    )
+def reply(folder, name, *, partstat="DECLINED", stamp="20270110T090000Z", sequence=None, uid=UID, method="REPLY",
+          attendee="mailto:MHAIRI.ROBERTSON@leithfamilyhub.example", mid=None, body=None):
+    text = body or REPLY.format(subject=f"{partstat.title()}: meeting", mid=mid or name, method=method, uid=uid,
+                                sequence=f"SEQUENCE:{sequence}\r\n" if sequence is not None else "", stamp=stamp,
+                                attendee=f"ATTENDEE;PARTSTAT={partstat}:{attendee}\r\n" if attendee else "")
     path = Path(folder) / f"{name}.eml"
     path.write_text(text)
     return path
@@ -205,10 +152,8 @@ def test_the_latest_reply_wins(tanet, tmp_path):
     r = tanet("rsvp", "import", later, earlier, "--format", "json", ok=True).json()
     assert (r["applied"], r["unchanged"]) == (1, 1)
     assert answers(tanet)["mhairi.robertson@leithfamilyhub.example"] == "declined"
-    register = {
-        x["email"]: x["status"]
-        for x in tanet("attendance", "show", "1", "--register", "--format", "json", ok=True).json()
-    }
+    register = {x["email"]: x["status"] for x in tanet("attendance", "show", "1", "--register", "--format", "json",
+                                                       ok=True).json()}
     assert register["Mhairi.Robertson@LeithFamilyHub.example"] == "apologies"
     # A higher SEQUENCE (once tanet has sent that version) beats a later DTSTAMP; accepting again
     # lifts the reply's apologies.
@@ -217,10 +162,8 @@ def test_the_latest_reply_wins(tanet, tmp_path):
     newer = reply(tmp_path, "newer", partstat="ACCEPTED", stamp="20261205T090000Z", sequence=1)
     assert tanet("rsvp", "import", newer, "--format", "json", ok=True).json()["applied"] == 1
     assert answers(tanet)["mhairi.robertson@leithfamilyhub.example"] == "accepted"
-    register = {
-        x["email"]: x["status"]
-        for x in tanet("attendance", "show", "1", "--register", "--format", "json", ok=True).json()
-    }
+    register = {x["email"]: x["status"] for x in tanet("attendance", "show", "1", "--register", "--format", "json",
+                                                       ok=True).json()}
     assert register["Mhairi.Robertson@LeithFamilyHub.example"] == "none"
 
 
@@ -238,31 +181,16 @@ def test_what_cannot_be_applied_is_listed_with_the_reason(tanet, tmp_path):
     cases = {
         reply(tmp_path, "unknown-uid", uid="nobody@example.org"): "no meeting has the UID",
         reply(tmp_path, "cancelled", uid="other-uid@example.org"): "was cancelled",
-        reply(
-            tmp_path,
-            "stranger",
-            attendee="mailto:stranger@example.org",
-            body=REPLY.replace(
-                "Mhairi Robertson <mhairi.robertson@leithfamilyhub.example>", "Stranger <stranger@example.org>"
-            ).format(
-                subject="Declined",
-                mid="s",
-                method="REPLY",
-                uid=UID,
-                sequence="",
-                stamp="20270110T090000Z",
-                attendee="ATTENDEE;PARTSTAT=DECLINED:mailto:stranger@example.org\r\n",
-            ),
-        ): "not a member",
+        reply(tmp_path, "stranger", attendee="mailto:stranger@example.org",
+              body=REPLY.replace("Mhairi Robertson <mhairi.robertson@leithfamilyhub.example>",
+                                 "Stranger <stranger@example.org>").format(
+                  subject="Declined", mid="s", method="REPLY", uid=UID, sequence="", stamp="20270110T090000Z",
+                  attendee="ATTENDEE;PARTSTAT=DECLINED:mailto:stranger@example.org\r\n")): "not a member",
         reply(tmp_path, "no-attendee", attendee=None): "names no attendee",
         reply(tmp_path, "request", method="REQUEST"): "not a reply",
         reply(tmp_path, "needs-action", partstat="NEEDS-ACTION"): "is not accept, decline or tentative",
-        reply(
-            tmp_path,
-            "broken",
-            body="From: a@example.org\nSubject: x\nContent-Type: text/calendar\n\n"
-            "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:notadate\n",
-        ): "cannot be read",
+        reply(tmp_path, "broken", body="From: a@example.org\nSubject: x\nContent-Type: text/calendar\n\n"
+                                       "BEGIN:VCALENDAR\nBEGIN:VEVENT\nDTSTART:notadate\n"): "cannot be read",
     }
     result = tanet("rsvp", "import", *cases, "--format", "json", ok=True).json()
     assert result["applied"] == 0
@@ -303,12 +231,10 @@ def test_meeting_uid_must_be_unique(tanet):
 
 # A real IMAP server: Dovecot on 127.0.0.1, over TLS ---------------------------------------------
 
-
 @pytest.fixture
 def dovecot():
-    with running_dovecot(
-        {"alex": "right-password"}, {"INBOX": [p.read_bytes() for p in sorted(REPLIES.glob("*.eml"))]}
-    ) as server:
+    with running_dovecot({"alex": "right-password"},
+                         {"INBOX": [p.read_bytes() for p in sorted(REPLIES.glob("*.eml"))]}) as server:
         yield server
 
 
@@ -337,13 +263,6 @@ def test_the_summary_counts_replies(tanet, tmp_path, monkeypatch):
     monkeypatch.setenv("TANET_TODAY", "2027-01-20")
     tanet("attendance", "mark", "1", "Mhairi", "Zoë Fraser", ok=True)
     data = tanet("report", "quarter", "2027Q1", "--format", "json", ok=True).json()
-    assert data["rsvp"] == {
-        "invited": 9,
-        "responded": 6,
-        "accepted": 2,
-        "tentative": 1,
-        "declined": 3,
-        "accepted_and_came": 1,
-        "accepted_not_came": 1,
-    }
+    assert data["rsvp"] == {"invited": 9, "responded": 6, "accepted": 2, "tentative": 1, "declined": 3,
+                            "accepted_and_came": 1, "accepted_not_came": 1}
     assert "Replies to invitations" in tanet("report", "quarter", "2027Q1", "--format", "markdown", ok=True).stdout

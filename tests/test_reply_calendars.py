@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 import icalendar
 import pytest
-from conftest import FIXTURES
 
+from conftest import FIXTURES
 from tanet.mail import replies
 
 SAMPLES = sorted((FIXTURES / "replies").glob("*.eml"))
@@ -21,8 +21,7 @@ def calendar_text(path) -> str | None:
     msg = email.message_from_bytes(path.read_bytes(), policy=policy.default)
     parts = [p for p in msg.walk() if not p.is_multipart()]
     for part in [p for p in parts if p.get_content_type() == "text/calendar"] + [
-        p for p in parts if (p.get_filename() or "").lower().endswith(".ics")
-    ]:
+            p for p in parts if (p.get_filename() or "").lower().endswith(".ics")]:
         return part.get_payload(decode=True).decode("utf-8")
     return None
 
@@ -41,26 +40,18 @@ def oracle(text: str) -> dict:
     found = event.get("ATTENDEE")
     found = found if isinstance(found, list) else [found] if found is not None else []
     comment = event.get("COMMENT")
-    return {
-        "method": str(cal.get("METHOD", "")).upper(),
-        "uid": str(event.get("UID", "")),
-        "sequence": int(event.get("SEQUENCE", 0)),
-        "attendees": [
-            (str(a).lower().removeprefix("mailto:"), str(a.params.get("PARTSTAT", "")).upper()) for a in found
-        ],
-        "comment": (str(comment).strip() or None) if comment is not None else None,
-    }
+    return {"method": str(cal.get("METHOD", "")).upper(), "uid": str(event.get("UID", "")),
+            "sequence": int(event.get("SEQUENCE", 0)),
+            "attendees": [(str(a).lower().removeprefix("mailto:"), str(a.params.get("PARTSTAT", "")).upper())
+                          for a in found],
+            "comment": (str(comment).strip() or None) if comment is not None else None}
 
 
 def tanet_reads(text: str) -> dict:
     reply = replies.calendar_of(as_message(text))
-    return {
-        "method": reply.method,
-        "uid": reply.uid,
-        "sequence": reply.sequence,
-        "attendees": [(address, str(params.get("PARTSTAT", "")).upper()) for params, address in reply.attendees],
-        "comment": reply.comment,
-    }
+    return {"method": reply.method, "uid": reply.uid, "sequence": reply.sequence,
+            "attendees": [(address, str(params.get("PARTSTAT", "")).upper()) for params, address in reply.attendees],
+            "comment": reply.comment}
 
 
 def components_moved(text: str) -> str:
@@ -94,6 +85,6 @@ def test_a_calendar_with_its_parts_in_another_order_reads_the_same(path):
 @pytest.mark.parametrize("cut", ["END:VEVENT", "END:VCALENDAR"])
 def test_a_calendar_cut_short_cannot_be_read(cut):
     text = calendar_text(SAMPLES[0])
-    broken = text[: text.index(cut)]
+    broken = text[:text.index(cut)]
     with pytest.raises(ValueError, match="cannot be read"):
         replies.calendar_of(as_message(broken))

@@ -9,16 +9,13 @@ times, for quarters (read meeting by meeting) and long ranges (read member by me
 from datetime import date
 
 import pytest
-from conftest import TODAY
 
+from conftest import TODAY
 from tanet.store import db
 from tanet.summary import period_pass, report
 
 PERIODS = [("quarter", f"{y}Q{q}") for y in (2025, 2026) for q in (1, 2, 3, 4)] + [
-    ("range", "2023-01-01", TODAY),
-    ("range", "2025-03-14", "2026-06-02"),
-    ("range", "2026-10-01", "2026-10-31"),
-]
+    ("range", "2023-01-01", TODAY), ("range", "2025-03-14", "2026-06-02"), ("range", "2026-10-01", "2026-10-31")]
 
 
 @pytest.fixture(scope="module")
@@ -35,12 +32,7 @@ def network(tmp_path_factory):
     assert run(app, ["meeting", "add", "2026-08-20", "--time", "18:30", "--location", "Online"], env=env).exit_code == 0
     conn = db.open_db(path)
     evening = conn.execute("SELECT id FROM meetings WHERE date = '2026-08-20' AND start = '18:30'").fetchone()[0]
-    ids = [
-        r[0]
-        for r in conn.execute(
-            "SELECT id FROM members WHERE joined_on <= '2026-08-20' AND (left_on IS NULL OR left_on > '2026-08-20') ORDER BY id LIMIT 25"
-        )
-    ]
+    ids = [r[0] for r in conn.execute("SELECT id FROM members WHERE joined_on <= '2026-08-20' AND (left_on IS NULL OR left_on > '2026-08-20') ORDER BY id LIMIT 25")]
     conn.close()
     assert run(app, ["attendance", "mark", str(evening), *map(str, ids)], env=env).exit_code == 0
     return path
@@ -49,9 +41,7 @@ def network(tmp_path_factory):
 def recount(conn, start: str, end: str, today: str) -> dict:
     members = {r["id"]: dict(r) for r in conn.execute("SELECT * FROM members")}
     meetings = {r["id"]: dict(r) for r in conn.execute("SELECT * FROM meetings")}
-    present = [
-        (r[0], r[1]) for r in conn.execute("SELECT meeting_id, member_id FROM attendance WHERE status = 'present'")
-    ]
+    present = [(r[0], r[1]) for r in conn.execute("SELECT meeting_id, member_id FROM attendance WHERE status = 'present'")]
 
     def active(m, d):
         return m["joined_on"] <= d and (m["left_on"] is None or m["left_on"] > d)
@@ -63,15 +53,10 @@ def recount(conn, start: str, end: str, today: str) -> dict:
     came = [(mt, mb) for mt, mb in present if held(mt, start, end)]
     who = {mb for _, mb in came}
     before = {mb for mt, mb in present if meetings[mt]["status"] == "scheduled" and meetings[mt]["date"] < start}
-    out = {
-        "unique_attendees": len(who),
-        "first_time_attendees": len(who - before),
-        "per_meeting": sorted(
-            (meetings[mt]["date"], meetings[mt]["start"], sum(1 for x, _ in came if x == mt))
-            for mt in {mt for mt in meetings if held(mt, start, end)}
-        ),
-        "membership_end": sum(active(m, end) for m in members.values()),
-    }
+    out = {"unique_attendees": len(who), "first_time_attendees": len(who - before),
+           "per_meeting": sorted((meetings[mt]["date"], meetings[mt]["start"], sum(1 for x, _ in came if x == mt))
+                                 for mt in {mt for mt in meetings if held(mt, start, end)}),
+           "membership_end": sum(active(m, end) for m in members.values())}
     for column in ("service_area", "sector", "role"):
         groups = {}
         for m in members.values():
@@ -111,12 +96,10 @@ def test_every_attendance_figure_matches_a_plain_recount(network, kind, args, mo
     assert data["membership"]["end"] == want["membership_end"]
     for key, column in (("by_service_area", "service_area"), ("by_sector", "sector"), ("by_role", "role")):
         got = {g[column]: {k: g[k] for k in ("members", "attendees", "attendances")} for g in data[key]}
-        assert {k: v for k, v in got.items() if any(v.values())} == {
-            k: v for k, v in want[column].items() if any(v.values())
-        }
-    assert {
-        (s["start"], a["service_area"]): a["attendances"] for s in data["by_start_time"] for a in s["by_service_area"]
-    } == want["slots"]
+        assert {k: v for k, v in got.items() if any(v.values())} == \
+            {k: v for k, v in want[column].items() if any(v.values())}
+    assert {(s["start"], a["service_area"]): a["attendances"]
+            for s in data["by_start_time"] for a in s["by_service_area"]} == want["slots"]
 
     prev = report.previous_period(period, 4)
     before = recount(conn, prev["start"], prev["end"], TODAY)

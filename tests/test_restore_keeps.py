@@ -7,7 +7,8 @@ from servers import use_server
 from test_outbox import network
 
 
-def test_restoring_an_older_backup_keeps_erasures_and_sent_messages(tanet, tmp_path, smtp, own_database, monkeypatch):
+def test_restoring_an_older_backup_keeps_erasures_and_sent_messages(tanet, tmp_path, smtp, own_database,
+                                                                   monkeypatch):
     monkeypatch.chdir(tmp_path)
     network(tanet, members=4)
     inbox, port = smtp()
@@ -26,9 +27,7 @@ def test_restoring_an_older_backup_keeps_erasures_and_sent_messages(tanet, tmp_p
         if path.exists():
             assert b"Orla Quinn" not in path.read_bytes() and b"orla@example.org" not in path.read_bytes(), path
     with sqlite3.connect(own_database) as c:
-        assert c.execute("SELECT name FROM members WHERE forgotten_on IS NOT NULL").fetchall() == [
-            ("Former member #4",)
-        ]
+        assert c.execute("SELECT name FROM members WHERE forgotten_on IS NOT NULL").fetchall() == [("Former member #4",)]
     again = tanet("invite", "1", "--send", ok=True)
     assert "already had this message" in again.stdout
     assert len(inbox.messages) == 3  # nobody got a second copy
@@ -48,18 +47,10 @@ def test_mail_settings_that_came_with_a_file_are_never_used_until_confirmed(tane
     tanet("config", "set", "smtp.auth", "xoauth2", ok=True)
     tanet("config", "set", "smtp.oauth2_token_command", f"touch {marker}; echo token", ok=True)
     tanet("handover", "-o", tmp_path / "pack", ok=True)
-    elsewhere = {
-        **cli_env,
-        "XDG_CONFIG_HOME": str(tmp_path / "another-computer"),
-        "TANET_DB": str(tmp_path / "pack" / "tanet.db"),
-    }
-    r = subprocess.run(
-        TANET + ["invite", "1", "--send", "-o", str(tmp_path / "i")],
-        env=elsewhere,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
+    elsewhere = {**cli_env, "XDG_CONFIG_HOME": str(tmp_path / "another-computer"),
+                 "TANET_DB": str(tmp_path / "pack" / "tanet.db")}
+    r = subprocess.run(TANET + ["invite", "1", "--send", "-o", str(tmp_path / "i")], env=elsewhere,
+                       capture_output=True, text=True, timeout=60)
     assert r.returncode == 1 and "were not set on this computer" in r.stderr, r.stderr
     assert "smtp.oauth2_token_command = " in r.stderr and "confirm them with: tanet config set smtp.host" in r.stderr
     assert not marker.exists()

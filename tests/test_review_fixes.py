@@ -23,7 +23,7 @@ def test_a_member_who_left_and_rejoined_is_invited_again(tanet, tmp_path, smtp, 
     before = len(inbox.messages)
     r = tanet("invite", "2", "--send", "--only", "zoe@example.org", ok=True)
     assert "already had" not in r.stdout and "Only zoe@example.org is sent" in r.stdout
-    ((rcpt, msg),) = inbox.messages[before:]
+    (rcpt, msg), = inbox.messages[before:]
     assert rcpt == "zoe@example.org"
     ics = msg.get_body(("calendar",)).get_payload(decode=True)
     cal = icalendar.Calendar.from_ical(ics)
@@ -73,9 +73,8 @@ def test_a_meeting_nobody_was_sent_has_no_cancellation_and_can_be_deleted(tanet,
     assert tanet("meeting", "list", "--all", "--format", "json", ok=True).json() == []
 
 
-def test_a_cancelled_meeting_whose_cancellation_drafts_were_never_sent_can_be_deleted(
-    tanet, tmp_path, monkeypatch, own_database
-):
+def test_a_cancelled_meeting_whose_cancellation_drafts_were_never_sent_can_be_deleted(tanet, tmp_path,
+                                                                                      monkeypatch, own_database):
     import sqlite3
 
     monkeypatch.chdir(tmp_path)
@@ -89,7 +88,8 @@ def test_a_cancelled_meeting_whose_cancellation_drafts_were_never_sent_can_be_de
     assert outbox(tanet) == []
 
 
-def test_a_cancelled_meeting_is_reinstated_and_invited_again_as_the_same_event(tanet, tmp_path, smtp, monkeypatch):
+def test_a_cancelled_meeting_is_reinstated_and_invited_again_as_the_same_event(tanet, tmp_path, smtp,
+                                                                              monkeypatch):
     monkeypatch.chdir(tmp_path)
     network(tanet)
     inbox, port = smtp()
@@ -102,15 +102,12 @@ def test_a_cancelled_meeting_is_reinstated_and_invited_again_as_the_same_event(t
     assert tanet("meeting", "show", "1", "--format", "json", ok=True).json()["status"] == "scheduled"
     r = tanet("invite", "1", "--send", ok=True)
     assert "Wrote 3 invitations" in r.stdout
-    events = [
-        icalendar.Calendar.from_ical(m.get_body(("calendar",)).get_payload(decode=True)).walk("VEVENT")[0]
-        for _, m in inbox.messages
-    ]
+    events = [icalendar.Calendar.from_ical(m.get_body(("calendar",)).get_payload(decode=True)).walk("VEVENT")[0]
+              for _, m in inbox.messages]
     assert len(events) == 9 and len({str(e["UID"]) for e in events}) == 1
     assert [int(e["SEQUENCE"]) for e in events[6:]] == [2, 2, 2] and events[6].get("STATUS") != "CANCELLED"
     assert sorted(p.name for p in (tmp_path / "invites").rglob("*.eml")) == sorted(
-        r["file"].rsplit("/", 1)[1] for r in outbox(tanet) if r["file"]
-    )  # the cancellations' files went
+        r["file"].rsplit("/", 1)[1] for r in outbox(tanet) if r["file"])  # the cancellations' files went
     assert "is not cancelled" in tanet("meeting", "reinstate", "1", ok=False).stderr
 
 
@@ -155,10 +152,7 @@ def test_a_plan_mentions_meetings_already_there_and_keeps_two_weeks_from_them(ta
     network(tanet)  # meeting #1 on 2027-02-09
     r = tanet("meeting", "plan", "--start", "2027-01-19", "--every", "2", "--count", "4", ok=True)
     assert [m["date"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()] == [
-        "2027-01-19",
-        "2027-02-09",
-        "2027-03-02",
-    ]
+        "2027-01-19", "2027-02-09", "2027-03-02"]
     assert "Skipped Tue 02 Feb 2027: meeting #1 is on 2027-02-09" in r.stderr
     assert "Skipped Tue 16 Feb 2027: meeting #1 is on 2027-02-09" in r.stderr
     assert "Already in this span: meeting #1 on 2027-02-09" in r.stdout
@@ -169,10 +163,8 @@ def test_the_round_before_the_day_points_to_a_call_ahead_and_to_apologies(tanet,
     network(tanet)  # meeting #1 on 2027-02-09, ahead
     r = tanet("checkin", "round", "next", ok=False)
     assert r.stderr.count("\n") == 1
-    assert (
-        "tanet checkin record 1 MEMBER --note" in r.stderr
-        and "tanet attendance mark 1 MEMBER --status apologies" in r.stderr
-    )
+    assert "tanet checkin record 1 MEMBER --note" in r.stderr and "tanet attendance mark 1 MEMBER --status apologies" \
+        in r.stderr
 
 
 def test_feedback_after_one_meeting_is_counted_in_the_singular(tanet, monkeypatch):
@@ -202,14 +194,10 @@ def _forms_questions(header_sector, header_role):
     from test_imports_understood import FORMS_META
 
     header = FORMS_META + ["Full name", "Work email", "Organisation", header_role, "Service area", header_sector]
-    people = [
-        ["Ann Able", "ann@example.org", "NHS Lothian", "Manager", "Housing", "Public"],
-        ["Ben Bold", "ben@example.org", "Women's Aid", "Team leader", "Housing", "Third"],
-    ]
-    return [header] + [
-        [str(i), "1/19/2027 12:01:00", "1/19/2027 12:03:00", "anonymous", "", ""] + p
-        for i, p in enumerate(people, start=1)
-    ]
+    people = [["Ann Able", "ann@example.org", "NHS Lothian", "Manager", "Housing", "Public"],
+              ["Ben Bold", "ben@example.org", "Women's Aid", "Team leader", "Housing", "Third"]]
+    return [header] + [[str(i), "1/19/2027 12:01:00", "1/19/2027 12:03:00", "anonymous", "", ""] + p
+                       for i, p in enumerate(people, start=1)]
 
 
 def test_forms_questions_naming_the_organisation_are_read_as_sector_and_role(tanet, tmp_path):

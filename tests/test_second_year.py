@@ -21,24 +21,11 @@ def test_a_plan_over_a_long_summer_break_finishes(tanet, tmp_path):
     assert (summer["date"], summer["moved"]) == ("2027-06-30", True)
     assert summer["reason"].startswith("moved earlier") and "Summer holidays" in summer["reason"]
     # The cadence carries on from the original dates.
-    assert [p["original_date"] for p in planned] == [
-        "2027-01-19",
-        "2027-03-16",
-        "2027-05-11",
-        "2027-07-06",
-        "2027-08-31",
-        "2027-10-26",
-        "2027-12-21",
-    ]
+    assert [p["original_date"] for p in planned] == ["2027-01-19", "2027-03-16", "2027-05-11", "2027-07-06",
+                                                     "2027-08-31", "2027-10-26", "2027-12-21"]
     skipped = tanet(*args, "--skip-blocked", ok=True)
-    assert [p["date"] for p in skipped.json()] == [
-        "2027-01-19",
-        "2027-03-16",
-        "2027-05-11",
-        "2027-08-31",
-        "2027-10-26",
-        "2027-12-21",
-    ]
+    assert [p["date"] for p in skipped.json()] == ["2027-01-19", "2027-03-16", "2027-05-11", "2027-08-31",
+                                                   "2027-10-26", "2027-12-21"]
     assert "Skipped Tue 06 Jul 2027" in skipped.stderr
     assert [m["date"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()][3] == "2027-08-31"
 
@@ -46,22 +33,8 @@ def test_a_plan_over_a_long_summer_break_finishes(tanet, tmp_path):
 def test_moved_earlier_never_lands_on_or_before_the_meeting_before(tanet, tmp_path):
     ics = tmp_path / "long.ics"
     ics.write_text(SUMMER.replace("20270818", "20271001").replace("20270701", "20270610"))
-    planned = tanet(
-        "meeting",
-        "plan",
-        "--start",
-        "2027-06-08",
-        "--count",
-        "3",
-        "--every",
-        "2",
-        "--avoid",
-        ics,
-        "--dry-run",
-        "--format",
-        "json",
-        ok=True,
-    )
+    planned = tanet("meeting", "plan", "--start", "2027-06-08", "--count", "3", "--every", "2", "--avoid", ics,
+                    "--dry-run", "--format", "json", ok=True)
     dates = [p["date"] for p in planned.json()]
     # 22 June and 6 July: nothing free after, and before only days crowding the meeting before.
     assert dates == ["2027-06-08"]
@@ -113,8 +86,8 @@ def test_a_check_in_before_the_day_is_a_call_ahead(tanet, own_database):
 
 
 def test_the_round_still_asks_someone_called_ahead(tanet):
-    from tanet.cli.common import connection, state
     from tanet.meetings import attendance
+    from tanet.cli.common import connection, state
 
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     add_member(tanet, "Ben Bold", "ben@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
@@ -142,9 +115,8 @@ def test_followup_edit(tanet):
     add_member(tanet, "Ben Bold", "ben@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("meeting", "add", "2026-11-03", ok=True)
     tanet("checkin", "record", "1", "Ann", "--follow-up", ok=True)
-    r = tanet(
-        "followup", "edit", "1", "--about", "Chase supervision cover", "--owner", "Ben", "--due", "2026-12-01", ok=True
-    )
+    r = tanet("followup", "edit", "1", "--about", "Chase supervision cover", "--owner", "Ben", "--due", "2026-12-01",
+              ok=True)
     assert "Chase supervision cover" in r.stdout
     f = tanet("followup", "list", "--format", "json", ok=True).json()[0]
     assert (f["about"], f["owner"], f["due_on"]) == ("Chase supervision cover", "Ben Bold", "2026-12-01")
@@ -168,10 +140,8 @@ def test_unadopt_and_organisations_matched_blind_to_case_accents_and_punctuation
     r = tanet("resource", "unadopt", "1", "--org", "cafe neo housing", ok=True)
     assert "Removed Café Néo Housing's adoption" in r.stdout
     assert tanet("resource", "show", "1", "--format", "json", ok=True).json()["adoptions"] == 1
-    assert (
-        "was adopted by: Barnardo's Scotland"
-        in tanet("resource", "unadopt", "1", "--org", "Nobody Ltd", ok=False).stderr
-    )
+    assert "was adopted by: Barnardo's Scotland" in tanet("resource", "unadopt", "1", "--org", "Nobody Ltd",
+                                                          ok=False).stderr
 
 
 def test_availability_suggest_for_one_area(tanet):
@@ -181,10 +151,7 @@ def test_availability_suggest_for_one_area(tanet):
     tanet("availability", "set", "Hal", "--busy", "tue-thu 15:00-18:00", ok=True)
     slots = tanet("availability", "suggest", "--area", "education", "--format", "json", ok=True).json()
     assert {(s["weekday"], s["start"]) for s in slots if s["available"] == 1} == {
-        ("tue", "15:45"),
-        ("wed", "15:45"),
-        ("thu", "15:45"),
-    }
+        ("tue", "15:45"), ("wed", "15:45"), ("thu", "15:45")}
     assert all([a["service_area"] for a in s["by_service_area"]] == ["education"] for s in slots)
     assert "did you mean" in tanet("availability", "suggest", "--area", "educaton", ok=False).stderr.lower()
 
@@ -193,7 +160,8 @@ def test_fiscal_quarters_are_labelled_by_the_years_they_span(tanet):
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     p = tanet("report", "quarter", "2026/27 Q3", "--fiscal", "--format", "json", ok=True).json()["period"]
     # Today (2026-11-25) is inside it, so it is marked as not over yet.
-    assert p == {"label": "2026/27 Q3", "start": "2026-10-01", "end": "2026-12-31", "fiscal": True, "in_progress": True}
+    assert p == {"label": "2026/27 Q3", "start": "2026-10-01", "end": "2026-12-31", "fiscal": True,
+                 "in_progress": True}
     assert tanet("report", "quarter", "2026Q3", "--fiscal", "--format", "json", ok=True).json()["period"] == p
     assert "2026/27 Q3" in tanet("report", "quarter", "2026/28 Q3", "--fiscal", ok=False).stderr
 
@@ -207,10 +175,7 @@ def test_past_meetings_read_as_held_in_the_table(tanet):
     rows = [line for line in table.splitlines() if "2026-" in line]
     assert ["held" in rows[0], "scheduled" in rows[1], "cancelled" in rows[2]] == [True, True, True]
     assert [m["status"] for m in tanet("meeting", "list", "--format", "json", ok=True).json()] == [
-        "scheduled",
-        "scheduled",
-        "cancelled",
-    ]
+        "scheduled", "scheduled", "cancelled"]
 
 
 def test_the_first_summary_does_not_compare_with_an_empty_quarter(tanet):
@@ -225,25 +190,17 @@ def test_the_first_summary_does_not_compare_with_an_empty_quarter(tanet):
 
 def test_rsvp_list_puts_declines_before_those_who_have_not_answered(tanet, tmp_path, own_database):
     tanet("init", "--organiser-name", "Org Aniser", "--organiser-email", "org@example.org", ok=True)
-    for name, address in (
-        ("Ann Able", "ann@example.org"),
-        ("Ben Bold", "ben@example.org"),
-        ("Cat Crane", "cat@example.org"),
-    ):
+    for name, address in (("Ann Able", "ann@example.org"), ("Ben Bold", "ben@example.org"),
+                          ("Cat Crane", "cat@example.org")):
         add_member(tanet, name, address, "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     tanet("meeting", "add", "2026-12-08", "--location", "Leith", ok=True)
     tanet("invite", "1", "-o", tmp_path / "i", ok=True)
     with sqlite3.connect(own_database) as c:
-        c.execute(
-            "INSERT INTO responses(meeting_id, member_id, response, responded_at, sequence) "
-            "VALUES (1, 3, 'declined', '2026-11-20T10:00:00+00:00', 0)"
-        )
+        c.execute("INSERT INTO responses(meeting_id, member_id, response, responded_at, sequence) "
+                  "VALUES (1, 3, 'declined', '2026-11-20T10:00:00+00:00', 0)")
     rows = tanet("rsvp", "list", "1", "--format", "json", ok=True).json()
-    assert [(r["name"], r["response"]) for r in rows] == [
-        ("Cat Crane", "declined"),
-        ("Ann Able", "none"),
-        ("Ben Bold", "none"),
-    ]
+    assert [(r["name"], r["response"]) for r in rows] == [("Cat Crane", "declined"), ("Ann Able", "none"),
+                                                           ("Ben Bold", "none")]
 
 
 def test_outbox_unsent_leaves_out_older_versions_and_erased_addresses(tanet, tmp_path):

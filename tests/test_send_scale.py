@@ -55,8 +55,7 @@ def test_outcomes_are_committed_without_a_disk_sync_for_each(tanet, tmp_path, sm
     """Each message's outcome is its own commit, in WAL with synchronous=NORMAL (no fsync each):
     the journal is synced now and then and at the end, and the setting is put back after."""
     from tanet.mail import outbox as mailbox
-    from tanet.store import db as dbmod
-    from tanet.store import settings
+    from tanet.store import db as dbmod, settings
 
     network(tanet, members=5)
     inbox, port = smtp()
@@ -86,8 +85,7 @@ def add_members(conn, count: int) -> None:
     conn.executemany(
         """INSERT INTO members(name, email, organisation, service_area, sector, role, joined_on)
            VALUES (?, ?, 'City Council', 'housing', 'public', 'frontline', '2025-01-01')""",
-        [(f"Zoë Member{i:05d}", f"member{i}@example.org") for i in range(count)],
-    )
+        [(f"Zoë Member{i:05d}", f"member{i}@example.org") for i in range(count)])
 
 
 def peak_bytes(work) -> int:
@@ -110,21 +108,16 @@ def test_invitations_are_written_one_member_at_a_time(tanet, tmp_path, own_datab
     with dbmod.transaction(conn):
         add_members(conn, 2000)
     with dbmod.transaction(conn):
-        write_invites(
-            conn, "1", folder=tmp_path / "warm", areas=[], single=False, force=False, today=date(2026, 11, 25)
-        )  # the libraries' own first-use costs, once
+        write_invites(conn, "1", folder=tmp_path / "warm", areas=[], single=False, force=False,
+                      today=date(2026, 11, 25))  # the libraries' own first-use costs, once
     with dbmod.transaction(conn):
         conn.execute("UPDATE meetings SET sequence = sequence + 1")  # an update: every member again
     written = []
 
     def work():
         with dbmod.transaction(conn):
-            written.append(
-                write_invites(
-                    conn, "1", folder=tmp_path / "i", areas=[], single=False, force=False, today=date(2026, 11, 25)
-                )[1]
-            )
-
+            written.append(write_invites(conn, "1", folder=tmp_path / "i", areas=[], single=False, force=False,
+                                         today=date(2026, 11, 25))[1])
     peak = peak_bytes(work)
     files = list((tmp_path / "i").glob("*.eml"))
     assert len(files) == 2001 and written[0].count("update") == 2001
@@ -140,34 +133,10 @@ def test_replies_are_read_one_at_a_time_without_every_member_in_memory(tanet, tm
 
     tanet("init", "--organiser-email", "alex.morgan@council.example", ok=True)
     for who in ("mhairi.robertson@leithfamilyhub.example", "zoe.fraser@pentlandprimary.example"):
-        tanet(
-            "member",
-            "add",
-            who.split("@")[0],
-            "--email",
-            who,
-            "--org",
-            "O",
-            "--area",
-            "housing",
-            "--sector",
-            "public",
-            "--role",
-            "frontline",
-            "--joined",
-            "2025-01-01",
-            ok=True,
-        )
-    tanet(
-        "meeting",
-        "add",
-        "2027-01-19",
-        "--location",
-        "x",
-        "--uid",
-        "0d1f6c9e-7a1b-4c55-9f0e-3b2a5d8e4c11@tanet",
-        ok=True,
-    )
+        tanet("member", "add", who.split("@")[0], "--email", who, "--org", "O", "--area", "housing", "--sector",
+              "public", "--role", "frontline", "--joined", "2025-01-01", ok=True)
+    tanet("meeting", "add", "2027-01-19", "--location", "x", "--uid", "0d1f6c9e-7a1b-4c55-9f0e-3b2a5d8e4c11@tanet",
+          ok=True)
     folder = tmp_path / "replies"
     (folder / "later").mkdir(parents=True)
     for i, sample in enumerate(sorted(REPLIES.glob("*.eml")) * 5):
@@ -181,15 +150,12 @@ def test_replies_are_read_one_at_a_time_without_every_member_in_memory(tanet, tm
             conn.execute("DELETE FROM replies_read WHERE message_id NOT LIKE '<old%'")  # read afresh next time
             conn.execute("DELETE FROM responses")
             conn.execute("DELETE FROM attendance")
-
     work()  # the libraries' own first-use costs (imports), once
     few = peak_bytes(work)
     with dbmod.transaction(conn):  # a region's register, and years of replies read
         add_members(conn, 60_000)
-        conn.executemany(
-            "INSERT INTO replies_read(message_id, read_on) VALUES (?, '2026-01-01')",
-            [(f"<old{i}@mail.example.org>",) for i in range(60_000)],
-        )
+        conn.executemany("INSERT INTO replies_read(message_id, read_on) VALUES (?, '2026-01-01')",
+                         [(f"<old{i}@mail.example.org>",) for i in range(60_000)])
     many = peak_bytes(work)
     assert results[0].as_json() == results[1].as_json() == results[2].as_json()
     assert results[2].applied >= 1 and results[2].applied + results[2].unchanged + len(results[2].not_applied) == 40
@@ -229,7 +195,6 @@ def test_the_messages_not_applied_are_kept_on_disk_not_in_memory(tanet, tmp_path
     def work(count):
         with dbmod.transaction(conn):
             results.append(import_replies(conn, [str(tmp_path / f"by-hand-{count}")], {}))
-
     work(500)  # the libraries' own first-use costs, once
     few, many = peak_bytes(lambda: work(500)), peak_bytes(lambda: work(5000))
     assert len(results[-1].not_applied) == 5000

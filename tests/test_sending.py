@@ -13,6 +13,7 @@ import threading
 import time
 
 import pytest
+
 from conftest import TANET
 from servers import free_port, use_server
 from test_outbox import network, outbox
@@ -46,13 +47,11 @@ def run(env, *args):
 
 
 def start(env, *args):
-    return subprocess.Popen(
-        TANET + [str(a) for a in args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-    )
+    return subprocess.Popen(TANET + [str(a) for a in args], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            text=True)
 
 
 # One sender per database file ----------------------------------------------------------------
-
 
 def test_a_second_sender_stops_at_once_naming_the_first_and_nobody_gets_two(tanet, tmp_path, smtp, cli_env):
     network(tanet, members=5)
@@ -84,13 +83,9 @@ def test_every_sending_command_holds_the_same_lock(tanet, tmp_path, smtp, own_da
     inbox, port = smtp()
     use_server(tanet, port)
     with sender_lock(own_database, "invite --send"):
-        for args in (
-            ("invite", "1", "--send"),
-            ("remind", "1", "--send"),
-            ("thanks", "1", "--send"),
-            ("report", "quarter", "2027Q1", "--send-to", "manager@council.example"),
-            ("organiser", "change", "--name", "Sam Lee", "--email", "sam@example.org", "--send"),
-        ):
+        for args in (("invite", "1", "--send"), ("remind", "1", "--send"), ("thanks", "1", "--send"),
+                     ("report", "quarter", "2027Q1", "--send-to", "manager@council.example"),
+                     ("organiser", "change", "--name", "Sam Lee", "--email", "sam@example.org", "--send")):
             r = tanet(*args, ok=False)
             assert "already using" in r.stderr and f"process {__import__('os').getpid()}" in r.stderr, args
     assert inbox.messages == []
@@ -102,7 +97,6 @@ def test_every_sending_command_holds_the_same_lock(tanet, tmp_path, smtp, own_da
 
 
 # A bad line: reconnect, and an unanswered message is uncertain -------------------------------
-
 
 def test_a_line_dropped_after_data_leaves_that_message_uncertain_and_the_rest_go(tanet, tmp_path, smtp):
     network(tanet, members=5)
@@ -152,10 +146,8 @@ def test_a_line_that_cannot_be_made_again_says_exactly_what_went(tanet, tmp_path
     assert len(inbox.messages) == 2 and "Sent to 1 member." in r.stdout
     assert "Stopped: The line to the mail server 127.0.0.1" in r.stderr and "kept dropping" in r.stderr
     assert "421 4.3.2 Going away" in r.stderr
-    assert (
-        "Error: 1 message may or may not have arrived, 3 messages not tried (listed above); 1 went this time. "
-        "Run the same command again to send those not sent."
-    ) in r.stderr
+    assert ("Error: 1 message may or may not have arrived, 3 messages not tried (listed above); 1 went this time. "
+            "Run the same command again to send those not sent.") in r.stderr
     states = sorted(row["state"] for row in outbox(tanet))
     assert states == ["sent", "uncertain", "written", "written", "written"]
     inbox.drop_at_mail.clear()
@@ -166,19 +158,15 @@ def test_a_line_that_cannot_be_made_again_says_exactly_what_went(tanet, tmp_path
 
 # Killed with -9 at observed progress ----------------------------------------------------------
 
-
-def test_kill_9_duplicates_nothing_and_leaves_at_most_the_message_in_flight_uncertain(
-    tanet, tmp_path, smtp, cli_env, own_database
-):
+def test_kill_9_duplicates_nothing_and_leaves_at_most_the_message_in_flight_uncertain(tanet, tmp_path, smtp,
+                                                                                      cli_env, own_database):
     network(tanet, members=5)
     use_server(tanet, free_port())
     with sqlite3.connect(own_database) as c:
         for i in range(7):
-            c.execute(
-                "INSERT INTO members(name, email, organisation, service_area, sector, role, joined_on) "
-                "VALUES (?, ?, 'O', 'housing', 'public', 'frontline', '2025-01-01')",
-                [f"Person {i}", f"p{i}@example.org"],
-            )
+            c.execute("INSERT INTO members(name, email, organisation, service_area, sector, role, joined_on) "
+                      "VALUES (?, ?, 'O', 'housing', 'public', 'frontline', '2025-01-01')",
+                      [f"Person {i}", f"p{i}@example.org"])
     with sqlite3.connect(own_database) as c:
         c.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     everyone = EVERYONE + [f"p{i}@example.org" for i in range(7)]
@@ -202,7 +190,6 @@ def test_kill_9_duplicates_nothing_and_leaves_at_most_the_message_in_flight_unce
 
 # Ctrl-C says exactly what went -----------------------------------------------------------------
 
-
 def test_ctrl_c_with_a_message_in_flight_says_what_went(tanet, tmp_path, smtp, cli_env):
     network(tanet, members=5)
     inbox, port = smtp(block_after=3)
@@ -215,11 +202,9 @@ def test_ctrl_c_with_a_message_in_flight_says_what_went(tanet, tmp_path, smtp, c
     assert p.returncode == 130 and "Traceback" not in err
     assert "changed nothing" not in err and len(inbox.messages) == 4
     in_flight = inbox.messages[3][0]
-    assert err.strip() == (
-        f"Stopped after sending 3 of 5; the same command sends the rest. The message to {in_flight} "
-        "was going as you stopped: it may have arrived, so it is not sent again by itself "
-        "(see: tanet outbox list --unsent)."
-    )
+    assert err.strip() == (f"Stopped after sending 3 of 5; the same command sends the rest. The message to {in_flight} "
+                           "was going as you stopped: it may have arrived, so it is not sent again by itself "
+                           "(see: tanet outbox list --unsent).")
     r = run(cli_env, "invite", "1", "--send", "-o", tmp_path / "i")
     assert "Sent to 1 member." in r.stdout and deliveries(inbox) == {address: 1 for address in EVERYONE}
 
@@ -243,7 +228,6 @@ def test_ctrl_c_while_throttled_says_what_went_after_the_estimate(tanet, tmp_pat
 
 
 # A whole-exchange deadline ---------------------------------------------------------------------
-
 
 @pytest.fixture
 def trickling_greeter():
@@ -284,8 +268,7 @@ def test_a_server_that_trickles_its_greeting_ends_at_the_deadline(tanet, tmp_pat
     r = tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False)
     assert r.stderr.strip().splitlines() == [
         f"Error: The mail server 127.0.0.1:{trickling_greeter} took longer than 2 seconds (smtp.deadline_seconds) "
-        "to answer, so tanet stopped; nothing was sent. Try again later, or ask its administrator."
-    ]
+        "to answer, so tanet stopped; nothing was sent. Try again later, or ask its administrator."]
 
 
 def test_a_server_that_trickles_its_answer_leaves_that_message_uncertain_and_stops(tanet, tmp_path, smtp):
@@ -309,7 +292,6 @@ def test_the_deadline_is_a_setting():
 
 # Any UTF-8 secret ------------------------------------------------------------------------------
 
-
 @pytest.mark.parametrize("mechanism", ["PLAIN", "LOGIN"])
 def test_a_utf8_password_logs_in(tanet, tmp_path, smtp, ca, monkeypatch, mechanism):
     network(tanet)
@@ -324,9 +306,8 @@ def test_a_utf8_password_logs_in(tanet, tmp_path, smtp, ca, monkeypatch, mechani
     assert "b'" not in r.stderr and len(r.stderr.strip().splitlines()) == 1
 
 
-def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(
-    tanet, tmp_path, smtp, cli_env, own_database
-):
+def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(tanet, tmp_path, smtp, cli_env,
+                                                                              own_database):
     import os
     import pty
     import re
@@ -336,13 +317,8 @@ def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(
     use_server(tanet, port)
     tanet("config", "set", "smtp.per_minute", "4", ok=True)
     main, side = pty.openpty()
-    p = subprocess.Popen(
-        TANET + ["invite", "1", "--send", "-o", str(tmp_path / "i")],
-        stdin=subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=side,
-        env={**cli_env, "TERM": "xterm", "COLUMNS": "100"},
-    )
+    p = subprocess.Popen(TANET + ["invite", "1", "--send", "-o", str(tmp_path / "i")], stdin=subprocess.DEVNULL,
+                         stdout=subprocess.PIPE, stderr=side, env={**cli_env, "TERM": "xterm", "COLUMNS": "100"})
     os.close(side)
     seen = b""
     end = time.monotonic() + 120  # only a guard against a hang
@@ -358,9 +334,8 @@ def test_on_a_terminal_the_bar_moves_with_each_message_and_says_when_it_waits(
     assert p.returncode == 130 and len(inbox.messages) == 4
 
 
-def test_a_file_written_again_while_a_sender_waits_is_not_sent_as_the_older_version(
-    tanet, tmp_path, smtp, cli_env, own_database
-):
+def test_a_file_written_again_while_a_sender_waits_is_not_sent_as_the_older_version(tanet, tmp_path, smtp, cli_env,
+                                                                                  own_database):
     network(tanet, members=5)
     inbox, port = smtp(block_after=2)
     use_server(tanet, port)

@@ -14,15 +14,8 @@ def demo(tmp_path, cli_env):
     db = tmp_path / "demo.db"
     subprocess.run(TANET + ["demo", "--db", str(db), "--quiet"], env=cli_env, check=True, capture_output=True)
     env = {**cli_env, "TANET_DB": str(db)}
-    data = json.loads(
-        subprocess.run(
-            TANET + ["report", "quarter", "last", "--format", "json"],
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-    )
+    data = json.loads(subprocess.run(TANET + ["report", "quarter", "last", "--format", "json"], env=env,
+                                     check=True, capture_output=True, text=True).stdout)
     return env, data
 
 
@@ -39,11 +32,8 @@ def test_the_html_summary_prints_on_a4_with_nothing_clipped_and_no_network(tmp_p
     chromium(tmp_path, "--no-pdf-header-footer", f"--print-to-pdf={pdf}", page.as_uri())
     info = subprocess.run(["pdfinfo", str(pdf)], capture_output=True, text=True, check=True).stdout
     assert "(A4)" in info
-    words = " ".join(
-        subprocess.run(
-            ["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True
-        ).stdout.split()
-    )
+    words = " ".join(subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True,
+                                    check=True).stdout.split())
     assert f"{data['meetings_held']} (cancelled: {data['meetings_cancelled']})" in words
     assert f"{data['attendance']['total']} in all" in words
     for area in data["by_service_area"]:
@@ -59,6 +49,7 @@ def test_the_html_summary_prints_on_a4_with_nothing_clipped_and_no_network(tmp_p
 
 def test_the_word_summary_has_the_same_sections_and_figures(tmp_path, cli_env):
     import docx
+
     from conftest import TANET
 
     env, data = demo(tmp_path, cli_env)
@@ -66,16 +57,8 @@ def test_the_word_summary_has_the_same_sections_and_figures(tmp_path, cli_env):
     subprocess.run(TANET + ["report", "quarter", "last", "--format", "docx", "-o", str(out)], env=env, check=True)
     document = docx.Document(str(out))
     headings = [p.text for p in document.paragraphs if p.style.name.startswith("Heading")]
-    for section in (
-        "Headlines",
-        "By service area",
-        "By sector",
-        "By role",
-        "Facilitation",
-        "Resources",
-        "Replies to invitations",
-        "Trend",
-    ):
+    for section in ("Headlines", "By service area", "By sector", "By role", "Facilitation", "Resources",
+                    "Replies to invitations", "Trend"):
         assert section in headings, section
     tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
     area_table = next(t for t in tables if t[0][:2] == ["Service area", "Active members"])
@@ -86,7 +69,5 @@ def test_the_word_summary_has_the_same_sections_and_figures(tmp_path, cli_env):
         assert row[1:4] == [str(g["members"]), str(g["attendees"]), str(g["attendances"])]
     headlines = dict(next(t for t in tables if t and t[0][0] == "Meetings held"))
     assert headlines["Meetings held"] == f"{data['meetings_held']} (cancelled: {data['meetings_cancelled']})"
-    r = subprocess.run(
-        TANET + ["report", "quarter", "last", "--format", "docx"], env=env, capture_output=True, text=True
-    )
+    r = subprocess.run(TANET + ["report", "quarter", "last", "--format", "docx"], env=env, capture_output=True, text=True)
     assert r.returncode == 1 and "-o summary.docx" in r.stderr

@@ -1,10 +1,10 @@
 """The light table renderer: words (e-mails, dates, ids) are never broken, tables fit the
 terminal, and less important columns go first."""
 
-from conftest import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import FIXTURES
 from tanet.output.table import _words, render, width
 
 
@@ -37,14 +37,9 @@ def test_headers_wrap_before_data():
     assert "│ 1  │ Niamh Bell │ housing │" in out.splitlines()
 
 
-@given(
-    st.lists(
-        st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=25), min_size=3, max_size=3),
-        min_size=1,
-        max_size=5,
-    ),
-    st.integers(min_value=30, max_value=200),
-)
+@given(st.lists(st.lists(st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=25),
+                         min_size=3, max_size=3), min_size=1, max_size=5),
+       st.integers(min_value=30, max_value=200))
 def test_every_line_fits_and_every_word_that_can_fit_survives(rows, total):
     out = render(["A", "Bee", "Sea"], rows, total_width=total)
     lines = out.splitlines()

@@ -19,49 +19,24 @@ from tanet.output.table import width
 TODAY = "2027-01-25"
 LONG_AREA = "children and families social work"
 PEOPLE = [
-    (
-        "Wilhelmina Featherstonehaugh-Cholmondeley",
-        "wilhelmina.featherstonehaugh@edinburghhscpartnership.example",
-        "Edinburgh Health and Social Care Partnership Community Mental Health Team",
-        LONG_AREA,
-        "public",
-        "senior-leader",
-    ),
-    (
-        "Maximilian Alexander Lindqvist-Oyelaran",
-        "maximilian.lindqvist-oyelaran@childrensreporter.example",
-        "Scottish Children's Reporter Administration",
-        "justice",
-        "public",
-        "manager",
-    ),
-    (
-        "Siobhán Nic Fhionnlaoich-MacGillivray",
-        "siobhan.nicfhionnlaoich@forthvalleyhousing.example",
-        "Forth Valley Housing Association and Tenancy Sustainment Service",
-        "housing",
-        "third",
-        "frontline",
-    ),
+    ("Wilhelmina Featherstonehaugh-Cholmondeley",
+     "wilhelmina.featherstonehaugh@edinburghhscpartnership.example",
+     "Edinburgh Health and Social Care Partnership Community Mental Health Team", LONG_AREA, "public", "senior-leader"),
+    ("Maximilian Alexander Lindqvist-Oyelaran", "maximilian.lindqvist-oyelaran@childrensreporter.example",
+     "Scottish Children's Reporter Administration", "justice", "public", "manager"),
+    ("Siobhán Nic Fhionnlaoich-MacGillivray", "siobhan.nicfhionnlaoich@forthvalleyhousing.example",
+     "Forth Valley Housing Association and Tenancy Sustainment Service", "housing", "third", "frontline"),
     ("Zoë Fraser", "zoe.fraser@pentlandprimary.example", "Pentland Primary School", "education", "public", "frontline"),
-    (
-        "Peadar Ó Súilleabháin",
-        "peadar.osuilleabhain@edinburghyouthjustice.example",
-        "Edinburgh Youth Justice Service",
-        "justice",
-        "public",
-        "supervisor",
-    ),
+    ("Peadar Ó Súilleabháin", "peadar.osuilleabhain@edinburghyouthjustice.example",
+     "Edinburgh Youth Justice Service", "justice", "public", "supervisor"),
     ("Long Gone Leaver", "long.gone@example.org", "Org", "housing", "public", "frontline"),
 ]
 PAST_TITLE = "Trauma-informed supervision and reflective practice across statutory and voluntary services"
 NEXT_TITLE = "Working with families through transitions: education, housing and children's social work"
 PLACE = "Conference Room 2.14, Waverley Court, 4 East Market Street, Edinburgh EH8 8BG"
 SESSION = "Trauma-informed approaches to housing-related supervision in multi-agency settings"
-THEME = (
-    "Supervision time is squeezed out by caseload pressure across children-and-families teams; "
-    "ask senior leaders to protect reflective supervision"
-)
+THEME = ("Supervision time is squeezed out by caseload pressure across children-and-families teams; "
+         "ask senior leaders to protect reflective supervision")
 RESOURCE = "Reflective supervision framework for trauma-informed multi-agency practice (second edition)"
 ADOPTER = "Edinburgh Health and Social Care Partnership Community Mental Health Team"
 FOLLOW_UP = "Chase supervision cover for the tenancy sustainment team before the February meeting"
@@ -79,34 +54,13 @@ def build(path, folder):
         assert r.exit_code == 0, (args, r.stdout, r.stderr)
         return r
 
-    run(
-        "init",
-        "--network",
-        "Lothian and Forth Valley Trauma-Informed Practice Network",
-        "--organiser-name",
-        "Alexandra Morgan-Whitfield",
-        "--organiser-email",
-        "alex.morgan@edinburgh.example",
-    )
+    run("init", "--network", "Lothian and Forth Valley Trauma-Informed Practice Network",
+        "--organiser-name", "Alexandra Morgan-Whitfield", "--organiser-email",
+        "alex.morgan@edinburgh.example")
     run("area", "add", LONG_AREA)
     for name, address, org, area, sector, role in PEOPLE:
-        run(
-            "member",
-            "add",
-            name,
-            "--email",
-            address,
-            "--org",
-            org,
-            "--area",
-            area,
-            "--sector",
-            sector,
-            "--role",
-            role,
-            "--joined",
-            "2023-09-01",
-        )
+        run("member", "add", name, "--email", address, "--org", org, "--area", area, "--sector", sector,
+            "--role", role, "--joined", "2023-09-01")
     run("member", "leave", "Long Gone", "--on", "2024-10-01")
     env["TANET_TODAY"] = TODAY
     run("meeting", "add", "2025-10-21", "--title", PAST_TITLE, "--location", PLACE)
@@ -115,84 +69,28 @@ def build(path, folder):
     run("checkin", "record", "1", "Zoë", "--note", "Thirteen months old note about the supervision group")
     run("attendance", "mark", "2", "Wilhelmina", "Maximilian", "Zoë")
     run("attendance", "mark", "2", "Siobhán", "--status", "apologies")
-    run(
-        "checkin",
-        "record",
-        "2",
-        "Wilhelmina",
-        "--note",
-        "Struggling with caseload since the restructure; wants a supervision-cover arrangement",
-        "--follow-up",
-    )
-    run(
-        "followup",
-        "add",
-        "Siobhán",
-        "--about",
-        FOLLOW_UP,
-        "--owner",
-        "Maximilian Alexander Lindqvist-Oyelaran",
-        "--due",
-        "2027-02-10",
-    )
+    run("checkin", "record", "2", "Wilhelmina", "--note",
+        "Struggling with caseload since the restructure; wants a supervision-cover arrangement", "--follow-up")
+    run("followup", "add", "Siobhán", "--about", FOLLOW_UP, "--owner", "Maximilian Alexander Lindqvist-Oyelaran",
+        "--due", "2027-02-10")
     run("meeting", "facilitate", "3", "Wilhelmina", "Siobhán")
     run("meeting", "add", "2027-04-13", "--title", NEXT_TITLE, "--location", PLACE)  # for the rota
     run("session", "add", "3", "--kind", "spotlight", "--title", SESSION, "--presenter", "Wilhelmina")
-    run(
-        "session",
-        "add",
-        "3",
-        "--kind",
-        "guest",
-        "--title",
-        SESSION,
-        "--guest",
-        "Professor Bartholomew Okonkwo-Ashworth",
-        "--guest-org",
-        "University of Edinburgh School of Health in Social Science",
-    )
+    run("session", "add", "3", "--kind", "guest", "--title", SESSION, "--guest", "Professor Bartholomew Okonkwo-Ashworth",
+        "--guest-org", "University of Edinburgh School of Health in Social Science")
     run("theme", "add", THEME, "--kind", "policy", "--meeting", "2")
-    run(
-        "resource",
-        "add",
-        RESOURCE,
-        "--kind",
-        "guide",
-        "--description",
-        "A framework",
-        "--meeting",
-        "2",
-        "--by",
-        "Wilhelmina",
-        "--by",
-        "Maximilian",
-    )
+    run("resource", "add", RESOURCE, "--kind", "guide", "--description", "A framework", "--meeting", "2",
+        "--by", "Wilhelmina", "--by", "Maximilian")
     run("resource", "adopt", "1", "--org", ADOPTER)
-    run(
-        "outreach",
-        "add",
-        OUTREACH,
-        "--area",
-        "education",
-        "--contact",
-        "Depute Head Teacher Marguerite Abernethy-Stewart",
-        "--how",
-        "visit",
-        "--outcome",
-        "Will bring two pupil support teachers to the February meeting",
-    )
+    run("outreach", "add", OUTREACH, "--area", "education", "--contact", "Depute Head Teacher Marguerite Abernethy-Stewart",
+        "--how", "visit", "--outcome", "Will bring two pupil support teachers to the February meeting")
     run("availability", "set", "Zoë", "--busy", "mon-fri 08:45-15:30")
     run("availability", "set", "Wilhelmina", "--busy", "tue 13:00-17:00", "--busy", "thu 09:00-12:00")
     run("feedback", "import", "2", FIXTURES / "feedback-forms-2027-01-19.xlsx")
     run("invite", "3", "--output", folder / "invites")
-    run(
-        "report",
-        "note",
-        "2027Q1",
-        "Supervision cover across children-and-families-social-work teams "
+    run("report", "note", "2027Q1", "Supervision cover across children-and-families-social-work teams "
         "was the theme of the quarter; wilhelmina.featherstonehaugh@edinburghhscpartnership.example "
-        "leads the follow-up",
-    )
+        "leads the follow-up")
 
 
 @pytest.fixture(scope="module")
@@ -204,29 +102,12 @@ def network(tmp_path_factory):
 
 DATES = ["2023-09-01", "2024-10-01", "2025-10-21", "2027-01-19", "2027-01-25", "2027-02-10", "2027-02-16"]
 # Everything typed into the file: each of its words must come out whole (or not at all).
-DATA = (
-    [text for person in PEOPLE for text in person]
-    + DATES
-    + [
-        PAST_TITLE,
-        NEXT_TITLE,
-        PLACE,
-        SESSION,
-        THEME,
-        RESOURCE,
-        ADOPTER,
-        FOLLOW_UP,
-        OUTREACH,
-        "Professor Bartholomew Okonkwo-Ashworth",
-        "University of Edinburgh School of Health in Social Science",
-        "Depute Head Teacher Marguerite Abernethy-Stewart",
-        "Will bring two pupil support teachers to the February meeting",
-        "Struggling with caseload since the restructure; wants a supervision-cover arrangement",
-        "Lothian and Forth Valley Trauma-Informed Practice Network",
-        "Alexandra Morgan-Whitfield",
-        "alex.morgan@edinburgh.example",
-    ]
-)
+DATA = [text for person in PEOPLE for text in person] + DATES + [
+    PAST_TITLE, NEXT_TITLE, PLACE, SESSION, THEME, RESOURCE, ADOPTER, FOLLOW_UP, OUTREACH,
+    "Professor Bartholomew Okonkwo-Ashworth", "University of Edinburgh School of Health in Social Science",
+    "Depute Head Teacher Marguerite Abernethy-Stewart", "Will bring two pupil support teachers to the February meeting",
+    "Struggling with caseload since the restructure; wants a supervision-cover arrangement",
+    "Lothian and Forth Valley Trauma-Informed Practice Network", "Alexandra Morgan-Whitfield", "alex.morgan@edinburgh.example"]
 NAMES = [p[0] for p in PEOPLE[:5]]
 EMAILS = [p[1] for p in PEOPLE[:5]]
 
@@ -250,10 +131,7 @@ COMMANDS = [
     ("availability suggest --explain", []),
     ("attendance show 2", NAMES[:4]),
     ("attendance show 2 --register", NAMES),
-    (
-        "checkin list 2",
-        [PEOPLE[0][0], "Struggling with caseload since the restructure; wants a supervision-cover arrangement"],
-    ),
+    ("checkin list 2", [PEOPLE[0][0], "Struggling with caseload since the restructure; wants a supervision-cover arrangement"]),
     ("privacy review", []),
     ("config show", ["Lothian and Forth Valley Trauma-Informed Practice Network", "alex.morgan@edinburgh.example"]),
     ("feedback show 2", ["Reflective supervision prompts for the team and the compassion fatigue checklist"]),
@@ -320,14 +198,9 @@ def natural_break(left: str) -> bool:
 
 def broken_words(out: str) -> list[str]:
     """Data words split across lines anywhere but at a natural point."""
-    return [
-        left + "|" + right
-        for left, right in line_joins(out)
-        if not natural_break(left)
-        and re.search(r"[^\W\d_]", left + right)
-        and re.search(r"\w", right)
-        and any(left + right in w for w in DATA_WORDS)
-    ]
+    return [left + "|" + right for left, right in line_joins(out)
+            if not natural_break(left) and re.search(r"[^\W\d_]", left + right) and re.search(r"\w", right)
+            and any(left + right in w for w in DATA_WORDS)]
 
 
 def check_fits(out: str, columns: int, shown: list[str]) -> None:
@@ -338,9 +211,8 @@ def check_fits(out: str, columns: int, shown: list[str]) -> None:
     cut = broken_words(out) + [w for w in out.split() if "…" in w]  # Rich's mark for text cut short
     assert not cut, f"broken at {columns} columns: {cut}\n{out}"
     for text in shown:
-        missing = [
-            w for w in map(cleaned, text.split()) if not any(all(p in words for p in way) for way in natural_pieces(w))
-        ]
+        missing = [w for w in map(cleaned, text.split())
+                   if not any(all(p in words for p in way) for way in natural_pieces(w))]
         assert not missing, f"not shown whole at {columns} columns: {missing}\n{out}"
 
 
@@ -353,9 +225,8 @@ def on_network(network, monkeypatch):
 
 @pytest.mark.parametrize("columns", [80, 100])
 @pytest.mark.parametrize("command,shown", COMMANDS, ids=[c[0] for c in COMMANDS])
-def test_every_list_and_show_command_fits_without_breaking_words(
-    tanet, on_network, monkeypatch, command, shown, columns
-):
+def test_every_list_and_show_command_fits_without_breaking_words(tanet, on_network, monkeypatch, command, shown,
+                                                                  columns):
     monkeypatch.setenv("COLUMNS", str(columns))
     check_fits(tanet(*command.split(), ok=True).stdout, columns, shown)
 
@@ -382,17 +253,10 @@ def test_every_help_page_fits_and_cuts_nothing(tanet, monkeypatch, columns):
         out = tanet(*args, "--help", ok=True).stdout
         assert max(width(line) for line in out.splitlines()) <= columns, (args, out)
         # Click cuts a description that does not fit with '...'; `[ARGS]...` is usage, not a cut.
-        assert not [
-            w
-            for w in out.split()
-            if w.endswith("...") and w != "..." and not re.fullmatch(r"\[?[A-Z][A-Z:,]*\]?\.\.\.", w)
-        ], out
+        assert not [w for w in out.split() if w.endswith("...") and w != "..." and not re.fullmatch(r"\[?[A-Z][A-Z:,]*\]?\.\.\.", w)], out
         # A word cut at the end of a line: its two halves make a word of the reference.
-        cut = [
-            (left, right)
-            for left, right in line_joins(out)
-            if cleaned(left + right) in described and cleaned(left) not in described
-        ]
+        cut = [(left, right) for left, right in line_joins(out)
+               if cleaned(left + right) in described and cleaned(left) not in described]
         assert not cut, (args, cut, out)
 
 
@@ -451,9 +315,7 @@ def test_what_gives_way_first_columns_then_the_at_then_a_hyphen():
     assert "edinburghhscpartnership.example" in lines[first + 1] and "Joined" not in at
     assert "Featherstonehaugh-Cholmondeley" in at
     hyphen = render(headers, rows, total_width=60, drop=drop)
-    assert (
-        "Featherstonehaugh-" in hyphen and "Cholmondeley" in hyphen and "Featherstonehaugh-Cholmondeley" not in hyphen
-    )
+    assert "Featherstonehaugh-" in hyphen and "Cholmondeley" in hyphen and "Featherstonehaugh-Cholmondeley" not in hyphen
     assert max(width(line) for line in hyphen.splitlines()) <= 60
     assert "2027-01-19" in render(["Date", "Title"], [["2027-01-19", PAST_TITLE]], total_width=30)
 
@@ -476,8 +338,5 @@ def test_a_message_wraps_at_spaces_and_leaves_a_long_path_whole_to_be_copied(tan
     text = wrap_text(f"Wrote the pack to {path} for Wilhelmina Featherstonehaugh-Cholmondeley.", 60)
     assert text.splitlines() == ["Wrote the pack to", path, "for Wilhelmina Featherstonehaugh-Cholmondeley."]
     bullet = wrap_text("  - Using 'what happened to you' rather than 'what's wrong with you' in first meetings", 40)
-    assert bullet.splitlines() == [
-        "  - Using 'what happened to you' rather",
-        "    than 'what's wrong with you' in",
-        "    first meetings",
-    ]
+    assert bullet.splitlines() == ["  - Using 'what happened to you' rather", "    than 'what's wrong with you' in",
+                                   "    first meetings"]

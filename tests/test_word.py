@@ -10,6 +10,7 @@ import sys
 import zipfile
 
 import pytest
+
 from conftest import TANET, TODAY
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")
@@ -25,21 +26,8 @@ def soffice_pdf(docx_path):
         pytest.skip("LibreOffice is not installed (Debian: libreoffice-writer-nogui)")
     out = docx_path.parent / "pdf"
     profile = docx_path.parent / "lo-profile"
-    subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation={profile.as_uri()}",
-            "--headless",
-            "--convert-to",
-            "pdf",
-            "--outdir",
-            str(out),
-            str(docx_path),
-        ],
-        check=True,
-        capture_output=True,
-        timeout=240,
-    )
+    subprocess.run([SOFFICE, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to", "pdf",
+                    "--outdir", str(out), str(docx_path)], check=True, capture_output=True, timeout=240)
     return out / (docx_path.stem + ".pdf")
 
 
@@ -98,13 +86,8 @@ def test_no_table_cell_breaks_a_word_or_a_date_on_the_page(summary, printed):
     path, _, _ = summary
     text = printed[1]
     on_the_page = {word for line in text.splitlines() for word in line.split()}
-    in_cells = {
-        word
-        for table in docx.Document(str(path)).tables
-        for row in cell_texts(table)
-        for value in row
-        for word in value.split()
-    }
+    in_cells = {word for table in docx.Document(str(path)).tables for row in cell_texts(table)
+                for value in row for word in value.split()}
     assert any(re.fullmatch(r"\d{4}-\d{2}-\d{2}", w) for w in in_cells)  # there are dates to break
     assert len(in_cells) > 100
     assert sorted(in_cells - on_the_page) == []
@@ -159,16 +142,10 @@ def test_data_tables_have_header_rows_that_repeat_and_fact_tables_have_none(summ
 
     path, data, _ = summary
     tables = docx.Document(str(path)).tables
-    fact_tables = [
-        t
-        for t in tables
-        if cell_texts(t)[0][0] in ("Meetings held", "Meetings with facilitators", "Shared this period")
-    ]
-    data_tables = [
-        t
-        for t in tables
-        if cell_texts(t)[0][:2] in (["Service area", "Active members"], ["Period", "Meetings held"], ["Date", "Start"])
-    ]
+    fact_tables = [t for t in tables if cell_texts(t)[0][0] in ("Meetings held", "Meetings with facilitators",
+                                                               "Shared this period")]
+    data_tables = [t for t in tables if cell_texts(t)[0][:2] in (["Service area", "Active members"],
+                                                                 ["Period", "Meetings held"], ["Date", "Start"])]
     assert len(fact_tables) == 3 and len(data_tables) == 3
     for table in fact_tables + data_tables:
         rows = table._tbl.findall(f"{W}tr")
@@ -230,12 +207,8 @@ def test_letter_paper_when_the_setting_asks_for_it_and_a_clear_error_for_other_s
     shutil.copy(summary[2]["TANET_DB"], tmp_path / "copy.db")
     subprocess.run(TANET + ["config", "set", "report.paper", "Letter"], env=env, check=True, capture_output=True)
     out = tmp_path / "letter.docx"
-    subprocess.run(
-        TANET + ["report", "quarter", "last", "--format", "docx", "-o", str(out)],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
+    subprocess.run(TANET + ["report", "quarter", "last", "--format", "docx", "-o", str(out)], env=env, check=True,
+                   capture_output=True)
     with zipfile.ZipFile(out) as z:
         body = z.read("word/document.xml").decode()
     size = re.search(r"<w:pgSz [^>]*>", body).group(0)
@@ -247,20 +220,14 @@ def test_letter_paper_when_the_setting_asks_for_it_and_a_clear_error_for_other_s
 
 def test_word_and_pillow_are_loaded_only_when_a_word_document_is_written():
     loaded = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import sys, tanet.cli, tanet.summary.document, tanet.summary.word; "
-            "print(sorted(m for m in ('docx', 'PIL') if m in sys.modules))",
-        ],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
+        [sys.executable, "-c", "import sys, tanet.cli, tanet.summary.document, tanet.summary.word; "
+                               "print(sorted(m for m in ('docx', 'PIL') if m in sys.modules))"],
+        capture_output=True, text=True, check=True).stdout.strip()
     assert loaded == "[]"
 
 
-def test_a_long_table_repeats_its_header_on_every_page_and_still_breaks_no_word(summary, tmp_path, tanet, monkeypatch):
+def test_a_long_table_repeats_its_header_on_every_page_and_still_breaks_no_word(summary, tmp_path, tanet,
+                                                                                  monkeypatch):
     # Two years of meetings under three titles: seven columns, more rows than a page holds.
     import docx
 

@@ -10,9 +10,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
+from test_friction import tour_commands
 import pytest
 from servers import Inbox, free_port, use_server
-from test_friction import tour_commands
 from test_outbox import network
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,14 +28,8 @@ def run_tour(tmp_path: Path, today: str | None) -> dict[str, str]:
     outputs = {}
     for line in tour_commands():
         args = shlex.split(line, comments=True)
-        r = subprocess.run(
-            [sys.executable, "-m", "tanet", *args[1:]],
-            cwd=tmp_path,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        r = subprocess.run([sys.executable, "-m", "tanet", *args[1:]], cwd=tmp_path, env=env, capture_output=True,
+                           text=True, timeout=120)
         assert r.returncode == 0, f"{line}\n{r.stdout[-800:]}\n{r.stderr[-800:]}"
         outputs[line.split("#")[0].strip()] = r.stdout + r.stderr
     return outputs
@@ -68,21 +62,8 @@ def test_the_tour_years_from_now_applies_its_examples(tmp_path):
 def test_the_example_school_holidays_fall_every_year(tanet):
     # The example calendar repeats yearly, so a plan made in any year meets its holidays.
     for year in (2027, 2033):
-        r = tanet(
-            "meeting",
-            "plan",
-            "--start",
-            f"{year}-03-31",
-            "--count",
-            "1",
-            "--no-holidays",
-            "--avoid",
-            ROOT / "examples" / "school-holidays.ics",
-            "--dry-run",
-            "--format",
-            "json",
-            ok=True,
-        )
+        r = tanet("meeting", "plan", "--start", f"{year}-03-31", "--count", "1", "--no-holidays",
+                  "--avoid", ROOT / "examples" / "school-holidays.ics", "--dry-run", "--format", "json", ok=True)
         assert r.json()[0]["moved"] and "Spring holiday" in r.json()[0]["reason"], r.json()
 
 
@@ -97,10 +78,8 @@ def test_dates_can_be_typed_relative_to_today(tanet):
 
 def test_imported_members_are_ambassadors_only_when_a_column_says_so(tanet, tmp_path):
     sheet = tmp_path / "signups.csv"
-    sheet.write_text(
-        "Full name,Email,Ambassador\nAnn Lee,ann@example.org,yes\nBo Chan,bo@example.org,\nCy Dee,cy@example.org,no\n",
-        encoding="utf-8",
-    )
+    sheet.write_text("Full name,Email,Ambassador\nAnn Lee,ann@example.org,yes\nBo Chan,bo@example.org,\n"
+                     "Cy Dee,cy@example.org,no\n", encoding="utf-8")
     plain = tmp_path / "plain.csv"
     plain.write_text("Full name,Email\nDi Eve,di@example.org\n", encoding="utf-8")
     r = tanet("member", "import", plain, "--dry-run", ok=True)
@@ -126,9 +105,8 @@ def test_member_add_names_every_missing_option_at_once(tanet):
 def test_privacy_review_names_members_and_erasure_closes_their_follow_ups(tanet):
     from conftest import add_member
 
-    add_member(
-        tanet, "Ann Lee", "ann@example.org", "housing", "public", "frontline", "City Council", "--joined", "2020-01-06"
-    )
+    add_member(tanet, "Ann Lee", "ann@example.org", "housing", "public", "frontline", "City Council",
+               "--joined", "2020-01-06")
     add_member(tanet, "Bo Chan", "bo@example.org")
     tanet("followup", "add", "ann@example.org", "--about", "Chase supervision cover", ok=True)
     tanet("followup", "add", "bo@example.org", "--about", "Send the slides", ok=True)
@@ -182,20 +160,12 @@ def test_a_teams_import_says_what_it_understood_before_writing(tanet, tmp_path):
     report = ROOT / "examples" / "teams-attendance.csv"
     r = tanet("attendance", "import", "last", report, "--dry-run", ok=True)
     lines = [" ".join(line.split()) for line in r.stdout.splitlines()]
-    assert lines[:8] == [
-        "Reading teams-attendance.csv as a Teams attendance report, of a meeting on 2026-11-24:",
-        "name <- 'Name'",
-        "e-mail <- 'Email'",
-        "e-mail, where that is empty <- 'Participant ID (UPN)'",
-        "joined at <- 'First join'",
-        "time in the meeting <- 'In-meeting duration'",
-        "role (organiser or not) <- 'Role'",
-        "not used: 'Last leave'",
-    ]
-    assert (
-        "not matched: Dr Harriet Vale <h.vale@selfharmnetwork.example>: no member has the e-mail "
-        "h.vale@selfharmnetwork.example, and no member has this name"
-    ) in lines
+    assert lines[:8] == ["Reading teams-attendance.csv as a Teams attendance report, of a meeting on 2026-11-24:",
+                         "name <- 'Name'", "e-mail <- 'Email'", "e-mail, where that is empty <- 'Participant ID (UPN)'",
+                         "joined at <- 'First join'", "time in the meeting <- 'In-meeting duration'",
+                         "role (organiser or not) <- 'Role'", "not used: 'Last leave'"]
+    assert ("not matched: Dr Harriet Vale <h.vale@selfharmnetwork.example>: no member has the e-mail "
+            "h.vale@selfharmnetwork.example, and no member has this name") in lines
     assert lines[-1] == "Dry run: nothing was saved."
     assert tanet("attendance", "show", "last", "--format", "json", ok=True).json() == []
     done = tanet("attendance", "import", "last", report, "--format", "json", ok=True).json()
@@ -213,8 +183,6 @@ def test_a_teams_import_says_why_a_row_was_not_matched(tanet, tmp_path):
     attendees.write_text("Name,Email\nSam Reid,\nAnn Other,\n", encoding="utf-8")
     r = tanet("attendance", "import", "last", attendees, "--dry-run", ok=True)
     assert r.stdout.startswith("Reading attendees.csv as a list of attendees, with no date:")
-    assert (
-        "not matched: Sam Reid <no e-mail>: the report gives no e-mail, and 2 members have this name "
-        "(mark the right one with: tanet attendance mark)"
-    ) in r.stdout
+    assert ("not matched: Sam Reid <no e-mail>: the report gives no e-mail, and 2 members have this name "
+            "(mark the right one with: tanet attendance mark)") in r.stdout
     assert "not matched: Ann Other <no e-mail>: the report gives no e-mail, and no member has this name" in r.stdout

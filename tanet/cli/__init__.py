@@ -4,6 +4,7 @@ Only light modules are imported here; Rich, sqlite_utils, icalendar and
 holidays are imported inside the commands that use them.
 """
 
+
 import importlib
 import sqlite3
 import sys
@@ -16,92 +17,40 @@ from tanet import __version__
 from tanet.cli import common
 from tanet.errors import TanetError
 
+
 # Every command group, loaded only when used: Typer builds a command's options from
 # its signature on every run, so building all of them would cost each command ~50 ms.
 COMMANDS = {
-    "init": ("admin", "init_app"),
-    "config": ("admin", "config_app"),
-    "info": ("admin", "info_app"),
-    "member": ("members", "member_app"),
-    "area": ("members", "area_app"),
-    "meeting": ("meetings", "meeting_app"),
-    "session": ("meetings", "session_app"),
+    "init": ("admin", "init_app"), "config": ("admin", "config_app"), "info": ("admin", "info_app"),
+    "member": ("members", "member_app"), "area": ("members", "area_app"),
+    "meeting": ("meetings", "meeting_app"), "session": ("meetings", "session_app"),
     "theme": ("meetings", "theme_app"),
-    "checkin": ("attendance", "checkin_app"),
-    "attendance": ("attendance", "attendance_app"),
+    "checkin": ("attendance", "checkin_app"), "attendance": ("attendance", "attendance_app"),
     "followup": ("attendance", "followup_app"),
-    "invite": ("messages", "invite_app"),
-    "remind": ("messages", "remind_app"),
-    "thanks": ("messages", "thanks_app"),
-    "outbox": ("messages", "outbox_app"),
-    "rsvp": ("replies", "rsvp_app"),
-    "feedback": ("feedback", "feedback_app"),
-    "handover": ("continuity", "handover_app"),
-    "organiser": ("continuity", "organiser_app"),
-    "outreach": ("continuity", "outreach_app"),
-    "privacy": ("continuity", "privacy_app"),
+    "invite": ("messages", "invite_app"), "remind": ("messages", "remind_app"),
+    "thanks": ("messages", "thanks_app"), "outbox": ("messages", "outbox_app"),
+    "rsvp": ("replies", "rsvp_app"), "feedback": ("feedback", "feedback_app"),
+    "handover": ("continuity", "handover_app"), "organiser": ("continuity", "organiser_app"),
+    "outreach": ("continuity", "outreach_app"), "privacy": ("continuity", "privacy_app"),
     "export": ("calendar", "export_app"),
     "availability": ("availability", "availability_app"),
-    "report": ("report", "report_app"),
-    "resource": ("report", "resource_app"),
-    "backup": ("admin", "backup_app"),
-    "restore": ("admin", "restore_app"),
-    "check": ("admin", "check_app"),
-    "demo": ("admin", "demo_app"),
+    "report": ("report", "report_app"), "resource": ("report", "resource_app"),
+    "backup": ("admin", "backup_app"), "restore": ("admin", "restore_app"), "check": ("admin", "check_app"), "demo": ("admin", "demo_app"),
 }
 
 
 # What an option's value is, in the words of the help (Typer would print `<str>`).
 METAVARS = {
-    "email": "ADDRESS",
-    "org": "ORGANISATION",
-    "area": "AREA",
-    "sector": "SECTOR",
-    "role": "ROLE",
-    "phone": "PHONE",
-    "joined": "DATE",
-    "consent": "DATE",
-    "on": "DATE",
-    "start": "DATE",
-    "until": "DATE",
-    "from": "DATE",
-    "to": "DATE",
-    "time": "HH:MM",
-    "times": "HH:MM,...",
-    "duration": "MINUTES",
-    "count": "N",
-    "every": "WEEKS",
-    "title": "TEXT",
-    "location": "PLACE",
-    "url": "LINK",
-    "notes": "TEXT",
-    "note": "TEXT",
-    "reason": "TEXT",
-    "kind": "KIND",
-    "status": "STATUS",
-    "presenter": "MEMBER",
-    "guest": "NAME",
-    "guest-org": "ORGANISATION",
-    "network": "NAME",
-    "organiser-name": "NAME",
-    "organiser-email": "ADDRESS",
-    "timezone": "ZONE",
-    "meeting": "MEETING",
-    "by": "MEMBER",
-    "description": "TEXT",
-    "busy": "PATTERN",
-    "weekdays": "DAYS",
-    "avoid": "FILE.ics",
-    "members": "N",
-    "years": "N",
-    "seed": "N",
-    "output": "FILE",
-    "db": "PATH",
-    "how": "HOW",
-    "contact": "NAME",
-    "outcome": "TEXT",
-    "name": "NAME",
-    "uid": "UID",
+    "email": "ADDRESS", "org": "ORGANISATION", "area": "AREA", "sector": "SECTOR", "role": "ROLE",
+    "phone": "PHONE", "joined": "DATE", "consent": "DATE", "on": "DATE", "start": "DATE", "until": "DATE",
+    "from": "DATE", "to": "DATE", "time": "HH:MM", "times": "HH:MM,...", "duration": "MINUTES",
+    "count": "N", "every": "WEEKS", "title": "TEXT", "location": "PLACE", "url": "LINK", "notes": "TEXT",
+    "note": "TEXT", "reason": "TEXT", "kind": "KIND", "status": "STATUS", "presenter": "MEMBER",
+    "guest": "NAME", "guest-org": "ORGANISATION", "network": "NAME", "organiser-name": "NAME",
+    "organiser-email": "ADDRESS", "timezone": "ZONE", "meeting": "MEETING", "by": "MEMBER",
+    "description": "TEXT", "busy": "PATTERN", "weekdays": "DAYS", "avoid": "FILE.ics", "members": "N",
+    "years": "N", "seed": "N", "output": "FILE", "db": "PATH", "how": "HOW",
+    "contact": "NAME", "outcome": "TEXT", "name": "NAME", "uid": "UID",
 }
 
 
@@ -117,11 +66,8 @@ def _tidy_help(command) -> None:
         elif param.param_type_name == "option" and not param.is_flag and param.metavar is None:
             long = next((o[2:] for o in param.opts if o.startswith("--")), param.name or "")
             kind = getattr(param.type, "name", "")
-            param.metavar = (
-                METAVARS.get(long)
-                or {"integer": "N", "path": "FILE"}.get(kind)
-                or (None if kind == "choice" else "TEXT")
-            )
+            param.metavar = METAVARS.get(long) or {"integer": "N", "path": "FILE"}.get(kind) or (
+                None if kind == "choice" else "TEXT")
 
 
 def load_app(name: str) -> typer.Typer:
@@ -172,16 +118,12 @@ class TanetGroup(common.WrappingGroup):
             _error(str(explain(e, common.db_path())))
         except OverflowError:
             common.close()
-            _error(
-                "A number given is far too large (ids, counts and years are much smaller). "
-                "Check it and try again; nothing was changed."
-            )
+            _error("A number given is far too large (ids, counts and years are much smaller). "
+                   "Check it and try again; nothing was changed.")
         except RecursionError:
             common.close()
-            _error(
-                "The input is nested too deeply to read (a file of that shape is not one tanet wrote). "
-                "Nothing was changed."
-            )
+            _error("The input is nested too deeply to read (a file of that shape is not one tanet wrote). "
+                   "Nothing was changed.")
         except KeyboardInterrupt:
             # The command's transaction has been rolled back by now.
             common.close()
@@ -207,9 +149,8 @@ def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
     are refused once, here, naming where they are."""
     import os
 
-    places = [
-        (f"The {name} setting in the environment", os.environ.get(name, "")) for name in ("TANET_DB", "TANET_TODAY")
-    ]
+    places = [(f"The {name} setting in the environment", os.environ.get(name, ""))
+              for name in ("TANET_DB", "TANET_TODAY")]
     for i, arg in enumerate(args):
         if arg.startswith("--") and "=" in arg:
             places.append((f"The value of {arg.split('=', 1)[0]}", arg))
@@ -219,11 +160,9 @@ def _refuse_bytes_that_are_not_text(args: list[str]) -> None:
             places.append((f"The argument '{arg}'", arg))
     for where, value in places:
         if any("\udc80" <= c <= "\udcff" for c in value):
-            sys.stderr.write(
-                f"Error: {_screen(where)} holds bytes that are not UTF-8 text. Type it again (if it "
-                "names a file, rename the file); if the terminal shows odd characters, set it to "
-                "UTF-8 first.\n"
-            )
+            sys.stderr.write(f"Error: {_screen(where)} holds bytes that are not UTF-8 text. Type it again (if it "
+                             "names a file, rename the file); if the terminal shows odd characters, set it to "
+                             "UTF-8 first.\n")
             sys.exit(1)
 
 
@@ -267,25 +206,16 @@ def _version(value: bool) -> None:
 
 @app.callback()
 def root(
-    db: Annotated[
-        Optional[Path],
-        typer.Option(
-            "--db", metavar="PATH", help="The database file (default: $TANET_DB, else your user data folder)."
-        ),
-    ] = None,
-    version: Annotated[
-        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
-    ] = False,
-    verbose: Annotated[
-        bool,
-        typer.Option(
-            "--verbose",
-            "-v",
-            help="Say on stderr what tanet does: the database and files it opens, reads "
-            "and writes, and its talk with the mail servers (never a password).",
-        ),
-    ] = False,
-    debug: Annotated[bool, typer.Option("--debug", help="As --verbose, and show the traceback of any error.")] = False,
+    db: Annotated[Optional[Path], typer.Option(
+        "--db", metavar="PATH",
+        help="The database file (default: $TANET_DB, else your user data folder).")] = None,
+    version: Annotated[bool, typer.Option("--version", callback=_version, is_eager=True,
+                                          help="Show the version and exit.")] = False,
+    verbose: Annotated[bool, typer.Option(
+        "--verbose", "-v", help="Say on stderr what tanet does: the database and files it opens, reads "
+        "and writes, and its talk with the mail servers (never a password).")] = False,
+    debug: Annotated[bool, typer.Option(
+        "--debug", help="As --verbose, and show the traceback of any error.")] = False,
 ) -> None:
     common.close()
     common.state.db_option = db

@@ -1,12 +1,13 @@
 """Settings and the safety of the file: init, config, info, backup, check, demo."""
 
+
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from tanet.cli.common import TreeFormatOpt, connection, db_path, new_app, today
 from tanet.output import render
+from tanet.cli.common import TreeFormatOpt, connection, db_path, new_app, today
 from tanet.store.db import transaction
 
 config_app = new_app("Show and change the network's settings.", name="config")
@@ -29,12 +30,8 @@ def init(
     from tanet.store import settings
 
     conn = connection(create=True)
-    given = {
-        "network": network,
-        "organiser.name": organiser_name,
-        "organiser.email": organiser_email,
-        "timezone": timezone,
-    }
+    given = {"network": network, "organiser.name": organiser_name,
+             "organiser.email": organiser_email, "timezone": timezone}
     with transaction(conn):
         for key, value in given.items():
             if value is not None:
@@ -57,11 +54,8 @@ def config_show(fmt: TreeFormatOpt = "table") -> None:
     if fmt == "json":
         render.print_json(values)
         return
-    render.emit(
-        [{"key": k, "value": v, "about": settings.SETTINGS[k].help} for k, v in values.items()],
-        "table",
-        [("key", "Setting"), ("value", "Value"), ("about", "What it is")],
-    )
+    render.emit([{"key": k, "value": v, "about": settings.SETTINGS[k].help} for k, v in values.items()],
+                "table", [("key", "Setting"), ("value", "Value"), ("about", "What it is")])
 
 
 @config_app.command("get")
@@ -98,28 +92,11 @@ def info(fmt: TreeFormatOpt = "table") -> None:
     from tanet.store.schema import SCHEMA_VERSION
 
     conn = connection()
-    counts = dbmod.count_rows(
-        conn,
-        (
-            "members",
-            "meetings",
-            "attendance",
-            "checkins",
-            "followups",
-            "sessions",
-            "themes",
-            "resources",
-            "adoptions",
-            "availability",
-        ),
-    )
+    counts = dbmod.count_rows(conn, ("members", "meetings", "attendance", "checkins", "followups", "sessions",
+                                     "themes", "resources", "adoptions", "availability"))
     counts["active_members"] = membership.count_active(conn, today())
-    data = {
-        "path": str(db_path()),
-        "schema_version": dbmod.schema_version(conn),
-        "schema_version_expected": SCHEMA_VERSION,
-        "counts": counts,
-    }
+    data = {"path": str(db_path()), "schema_version": dbmod.schema_version(conn),
+            "schema_version_expected": SCHEMA_VERSION, "counts": counts}
     if fmt == "json":
         render.print_json(data)
         return
@@ -131,14 +108,7 @@ def info(fmt: TreeFormatOpt = "table") -> None:
 
 
 @backup_app.command("backup")
-def backup(
-    dest: Annotated[
-        Optional[Path],
-        typer.Argument(
-            metavar="DEST", help="Where to write the copy (default: beside the database, with a timestamp)."
-        ),
-    ] = None,
-) -> None:
+def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="Where to write the copy (default: beside the database, with a timestamp).")] = None) -> None:
     """Make a consistent copy of the database, even while it is in use."""
     from tanet.store.safety import backup as do_backup
 
@@ -155,10 +125,8 @@ def check(fmt: TreeFormatOpt = "table") -> None:
 
     path = db_path()
     if not path.is_file():
-        raise TanetError(
-            f"There is no tanet database at {path}. Create one with: tanet init "
-            "(or check the path given with --db or TANET_DB)."
-        )
+        raise TanetError(f"There is no tanet database at {path}. Create one with: tanet init "
+                         "(or check the path given with --db or TANET_DB).")
     found = check_file(path)
     problems, foreign = found["problems"], found["foreign"]
     if fmt == "json":
@@ -170,16 +138,12 @@ def check(fmt: TreeFormatOpt = "table") -> None:
     elif foreign:
         for item in foreign[:20]:
             render.note(f"Not made by tanet: {item}")
-        render.note(
-            f"{path} was changed outside tanet (integrity ok, but it holds what tanet never makes, which "
-            "could act behind your back). Put back a backup you made yourself: tanet restore BACKUP --yes"
-        )
+        render.note(f"{path} was changed outside tanet (integrity ok, but it holds what tanet never makes, which "
+                    "could act behind your back). Put back a backup you made yourself: tanet restore BACKUP --yes")
     elif found["newer"]:  # its schema is not one this version can vouch for
-        render.say(
-            f"{path}: integrity ok, foreign keys ok; made by a newer tanet (it has the change "
-            f"'{found['newer'][-1]}'), so this version could not check its schema and opens it for "
-            "reading only. Check it with the newer tanet."
-        )
+        render.say(f"{path}: integrity ok, foreign keys ok; made by a newer tanet (it has the change "
+                   f"'{found['newer'][-1]}'), so this version could not check its schema and opens it for "
+                   "reading only. Check it with the newer tanet.")
     else:
         render.say(f"{path}: integrity ok, foreign keys ok, schema is tanet's own.")
     if problems or foreign:
@@ -190,13 +154,9 @@ def check(fmt: TreeFormatOpt = "table") -> None:
 def restore(
     source: Annotated[Path, typer.Argument(metavar="BACKUP", help="The backup file to put back.")],
     yes: Annotated[bool, typer.Option("--yes", help="Confirm: replace the database with the backup.")] = False,
-    keep_mail_settings: Annotated[
-        bool,
-        typer.Option(
-            "--keep-mail-settings",
-            help="Use the backup's mail settings (smtp.*, organiser e-mail) too; without it the current ones stay.",
-        ),
-    ] = False,
+    keep_mail_settings: Annotated[bool, typer.Option(
+        "--keep-mail-settings", help="Use the backup's mail settings (smtp.*, organiser e-mail) too; "
+        "without it the current ones stay.")] = False,
 ) -> None:
     """Put a backup back in place of the database (the current contents are copied aside first)."""
     from tanet.errors import TanetError
@@ -204,10 +164,8 @@ def restore(
     from tanet.store.safety import restore as do_restore
 
     if not yes:
-        raise TanetError(
-            f"This replaces {db_path()} with {source}. Run again with --yes to do it "
-            "(the current file is copied aside first)."
-        )
+        raise TanetError(f"This replaces {db_path()} with {source}. Run again with --yes to do it "
+                         "(the current file is copied aside first).")
     done = do_restore(db_path(), source, forget=forget, keep_mail_settings=keep_mail_settings)
     if keep_mail_settings:  # asked for by name: the backup's mail settings are now the coordinator's own
         from tanet.mail import trust as mailtrust
@@ -218,39 +176,27 @@ def restore(
         render.say(f"The current database was copied aside to {done['aside']}.")
     render.say(f"Restored {source} to {db_path()}.")
     if done["forgotten"]:
-        render.say(
-            f"{render.count(done['forgotten'], 'member')} forgotten since the backup was made "
-            f"{'was' if done['forgotten'] == 1 else 'were'} forgotten again: erasure is for good."
-        )
+        render.say(f"{render.count(done['forgotten'], 'member')} forgotten since the backup was made "
+                   f"{'was' if done['forgotten'] == 1 else 'were'} forgotten again: erasure is for good.")
     if done["sent_kept"]:
-        render.say(
-            f"{render.count(done['sent_kept'], 'message')} sent since the backup was made "
-            "stay recorded as sent, so they do not go twice."
-        )
+        render.say(f"{render.count(done['sent_kept'], 'message')} sent since the backup was made "
+                   "stay recorded as sent, so they do not go twice.")
     if not done["erased"]:
-        render.note(
-            "Another program has the database open, so old copies of the erased details are still in "
-            "the file. Close it, then run: tanet privacy review --apply"
-        )
+        render.note("Another program has the database open, so old copies of the erased details are still in "
+                    "the file. Close it, then run: tanet privacy review --apply")
     if done["mail"] and done["kept"] == "current":
         render.say("The backup's mail settings differ and were NOT used; the current ones stay:")
         for key, then, now in done["mail"]:
             render.say(f"  {key}: backup {then or '(empty)'!r}, kept {now or '(empty)'!r}")
         render.say(f"If you trust the backup's, run: tanet restore {source} --yes --keep-mail-settings")
     elif done["mail"]:
-        render.say(
-            "Mail settings are now the backup's: "
-            + ", ".join(f"{key} {then or '(empty)'!r}" for key, then, _ in done["mail"])
-            + "."
-        )
+        render.say("Mail settings are now the backup's: "
+                   + ", ".join(f"{key} {then or '(empty)'!r}" for key, then, _ in done["mail"]) + ".")
 
 
 @demo_app.command("demo")
 def demo(
-    db: Annotated[
-        Optional[Path],
-        typer.Option("--db", metavar="PATH", help="A new file to build the demo in (default: a temporary file)."),
-    ] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", metavar="PATH", help="A new file to build the demo in (default: a temporary file).")] = None,
     members: Annotated[int, typer.Option(min=10, max=200000, help="How many members.")] = 140,
     years: Annotated[int, typer.Option(min=1, max=30, help="Years of meetings.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same network.")] = 7,

@@ -1,15 +1,16 @@
 """`tanet export ics` and `tanet invite`."""
 
+
 from pathlib import Path
 from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.cli.common import connection, new_app, optional_day, today
-from tanet.errors import TanetError
 from tanet.meetings import schedule
 from tanet.output import render
 from tanet.store import settings
+from tanet.cli.common import connection, new_app, optional_day, today
+from tanet.errors import TanetError
 
 export_app = new_app("Export data for other programs.", name="export")
 
@@ -21,15 +22,11 @@ def export_group() -> None:
 
 @export_app.command("ics")
 def export_ics(
-    meeting: Annotated[
-        Optional[List[str]], typer.Option("--meeting", help="A meeting to include (repeat for more).")
-    ] = None,
+    meeting: Annotated[Optional[List[str]], typer.Option("--meeting", help="A meeting to include (repeat for more).")] = None,
     upcoming: Annotated[bool, typer.Option("--upcoming", help="Only meetings from today on.")] = False,
     from_: Annotated[Optional[str], typer.Option("--from", help="Only meetings on or after this date.")] = None,
     to: Annotated[Optional[str], typer.Option("--to", help="Only meetings on or before this date.")] = None,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")
-    ] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """One calendar (.ics) of meetings to import or publish as a feed; same UIDs every time."""
     from tanet.mail import compose

@@ -1,5 +1,6 @@
 """What every command shares: the database, today's date, and option types."""
 
+
 import os
 import sqlite3
 from datetime import date
@@ -10,8 +11,8 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from tanet.dates import parse_date
 from tanet.store import db as dbmod
+from tanet.dates import parse_date
 
 
 class State:
@@ -52,10 +53,8 @@ def today() -> date:
         from tanet.errors import TanetError
         from tanet.text import for_screen
 
-        raise TanetError(
-            f"TANET_TODAY is '{for_screen(fake)}', which is not a date. Give it as YYYY-MM-DD "
-            "(e.g. 2027-01-31), or unset it to use today's date."
-        ) from None
+        raise TanetError(f"TANET_TODAY is '{for_screen(fake)}', which is not a date. Give it as YYYY-MM-DD "
+                         "(e.g. 2027-01-31), or unset it to use today's date.") from None
 
 
 def day(text: str) -> date:
@@ -74,7 +73,6 @@ class Format(str, Enum):
 
 class TreeFormat(str, Enum):
     """For things that are not flat rows: no CSV."""
-
     table = "table"
     json = "json"
 

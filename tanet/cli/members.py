@@ -1,5 +1,6 @@
 """`tanet member ...` and `tanet area ...`."""
 
+
 import sys
 from datetime import date
 from pathlib import Path
@@ -7,39 +8,23 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.cli.common import (
-    Format,
-    FormatOpt,
-    MemberArg,
-    TreeFormatOpt,
-    connection,
-    db_path,
-    new_app,
-    optional_day,
-    today,
-)
-from tanet.errors import TanetError
+from tanet.register import members
+from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.output import render
-from tanet.register import members, membership, vocabulary
+from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
+                              optional_day, today)
 from tanet.store.db import discard, require_writable, transaction
+from tanet.errors import TanetError
 
 member_app = new_app("Add, find, change and export the network's members.", name="member")
 area_app = new_app("The list of service areas members belong to.", name="area")
 
 # A third item ranks the columns left out on a narrow terminal (1 goes first), so that
 # names, e-mails and dates are never broken; `member show` has everything.
-MEMBER_COLUMNS = [
-    ("id", "Id"),
-    ("name", "Name"),
-    ("email", "E-mail"),
-    ("organisation", "Organisation", 5),
-    ("service_area", "Service area", 6),
-    ("sector", "Sector", 3),
-    ("role", "Role", 2),
-    ("ambassador", "Ambassador", 1),
-    ("joined_on", "Joined", 4),
-    ("left_on", "Left"),
-]
+MEMBER_COLUMNS = [("id", "Id"), ("name", "Name"), ("email", "E-mail"), ("organisation", "Organisation", 5),
+                  ("service_area", "Service area", 6), ("sector", "Sector", 3), ("role", "Role", 2),
+                  ("ambassador", "Ambassador", 1), ("joined_on", "Joined", 4), ("left_on", "Left")]
 
 
 Org = Annotated[Optional[str], typer.Option("--org", "--organisation", help="Organisation or employer.")]
@@ -53,11 +38,9 @@ def _require_all(given: dict[str, Optional[str]]) -> None:
     missing = [option for option, value in given.items() if value is None or not str(value).strip()]
     if missing:
         named = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
-        raise TanetError(
-            f"Give {named}: a member needs all of --email, --org, --area, --sector and --role, "
-            'e.g. tanet member add "Ann Lee" --email ann@example.org --org "City Council" '
-            "--area housing --sector public --role frontline"
-        )
+        raise TanetError(f"Give {named}: a member needs all of --email, --org, --area, --sector and --role, "
+                         "e.g. tanet member add \"Ann Lee\" --email ann@example.org --org \"City Council\" "
+                         "--area housing --sector public --role frontline")
 
 
 def _required(option: typer.models.OptionInfo) -> typer.models.OptionInfo:
@@ -69,55 +52,30 @@ def _required(option: typer.models.OptionInfo) -> typer.models.OptionInfo:
 def add(
     name: Annotated[str, typer.Argument(metavar="NAME", help="Full name, in quotes if it has spaces.")],
     email: Annotated[Optional[str], _required(typer.Option(help="E-mail address (unique)."))] = None,
-    org: Annotated[
-        Optional[str], _required(typer.Option("--org", "--organisation", help="Organisation or employer."))
-    ] = None,
-    area: Annotated[
-        Optional[str], _required(typer.Option("--area", help="Service area, e.g. housing (see: tanet area list)."))
-    ] = None,
+    org: Annotated[Optional[str], _required(typer.Option("--org", "--organisation", help="Organisation or employer."))] = None,
+    area: Annotated[Optional[str], _required(typer.Option("--area", help="Service area, e.g. housing (see: tanet area list)."))] = None,
     sector: Annotated[Optional[str], _required(typer.Option(help="public, third, private or other."))] = None,
-    role: Annotated[
-        Optional[str], _required(typer.Option(help="frontline, supervisor, manager, senior-leader or other."))
-    ] = None,
+    role: Annotated[Optional[str], _required(typer.Option(help="frontline, supervisor, manager, senior-leader or other."))] = None,
     phone: Annotated[Optional[str], typer.Option(help="Phone number.")] = None,
     joined: Annotated[Optional[str], typer.Option(help="Date joined (default today).")] = None,
     no_ambassador: Annotated[bool, typer.Option("--no-ambassador", help="Not a self-nominated ambassador.")] = False,
     notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
-    known_as: Annotated[
-        Optional[str],
-        typer.Option("--known-as", metavar="NAME", help="The name to greet them by (default: their first given name)."),
-    ] = None,
+    known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by (default: their first given name).")] = None,
 ) -> None:
     """Add one member."""
     _require_all({"--email": email, "--org": org, "--area": area, "--sector": sector, "--role": role})
     conn = connection()
     with transaction(conn):
         mid = members.add_member(
-            conn,
-            name=name,
-            email=email,
-            organisation=org,
-            service_area=area,
-            sector=sector,
-            role=role,
-            phone=phone,
-            joined_on=optional_day(joined),
-            ambassador=not no_ambassador,
-            notes=notes,
-            known_as=known_as,
-            today=today(),
-        )
+            conn, name=name, email=email, organisation=org, service_area=area, sector=sector, role=role, phone=phone, joined_on=optional_day(joined),
+            ambassador=not no_ambassador, notes=notes, known_as=known_as, today=today())
     row = members.find_member(conn, str(mid))
-    render.say(
-        f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector)."
-    )
+    render.say(f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector).")
 
 
 @member_app.command("list")
 def list_(
-    area: Area = None,
-    sector: Sector = None,
-    role: Role = None,
+    area: Area = None, sector: Sector = None, role: Role = None,
     org: Annotated[Optional[str], typer.Option("--org", help="Part of the organisation's name.")] = None,
     all_: Annotated[bool, typer.Option("--all", help="Include members who have left.")] = False,
     fmt: FormatOpt = Format.table,
@@ -125,14 +83,8 @@ def list_(
     """List members (those who have not left, unless --all)."""
     rows = members.list_members(connection(), today(), area=area, sector=sector, role=role, org=org, include_left=all_)
     columns = MEMBER_COLUMNS if all_ else [c for c in MEMBER_COLUMNS if c[0] != "left_on"]
-    render.emit(
-        rows,
-        fmt.value,
-        columns,
-        title=lambda n: f"Members ({n})",
-        csv_columns=list(members.MEMBER_KEYS),
-        empty="No members match. Add some with: tanet member add or tanet member import",
-    )
+    render.emit(rows, fmt.value, columns, title=lambda n: f"Members ({n})",
+                csv_columns=list(members.MEMBER_KEYS), empty="No members match. Add some with: tanet member add or tanet member import")
 
 
 @member_app.command("show")
@@ -146,20 +98,15 @@ def show(member: MemberArg, fmt: TreeFormatOpt = "table") -> None:
     if fmt == "json":
         render.print_json(data)
         return
-    render.key_values(
-        [(k.replace("_", " ").capitalize(), data[k]) for k in members.EXPORT_KEYS] + [("Active", data["active"])],
-        title=data["name"],
-    )
+    render.key_values([(k.replace("_", " ").capitalize(), data[k]) for k in members.EXPORT_KEYS] + [("Active", data["active"])],
+                  title=data["name"])
     att = data["attendance"]
     present = sum(1 for a in att if a["status"] == "present")
     render.heading(f"Meetings: present at {present}, apologies {sum(a['status'] == 'apologies' for a in att)}")
     render.table(att, [("date", "Date"), ("title", "Meeting"), ("status", "Status")], empty="No attendance recorded.")
     render.heading("Check-ins (private)")
-    render.table(
-        data["checkins"],
-        [("date", "Date"), ("note", "Note"), ("follow_up", "Follow-up")],
-        empty="No check-ins recorded.",
-    )
+    render.table(data["checkins"], [("date", "Date"), ("note", "Note"), ("follow_up", "Follow-up")],
+                 empty="No check-ins recorded.")
     if data["facilitated"]:
         render.heading("Facilitated")
         render.table(data["facilitated"], [("date", "Date"), ("title", "Meeting")])
@@ -179,38 +126,21 @@ def edit(
     member: MemberArg,
     name: Annotated[Optional[str], typer.Option(help="New name.")] = None,
     email: Annotated[Optional[str], typer.Option(help="New e-mail address.")] = None,
-    org: Org = None,
-    area: Area = None,
-    sector: Sector = None,
-    role: Role = None,
+    org: Org = None, area: Area = None, sector: Sector = None, role: Role = None,
     phone: Annotated[Optional[str], typer.Option(help="Phone number.")] = None,
     joined: Annotated[Optional[str], typer.Option(help="Date joined.")] = None,
     consent: Annotated[Optional[str], typer.Option(help="Date the member agreed to their details being held.")] = None,
-    ambassador: Annotated[
-        Optional[bool], typer.Option("--ambassador/--no-ambassador", help="Self-nominated ambassador.")
-    ] = None,
+    ambassador: Annotated[Optional[bool], typer.Option("--ambassador/--no-ambassador", help="Self-nominated ambassador.")] = None,
     notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
-    known_as: Annotated[
-        Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by.")
-    ] = None,
+    known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by.")] = None,
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Change a member's details."""
     conn = connection()
-    changes = {
-        "name": name,
-        "email": email,
-        "organisation": org,
-        "service_area": area,
-        "sector": sector,
-        "role": role,
-        "phone": phone,
-        "joined_on": optional_day(joined),
-        "consent_on": optional_day(consent),
-        "ambassador": ambassador,
-        "notes": notes,
-        "known_as": known_as,
-    }
+    changes = {"name": name, "email": email, "organisation": org, "service_area": area, "sector": sector,
+               "role": role, "phone": phone, "joined_on": optional_day(joined),
+               "consent_on": optional_day(consent), "ambassador": ambassador, "notes": notes,
+               "known_as": known_as}
     with transaction(conn):
         after = members.edit_member(conn, member, changes, today())
     if fmt == "json":
@@ -223,11 +153,9 @@ Send = Annotated[bool, typer.Option("--send", help="Send the cancellations of th
 
 
 @member_app.command("leave")
-def leave(
-    member: MemberArg,
-    on: Annotated[Optional[str], typer.Option("--on", help="Leaving date (default today).")] = None,
-    send: Send = False,
-) -> None:
+def leave(member: MemberArg,
+          on: Annotated[Optional[str], typer.Option("--on", help="Leaving date (default today).")] = None,
+          send: Send = False) -> None:
     """Record that a member has left (their history stays); the meetings ahead they were
     sent are cancelled for them alone, and they come off future rotas."""
     from tanet.mail.withdrawals import meetings_ahead
@@ -255,9 +183,7 @@ def _take_off(conn, row, from_day: date):
 
     from_day = max(from_day, today())
     rotas = facilitation.off_rotas(conn, row["id"], from_day)
-    withdrawn = withdrawals.withdraw(
-        conn, row, withdrawals.meetings_ahead(conn, row["id"], from_day, written_counts=False)
-    )
+    withdrawn = withdrawals.withdraw(conn, row, withdrawals.meetings_ahead(conn, row["id"], from_day, written_counts=False))
     withdrawals.remove_drafts(conn, row["id"], from_day)
     return rotas, withdrawn
 
@@ -273,17 +199,13 @@ def take_off_what_is_ahead(conn, row, from_day: date, send: bool, forgetting: bo
 def _tell(conn, row, rotas: list, written, send: bool, forgetting: bool = False) -> None:
     say = render.note if forgetting else render.say  # stdout stays clean for privacy review's JSON
     if rotas:
-        say(
-            f"Taken off the rota; now needing a facilitator in place of {row['name']}: "
+        say(f"Taken off the rota; now needing a facilitator in place of {row['name']}: "
             + ", ".join(f"meeting #{m['id']} on {m['date']}" for m in rotas)
-            + ". Choose one with: tanet meeting facilitate MEETING MEMBER..."
-        )
+            + ". Choose one with: tanet meeting facilitate MEETING MEMBER...")
     if written is None:
         return
-    say(
-        f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
-        f"to {row['name']} alone, to {written.folder}."
-    )
+    say(f"Wrote {render.count(len(written.letters), 'cancellation')} (CANCEL) of the meetings ahead, "
+        f"to {row['name']} alone, to {written.folder}.")
     if send:
         from tanet.cli.sending import send_before_erasing, send_written, sending
 
@@ -308,45 +230,20 @@ def rejoin(member: MemberArg) -> None:
         row, removed, again = withdrawals.rejoin(conn, member, today())
     render.say(f"{row['name']} is a member again.")
     if removed:
-        render.say(
-            f"{render.count(removed, 'cancellation')} never sent were removed, so nothing takes "
-            "meetings out of their calendar."
-        )
+        render.say(f"{render.count(removed, 'cancellation')} never sent were removed, so nothing takes "
+                   "meetings out of their calendar.")
     for meeting_id in again:
-        render.say(
-            f"Meeting #{meeting_id} was taken out of their calendar when they left. Invite them again with: "
-            f"tanet invite {meeting_id} --send --only {row['email']}"
-        )
+        render.say(f"Meeting #{meeting_id} was taken out of their calendar when they left. Invite them again with: "
+                   f"tanet invite {meeting_id} --send --only {row['email']}")
 
 
 @member_app.command("import")
 def import_(
-    file: Annotated[
-        Path,
-        typer.Argument(
-            metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export)."
-        ),
-    ],
-    dry_run: Annotated[
-        bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")
-    ] = False,
+    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,
-    mapping: Annotated[
-        Optional[List[str]],
-        typer.Option(
-            "--map",
-            metavar="KIND:WORD=VALUE",
-            help="Say what a word in the file means, e.g. role:Teacher=frontline or area:Schools=education (saved for next time, except in a dry run; repeat for more).",
-        ),
-    ] = None,
-    columns: Annotated[
-        Optional[List[str]],
-        typer.Option(
-            "--column",
-            metavar="FIELD=HEADER",
-            help="Read a field from this column, e.g. --column role='Job title' (repeat for more).",
-        ),
-    ] = None,
+    mapping: Annotated[Optional[List[str]], typer.Option("--map", metavar="KIND:WORD=VALUE", help="Say what a word in the file means, e.g. role:Teacher=frontline or area:Schools=education (saved for next time, except in a dry run; repeat for more).")] = None,
+    columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
     from tanet.register.member_columns import report, say_columns
@@ -371,20 +268,10 @@ def import_(
                 kind, _, rest = item.partition(":")
                 word, _, value = rest.partition("=")
                 if not (kind and word and value):
-                    raise TanetError(
-                        f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline"
-                    )
+                    raise TanetError(f"'{item}' is not a mapping; write it as KIND:WORD=VALUE, e.g. role:Teacher=frontline")
                 vocabulary.add_alias(work, kind.strip().lower(), word, value)
-            plan = plan_import(
-                work,
-                file,
-                today(),
-                update,
-                write=True,
-                progress=progress,
-                columns=columns,
-                on_columns=lambda plan: say_columns(file, plan),
-            )
+            plan = plan_import(work, file, today(), update, write=True, progress=progress, columns=columns,
+                               on_columns=lambda plan: say_columns(file, plan))
             if plan.error_count:
                 discard(work)
     finally:
@@ -395,22 +282,9 @@ def import_(
 
 @member_app.command("export")
 def export(
-    fmt: Annotated[
-        str,
-        typer.Option(
-            "--format",
-            "-f",
-            metavar="csv|json|addresses",
-            help="csv, json, or addresses (Name <e-mail>; ... to paste into Bcc).",
-        ),
-    ] = "csv",
-    area: Annotated[
-        Optional[List[str]],
-        typer.Option("--area", help="With --format addresses: only this service area (repeat for more)."),
-    ] = None,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")
-    ] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="csv|json|addresses", help="csv, json, or addresses (Name <e-mail>; ... to paste into Bcc).")] = "csv",
+    area: Annotated[Optional[List[str]], typer.Option("--area", help="With --format addresses: only this service area (repeat for more).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """Export every member (not check-in notes); the CSV imports back with member import."""
     from tanet.register.member_files import addresses, export_rows, to_csv
@@ -434,42 +308,30 @@ def export(
 
 
 @member_app.command("forget")
-def forget(
-    member: MemberArg,
-    yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
-    send: Send = False,
-) -> None:
+def forget(member: MemberArg,
+           yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False,
+           send: Send = False) -> None:
     """Erase a member's personal data for good; anonymous attendance is kept."""
     from tanet.mail import withdrawals
 
     conn = connection()
     row = members.find_member(conn, member)
-    ahead = (
-        []
-        if row["forgotten_on"] or not row["email"]
-        else withdrawals.meetings_ahead(conn, row["id"], today(), written_counts=False)
-    )
+    ahead = [] if row["forgotten_on"] or not row["email"] else \
+        withdrawals.meetings_ahead(conn, row["id"], today(), written_counts=False)
     if not yes:
-        raise TanetError(
-            f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
-            f"To go ahead: tanet member forget {row['id']} --yes"
-            + (
-                f" --send (--send first sends them the cancellations of {render.count(len(ahead), 'meeting')}"
-                " still in their calendar, which cannot be sent once their address is erased)"
-                if ahead
-                else ""
-            )
-        )
+        raise TanetError(f"This erases {row['name']}'s name, e-mail, phone, notes and check-in notes for good. "
+                         f"To go ahead: tanet member forget {row['id']} --yes"
+                         + (f" --send (--send first sends them the cancellations of {render.count(len(ahead), 'meeting')}"
+                            " still in their calendar, which cannot be sent once their address is erased)"
+                            if ahead else ""))
     if row["forgotten_on"]:
         # Run again after another program kept the old copies: this finishes the erasure.
         require_writable(conn)
         left = _old_copies_left()
         _finish_erasure(conn, row["id"])
         if not left:
-            raise TanetError(
-                f"Member #{row['id']} has already been forgotten; no copy of their details is left "
-                "in the database file."
-            )
+            raise TanetError(f"Member #{row['id']} has already been forgotten; no copy of their details is left "
+                             "in the database file.")
         render.say(f"Member #{row['id']} was forgotten; the old copies of their details are now gone too.")
         return
     if not row["forgotten_on"]:  # while their address is still known
@@ -480,10 +342,8 @@ def forget(
     with transaction(conn, erasing=True):
         mid = privacy.forget(conn, str(row["id"]), today())
     _finish_erasure(conn, mid)
-    render.say(
-        f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
-        "Older backups and handover packs still hold their details: delete those too."
-    )
+    render.say(f"Member #{mid} has been forgotten. Their attendance is kept anonymously. "
+               "Older backups and handover packs still hold their details: delete those too.")
 
 
 def _old_copies_left() -> bool:
@@ -497,20 +357,14 @@ def _finish_erasure(conn, member_id: int) -> None:
     from tanet.store.db import clear_old_copies
 
     if not clear_old_copies(conn):
-        raise TanetError(
-            f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
-            "has the database open, so an old copy of their details is still in the database file. "
-            f"Close the other program, then run: tanet member forget {member_id} --yes"
-        )
+        raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "
+                         "has the database open, so an old copy of their details is still in the database file. "
+                         f"Close the other program, then run: tanet member forget {member_id} --yes")
 
 
 @member_app.command("data")
-def data(
-    member: MemberArg,
-    output: Annotated[
-        Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")
-    ] = None,
-) -> None:
+def data(member: MemberArg,
+         output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None) -> None:
     """Everything held about one member, as JSON (a subject access request)."""
     from tanet.privacy import subject_access
 
@@ -524,9 +378,8 @@ def data(
 def area_list(fmt: FormatOpt = Format.table) -> None:
     """The service areas and how many active members each has."""
     rows = vocabulary.area_counts(connection(), today())
-    render.emit(
-        rows, fmt.value, [("service_area", "Service area"), ("active_members", "Active members")], title="Service areas"
-    )
+    render.emit(rows, fmt.value, [("service_area", "Service area"), ("active_members", "Active members")],
+                title="Service areas")
 
 
 @area_app.command("add")
@@ -539,10 +392,8 @@ def area_add(name: Annotated[str, typer.Argument(metavar="NAME", help="The new s
 
 
 @area_app.command("rename")
-def area_rename(
-    old: Annotated[str, typer.Argument(metavar="OLD", help="Current name.")],
-    new: Annotated[str, typer.Argument(metavar="NEW", help="New name.")],
-) -> None:
+def area_rename(old: Annotated[str, typer.Argument(metavar="OLD", help="Current name.")],
+                new: Annotated[str, typer.Argument(metavar="NEW", help="New name.")]) -> None:
     """Rename a service area; its members follow."""
     conn = connection()
     with transaction(conn):
@@ -551,10 +402,8 @@ def area_rename(
 
 
 @area_app.command("alias")
-def area_alias(
-    alias: Annotated[str, typer.Argument(metavar="WORD", help="The word a sign-up sheet uses, e.g. Schools.")],
-    area: Annotated[str, typer.Argument(metavar="AREA", help="The service area it means, e.g. education.")],
-) -> None:
+def area_alias(alias: Annotated[str, typer.Argument(metavar="WORD", help="The word a sign-up sheet uses, e.g. Schools.")],
+               area: Annotated[str, typer.Argument(metavar="AREA", help="The service area it means, e.g. education.")]) -> None:
     """Let a word stand for a service area from now on (in imports and commands)."""
     conn = connection()
     with transaction(conn):

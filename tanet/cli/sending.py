@@ -11,32 +11,24 @@ from typing import TYPE_CHECKING, Callable, List, Optional
 
 import typer
 
-from tanet.cli.common import connection
-from tanet.errors import TanetError
 from tanet.output import render
+from tanet.cli.common import connection
 from tanet.store.db import transaction
+from tanet.errors import TanetError
 
 if TYPE_CHECKING:  # for the annotations only: the outbox is imported when something is sent
     from tanet.mail import outbox
 
-NAMES = {
-    "invitation": ("invitation",),
-    "update": ("update",),
-    "cancellation": ("cancellation",),
-    "reminder": ("reminder",),
-    "thanks": ("thank-you message",),
-    "summary": ("summary", "summaries"),
-}
+NAMES = {"invitation": ("invitation",), "update": ("update",), "cancellation": ("cancellation",),
+         "reminder": ("reminder",), "thanks": ("thank-you message",), "summary": ("summary", "summaries")}
 
 
 def say_written(written, single: bool = False) -> None:
     counts = [render.count(written.count(kind), *NAMES[kind]) for kind in NAMES if written.count(kind)]
     method = f" ({written.method})" if written.method else ""
     if single:
-        render.say(
-            f"Wrote 1 message{method} for {render.count(sum(written.recipients.values()), 'member')} "
-            f"to {written.folder}: {', '.join(counts)}."
-        )
+        render.say(f"Wrote 1 message{method} for {render.count(sum(written.recipients.values()), 'member')} "
+                   f"to {written.folder}: {', '.join(counts)}.")
     else:
         # The readers of a summary are whoever was named (managers, a committee), not members.
         each = "address" if set(written.recipients) == {"summary"} else "member"
@@ -59,14 +51,8 @@ def sending(send: bool, what: str, only: Optional[List[str]] = None):
     return sender_lock(db_path(), what)
 
 
-def send_written(
-    conn,
-    written,
-    resend: bool,
-    who: str = "member",
-    only: Optional[List[str]] = None,
-    again: str = "the same command with --resend --only ADDRESS",
-) -> None:
+def send_written(conn, written, resend: bool, who: str = "member", only: Optional[List[str]] = None,
+          again: str = "the same command with --resend --only ADDRESS") -> None:
     """Send what this run wrote and has not gone yet; each outcome is saved as it comes.
     `again` is the command that sends one message again, ADDRESS standing for its address."""
     from tanet.mail import outbox
@@ -74,14 +60,11 @@ def send_written(
 
     plan = outbox.to_send(conn, written.row_ids, resend, _addresses(only, conn, written) if only else None)
     if only:
-        render.say(
-            f"Only {', '.join(only)} {'is' if len(only) == 1 else 'are'} sent (--only); the rest stay written, unsent."
-        )
+        render.say(f"Only {', '.join(only)} {'is' if len(only) == 1 else 'are'} sent (--only); "
+                   "the rest stay written, unsent.")
     if plan.already_sent:
-        render.say(
-            f"{render.count(len(plan.already_sent), who.lstrip('='))} already had this message; not sent again "
-            "(add --resend to send it anyway)."
-        )
+        render.say(f"{render.count(len(plan.already_sent), who.lstrip('='))} already had this message; not sent again "
+                   "(add --resend to send it anyway).")
     for row in plan.uncertain:
         render.note(f"Not known: {row['email']}: {unknown_outcome(row['error'])} {_again(again, row['email'])}")
     values = settings.get_all(conn)
@@ -98,27 +81,23 @@ def send_written(
                 progress.stop()
                 _say_stopped(tally, who)
                 raise typer.Exit(130) from None
-        render.say(
-            f"Sent {render.count(tally.sent, who[1:])}."
-            if who.startswith("=")
-            else f"Sent to {render.count(tally.sent, who)}."
-        )
+        render.say(f"Sent {render.count(tally.sent, who[1:])}." if who.startswith("=") else
+                   f"Sent to {render.count(tally.sent, who)}.")
     _say_problems(tally, plan.uncertain, again)
 
 
 def _addresses(only: List[str], conn, written) -> list[str]:
     """The --only addresses, each one this run has a message for."""
-    from tanet.mail import outbox
     from tanet.store.settings import valid_email
+
+    from tanet.mail import outbox
 
     have = outbox.addresses_of(conn, written.row_ids)
     wanted = [valid_email(a) for value in only for a in value.replace(";", ",").split(",") if a.strip()]
     for address in wanted:
         if address.lower() not in have:
-            raise TanetError(
-                f"{address} has no message in this run, so nothing was sent. "
-                "See who has with: tanet outbox list MEETING"
-            )
+            raise TanetError(f"{address} has no message in this run, so nothing was sent. "
+                             "See who has with: tanet outbox list MEETING")
     return wanted
 
 
@@ -177,10 +156,8 @@ def _say_stopped(tally, who: str) -> None:
     """What went before Ctrl-C, exactly."""
     text = f"Stopped after sending {tally.sent} of {tally.total}; the same command sends the rest."
     if tally.in_flight:
-        text += (
-            f" The message to {', '.join(tally.in_flight)} was going as you stopped: it may have arrived, "
-            "so it is not sent again by itself (see: tanet outbox list --unsent)."
-        )
+        text += (f" The message to {', '.join(tally.in_flight)} was going as you stopped: it may have arrived, "
+                 "so it is not sent again by itself (see: tanet outbox list --unsent).")
     sys.stderr.write("\n" + text + "\n")
 
 
@@ -212,21 +189,13 @@ def again_command(command: str, written) -> str:
     """The command that sends one of a meeting's messages again, to ADDRESS, from the same folder."""
     import shlex
 
-    return f"tanet {command} {written.meeting_id} -o {shlex.quote(str(written.folder))} --send --resend --only ADDRESS"
+    return (f"tanet {command} {written.meeting_id} -o {shlex.quote(str(written.folder))} "
+            "--send --resend --only ADDRESS")
 
 
-def write_then_send(
-    conn,
-    write: Callable[[], "outbox.Written"],
-    *,
-    send: bool,
-    what: str,
-    again: Callable[["outbox.Written"], str] | str,
-    resend: bool = False,
-    only: Optional[List[str]] = None,
-    who: str = "member",
-    single: bool = False,
-):
+def write_then_send(conn, write: Callable[[], "outbox.Written"], *, send: bool, what: str,
+                    again: Callable[["outbox.Written"], str] | str, resend: bool = False,
+                    only: Optional[List[str]] = None, who: str = "member", single: bool = False):
     """Write the messages (`write`, in one transaction), say what was written and, with
     `send`, send them holding the sender lock from before they are chosen to the last.
     `what` names the command in the lock; `again` says how to send one again."""
@@ -235,7 +204,8 @@ def write_then_send(
             written = write()
         say_written(written, single)
         if send:
-            send_written(conn, written, resend, who=who, only=only, again=again(written) if callable(again) else again)
+            send_written(conn, written, resend, who=who, only=only,
+                         again=again(written) if callable(again) else again)
     return written
 
 
@@ -252,14 +222,10 @@ def send_before_erasing(conn, row, written) -> None:
         except TanetError as problem:
             refused, waiting = outbox.refused_for_good(conn, written.row_ids)
             if waiting:
-                raise TanetError(
-                    f"Member #{row['id']} was NOT forgotten: {problem} Run the same command again "
-                    "when the mail server answers, or without --send to erase now (the cancellations "
-                    "are then written, not sent)."
-                ) from None
+                raise TanetError(f"Member #{row['id']} was NOT forgotten: {problem} Run the same command again "
+                                 "when the mail server answers, or without --send to erase now (the cancellations "
+                                 "are then written, not sent).") from None
             if refused:
-                render.note(
-                    f"The cancellations could not be delivered: the mail server refused {row['name']}'s "
-                    "address for good (it no longer takes mail). They are erased now with the rest of "
-                    "their details."
-                )
+                render.note(f"The cancellations could not be delivered: the mail server refused {row['name']}'s "
+                            "address for good (it no longer takes mail). They are erased now with the rest of "
+                            "their details.")

@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
-from tanet.errors import TanetError
+from tanet.store import db as dbmod
 from tanet.output import render
 from tanet.register import membership
-from tanet.store import db as dbmod
+from tanet.errors import TanetError
 
 GUESTS = (
     ("Dr Harriet Vale", "Self-Harm Network Scotland", "Self-harm: what helps, and why"),
@@ -30,35 +30,15 @@ GUESTS = (
     ("Dr Tomás Ruiz", "Centre for Compassionate Care", "Compassion fatigue and the organisation"),
     ("Sgt Morven Blair", "Divisional Vulnerability Unit", "Trauma-informed policing in practice"),
 )
-SPOTLIGHTS = (
-    "Housing first, in practice",
-    "A school's nurture base",
-    "Trauma-informed letters",
-    "Reception areas that feel safe",
-    "Working with families at the Children's Hearing",
-    "Peer support in recovery",
-    "Supervision that supports",
-    "The risk assessment model a year on",
-)
-REFLECTIVE = (
-    "Vicarious trauma",
-    "Holding hope",
-    "When the system re-traumatises",
-    "Endings and transitions",
-    "Boundaries and burnout",
-    "Power and choice",
-)
+SPOTLIGHTS = ("Housing first, in practice", "A school's nurture base", "Trauma-informed letters",
+              "Reception areas that feel safe", "Working with families at the Children's Hearing",
+              "Peer support in recovery", "Supervision that supports", "The risk assessment model a year on")
+REFLECTIVE = ("Vicarious trauma", "Holding hope", "When the system re-traumatises", "Endings and transitions",
+              "Boundaries and burnout", "Power and choice")
 TRAININGS = ("Grounding techniques (30 minutes)", "Trauma-informed language", "Safety planning basics")
-NOTES = (
-    "Good month, team more settled",
-    "Tired after a hard week",
-    "New in post, finding their feet",
-    "Caseload very high",
-    "Looking forward to the spotlight",
-    "Just back from leave",
-    "Worried about service cuts",
-    "Feeling more confident using the model",
-)
+NOTES = ("Good month, team more settled", "Tired after a hard week", "New in post, finding their feet",
+         "Caseload very high", "Looking forward to the spotlight", "Just back from leave",
+         "Worried about service cuts", "Feeling more confident using the model")
 THEMES = (
     ("Waiting lists for CAMHS leave families without support", "pain-point", "raised"),
     ("Teaching staff cannot get cover to attend daytime meetings", "pain-point", "resolved"),
@@ -68,26 +48,19 @@ THEMES = (
     ("Peer mentoring between sectors", "solution", "open"),
     ("Reception areas that feel safe", "solution", "open"),
 )
-RESOURCES = (
-    (
-        "Trauma-informed risk assessment model",
-        "model",
-        "A shared model for assessing risk without re-traumatising; adopted widely across the network.",
-    ),
-    ("Trauma-informed letters guide", "guide", "How to write letters that do not frighten."),
-    ("Reflective supervision template", "template", "A one-page structure for reflective supervision."),
-    ("Vicarious trauma self-care card", "guide", "A pocket card for staff."),
-)
+RESOURCES = (("Trauma-informed risk assessment model", "model",
+              "A shared model for assessing risk without re-traumatising; adopted widely across the network."),
+             ("Trauma-informed letters guide", "guide", "How to write letters that do not frighten."),
+             ("Reflective supervision template", "template", "A one-page structure for reflective supervision."),
+             ("Vicarious trauma self-care card", "guide", "A pocket card for staff."))
 
 
 def _target(path: Path | None) -> Path:
     if path is None:
         return Path(tempfile.mkdtemp(prefix="tanet-demo-")) / "demo.db"
     if path.exists() and path.stat().st_size > 0:
-        raise TanetError(
-            f"{path} already exists and is not empty; the demo only builds a new file. "
-            "Give another --db PATH, or leave it out for a temporary file."
-        )
+        raise TanetError(f"{path} already exists and is not empty; the demo only builds a new file. "
+                         "Give another --db PATH, or leave it out for a temporary file.")
     return path
 
 
@@ -119,10 +92,8 @@ def build(path: Path, *, members: int, years: int, seed: int, today: date, progr
         _availability(conn, rng, roster, today)
         _resources_and_themes(conn, rng, roster, held, today)
         tick("resources")
-    counts = {
-        t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
-        for t in ("members", "meetings", "attendance", "checkins")
-    }
+    counts = {t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+              for t in ("members", "meetings", "attendance", "checkins")}
     conn.close()
     return counts
 
@@ -132,12 +103,12 @@ def _settings(conn) -> None:
 
     for key, value in {
         "network": "Lothian Trauma-Informed Practice Network",
-        "organiser.name": "Alex Morgan",
-        "organiser.email": "network.coordinator@example.org",
+        "organiser.name": "Alex Morgan", "organiser.email": "network.coordinator@example.org",
         "meeting.location": "Community Room, Leith Library, 28 Ferry Road, Edinburgh",
         "meeting.url": "https://meet.example.org/tip-network",
     }.items():
         settings.set_value(conn, key, value)
+
 
 
 def _members(conn, rng: random.Random, members: int, first_day: date, today: date) -> list:
@@ -156,17 +127,9 @@ def _members(conn, rng: random.Random, members: int, first_day: date, today: dat
             while p["email"] in known:
                 p["email"] = p["email"].replace("@", f".{rng.randrange(10**6)}@", 1)
             known.add(p["email"])
-            people.append(
-                {
-                    **p,
-                    "ambassador": int(p["ambassador"] == "yes"),
-                    "left_on": None,
-                    "consent_on": p["joined_on"],
-                    "notes": None,
-                    "phone": p["phone"] or None,
-                    "known_as": None,
-                }
-            )
+            people.append({**p, "ambassador": int(p["ambassador"] == "yes"), "left_on": None,
+                           "consent_on": p["joined_on"], "notes": None, "phone": p["phone"] or None,
+                           "known_as": None})
     # Early members were there from the network's start; some left along the way.
     for p in people:
         if p["joined_on"] < first_day.isoformat() or rng.random() < 0.3:
@@ -197,10 +160,8 @@ def _meetings(conn, first_day: date, today: date) -> tuple[list, list]:
     held = [(mid, d, t) for mid, d, t in ids if d <= today]
     if len(held) > 4:
         snow = held[len(held) // 3]
-        conn.execute(
-            "UPDATE meetings SET status = 'cancelled', sequence = 1, cancel_reason = ? WHERE id = ?",
-            ["Heavy snow: the library closed", snow[0]],
-        )
+        conn.execute("UPDATE meetings SET status = 'cancelled', sequence = 1, cancel_reason = ? WHERE id = ?",
+                     ["Heavy snow: the library closed", snow[0]])
         held.remove(snow)
     return ids, held
 
@@ -251,44 +212,25 @@ def _records(rng: random.Random, roster: list, ids: list, held: list, today: dat
                         follow_ups.append((mid, m["id"], iso))
             elif rng.random() < 0.1:
                 attendance.append((mid, m["id"], "apologies", "mark", stamp))
-    return {
-        "sessions": sessions,
-        "facilitators": facil,
-        "attendance": attendance,
-        "checkins": checkins,
-        "follow_ups": follow_ups,
-    }
+    return {"sessions": sessions, "facilitators": facil, "attendance": attendance, "checkins": checkins,
+            "follow_ups": follow_ups}
 
 
 def _save_records(conn, rng: random.Random, records: dict, today: date) -> None:
     sessions, facil, attendance, checkins, follow_ups = (
-        records["sessions"],
-        records["facilitators"],
-        records["attendance"],
-        records["checkins"],
-        records["follow_ups"],
-    )
-    conn.executemany(
-        "INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) VALUES (?,?,?,?,?,?)", sessions
-    )
+        records["sessions"], records["facilitators"], records["attendance"], records["checkins"], records["follow_ups"])
+    conn.executemany("INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) "
+                     "VALUES (?,?,?,?,?,?)", sessions)
     conn.executemany("INSERT INTO facilitators(meeting_id, member_id) VALUES (?,?)", facil)
-    conn.executemany(
-        "INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)", attendance
-    )
+    conn.executemany("INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)",
+                     attendance)
     conn.executemany("INSERT INTO checkins(meeting_id, member_id, note, recorded_at) VALUES (?,?,?,?)", checkins)
     for mid, member_id, iso in follow_ups:
         raised = date.fromisoformat(iso)
         closed = raised + timedelta(days=rng.randrange(3, 40))
-        conn.execute(
-            "INSERT INTO followups(meeting_id, member_id, raised_on, closed_on, note) VALUES (?,?,?,?,?)",
-            [
-                mid,
-                member_id,
-                iso,
-                closed.isoformat() if closed < today else None,
-                "Called; linked in with supervisor" if closed < today else None,
-            ],
-        )
+        conn.execute("INSERT INTO followups(meeting_id, member_id, raised_on, closed_on, note) VALUES (?,?,?,?,?)",
+                     [mid, member_id, iso, closed.isoformat() if closed < today else None,
+                      "Called; linked in with supervisor" if closed < today else None])
 
 
 def _rota_ahead(conn, ids: list, today: date) -> None:
@@ -297,6 +239,7 @@ def _rota_ahead(conn, ids: list, today: date) -> None:
     upcoming = [mid for mid, d, _ in ids if d > today]
     if upcoming:
         facilitation.rota(conn, min(2, len(upcoming)), today, apply=True)
+
 
 
 def _availability(conn, rng: random.Random, roster: list, today: date) -> None:
@@ -314,7 +257,8 @@ def _availability(conn, rng: random.Random, roster: list, today: date) -> None:
             avail.append((m["id"], "1", "13:00", "17:00", "tue 13:00-17:00"))
         elif r < 0.45:
             avail.append((m["id"], "2", "09:00", "12:30", "wed 09:00-12:30"))
-    conn.executemany('INSERT INTO availability(member_id, weekdays, start, "end", pattern) VALUES (?,?,?,?,?)', avail)
+    conn.executemany("INSERT INTO availability(member_id, weekdays, start, \"end\", pattern) VALUES (?,?,?,?,?)", avail)
+
 
 
 def _resources_and_themes(conn, rng: random.Random, roster: list, held: list, today: date) -> None:
@@ -323,38 +267,25 @@ def _resources_and_themes(conn, rng: random.Random, roster: list, held: list, to
         if i >= len(held):
             break
         mid, d, _ = held[min(len(held) - 1, 1 + i * 2)]
-        rid = conn.execute(
-            "INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
-            [title, kind, description, mid, d.isoformat()],
-        ).lastrowid
+        rid = conn.execute("INSERT INTO resources(title, kind, description, meeting_id, created_on) VALUES (?,?,?,?,?)",
+                           [title, kind, description, mid, d.isoformat()]).lastrowid
         authors = rng.sample([m["id"] for m in roster if m["joined_on"] <= d.isoformat()], k=2)
         conn.executemany("INSERT INTO resource_authors VALUES (?, ?)", [(rid, a) for a in authors])
         span = (today - d).days
         for org in rng.sample(orgs, k=min(len(orgs), (12, 5, 3, 2)[i])):
             if span > 14:
                 adopted = d + timedelta(days=rng.randrange(14, span))
-                conn.execute(
-                    "INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",
-                    [rid, org, adopted.isoformat()],
-                )
+                conn.execute("INSERT INTO adoptions(resource_id, organisation, adopted_on) VALUES (?,?,?)",
+                             [rid, org, adopted.isoformat()])
     for i, (text, kind, status) in enumerate(THEMES):
         mid, d, _ = held[(i * max(1, len(held) // len(THEMES))) % len(held)] if held else (None, today, None)
         raised = d + timedelta(days=30) if status != "open" else None
         resolved = d + timedelta(days=90) if status == "resolved" else None
-        conn.execute(
-            "INSERT INTO themes(text, kind, status, meeting_id, note, created_on, raised_on, resolved_on) "
-            "VALUES (?,?,?,?,?,?,?,?)",
-            [
-                text,
-                kind,
-                status,
-                mid,
-                "Taken to the partnership board" if raised else None,
-                d.isoformat(),
-                raised.isoformat() if raised and raised <= today else None,
-                resolved.isoformat() if resolved and resolved <= today else None,
-            ],
-        )
+        conn.execute("INSERT INTO themes(text, kind, status, meeting_id, note, created_on, raised_on, resolved_on) "
+                     "VALUES (?,?,?,?,?,?,?,?)",
+                     [text, kind, status, mid, "Taken to the partnership board" if raised else None, d.isoformat(),
+                      raised.isoformat() if raised and raised <= today else None,
+                      resolved.isoformat() if resolved and resolved <= today else None])
 
 
 def program() -> str:
@@ -380,9 +311,8 @@ def run_demo(path: Path | None, *, members: int, years: int, seed: int, today: d
 
         with Progress(console=render.console(stderr=True), transient=True) as bar:
             task = bar.add_task("Building the demo network", total=len(steps))
-            counts = build(
-                target, members=members, years=years, seed=seed, today=today, progress=lambda step: bar.advance(task)
-            )
+            counts = build(target, members=members, years=years, seed=seed, today=today,
+                           progress=lambda step: bar.advance(task))
     else:
         counts = build(target, members=members, years=years, seed=seed, today=today)
     if quiet:
@@ -394,76 +324,38 @@ def run_demo(path: Path | None, *, members: int, years: int, seed: int, today: d
 
 def show_tour(target: Path, today: date, counts: dict) -> None:
     """What a new coordinator should see: the plan, a register, the best slots, the summary."""
-    from tanet import dates
     from tanet.meetings import attendance as attendance_records
-    from tanet.meetings import schedule
     from tanet.register import availability
-    from tanet.summary import report, terminal
+    from tanet import dates
+    from tanet.summary import report
+    from tanet.summary import terminal
+    from tanet.meetings import schedule
 
     conn = dbmod.open_db(target)
     out = render.console()
-    render.line(
-        f"A fictional network of {counts['members']} members, {counts['meetings']} meetings and "
-        f"{counts['attendance']} attendance records.",
-        "bold",
-    )
+    render.line(f"A fictional network of {counts['members']} members, {counts['meetings']} meetings and "
+                f"{counts['attendance']} attendance records.", "bold")
     upcoming = schedule.list_meetings(conn, "upcoming", today)
-    render.table(
-        upcoming,
-        [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End"), ("title", "Title")],
-        title="The plan: upcoming meetings (tanet meeting list --upcoming)",
-    )
-    last = conn.execute(
-        schedule.SELECT + " WHERE m.status = 'scheduled' AND m.date <= ? ORDER BY m.date DESC LIMIT 1",
-        [today.isoformat()],
-    ).fetchone()
+    render.table(upcoming, [("id", "Id"), ("date", "Date"), ("start", "Start"), ("end", "End"), ("title", "Title")],
+                 title="The plan: upcoming meetings (tanet meeting list --upcoming)")
+    last = conn.execute(schedule.SELECT + " WHERE m.status = 'scheduled' AND m.date <= ? ORDER BY m.date DESC LIMIT 1",
+                        [today.isoformat()]).fetchone()
     if last:
         rows = attendance_records.show(conn, last, register=True)
         shown = rows[:12]
-        render.table(
-            shown,
-            [
-                ("name", "Name"),
-                ("service_area", "Service area"),
-                ("sector", "Sector"),
-                ("status", "Status"),
-                ("checked_in", "Checked in"),
-            ],
-            title=f"Register of the last meeting, {last['date']} (tanet attendance show last --register)",
-            caption=f"… and {len(rows) - len(shown)} more" if len(rows) > len(shown) else None,
-        )
+        render.table(shown, [("name", "Name"), ("service_area", "Service area"), ("sector", "Sector"),
+                             ("status", "Status"), ("checked_in", "Checked in")],
+                     title=f"Register of the last meeting, {last['date']} (tanet attendance show last --register)",
+                     caption=f"… and {len(rows) - len(shown)} more" if len(rows) > len(shown) else None)
     try:
-        result = availability.suggest(
-            conn, weekdays=[1, 2, 3], times=["09:30", "13:00", "15:45"], duration=120, today=today
-        )
-        rows = [
-            {
-                "slot": f"{s['weekday'].capitalize()} {s['start']}",
-                "available": s["available"],
-                "busy": s["busy"],
-                "unknown": s["unknown"],
-                "education": next(
-                    (
-                        f"{x['available']}/{x['members']}"
-                        for x in s["by_service_area"]
-                        if x["service_area"] == "education"
-                    ),
-                    "",
-                ),
-            }
-            for s in result["slots"][:5]
-        ]
-        render.table(
-            rows,
-            [
-                ("slot", "Slot"),
-                ("available", "Can come"),
-                ("busy", "Busy"),
-                ("unknown", "Unknown"),
-                ("education", "Education can come"),
-            ],
-            title="Best meeting slots (tanet availability suggest)",
-        )
+        result = availability.suggest(conn, weekdays=[1, 2, 3], times=["09:30", "13:00", "15:45"], duration=120, today=today)
+        rows = [{"slot": f"{s['weekday'].capitalize()} {s['start']}", "available": s["available"], "busy": s["busy"],
+                 "unknown": s["unknown"],
+                 "education": next((f"{x['available']}/{x['members']}" for x in s["by_service_area"]
+                                    if x["service_area"] == "education"), "")} for s in result["slots"][:5]]
+        render.table(rows, [("slot", "Slot"), ("available", "Can come"), ("busy", "Busy"), ("unknown", "Unknown"),
+                            ("education", "Education can come")],
+                     title="Best meeting slots (tanet availability suggest)")
     except TanetError:
         pass
     fiscal_start = 4
@@ -473,12 +365,11 @@ def show_tour(target: Path, today: date, counts: dict) -> None:
     terminal.to_rich(report.summary(conn, period, today), out)
     conn.close()
     out.print()
-    out.print(render.cell(f"The demo network is in {target} (your own data is untouched). Try next:"), soft_wrap=True)
+    out.print(render.cell(f"The demo network is in {target} (your own data is untouched). Try next:"),
+              soft_wrap=True)
     db = shlex.quote(str(target))
     prog = program()
-    for cmd in (
-        f"{prog} --db {db} member list --area education",
-        f"{prog} --db {db} report quarter {year}Q{q} --format html -o summary.html",
-        f"{prog} --db {db} invite next -o invites/",
-    ):
+    for cmd in (f"{prog} --db {db} member list --area education",
+                f"{prog} --db {db} report quarter {year}Q{q} --format html -o summary.html",
+                f"{prog} --db {db} invite next -o invites/"):
         out.print(f"  {cmd}", highlight=False, markup=False, soft_wrap=True)

@@ -5,115 +5,23 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
-FIRST = (
-    "Niamh",
-    "Oskar",
-    "Callum",
-    "Catriona",
-    "Amir",
-    "Duncan",
-    "Ailsa",
-    "Tomasz",
-    "Fiona",
-    "Hamish",
-    "Priya",
-    "Morag",
-    "Euan",
-    "Zainab",
-    "Kwame",
-    "Rory",
-    "Isla",
-    "Mhairi",
-    "Leah",
-    "Seán",
-    "Zoë",
-    "Siobhán",
-    "Chloé",
-    "Aoife",
-    "Łukasz",
-    "Renée",
-    "José",
-    "Björn",
-    "Eilidh",
-    "Ciarán",
-    "Grace",
-    "Yusuf",
-    "Mei",
-    "Ravi",
-    "Agnieszka",
-    "Donald",
-    "Kirsty",
-    "Fraser",
-    "Shona",
-    "Ewan",
-    "Amara",
-    "Dylan",
-    "Hannah",
-    "Innes",
-    "Jamila",
-    "Kenny",
-    "Lorna",
-    "Malik",
-    "Nadia",
-    "Orla",
-)
-LAST = (
-    "Bell",
-    "Mensah",
-    "Reid",
-    "Fraser",
-    "Munro",
-    "MacLeod",
-    "O'Brien",
-    "O'Neill",
-    "D'Souza",
-    "Nowak",
-    "Kerr",
-    "Patel",
-    "Khan",
-    "Hussain",
-    "Campbell",
-    "Sinclair",
-    "Doyle",
-    "Robertson",
-    "Ó Súilleabháin",
-    "Müller",
-    "García",
-    "Kowalczyk",
-    "McAllister",
-    "Stewart",
-    "Thomson",
-    "Henderson",
-    "Mackenzie",
-    "Ogunleye",
-    "Chen",
-    "Wiśniewska",
-    "Lindqvist",
-    "MacDonald",
-    "Paterson",
-    "Ross",
-    "Duffy",
-    "Gallacher",
-    "Baxter",
-    "Nakamura",
-    "Abbasi",
-    "Ferreira",
-)
+FIRST = ("Niamh", "Oskar", "Callum", "Catriona", "Amir", "Duncan", "Ailsa", "Tomasz", "Fiona", "Hamish",
+         "Priya", "Morag", "Euan", "Zainab", "Kwame", "Rory", "Isla", "Mhairi", "Leah", "Seán", "Zoë",
+         "Siobhán", "Chloé", "Aoife", "Łukasz", "Renée", "José", "Björn", "Eilidh", "Ciarán", "Grace",
+         "Yusuf", "Mei", "Ravi", "Agnieszka", "Donald", "Kirsty", "Fraser", "Shona", "Ewan", "Amara",
+         "Dylan", "Hannah", "Innes", "Jamila", "Kenny", "Lorna", "Malik", "Nadia", "Orla")
+LAST = ("Bell", "Mensah", "Reid", "Fraser", "Munro", "MacLeod", "O'Brien", "O'Neill", "D'Souza",
+        "Nowak", "Kerr", "Patel", "Khan", "Hussain", "Campbell", "Sinclair", "Doyle", "Robertson",
+        "Ó Súilleabháin", "Müller", "García", "Kowalczyk", "McAllister", "Stewart", "Thomson",
+        "Henderson", "Mackenzie", "Ogunleye", "Chen", "Wiśniewska", "Lindqvist", "MacDonald",
+        "Paterson", "Ross", "Duffy", "Gallacher", "Baxter", "Nakamura", "Abbasi", "Ferreira")
 
 # organisation, sector, domain, service areas it employs people in
 ORGANISATIONS = (
-    (
-        "City Council",
-        "public",
-        "citycouncil.example.org",
-        ("housing", "social work", "education", "early years", "justice", "residential services"),
-    ),
-    (
-        "NHS Lothian",
-        "public",
-        "nhslothian.example.org",
-        ("mental health", "CAMHS", "psychology", "occupational therapy", "health"),
-    ),
+    ("City Council", "public", "citycouncil.example.org",
+     ("housing", "social work", "education", "early years", "justice", "residential services")),
+    ("NHS Lothian", "public", "nhslothian.example.org",
+     ("mental health", "CAMHS", "psychology", "occupational therapy", "health")),
     ("Police Scotland", "public", "policescotland.example.org", ("justice",)),
     ("Scottish Prison Service", "public", "sps.example.org", ("justice", "education", "psychology")),
     ("Leith Academy", "public", "leithacademy.example.org", ("education",)),
@@ -154,19 +62,13 @@ def make_members(rng: random.Random, n: int, first_joined: date, last_joined: da
             email, k = f"{local}{k}@{domain}", k + 1
         used.add(email)
         joined = first_joined + timedelta(days=rng.randrange(span + 1))
-        people.append(
-            {
-                "name": f"{first} {last}",
-                "email": email,
-                "phone": f"0131 496 {rng.randrange(10000):04d}" if rng.random() < 0.4 else "",
-                "organisation": org,
-                "service_area": rng.choice(areas),
-                "sector": sector,
-                "role": rng.choice(ROLES),
-                "ambassador": "yes" if rng.random() < 0.8 else "no",
-                "joined_on": joined.isoformat(),
-            }
-        )
+        people.append({
+            "name": f"{first} {last}", "email": email,
+            "phone": f"0131 496 {rng.randrange(10000):04d}" if rng.random() < 0.4 else "",
+            "organisation": org, "service_area": rng.choice(areas), "sector": sector,
+            "role": rng.choice(ROLES), "ambassador": "yes" if rng.random() < 0.8 else "no",
+            "joined_on": joined.isoformat(),
+        })
     return people
 
 
@@ -178,34 +80,13 @@ def write_examples(path, seed: int = 2024) -> None:
     people = make_members(rng, 140, date(2023, 9, 1), date(2026, 10, 31))
     with open(path, "w", encoding="utf-8", newline="") as f:
         w = csv.writer(f)
-        w.writerow(
-            [
-                "Full name",
-                "E-mail address",
-                "Phone",
-                "Organisation / employer",
-                "Service area",
-                "Sector",
-                "Role level",
-                "Ambassador",
-                "Date joined",
-            ]
-        )
+        w.writerow(["Full name", "E-mail address", "Phone", "Organisation / employer", "Service area",
+                    "Sector", "Role level", "Ambassador", "Date joined"])
         for p in sorted(people, key=lambda p: p["joined_on"]):
             d = date.fromisoformat(p["joined_on"])
-            w.writerow(
-                [
-                    p["name"],
-                    p["email"],
-                    p["phone"],
-                    p["organisation"],
-                    p["service_area"],
-                    "Third sector" if p["sector"] == "third" and rng.random() < 0.5 else p["sector"],
-                    p["role"],
-                    p["ambassador"],
-                    f"{d:%d/%m/%Y}",
-                ]
-            )
+            w.writerow([p["name"], p["email"], p["phone"], p["organisation"], p["service_area"],
+                        "Third sector" if p["sector"] == "third" and rng.random() < 0.5 else p["sector"],
+                        p["role"], p["ambassador"], f"{d:%d/%m/%Y}"])
 
 
 if __name__ == "__main__":

@@ -19,16 +19,11 @@ from tanet.meetings import ical
 from tanet.text import flattened
 
 # Each of tanet.meetings.agenda.SESSION_KINDS as a message names it.
-SESSION_NAMES = {
-    "spotlight": "Spotlight",
-    "reflective": "Reflective practice",
-    "training": "Training",
-    "guest": "Guest speaker",
-}
+SESSION_NAMES = {"spotlight": "Spotlight", "reflective": "Reflective practice", "training": "Training",
+                 "guest": "Guest speaker"}
 
 
 # Words about a meeting ----------------------------------------------------------------
-
 
 def session_line(session: dict) -> str:
     """`Training: Safeguarding update - Ann Lee`: one agenda item in words."""
@@ -89,10 +84,8 @@ def what_changed(before: dict | None, meeting: dict) -> list[str]:
         return []
     out = []
     if before.get("date") != meeting["date"]:
-        out.append(
-            f"Date: {dates.in_words(date.fromisoformat(before['date']))} -> "
-            f"{dates.in_words(date.fromisoformat(meeting['date']))}"
-        )
+        out.append(f"Date: {dates.in_words(date.fromisoformat(before['date']))} -> "
+                   f"{dates.in_words(date.fromisoformat(meeting['date']))}")
     if (before.get("start"), before.get("end")) != (meeting["start"], meeting["end"]):
         out.append(f"Time: {before.get('start')}–{before.get('end')} -> {meeting['start']}–{meeting['end']}")
     for key, label in (("location", "Place"), ("url", "Link"), ("title", "Title"), ("organiser", "Organiser")):
@@ -103,15 +96,8 @@ def what_changed(before: dict | None, meeting: dict) -> list[str]:
     return out
 
 
-def body_text(
-    meeting: dict,
-    sessions: list[dict],
-    values: dict,
-    greet: str | None,
-    changes: list[str] = (),
-    single: bool = False,
-    first: bool | None = None,
-) -> str:
+def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | None,
+              changes: list[str] = (), single: bool = False, first: bool | None = None) -> str:
     """The plain-text part: an invitation, an update saying what changed, or a
     cancellation giving the reason."""
     network = values["network"]
@@ -120,43 +106,29 @@ def body_text(
         lines = [hello, "", f"The {network} meeting on {when_in_words(meeting)} is cancelled."]
         if meeting.get("cancel_reason"):
             lines += ["", f"Why: {meeting['cancel_reason']}"]
-        lines += [
-            "",
-            "Your calendar will remove it when you open the attached update.",
-            "",
-            values.get("organiser.name") or network,
-        ]
+        lines += ["", "Your calendar will remove it when you open the attached update.", "",
+                  values.get("organiser.name") or network]
         return "\n".join(lines) + "\n"
     if changes:
-        intro = (
-            ["The meeting below has changed:"]
-            + [f"  {c}" for c in changes]
-            + ["The attached invitation updates your calendar."]
-        )
+        intro = ["The meeting below has changed:"] + [f"  {c}" for c in changes] + [
+            "The attached invitation updates your calendar."]
     elif not (first if first is not None else meeting["sequence"] == 0):
-        intro = ["The details of the meeting below have been updated; the attached invitation updates your calendar."]
+        intro = ["The details of the meeting below have been updated; the attached invitation updates "
+                 "your calendar."]
     else:
         intro = [f"You are invited to the next {network} meeting."]
     lines = [hello, ""] + intro + [""] + meeting_lines(meeting, sessions)
     if meeting.get("facilitated_by"):  # as reminders name them
         lines += ["", facilitated_by(meeting["facilitated_by"])]
     organiser_name, organiser_email = values.get("organiser.name"), values.get("organiser.email")
-    answer = (
-        "add it to your calendar with the attached file"
-        if single
-        else "please accept or decline with your calendar's buttons"
-    )
-    lines += [
-        "",
-        f"To reply, {answer}. If you cannot come, reply to {organiser_email} to send your apologies.",
-        "",
-        organiser_name or network,
-    ]
+    answer = ("add it to your calendar with the attached file" if single else
+              "please accept or decline with your calendar's buttons")
+    lines += ["", f"To reply, {answer}. If you cannot come, reply to {organiser_email} to send your apologies.",
+              "", organiser_name or network]
     return "\n".join(lines) + "\n"
 
 
 # Names of files ------------------------------------------------------------------------
-
 
 def slug(text: str) -> str:
     text = unicodedata.normalize("NFKD", text)
@@ -178,7 +150,6 @@ def member_file_name(member: dict) -> str:
 
 # Calendars with their texts ------------------------------------------------------------
 
-
 def calendar_feed(conn: sqlite3.Connection, meetings: list[dict], values: dict) -> bytes:
     """One METHOD:PUBLISH calendar of these meetings, each with its agenda."""
     from tanet.meetings.agenda import list_sessions
@@ -186,9 +157,8 @@ def calendar_feed(conn: sqlite3.Connection, meetings: list[dict], values: dict) 
     return ical.publish(meetings, [agenda_text(m, list_sessions(conn, m["id"])) for m in meetings], values)
 
 
-def invitation(
-    meeting: dict, sessions: list[dict], values: dict, people: list[tuple[str, str]], stamp: datetime | None = None
-) -> tuple[str, bytes]:
+def invitation(meeting: dict, sessions: list[dict], values: dict, people: list[tuple[str, str]],
+               stamp: datetime | None = None) -> tuple[str, bytes]:
     """The meeting's calendar for these attendees (see ical.invitation), with its agenda."""
     return ical.invitation(meeting, agenda_text(meeting, sessions), values, people, stamp)
 
@@ -200,14 +170,8 @@ def withdrawal(meeting: dict, values: dict, name: str, email: str, sequence: int
 
 # Messages ------------------------------------------------------------------------------
 
-
-def envelope(
-    values: dict,
-    to: list[tuple[str | None, str]],
-    subject: str,
-    bcc: list[tuple[str, str]] = (),
-    message_id: str | None = None,
-):
+def envelope(values: dict, to: list[tuple[str | None, str]], subject: str, bcc: list[tuple[str, str]] = (),
+             message_id: str | None = None):
     """A message with every header tanet writes and no body yet: From the organiser,
     marked `X-Unsent: 1` so that Outlook opens the file as a draft."""
     from email.headerregistry import Address
@@ -241,52 +205,36 @@ def folded_subject(subject: str) -> str:
     folded = policy.SMTP.fold("Subject", policy.SMTP.header_factory("Subject", subject))
     folded = re.sub(r"[ \t]+\r\n", "\r\n", folded)
     if folded.startswith("Subject:\r\n "):  # moved whole to a line of its own: start it on the first
-        value = folded[len("Subject:\r\n ") :].rstrip("\r\n")
+        value = folded[len("Subject:\r\n "):].rstrip("\r\n")
         cut = value.split("\r\n", 1)[0].rfind(" ", 0, 78 - len("Subject: "))
         return value[:cut] + "\r\n" + value[cut:] if cut > 0 else value
-    return folded[len("Subject: ") :].rstrip("\r\n")
+    return folded[len("Subject: "):].rstrip("\r\n")
 
 
 def meeting_subject(meeting: dict, first: bool | None = None) -> str:
     first = first if first is not None else meeting["sequence"] == 0
-    prefix = "Cancelled" if meeting["status"] == "cancelled" else "Invitation" if first else "Updated"
+    prefix = ("Cancelled" if meeting["status"] == "cancelled" else "Invitation" if first else "Updated")
     return f"{prefix}: {meeting['title']}, {when_in_words(meeting)}"
 
 
-def message(
-    *,
-    meeting: dict,
-    sessions: list[dict],
-    values: dict,
-    method: str,
-    ics: bytes | None,
-    to: list[tuple[str, str]],
-    bcc: list[tuple[str, str]] = (),
-    greet: str | None = None,
-    changes: list[str] = (),
-    subject: str | None = None,
-    text: str | None = None,
-    message_id: str | None = None,
-    first: bool | None = None,
-):
+def message(*, meeting: dict, sessions: list[dict], values: dict, method: str, ics: bytes | None,
+            to: list[tuple[str, str]], bcc: list[tuple[str, str]] = (), greet: str | None = None,
+            changes: list[str] = (), subject: str | None = None, text: str | None = None,
+            message_id: str | None = None, first: bool | None = None):
     """A message about a meeting, ready to send: multipart/mixed(alternative(text/plain,
     text/calendar), .ics attachment), or plain text alone when there is no calendar
     (reminders, thanks)."""
     msg = envelope(values, to, subject if subject is not None else meeting_subject(meeting, first), bcc, message_id)
     # Quoted-printable: readable in the file, safe through any mail server, and the same
     # for every member but the greeting line (see tanet.mail.letters).
-    msg.set_content(
-        text
-        if text is not None
-        else body_text(meeting, sessions, values, greet, changes, single=bool(bcc), first=first),
-        cte="quoted-printable",
-    )
+    msg.set_content(text if text is not None else
+                    body_text(meeting, sessions, values, greet, changes, single=bool(bcc), first=first),
+                    cte="quoted-printable")
     if ics is None:
         return msg
     # Added as bytes so the calendar keeps its CRLF line ends exactly.
-    msg.add_alternative(
-        ics, maintype="text", subtype="calendar", cte="base64", params={"charset": "UTF-8", "method": method}
-    )
+    msg.add_alternative(ics, maintype="text", subtype="calendar", cte="base64",
+                        params={"charset": "UTF-8", "method": method})
     msg.make_mixed()
     msg.add_attachment(ics, maintype="application", subtype="ics", filename="invite.ics")
     return msg
@@ -307,7 +255,5 @@ def message_bytes(msg) -> bytes:
     try:
         return msg.as_bytes(policy=policy.SMTP)
     except (ValueError, UnicodeError) as e:
-        raise TanetError(
-            f"A message could not be written ({e}). Check the names and e-mail addresses "
-            "with: tanet member list; nothing was written."
-        ) from None
+        raise TanetError(f"A message could not be written ({e}). Check the names and e-mail addresses "
+                         "with: tanet member list; nothing was written.") from None

@@ -27,10 +27,8 @@ log = logging.getLogger(__name__)
 def _parse(url: str) -> tuple[str, str, int, str]:
     parts = urlsplit(url)
     if not parts.hostname or not parts.username:
-        raise TanetError(
-            f"'{url}' is not a mailbox address. Write it as imaps://USER@HOST/FOLDER, "
-            "e.g. imaps://alex@outlook.office365.com/INBOX"
-        )
+        raise TanetError(f"'{url}' is not a mailbox address. Write it as imaps://USER@HOST/FOLDER, "
+                         "e.g. imaps://alex@outlook.office365.com/INBOX")
     try:
         port = parts.port or 993
     except ValueError:
@@ -39,10 +37,8 @@ def _parse(url: str) -> tuple[str, str, int, str]:
         folder = unquote(parts.path.lstrip("/"), errors="strict") if parts.path.strip("/") else "INBOX"
         user = unquote(parts.username, errors="strict")
     except UnicodeDecodeError:
-        raise TanetError(
-            f"The %-codes in '{url}' are not UTF-8 text; write the folder's name as it is, "
-            "e.g. imaps://alex@mail.example.org/Réponses"
-        ) from None
+        raise TanetError(f"The %-codes in '{url}' are not UTF-8 text; write the folder's name as it is, "
+                         "e.g. imaps://alex@mail.example.org/Réponses") from None
     return user, parts.hostname, port, folder
 
 
@@ -109,11 +105,9 @@ def _client(host: str, port: int, context, seconds: int):
             self.taken += size
             if size > MAX_BYTES + 1 or self.taken > 2 * MAX_BYTES + HEAD_BYTES:
                 # Not an imaplib error, so imaplib hands it on as it is.
-                raise TanetError(
-                    f"The mail server {host}:{port} began to send {size:,} bytes, more than it "
-                    "announced and more than any reply; nothing was read. Its mailbox may be "
-                    "damaged: ask its administrator."
-                )
+                raise TanetError(f"The mail server {host}:{port} began to send {size:,} bytes, more than it "
+                                 "announced and more than any reply; nothing was read. Its mailbox may be "
+                                 "damaged: ask its administrator.")
             chunks, got = [], 0
             while got < size:
                 self._time_left()
@@ -179,18 +173,16 @@ def messages(url: str, values: dict):
         yield from _fetch_all(conn, f"imaps://{host}/{folder}")
         finished = True
     except ssl.SSLCertVerificationError as e:
-        raise TanetError(
-            f"The mail server {where} showed a certificate this computer does not trust "
-            f"({e.verify_message}); nothing was read. If your organisation uses its own certificate "
-            "authority, name its file with: tanet config set smtp.ca_file FILE"
-        ) from None
+        raise TanetError(f"The mail server {where} showed a certificate this computer does not trust "
+                         f"({e.verify_message}); nothing was read. If your organisation uses its own certificate "
+                         "authority, name its file with: tanet config set smtp.ca_file FILE") from None
     except TimeoutError:
-        raise TanetError(
-            f"The mail server {where} did not answer within {seconds} seconds {step}; nothing was "
-            "read. Try again later; if it is only slow: tanet config set imap.timeout_seconds 300"
-        ) from None
+        raise TanetError(f"The mail server {where} did not answer within {seconds} seconds {step}; nothing was "
+                         "read. Try again later; if it is only slow: tanet config set imap.timeout_seconds 300") \
+            from None
     except imaplib.IMAP4.error as e:
-        raise TanetError(f"The mail server {where} stopped answering {step} ({_text(e)}); nothing was read.") from None
+        raise TanetError(f"The mail server {where} stopped answering {step} ({_text(e)}); nothing was read.") \
+            from None
     except (ssl.SSLError, OSError) as e:
         lost = "Cannot reach" if conn is None else "Lost the connection to"
         raise TanetError(f"{lost} the mail server {where} ({e.strerror or e}); nothing was read.") from None
@@ -218,28 +210,22 @@ def _login(conn, user: str, values: dict, where: str) -> None:
             return
         password = os.environ.get("TANET_IMAP_PASSWORD", "")
         if not password:
-            raise TanetError(
-                "Set the mailbox password in the environment variable TANET_IMAP_PASSWORD "
-                "(it is never stored); nothing was read."
-            )
+            raise TanetError("Set the mailbox password in the environment variable TANET_IMAP_PASSWORD "
+                             "(it is never stored); nothing was read.")
         conn.fresh()
         if "AUTH=PLAIN" in conn.capabilities:  # any letters, as UTF-8 (RFC 4616)
             conn.authenticate("PLAIN", lambda _: b"\0" + user.encode() + b"\0" + password.encode())
         elif (user + password).isascii():
             conn.login(user, password)
         else:
-            raise TanetError(
-                f"The mail server {where} takes only plain-English passwords (it does not offer "
-                "AUTH=PLAIN); nothing was read. Ask its administrator, or change the password."
-            )
+            raise TanetError(f"The mail server {where} takes only plain-English passwords (it does not offer "
+                             "AUTH=PLAIN); nothing was read. Ask its administrator, or change the password.")
     except imaplib.IMAP4.abort:
         raise
     except imaplib.IMAP4.error as e:
         said = _text(e).rstrip(".") or "no reason given"
-        raise TanetError(
-            f"The mail server {where} refused the login for {user}: {said}. Nothing was read; "
-            "check the user name in the address and TANET_IMAP_PASSWORD."
-        ) from None
+        raise TanetError(f"The mail server {where} refused the login for {user}: {said}. Nothing was read; "
+                         "check the user name in the address and TANET_IMAP_PASSWORD.") from None
 
 
 def _examine(conn, user: str, host: str, folder: str) -> None:
@@ -253,10 +239,8 @@ def _examine(conn, user: str, host: str, folder: str) -> None:
         name = modified_utf7(folder)
     status, data = conn.select(_quote(name), readonly=True)
     if status != "OK":
-        raise TanetError(
-            f"There is no folder '{folder}' in {user}'s mailbox on {host}; nothing was read. "
-            "Check its name (e.g. INBOX)."
-        )
+        raise TanetError(f"There is no folder '{folder}' in {user}'s mailbox on {host}; nothing was read. "
+                         "Check its name (e.g. INBOX).")
 
 
 _UID = re.compile(rb"UID (\d+)")
@@ -270,7 +254,7 @@ def _fetch_all(conn, where: str):
     sizes = {}
     for i in range(0, len(uids), 500):
         conn.fresh()
-        for item in _fetched(conn, b",".join(uids[i : i + 500]), "(RFC822.SIZE)"):
+        for item in _fetched(conn, b",".join(uids[i:i + 500]), "(RFC822.SIZE)"):
             uid, size = _UID.search(item), _SIZE.search(item)
             if uid and size:
                 sizes[uid.group(1)] = int(size.group(1))
@@ -294,10 +278,8 @@ def _fetch_all(conn, where: str):
 def _batch(conn, where: str, uids: list[bytes]):
     conn.fresh()
     for uid, body in _bodies(conn, b",".join(uids), f"(BODY.PEEK[]<0.{MAX_BYTES + 1}>)"):
-        yield (
-            f"{where}, UID {uid}",
-            (Unread(body[:HEAD_BYTES], too_large(len(body))) if len(body) > MAX_BYTES else body),
-        )
+        yield f"{where}, UID {uid}", (Unread(body[:HEAD_BYTES], too_large(len(body))) if len(body) > MAX_BYTES
+                                      else body)
 
 
 def _fetched(conn, uids: bytes, what: str) -> list:

@@ -13,31 +13,30 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tanet.errors import TanetError
-from tanet.mail import compose, outbox
-from tanet.meetings import agenda, facilitation, ical, schedule
-from tanet.register import members, membership, vocabulary
+from tanet.mail import compose
+from tanet.mail import outbox
+from tanet.meetings import agenda
+from tanet.meetings import facilitation
+from tanet.meetings import ical
+from tanet.meetings import schedule
+from tanet.register import members
+from tanet.register import membership
+from tanet.register import vocabulary
 from tanet.store import settings
+from tanet.errors import TanetError
+
 
 _CALENDAR = outbox.kind_in(outbox.CALENDAR_KINDS)
 _ACTIVE = membership.active_sql(":d", "m")
 # The member's copy of row `o` was withdrawn after it (they left): their calendar no longer holds it.
-_WITHDRAWN_SINCE = (
-    "EXISTS (SELECT 1 FROM outbox w WHERE w.meeting_id = o.meeting_id AND w.member_id = o.member_id "
-    "AND w.kind = 'cancellation' AND w.id > o.id)"
-)
+_WITHDRAWN_SINCE = ("EXISTS (SELECT 1 FROM outbox w WHERE w.meeting_id = o.meeting_id AND w.member_id = o.member_id "
+                    "AND w.kind = 'cancellation' AND w.id > o.id)")
 
 
 def anyone_earlier(conn: sqlite3.Connection, row: sqlite3.Row) -> bool:
     """Whether any member was sent (or written) an earlier version of the meeting."""
-    return (
-        conn.execute(
-            f"""SELECT 1 FROM outbox WHERE meeting_id = ? AND sequence < ? AND member_id IS NOT NULL
-                            AND {_CALENDAR} LIMIT 1""",
-            [row["id"], row["sequence"]],
-        ).fetchone()
-        is not None
-    )
+    return conn.execute(f"""SELECT 1 FROM outbox WHERE meeting_id = ? AND sequence < ? AND member_id IS NOT NULL
+                            AND {_CALENDAR} LIMIT 1""", [row["id"], row["sequence"]]).fetchone() is not None
 
 
 def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], only_earlier: bool = False):
@@ -58,10 +57,8 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], onl
     if new_ones:
         names = [vocabulary.find_area(conn, a) for a in areas]
         params.update({f"a{i}": n for i, n in enumerate(names)})
-        wanted.append(
-            f"({_ACTIVE}"
-            + (" AND m.service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + "))" if names else ")")
-        )
+        wanted.append(f"({_ACTIVE}" + (" AND m.service_area IN (" + ",".join(f":a{i}" for i in range(len(names)))
+                                       + "))" if names else ")"))
     conn.create_function("tanet_casefold", 1, str.casefold, deterministic=True)
     return conn.execute(
         f"""SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE {had}) AS had_earlier,
@@ -70,10 +67,8 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], onl
                    (SELECT o.message_id FROM outbox o WHERE o.meeting_id = :mid AND o.member_id = m.id
                       AND o.sequence = :seq AND o.{_CALENDAR} AND NOT {_WITHDRAWN_SINCE}
                     ORDER BY o.id DESC LIMIT 1) AS known_message_id
-            FROM members m WHERE m.email IS NOT NULL AND ({" OR ".join(wanted)})
-            ORDER BY tanet_casefold(m.name), m.id""",
-        params,
-    )
+            FROM members m WHERE m.email IS NOT NULL AND ({' OR '.join(wanted)})
+            ORDER BY tanet_casefold(m.name), m.id""", params)
 
 
 def earlier_of(person: sqlite3.Row) -> dict | None:
@@ -97,43 +92,28 @@ def meeting_for_messages(conn: sqlite3.Connection, ref: str, today: date, force:
     meeting = schedule.objects(conn, [row])[0]
     meeting["cancel_reason"] = row["cancel_reason"]
     if row["date"] < today.isoformat() and not force:
-        raise TanetError(
-            f"Meeting #{row['id']} was on {row['date']}, in the past. "
-            "Add --force if you really mean to write to members about it."
-        )
+        raise TanetError(f"Meeting #{row['id']} was on {row['date']}, in the past. "
+                         "Add --force if you really mean to write to members about it.")
     return row, meeting
 
 
-def write_invites(
-    conn: sqlite3.Connection,
-    ref: str,
-    *,
-    folder: Path | None,
-    areas: list[str],
-    single: bool,
-    force: bool,
-    today: date,
-    only_earlier: bool = False,
-) -> tuple[dict, outbox.Written]:
+def write_invites(conn: sqlite3.Connection, ref: str, *, folder: Path | None, areas: list[str], single: bool,
+                  force: bool, today: date, only_earlier: bool = False) -> tuple[dict, outbox.Written]:
     """Write this meeting's current message for every recipient (inside the caller's transaction),
     one member at a time: each message is made, written and let go before the next."""
     values = settings.get_all(conn)
     ical.organiser_of(values)  # refused here when there is none
     row, meeting = meeting_for_messages(conn, ref, today, force)
     if meeting["status"] == "scheduled" and not meeting["location"] and not meeting["url"]:
-        raise TanetError(
-            f"Meeting #{row['id']} has neither a place nor a link. Add one with: "
-            f"tanet meeting edit {row['id']} --location '...' or --url https://..."
-        )
+        raise TanetError(f"Meeting #{row['id']} has neither a place nor a link. Add one with: "
+                         f"tanet meeting edit {row['id']} --location '...' or --url https://...")
     if meeting["status"] == "cancelled" and not anyone_earlier(conn, row):
         raise TanetError(f"Nobody was sent meeting #{row['id']}, so there is no cancellation to send.")
     people = recipients(conn, row, areas, only_earlier)
     first = people.fetchone()
     if first is None:
-        raise TanetError(
-            "Nobody to invite: no active member with an e-mail address"
-            + (" in those service areas." if areas else ". Add members first.")
-        )
+        raise TanetError("Nobody to invite: no active member with an e-mail address"
+                         + (" in those service areas." if areas else ". Add members first."))
     people = itertools.chain([first], people)
     sessions = agenda.list_sessions(conn, row["id"])
     meeting["facilitated_by"] = [f["name"] for f in facilitation.facilitators(conn, row["id"])]
@@ -147,9 +127,8 @@ def write_invites(
     return meeting, written
 
 
-def _one_for_everyone(
-    conn: sqlite3.Connection, meeting: dict, sessions: list[dict], values: dict, people: list[sqlite3.Row]
-) -> tuple[str, list[outbox.Letter]]:
+def _one_for_everyone(conn: sqlite3.Connection, meeting: dict, sessions: list[dict], values: dict,
+                      people: list[sqlite3.Row]) -> tuple[str, list[outbox.Letter]]:
     """One message for everyone: a PUBLISH calendar names nobody, and the Bcc list is never
     shown to the recipients. The organiser it is addressed to gets it too."""
     org_name, org_email = ical.organiser_of(values)
@@ -157,27 +136,11 @@ def _one_for_everyone(
     earlier = anyone_earlier(conn, meeting)
     method, ics = compose.invitation(meeting, sessions, values, [])
     kind = "cancellation" if meeting["status"] == "cancelled" else "update" if earlier else "invitation"
-    msg = compose.message(
-        meeting=meeting,
-        sessions=sessions,
-        values=values,
-        method=method,
-        ics=ics,
-        to=[(org_name, org_email)],
-        bcc=[(p["name"], p["email"]) for p in people],
-        message_id=next(iter(known_ids.values()), None),
-        first=not earlier,
-    )
-    return method, [
-        outbox.Letter(
-            "invite-all.eml",
-            msg,
-            kind,
-            [(p["id"], p["email"]) for p in people],
-            snapshot(meeting, values),
-            copy_to=(org_email,),
-        )
-    ]
+    msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=ics,
+                       to=[(org_name, org_email)], bcc=[(p["name"], p["email"]) for p in people],
+                       message_id=next(iter(known_ids.values()), None), first=not earlier)
+    return method, [outbox.Letter("invite-all.eml", msg, kind, [(p["id"], p["email"]) for p in people],
+                                  snapshot(meeting, values), copy_to=(org_email,))]
 
 
 def _one_each(meeting: dict, sessions: list[dict], values: dict, method: str, people):
@@ -197,7 +160,8 @@ def _one_each(meeting: dict, sessions: list[dict], values: dict, method: str, pe
             templates[key] = Template(meeting, sessions, values, method, changes, earlier is None)
         data, message_id = templates[key].letter(p["name"], p["email"], members.known_as(p), p["known_message_id"])
         kind = "cancellation" if cancelled else "invitation" if earlier is None else "update"
-        yield outbox.Letter(compose.member_file_name(p), data, kind, [(p["id"], p["email"])], shot, message_id)
+        yield outbox.Letter(compose.member_file_name(p), data, kind, [(p["id"], p["email"])],
+                            shot, message_id)
 
 
 def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:
@@ -205,9 +169,7 @@ def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:
     a PUBLISH calendar rather than a request per member."""
     row = conn.execute(
         f"""SELECT method FROM outbox WHERE meeting_id = ? AND {outbox.kind_in(outbox.INVITING_KINDS)}
-           ORDER BY sequence DESC, id DESC LIMIT 1""",
-        [meeting_id],
-    ).fetchone()
+           ORDER BY sequence DESC, id DESC LIMIT 1""", [meeting_id]).fetchone()
     return bool(row) and row["method"] == "PUBLISH"
 
 
@@ -220,8 +182,7 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
     upcoming = conn.execute(
         f"""SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ? AND id IN
            (SELECT meeting_id FROM outbox WHERE {outbox.kind_in(outbox.INVITING_KINDS)}) ORDER BY date, start""",
-        [today.isoformat()],
-    ).fetchall()
+        [today.isoformat()]).fetchall()
     out = []
     for row in upcoming:
         single = sent_single(conn, row["id"])
@@ -229,9 +190,6 @@ def change_organiser(conn: sqlite3.Connection, name: str, email: str, today: dat
         if recipients(conn, schedule.get(conn, row["id"]), [], only_earlier=True).fetchone() is None:  # all left
             conn.execute("UPDATE meetings SET sequence = sequence - 1 WHERE id = ?", [row["id"]])
             continue
-        out.append(
-            write_invites(
-                conn, str(row["id"]), folder=None, areas=[], single=single, force=False, today=today, only_earlier=True
-            )
-        )
+        out.append(write_invites(conn, str(row["id"]), folder=None, areas=[], single=single, force=False,
+                                 today=today, only_earlier=True))
     return out

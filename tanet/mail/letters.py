@@ -23,8 +23,8 @@ swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTI
 
 from __future__ import annotations
 
-import base64
 import re
+import base64
 from email import policy, quoprimime
 from email.headerregistry import Address
 from email.utils import formataddr, make_msgid
@@ -66,10 +66,10 @@ def _to_header(name: str, email: str) -> bytes:
     if name.isascii():
         username, _, domain = email.rpartition("@")
         value = str(Address(display_name=name, username=username, domain=domain))
-        phrase = value[: -len(email) - 3]
+        phrase = value[:-len(email) - 3]
     else:
         value = formataddr((name, email), charset="utf-8")
-        phrase = value[: -len(email) - 3]
+        phrase = value[:-len(email) - 3]
         if len(phrase) > 75:  # an encoded word is at most 75 characters
             return _header("To", value)
     if "=?" in name or not value.isprintable():
@@ -108,17 +108,14 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
 
     if asked not in _ATTENDEE:
         person = ical.attendee(_NAME, _EMAIL, asked)
-        _ATTENDEE[asked] = dict(
-            line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
-            cn=Parameters({"CN": _NAME}).to_ical().decode("ascii"),
-            address=f"mailto:{_EMAIL}",
-        )
+        _ATTENDEE[asked] = dict(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
+                                cn=Parameters({"CN": _NAME}).to_ical().decode("ascii"), address=f"mailto:{_EMAIL}")
     line, cn, address = _ATTENDEE[asked]["line"], _ATTENDEE[asked]["cn"], _ATTENDEE[asked]["address"]
     if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
         person = ical.attendee(name, email, asked)
         return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
     own = Parameters({"CN": ical.display_name(name)}).to_ical().decode("utf-8")
-    return _fold(line[: -len(address)].replace(cn, own) + f"mailto:{email}")
+    return _fold(line[:-len(address)].replace(cn, own) + f"mailto:{email}")
 
 
 _ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
@@ -127,7 +124,7 @@ _ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
 def _base64(data: bytes) -> bytes:
     """As email.base64mime.body_encode(data, 76, CRLF) writes it: lines of 76 characters."""
     text = base64.b64encode(data)
-    return b"".join(text[i : i + 76] + b"\r\n" for i in range(0, len(text), 76))
+    return b"".join(text[i:i + 76] + b"\r\n" for i in range(0, len(text), 76))
 
 
 def _greeting_line(known_as: str | None) -> bytes:
@@ -138,23 +135,14 @@ def _greeting_line(known_as: str | None) -> bytes:
 class Template:
     """One meeting's invitation (or update, or cancellation) for any member."""
 
-    def __init__(self, meeting: dict, sessions: list[dict], values: dict, method: str, changes: list[str], first: bool):
+    def __init__(self, meeting: dict, sessions: list[dict], values: dict, method: str, changes: list[str],
+                 first: bool):
         self.meeting, self.sessions, self.values = meeting, sessions, values
         self.method, self.changes, self.first = method, changes, first
         self.asked = meeting["status"] != "cancelled"  # as compose.invitation writes its attendees
         _, self.ics = compose.invitation(meeting, sessions, values, [(_NAME, _EMAIL)])
-        msg = compose.message(
-            meeting=meeting,
-            sessions=sessions,
-            values=values,
-            method=method,
-            ics=_ICS,
-            to=[(_NAME, _EMAIL)],
-            greet=_GREET,
-            changes=changes,
-            message_id=_MSGID,
-            first=first,
-        )
+        msg = compose.message(meeting=meeting, sessions=sessions, values=values, method=method, ics=_ICS,
+                              to=[(_NAME, _EMAIL)], greet=_GREET, changes=changes, message_id=_MSGID, first=first)
         self.data = compose.message_bytes(msg)
         self.parts = {
             "to": _header("To", str(Address(display_name=_NAME, addr_spec=_EMAIL))),
@@ -163,38 +151,24 @@ class Template:
             "ics": _base64(_ICS),
             "attendee": _attendee_line(_NAME, _EMAIL, self.asked),
         }
-        self.ok = (
-            self.data.count(self.parts["to"]) == 1
-            and self.data.count(self.parts["msgid"]) == 1
-            and self.data.count(self.parts["greeting"]) == 1
-            and self.data.count(self.parts["ics"]) == 2
-            and self.ics.count(self.parts["attendee"]) == 1
-            and _NAME.encode() not in self.data.replace(self.parts["to"], b"").replace(self.parts["greeting"], b"")
-        )
+        self.ok = (self.data.count(self.parts["to"]) == 1 and self.data.count(self.parts["msgid"]) == 1
+                   and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
+                   and self.ics.count(self.parts["attendee"]) == 1 and _NAME.encode() not in self.data.replace(
+                       self.parts["to"], b"").replace(self.parts["greeting"], b""))
 
     def letter(self, name: str, email: str, known_as: str | None, message_id: str | None) -> tuple[bytes, str]:
         """This member's message as bytes, and its Message-ID."""
         message_id = message_id or make_msgid(domain=self.values["organiser.email"].split("@")[-1])
         if not self.ok:
             _, ics = compose.invitation(self.meeting, self.sessions, self.values, [(name, email)])
-            msg = compose.message(
-                meeting=self.meeting,
-                sessions=self.sessions,
-                values=self.values,
-                method=self.method,
-                ics=ics,
-                to=[(name, email)],
-                greet=known_as,
-                changes=self.changes,
-                message_id=message_id,
-                first=self.first,
-            )
+            msg = compose.message(meeting=self.meeting, sessions=self.sessions, values=self.values,
+                                  method=self.method, ics=ics, to=[(name, email)], greet=known_as,
+                                  changes=self.changes, message_id=message_id, first=self.first)
             return compose.message_bytes(msg), message_id
         ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email, self.asked))
-        data = (
-            self.data.replace(self.parts["to"], _to_header(name, email))
-            .replace(self.parts["msgid"], _header("Message-ID", message_id))
-            .replace(self.parts["greeting"], _greeting_line(known_as))
-            .replace(self.parts["ics"], _base64(ics))
-        )
+        data = (self.data
+                .replace(self.parts["to"], _to_header(name, email))
+                .replace(self.parts["msgid"], _header("Message-ID", message_id))
+                .replace(self.parts["greeting"], _greeting_line(known_as))
+                .replace(self.parts["ics"], _base64(ics)))
         return data, message_id

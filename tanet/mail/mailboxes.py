@@ -23,10 +23,8 @@ class Unread(NamedTuple):
 
 
 def too_large(size: int) -> str:
-    return (
-        f"it is {size / 1_000_000:.0f} MB, larger than the {MAX_BYTES // (1024 * 1024)} MB a reply can be "
-        "(an attachment?); open it in your mail program and record the answer yourself"
-    )
+    return (f"it is {size / 1_000_000:.0f} MB, larger than the {MAX_BYTES // (1024 * 1024)} MB a reply can be "
+            "(an attachment?); open it in your mail program and record the answer yourself")
 
 
 def bounded(f) -> bytes | Unread:

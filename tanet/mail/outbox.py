@@ -19,20 +19,8 @@ from tanet.store.db import LightCommits, transaction
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
 CALENDAR_KINDS = ("invitation", "update", "cancellation")  # the messages that carry the meeting's calendar
 INVITING_KINDS = ("invitation", "update")  # those of them that put the meeting in a calendar
-OUTBOX_KEYS = (
-    "id",
-    "meeting_id",
-    "member_id",
-    "email",
-    "kind",
-    "method",
-    "sequence",
-    "message_id",
-    "file",
-    "written_at",
-    "sent_at",
-    "error",
-)
+OUTBOX_KEYS = ("id", "meeting_id", "member_id", "email", "kind", "method", "sequence", "message_id", "file",
+               "written_at", "sent_at", "error")
 
 
 def kind_in(kinds: tuple, column: str = "kind") -> str:
@@ -50,7 +38,6 @@ def now() -> str:
 @dataclass
 class Letter:
     """One message to write: its recipients (member id, address) share one file."""
-
     name: str  # file name in the folder
     msg: object  # an email.message.EmailMessage, or the message's bytes (with message_id)
     kind: str
@@ -64,7 +51,6 @@ class Letter:
 class Written:
     """What a run wrote: its outbox rows, and how many recipients of each kind. The letters
     themselves are kept only when given (a leaver's few); written ones are counted and let go."""
-
     folder: Path
     method: str | None
     letters: list[Letter] = field(default_factory=list)
@@ -89,10 +75,8 @@ def earlier_versions(conn: sqlite3.Connection, meeting_id: int, sequence: int) -
     rows = conn.execute(
         f"""SELECT member_id, snapshot FROM outbox
             WHERE meeting_id = ? AND sequence < ? AND member_id IS NOT NULL
-              AND kind IN ({",".join("?" * len(CALENDAR_KINDS))})
-            ORDER BY sequence, id""",
-        [meeting_id, sequence, *CALENDAR_KINDS],
-    )
+              AND kind IN ({','.join('?' * len(CALENDAR_KINDS))})
+            ORDER BY sequence, id""", [meeting_id, sequence, *CALENDAR_KINDS])
     return {r["member_id"]: json.loads(r["snapshot"]) if r["snapshot"] else {} for r in rows}
 
 
@@ -101,21 +85,12 @@ def message_ids(conn: sqlite3.Connection, meeting_id: int, kind_in: tuple, seque
     written again (and a resumed send) is the same message."""
     rows = conn.execute(
         f"""SELECT member_id, message_id FROM outbox WHERE meeting_id = ? AND sequence = ?
-            AND kind IN ({",".join("?" * len(kind_in))}) ORDER BY id""",
-        [meeting_id, sequence, *kind_in],
-    )
+            AND kind IN ({','.join('?' * len(kind_in))}) ORDER BY id""", [meeting_id, sequence, *kind_in])
     return {r["member_id"]: r["message_id"] for r in rows}
 
 
-def add_row(
-    conn: sqlite3.Connection,
-    meeting_id: int | None,
-    sequence: int | None,
-    method: str | None,
-    letter: Letter,
-    file: Path,
-    message_id: str,
-) -> list[int]:
+def add_row(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None, method: str | None,
+           letter: Letter, file: Path, message_id: str) -> list[int]:
     """Record a written letter, one row per recipient (inside the caller's transaction). A row
     for the same member, kind and version is brought up to date rather than doubled."""
     ids = []
@@ -125,22 +100,18 @@ def add_row(
             f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
                AND kind = ? AND sequence IS ? AND NOT EXISTS
                    (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id AND w.member_id = outbox.member_id
-                    AND {kind_in(CALENDAR_KINDS, "w.kind")} AND w.kind != outbox.kind AND w.id > outbox.id)
+                    AND {kind_in(CALENDAR_KINDS, 'w.kind')} AND w.kind != outbox.kind AND w.id > outbox.id)
                ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
-            [meeting_id, member_id, email, letter.kind, sequence],
-        ).fetchone()
+            [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
         if row:
-            conn.execute(
-                "UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? WHERE id = ?",
-                [str(file), message_id, now(), method, snapshot, row["id"]],
-            )
+            conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
+                         "WHERE id = ?", [str(file), message_id, now(), method, snapshot, row["id"]])
             ids.append(row["id"])
         else:
             cur = conn.execute(
                 """INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, file,
                                       written_at, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                [meeting_id, member_id, email, letter.kind, method, sequence, message_id, str(file), now(), snapshot],
-            )
+                [meeting_id, member_id, email, letter.kind, method, sequence, message_id, str(file), now(), snapshot])
             ids.append(cur.lastrowid)
     return ids
 
@@ -215,13 +186,8 @@ def clear_files(conn: sqlite3.Connection, files: set[str]) -> None:
         conn.execute("DELETE FROM temp.cleared_files")
 
 
-NOUNS = {
-    "invitation": "invitations",
-    "reminder": "reminders",
-    "thanks": "thank-you messages",
-    "summary": "summaries",
-    "cancellation": "cancellations",
-}
+NOUNS = {"invitation": "invitations", "reminder": "reminders", "thanks": "thank-you messages",
+         "summary": "summaries", "cancellation": "cancellations"}
 
 
 def folder_owner(meeting_id: int | None, kinds: tuple) -> str:
@@ -230,51 +196,32 @@ def folder_owner(meeting_id: int | None, kinds: tuple) -> str:
     return f"meeting #{meeting_id}'s {noun}" if meeting_id is not None else f"tanet's {noun}"
 
 
-def write(
-    conn: sqlite3.Connection,
-    folder: Path,
-    meeting_id: int | None,
-    sequence: int | None,
-    method: str | None,
-    letters,
-    kinds: tuple,
-) -> Written:
+def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequence: int | None,
+          method: str | None, letters, kinds: tuple) -> Written:
     """Write the letters (any iterable: each is written and let go before the next is made)
     as the whole content of `folder` and record them (inside the caller's transaction). The
     folder is this meeting's alone: one holding anything else is refused, untouched. Then
     the files of this meeting's earlier letters of these kinds that are no longer current
     are deleted."""
-    from tanet.mail.compose import message_bytes
     from tanet.store.files import NewFolder
+    from tanet.mail.compose import message_bytes
 
     folder = folder.absolute()
     written = Written(folder, method, meeting_id=meeting_id)
     kind_marks = ",".join("?" * len(kinds))
     earlier = conn.execute(
         f"SELECT id, file, message_id, kind FROM outbox WHERE meeting_id IS ? AND kind IN ({kind_marks}) "
-        "AND file IS NOT NULL",
-        [meeting_id, *kinds],
-    ).fetchall()
+        "AND file IS NOT NULL", [meeting_id, *kinds]).fetchall()
     recorded = {r["file"] for r in earlier}
-    if (
-        meeting_id is not None
-        and conn.execute("SELECT status FROM meetings WHERE id = ?", [meeting_id]).fetchone()[0] == "scheduled"
-    ):
+    if meeting_id is not None and conn.execute("SELECT status FROM meetings WHERE id = ?",
+                                               [meeting_id]).fetchone()[0] == "scheduled":
         # A leaver's withdrawal (in its own folder) stays theirs; a reinstated meeting's cancellations go.
         earlier = [r for r in earlier if r["kind"] != "cancellation" or Path(r["file"]).parent == folder]
-    hint = (
-        "Choose another folder with -o DIR (or leave out -o: each meeting has its own)."
-        if meeting_id is not None
-        else "Move those files out of it, then run the same command again."
-    )
+    hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
+            is not None else "Move those files out of it, then run the same command again.")
     current = set()  # the files this run wrote that an earlier row also names
-    with NewFolder(
-        folder,
-        owned=lambda name: str(folder / name) in recorded,
-        what="messages",
-        owner=folder_owner(meeting_id, kinds),
-        hint=hint,
-    ) as out:
+    with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
+                   owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
             out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
@@ -292,17 +239,15 @@ def write(
         mine = set(written.row_ids)
         remove_files(conn, earlier, keep=current)
         # A row of an earlier version whose file name now holds this version has no file of its own.
-        conn.executemany(
-            "UPDATE outbox SET file = NULL WHERE id = ?",
-            [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine],
-        )
+        conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
+                         [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
     return written
+
 
 
 @dataclass
 class Plan:
     """What one run sends: `rows`, and the rows it leaves alone."""
-
     rows: list[sqlite3.Row]
     already_sent: list[sqlite3.Row]
     uncertain: list[sqlite3.Row]
@@ -313,7 +258,7 @@ def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool, only: li
     content went, answer unknown), or all of them with `resend`; only to `only` when given."""
     rows = []
     for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start : start + 500]
+        chunk = row_ids[start:start + 500]
         rows += conn.execute(f"SELECT * FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
     rows.sort(key=lambda r: r["id"])
     if only is not None:
@@ -321,29 +266,24 @@ def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool, only: li
         rows = [r for r in rows if r["email"].lower() in wanted]
     if resend:
         return Plan(rows, [], [])
-    return Plan(
-        [r for r in rows if not r["sent_at"] and not r["attempted_at"]],
-        [r for r in rows if r["sent_at"]],
-        [r for r in rows if not r["sent_at"] and r["attempted_at"]],
-    )
+    return Plan([r for r in rows if not r["sent_at"] and not r["attempted_at"]],
+                [r for r in rows if r["sent_at"]],
+                [r for r in rows if not r["sent_at"] and r["attempted_at"]])
 
 
 def addresses_of(conn: sqlite3.Connection, row_ids: list[int]) -> set[str]:
     """The addresses (in lower case) that the outbox rows `row_ids` are for."""
     found = set()
     for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start : start + 500]
-        found |= {
-            r[0].lower()
-            for r in conn.execute(f"SELECT email FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)
-        }
+        chunk = row_ids[start:start + 500]
+        found |= {r[0].lower() for r in conn.execute(
+            f"SELECT email FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
     return found
 
 
 @dataclass
 class Tally:
     """How a run of sending went, kept up to date as it goes (so a stop can say what went)."""
-
     total: int
     sent: int = 0
     failures: list[str] = field(default_factory=list)  # "address: why", certainly not sent
@@ -353,9 +293,8 @@ class Tally:
     in_flight: list[str] = field(default_factory=list)  # addresses whose content is going now
 
 
-def send_rows(
-    conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None, tally: Tally | None = None
-) -> Tally:
+def send_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None,
+            tally: Tally | None = None) -> Tally:
     """Send each row's file over SMTP. The attempt is committed just before a message's
     content goes, its outcome the moment the answer comes: a row whose content went without
     an answer (or whose run was killed then) stays *uncertain* and is never sent again by
@@ -414,41 +353,29 @@ def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlit
 
     def attempt(accepted: list[str]) -> None:
         wanted, stamp = {a.lower() for a in accepted}, now()
-        _apply(
-            conn,
-            [
-                ("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
-                for row in group
-                if row["email"].lower() in wanted
-            ],
-        )
+        _apply(conn, [("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
+                      for row in group if row["email"].lower() in wanted])
         tally.in_flight = accepted
 
     outcome = session.send(message, addresses, attempt)
     _commit(conn, group, outcome.refused, outcome.uncertain, tally)
 
 
-def _commit(
-    conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str, tally: Tally
-) -> None:
+def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
+            tally: Tally) -> None:
     stamp, sent, failures, unsure, changes = now(), 0, [], [], []
     for row in group:
         problem = refused.get(row["email"].lower())
         if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
-            changes.append(
-                (
-                    "UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
-                    [problem, row["attempted_at"], row["id"]],
-                )
-            )
+            changes.append(("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
+                            [problem, row["attempted_at"], row["id"]]))
             failures.append(f"{row['email']}: {problem}")
         elif uncertain:
             changes.append(("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]]))
             unsure.append(row["email"])
         else:
-            changes.append(
-                ("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?", [stamp, row["id"]])
-            )
+            changes.append(("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
+                            [stamp, row["id"]]))
             sent += 1
     _apply(conn, changes)
     tally.sent += sent
@@ -474,11 +401,10 @@ def refused_for_good(conn: sqlite3.Connection, row_ids: list[int]) -> tuple[int,
     content went without an answer may have arrived, so it is neither."""
     refused = waiting = 0
     for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start : start + 500]
+        chunk = row_ids[start:start + 500]
         for error, attempted in conn.execute(
-            f"SELECT error, attempted_at FROM outbox WHERE sent_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
-            chunk,
-        ):
+                f"SELECT error, attempted_at FROM outbox WHERE sent_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
+                chunk):
             if attempted:
                 continue
             if error and error.startswith("refused (5"):

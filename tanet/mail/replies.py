@@ -54,15 +54,14 @@ class _CalendarOnly(Message):
 def _is_calendar(part) -> bool:
     kind = part.get_content_type()
     return kind in ("text/calendar", "application/ics") or (
-        kind in ("application/octet-stream", "text/plain") and (part.get_filename() or "").lower().endswith(".ics")
-    )
+        kind in ("application/octet-stream", "text/plain") and (part.get_filename() or "").lower().endswith(".ics"))
 
 
 def parse_message(raw: bytes):
     """A message parsed by the standard library's (compat32) parser, fed in pieces."""
     parser = BytesFeedParser(_factory=_CalendarOnly)
     for i in range(0, len(raw), 65536):
-        parser.feed(raw[i : i + 65536])
+        parser.feed(raw[i:i + 65536])
     return parser.close()
 
 
@@ -174,10 +173,8 @@ def _calendar_part(msg) -> bytes | None:
         if not part.is_multipart() and _is_calendar(part):
             data = part.get_payload(decode=True)
             if data and len(data) > MAX_CALENDAR_BYTES:
-                raise ValueError(
-                    f"its calendar part is larger than {MAX_CALENDAR_BYTES // (1024 * 1024)} MB, "
-                    "far more than any reply"
-                )
+                raise ValueError(f"its calendar part is larger than {MAX_CALENDAR_BYTES // (1024 * 1024)} MB, "
+                                 "far more than any reply")
             if data:
                 return data
     return None
@@ -211,7 +208,7 @@ def _first_event(text: str) -> Reply:
         upper = line[:9].upper()
         if upper.startswith(("BEGIN:", "END:")):  # no parameters: the value is all after the colon
             begins = upper.startswith("BEGIN:")
-            value = line[6 if begins else 4 :].strip().upper()
+            value = line[6 if begins else 4:].strip().upper()
             if begins:
                 path.append(value)
             elif not path or path[-1] != value:
@@ -252,35 +249,17 @@ def _vouched_attendee(attendees: list, senders: list[str]) -> tuple:
     SENT-BY comes in the same message, so a stranger naming themselves is not believed."""
     for params, address in attendees:
         delegate = _address(params.get("SENT-BY"))
-        if address in senders or (
-            delegate in senders and _domain(delegate) == _domain(address) and not is_public_webmail(_domain(address))
-        ):
+        if address in senders or (delegate in senders and _domain(delegate) == _domain(address)
+                                  and not is_public_webmail(_domain(address))):
             return params, address
     return None, None
 
 
 # Anyone can open an account at these, so sharing the domain says nothing about working together.
-PUBLIC_WEBMAIL = frozenset(
-    {
-        "gmail.com",
-        "googlemail.com",
-        "outlook.com",
-        "msn.com",
-        "icloud.com",
-        "me.com",
-        "mac.com",
-        "aol.com",
-        "proton.me",
-        "protonmail.com",
-        "web.de",
-        "btinternet.com",
-        "sky.com",
-        "virginmedia.com",
-        "talktalk.net",
-        "mail.com",
-        "zoho.com",
-    }
-)
+PUBLIC_WEBMAIL = frozenset({
+    "gmail.com", "googlemail.com", "outlook.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com",
+    "proton.me", "protonmail.com", "web.de", "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net",
+    "mail.com", "zoho.com"})
 PUBLIC_WEBMAIL_FAMILIES = ("hotmail.", "live.", "yahoo.", "gmx.")
 
 
@@ -296,11 +275,9 @@ def _domain(address: str | None) -> str:
 
 def _not_theirs(senders: list[str], attendees: list) -> str:
     whom = ", ".join(a or "nobody" for _, a in attendees)
-    return (
-        f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
-        "at their own organisation's mail, not a public webmail service, that their calendar names as SENT-BY) "
-        "can answer for them; if it is genuine, record the answer yourself"
-    )
+    return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
+            "at their own organisation's mail, not a public webmail service, that their calendar names as SENT-BY) "
+            "can answer for them; if it is genuine, record the answer yourself")
 
 
 def _headers_only(head: bytes):
@@ -330,12 +307,9 @@ class Reader:
         self.result = Result()
         self.meetings = {r["uid"]: r for r in conn.execute("SELECT id, uid, status, date, sequence FROM meetings")}
         # The latest version of each meeting sent (or written): a reply to a later one was never asked for.
-        self.sent = dict(
-            conn.execute(
-                f"""SELECT meeting_id, max(sequence) FROM outbox WHERE {outbox.kind_in(outbox.CALENDAR_KINDS)}
-               AND sequence IS NOT NULL GROUP BY meeting_id"""
-            ).fetchall()
-        )
+        self.sent = dict(conn.execute(
+            f"""SELECT meeting_id, max(sequence) FROM outbox WHERE {outbox.kind_in(outbox.CALENDAR_KINDS)}
+               AND sequence IS NOT NULL GROUP BY meeting_id""").fetchall())
         # Each reply asks for its member by address: an indexed table of the addresses (a
         # temporary one, gone with the connection) rather than every member held in memory.
         conn.create_function("tanet_lower", 1, str.lower, deterministic=True)
@@ -349,18 +323,13 @@ class Reader:
         return found[0] if found else None
 
     def already_read(self, message_id: str | None) -> bool:
-        return (
-            message_id is not None
-            and self.conn.execute("SELECT 1 FROM replies_read WHERE message_id = ?", [message_id]).fetchone()
-            is not None
-        )
+        return message_id is not None and self.conn.execute(
+            "SELECT 1 FROM replies_read WHERE message_id = ?", [message_id]).fetchone() is not None
 
     def answer(self, meeting_id: int, member_id: int) -> tuple | None:
         """(sequence, time stamp) of the answer recorded, if any."""
-        found = self.conn.execute(
-            "SELECT sequence, responded_at FROM responses WHERE meeting_id = ? AND member_id = ?",
-            [meeting_id, member_id],
-        ).fetchone()
+        found = self.conn.execute("SELECT sequence, responded_at FROM responses WHERE meeting_id = ? AND member_id = ?",
+                                  [meeting_id, member_id]).fetchone()
         return (found[0], found[1] or "") if found else None
 
     def skip(self, source: str, msg, reason: str) -> None:
@@ -376,11 +345,8 @@ class Reader:
             msg = parse_message(raw)
         except UNREADABLE as e:
             deep = isinstance(e, RecursionError)
-            return self.skip(
-                source,
-                _headers_only(raw[:65536]),
-                "its parts are nested too deeply to read" if deep else "it is not a readable e-mail message",
-            )
+            return self.skip(source, _headers_only(raw[:65536]), "its parts are nested too deeply to read"
+                             if deep else "it is not a readable e-mail message")
         try:
             self.read_message(source, msg)
         except UNREADABLE:  # a property of the event, or a header, that cannot be read
@@ -396,19 +362,14 @@ class Reader:
         except ValueError as e:
             return self.skip(source, msg, str(e))
         if reply is None:
-            return self.skip(
-                source,
-                msg,
-                "no calendar answer in it (a reply written by hand?): read it and record "
-                "it yourself, e.g. tanet attendance mark MEETING MEMBER --status apologies",
-            )
+            return self.skip(source, msg, "no calendar answer in it (a reply written by hand?): read it and record "
+                                          "it yourself, e.g. tanet attendance mark MEETING MEMBER --status apologies")
         self.decide(source, msg, reply, message_id)
 
     def decide(self, source: str, msg, reply: Reply, message_id: str | None) -> None:
         if reply.method == "COUNTER":
-            return self.skip(
-                source, msg, f"proposes another time ({reply.start}); this is not an answer - reply to them yourself"
-            )
+            return self.skip(source, msg, f"proposes another time ({reply.start}); this is not an answer - reply "
+                                          "to them yourself")
         if reply.method != "REPLY":
             return self.skip(source, msg, f"not a reply to an invitation (METHOD:{reply.method or 'none'})")
         meeting = self.meetings.get(reply.uid)
@@ -428,17 +389,10 @@ class Reader:
         # A meeting taken over from another program (--uid) and not sent by tanet: the version it knows.
         sent = self.sent.get(meeting["id"], meeting["sequence"])
         if reply.sequence > sent:
-            latest = (
-                f"the latest version sent is {sent}"
-                if meeting["id"] in self.sent
-                else f"tanet has not sent it and knows version {sent}"
-            )
-            return self.skip(
-                source,
-                msg,
-                f"it answers version {reply.sequence} of meeting #{meeting['id']}, but "
-                f"{latest}; if it is genuine, record the answer yourself",
-            )
+            latest = f"the latest version sent is {sent}" if meeting["id"] in self.sent else \
+                f"tanet has not sent it and knows version {sent}"
+            return self.skip(source, msg, f"it answers version {reply.sequence} of meeting #{meeting['id']}, but "
+                                          f"{latest}; if it is genuine, record the answer yourself")
         partstat = str(attendee.get("PARTSTAT", "")).upper()
         answer = ANSWERS.get(partstat)
         if answer is None:
@@ -450,10 +404,8 @@ class Reader:
         old = self.answer(meeting_id, member_id)
         newer = old is None or (sequence, stamp or "") > old
         if message_id:
-            self.conn.execute(
-                "INSERT OR IGNORE INTO replies_read(message_id, read_on) VALUES (?, ?)",
-                [message_id, datetime.now(timezone.utc).isoformat(timespec="seconds")],
-            )
+            self.conn.execute("INSERT OR IGNORE INTO replies_read(message_id, read_on) VALUES (?, ?)",
+                              [message_id, datetime.now(timezone.utc).isoformat(timespec="seconds")])
         if not newer:
             self.result.unchanged += 1
             return
@@ -462,19 +414,16 @@ class Reader:
                VALUES (?,?,?,?,?,?,?) ON CONFLICT(meeting_id, member_id) DO UPDATE SET
                response = excluded.response, responded_at = excluded.responded_at, sequence = excluded.sequence,
                comment = excluded.comment, message_id = excluded.message_id""",
-            [meeting_id, member_id, answer, stamp, sequence, comment, message_id],
-        )
-        status = self.conn.execute(
-            "SELECT status, source FROM attendance WHERE meeting_id = ? AND member_id = ?", [meeting_id, member_id]
-        ).fetchone()
+            [meeting_id, member_id, answer, stamp, sequence, comment, message_id])
+        status = self.conn.execute("SELECT status, source FROM attendance WHERE meeting_id = ? AND member_id = ?",
+                                   [meeting_id, member_id]).fetchone()
         now = datetime.now(timezone.utc).isoformat(timespec="seconds")
         if answer == "declined" and (status is None or status["status"] not in ("present", "apologies")):
             self.conn.execute(
                 """INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)
                    ON CONFLICT(meeting_id, member_id) DO UPDATE SET status = excluded.status,
                    source = excluded.source, recorded_at = excluded.recorded_at""",
-                [meeting_id, member_id, "apologies", "reply", now],
-            )
+                [meeting_id, member_id, "apologies", "reply", now])
         elif answer != "declined" and status is not None and status["source"] == "reply":
             # They declined by reply and have now accepted: the apologies were only the reply's.
             self.conn.execute("DELETE FROM attendance WHERE meeting_id = ? AND member_id = ?", [meeting_id, member_id])
@@ -484,7 +433,8 @@ class Reader:
 def import_replies(conn: sqlite3.Connection, sources: list[str], values: dict) -> Result:
     """Read every message of every source (inside the caller's transaction): files, folders
     and mailboxes on this computer, or imaps://USER@HOST[:PORT]/FOLDER (read-only)."""
-    from tanet.mail import imap, mailboxes
+    from tanet.mail import imap
+    from tanet.mail import mailboxes
 
     reader = Reader(conn)
     for source in sources:
@@ -504,23 +454,19 @@ def rsvp_list(conn: sqlite3.Connection, meeting_id: int) -> list[dict]:
                           AND {outbox.kind_in(outbox.CALENDAR_KINDS)})
               OR r.member_id IS NOT NULL
            ORDER BY CASE coalesce(r.response, 'none') WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1
-                    WHEN 'declined' THEN 2 ELSE 3 END, m.name COLLATE NOCASE, m.id""",
-        {"m": meeting_id},
-    )
+                    WHEN 'declined' THEN 2 ELSE 3 END, m.name COLLATE NOCASE, m.id""", {"m": meeting_id})
     return [{k: r[k] for k in RSVP_KEYS} for r in rows]
 
 
 def response_counts(conn: sqlite3.Connection, meeting_id: int) -> dict:
     """Replies to the invitation: accepted, tentative, declined, and invited with no reply."""
     counts = {"accepted": 0, "tentative": 0, "declined": 0}
-    for r in conn.execute(
-        "SELECT response, count(*) FROM responses WHERE meeting_id = ? GROUP BY response", [meeting_id]
-    ):
+    for r in conn.execute("SELECT response, count(*) FROM responses WHERE meeting_id = ? GROUP BY response",
+                          [meeting_id]):
         counts[r[0]] = r[1]
     invited = conn.execute(
         f"""SELECT count(DISTINCT member_id) FROM outbox WHERE meeting_id = ? AND member_id IS NOT NULL
            AND {outbox.kind_in(outbox.CALENDAR_KINDS)}
            AND member_id NOT IN (SELECT member_id FROM responses WHERE meeting_id = ?)""",
-        [meeting_id, meeting_id],
-    ).fetchone()[0]
+        [meeting_id, meeting_id]).fetchone()[0]
     return {**counts, "none": invited}

@@ -39,10 +39,8 @@ def tls_context(values: dict):
         try:
             context.load_verify_locations(cafile=os.path.expanduser(ca_file))
         except (OSError, ssl.SSLError) as e:
-            raise TanetError(
-                f"Cannot read the certificate file smtp.ca_file = {ca_file} ({e}). "
-                "Check the path with: tanet config get smtp.ca_file"
-            ) from None
+            raise TanetError(f"Cannot read the certificate file smtp.ca_file = {ca_file} ({e}). "
+                             "Check the path with: tanet config get smtp.ca_file") from None
     return context
 
 
@@ -51,10 +49,8 @@ def oauth2_token(command: str) -> str:
     import subprocess
 
     if not command:
-        raise TanetError(
-            "smtp.auth is xoauth2 but no token command is set. Set one with: "
-            "tanet config set smtp.oauth2_token_command 'COMMAND THAT PRINTS A TOKEN'"
-        )
+        raise TanetError("smtp.auth is xoauth2 but no token command is set. Set one with: "
+                         "tanet config set smtp.oauth2_token_command 'COMMAND THAT PRINTS A TOKEN'")
     try:
         p = subprocess.run(command, shell=True, capture_output=True, text=True, timeout=120)
     except subprocess.TimeoutExpired:
@@ -64,13 +60,10 @@ def oauth2_token(command: str) -> str:
         # Its messages may quote a token (or a refresh token): only the first line, with
         # anything that looks like one hidden.
         first = next((line.strip() for line in p.stderr.splitlines() if line.strip()), "")
-        said = f"exit status {p.returncode}" + (
-            f": {TOKEN_LIKE.sub('***', first)[:200]}" if first else "; it printed nothing"
-        )
-        raise TanetError(
-            f"The token command failed ({said}), so nothing was sent. Check "
-            "smtp.oauth2_token_command, or run it yourself to see why."
-        )
+        said = f"exit status {p.returncode}" + (f": {TOKEN_LIKE.sub('***', first)[:200]}" if first else
+                                                 "; it printed nothing")
+        raise TanetError(f"The token command failed ({said}), so nothing was sent. Check "
+                         "smtp.oauth2_token_command, or run it yourself to see why.")
     return token
 
 
@@ -84,9 +77,8 @@ def check_settings(values: dict) -> None:
     from tanet.mail import trust as mailtrust
 
     if not values.get("smtp.host"):
-        raise TanetError(
-            "No mail server is set, so nothing was sent. Set one with: tanet config set smtp.host smtp.example.org"
-        )
+        raise TanetError("No mail server is set, so nothing was sent. "
+                         "Set one with: tanet config set smtp.host smtp.example.org")
     mailtrust.check(values)
 
 
@@ -123,7 +115,6 @@ class _Dropped(Exception):
 class Outcome:
     """What became of one message: `refused` certainly did not arrive (address: why);
     `uncertain` is why the others may or may not have (empty: they arrived)."""
-
     refused: dict[str, str] = field(default_factory=dict)
     uncertain: str = ""
 
@@ -172,20 +163,13 @@ class Session:
         self.secret = ""
         if self.user:
             if self.security == "none" and not _is_loopback(self.host):
-                raise TanetError(
-                    f"smtp.security is none, so a login to {self.host} would send the password "
-                    "unencrypted; nothing was sent. Use smtp.security starttls (port 587) or tls (465)."
-                )
-            self.secret = (
-                oauth2_token(values.get("smtp.oauth2_token_command", ""))
-                if self.auth == "xoauth2"
+                raise TanetError(f"smtp.security is none, so a login to {self.host} would send the password "
+                                 "unencrypted; nothing was sent. Use smtp.security starttls (port 587) or tls (465).")
+            self.secret = oauth2_token(values.get("smtp.oauth2_token_command", "")) if self.auth == "xoauth2" \
                 else os.environ.get("TANET_SMTP_PASSWORD", "")
-            )
             if not self.secret:
-                raise TanetError(
-                    "Set the mail password in the environment variable TANET_SMTP_PASSWORD "
-                    "(it is never stored); nothing was sent."
-                )
+                raise TanetError("Set the mail password in the environment variable TANET_SMTP_PASSWORD "
+                                 "(it is never stored); nothing was sent.")
         self.context = tls_context(values) if self.security != "none" else None
         self.where = f"{self.host}:{self.port}"
         self.deadline = int(values.get("smtp.deadline_seconds") or 300)
@@ -205,10 +189,8 @@ class Session:
                 raise
 
     def _too_slow(self, consequence: str) -> str:
-        return (
-            f"The mail server {self.where} took longer than {self.deadline} seconds (smtp.deadline_seconds) "
-            f"to answer, so tanet stopped; {consequence}. Try again later, or ask its administrator."
-        )
+        return (f"The mail server {self.where} took longer than {self.deadline} seconds (smtp.deadline_seconds) "
+                f"to answer, so tanet stopped; {consequence}. Try again later, or ask its administrator.")
 
     def _connect(self, consequence: str) -> None:
         """Connect, secure the line and log in; TanetError (saying `consequence`) if not."""
@@ -216,11 +198,8 @@ class Session:
         import ssl
 
         timeout = min(60, self.deadline)
-        self.server = (
-            smtplib.SMTP_SSL(timeout=timeout, context=self.context)
-            if self.security == "tls"
+        self.server = smtplib.SMTP_SSL(timeout=timeout, context=self.context) if self.security == "tls" \
             else smtplib.SMTP(timeout=timeout)
-        )
         self.server._host = self.host  # the name TLS checks the certificate against (set by a connecting constructor)
         if log.isEnabledFor(logging.INFO):
             log.info("connect %s (%s)", self.where, self.security)
@@ -233,37 +212,28 @@ class Session:
             if self.security == "starttls":
                 if not self.server.has_extn("starttls"):
                     self._drop()
-                    raise TanetError(
-                        f"The mail server {self.where} does not offer a secure connection (STARTTLS); "
-                        f"{consequence}. Ask its administrator for the secure port, or try "
-                        "smtp.security tls with port 465."
-                    )
+                    raise TanetError(f"The mail server {self.where} does not offer a secure connection (STARTTLS); "
+                                     f"{consequence}. Ask its administrator for the secure port, or try "
+                                     "smtp.security tls with port 465.")
                 self.server.starttls(context=self.context)
                 self.server.ehlo()
         except ssl.SSLCertVerificationError as e:
             self._drop()
-            raise TanetError(
-                f"The mail server {self.where} showed a certificate this computer does not trust "
-                f"({e.verify_message}); {consequence}. If your organisation uses its own "
-                "certificate authority, name its file with: tanet config set smtp.ca_file FILE"
-            ) from None
+            raise TanetError(f"The mail server {self.where} showed a certificate this computer does not trust "
+                             f"({e.verify_message}); {consequence}. If your organisation uses its own "
+                             "certificate authority, name its file with: tanet config set smtp.ca_file FILE") from None
         except ssl.SSLError as e:
             self._drop()
-            raise TanetError(
-                f"No secure connection to the mail server {self.where} ({_reason(e)}); {consequence}."
-            ) from None
+            raise TanetError(f"No secure connection to the mail server {self.where} ({_reason(e)}); "
+                             f"{consequence}.") from None
         except smtplib.SMTPException as e:
             self._drop()
-            raise TanetError(
-                f"The mail server {self.where} would not take mail just now ({_reason(e)}); "
-                f"{consequence}. Try again later."
-            ) from None
+            raise TanetError(f"The mail server {self.where} would not take mail just now ({_reason(e)}); "
+                             f"{consequence}. Try again later.") from None
         except (OSError, socket.timeout) as e:
             self._drop()
-            raise TanetError(
-                f"Cannot reach the mail server {self.where} ({_reason(e)}); {consequence}. "
-                "Check smtp.host and smtp.port, and the network."
-            ) from None
+            raise TanetError(f"Cannot reach the mail server {self.where} ({_reason(e)}); {consequence}. "
+                             "Check smtp.host and smtp.port, and the network.") from None
         if self.user:
             self._log_in(consequence)
 
@@ -272,10 +242,8 @@ class Session:
 
         if not (self.server.esmtp_features.get("auth") or "").split():  # no AUTH, or AUTH with no way to log in
             self._drop()
-            raise TanetError(
-                f"The mail server {self.where} does not take a login (it offers none), but smtp.user is "
-                f"set; {consequence}. If it sends without one, clear it: tanet config set smtp.user ''"
-            )
+            raise TanetError(f"The mail server {self.where} does not take a login (it offers none), but smtp.user is "
+                             f"set; {consequence}. If it sends without one, clear it: tanet config set smtp.user ''")
         secret = "the token from smtp.oauth2_token_command" if self.auth == "xoauth2" else "TANET_SMTP_PASSWORD"
         try:
             if self.auth == "xoauth2":
@@ -285,10 +253,8 @@ class Session:
                 self._log_in_utf8()
         except (smtplib.SMTPException, OSError) as e:
             self._drop()
-            raise TanetError(
-                f"The mail server refused the login for {self.user} ({_reason(e)}); {consequence}. "
-                f"Check smtp.user and {secret}."
-            ) from None
+            raise TanetError(f"The mail server refused the login for {self.user} ({_reason(e)}); {consequence}. "
+                             f"Check smtp.user and {secret}.") from None
 
     def _log_in_utf8(self) -> None:
         """AUTH PLAIN (RFC 4616) or LOGIN with the name and password as UTF-8 bytes: smtplib
@@ -328,10 +294,8 @@ class Session:
                 return
             except TanetError as e:
                 problem = str(e)
-        raise LineLost(
-            f"The line to the mail server dropped and {len(RECONNECT_WAITS)} tries to connect again "
-            f"failed. The last: {problem}"
-        )
+        raise LineLost(f"The line to the mail server dropped and {len(RECONNECT_WAITS)} tries to connect again "
+                       f"failed. The last: {problem}")
 
     def wait_turn(self) -> None:
         """At most `per_minute` messages in any 60 seconds (Exchange Online allows 30)."""
@@ -374,10 +338,8 @@ class Session:
                 return outcome
             if outcome is not None:
                 return outcome
-        raise LineLost(
-            f"The line to the mail server {self.where} kept dropping before a message could go "
-            f"({problem}), so tanet stopped."
-        )
+        raise LineLost(f"The line to the mail server {self.where} kept dropping before a message could go "
+                       f"({problem}), so tanet stopped.")
 
     def _exchange(self, content: bytes, sender: str, recipients: list[str], on_content) -> Outcome:
         """MAIL, RCPT, DATA and the content, each answer read (RFC 5321 §3.3)."""
@@ -407,9 +369,8 @@ class Session:
                 raise _Dropped(f"{code} {_text(said)}")
             if code != 354:
                 server.rset()
-                return Outcome(
-                    {**refused, **{r.lower(): f"the server would not take it ({code} {_text(said)})" for r in accepted}}
-                )
+                return Outcome({**refused, **{r.lower(): f"the server would not take it ({code} {_text(said)})"
+                                              for r in accepted}})
         except (smtplib.SMTPException, OSError) as e:
             raise _Dropped(_reason(e)) from None
         if on_content:
@@ -421,9 +382,8 @@ class Session:
             self._drop()
             return Outcome(refused, uncertain=f"the message went but the answer never came ({_reason(e)})")
         if code != 250:
-            return Outcome(
-                {**refused, **{r.lower(): f"the server would not take it ({code} {_text(said)})" for r in accepted}}
-            )
+            return Outcome({**refused, **{r.lower(): f"the server would not take it ({code} {_text(said)})"
+                                          for r in accepted}})
         return Outcome(refused)
 
     def close(self, politely: bool = True) -> None:
@@ -466,3 +426,4 @@ def _listen(server) -> None:
         return code, said
 
     server.send, server.getreply = sending, replying
+

@@ -17,15 +17,8 @@ from pathlib import Path
 
 from tanet.errors import TanetError
 
-KEYS = (
-    "smtp.host",
-    "smtp.port",
-    "smtp.security",
-    "smtp.user",
-    "smtp.auth",
-    "smtp.oauth2_token_command",
-    "smtp.ca_file",
-)
+KEYS = ("smtp.host", "smtp.port", "smtp.security", "smtp.user", "smtp.auth", "smtp.oauth2_token_command",
+        "smtp.ca_file")
 
 
 def fingerprint(values: dict) -> str:
@@ -53,10 +46,8 @@ def trust(values: dict) -> None:
     except OSError as e:  # the setting itself is saved; only sending will ask again
         import sys
 
-        sys.stderr.write(
-            f"Warning: tanet cannot note these mail settings as yours in {path} ({e.strerror}), "
-            "so sending will ask you to confirm them; check that you can write to that folder.\n"
-        )
+        sys.stderr.write(f"Warning: tanet cannot note these mail settings as yours in {path} ({e.strerror}), "
+                         "so sending will ask you to confirm them; check that you can write to that folder.\n")
 
 
 def _known(path: Path) -> set[str]:
@@ -71,8 +62,6 @@ def check(values: dict) -> None:
     if not values.get("smtp.host") or fingerprint(values) in _known(_file()):
         return
     shown = "; ".join(f"{k} = {values[k]!r}" for k in KEYS if values.get(k))
-    raise TanetError(
-        f"The mail settings in this database were not set on this computer (it may be a backup or a "
-        f"handover pack from someone else), so nothing was sent or read: {shown}. If they are right, "
-        f"confirm them with: tanet config set smtp.host {values['smtp.host']}"
-    )
+    raise TanetError(f"The mail settings in this database were not set on this computer (it may be a backup or a "
+                     f"handover pack from someone else), so nothing was sent or read: {shown}. If they are right, "
+                     f"confirm them with: tanet config set smtp.host {values['smtp.host']}")

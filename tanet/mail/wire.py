@@ -15,7 +15,6 @@ from typing import NamedTuple
 class Prepared(NamedTuple):
     """A message file made ready to go: what goes after DATA, the envelope sender, and the
     Message-ID the file holds (its whitespace removed)."""
-
     content: bytes
     sender: str
     message_id: str
@@ -85,9 +84,8 @@ def answer(server) -> tuple[int, bytes]:
     while True:
         line = server.file.readline(8193)
         if not line.endswith(b"\n"):
-            raise smtplib.SMTPServerDisconnected(
-                "the connection closed before the answer was complete" if line else "Connection unexpectedly closed"
-            )
+            raise smtplib.SMTPServerDisconnected("the connection closed before the answer was complete"
+                                                 if line else "Connection unexpectedly closed")
         lines.append(line)
         if line[3:4] != b"-":
             break

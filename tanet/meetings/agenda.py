@@ -7,7 +7,8 @@ from datetime import date
 from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.meetings import schedule
-from tanet.register import members, membership
+from tanet.register import members
+from tanet.register import membership
 
 SESSION_KINDS = ("spotlight", "reflective", "training", "guest")
 
@@ -26,16 +27,12 @@ def _kind(value: str, allowed, what: str) -> str:
     raise TanetError(f"'{value}' is not a {what}. Use one of: {', '.join(allowed)}.")
 
 
-def add_session(
-    conn, ref: str, kind: str, title: str, presenter: str | None, guest: str | None, guest_org: str | None, today: date
-) -> dict:
+def add_session(conn, ref: str, kind: str, title: str, presenter: str | None, guest: str | None,
+                guest_org: str | None, today: date) -> dict:
     meeting = schedule.find_meeting(conn, ref, today)
     kind = _kind(kind, SESSION_KINDS, "session kind")
     title = " ".join((text_rules.one_line(title, "session title") or "").split())
-    guest, guest_org = (
-        text_rules.one_line(guest, "guest's name"),
-        text_rules.one_line(guest_org, "guest's organisation"),
-    )
+    guest, guest_org = text_rules.one_line(guest, "guest's name"), text_rules.one_line(guest_org, "guest's organisation")
     if not title:
         raise TanetError("A session needs a --title.")
     if presenter and guest:
@@ -46,18 +43,13 @@ def add_session(
     if presenter:
         m = members.find_member(conn, presenter)
         if not membership.is_active(m, meeting["date"]):
-            raise TanetError(
-                f"{m['name']} is not a member on {meeting['date']}"
-                + (f" (left {m['left_on']})" if m["left_on"] else "")
-                + "; choose another presenter."
-            )
+            raise TanetError(f"{m['name']} is not a member on {meeting['date']}"
+                             + (f" (left {m['left_on']})" if m["left_on"] else "") + "; choose another presenter.")
         presenter_id = m["id"]
     if kind == "guest" and not guest:
         raise TanetError("A guest session needs --guest NAME (and --guest-org ORG).")
-    cur = conn.execute(
-        "INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) VALUES (?,?,?,?,?,?)",
-        [meeting["id"], kind, title, presenter_id, guest, guest_org],
-    )
+    cur = conn.execute("INSERT INTO sessions(meeting_id, kind, title, presenter_id, guest, guest_org) VALUES (?,?,?,?,?,?)",
+                       [meeting["id"], kind, title, presenter_id, guest, guest_org])
     return session_object(conn.execute(SESSION_SELECT + " WHERE s.id = ?", [cur.lastrowid]).fetchone())
 
 
@@ -94,13 +86,11 @@ def theme_object(r) -> dict:
 def add_theme(conn, text: str, kind: str, meeting_ref: str | None, today: date) -> dict:
     text = text_rules.some_lines(text, "theme") or ""
     if not text:
-        raise TanetError('Say what the theme is, e.g. tanet theme add "Waiting lists for CAMHS" --kind pain-point')
+        raise TanetError("Say what the theme is, e.g. tanet theme add \"Waiting lists for CAMHS\" --kind pain-point")
     kind = _kind(kind, THEME_KINDS, "theme kind")
     meeting_id = schedule.find_meeting(conn, meeting_ref, today)["id"] if meeting_ref else None
-    cur = conn.execute(
-        "INSERT INTO themes(text, kind, meeting_id, created_on) VALUES (?,?,?,?)",
-        [text, kind, meeting_id, today.isoformat()],
-    )
+    cur = conn.execute("INSERT INTO themes(text, kind, meeting_id, created_on) VALUES (?,?,?,?)",
+                       [text, kind, meeting_id, today.isoformat()])
     return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [cur.lastrowid]).fetchone())
 
 
@@ -127,6 +117,5 @@ def set_theme_status(conn, theme_id: int, status: str, note: str | None, today: 
                raised_on = CASE WHEN :s = 'raised' THEN coalesce(raised_on, :d) ELSE raised_on END,
                resolved_on = CASE WHEN :s = 'resolved' THEN :d ELSE NULL END
            WHERE id = :id""",
-        {"s": status, "note": text_rules.some_lines(note, "note"), "d": d, "id": theme_id},
-    )
+        {"s": status, "note": text_rules.some_lines(note, "note"), "d": d, "id": theme_id})
     return theme_object(conn.execute("SELECT * FROM themes WHERE id = ?", [theme_id]).fetchone())

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime, timezone
 
-from tanet import text
-from tanet.errors import TanetError
 from tanet.meetings import schedule
-from tanet.register import members, membership
+from tanet.register import members
+from tanet.register import membership
+from tanet.errors import TanetError
+from tanet import text
 
 STATUSES = ("present", "apologies", "absent")
 
@@ -22,52 +23,42 @@ def check_can_record(meeting: sqlite3.Row, status: str, today: date) -> None:
     if meeting["status"] == "cancelled":
         raise TanetError(f"Meeting #{meeting['id']} on {meeting['date']} was cancelled; it takes no attendance.")
     if meeting["date"] > today.isoformat() and status != "apologies":
-        raise TanetError(
-            f"Meeting #{meeting['id']} is on {meeting['date']}, in the future: only apologies can be "
-            f"recorded before the day, with: tanet attendance mark {meeting['id']} MEMBER --status "
-            "apologies"
-        )
+        raise TanetError(f"Meeting #{meeting['id']} is on {meeting['date']}, in the future: only apologies can be "
+                         f"recorded before the day, with: tanet attendance mark {meeting['id']} MEMBER --status "
+                         "apologies")
 
 
 def check_round_day(meeting: sqlite3.Row, today: date) -> None:
     """The round marks people present, so it runs on the meeting's day or after; before it, a
     call ahead is a check-in on its own and apologies are marked."""
     if meeting["status"] != "cancelled" and meeting["date"] > today.isoformat():
-        raise TanetError(
-            f"Meeting #{meeting['id']} is on {meeting['date']}; the round marks people present, so it "
-            f"runs on the day. For a call ahead: tanet checkin record {meeting['id']} MEMBER --note "
-            f"'...'; for apologies: tanet attendance mark {meeting['id']} MEMBER --status apologies"
-        )
+        raise TanetError(f"Meeting #{meeting['id']} is on {meeting['date']}; the round marks people present, so it "
+                         f"runs on the day. For a call ahead: tanet checkin record {meeting['id']} MEMBER --note "
+                         f"'...'; for apologies: tanet attendance mark {meeting['id']} MEMBER --status apologies")
     check_can_record(meeting, "present", today)
 
 
 def check_member_on(member: sqlite3.Row, meeting: sqlite3.Row) -> None:
     if not membership.is_active(member, meeting["date"]):
         if membership.has_left(member, meeting["date"]):
-            raise TanetError(
-                f"{member['name']} left the network on {member['left_on']}, so was not a member on "
-                f"{meeting['date']} (meeting #{meeting['id']})."
-            )
-        raise TanetError(
-            f"{member['name']} joined on {member['joined_on']}, so was not a member on {meeting['date']} "
-            f"(meeting #{meeting['id']}). If they were, correct the date first: "
-            f"tanet member edit {member['id']} --joined {meeting['date']}"
-        )
+            raise TanetError(f"{member['name']} left the network on {member['left_on']}, so was not a member on "
+                             f"{meeting['date']} (meeting #{meeting['id']}).")
+        raise TanetError(f"{member['name']} joined on {member['joined_on']}, so was not a member on {meeting['date']} "
+                         f"(meeting #{meeting['id']}). If they were, correct the date first: "
+                         f"tanet member edit {member['id']} --joined {meeting['date']}")
 
 
 def set_status(conn, meeting_id: int, member_id: int, status: str, source: str) -> str:
     """Upsert one attendance row; returns what changed: 'new', 'changed' or 'same'."""
-    old = conn.execute(
-        "SELECT status FROM attendance WHERE meeting_id = ? AND member_id = ?", [meeting_id, member_id]
-    ).fetchone()
+    old = conn.execute("SELECT status FROM attendance WHERE meeting_id = ? AND member_id = ?",
+                       [meeting_id, member_id]).fetchone()
     if old and old[0] == status:
         return "same"
     conn.execute(
         """INSERT INTO attendance(meeting_id, member_id, status, source, recorded_at) VALUES (?,?,?,?,?)
            ON CONFLICT(meeting_id, member_id) DO UPDATE SET status = excluded.status,
                source = excluded.source, recorded_at = excluded.recorded_at""",
-        [meeting_id, member_id, status, source, _now()],
-    )
+        [meeting_id, member_id, status, source, _now()])
     return "changed" if old else "new"
 
 
@@ -84,9 +75,8 @@ def mark(conn, meeting_ref: str, member_refs: list[str], status: str, today: dat
     return meeting, done
 
 
-def record_checkin(
-    conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | None, follow_up: bool, today: date
-) -> dict:
+def record_checkin(conn, meeting: sqlite3.Row, member: sqlite3.Row, note: str | None, follow_up: bool,
+                   today: date) -> dict:
     """The facilitator's check-in: saves the note, marks present, opens a follow-up if asked.
     Before the meeting's day it is a call-ahead (by phone, say): recorded, nobody marked present."""
     ahead = meeting["status"] != "cancelled" and meeting["date"] > today.isoformat()
@@ -98,32 +88,18 @@ def record_checkin(
         """INSERT INTO checkins(meeting_id, member_id, note, recorded_at) VALUES (?,?,?,?)
            ON CONFLICT(meeting_id, member_id) DO UPDATE SET note = coalesce(excluded.note, note),
                recorded_at = excluded.recorded_at""",
-        [meeting["id"], member["id"], note, _now()],
-    )
+        [meeting["id"], member["id"], note, _now()])
     if not ahead:
         set_status(conn, meeting["id"], member["id"], "present", "checkin")
     followup_id = None
     if follow_up:
-        existing = conn.execute(
-            "SELECT id FROM followups WHERE meeting_id = ? AND member_id = ? AND closed_on IS NULL",
-            [meeting["id"], member["id"]],
-        ).fetchone()
-        followup_id = (
-            existing[0]
-            if existing
-            else conn.execute(
-                "INSERT INTO followups(meeting_id, member_id, raised_on) VALUES (?,?,?)",
-                [meeting["id"], member["id"], today.isoformat()],
-            ).lastrowid
-        )
-    return {
-        "meeting_id": meeting["id"],
-        "member_id": member["id"],
-        "name": member["name"],
-        "note": note,
-        "follow_up": followup_id,
-        "present": not ahead,
-    }
+        existing = conn.execute("SELECT id FROM followups WHERE meeting_id = ? AND member_id = ? AND closed_on IS NULL",
+                                [meeting["id"], member["id"]]).fetchone()
+        followup_id = existing[0] if existing else conn.execute(
+            "INSERT INTO followups(meeting_id, member_id, raised_on) VALUES (?,?,?)",
+            [meeting["id"], member["id"], today.isoformat()]).lastrowid
+    return {"meeting_id": meeting["id"], "member_id": member["id"], "name": member["name"], "note": note,
+            "follow_up": followup_id, "present": not ahead}
 
 
 def expected(conn, meeting: sqlite3.Row) -> list[sqlite3.Row]:
@@ -139,26 +115,20 @@ def expected(conn, meeting: sqlite3.Row) -> list[sqlite3.Row]:
              AND NOT EXISTS (SELECT 1 FROM checkins c JOIN attendance a USING (meeting_id, member_id)
                              WHERE c.meeting_id = :m AND c.member_id = mb.id AND a.status = 'present')
            ORDER BY CASE r.response WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1 ELSE 2 END,
-                    mb.name COLLATE NOCASE""",
-        {"d": meeting["date"], "m": meeting["id"]},
-    ).fetchall()
+                    mb.name COLLATE NOCASE""", {"d": meeting["date"], "m": meeting["id"]}).fetchall()
 
 
 def list_checkins(conn, meeting_id: int) -> list[dict]:
-    return [
-        dict(r)
-        for r in conn.execute(
-            """SELECT c.member_id, mb.name, mb.service_area, c.note,
+    return [dict(r) for r in conn.execute(
+        """SELECT c.member_id, mb.name, mb.service_area, c.note,
                   EXISTS(SELECT 1 FROM followups f WHERE f.meeting_id = c.meeting_id AND f.member_id = c.member_id)
                     AS follow_up, c.recorded_at
            FROM checkins c JOIN members mb ON mb.id = c.member_id
-           WHERE c.meeting_id = ? ORDER BY mb.name COLLATE NOCASE""",
-            [meeting_id],
-        )
-    ]
+           WHERE c.meeting_id = ? ORDER BY mb.name COLLATE NOCASE""", [meeting_id])]
 
 
-FOLLOWUP_KEYS = ("id", "meeting_id", "member_id", "name", "raised_on", "closed_on", "note", "about", "owner", "due_on")
+FOLLOWUP_KEYS = ("id", "meeting_id", "member_id", "name", "raised_on", "closed_on", "note", "about", "owner",
+                 "due_on")
 
 
 def add_followup(conn, member_ref: str, about: str, owner_ref: str | None, due: date | None, today: date) -> dict:
@@ -170,10 +140,8 @@ def add_followup(conn, member_ref: str, about: str, owner_ref: str | None, due: 
     owner = members.find_member(conn, owner_ref)["id"] if owner_ref else None
     if due is not None and due < today:
         raise TanetError(f"The due date {due} has already passed; give a date from today on.")
-    cur = conn.execute(
-        "INSERT INTO followups(member_id, raised_on, about, owner_id, due_on) VALUES (?,?,?,?,?)",
-        [member["id"], today.isoformat(), about, owner, due.isoformat() if due else None],
-    )
+    cur = conn.execute("INSERT INTO followups(member_id, raised_on, about, owner_id, due_on) VALUES (?,?,?,?,?)",
+                       [member["id"], today.isoformat(), about, owner, due.isoformat() if due else None])
     return next(f for f in list_followups(conn, False) if f["id"] == cur.lastrowid)
 
 
@@ -192,24 +160,13 @@ def close_followup(conn, followup_id: int, note: str | None, today: date) -> dic
         raise TanetError(f"There is no follow-up #{followup_id}. See the open ones with: tanet followup list --open")
     if row["closed_on"]:
         raise TanetError(f"Follow-up #{followup_id} was already closed on {row['closed_on']}.")
-    conn.execute(
-        "UPDATE followups SET closed_on = ?, note = coalesce(?, note) WHERE id = ?",
-        [today.isoformat(), text.some_lines(note, "note"), followup_id],
-    )
+    conn.execute("UPDATE followups SET closed_on = ?, note = coalesce(?, note) WHERE id = ?",
+                 [today.isoformat(), text.some_lines(note, "note"), followup_id])
     return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
 
 
-def edit_followup(
-    conn,
-    followup_id: int,
-    *,
-    about: str | None,
-    owner_ref: str | None,
-    due: date | None,
-    note: str | None,
-    today: date,
-    reopen: bool = False,
-) -> dict:
+def edit_followup(conn, followup_id: int, *, about: str | None, owner_ref: str | None, due: date | None,
+                  note: str | None, today: date, reopen: bool = False) -> dict:
     """Change what a follow-up is about, who has it, when it is due, or its note; `reopen`
     opens a closed one again (closed by mistake)."""
     row = conn.execute("SELECT * FROM followups WHERE id = ?", [followup_id]).fetchone()
@@ -233,9 +190,8 @@ def edit_followup(
         changes["due_on"] = due.isoformat()
     if note is not None:
         changes["note"] = text.some_lines(note, "note") or None
-    conn.execute(
-        f"UPDATE followups SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?", [*changes.values(), followup_id]
-    )
+    conn.execute(f"UPDATE followups SET {', '.join(f'{k} = ?' for k in changes)} WHERE id = ?",
+                 [*changes.values(), followup_id])
     return next(f for f in list_followups(conn, False) if f["id"] == followup_id)
 
 

@@ -29,10 +29,8 @@ def avoid_days(path: Path, first: date, last: date) -> dict[date, str]:
             _whole_days(event)
         events = recurring_ical_events.of(cal).between(first, last + timedelta(days=1))
     except Exception as e:  # icalendar raises ValueError and friends on non-iCalendar input
-        raise TanetError(
-            f"{path} is not an iCalendar (.ics) file ({str(e).splitlines()[0][:80]}). "
-            "Export the calendar as .ics and try again."
-        ) from None
+        raise TanetError(f"{path} is not an iCalendar (.ics) file ({str(e).splitlines()[0][:80]}). "
+                         "Export the calendar as .ics and try again.") from None
     days: dict[date, str] = {}
     for event in events:
         summary = str(event.get("SUMMARY", "busy"))

@@ -25,7 +25,6 @@ PRODID = f"-//tanet//tanet {__version__}//EN"
 
 # Time zone -----------------------------------------------------------------------
 
-
 @lru_cache(maxsize=16)
 def _transitions(tz_name: str, year: int) -> tuple[tuple[datetime, timedelta, timedelta], ...]:
     """(UTC instant, offset before, offset after) for each change of offset in `year`."""
@@ -105,7 +104,6 @@ def vtimezone(tz_name: str, year: int | None = None) -> Timezone:
 
 # Events ------------------------------------------------------------------------
 
-
 def display_name(name: str) -> str:
     """A name for a CN parameter. Parameter values have no escaping, and a backslash
     before a delimiter breaks parsers (icalendar's own included), so it becomes '/'.
@@ -126,32 +124,19 @@ def attendee(name: str, email: str, asked: bool = True) -> vCalAddress:
     return vCalAddress.new(email, cn=display_name(name), role="REQ-PARTICIPANT", partstat="NEEDS-ACTION", rsvp=True)
 
 
-def event(
-    meeting: dict,
-    description: str,
-    org: vCalAddress,
-    attendees: list[vCalAddress] = (),
-    stamp: datetime | None = None,
-    alarm_minutes: int = 0,
-) -> Event:
+def event(meeting: dict, description: str, org: vCalAddress, attendees: list[vCalAddress] = (),
+          stamp: datetime | None = None, alarm_minutes: int = 0) -> Event:
     """The meeting's VEVENT; `description` is its text (the agenda, place and link)."""
     tz = ZoneInfo(meeting["timezone"])
     start = datetime.fromisoformat(f"{meeting['date']}T{meeting['start']}").replace(tzinfo=tz)
     end = datetime.fromisoformat(f"{meeting['date']}T{meeting['end']}").replace(tzinfo=tz)
     ev = Event.new(
-        uid=meeting["uid"],
-        start=start,
-        end=end,
-        summary=meeting["title"],
-        location=meeting.get("location") or None,
-        url=meeting.get("url") or None,
-        description=description or None,
-        organizer=org,
-        sequence=meeting["sequence"],
-        stamp=stamp or datetime.now(timezone.utc),
+        uid=meeting["uid"], start=start, end=end, summary=meeting["title"],
+        location=meeting.get("location") or None, url=meeting.get("url") or None,
+        description=description or None, organizer=org,
+        sequence=meeting["sequence"], stamp=stamp or datetime.now(timezone.utc),
         status="CANCELLED" if meeting["status"] == "cancelled" else "CONFIRMED",
-        attendees=list(attendees) or None,
-        transparency="OPAQUE",
+        attendees=list(attendees) or None, transparency="OPAQUE",
     )
     if meeting["status"] == "cancelled" and meeting.get("cancel_reason"):
         ev.add("COMMENT", meeting["cancel_reason"])
@@ -185,19 +170,17 @@ def to_bytes(cal: Calendar) -> bytes:
     return cal.to_ical()
 
 
+
 def organiser_of(values: dict) -> tuple[str, str]:
     """The organiser's name and address from the settings, which every ORGANIZER needs."""
     email = values.get("organiser.email", "")
     if not email:
-        raise TanetError(
-            "Invitations need an organiser: set one with "
-            "tanet init --organiser-name 'Your Name' --organiser-email you@example.org"
-        )
+        raise TanetError("Invitations need an organiser: set one with "
+                         "tanet init --organiser-name 'Your Name' --organiser-email you@example.org")
     return values.get("organiser.name") or email, email
 
 
 # iTIP messages -------------------------------------------------------------------------
-
 
 def publish(meetings: list[dict], descriptions: list[str], values: dict) -> bytes:
     """One METHOD:PUBLISH calendar of these meetings (each with its description): ORGANIZER,
@@ -207,12 +190,11 @@ def publish(meetings: list[dict], descriptions: list[str], values: dict) -> byte
     return to_bytes(calendar("PUBLISH", events, values["timezone"], name=values["network"]))
 
 
-def invitation(
-    meeting: dict, description: str, values: dict, people: list[tuple[str, str]], stamp: datetime | None = None
-) -> tuple[str, bytes]:
+def invitation(meeting: dict, description: str, values: dict, people: list[tuple[str, str]],
+               stamp: datetime | None = None) -> tuple[str, bytes]:
     """The iTIP message for these attendees: REQUEST while scheduled, CANCEL once cancelled;
     with no attendees (one message for everyone), PUBLISH, which names nobody."""
-    method = "PUBLISH" if not people else "CANCEL" if meeting["status"] == "cancelled" else "REQUEST"
+    method = ("PUBLISH" if not people else "CANCEL" if meeting["status"] == "cancelled" else "REQUEST")
     org = organizer(*organiser_of(values))
     alarm = int(values.get("invite.alarm_minutes") or 0)
     asked = meeting["status"] != "cancelled"  # a cancellation asks for no answer

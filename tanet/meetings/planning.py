@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tanet import dates
+from tanet.store import settings
 from tanet.errors import TanetError
 from tanet.meetings.schedule import MeetingDefaults, check_times, insert_meeting
-from tanet.store import settings
 
 
 @dataclass
@@ -66,16 +66,8 @@ def _free_day(original: date, blocked: dict[date, str], step: int, stop: date | 
     return day, reasons
 
 
-def plan_dates(
-    start: date,
-    every_weeks: int,
-    *,
-    count: int | None,
-    until: date | None,
-    times: list[str],
-    blocked: dict[date, str],
-    skip_blocked: bool = False,
-) -> list[PlannedDate]:
+def plan_dates(start: date, every_weeks: int, *, count: int | None, until: date | None,
+               times: list[str], blocked: dict[date, str], skip_blocked: bool = False) -> list[PlannedDate]:
     """The series on its cadence; a blocked date moves to the next free working day, or,
     when there is none within MAX_MOVE_DAYS (a long summer break), to the nearest free
     working day before it; when there is none either (or with `skip_blocked`), the date is
@@ -91,10 +83,8 @@ def plan_dates(
     if count is not None and count < 1:
         raise TanetError(f"--count must be at least 1, not {count}.")
     if count is not None and count > PLAN_LIMIT:
-        raise TanetError(
-            f"--count {count} is more than one plan holds ({PLAN_LIMIT} meetings). "
-            "Plan fewer at a time, e.g. a year or two ahead."
-        )
+        raise TanetError(f"--count {count} is more than one plan holds ({PLAN_LIMIT} meetings). "
+                         "Plan fewer at a time, e.g. a year or two ahead.")
     if until is not None and until < start:
         raise TanetError(f"--until {until} is before --start {start}.")
     out: list[PlannedDate] = []
@@ -104,10 +94,8 @@ def plan_dates(
         if until is not None and original > until:
             break
         if len(out) == PLAN_LIMIT:
-            raise TanetError(
-                f"Up to --until {until} that is more than one plan holds ({PLAN_LIMIT} meetings). "
-                "Choose an earlier --until."
-            )
+            raise TanetError(f"Up to --until {until} that is more than one plan holds ({PLAN_LIMIT} meetings). "
+                             "Choose an earlier --until.")
         time = times[i % len(times)]
         i += 1
         day, reasons = _free_day(original, blocked, +1, None)
@@ -120,15 +108,8 @@ def plan_dates(
         stop = earlier[-1] + timedelta(days=every_weeks * 7 // 2) if earlier else None
         day, _ = (None, []) if skip_blocked else _free_day(original, blocked, -1, stop)
         if day is not None:
-            out.append(
-                PlannedDate(
-                    original,
-                    day,
-                    time,
-                    f"moved earlier: no free working day in the {MAX_MOVE_DAYS} days after it ({why})",
-                    moved_earlier=True,
-                )
-            )
+            out.append(PlannedDate(original, day, time, f"moved earlier: no free working day in the {MAX_MOVE_DAYS} days after it "
+                                                        f"({why})", moved_earlier=True))
         else:
             out.append(PlannedDate(original, original, time, why, skipped=True))
     return out
@@ -161,11 +142,8 @@ def meetings_near(conn: sqlite3.Connection, planned: list[PlannedDate], today: d
     existing = conn.execute(
         """SELECT id, date, start, title FROM meetings WHERE status = 'scheduled' AND date BETWEEN ? AND ?
            ORDER BY date, start, id""",
-        [
-            max(min(dates_planned) - timedelta(days=NEAR_DAYS - 1), today).isoformat(),
-            (max(dates_planned) + timedelta(days=NEAR_DAYS - 1)).isoformat(),
-        ],
-    ).fetchall()
+        [max(min(dates_planned) - timedelta(days=NEAR_DAYS - 1), today).isoformat(),
+         (max(dates_planned) + timedelta(days=NEAR_DAYS - 1)).isoformat()]).fetchall()
     for p in planned:
         near = [m for m in existing if abs((date.fromisoformat(m["date"]) - p.date).days) < NEAR_DAYS]
         if near and not p.skipped:
@@ -173,21 +151,9 @@ def meetings_near(conn: sqlite3.Connection, planned: list[PlannedDate], today: d
     return existing
 
 
-def plan(
-    conn: sqlite3.Connection,
-    *,
-    start: date,
-    count: int | None,
-    until: date | None,
-    every: int | None,
-    times: list[str],
-    defaults: MeetingDefaults,
-    holidays: bool,
-    avoid_files: list,
-    dry_run: bool,
-    today: date,
-    skip_blocked: bool = False,
-) -> tuple[list[dict], list[PlannedDate], list]:
+def plan(conn: sqlite3.Connection, *, start: date, count: int | None, until: date | None,
+         every: int | None, times: list[str], defaults: MeetingDefaults, holidays: bool,
+         avoid_files: list, dry_run: bool, today: date, skip_blocked: bool = False) -> tuple[list[dict], list[PlannedDate], list]:
     """Plan (or with `dry_run` only show) a series; returns the meetings, the dates skipped
     (off the holidays, or within NEAR_DAYS of a meeting already there) and those meetings."""
     if count is not None and until is not None:
@@ -197,40 +163,25 @@ def plan(
     for t in times:
         dates.end_time(t, defaults.duration)
     horizon = until or (start + timedelta(weeks=(every if every > 0 else 1) * ((count or 6) + 1)))
-    blocked = blocked_days(
-        start - timedelta(days=MAX_MOVE_DAYS + 7),
-        horizon + timedelta(days=MAX_MOVE_DAYS + 7),
-        holidays=holidays,
-        avoid_files=avoid_files,
-    )
-    planned = plan_dates(
-        start, every, count=count, until=until, times=times, blocked=blocked, skip_blocked=skip_blocked
-    )
+    blocked = blocked_days(start - timedelta(days=MAX_MOVE_DAYS + 7), horizon + timedelta(days=MAX_MOVE_DAYS + 7),
+                           holidays=holidays, avoid_files=avoid_files)
+    planned = plan_dates(start, every, count=count, until=until, times=times, blocked=blocked,
+                         skip_blocked=skip_blocked)
     existing = meetings_near(conn, planned, today)
     if planned and all(p.skipped for p in planned) and existing:
-        raise TanetError(
-            f"Every date of this plan is within {NEAR_DAYS // 7} weeks of a meeting already planned "
-            f"(meeting #{existing[0]['id']} on {existing[0]['date']} first); nothing was added. "
-            "See them with: tanet meeting list --upcoming"
-        )
+        raise TanetError(f"Every date of this plan is within {NEAR_DAYS // 7} weeks of a meeting already planned "
+                         f"(meeting #{existing[0]['id']} on {existing[0]['date']} first); nothing was added. "
+                         "See them with: tanet meeting list --upcoming")
     skipped = [p for p in planned if p.skipped]
     planned = [p for p in planned if not p.skipped]
     tz = settings.get(conn, "timezone")
     out = []
     for p in planned:
         check_times(conn, p.date, p.start, dates.end_time(p.start, defaults.duration))
-        item = {
-            "id": None,
-            "date": p.date.isoformat(),
-            "weekday": f"{p.date:%A}",
-            "start": p.start,
-            "end": dates.end_time(p.start, defaults.duration),
-            "title": defaults.title,
-            "original_date": p.original.isoformat(),
-            "moved": p.date != p.original,
-            "reason": p.reason,
-            "starts_at": dates.local_datetime(p.date, p.start, tz).isoformat(),
-        }
+        item = {"id": None, "date": p.date.isoformat(), "weekday": f"{p.date:%A}", "start": p.start,
+                "end": dates.end_time(p.start, defaults.duration), "title": defaults.title,
+                "original_date": p.original.isoformat(), "moved": p.date != p.original, "reason": p.reason,
+                "starts_at": dates.local_datetime(p.date, p.start, tz).isoformat()}
         if not dry_run:
             item["id"] = insert_meeting(conn, p.date, p.start, defaults)
         out.append(item)

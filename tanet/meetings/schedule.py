@@ -8,45 +8,22 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from tanet import dates
-from tanet import text as text_rules
-from tanet.errors import TanetError
 from tanet.store import settings
+from tanet.errors import TanetError
+from tanet import text as text_rules
 
-MEETING_KEYS = (
-    "id",
-    "uid",
-    "title",
-    "date",
-    "start",
-    "end",
-    "starts_at",
-    "ends_at",
-    "timezone",
-    "location",
-    "url",
-    "status",
-    "sequence",
-    "present",
-)
+MEETING_KEYS = ("id", "uid", "title", "date", "start", "end", "starts_at", "ends_at", "timezone",
+                "location", "url", "status", "sequence", "present")
 
 
 def meeting_object(row: sqlite3.Row, tz: str, present: int | None = None) -> dict:
     starts = dates.local_datetime(row["date"], row["start"], tz)
     ends = dates.local_datetime(row["date"], row["end"], tz)
     return {
-        "id": row["id"],
-        "uid": row["uid"],
-        "title": row["title"],
-        "date": row["date"],
-        "start": row["start"],
-        "end": row["end"],
-        "starts_at": starts.isoformat(),
-        "ends_at": ends.isoformat(),
-        "timezone": tz,
-        "location": row["location"] or None,
-        "url": row["url"] or None,
-        "status": row["status"],
-        "sequence": row["sequence"],
+        "id": row["id"], "uid": row["uid"], "title": row["title"], "date": row["date"],
+        "start": row["start"], "end": row["end"], "starts_at": starts.isoformat(),
+        "ends_at": ends.isoformat(), "timezone": tz, "location": row["location"] or None,
+        "url": row["url"] or None, "status": row["status"], "sequence": row["sequence"],
         "present": present if present is not None else _present(row),
     }
 
@@ -106,9 +83,8 @@ def find_meeting(conn: sqlite3.Connection, ref: str, today: date, allow_cancelle
     if len(live) == 1:
         return live[0]
     if len(live) > 1:
-        raise TanetError(
-            f"There are {len(live)} meetings on {day}: " + "; ".join(_label(r) for r in live) + ". Use the id instead."
-        )
+        raise TanetError(f"There are {len(live)} meetings on {day}: " + "; ".join(_label(r) for r in live)
+                         + ". Use the id instead.")
     if len(rows) == 1 and allow_cancelled:
         return rows[0]
     if rows:
@@ -137,15 +113,12 @@ class MeetingDefaults:
     def from_settings(cls, conn, *, time=None, duration=None, title=None, location=None, url=None):
         values = settings.get_all(conn)
         if duration is not None and duration <= 0:
-            raise TanetError(
-                f"A meeting must last at least one minute, not {duration}. Give --duration in minutes, e.g. 120."
-            )
+            raise TanetError(f"A meeting must last at least one minute, not {duration}. Give --duration in minutes, e.g. 120.")
         return cls(
             start=dates.parse_time(time) if time else values["meeting.time"],
             duration=duration if duration is not None else int(values["meeting.duration"]),
             title=text_rules.one_line(title, "title") or text_rules.one_line(settings.meeting_title(values), "title"),
-            location=text_rules.one_line(location if location is not None else values["meeting.location"], "location")
-            or "",
+            location=text_rules.one_line(location if location is not None else values["meeting.location"], "location") or "",
             url=settings.SETTINGS["meeting.url"].check(url) if url else values["meeting.url"],
         )
 
@@ -161,24 +134,18 @@ def insert_meeting(conn, day: date, start: str, d: MeetingDefaults, uid: str | N
     if uid is not None:
         uid = text_rules.one_line(uid, "UID")
         if not uid or len(uid) > 255:
-            raise TanetError(
-                "Give the event's UID as it appears in the calendar file (one line, up to 255 characters)."
-            )
+            raise TanetError("Give the event's UID as it appears in the calendar file (one line, up to 255 characters).")
         if other := conn.execute("SELECT id, date FROM meetings WHERE uid = ?", [uid]).fetchone():
             raise TanetError(f"Meeting #{other['id']} on {other['date']} already has the UID {uid}.")
     check_times(conn, day, start, end)
-    twin = conn.execute(
-        "SELECT id FROM meetings WHERE date = ? AND start = ? AND status = 'scheduled'", [day.isoformat(), start]
-    ).fetchone()
+    twin = conn.execute("SELECT id FROM meetings WHERE date = ? AND start = ? AND status = 'scheduled'",
+                        [day.isoformat(), start]).fetchone()
     if twin:  # most likely the same plan run twice
-        raise TanetError(
-            f"There is already meeting #{twin[0]} on {day} at {start}; nothing was added. "
-            "See them with: tanet meeting list (a second meeting that day needs another time)."
-        )
+        raise TanetError(f"There is already meeting #{twin[0]} on {day} at {start}; nothing was added. "
+                         "See them with: tanet meeting list (a second meeting that day needs another time).")
     cur = conn.execute(
-        'INSERT INTO meetings(uid, title, date, start, "end", location, url, created_at) VALUES (?,?,?,?,?,?,?,?)',
-        [uid or new_uid(), d.title, day.isoformat(), start, end, d.location or None, d.url or None, now_utc()],
-    )
+        "INSERT INTO meetings(uid, title, date, start, \"end\", location, url, created_at) VALUES (?,?,?,?,?,?,?,?)",
+        [uid or new_uid(), d.title, day.isoformat(), start, end, d.location or None, d.url or None, now_utc()])
     return cur.lastrowid
 
 
@@ -188,9 +155,8 @@ def every_meeting(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 
 
 def list_meetings(conn: sqlite3.Connection, when: str, today: date) -> list[dict]:
-    where = {"upcoming": " WHERE m.status = 'scheduled' AND m.date >= :d", "past": " WHERE m.date < :d", "all": ""}[
-        when
-    ]
+    where = {"upcoming": " WHERE m.status = 'scheduled' AND m.date >= :d",
+             "past": " WHERE m.date < :d", "all": ""}[when]
     order = " ORDER BY m.date DESC, m.start DESC" if when == "past" else " ORDER BY m.date, m.start"
     return objects(conn, conn.execute(SELECT + where + order, {"d": today.isoformat()}))
 
@@ -202,10 +168,8 @@ def holiday_name(day: date) -> str | None:
 def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: date) -> tuple[dict, list[str]]:
     row = find_meeting(conn, ref, today)
     if row["status"] == "cancelled":
-        raise TanetError(
-            f"Meeting #{row['id']} is cancelled. Bring it back first with: tanet meeting reinstate "
-            f"{row['id']} (then move it), or add a new meeting: tanet meeting add {to}"
-        )
+        raise TanetError(f"Meeting #{row['id']} is cancelled. Bring it back first with: tanet meeting reinstate "
+                         f"{row['id']} (then move it), or add a new meeting: tanet meeting add {to}")
     start = dates.parse_time(time) if time else row["start"]
     duration = dates.minutes(row["end"]) - dates.minutes(row["start"])
     end = dates.end_time(start, duration)
@@ -217,32 +181,18 @@ def move(conn: sqlite3.Connection, ref: str, to: date, time: str | None, today: 
         warnings.append(f"Warning: {to} is a public holiday in Scotland ({name}).")
     if to.weekday() >= 5:
         warnings.append(f"Warning: {to} is a {to:%A}.")
-    for other in conn.execute(
-        """SELECT id, title, start, "end" FROM meetings WHERE date = ? AND id != ?
+    for other in conn.execute("""SELECT id, title, start, "end" FROM meetings WHERE date = ? AND id != ?
                                  AND status = 'scheduled' AND start < ? AND "end" > ? ORDER BY start, id""",
-        [to.isoformat(), row["id"], end, start],
-    ):
-        warnings.append(
-            f"Warning: meeting #{other['id']} ({other['title']}) is already on {to} at "
-            f"{other['start']}-{other['end']}; both now take that time."
-        )
-    conn.execute(
-        'UPDATE meetings SET date = ?, start = ?, "end" = ?, sequence = sequence + 1 WHERE id = ?',
-        [to.isoformat(), start, end, row["id"]],
-    )
+                              [to.isoformat(), row["id"], end, start]):
+        warnings.append(f"Warning: meeting #{other['id']} ({other['title']}) is already on {to} at "
+                        f"{other['start']}-{other['end']}; both now take that time.")
+    conn.execute("UPDATE meetings SET date = ?, start = ?, \"end\" = ?, sequence = sequence + 1 WHERE id = ?",
+                 [to.isoformat(), start, end, row["id"]])
     return objects(conn, [get(conn, row["id"])])[0], warnings
 
 
-def edit(
-    conn: sqlite3.Connection,
-    ref: str,
-    *,
-    title: str | None,
-    location: str | None,
-    url: str | None,
-    duration: int | None,
-    today: date,
-) -> dict:
+def edit(conn: sqlite3.Connection, ref: str, *, title: str | None, location: str | None, url: str | None,
+         duration: int | None, today: date) -> dict:
     """Change a meeting's title, place, link or length; calendars update in place."""
     row = find_meeting(conn, ref, today)
     changes = {}
@@ -267,10 +217,8 @@ def cancel(conn: sqlite3.Connection, ref: str, reason: str | None, today: date) 
     row = find_meeting(conn, ref, today)
     if row["status"] == "cancelled":
         raise TanetError(f"Meeting #{row['id']} on {row['date']} is already cancelled.")
-    conn.execute(
-        "UPDATE meetings SET status = 'cancelled', sequence = sequence + 1, cancel_reason = ? WHERE id = ?",
-        [text_rules.some_lines(reason, "reason"), row["id"]],
-    )
+    conn.execute("UPDATE meetings SET status = 'cancelled', sequence = sequence + 1, cancel_reason = ? WHERE id = ?",
+                 [text_rules.some_lines(reason, "reason"), row["id"]])
     return objects(conn, [get(conn, row["id"])])[0]
 
 
@@ -280,20 +228,13 @@ def reinstate(conn: sqlite3.Connection, ref: str, today: date) -> dict:
     row = find_meeting(conn, ref, today, allow_cancelled=True)
     if row["status"] != "cancelled":
         raise TanetError(f"Meeting #{row['id']} on {row['date']} is not cancelled; nothing was changed.")
-    conn.execute(
-        "UPDATE meetings SET status = 'scheduled', sequence = sequence + 1, cancel_reason = NULL WHERE id = ?",
-        [row["id"]],
-    )
+    conn.execute("UPDATE meetings SET status = 'scheduled', sequence = sequence + 1, cancel_reason = NULL "
+                 "WHERE id = ?", [row["id"]])
     return objects(conn, [get(conn, row["id"])])[0]
 
 
-KEPT_RECORDS = (
-    ("attendance", "attendance"),
-    ("checkins", "check-ins"),
-    ("followups", "follow-ups"),
-    ("responses", "replies"),
-    ("feedback", "feedback responses"),
-)
+KEPT_RECORDS = (("attendance", "attendance"), ("checkins", "check-ins"), ("followups", "follow-ups"),
+                ("responses", "replies"), ("feedback", "feedback responses"))
 
 
 def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool, drop_drafts=None) -> dict:
@@ -305,35 +246,21 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool, dro
     row = find_meeting(conn, ref, today, allow_cancelled=True)
     label = f"meeting #{row['id']} on {row['date']}"
     # Cancellation drafts of a meeting nobody was ever sent put it in no one's calendar.
-    if conn.execute(
-        """SELECT 1 FROM outbox WHERE meeting_id = ? AND (kind != 'cancellation' OR sent_at IS NOT NULL
-                       OR attempted_at IS NOT NULL) LIMIT 1""",
-        [row["id"]],
-    ).fetchone():
-        instead = (
-            "It stays in the record as cancelled."
-            if row["status"] == "cancelled"
-            else f"Cancel it instead (they are told): tanet meeting cancel {row['id']}"
-        )
-        raise TanetError(
-            f"Messages were written or sent for {label}, so members may have it in their calendars; "
-            f"it cannot be deleted. {instead}"
-        )
-    held = [
-        what
-        for table, what in KEPT_RECORDS
-        if conn.execute(f"SELECT 1 FROM {table} WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone()
-    ]
+    if conn.execute("""SELECT 1 FROM outbox WHERE meeting_id = ? AND (kind != 'cancellation' OR sent_at IS NOT NULL
+                       OR attempted_at IS NOT NULL) LIMIT 1""", [row["id"]]).fetchone():
+        instead = ("It stays in the record as cancelled." if row["status"] == "cancelled" else
+                   f"Cancel it instead (they are told): tanet meeting cancel {row['id']}")
+        raise TanetError(f"Messages were written or sent for {label}, so members may have it in their calendars; "
+                         f"it cannot be deleted. {instead}")
+    held = [what for table, what in KEPT_RECORDS
+            if conn.execute(f"SELECT 1 FROM {table} WHERE meeting_id = ? LIMIT 1", [row["id"]]).fetchone()]
     if held:
-        raise TanetError(
-            f"{label[0].upper()}{label[1:]} holds {', '.join(held)}, which deleting would lose; "
-            f"it was kept. Cancel it instead: tanet meeting cancel {row['id']}"
-        )
+        raise TanetError(f"{label[0].upper()}{label[1:]} holds {', '.join(held)}, which deleting would lose; "
+                         f"it was kept. Cancel it instead: tanet meeting cancel {row['id']}")
     meeting = objects(conn, [row])[0]
     if not confirmed:
-        raise TanetError(
-            f"This deletes {label} ({meeting['title']}) for good. To go ahead: tanet meeting delete {row['id']} --yes"
-        )
+        raise TanetError(f"This deletes {label} ({meeting['title']}) for good. To go ahead: "
+                         f"tanet meeting delete {row['id']} --yes")
     if drop_drafts is not None:
         drop_drafts(row["id"])
     for table in ("facilitators", "sessions", "feedback_files"):
@@ -355,11 +282,8 @@ def delete(conn: sqlite3.Connection, ref: str, today: date, confirmed: bool, dro
 
 def attendance_counts(conn, meeting_id: int) -> dict:
     counts = {"present": 0, "apologies": 0, "absent": 0}
-    for status, n in conn.execute(
-        "SELECT status, count(*) FROM attendance WHERE meeting_id = ? GROUP BY status", [meeting_id]
-    ):
+    for status, n in conn.execute("SELECT status, count(*) FROM attendance WHERE meeting_id = ? GROUP BY status",
+                                  [meeting_id]):
         counts[status] = n
-    counts["checked_in"] = conn.execute("SELECT count(*) FROM checkins WHERE meeting_id = ?", [meeting_id]).fetchone()[
-        0
-    ]
+    counts["checked_in"] = conn.execute("SELECT count(*) FROM checkins WHERE meeting_id = ?", [meeting_id]).fetchone()[0]
     return counts

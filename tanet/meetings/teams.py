@@ -10,28 +10,20 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from tanet.errors import TanetError
 from tanet.meetings import attendance
 from tanet.register import members as member_register
-from tanet.register import membership, vocabulary
+from tanet.register import vocabulary
+from tanet.register import membership
+from tanet.errors import TanetError
 from tanet.sheets.textfiles import read_text, sniff_delimiter, squash
 
 NAME_HEADERS = {"name", "fullname", "participantname", "displayname", "participant", "attendee", "membername"}
 EMAIL_HEADERS = {"email", "emailaddress", "mail", "participantidupn", "upn", "userprincipalname"}
 JOIN_HEADERS = {"firstjoin", "jointime", "firstjointime", "joined", "timejoined"}
-DURATION_HEADERS = {
-    "inmeetingduration",
-    "duration",
-    "attendanceduration",
-    "timeinmeeting",
-    "totalduration",
-    "attendedduration",
-}
-LAYOUTS = {
-    "teams": "a Teams attendance report",
-    "teams-legacy": "a Teams attendance report (the older layout)",
-    "csv": "a list of attendees",
-}
+DURATION_HEADERS = {"inmeetingduration", "duration", "attendanceduration", "timeinmeeting", "totalduration",
+                    "attendedduration"}
+LAYOUTS = {"teams": "a Teams attendance report", "teams-legacy": "a Teams attendance report (the older layout)",
+           "csv": "a list of attendees"}
 START_KEYS = {"starttime", "meetingstarttime", "meetingstart", "start"}
 COUNT_KEYS = {"attendedparticipants", "totalnumberofparticipants", "totalparticipants", "participants"}
 _DATE = re.compile(r"(\d{1,4})[/.-](\d{1,2})[/.-](\d{2,4})")
@@ -65,12 +57,8 @@ def _is_header(cells: list[str]) -> dict[str, int] | None:
     if name is None:
         return None
     cols = {"name": name}
-    for key, names in (
-        ("email", EMAIL_HEADERS),
-        ("join", JOIN_HEADERS),
-        ("role", {"role"}),
-        ("duration", DURATION_HEADERS),
-    ):
+    for key, names in (("email", EMAIL_HEADERS), ("join", JOIN_HEADERS), ("role", {"role"}),
+                       ("duration", DURATION_HEADERS)):
         found = [i for i, c in enumerate(s) if c in names]
         if found:
             cols[key] = found[0]
@@ -117,9 +105,7 @@ def parse_report(path: Path, meeting_day: date) -> Report:
     try:
         rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter))
     except csv.Error as e:
-        raise TanetError(
-            f"{path} cannot be read as an attendance report ({e}). Download it again from Teams."
-        ) from None
+        raise TanetError(f"{path} cannot be read as an attendance report ({e}). Download it again from Teams.") from None
     start_raw, expected = None, None
     header_at, cols = None, None
     for i, cells in enumerate(rows):
@@ -135,18 +121,12 @@ def parse_report(path: Path, meeting_day: date) -> Report:
         raise TanetError(
             f"{path} is not a Teams attendance report or a list of attendees: no header row with a name column "
             "and an e-mail or join-time column was found. Expected Teams' own download (Name, First join, ..., "
-            "Email) or a CSV with Name and Email columns."
-        )
+            "Email) or a CSV with Name and Email columns.")
     first_line = next((r for r in rows if any(c.strip() for c in r)), [""])
-    layout = (
-        "teams"
-        if squash(first_line[0]) in ("1summary", "summary")
-        else "teams-legacy"
-        if squash(first_line[0]) == "meetingsummary"
-        else "csv"
-    )
+    layout = ("teams" if squash(first_line[0]) in ("1summary", "summary") else
+              "teams-legacy" if squash(first_line[0]) == "meetingsummary" else "csv")
     people: list[tuple[list[str], str]] = []
-    for cells in rows[header_at + 1 :]:
+    for cells in rows[header_at + 1:]:
         if not any(c.strip() for c in cells) or (len(cells) == 1 and _SECTION.match(cells[0].strip())):
             break
         people.append((cells, cells[cols["join"]] if "join" in cols and cols["join"] < len(cells) else ""))
@@ -167,14 +147,8 @@ def parse_report(path: Path, meeting_day: date) -> Report:
     header = [c.strip() for c in rows[header_at]]
     columns = {key: header[i] for key, i in cols.items() if i < len(header)}
     unused = [h for i, h in enumerate(header) if h and i not in cols.values()]
-    return Report(
-        layout,
-        report_start if layout != "csv" or start_raw else None,
-        list(participants.values()),
-        expected,
-        columns,
-        unused,
-    )
+    return Report(layout, report_start if layout != "csv" or start_raw else None, list(participants.values()),
+                  expected, columns, unused)
 
 
 @dataclass
@@ -204,22 +178,17 @@ def _checked_report(path: Path, meeting: sqlite3.Row, day: date, force: bool):
     """The report, refused (unless --force) when it is of another day or looks cut short."""
     report = parse_report(path, day)
     if report.start and report.start != day and not force:
-        raise TanetError(
-            f"{path.name} is the report of a meeting on {report.start}, but meeting #{meeting['id']} "
-            f"is on {day}. Choose the right meeting, or add --force if the report is right."
-        )
+        raise TanetError(f"{path.name} is the report of a meeting on {report.start}, but meeting #{meeting['id']} "
+                         f"is on {day}. Choose the right meeting, or add --force if the report is right.")
     if report.expected is not None and len(report.participants) < report.expected and not force:
-        raise TanetError(
-            f"{path.name} looks cut short: its summary counts {report.expected} participants but it "
-            f"lists {len(report.participants)}. Download the report again from Teams, or add --force "
-            "to import the people it does list."
-        )
+        raise TanetError(f"{path.name} looks cut short: its summary counts {report.expected} participants but it "
+                         f"lists {len(report.participants)}. Download the report again from Teams, or add --force "
+                         "to import the people it does list.")
     return report
 
 
-def import_report(
-    conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *, today: date, force: bool, add_unknown: bool
-) -> ImportResult:
+def import_report(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, *, today: date,
+                  force: bool, add_unknown: bool) -> ImportResult:
     """Mark present everyone in the report who is a member; report everyone else.
 
     A member whose joining date is after the meeting is counted and their joining
@@ -234,10 +203,8 @@ def import_report(
     by_name: dict[str, list] = {}
     for m in members:
         by_name.setdefault(m["name"].casefold(), []).append(m)
-    guest_names = {
-        vocabulary.fold(r[0])
-        for r in conn.execute("SELECT guest FROM sessions WHERE meeting_id = ? AND guest IS NOT NULL", [meeting["id"]])
-    }
+    guest_names = {vocabulary.fold(r[0]) for r in conn.execute(
+        "SELECT guest FROM sessions WHERE meeting_id = ? AND guest IS NOT NULL", [meeting["id"]])}
     for p in report.participants:
         clean = _GUEST.sub("", p.name).strip()
         who = {"name": clean or p.name, "email": p.email}
@@ -253,44 +220,29 @@ def import_report(
             if vocabulary.fold(clean) in guest_names:
                 result.guests.append(who)
             else:
-                result.not_members.append(
-                    {**who, "why": _why_not_matched(p.email, len(by_name.get(clean.casefold(), [])))}
-                )
+                result.not_members.append({**who, "why": _why_not_matched(p.email, len(by_name.get(clean.casefold(), [])))})
             continue
         if membership.has_left(member, day):
-            result.not_active.append(
-                {**who, "member_id": member["id"], "joined_on": member["joined_on"], "left_on": member["left_on"]}
-            )
+            result.not_active.append({**who, "member_id": member["id"], "joined_on": member["joined_on"],
+                                      "left_on": member["left_on"]})
             continue
         if member["joined_on"] > day.isoformat():
             # The report shows they took part before the date on their sign-up form:
             # their membership starts at this meeting (consent_on is left as it was).
             conn.execute("UPDATE members SET joined_on = ? WHERE id = ?", [day.isoformat(), member["id"]])
-            result.backdated.append(
-                {
-                    "member_id": member["id"],
-                    "name": member["name"],
-                    "joined_on_was": member["joined_on"],
-                    "joined_on": day.isoformat(),
-                }
-            )
+            result.backdated.append({"member_id": member["id"], "name": member["name"],
+                                     "joined_on_was": member["joined_on"], "joined_on": day.isoformat()})
         change = attendance.set_status(conn, meeting["id"], member["id"], "present", "teams")
         result.changed += change != "same"
-        result.matched.append(
-            {
-                "member_id": member["id"],
-                "name": member["name"],
-                "matched_by": how,
-                "change": change,
-                "duration": p.duration or None,
-            }
-        )
+        result.matched.append({"member_id": member["id"], "name": member["name"], "matched_by": how,
+                               "change": change, "duration": p.duration or None})
     if add_unknown:
         _add_unknown(conn, meeting, result, day, today)
     return result
 
 
-def _add_unknown(conn: sqlite3.Connection, meeting: sqlite3.Row, result: ImportResult, day: date, today: date) -> None:
+def _add_unknown(conn: sqlite3.Connection, meeting: sqlite3.Row, result: ImportResult, day: date,
+                 today: date) -> None:
     """--add-unknown: each person with an e-mail who is not a member joins (area, sector and role
     'other', to be edited) and is marked present; the rest stay listed."""
     keep = []
@@ -299,18 +251,10 @@ def _add_unknown(conn: sqlite3.Connection, meeting: sqlite3.Row, result: ImportR
             keep.append(who)
             continue
         try:
-            mid = member_register.add_member(
-                conn,
-                name=who["name"],
-                email=who["email"],
-                organisation=None,
-                service_area="other",
-                sector="other",
-                role="other",
-                today=today,
-                joined_on=day,
-                notes=f"Added from the attendance report of meeting #{meeting['id']}.",
-            )
+            mid = member_register.add_member(conn, name=who["name"], email=who["email"], organisation=None,
+                                             service_area="other", sector="other", role="other", today=today,
+                                             joined_on=day,
+                                             notes=f"Added from the attendance report of meeting #{meeting['id']}.")
         except TanetError:
             keep.append(who)
             continue

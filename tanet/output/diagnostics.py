@@ -159,7 +159,8 @@ def _database(args) -> tuple[str, str, str] | None:
         shown = _path(unquote(path))
         if shown and _staged(shown):
             return None
-        return ("store.db", "open database", f"{shown} (read-only)" if "mode=ro" in query else shown) if shown else None
+        return ("store.db", "open database", f"{shown} (read-only)" if "mode=ro" in query else shown) \
+            if shown else None
     shown = _path(name)
     return ("store.db", "open database", shown) if shown and not _staged(shown) else None
 
@@ -172,13 +173,8 @@ def _ran(args) -> tuple[str, str, str] | None:
     return ("system", "run", os.path.basename(os.fsdecode(program))) if program else None
 
 
-_VERBS = {
-    "open": _opened,
-    "os.rename": _renamed,
-    "os.remove": _removed,
-    "sqlite3.connect": _database,
-    "subprocess.Popen": _ran,
-}
+_VERBS = {"open": _opened, "os.rename": _renamed, "os.remove": _removed, "sqlite3.connect": _database,
+          "subprocess.Popen": _ran}
 
 
 def _say(room: str, verb: str, what: str) -> None:
@@ -232,23 +228,18 @@ def write_crash_report(error: BaseException, args: list[str]) -> Path:
 
     now = datetime.now(timezone.utc)
     command = " ".join(["tanet", *without_secrets(args)])
-    settings = [
-        f"{name}={os.environ[name] if name in ('TANET_DB', 'TANET_TODAY') else '(set)'}"
-        for name in sorted(os.environ)
-        if name.startswith("TANET_")
-    ]
-    text = "\n".join(
-        [
-            "tanet crash report: an error in tanet itself, not in what was typed.",
-            f"When: {now.isoformat(timespec='seconds')}",
-            f"tanet: {__version__}",
-            f"Python: {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}",
-            f"Command: {command}",
-            f"Settings in the environment: {', '.join(settings) or 'none'}",
-            "",
-            "".join(traceback.format_exception(error)),
-        ]
-    )
+    settings = [f"{name}={os.environ[name] if name in ('TANET_DB', 'TANET_TODAY') else '(set)'}"
+                for name in sorted(os.environ) if name.startswith("TANET_")]
+    text = "\n".join([
+        "tanet crash report: an error in tanet itself, not in what was typed.",
+        f"When: {now.isoformat(timespec='seconds')}",
+        f"tanet: {__version__}",
+        f"Python: {platform.python_version()} ({platform.python_implementation()}) on {platform.platform()}",
+        f"Command: {command}",
+        f"Settings in the environment: {', '.join(settings) or 'none'}",
+        "",
+        "".join(traceback.format_exception(error)),
+    ])
     name = f"crash-{now:%Y%m%d-%H%M%S}-{os.getpid()}.txt"
     return files.write_file(crash_folder() / name, text)
 
@@ -282,11 +273,8 @@ def crash_message(error: BaseException, args: list[str], report: Path | None) ->
 
     command = " ".join(["tanet", *without_secrets(args)])
     what = " ".join(f"{type(error).__name__}: {error}".split())[:300]
-    where = (
-        f"The details are in {report}: send that file to whoever looks after tanet."
-        if report
-        else "No crash report could be written; run the command again with --debug to see it."
-    )
+    where = (f"The details are in {report}: send that file to whoever looks after tanet."
+             if report else "No crash report could be written; run the command again with --debug to see it.")
     return for_screen(f"Error: '{command}' stopped on a fault in tanet itself, not in what you typed ({what}). {where}")
 
 

@@ -32,15 +32,10 @@ def _usage(full: str, cmd) -> str:
 
 
 def reference() -> str:
-    lines = [
-        "# Command reference",
-        "",
-        "Generated from the commands themselves (`make docs`); a test fails when it is out of date.",
-        "",
-        "Every command takes the top-level option `--db PATH` before the command name "
-        "(default: `$TANET_DB`, else the per-user data folder).",
-        "",
-    ]
+    lines = ["# Command reference", "",
+             "Generated from the commands themselves (`make docs`); a test fails when it is out of date.", "",
+             "Every command takes the top-level option `--db PATH` before the command name "
+             "(default: `$TANET_DB`, else the per-user data folder).", ""]
     group_seen = set()
     for full, cmd, group in walk():
         top = full.split()[1]
@@ -49,12 +44,8 @@ def reference() -> str:
             lines += [f"## tanet {top}", "", (group.help or "").strip(), ""]
         elif group is None:
             lines += [f"## {full}", ""]
-        lines += [
-            f"### `{full} {_usage(full, cmd)}`" if group is not None else f"`{full} {_usage(full, cmd)}`",
-            "",
-            (cmd.help or "").strip(),
-            "",
-        ]
+        lines += [f"### `{full} {_usage(full, cmd)}`" if group is not None else f"`{full} {_usage(full, cmd)}`", "",
+                  (cmd.help or "").strip(), ""]
         opts = []
         for p in cmd.params:
             if p.param_type_name == "option" and p.help:
@@ -76,9 +67,10 @@ def summary_svg(path: str) -> None:
     from rich.console import Console
 
     from tanet import dates
-    from tanet.demo import build
+    from tanet.summary import report
+    from tanet.summary import terminal
     from tanet.store.db import open_db
-    from tanet.summary import report, terminal
+    from tanet.demo import build
 
     today = date.today()
     with tempfile.TemporaryDirectory() as folder:

@@ -91,13 +91,17 @@ def print_json_stream(items) -> None:
 
 
 def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
-    from tanet.text import csv_out, for_screen
+    from tanet.text import csv_out
+
+    from tanet.text import for_screen
 
     shown = for_screen if sys.stdout.isatty() else (lambda v: v)  # a file gets the data exactly
     w = csv.writer(sys.stdout, lineterminator="\n")
     w.writerow(columns)
     for r in rows:
         w.writerow([shown(csv_out(text(r.get(c)))) for c in columns])
+
+
 
 
 def terminal_width() -> int:
@@ -120,21 +124,12 @@ def grid(headers: Sequence[str], rows: Sequence[Sequence[Any]], total_width: int
     from tanet.output.table import render
     from tanet.text import for_screen
 
-    return render(
-        [for_screen(h) for h in headers],
-        [[for_screen(text(v)) for v in row] for row in rows],
-        total_width=total_width,
-        bold=colour(),
-    )
+    return render([for_screen(h) for h in headers], [[for_screen(text(v)) for v in row] for row in rows],
+                  total_width=total_width, bold=colour())
 
 
-def table(
-    rows: Sequence[dict],
-    columns: Sequence[tuple[str, str]],
-    title: str | None = None,
-    caption: str | None = None,
-    empty: str = "Nothing to show.",
-) -> None:
+def table(rows: Sequence[dict], columns: Sequence[tuple[str, str]], title: str | None = None,
+          caption: str | None = None, empty: str = "Nothing to show.") -> None:
     """A list as a table (tanet.table draws it: Rich is far too slow for thousands of rows)."""
     from tanet.output.table import render
     from tanet.text import for_screen
@@ -143,30 +138,14 @@ def table(
         say(empty)
         return
     body = [[for_screen(text(r.get(c[0]))) for c in columns] for r in rows]
-    sys.stdout.write(
-        render(
-            [c[1] for c in columns],
-            body,
-            total_width=terminal_width(),
-            title=for_screen(title) if title else None,
-            caption=for_screen(caption) if caption else None,
-            bold=colour(),
-            drop=[c[2] if len(c) > 2 else 0 for c in columns],
-        )
-    )
+    sys.stdout.write(render([c[1] for c in columns], body, total_width=terminal_width(),
+                            title=for_screen(title) if title else None, caption=for_screen(caption) if caption else None,
+                            bold=colour(), drop=[c[2] if len(c) > 2 else 0 for c in columns]))
 
 
-def emit(
-    rows,
-    fmt: str,
-    columns: Sequence[tuple[str, str]],
-    *,
-    title: str | None = None,
-    json_data: Any = None,
-    csv_columns: Sequence[str] | None = None,
-    empty: str = "Nothing to show.",
-    caption: str | None = None,
-) -> None:
+def emit(rows, fmt: str, columns: Sequence[tuple[str, str]], *, title: str | None = None,
+         json_data: Any = None, csv_columns: Sequence[str] | None = None, empty: str = "Nothing to show.",
+         caption: str | None = None) -> None:
     """Print a list (or, for json and csv, a stream of rows) in the chosen format:
     table (default), json or csv. `title` may be a function of the number of rows."""
     if fmt == "json":

@@ -80,7 +80,7 @@ def _cut(word: str, limit: int, last_resorts: bool = True) -> list[str]:
                     break
                 cut, n = cut + c, n + cw
             out.append(cut)
-            piece = piece[len(cut) :]
+            piece = piece[len(cut):]
         if piece:
             out.append(piece)
     return out
@@ -128,7 +128,7 @@ def wrap_text(s: str, limit: int) -> str:
         if width(paragraph) <= limit or len(bullet) > limit // 2:
             out.append(paragraph)
             continue
-        lines = _wrap(paragraph[len(bullet) :], limit - len(bullet), last_resorts=False)
+        lines = _wrap(paragraph[len(bullet):], limit - len(bullet), last_resorts=False)
         out += [bullet + lines[0]] + [" " * len(bullet) + line for line in lines[1:]]
     return "\n".join(out)
 
@@ -215,16 +215,8 @@ def _columns_that_fit(floors: list[int], drop: list[int], total_width: int) -> l
     return keep
 
 
-def render(
-    headers: list[str],
-    rows: list[list[str]],
-    *,
-    total_width: int,
-    title: str | None = None,
-    caption: str | None = None,
-    bold: bool = False,
-    drop: list[int] | None = None,
-) -> str:
+def render(headers: list[str], rows: list[list[str]], *, total_width: int, title: str | None = None,
+           caption: str | None = None, bold: bool = False, drop: list[int] | None = None) -> str:
     """The table as text; `rows` are already strings safe for a terminal. Text wraps at spaces;
     where whole words do not fit, columns with a `drop` rank are left out (rank 1 first), then
     e-mail addresses wrap after their `@`, then compound words after a hyphen, and last of all

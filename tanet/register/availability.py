@@ -7,10 +7,11 @@ import sqlite3
 from datetime import date, timedelta
 
 from tanet import dates
-from tanet.errors import TanetError
 from tanet.register import members as member_register
-from tanet.register import membership, vocabulary
+from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.store import settings
+from tanet.errors import TanetError
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL = {d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}
@@ -76,27 +77,21 @@ def describe_days(days: list[int]) -> str:
 def set_busy(conn: sqlite3.Connection, ref: str, patterns: list[str], today: date) -> tuple[sqlite3.Row, list[str]]:
     member = member_register.find_member(conn, ref)
     if not membership.is_active(member, today):
-        raise TanetError(
-            f"{member['name']} is not an active member"
-            + (f" (left on {member['left_on']})" if member["left_on"] else "")
-            + "."
-        )
+        raise TanetError(f"{member['name']} is not an active member"
+                         + (f" (left on {member['left_on']})" if member["left_on"] else "") + ".")
     if not patterns:
         raise TanetError(f"Give at least one --busy pattern. {PATTERN_HINT}")
     parsed = [parse_pattern(p) for p in patterns]
     conn.execute("DELETE FROM availability WHERE member_id = ?", [member["id"]])
-    conn.executemany(
-        'INSERT INTO availability(member_id, weekdays, start, "end", pattern) VALUES (?,?,?,?,?)',
-        [(member["id"], ",".join(map(str, d)), s, e, text) for d, s, e, text in parsed],
-    )
+    conn.executemany("INSERT INTO availability(member_id, weekdays, start, \"end\", pattern) VALUES (?,?,?,?,?)",
+                     [(member["id"], ",".join(map(str, d)), s, e, text) for d, s, e, text in parsed])
     return member, [p[3] for p in parsed]
 
 
 def show(conn, ref: str) -> tuple[sqlite3.Row, list[str]]:
     member = member_register.find_member(conn, ref)
-    return member, [
-        r[0] for r in conn.execute("SELECT pattern FROM availability WHERE member_id = ? ORDER BY id", [member["id"]])
-    ]
+    return member, [r[0] for r in conn.execute("SELECT pattern FROM availability WHERE member_id = ? ORDER BY id",
+                                               [member["id"]])]
 
 
 def clear(conn, ref: str) -> sqlite3.Row:
@@ -115,24 +110,13 @@ def low_participation_areas(conn, today: date) -> dict[str, float | None]:
            SELECT m.service_area, count(*) AS members, count(came.member_id) AS attendees
            FROM members m LEFT JOIN came ON came.member_id = m.id
            WHERE {membership.active_sql(":t", "m")} GROUP BY m.service_area""",
-        {"s": start, "t": today.isoformat()},
-    ).fetchall()
-    return {
-        r["service_area"]: round(r["attendees"] / r["members"], 2)
-        for r in rows
-        if r["members"] and r["attendees"] / r["members"] < threshold
-    }
+        {"s": start, "t": today.isoformat()}).fetchall()
+    return {r["service_area"]: round(r["attendees"] / r["members"], 2) for r in rows
+            if r["members"] and r["attendees"] / r["members"] < threshold}
 
 
-def suggest(
-    conn: sqlite3.Connection,
-    *,
-    weekdays: list[int],
-    times: list[str],
-    duration: int,
-    today: date,
-    areas: list[str] = (),
-) -> dict:
+def suggest(conn: sqlite3.Connection, *, weekdays: list[int], times: list[str], duration: int,
+            today: date, areas: list[str] = ()) -> dict:
     """Rank the candidate slots by how many active members (of `areas`, if given) can come."""
     if not weekdays or not times:
         raise TanetError("There are no candidate slots: give at least one day (--weekdays) and one time (--times).")
@@ -141,29 +125,21 @@ def suggest(
     wanted = sorted({vocabulary.find_area(conn, a) for a in areas})
     in_areas = f" AND m.service_area IN ({','.join('?' * len(wanted))})" if wanted else ""
     active = membership.active_sql("?1", "m")
-    members = conn.execute(
-        f"SELECT id, service_area FROM members m WHERE {active}{in_areas}", [today.isoformat(), *wanted]
-    ).fetchall()
+    members = conn.execute(f"SELECT id, service_area FROM members m WHERE {active}{in_areas}",
+                           [today.isoformat(), *wanted]).fetchall()
     busy_rows = conn.execute(
         f"""SELECT av.member_id, av.weekdays, av.start, av."end" FROM availability av JOIN members m ON m.id = av.member_id
-            WHERE {active}{in_areas}""",
-        [today.isoformat(), *wanted],
-    ).fetchall()
+            WHERE {active}{in_areas}""", [today.isoformat(), *wanted]).fetchall()
     if not busy_rows and wanted:
-        raise TanetError(
-            f"Nobody in {' or '.join(wanted)} has recorded when they are busy, so there is nothing to "
-            "rank. Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'"
-        )
+        raise TanetError(f"Nobody in {' or '.join(wanted)} has recorded when they are busy, so there is nothing to "
+                         "rank. Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'")
     if not busy_rows:
-        raise TanetError(
-            "Nobody has recorded when they are busy, so every slot is unknown and there is nothing to rank. "
-            "Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'"
-        )
+        raise TanetError("Nobody has recorded when they are busy, so every slot is unknown and there is nothing to rank. "
+                         "Record it with: tanet availability set MEMBER --busy 'mon-fri 08:45-15:30'")
     patterns: dict[int, list] = {}
     for r in busy_rows:
         patterns.setdefault(r["member_id"], []).append(
-            ({int(d) for d in r["weekdays"].split(",")}, dates.minutes(r["start"]), dates.minutes(r["end"]))
-        )
+            ({int(d) for d in r["weekdays"].split(",")}, dates.minutes(r["start"]), dates.minutes(r["end"])))
     low = low_participation_areas(conn, today)
     area_members: dict[str, int] = {}
     for m in members:
@@ -184,19 +160,12 @@ def suggest(
                 else:
                     available += 1
                     by_area[m["service_area"]] = by_area.get(m["service_area"], 0) + 1
-            slots.append(
-                {
-                    "weekday": DAYS[wd],
-                    "start": t,
-                    "available": available,
-                    "busy": busy,
-                    "unknown": unknown,
-                    "by_service_area": [
-                        {"service_area": a, "members": n, "available": by_area.get(a, 0), "low_participation": a in low}
-                        for a, n in sorted(area_members.items(), key=lambda x: x[0].casefold())
-                    ],
-                }
-            )
+            slots.append({
+                "weekday": DAYS[wd], "start": t, "available": available, "busy": busy, "unknown": unknown,
+                "by_service_area": [{"service_area": a, "members": n, "available": by_area.get(a, 0),
+                                     "low_participation": a in low}
+                                    for a, n in sorted(area_members.items(), key=lambda x: x[0].casefold())],
+            })
     low_gain = lambda sl: sum(x["available"] for x in sl["by_service_area"] if x["low_participation"])  # noqa: E731
     slots.sort(key=lambda sl: (-sl["available"], -low_gain(sl), sl["busy"], DAYS.index(sl["weekday"]), sl["start"]))
     return {"slots": slots, "low_participation": low}
@@ -214,10 +183,8 @@ def explain(result: dict, top: int = 3) -> list[str]:
         for area in sorted(low):
             here = next(x for x in sl["by_service_area"] if x["service_area"] == area)
             worst = min(next(x for x in o["by_service_area"] if x["service_area"] == area)["available"] for o in slots)
-            gains.append(
-                f"{area} {here['available']} of {here['members']} can come"
-                + (f" (+{here['available'] - worst} on the worst slot)" if here["available"] > worst else "")
-            )
+            gains.append(f"{area} {here['available']} of {here['members']} can come"
+                         + (f" (+{here['available'] - worst} on the worst slot)" if here["available"] > worst else ""))
         lines.append(f"{sl['weekday'].capitalize()} {sl['start']}: " + "; ".join(gains))
     return lines
 

@@ -7,66 +7,25 @@ from __future__ import annotations
 import difflib
 import shlex
 
-from tanet.errors import TanetError
 from tanet.output import render
+from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
 
 # Loose header names, squashed (lower case, letters and digits only).
 HEADERS = {
-    "name": (
-        "name",
-        "fullname",
-        "membername",
-        "yourname",
-        "participantname",
-        "displayname",
-        "nameinfull",
-        "firstandlastname",
-        "yourfullname",
-    ),
+    "name": ("name", "fullname", "membername", "yourname", "participantname", "displayname",
+             "nameinfull", "firstandlastname", "yourfullname"),
     "first_name": ("firstname", "forename", "givenname"),
     "last_name": ("lastname", "surname", "familyname"),
-    "email": (
-        "email",
-        "emailaddress",
-        "email1",
-        "workemail",
-        "emailaddresswork",
-        "mail",
-        "youremail",
-        "youremailaddress",
-        "workemailaddress",
-        "yourworkemail",
-        "yourworkemailaddress",
-    ),
+    "email": ("email", "emailaddress", "email1", "workemail", "emailaddresswork", "mail", "youremail",
+              "youremailaddress", "workemailaddress", "yourworkemail", "yourworkemailaddress"),
     "phone": ("phone", "telephone", "phonenumber", "mobile", "mobilenumber", "tel", "contactnumber"),
-    "organisation": (
-        "organisation",
-        "organization",
-        "org",
-        "employer",
-        "organisationemployer",
-        "organisationoremployer",
-        "agency",
-        "yourorganisation",
-        "organisationname",
-    ),
+    "organisation": ("organisation", "organization", "org", "employer", "organisationemployer",
+                     "organisationoremployer", "agency", "yourorganisation", "organisationname"),
     "service_area": ("servicearea", "area", "service", "areaofwork", "areaofpractice", "serviceareas"),
     "sector": ("sector",),
-    "role": (
-        "role",
-        "rolelevel",
-        "level",
-        "joblevel",
-        "seniority",
-        "yourrole",
-        "jobtitle",
-        "yourjobtitle",
-        "jobrole",
-        "position",
-        "post",
-        "designation",
-    ),
+    "role": ("role", "rolelevel", "level", "joblevel", "seniority", "yourrole", "jobtitle", "yourjobtitle",
+             "jobrole", "position", "post", "designation"),
     "ambassador": ("ambassador", "traumaambassador", "isambassador"),
     "joined_on": ("joinedon", "joined", "datejoined", "joindate", "dateofjoining", "startdate"),
     "left_on": ("lefton", "left", "dateleft", "leavedate"),
@@ -79,25 +38,11 @@ _LOOKUP = {alias: key for key, aliases in HEADERS.items() for alias in aliases}
 # Fallbacks when a header is wordier than any alias ("Organisation / employer (optional)").
 # A question naming the organisation ("Which sector is your organisation in?") asks about the
 # sector or the role first: those words are looked for before "organisation".
-_CONTAINS = (
-    ("email", "email"),
-    ("mail", "email"),
-    ("phone", "phone"),
-    ("mobile", "phone"),
-    ("servicearea", "service_area"),
-    ("sector", "sector"),
-    ("jobtitle", "role"),
-    ("role", "role"),
-    ("position", "role"),
-    ("organi", "organisation"),
-    ("employer", "organisation"),
-    ("consent", "consent_on"),
-    ("joined", "joined_on"),
-    ("ambassador", "ambassador"),
-    ("surname", "last_name"),
-    ("firstname", "first_name"),
-    ("name", "name"),
-)
+_CONTAINS = (("email", "email"), ("mail", "email"), ("phone", "phone"), ("mobile", "phone"),
+             ("servicearea", "service_area"), ("sector", "sector"), ("jobtitle", "role"), ("role", "role"),
+             ("position", "role"), ("organi", "organisation"), ("employer", "organisation"), ("consent", "consent_on"),
+             ("joined", "joined_on"), ("ambassador", "ambassador"), ("surname", "last_name"),
+             ("firstname", "first_name"), ("name", "name"))
 # Microsoft Forms' own columns: when and by whom the form was filled in, not the answers.
 FORMS_BOOKKEEPING = {"id", "starttime", "completiontime", "lastmodifiedtime"}
 # Forms' `Email` and `Name` hold "anonymous" and nothing unless the form asked people to sign in.
@@ -127,10 +72,8 @@ def field_named(word: str) -> str:
             return field
     if key in _LOOKUP:
         return _LOOKUP[key]
-    raise TanetError(
-        f"'{word}' is not a member field tanet imports. Use one of: {', '.join(FIELDS)} "
-        "(e.g. --column role='Job title')."
-    )
+    raise TanetError(f"'{word}' is not a member field tanet imports. Use one of: {', '.join(FIELDS)} "
+                     "(e.g. --column role='Job title').")
 
 
 def column_named(header: list[str], text: str, path) -> int:
@@ -141,11 +84,8 @@ def column_named(header: list[str], text: str, path) -> int:
     for i, h in enumerate(header):
         if squash(h) and squash(h) == squash(text):
             return i
-    raise TanetError(
-        f"{path} has no column headed '{text}'. Its columns are: "
-        + ", ".join(f"'{h.strip()}'" for h in header if h.strip())
-        + "."
-    )
+    raise TanetError(f"{path} has no column headed '{text}'. Its columns are: "
+                     + ", ".join(f"'{h.strip()}'" for h in header if h.strip()) + ".")
 
 
 def _guess_rank(header: list[str], i: int, forms: bool) -> tuple[str, int] | None:
@@ -168,9 +108,8 @@ def parse_choices(header: list[str], choices: list[str], path) -> dict[str, int]
     for item in choices:
         word, eq, text = item.partition("=")
         if not eq or not word.strip() or not text.strip():
-            raise TanetError(
-                f"'{item}' is not a column choice; write it as FIELD=HEADER, e.g. --column role='Job title'."
-            )
+            raise TanetError(f"'{item}' is not a column choice; write it as FIELD=HEADER, e.g. "
+                             "--column role='Job title'.")
         field = field_named(word)
         chosen[field] = column_named(header, text, path)
     return chosen
@@ -189,7 +128,8 @@ def pick(header: list[str], choices: list[str], path) -> dict[str, int]:
             if key not in best or rank < best[key][0]:
                 best[key] = (rank, i)
     found = {**{k: i for k, (_, i) in best.items()}, **chosen}
-    if "name" not in chosen and best.get("name", (0,))[0] >= 2 and "first_name" in found and "last_name" in found:
+    if ("name" not in chosen and best.get("name", (0,))[0] >= 2 and "first_name" in found
+            and "last_name" in found):
         del found["name"]  # Forms' sign-in Name, when the form asked for first and last names
     return found
 
@@ -238,18 +178,12 @@ def quote_map(option: str) -> str:
 
 # What an import found, in words ------------------------------------------------
 
-_NO_COLUMN = {
-    "joined_on": "{n} new members joined today ({today})",
-    "consent_on": "{n} new members agreed to their details being held on the day they joined",
-    "ambassador": "{n} new members are {not_}marked as ambassadors",
-    "other": "{n} new members set to 'other'",
-}
-_EMPTY = {
-    "joined_on": "{n} empty, set to today ({today})",
-    "consent_on": "{n} empty, set to the joining date",
-    "ambassador": "{n} empty, taken as {yes}",
-    "other": "{n} empty, set to 'other'",
-}
+_NO_COLUMN = {"joined_on": "{n} new members joined today ({today})",
+              "consent_on": "{n} new members agreed to their details being held on the day they joined",
+              "ambassador": "{n} new members are {not_}marked as ambassadors",
+              "other": "{n} new members set to 'other'"}
+_EMPTY = {"joined_on": "{n} empty, set to today ({today})", "consent_on": "{n} empty, set to the joining date",
+          "ambassador": "{n} empty, taken as {yes}", "other": "{n} empty, set to 'other'"}
 
 
 def default_lines(plan, today) -> list[str]:
@@ -267,9 +201,8 @@ def default_lines(plan, today) -> list[str]:
             hint = f" (to read one: --column {field}=HEADER)"
             if field == "joined_on" and is_forms_export(plan.header):
                 hint = " (to use the day they filled in the form: --column joined_on='Completion time')"
-        said = words.format(
-            n=n, today=today.isoformat(), not_="" if ambassador else "not ", yes="yes" if ambassador else "no"
-        )
+        said = words.format(n=n, today=today.isoformat(), not_="" if ambassador else "not ",
+                            yes="yes" if ambassador else "no")
         lines.append(f"  {field}: {said}{hint}")
     return lines
 
@@ -286,45 +219,23 @@ def problem_groups(plan, conn) -> tuple[list[str], list[str]]:
     lines, maps = [], []
     groups = sorted(plan.unknown.items(), key=lambda g: (-g[1][1], g[0]))
     for (kind, _), (value, rows, first) in groups:
-        where = (
-            f"line {first[0]}: '{value}'"
-            if rows == 1
-            else f"'{value}' in {rows} rows (lines "
-            + ", ".join(map(str, first))
-            + (", …" if rows > len(first) else "")
-            + ")"
-        )
+        where = (f"line {first[0]}: '{value}'" if rows == 1 else
+                 f"'{value}' in {rows} rows (lines " + ", ".join(map(str, first)) + (", …" if rows > len(first) else "") + ")")
         if kind == "email":
-            lines.append(
-                f"{where} is the e-mail column: the form did not record who filled it in. Choose the column "
-                f"that holds their e-mail address with --column email=HEADER, or add that question to the form."
-            )
+            lines.append(f"{where} is the e-mail column: the form did not record who filled it in. Choose the column "
+                         f"that holds their e-mail address with --column email=HEADER, or add that question to the form.")
             continue
         guess = really_close(value, choices[kind])
         option = f"{kind}:{value}={guess or kind.upper()}"
         maps.append(option)
-        lines.append(
-            f"{where} is not a {what[kind]} tanet knows"
-            + (f"; did you mean '{guess}'?" if guess else ".")
-            + f" Fix {'them all' if rows > 1 else 'it'} with: --map {quote_map(option)}"
-        )
+        lines.append(f"{where} is not a {what[kind]} tanet knows" + (f"; did you mean '{guess}'?" if guess else ".")
+                     + f" Fix {'them all' if rows > 1 else 'it'} with: --map {quote_map(option)}")
     kinds = {k for k, _ in plan.unknown}
     if any(m.endswith(("=AREA", "=SECTOR", "=ROLE")) for m in maps):
-        lines.append(
-            "Replace each ROLE, SECTOR or AREA with what the word means: "
-            + "; ".join(
-                f"{k}: "
-                + (
-                    ", ".join(choices[k])
-                    if k != "area"
-                    else "one of tanet area list (add a new one first with "
-                    "tanet area add NAME; each --map is saved for next time, as tanet area alias does)"
-                )
-                for k in ("role", "sector", "area")
-                if k in kinds
-            )
-            + "."
-        )
+        lines.append("Replace each ROLE, SECTOR or AREA with what the word means: " + "; ".join(
+            f"{k}: " + (", ".join(choices[k]) if k != "area" else "one of tanet area list (add a new one first with "
+                        "tanet area add NAME; each --map is saved for next time, as tanet area alias does)")
+            for k in ("role", "sector", "area") if k in kinds) + ".")
     return lines, maps
 
 
@@ -356,14 +267,9 @@ def report(conn, path, plan, today, *, dry_run: bool, update: bool, columns: lis
             render.note("Then run:\n  " + next_command(path, update, columns, maps + needed))
         shown = len(plan.errors) + sum(g[1] for g in plan.unknown.values())
         listed = " (listed above)" if plan.error_count <= shown else " (the first are listed above)"
-        raise TanetError(
-            f"{path}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
-            + (
-                "Add the --map options above (and fix any lines listed) and run the import again."
-                if needed
-                else "Fix what is listed above and run the import again."
-            )
-        )
+        raise TanetError(f"{path}: {render.count(plan.error_count, 'problem')}{listed}; nothing was imported. "
+                         + ("Add the --map options above (and fix any lines listed) and run the import again."
+                            if needed else "Fix what is listed above and run the import again."))
     for line, email, who in plan.skipped[:SHOWN_SKIPS]:
         render.note(f"line {line}: {email} is already member {who}; skipped (use --update to update).")
     if plan.skipped_count > SHOWN_SKIPS:

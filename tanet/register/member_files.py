@@ -9,13 +9,16 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from tanet import text as text_rules
+from tanet.register import members
+from tanet.register import vocabulary
+from tanet.register import membership
 from tanet.dates import parse_date
 from tanet.errors import TanetError
-from tanet.register import members, membership, vocabulary
-from tanet.register.member_columns import EMPTY_AMBASSADOR, pick
-from tanet.sheets.textfiles import check_unique_headers, open_binary, open_rows, read_text
+from tanet import text as text_rules
 from tanet.store.settings import valid_email
+from tanet.sheets.textfiles import check_unique_headers, open_binary, open_rows, read_text
+
+from tanet.register.member_columns import EMPTY_AMBASSADOR, pick
 
 
 def map_headers(header: list[str]) -> dict[str, int]:
@@ -27,7 +30,6 @@ def map_headers(header: list[str]) -> dict[str, int]:
 class ImportPlan:
     """What an import found. `new` and `updates` are kept only when asked (the demo, tests);
     a streaming import writes them as it goes and keeps counts."""
-
     new: list[dict] = field(default_factory=list)
     updates: list[tuple[int, dict]] = field(default_factory=list)
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # the first few: (line, email, who)
@@ -70,9 +72,8 @@ def _json_table(text: str, path) -> list[list[str]]:
     except json.JSONDecodeError as e:
         raise TanetError(f"{path} looks like JSON but cannot be read ({e.msg}, line {e.lineno}).") from None
     except RecursionError:
-        raise TanetError(
-            f"{path} is nested too deeply to be a member list; it was not written by tanet member export."
-        ) from None
+        raise TanetError(f"{path} is nested too deeply to be a member list; it was not written by "
+                         "tanet member export.") from None
     if not isinstance(records, list) or not all(isinstance(r, dict) for r in records):
         raise TanetError(f"{path} should hold a list of members, as written by tanet member export --format json.")
     keys: list[str] = []
@@ -97,26 +98,15 @@ def _table(path):
     if is_json:
         if Path(path).stat().st_size > MAX_JSON:
             # JSON is read whole, about four times its size in memory; CSV is read as a stream.
-            raise TanetError(
-                f"{path} is too large to read as JSON (over {MAX_JSON // 2**20} MB). Export the "
-                "members as CSV instead (tanet member export --format csv -o members.csv) and "
-                "import that."
-            )
+            raise TanetError(f"{path} is too large to read as JSON (over {MAX_JSON // 2**20} MB). Export the "
+                             "members as CSV instead (tanet member export --format csv -o members.csv) and "
+                             "import that.")
         return enumerate(_json_table(read_text(path), path), start=1)
     return open_rows(path)[1]
 
 
-def plan_import(
-    conn: sqlite3.Connection,
-    path,
-    today: date,
-    update: bool,
-    *,
-    write: bool = False,
-    progress=None,
-    columns: list[str] | None = None,
-    on_columns=None,
-) -> ImportPlan:
+def plan_import(conn: sqlite3.Connection, path, today: date, update: bool, *, write: bool = False,
+                progress=None, columns: list[str] | None = None, on_columns=None) -> ImportPlan:
     """Read and validate every row. With `write`, valid rows are written as they are read
     (inside the caller's transaction, which must roll back when `errors` is not empty) and
     only counts are kept, so a file of any size imports in little memory; without it,
@@ -154,7 +144,7 @@ def plan_import(
         if errs or unknown:
             _count_defaults(plan, filled)
             plan.error_count += len(errs) + unknown
-            plan.errors.extend(errs[: max(0, KEPT - len(plan.errors))])
+            plan.errors.extend(errs[:max(0, KEPT - len(plan.errors))])
             continue
         existing = members.email_taken(conn, rec["email"])
         if existing is None:
@@ -192,27 +182,15 @@ def _header_and_columns(rows, path, columns: list[str]) -> tuple[list[str], dict
         raise TanetError(
             f"{path} has no name column. Its first row should name the columns, e.g. Name, Email, Organisation, "
             f"Service area, Sector, Role; or say which column holds the name with --column name=HEADER "
-            f"(its columns: {found})."
-        )
+            f"(its columns: {found}).")
     if "email" not in cols:
-        raise TanetError(
-            f"{path} has no e-mail column. Add one headed 'Email', or say which column holds the "
-            f"e-mail address with --column email=HEADER (its columns: {found})."
-        )
+        raise TanetError(f"{path} has no e-mail column. Add one headed 'Email', or say which column holds the "
+                         f"e-mail address with --column email=HEADER (its columns: {found}).")
     return header, cols
 
 
-def _already_there(
-    conn: sqlite3.Connection,
-    plan: ImportPlan,
-    existing,
-    rec: dict,
-    line: int,
-    present: set,
-    *,
-    update: bool,
-    write: bool,
-) -> None:
+def _already_there(conn: sqlite3.Connection, plan: ImportPlan, existing, rec: dict, line: int, present: set,
+                   *, update: bool, write: bool) -> None:
     """A row whose e-mail is already a member's: updated with --update, else skipped and said."""
     if update:
         changes = {k: v for k, v in rec.items() if k in present and k != "email"}
@@ -239,11 +217,8 @@ def _resolve(conn, key: str, value: str, areas: list[str], plan: ImportPlan, lin
     with the lines it is on) when tanet does not know the word."""
     folded = (KINDS[key], " ".join(value.split()).casefold())
     if folded not in plan.known:
-        finder = {
-            "service_area": lambda v: vocabulary.find_area(conn, v, areas),
-            "sector": lambda v: vocabulary.normalise_sector(v, conn),
-            "role": lambda v: vocabulary.normalise_role(v, conn),
-        }[key]
+        finder = {"service_area": lambda v: vocabulary.find_area(conn, v, areas), "sector": lambda v: vocabulary.normalise_sector(v, conn),
+                  "role": lambda v: vocabulary.normalise_role(v, conn)}[key]
         try:
             meaning = finder(value)
         except TanetError:
@@ -275,9 +250,8 @@ def _count_defaults(plan: ImportPlan, filled: list[str]) -> None:
         plan.defaulted += key in KINDS  # empty area, sector and role cells, as before
 
 
-def _validate(
-    conn, row: list[str], cols: dict[str, int], line: int, today: date, areas: list[str], plan: ImportPlan
-) -> tuple[list[str], dict, int]:
+def _validate(conn, row: list[str], cols: dict[str, int], line: int, today: date, areas: list[str],
+              plan: ImportPlan) -> tuple[list[str], dict, int]:
     """One row checked: its problems (with the line number), the member it describes, and
     how many of its area, sector and role words tanet does not know (kept in the plan)."""
     get = lambda k: text_rules.csv_in(row[cols[k]].strip()) if k in cols and cols[k] < len(row) else ""  # noqa: E731
@@ -315,12 +289,8 @@ def _validate(
         rec["ambassador"] = int(vocabulary.parse_bool(get("ambassador")) if get("ambassador") else EMPTY_AMBASSADOR)
     except TanetError as e:
         errs.append(f"line {line}: {e}")
-    for key, what, check in (
-        ("phone", "phone number", text_rules.one_line),
-        ("organisation", "organisation", text_rules.one_line),
-        ("notes", "notes", text_rules.some_lines),
-        ("known_as", "name to greet them by", text_rules.one_line),
-    ):
+    for key, what, check in (("phone", "phone number", text_rules.one_line), ("organisation", "organisation", text_rules.one_line),
+                             ("notes", "notes", text_rules.some_lines), ("known_as", "name to greet them by", text_rules.one_line)):
         try:
             rec[key] = check(get(key), what)
         except TanetError as e:
@@ -352,7 +322,7 @@ def apply_import(conn: sqlite3.Connection, plan: ImportPlan, progress=None) -> N
     """Write a validated plan (inside the caller's transaction)."""
     batch = 1000
     for i in range(0, len(plan.new), batch):
-        conn.executemany(_INSERT, plan.new[i : i + batch])
+        conn.executemany(_INSERT, plan.new[i:i + batch])
         if progress:
             progress(min(i + batch, len(plan.new)))
     for member_id, changes in plan.updates:
@@ -367,10 +337,8 @@ def _update(conn: sqlite3.Connection, member_id: int, changes: dict) -> None:
 
 def export_rows(conn: sqlite3.Connection) -> list[dict]:
     """Every member who has not been forgotten, with the fields import reads back."""
-    return [
-        members.member_object(r, members.EXPORT_KEYS)
-        for r in conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL ORDER BY id")
-    ]
+    return [members.member_object(r, members.EXPORT_KEYS)
+            for r in conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL ORDER BY id")]
 
 
 def to_csv(records: list[dict]) -> str:
@@ -378,14 +346,8 @@ def to_csv(records: list[dict]) -> str:
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(members.EXPORT_KEYS)
     for r in records:
-        w.writerow(
-            [
-                ""
-                if r[k] is None
-                else ("yes" if r[k] is True else "no" if r[k] is False else text_rules.csv_out(str(r[k])))
-                for k in members.EXPORT_KEYS
-            ]
-        )
+        w.writerow(["" if r[k] is None else ("yes" if r[k] is True else "no" if r[k] is False else text_rules.csv_out(str(r[k])))
+                    for k in members.EXPORT_KEYS])
     return out.getvalue()
 
 
@@ -407,10 +369,8 @@ def csv_lines(conn: sqlite3.Connection):
     cursor.row_factory = None  # plain tuples
     for row in cursor.execute(f"SELECT {', '.join(keys)} FROM members WHERE forgotten_on IS NULL ORDER BY id"):
         # Most cells are text as it stands: kept without a call.
-        cells = [
-            value if value.__class__ is str and value[:1] not in _RISKY_START else "" if value is None else cell(value)
-            for value in row
-        ]
+        cells = [value if value.__class__ is str and value[:1] not in _RISKY_START
+                 else "" if value is None else cell(value) for value in row]
         cells[ambassador] = "yes" if row[ambassador] else "no"
         greeting = row[known]
         if not greeting:
@@ -436,6 +396,4 @@ def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[
         sql += " AND service_area IN (" + ",".join(f":a{i}" for i in range(len(names))) + ")"
         params.update({f"a{i}": n for i, n in enumerate(names)})
     rows = conn.execute(sql + " ORDER BY name COLLATE NOCASE", params).fetchall()
-    return "; ".join(str(Address(display_name=flattened(r["name"]), addr_spec=r["email"])) for r in rows) + "\n", len(
-        rows
-    )
+    return "; ".join(str(Address(display_name=flattened(r["name"]), addr_spec=r["email"])) for r in rows) + "\n", len(rows)

@@ -6,25 +6,14 @@ import difflib
 import sqlite3
 from datetime import date
 
-from tanet import text as text_rules
 from tanet.errors import TanetError
-from tanet.register import membership, vocabulary
+from tanet.register import vocabulary
+from tanet.register import membership
+from tanet import text as text_rules
 from tanet.store.settings import valid_email
 
-MEMBER_KEYS = (
-    "id",
-    "name",
-    "email",
-    "phone",
-    "organisation",
-    "service_area",
-    "sector",
-    "role",
-    "ambassador",
-    "joined_on",
-    "left_on",
-    "known_as",
-)
+MEMBER_KEYS = ("id", "name", "email", "phone", "organisation", "service_area",
+               "sector", "role", "ambassador", "joined_on", "left_on", "known_as")
 # Everything `member export` writes, so that it round-trips through `member import`.
 EXPORT_KEYS = MEMBER_KEYS + ("consent_on", "notes")
 
@@ -34,7 +23,6 @@ EXPORT_KEYS = MEMBER_KEYS + ("consent_on", "notes")
 
 # Members ---------------------------------------------------------------------
 
-
 def member_object(row: sqlite3.Row, keys=MEMBER_KEYS) -> dict:
     d = {k: row[k] for k in keys}
     d["ambassador"] = bool(d["ambassador"])
@@ -43,30 +31,8 @@ def member_object(row: sqlite3.Row, keys=MEMBER_KEYS) -> dict:
     return d
 
 
-TITLES = {
-    "dr",
-    "doctor",
-    "mr",
-    "mrs",
-    "ms",
-    "miss",
-    "mx",
-    "prof",
-    "professor",
-    "rev",
-    "revd",
-    "reverend",
-    "sir",
-    "dame",
-    "lady",
-    "lord",
-    "cllr",
-    "councillor",
-    "fr",
-    "father",
-    "sister",
-    "dame",
-}
+TITLES = {"dr", "doctor", "mr", "mrs", "ms", "miss", "mx", "prof", "professor", "rev", "revd", "reverend",
+          "sir", "dame", "lady", "lord", "cllr", "councillor", "fr", "father", "sister", "dame"}
 
 
 def default_known_as(name: str | None) -> str | None:
@@ -101,23 +67,10 @@ def email_taken(conn: sqlite3.Connection, email: str, except_id: int | None = No
     ).fetchone()
 
 
-def add_member(
-    conn: sqlite3.Connection,
-    *,
-    name: str,
-    email: str,
-    organisation: str | None,
-    service_area: str,
-    sector: str,
-    role: str,
-    today: date,
-    phone: str | None = None,
-    joined_on: date | None = None,
-    ambassador: bool = True,
-    notes: str | None = None,
-    consent_on: date | None = None,
-    known_as: str | None = None,
-) -> int:
+def add_member(conn: sqlite3.Connection, *, name: str, email: str, organisation: str | None,
+               service_area: str, sector: str, role: str, today: date, phone: str | None = None,
+               joined_on: date | None = None, ambassador: bool = True, notes: str | None = None,
+               consent_on: date | None = None, known_as: str | None = None) -> int:
     """Validate and insert one member; returns the new id."""
     name = clean_name(name)
     email = valid_email(email)
@@ -131,20 +84,10 @@ def add_member(
         """INSERT INTO members(name, email, phone, organisation, service_area, sector, role,
                                ambassador, joined_on, consent_on, notes, known_as)
            VALUES (?,?,?,?,?,?,?,?,?,?,?,?)""",
-        [
-            name,
-            email,
-            text_rules.one_line(phone, "phone number"),
-            text_rules.one_line(organisation, "organisation"),
-            vocabulary.find_area(conn, service_area),
-            vocabulary.normalise_sector(sector, conn),
-            vocabulary.normalise_role(role, conn),
-            int(ambassador),
-            joined.isoformat(),
-            (consent_on or joined).isoformat(),
-            text_rules.some_lines(notes, "notes"),
-            text_rules.one_line(known_as, "name to greet them by"),
-        ],
+        [name, email, text_rules.one_line(phone, "phone number"), text_rules.one_line(organisation, "organisation"),
+         vocabulary.find_area(conn, service_area), vocabulary.normalise_sector(sector, conn), vocabulary.normalise_role(role, conn),
+         int(ambassador), joined.isoformat(), (consent_on or joined).isoformat(),
+         text_rules.some_lines(notes, "notes"), text_rules.one_line(known_as, "name to greet them by")],
     )
     return cur.lastrowid
 
@@ -172,9 +115,7 @@ def find_member(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
     wanted = vocabulary.fold(text)
     rows = conn.execute("SELECT * FROM members WHERE forgotten_on IS NULL").fetchall()
     folded = {r["id"]: vocabulary.fold(r["name"]) for r in rows}
-    exact = [r for r in rows if r["name"].casefold() == text.casefold()] or [
-        r for r in rows if folded[r["id"]] == wanted
-    ]
+    exact = [r for r in rows if r["name"].casefold() == text.casefold()] or [r for r in rows if folded[r["id"]] == wanted]
     if len(exact) == 1:
         return exact[0]
     matches = exact or [r for r in rows if wanted in folded[r["id"]]]
@@ -187,19 +128,14 @@ def find_member(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
         raise TanetError(f"No member's name contains '{text}'.{hint} Find members with: tanet member list --all")
     listed = "; ".join(_describe(r) for r in matches[:10])
     more = f" and {len(matches) - 10} more" if len(matches) > 10 else ""
-    raise TanetError(f"'{text}' matches {len(matches)} members: {listed}{more}. Use the id or e-mail address instead.")
+    raise TanetError(
+        f"'{text}' matches {len(matches)} members: {listed}{more}. Use the id or e-mail address instead."
+    )
 
 
-def list_members(
-    conn: sqlite3.Connection,
-    today: date,
-    *,
-    area: str | None = None,
-    sector: str | None = None,
-    role: str | None = None,
-    org: str | None = None,
-    include_left: bool = False,
-):
+def list_members(conn: sqlite3.Connection, today: date, *, area: str | None = None,
+                 sector: str | None = None, role: str | None = None, org: str | None = None,
+                 include_left: bool = False):
     """Members as a stream of member objects, in name order."""
     where, params = [], {"today": today.isoformat()}
     if not include_left:
@@ -221,20 +157,8 @@ def list_members(
     return (member_object(r) for r in conn.execute(sql, params))
 
 
-EDITABLE = (
-    "name",
-    "email",
-    "phone",
-    "organisation",
-    "service_area",
-    "sector",
-    "role",
-    "ambassador",
-    "joined_on",
-    "consent_on",
-    "notes",
-    "known_as",
-)
+EDITABLE = ("name", "email", "phone", "organisation", "service_area", "sector", "role",
+            "ambassador", "joined_on", "consent_on", "notes", "known_as")
 
 
 def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) -> dict:
@@ -281,18 +205,14 @@ def edit_member(conn: sqlite3.Connection, ref: str, changes: dict, today: date) 
 def leave(conn: sqlite3.Connection, ref: str, on: date) -> sqlite3.Row:
     row = find_member(conn, ref)
     if row["left_on"]:
-        raise TanetError(
-            f"{row['name']} already left on {row['left_on']}. To bring them back: tanet member rejoin {row['id']}"
-        )
+        raise TanetError(f"{row['name']} already left on {row['left_on']}. To bring them back: tanet member rejoin {row['id']}")
     if on.isoformat() <= row["joined_on"]:
         raise TanetError(f"{row['name']} joined on {row['joined_on']}; the leaving date must be later.")
     last = last_seen(conn, row["id"])
     if last and on.isoformat() < last["day"]:
-        raise TanetError(
-            f"{row['name']} was {last['what']} at meeting #{last['meeting_id']} on {last['day']}, so they "
-            f"cannot have left on {on.isoformat()}. Give the day they left with --on (on or after "
-            f"{last['day']})."
-        )
+        raise TanetError(f"{row['name']} was {last['what']} at meeting #{last['meeting_id']} on {last['day']}, so they "
+                         f"cannot have left on {on.isoformat()}. Give the day they left with --on (on or after "
+                         f"{last['day']}).")
     conn.execute("UPDATE members SET left_on = ? WHERE id = ?", [on.isoformat(), row["id"]])
     return row
 
@@ -308,9 +228,7 @@ def last_seen(conn: sqlite3.Connection, member_id: int) -> sqlite3.Row | None:
              UNION ALL
              SELECT min(m.date, substr(c.recorded_at, 1, 10)), m.id, 'checked in' FROM checkins c
                JOIN meetings m ON m.id = c.meeting_id WHERE c.member_id = :mid)
-           ORDER BY day DESC LIMIT 1""",
-        {"mid": member_id},
-    ).fetchone()
+           ORDER BY day DESC LIMIT 1""", {"mid": member_id}).fetchone()
 
 
 def rejoin(conn: sqlite3.Connection, ref: str) -> sqlite3.Row:
@@ -350,3 +268,4 @@ def activity(conn: sqlite3.Connection, member_id: int) -> dict:
         "replies": q("""SELECT r.meeting_id, m.date, r.response, r.responded_at, r.comment FROM responses r
                         JOIN meetings m ON m.id = r.meeting_id WHERE r.member_id = ? ORDER BY m.date"""),
     }
+

@@ -18,66 +18,27 @@ ROLES = ("frontline", "supervisor", "manager", "senior-leader", "other")
 
 
 _SECTOR_WORDS = {
-    "public": "public",
-    "publicsector": "public",
-    "statutory": "public",
-    "nhs": "public",
-    "localauthority": "public",
-    "council": "public",
-    "third": "third",
-    "thirdsector": "third",
-    "voluntary": "third",
-    "voluntarysector": "third",
-    "charity": "third",
-    "community": "third",
-    "communityandvoluntary": "third",
-    "private": "private",
-    "privatesector": "private",
-    "independent": "private",
+    "public": "public", "publicsector": "public", "statutory": "public", "nhs": "public",
+    "localauthority": "public", "council": "public",
+    "third": "third", "thirdsector": "third", "voluntary": "third", "voluntarysector": "third",
+    "charity": "third", "community": "third", "communityandvoluntary": "third",
+    "private": "private", "privatesector": "private", "independent": "private",
     "other": "other",
 }
 
 
 _ROLE_WORDS = {
-    "frontline": "frontline",
-    "practitioner": "frontline",
-    "frontlinepractitioner": "frontline",
-    "frontlinestaff": "frontline",
-    "supervisor": "supervisor",
-    "teamleader": "supervisor",
-    "seniorpractitioner": "supervisor",
-    "manager": "manager",
-    "servicemanager": "manager",
-    "middlemanager": "manager",
-    "seniorleader": "senior-leader",
-    "seniorleadership": "senior-leader",
-    "senior": "senior-leader",
-    "director": "senior-leader",
-    "headofservice": "senior-leader",
+    "frontline": "frontline", "practitioner": "frontline", "frontlinepractitioner": "frontline",
+    "frontlinestaff": "frontline", "supervisor": "supervisor", "teamleader": "supervisor",
+    "seniorpractitioner": "supervisor", "manager": "manager", "servicemanager": "manager",
+    "middlemanager": "manager", "seniorleader": "senior-leader", "seniorleadership": "senior-leader",
+    "senior": "senior-leader", "director": "senior-leader", "headofservice": "senior-leader",
     "other": "other",
 }
 
 
-_LETTERS = str.maketrans(
-    {
-        "ł": "l",
-        "Ł": "l",
-        "ø": "o",
-        "Ø": "o",
-        "đ": "d",
-        "Đ": "d",
-        "ß": "ss",
-        "æ": "ae",
-        "Æ": "ae",
-        "œ": "oe",
-        "Œ": "oe",
-        "ı": "i",
-        "ð": "d",
-        "þ": "th",
-        "’": "'",
-        "‘": "'",
-    }
-)
+_LETTERS = str.maketrans({"ł": "l", "Ł": "l", "ø": "o", "Ø": "o", "đ": "d", "Đ": "d", "ß": "ss", "æ": "ae",
+                          "Æ": "ae", "œ": "oe", "Œ": "oe", "ı": "i", "ð": "d", "þ": "th", "’": "'", "‘": "'"})
 
 
 def fold(text: str) -> str:
@@ -100,10 +61,8 @@ def _choice(value: str, words: dict[str, str], allowed: tuple[str, ...], what: s
         return target
     close = difflib.get_close_matches(key, list(words), n=1, cutoff=0.6)
     hint = f" Did you mean '{words[close[0]]}'?" if close else ""
-    raise TanetError(
-        f"'{value}' is not a {what}.{hint} Use one of: {', '.join(allowed)} "
-        f"(or say which it means with: tanet member import FILE --map {what}:'{value}'=...)."
-    )
+    raise TanetError(f"'{value}' is not a {what}.{hint} Use one of: {', '.join(allowed)} "
+                     f"(or say which it means with: tanet member import FILE --map {what}:'{value}'=...).")
 
 
 def normalise_sector(value: str, conn: sqlite3.Connection | None = None) -> str:
@@ -123,9 +82,7 @@ def lookup(conn: sqlite3.Connection | None, kind: str, value: str) -> str | None
     """The value an alias stands for (`Schools` -> education), if the coordinator or tanet set one."""
     if conn is None or not value:
         return None
-    row = conn.execute(
-        "SELECT value FROM aliases WHERE kind = ? AND alias = ?", [kind, " ".join(value.split())]
-    ).fetchone()
+    row = conn.execute("SELECT value FROM aliases WHERE kind = ? AND alias = ?", [kind, " ".join(value.split())]).fetchone()
     return row[0] if row else None
 
 
@@ -137,11 +94,8 @@ def add_alias(conn: sqlite3.Connection, kind: str, alias: str, value: str) -> tu
     if not alias:
         raise TanetError("Give the word to map, e.g. tanet area alias Schools education")
     target = {"area": lambda v: find_area(conn, v), "sector": normalise_sector, "role": normalise_role}[kind](value)
-    conn.execute(
-        "INSERT INTO aliases(kind, alias, value) VALUES (?, ?, ?) ON CONFLICT(kind, alias) "
-        "DO UPDATE SET value = excluded.value",
-        [kind, alias, target],
-    )
+    conn.execute("INSERT INTO aliases(kind, alias, value) VALUES (?, ?, ?) ON CONFLICT(kind, alias) "
+                 "DO UPDATE SET value = excluded.value", [kind, alias, target])
     return alias, target
 
 

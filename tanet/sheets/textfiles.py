@@ -50,10 +50,8 @@ def detect_encoding(path: str | Path) -> str:
             if good and first_bad:
                 # Pasted together from two sources: reading it all as cp1252 would garble
                 # every accented name in the UTF-8 part.
-                raise TanetError(
-                    f"{p} is mostly UTF-8, but line {first_bad} is in another encoding. Save the "
-                    "whole file from the spreadsheet as 'CSV UTF-8' and try again."
-                )
+                raise TanetError(f"{p} is mostly UTF-8, but line {first_bad} is in another encoding. Save the "
+                                 "whole file from the spreadsheet as 'CSV UTF-8' and try again.")
     if first_bad:
         return "cp1252"  # Excel's "CSV" on Windows
     return "utf-8-sig" if head.startswith(codecs.BOM_UTF8) else "utf-8"
@@ -61,10 +59,8 @@ def detect_encoding(path: str | Path) -> str:
 
 # A letter beyond ASCII as UTF-8 writes it (2 to 4 bytes); in cp1252 these pairs read as
 # "Ã«" and the like, which no name in a register holds.
-UTF8_LETTER = re.compile(
-    rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xef][\x80-\xbf]{2}"
-    rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}"
-)
+UTF8_LETTER = re.compile(rb"[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xef][\x80-\xbf]{2}"
+                         rb"|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2}")
 
 MAX_LINE = 1024 * 1024  # a row of a list; without a limit, a file with no line breaks is read whole
 
@@ -75,17 +71,14 @@ def bounded_lines(f, p: Path):
     while line := f.readline(MAX_LINE + 1):
         n += 1
         if len(line) > MAX_LINE:
-            raise TanetError(
-                f"Line {n} of {p} is longer than {MAX_LINE // 2**20} MB, so it is not a list tanet can "
-                "read. Save it from the spreadsheet as CSV and try again."
-            )
+            raise TanetError(f"Line {n} of {p} is longer than {MAX_LINE // 2**20} MB, so it is not a list tanet can "
+                             "read. Save it from the spreadsheet as CSV and try again.")
         yield line
 
 
 def _not_text(p: Path) -> TanetError:
-    return TanetError(
-        f"{p} is not a text file (CSV or tab-separated). Save it from the spreadsheet as CSV and try again."
-    )
+    return TanetError(f"{p} is not a text file (CSV or tab-separated). Save it from the spreadsheet as CSV "
+                      "and try again.")
 
 
 MAX_TEXT = 16 * 1024 * 1024  # read whole: an attendance report or a commentary is far smaller
@@ -96,9 +89,8 @@ def read_text(path: str | Path) -> str:
     p = Path(path)
     with open_binary(p) as f:
         if os.fstat(f.fileno()).st_size > MAX_TEXT:
-            raise TanetError(
-                f"{p} is over {MAX_TEXT // 2**20} MB, far larger than what it should hold. Check it is the right file."
-            )
+            raise TanetError(f"{p} is over {MAX_TEXT // 2**20} MB, far larger than what it should hold. Check it is "
+                             "the right file.")
     encoding = detect_encoding(p)
     with open_binary(p) as f:
         try:
@@ -144,11 +136,9 @@ def open_rows(path: str | Path):
                         continue
                     yield line, row
             except csv.Error as e:
-                raise TanetError(
-                    f"{p} cannot be read as CSV near line {start} ({e}); a cell may be far too "
-                    "long or a quote not closed. Check the file in a spreadsheet and save it "
-                    "again."
-                ) from None
+                raise TanetError(f"{p} cannot be read as CSV near line {start} ({e}); a cell may be far too "
+                                 "long or a quote not closed. Check the file in a spreadsheet and save it "
+                                 "again.") from None
             except UnicodeDecodeError:
                 raise _not_text(p) from None
 

@@ -45,10 +45,8 @@ _SHARED_VALUE = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*(
 _TAG = re.compile(rb"<[^>]*>")
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
 # Where a cell, a row or a shared string starts (with or without a namespace prefix).
-_STARTS = {
-    "cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row ", b":row>"),
-    "string": (b"<si>", b"<si ", b":si>", b":si "),
-}
+_STARTS = {"cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row ", b":row>"),
+           "string": (b"<si>", b"<si ", b":si>", b":si ")}
 
 
 class _Sheet:
@@ -81,10 +79,8 @@ def check_workbook(path: Path) -> None:
                     for _ in _unpack(z, part, path, None):  # its real size, verified
                         pass
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
-        raise TanetError(
-            f"{path} is not a spreadsheet tanet can read ({e}). Open it in Excel and save it "
-            "again as .xlsx, or save it as CSV."
-        ) from None
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Open it in Excel and save it "
+                         "again as .xlsx, or save it as CSV.") from None
     except OSError as e:
         raise TanetError(f"Cannot read {path}: {e.strerror or e}.") from None
 
@@ -101,21 +97,16 @@ def _sheet_names(z: zipfile.ZipFile) -> set[str]:
                 text = f.read(_CHUNK)
         except KeyError:
             continue
-        for target in re.findall(
-            rb'Target="([^"]+)"',
-            _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', text),
-        ):
+        for target in re.findall(rb'Target="([^"]+)"', _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', text)):
             name = target.decode("utf-8", "replace")
             names.add(name.lstrip("/") if name.startswith("/") else posixpath.normpath(posixpath.join(base, name)))
     return names
 
 
 def _too_big(path: Path, why: str) -> TanetError:
-    return TanetError(
-        f"{path} is too large or too strange to read safely: {why} (tanet reads at most "
-        f"{MAX_ROWS - 1:,} rows of {MAX_COLUMNS} columns, fewer when they are long). Save the "
-        "sheet as CSV and import that."
-    )
+    return TanetError(f"{path} is too large or too strange to read safely: {why} (tanet reads at most "
+                      f"{MAX_ROWS - 1:,} rows of {MAX_COLUMNS} columns, fewer when they are long). Save the "
+                      "sheet as CSV and import that.")
 
 
 def _check_ratio(part: zipfile.ZipInfo, path: Path) -> None:
@@ -173,24 +164,15 @@ def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: 
         for m in _DIMENSION.finditer(piece):
             _reach(sheet, m.group(1), m.group(2), path)
         rows, columns = _REF_ROW.findall(piece), set(_REF_COLUMN.findall(piece))
-        _reach(
-            sheet,
-            max(columns, key=lambda c: (len(c), c), default=b""),
-            str(max(map(int, rows), default=0)).encode(),
-            path,
-        )
+        _reach(sheet, max(columns, key=lambda c: (len(c), c), default=b""),
+               str(max(map(int, rows), default=0)).encode(), path)
         sheet.cells += sum(piece.count(marker) for marker in _STARTS["cell"][:4])
         if shared:
             sheet.text += sum(shared[i] for i in map(int, _SHARED_VALUE.findall(piece)) if i < len(shared))
         sheet.text += len(_TAG.sub(b"", piece))
     area = sheet.rows * sheet.columns
-    need = (
-        sheet.cells * CELL_COST
-        + max(0, area - sheet.cells) * EMPTY_CELL_COST
-        + sheet.text
-        + sum(shared)
-        + 24 * len(shared)
-    )
+    need = sheet.cells * CELL_COST + max(0, area - sheet.cells) * EMPTY_CELL_COST + sheet.text \
+        + sum(shared) + 24 * len(shared)
     if need > MAX_READER_MEMORY:
         raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
 
@@ -201,11 +183,9 @@ def _plain(piece: bytes, path: Path) -> bytes:
     piece = _SPACE.sub(b" ", piece)
     for tag in re.findall(rb"<(?:\w+:)?(?:c|row|dimension) [^>]*>", piece) if b"&" in piece else ():
         if _REFERENCE.search(tag):
-            raise TanetError(
-                f"{path} writes a cell's position in a way tanet does not read (a character "
-                "reference inside a tag), so it was not read. Save it again from your spreadsheet "
-                "program, or as CSV."
-            )
+            raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
+                             "reference inside a tag), so it was not read. Save it again from your spreadsheet "
+                             "program, or as CSV.")
     if not _UNPLAIN.search(piece):  # every attribute already written name="value", as Excel writes them
         return piece
     return _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', piece)
@@ -246,10 +226,8 @@ def _workbook_rows(path: Path):
         for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
             yield [c if c.__class__ is str else _cell(c) for c in row]  # most cells are text: no call for them
     except (CalamineError, ValueError, OSError) as e:
-        raise TanetError(
-            f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
-            "('Open results in Excel') or save it as .xlsx or CSV."
-        ) from None
+        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
 
 
 def _cell(value) -> str:

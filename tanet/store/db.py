@@ -31,10 +31,8 @@ def _create_file(path: Path) -> None:
     try:
         make_folder(path.parent)
     except TanetError:
-        raise TanetError(
-            f"Cannot create the database at {path}: its folder cannot be made. "
-            "Choose a folder you can write to with --db PATH or TANET_DB."
-        ) from None
+        raise TanetError(f"Cannot create the database at {path}: its folder cannot be made. "
+                         "Choose a folder you can write to with --db PATH or TANET_DB.") from None
     try:
         fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
         os.close(fd)
@@ -80,8 +78,7 @@ class ForeignSchema(UnusableFile):
         super().__init__(
             f"{path} holds {', '.join(objects[:3])}{more}, which tanet never makes, so it was not used: a file "
             "changed outside tanet could act behind your back. Put back a backup you made yourself "
-            "(tanet restore BACKUP --yes), or ask whoever gave you the file."
-        )
+            "(tanet restore BACKUP --yes), or ask whoever gave you the file.")
 
 
 def harden(conn: sqlite3.Connection) -> sqlite3.Connection:
@@ -126,15 +123,11 @@ def refusing_writes(path: Path) -> str:
     except OSError:
         bits_allow = False
     if not bits_allow:
-        return (
-            f"{path} is read-only (its permissions allow reading only), so nothing was changed. "
-            f"To allow changes: chmod u+w {path}"
-        )
-    return (
-        f"{path} cannot be written, although its permissions allow it: the file or its folder refuses changes "
-        "(it may be on a disk mounted read-only, or locked against changes). Nothing was changed. Copy the file "
-        "to a folder you can write to and use that copy with --db, or ask whoever manages the computer."
-    )
+        return (f"{path} is read-only (its permissions allow reading only), so nothing was changed. "
+                f"To allow changes: chmod u+w {path}")
+    return (f"{path} cannot be written, although its permissions allow it: the file or its folder refuses changes "
+            "(it may be on a disk mounted read-only, or locked against changes). Nothing was changed. Copy the file "
+            "to a folder you can write to and use that copy with --db, or ask whoever manages the computer.")
 
 
 def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
@@ -144,40 +137,29 @@ def explain(e: sqlite3.DatabaseError, path: Path) -> TanetError:
     if "readonly" in text or "read-only" in text:
         if not os.access(path, os.W_OK):
             return TanetError(refusing_writes(path))
-        return TanetError(
-            f"tanet cannot write beside {path}: the folder {folder} is read-only, and SQLite needs "
-            "to keep its journal there. Nothing was changed; move the file to a folder you can write to."
-        )
+        return TanetError(f"tanet cannot write beside {path}: the folder {folder} is read-only, and SQLite needs "
+                          "to keep its journal there. Nothing was changed; move the file to a folder you can write to.")
     if "unable to open" in text:
         if not os.access(folder, os.W_OK | os.X_OK):
-            return TanetError(
-                f"tanet cannot open {path}: the folder {folder} is read-only or closed to you, and SQLite "
-                "needs to keep its journal there. Move the file to a folder you can write to."
-            )
+            return TanetError(f"tanet cannot open {path}: the folder {folder} is read-only or closed to you, and SQLite "
+                              "needs to keep its journal there. Move the file to a folder you can write to.")
         return TanetError(f"tanet cannot open {path} ({e}). Check the path given with --db or TANET_DB.")
     if "disk i/o error" in text and _looks_full(e, folder):
-        return TanetError(
-            f"The disk holding {path} seems to be full: SQLite could not write its journal beside "
-            "the file. Nothing was changed and the file is not damaged. Free some space and try again."
-        )
+        return TanetError(f"The disk holding {path} seems to be full: SQLite could not write its journal beside "
+                          "the file. Nothing was changed and the file is not damaged. Free some space and try again.")
     if "disk i/o error" in text:
-        return TanetError(
-            f"The disk holding {path} could not be read or written (disk I/O error); nothing was "
-            "changed. Check that the disk is connected and has free space, then try again."
-        )
+        return TanetError(f"The disk holding {path} could not be read or written (disk I/O error); nothing was "
+                          "changed. Check that the disk is connected and has free space, then try again.")
     if "disk is full" in text or "database or disk is full" in text:
         return TanetError(f"The disk holding {path} is full, so nothing was changed. Free some space and try again.")
     if "not a database" in text or "malformed" in text or "corrupt" in text:
-        return UnusableFile(
-            f"{path} is damaged or is not a database ({e}). Nothing was changed. "
-            "Put back your latest backup with: tanet restore BACKUP --yes"
-        )
+        return UnusableFile(f"{path} is damaged or is not a database ({e}). Nothing was changed. "
+                          "Put back your latest backup with: tanet restore BACKUP --yes")
     if "locked" in text or "busy" in text:
-        return TanetError(
-            f"{path} is busy in another program for more than {BUSY_TIMEOUT_MS // 1000} s. "
-            "Close it there and try again."
-        )
-    return TanetError(f"The database {path} could not be used ({e}); nothing was changed. Check it with: tanet check")
+        return TanetError(f"{path} is busy in another program for more than {BUSY_TIMEOUT_MS // 1000} s. "
+                          "Close it there and try again.")
+    return TanetError(f"The database {path} could not be used ({e}); nothing was changed. "
+                      "Check it with: tanet check")
 
 
 # SQLite's extended codes for a write that could not grow a file: what a full disk gives.
@@ -217,11 +199,10 @@ def recorded_migrations(path: Path) -> list[str] | None:
         return []
     with open(path, "rb") as f:
         if f.read(16) != b"SQLite format 3\x00":
-            raise TanetError(
-                f"{path} is not a tanet database (it is not an SQLite file at all). "
-                "Check the path given with --db or TANET_DB."
-            )
-    probe = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+            raise TanetError(f"{path} is not a tanet database (it is not an SQLite file at all). "
+                             "Check the path given with --db or TANET_DB.")
+    probe = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
+                            timeout=BUSY_TIMEOUT_MS / 1000)
     try:
         harden(probe)
         names = [r[0] for r in probe.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -253,10 +234,8 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
         raise TanetError(f"{path} is a folder, not a database file. Give a file name, e.g. {path / 'tanet.db'}.")
     if not path.exists():
         if not create:
-            raise TanetError(
-                f"There is no tanet database at {path}. Create one with: tanet init "
-                "(or check the path given with --db or TANET_DB)."
-            )
+            raise TanetError(f"There is no tanet database at {path}. Create one with: tanet init "
+                             "(or check the path given with --db or TANET_DB).")
         _create_file(path)
     from tanet.store.unfinished import sweep
 
@@ -266,10 +245,8 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
     except PermissionError:
         raise TanetError(f"You may not read {path}. Check its permissions (ls -l {path}).") from None
     if recorded is None:
-        raise TanetError(
-            f"{path} is another program's SQLite database, not tanet's; it was left untouched. "
-            "Check the path given with --db or TANET_DB."
-        )
+        raise TanetError(f"{path} is another program's SQLite database, not tanet's; it was left untouched. "
+                         "Check the path given with --db or TANET_DB.")
     owner_only(path)
     # Even where the system would let us (root), a file its owner made read-only stays so; and one
     # the system refuses to change (a read-only disk, a locked file) is read only, whatever its bits.
@@ -279,11 +256,8 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
         return read_only(conn, refusing_writes(path))
     unknown = [name for name in recorded if name not in MIGRATIONS]
     if unknown:
-        return read_only(
-            conn,
-            f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "
-            "version does not know), so this version will not change it. Install the newer tanet.",
-        )
+        return read_only(conn, f"{path} was made by a newer tanet (it has the change '{unknown[-1]}' that this "
+                               "version does not know), so this version will not change it. Install the newer tanet.")
     if migrate and set(MIGRATIONS) - set(recorded):
         try:
             _migrate(conn)
@@ -294,29 +268,10 @@ def open_db(path: Path, *, create: bool = False, migrate: bool = True) -> Connec
     return conn
 
 
-_CHANGES = frozenset(
-    getattr(sqlite3, f"SQLITE_{name}")
-    for name in (
-        "INSERT",
-        "UPDATE",
-        "DELETE",
-        "CREATE_TABLE",
-        "CREATE_INDEX",
-        "CREATE_TRIGGER",
-        "CREATE_VIEW",
-        "DROP_TABLE",
-        "DROP_INDEX",
-        "DROP_TRIGGER",
-        "DROP_VIEW",
-        "ALTER_TABLE",
-        "REINDEX",
-        "ANALYZE",
-        "CREATE_VTABLE",
-        "DROP_VTABLE",
-        "ATTACH",
-        "DETACH",
-    )
-)
+_CHANGES = frozenset(getattr(sqlite3, f"SQLITE_{name}") for name in (
+    "INSERT", "UPDATE", "DELETE", "CREATE_TABLE", "CREATE_INDEX", "CREATE_TRIGGER", "CREATE_VIEW", "DROP_TABLE",
+    "DROP_INDEX", "DROP_TRIGGER", "DROP_VIEW", "ALTER_TABLE", "REINDEX", "ANALYZE", "CREATE_VTABLE", "DROP_VTABLE",
+    "ATTACH", "DETACH"))
 
 
 def _reads_only(action, arg1, arg2, db_name, trigger) -> int:

@@ -190,21 +190,16 @@ class NewFolder:
     `owned` (files recorded elsewhere, such as the outbox). Anything else in it (the
     coordinator's own files, another meeting's messages) and the target is left alone."""
 
-    def __init__(
-        self,
-        target: Path,
-        owned=lambda name: False,
-        what: str = "files",
-        owner: str | None = None,
-        hint: str = "Choose a new or empty folder with -o DIR.",
-    ):
+    def __init__(self, target: Path, owned=lambda name: False, what: str = "files", owner: str | None = None,
+                 hint: str = "Choose a new or empty folder with -o DIR."):
         self.target, self.owner, self.names, self.hint = Path(target), owner, [], hint
         self.replaces: set[str] = set()
         if self.target.exists():
             self.replaces = self._replaceable(owned, what)
         self.made = make_folder(self.target.parent)  # taken away again if nothing is written
         try:
-            self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp", dir=self.target.parent))
+            self.path = Path(tempfile.mkdtemp(prefix=f".{self.target.name}.", suffix=".tmp",
+                                              dir=self.target.parent))
         except OSError as e:
             raise cannot_write(self.target, e) from None
 
@@ -215,19 +210,16 @@ class NewFolder:
             raise TanetError(f"{self.target} is a file, not a folder. Choose a folder name.")
         manifest = _manifest(self.target) if self.owner else None
         if manifest and manifest.get("owner") != self.owner:
-            raise TanetError(
-                f"{self.target} holds {manifest.get('owner')}, not {self.owner}; tanet leaves it alone "
-                f"and deleted nothing. {self.hint}"
-            )
+            raise TanetError(f"{self.target} holds {manifest.get('owner')}, not {self.owner}; tanet leaves it alone "
+                             f"and deleted nothing. {self.hint}")
         listed = set(manifest["files"]) if manifest else set()
         names = {p.name for p in self.target.iterdir()} - {MANIFEST}
         strangers = sorted(n for n in names if not (n in listed and (self.target / n).is_file()) and not owned(n))
         if strangers:
             more = f" and {len(strangers) - 3} more" if len(strangers) > 3 else ""
-            raise TanetError(
-                f"{self.target} holds other files ({', '.join(strangers[:3])}{more}) that tanet did "
-                f"not write; it only replaces a folder of its own {what}, so it deleted nothing. " + self.hint
-            )
+            raise TanetError(f"{self.target} holds other files ({', '.join(strangers[:3])}{more}) that tanet did "
+                             f"not write; it only replaces a folder of its own {what}, so it deleted nothing. "
+                             + self.hint)
         return names
 
     def write(self, name: str, data: bytes | str) -> Path:

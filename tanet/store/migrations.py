@@ -13,18 +13,9 @@ from tanet.store.schema import MIGRATION_SET, MIGRATIONS
 migrations = Migrations(MIGRATION_SET)
 
 SERVICE_AREAS = (
-    "housing",
-    "early years",
-    "mental health",
-    "CAMHS",
-    "social work",
-    "occupational therapy",
-    "psychology",
-    "justice",
-    "residential services",
-    "education",
-    "health",
-    "other",
+    "housing", "early years", "mental health", "CAMHS", "social work",
+    "occupational therapy", "psychology", "justice", "residential services",
+    "education", "health", "other",
 )
 
 
@@ -132,7 +123,9 @@ def members_and_meetings(db: Database) -> None:
         );
         """
     )
-    db.conn.executemany("INSERT INTO service_areas(name) VALUES (?)", [(a,) for a in SERVICE_AREAS])
+    db.conn.executemany(
+        "INSERT INTO service_areas(name) VALUES (?)", [(a,) for a in SERVICE_AREAS]
+    )
 
 
 @migrations(name=MIGRATIONS[1])
@@ -265,42 +258,16 @@ def aliases_and_followups(db: Database) -> None:
     db["followups"].add_column("owner_id", int, fk="members", fk_col="id")
     db["followups"].add_column("due_on", str)
     # Words sign-up sheets use for the managed values, so a first import just works.
-    seeds = [
-        ("area", a, "education")
-        for a in (
-            "school",
-            "schools",
-            "teaching",
-            "teacher",
-            "teachers",
-            "primary school",
-            "secondary school",
-            "high school",
-        )
-    ]
+    seeds = [("area", a, "education") for a in ("school", "schools", "teaching", "teacher", "teachers",
+                                                 "primary school", "secondary school", "high school")]
     seeds += [("area", a, "early years") for a in ("nursery", "childcare", "early learning and childcare")]
     seeds += [("area", a, "justice") for a in ("police", "criminal justice", "youth justice", "prison")]
-    seeds += [
-        ("role", a, "frontline")
-        for a in (
-            "teacher",
-            "class teacher",
-            "social worker",
-            "nurse",
-            "youth worker",
-            "support worker",
-            "key worker",
-            "officer",
-        )
-    ]
-    seeds += [
-        ("role", a, "senior-leader")
-        for a in ("head teacher", "headteacher", "head", "principal", "chief executive", "ceo")
-    ]
-    seeds += [
-        ("role", a, "manager")
-        for a in ("depute head", "deputy head", "deputy head teacher", "team manager", "service manager")
-    ]
+    seeds += [("role", a, "frontline") for a in ("teacher", "class teacher", "social worker", "nurse",
+                                                  "youth worker", "support worker", "key worker", "officer")]
+    seeds += [("role", a, "senior-leader") for a in ("head teacher", "headteacher", "head", "principal",
+                                                      "chief executive", "ceo")]
+    seeds += [("role", a, "manager") for a in ("depute head", "deputy head", "deputy head teacher",
+                                                "team manager", "service manager")]
     db.conn.executemany("INSERT OR IGNORE INTO aliases(kind, alias, value) VALUES (?, ?, ?)", seeds)
 
 

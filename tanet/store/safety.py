@@ -40,9 +40,8 @@ def backup(conn: sqlite3.Connection, source: Path, dest: Path | None) -> Path:
     elif dest.is_dir():
         dest = dest / default_backup_path(source).name
     if not dest.parent.is_dir():
-        raise TanetError(
-            f"The folder {dest.parent} does not exist. Create it first, or give a file in a folder that exists."
-        )
+        raise TanetError(f"The folder {dest.parent} does not exist. Create it first, or give a file in a folder "
+                         "that exists.")
     if dest.exists():
         raise TanetError(f"{dest} already exists; choose another name so nothing is overwritten.")
     if dest.resolve() == source.resolve():
@@ -51,10 +50,8 @@ def backup(conn: sqlite3.Connection, source: Path, dest: Path | None) -> Path:
         copy_whole(conn, dest, overwrite=False, db_path=source)
     except sqlite3.OperationalError as e:
         if "full" in str(e):
-            raise TanetError(
-                f"Cannot write {dest}: the disk is full. Free some space and try again; "
-                "the database itself is unharmed."
-            ) from None
+            raise TanetError(f"Cannot write {dest}: the disk is full. Free some space and try again; "
+                             "the database itself is unharmed.") from None
         raise TanetError(f"Cannot write {dest} ({e}); the database itself is unharmed.") from None
     except OSError as e:
         raise cannot_write(dest, e) from None
@@ -127,11 +124,8 @@ def check_file(path: Path) -> dict[str, list[str]]:
 
     probe = None
     try:
-        probe = dbmod.harden(
-            sqlite3.connect(
-                f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=dbmod.BUSY_TIMEOUT_MS / 1000
-            )
-        )
+        probe = dbmod.harden(sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True,
+                                             timeout=dbmod.BUSY_TIMEOUT_MS / 1000))
         problems = check(probe)
         applied = dbmod.applied_migrations(probe)
         known = applied and all(name in MIGRATIONS for name in applied)
@@ -185,18 +179,16 @@ def _stage(current: Path, source: Path) -> Path:
     try:
         recorded = dbmod.recorded_migrations(source)
     except dbmod.ForeignSchema as e:
-        raise TanetError(
-            f"{source} was not restored: it holds {', '.join(e.objects[:3])}, which tanet never makes, "
-            "so it could act behind your back. Nothing was changed; restore a backup tanet made."
-        ) from None
+        raise TanetError(f"{source} was not restored: it holds {', '.join(e.objects[:3])}, which tanet never makes, "
+                         "so it could act behind your back. Nothing was changed; restore a backup tanet made."
+                         ) from None
     except TanetError as e:
         raise TanetError(f"{source} cannot be restored: {e}") from None
     if not recorded:
         raise TanetError(f"{source} is not a tanet backup (it holds no tanet data), so nothing was changed.")
     if any(name not in MIGRATIONS for name in recorded):
-        raise TanetError(
-            f"{source} was made by a newer tanet; install the newer tanet to restore it. Nothing was changed."
-        )
+        raise TanetError(f"{source} was made by a newer tanet; install the newer tanet to restore it. "
+                         "Nothing was changed.")
     found = check_file(source)["problems"]
     if found:
         raise TanetError(f"{source} is damaged ({found[0]}), so it was not restored. Nothing was changed.")
@@ -236,9 +228,8 @@ def _put_back(current: Path, staged: Path, keep_mail_settings: bool, forget) -> 
         return _into_live(current, staged, keep_mail_settings, forget, aside, set_aside=False)
 
 
-def _into_live(
-    current: Path, staged: Path, keep_mail_settings: bool, forget, aside: Path | None, set_aside: bool
-) -> dict:
+def _into_live(current: Path, staged: Path, keep_mail_settings: bool, forget, aside: Path | None,
+               set_aside: bool) -> dict:
     from tanet.store import db as dbmod
 
     live = dbmod.open_db(current, create=True)
@@ -269,12 +260,8 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, forget, aside: P
             mail = _mail_differences(live)
             world = _what_happened(live)
             live.execute("PRAGMA defer_foreign_keys = ON")
-            tables = [
-                r[0]
-                for r in live.execute(
-                    "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'"
-                )
-            ]
+            tables = [r[0] for r in live.execute(
+                "SELECT name FROM main.sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite%'")]
             for table in tables:
                 live.execute(f'DELETE FROM main."{table}"')
             for table in tables:
@@ -297,26 +284,17 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, forget, aside: P
         from tanet.store.db import clear_old_copies
 
         erased = clear_old_copies(live)  # the backup's copies of them leave the journal too
-    return {
-        "aside": aside,
-        "mail": mail,
-        "kept": "backup" if keep_mail_settings else "current",
-        **kept,
-        "erased": erased,
-    }
+    return {"aside": aside, "mail": mail, "kept": "backup" if keep_mail_settings else "current", **kept,
+            "erased": erased}
 
 
 def _what_happened(live) -> dict:
     """What the current file knows happened in the world, which no backup can undo: the
     members forgotten (with what identifies their row), and the messages sent or attempted."""
-    return {
-        "forgotten": live.execute(
-            "SELECT id, joined_on, service_area, left_on, forgotten_on FROM main.members WHERE forgotten_on IS NOT NULL"
-        ).fetchall(),
-        "sent": live.execute(
-            "SELECT * FROM main.outbox WHERE sent_at IS NOT NULL OR attempted_at IS NOT NULL"
-        ).fetchall(),
-    }
+    return {"forgotten": live.execute("SELECT id, joined_on, service_area, left_on, forgotten_on FROM main.members "
+                                      "WHERE forgotten_on IS NOT NULL").fetchall(),
+            "sent": live.execute("SELECT * FROM main.outbox WHERE sent_at IS NOT NULL OR attempted_at IS NOT NULL"
+                                 ).fetchall()}
 
 
 def _keep_what_happened(live, world: dict, forget) -> dict:
@@ -328,10 +306,8 @@ def _keep_what_happened(live, world: dict, forget) -> dict:
     live.execute("PRAGMA secure_delete = ON")
     forgotten = 0
     for row in world["forgotten"]:
-        back = live.execute(
-            "SELECT forgotten_on FROM main.members WHERE id = ? AND joined_on = ? AND service_area = ?",
-            [row["id"], row["joined_on"], row["service_area"]],
-        ).fetchone()
+        back = live.execute("SELECT forgotten_on FROM main.members WHERE id = ? AND joined_on = ? AND service_area = ?",
+                            [row["id"], row["joined_on"], row["service_area"]]).fetchone()
         if back is not None and back["forgotten_on"] is None:
             forget(live, str(row["id"]), date.fromisoformat(row["forgotten_on"]))
             live.execute("UPDATE main.members SET left_on = ? WHERE id = ?", [row["left_on"], row["id"]])
@@ -339,29 +315,20 @@ def _keep_what_happened(live, world: dict, forget) -> dict:
     sent = 0
     columns = [c for c in world["sent"][0].keys() if c != "id"] if world["sent"] else []
     for row in world["sent"]:
-        same = live.execute(
-            "SELECT id, sent_at FROM main.outbox WHERE message_id IS ? AND member_id IS ? "
-            "AND kind = ? AND sequence IS ?",
-            [row["message_id"], row["member_id"], row["kind"], row["sequence"]],
-        ).fetchone()
+        same = live.execute("SELECT id, sent_at FROM main.outbox WHERE message_id IS ? AND member_id IS ? "
+                            "AND kind = ? AND sequence IS ?",
+                            [row["message_id"], row["member_id"], row["kind"], row["sequence"]]).fetchone()
         if same is not None:
             if same["sent_at"] is None:
-                live.execute(
-                    "UPDATE main.outbox SET sent_at = ?, attempted_at = ?, error = ? WHERE id = ?",
-                    [row["sent_at"], row["attempted_at"], row["error"], same["id"]],
-                )
+                live.execute("UPDATE main.outbox SET sent_at = ?, attempted_at = ?, error = ? WHERE id = ?",
+                             [row["sent_at"], row["attempted_at"], row["error"], same["id"]])
                 sent += 1
             continue
-        known = all(
-            live.execute(f"SELECT 1 FROM main.{table} WHERE id = ?", [row[key]]).fetchone()
-            for key, table in (("meeting_id", "meetings"), ("member_id", "members"))
-            if row[key] is not None
-        )
+        known = all(live.execute(f"SELECT 1 FROM main.{table} WHERE id = ?", [row[key]]).fetchone()
+                    for key, table in (("meeting_id", "meetings"), ("member_id", "members")) if row[key] is not None)
         if known:
-            live.execute(
-                f"INSERT INTO main.outbox({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
-                [row[c] for c in columns],
-            )
+            live.execute(f"INSERT INTO main.outbox({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+                         [row[c] for c in columns])
             sent += 1
     return {"forgotten": forgotten, "sent_kept": sent}
 

@@ -81,10 +81,8 @@ def foreign_objects(conn: sqlite3.Connection, applied: int) -> list[str]:
     try:
         found = entries(conn)
     except sqlite3.OperationalError:  # a view or table SQLite cannot even describe: name the objects only
-        found = [
-            (kind, name, table, _plain(sql))
-            for kind, name, table, sql in conn.execute("SELECT type, name, tbl_name, sql FROM sqlite_schema")
-        ]
+        found = [(kind, name, table, _plain(sql)) for kind, name, table, sql in conn.execute(
+            "SELECT type, name, tbl_name, sql FROM sqlite_schema")]
         expected = [row for row in expected_entries(applied) if row[0] != "column"]
         return [_describe(row) for row in found if row[:2] not in {e[:2] for e in expected}] or ["a broken schema"]
     if EXPECTED_SCHEMA.get(applied) == digest(found):
@@ -93,11 +91,8 @@ def foreign_objects(conn: sqlite3.Connection, applied: int) -> list[str]:
     known = {row[:2]: row for row in expected}
     present = {row[:2] for row in found}
     # The columns of a whole table that is foreign (or missing) go without saying.
-    odd_tables = {
-        name
-        for kind, name, *_ in found + expected
-        if kind in ("table", "view") and ((kind, name) not in known or (kind, name) not in present)
-    }
+    odd_tables = {name for kind, name, *_ in found + expected
+                  if kind in ("table", "view") and ((kind, name) not in known or (kind, name) not in present)}
     problems = []
     for row in found:
         if row[0] == "column" and row[2] in odd_tables:
@@ -106,20 +101,11 @@ def foreign_objects(conn: sqlite3.Connection, applied: int) -> list[str]:
             problems.append(_describe(row))
         elif known[row[:2]] != row:
             problems.append(f"{_describe(row)} (changed from tanet's)")
-    problems += [
-        f"{_describe(row)} (missing)"
-        for row in expected
-        if row[:2] not in present and not (row[0] == "column" and row[2] in odd_tables)
-    ]
-    problems = [
-        text
-        for text in problems
-        if not (  # a table changed by its columns: the columns say how
-            text.startswith("table ")
-            and text.endswith("(changed from tanet's)")
-            and any(other.startswith(f"column {text.split()[1]}.") for other in problems)
-        )
-    ]
+    problems += [f"{_describe(row)} (missing)" for row in expected
+                 if row[:2] not in present and not (row[0] == "column" and row[2] in odd_tables)]
+    problems = [text for text in problems if not (  # a table changed by its columns: the columns say how
+        text.startswith("table ") and text.endswith("(changed from tanet's)")
+        and any(other.startswith(f"column {text.split()[1]}.") for other in problems))]
     # What can act comes first: a trigger runs inside tanet's own writes.
     order = ("trigger", "view", "table", "column", "index")
     return sorted(problems, key=lambda text: order.index(text.split()[0]) if text.split()[0] in order else 9)

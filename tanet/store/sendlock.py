@@ -74,17 +74,13 @@ def sender_lock(db_path: Path, what: str):
     try:
         fd = os.open(path, flags, 0o600)
     except OSError as e:
-        raise TanetError(
-            f"tanet cannot make its lock file {path} ({e.strerror}), so nothing was sent or changed. "
-            f"Check that you can write to the folder {path.parent}."
-        ) from None
+        raise TanetError(f"tanet cannot make its lock file {path} ({e.strerror}), so nothing was sent or changed. "
+                         f"Check that you can write to the folder {path.parent}.") from None
     try:
         if not _try_lock(fd):
             holder = _holder(fd)
-            raise TanetError(
-                f"{holder} is already using {db_path} to send or restore, so this command did "
-                "nothing. Wait for it to finish (or stop it), then run this again."
-            )
+            raise TanetError(f"{holder} is already using {db_path} to send or restore, so this command did "
+                             "nothing. Wait for it to finish (or stop it), then run this again.")
         stamp = datetime.now().astimezone().isoformat(timespec="seconds")
         record = f"pid={os.getpid()}\nwhat={' '.join(what.split())}\nstarted={stamp}\n".encode()
         try:

@@ -20,18 +20,14 @@ def valid_email(value: str) -> str:
         raise TanetError(f"'{value}' is not a valid e-mail address. Write it like name@example.org.")
     local, domain = value.rsplit("@", 1)
     if not local.isascii():
-        raise TanetError(
-            f"'{value}' has letters outside plain English before the @, which most mail systems "
-            "cannot deliver to. Ask the member for an address in plain letters."
-        )
+        raise TanetError(f"'{value}' has letters outside plain English before the @, which most mail systems "
+                         "cannot deliver to. Ask the member for an address in plain letters.")
     if not domain.isascii():
         try:  # an international domain travels in its xn-- form
             domain = domain.encode("idna").decode("ascii")
         except UnicodeError:
-            raise TanetError(
-                f"'{value}' is not a valid e-mail address: its domain cannot be written for mail. "
-                "Check it with the member."
-            ) from None
+            raise TanetError(f"'{value}' is not a valid e-mail address: its domain cannot be written for mail. "
+                             "Check it with the member.") from None
         value = f"{local}@{domain}"
     return value
 
@@ -144,54 +140,26 @@ SETTINGS = {
         Setting("report.paper", "a4", _choice("a4", "letter"), "page size of the Word summary: a4 or letter"),
         Setting("report.gap_threshold", "0.25", _fraction, "participation rate below which an area is a gap"),
         Setting("smtp.host", "", _text, "mail server for --send"),
-        Setting(
-            "smtp.security",
-            "starttls",
-            _choice("starttls", "tls", "none"),
-            "starttls (port 587), tls (465) or none (25; no password except to this computer)",
-        ),
+        Setting("smtp.security", "starttls", _choice("starttls", "tls", "none"),
+                "starttls (port 587), tls (465) or none (25; no password except to this computer)"),
         Setting("smtp.port", "", _optional_int(1, 65535), "mail server port (empty: by smtp.security)"),
         Setting("smtp.user", "", _text, "mail server login"),
-        Setting(
-            "smtp.auth",
-            "password",
-            _choice("password", "xoauth2"),
-            "password (from TANET_SMTP_PASSWORD) or xoauth2 (smtp.oauth2_token_command)",
-        ),
+        Setting("smtp.auth", "password", _choice("password", "xoauth2"),
+                "password (from TANET_SMTP_PASSWORD) or xoauth2 (smtp.oauth2_token_command)"),
         Setting("smtp.oauth2_token_command", "", _text, "a command that prints an OAuth2 access token"),
-        Setting(
-            "imap.timeout_seconds",
-            "60",
-            _int_between(1, 3600),
-            "seconds to wait for the mailbox server (rsvp import) at each step",
-        ),
+        Setting("imap.timeout_seconds", "60", _int_between(1, 3600),
+                "seconds to wait for the mailbox server (rsvp import) at each step"),
         Setting("smtp.ca_file", "", _text, "a CA certificate file to trust as well as the system's"),
         Setting("smtp.per_minute", "30", _int_between(1, 10000), "at most this many messages a minute"),
-        Setting(
-            "smtp.deadline_seconds",
-            "300",
-            _int_between(1, 86400),
-            "give up on a mail server that takes longer than this to take one message",
-        ),
-        Setting(
-            "invite.alarm_minutes",
-            "1440",
-            _int_between(0, 40320),
-            "calendar reminder this many minutes before (0: none)",
-        ),
+        Setting("smtp.deadline_seconds", "300", _int_between(1, 86400),
+                "give up on a mail server that takes longer than this to take one message"),
+        Setting("invite.alarm_minutes", "1440", _int_between(0, 40320),
+                "calendar reminder this many minutes before (0: none)"),
         Setting("feedback.form_url", "", _url, "the feedback form linked from tanet thanks"),
-        Setting(
-            "privacy.retain_months",
-            "24",
-            _int_between(1, 1200),
-            "months after leaving before a member's details are due to be forgotten",
-        ),
-        Setting(
-            "privacy.notes_months",
-            "12",
-            _int_between(1, 1200),
-            "months before check-in notes, reply comments and follow-up notes are due to be erased",
-        ),
+        Setting("privacy.retain_months", "24", _int_between(1, 1200),
+                "months after leaving before a member's details are due to be forgotten"),
+        Setting("privacy.notes_months", "12", _int_between(1, 1200),
+                "months before check-in notes, reply comments and follow-up notes are due to be erased"),
     )
 }
 
@@ -224,7 +192,8 @@ def set_value(conn: sqlite3.Connection, key: str, value: str) -> str:
     setting = check_key(key)
     clean = setting.check(value)
     conn.execute(
-        "INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value",
+        "INSERT INTO settings(key, value) VALUES (?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value",
         [key, clean],
     )
     return clean

@@ -27,34 +27,15 @@ QUESTIONS = {
     "next_topic": (("covernext",), ("next",), ("future",), ("cover",), ("topic",), ("suggest",)),
     "service_area": (("servicearea",), ("areaofwork",), ("workin",)),
 }
-LABELS = {
-    "usefulness": "how useful (1-5)",
-    "will_use": "will you use something (yes/no/maybe)",
-    "take_back": "what will you take back",
-    "next_topic": "what to cover next",
-    "service_area": "your service area",
-}
-META = {
-    "id": ("id", "responseid"),
-    "started": ("starttime",),
-    "completed": ("completiontime", "timestamp"),
-    "email": ("email", "emailaddress"),
-    "name": ("name", "fullname"),
-    "modified": ("lastmodifiedtime",),
-}
+LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something (yes/no/maybe)",
+          "take_back": "what will you take back", "next_topic": "what to cover next",
+          "service_area": "your service area"}
+META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
+        "email": ("email", "emailaddress"), "name": ("name", "fullname"), "modified": ("lastmodifiedtime",)}
 MAX_FILE = 20 * 1024 * 1024
 MAX_RESPONSES = 10_000
-YES_NO = {
-    "yes": "yes",
-    "y": "yes",
-    "no": "no",
-    "n": "no",
-    "maybe": "maybe",
-    "notsure": "maybe",
-    "possibly": "maybe",
-    "unsure": "maybe",
-    "perhaps": "maybe",
-}
+YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
+          "possibly": "maybe", "unsure": "maybe", "perhaps": "maybe"}
 
 if TYPE_CHECKING:
     from tanet.summary.period_pass import PeriodPass
@@ -70,10 +51,8 @@ def _find(header: list[str], choices) -> int | None:
 
 def _filled_rows(path: Path):
     if path.is_file() and path.stat().st_size > MAX_FILE:
-        raise TanetError(
-            f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
-            "is the meeting's Forms export, not something else."
-        )
+        raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
+                         "is the meeting's Forms export, not something else.")
     return (r for r in read_table(path) if any(c.strip() for c in r))
 
 
@@ -96,13 +75,10 @@ def match_questions(header: list[str], meta: dict, chosen: list[str], path) -> d
         left = [header[i].strip() for i in questions if i not in used] or [header[i].strip() for i in questions]
         raise TanetError(
             f"{path}: no question found for {', '.join(LABELS[k] for k in missing)}. The file's questions"
-            + (" not matched yet" if any(i not in used for i in questions) else "")
-            + ": "
-            + "; ".join(f"'{q}'" for q in left)[:600]
-            + ". If one of them is it, say so with --question, e.g. "
+            + (" not matched yet" if any(i not in used for i in questions) else "") + ": "
+            + "; ".join(f"'{q}'" for q in left)[:600] + ". If one of them is it, say so with --question, e.g. "
             + f"--question {missing[0]}={_shell(left[0] if left else 'HEADER')}; "
-            + "otherwise check it is the meeting's feedback form. Nothing was imported."
-        )
+            + "otherwise check it is the meeting's feedback form. Nothing was imported.")
     return {k: cols[k] for k in QUESTIONS}
 
 
@@ -119,19 +95,14 @@ def _chosen_questions(header: list[str], questions: list[int], chosen: list[str]
         word, eq, text = item.partition("=")
         key = next((k for k in QUESTIONS if squash(k) == squash(word)), None)
         if key is None or not eq:
-            raise TanetError(
-                f"'{item}' does not say which question a column answers; write it as KEY=HEADER "
-                f"with KEY one of: {names} (e.g. --question next_topic='What should we cover?')."
-            )
+            raise TanetError(f"'{item}' does not say which question a column answers; write it as KEY=HEADER "
+                             f"with KEY one of: {names} (e.g. --question next_topic='What should we cover?').")
         found = next((i for i in questions if header[i].strip() == text.strip()), None)
         if found is None:
             found = next((i for i in questions if squash(header[i]) == squash(text)), None)
         if found is None:
-            raise TanetError(
-                f"{path} has no question headed '{text}'. Its questions are: "
-                + "; ".join(f"'{header[i].strip()}'" for i in questions)[:600]
-                + "."
-            )
+            raise TanetError(f"{path} has no question headed '{text}'. Its questions are: "
+                             + "; ".join(f"'{header[i].strip()}'" for i in questions)[:600] + ".")
         cols[key] = found
     return cols
 
@@ -149,33 +120,24 @@ def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str,
     cols = match_questions(header, meta, chosen or [], path)
     responses, problems, answers = [], [], {}
     blank = len(header)  # a column past the header's, always empty: where a missing Forms column is read
-    pick = operator.itemgetter(
-        *(cols[k] for k in QUESTIONS), *(blank if meta[k] is None else meta[k] for k in ("email", "id", "completed"))
-    )
+    pick = operator.itemgetter(*(cols[k] for k in QUESTIONS), *(blank if meta[k] is None else meta[k]
+                                                                for k in ("email", "id", "completed")))
     for n, row in enumerate(table, start=2):
         digest.update(("\n" + "\t".join(row)).encode())
         if n > MAX_RESPONSES + 1:
-            raise TanetError(
-                f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
-                "it is the meeting's Forms export."
-            )
+            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                             "it is the meeting's Forms export.")
         cells = row[:blank]
         cells += [""] * (blank + 1 - len(cells))
         response = _response([c.strip() for c in pick(cells)], n, meta, problems, answers)
         if response is not None:
             responses.append(response)
     if problems:
-        raise TanetError(
-            f"{path}: "
-            + "; ".join(problems[:5])
-            + (f" (and {len(problems) - 5} more)" if len(problems) > 5 else "")
-            + ". Nothing was imported."
-        )
+        raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
+                                                                    else "") + ". Nothing was imported.")
     used = set(cols.values())
-    understood = {
-        "questions": {k: header[i].strip() for k, i in cols.items()},
-        "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()],
-    }
+    understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
+                  "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
     return responses, digest.hexdigest(), understood
 
 
@@ -206,77 +168,38 @@ def _response(cells: list[str], n: int, meta: dict, problems: list, answers: dic
         problems.append(f"row {n}: {e}")
         return None
     key = "|".join([response_id if meta["id"] is not None else str(n), completed])
-    return {
-        "key": key,
-        "email": None if anonymous else email,
-        "usefulness": usefulness,
-        "will_use": will_use,
-        "take_back": take_back,
-        "next_topic": next_topic,
-        "service_area": area,
-        "submitted_at": completed if meta["completed"] is not None else None,
-    }
+    return {"key": key, "email": None if anonymous else email, "usefulness": usefulness,
+            "will_use": will_use, "take_back": take_back, "next_topic": next_topic,
+            "service_area": area, "submitted_at": completed if meta["completed"] is not None else None}
 
 
-def import_file(
-    conn: sqlite3.Connection,
-    meeting: sqlite3.Row,
-    path: Path,
-    force: bool,
-    today: date,
-    chosen: list[str] | None = None,
-) -> dict:
+def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
+                chosen: list[str] | None = None) -> dict:
     """Add the file's responses to the meeting (inside the caller's transaction)."""
     responses, digest, understood = parse(path, chosen)
-    other = conn.execute(
-        "SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?", [digest, meeting["id"]]
-    ).fetchone()
+    other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
+                         [digest, meeting["id"]]).fetchone()
     if other and not force:
-        raise TanetError(
-            f"{path.name} was already imported for meeting #{other[0]}. If it really is this "
-            "meeting's feedback too, add --force."
-        )
-    conn.execute(
-        "INSERT OR IGNORE INTO feedback_files(digest, meeting_id, imported_on) VALUES (?, ?, ?)",
-        [digest, meeting["id"], today.isoformat()],
-    )
-    members = {
-        r["email"].casefold(): r["id"] for r in conn.execute("SELECT id, email FROM members WHERE email IS NOT NULL")
-    }
+        raise TanetError(f"{path.name} was already imported for meeting #{other[0]}. If it really is this "
+                         "meeting's feedback too, add --force.")
+    conn.execute("INSERT OR IGNORE INTO feedback_files(digest, meeting_id, imported_on) VALUES (?, ?, ?)",
+                 [digest, meeting["id"], today.isoformat()])
+    members = {r["email"].casefold(): r["id"] for r in conn.execute(
+        "SELECT id, email FROM members WHERE email IS NOT NULL")}
     strangers = []
     rows = []
     for r in responses:
         member_id = members.get(r["email"].casefold()) if r["email"] else None
         if r["email"] and member_id is None:
             strangers.append(r["email"])
-        rows.append(
-            (
-                meeting["id"],
-                r["key"],
-                member_id,
-                int(r["email"] is None),
-                r["usefulness"],
-                r["will_use"],
-                r["take_back"],
-                r["next_topic"],
-                r["service_area"],
-                r["submitted_at"],
-            )
-        )
+        rows.append((meeting["id"], r["key"], member_id, int(r["email"] is None), r["usefulness"], r["will_use"],
+                     r["take_back"], r["next_topic"], r["service_area"], r["submitted_at"]))
     added = conn.executemany(  # one statement prepared once for every response
         """INSERT OR IGNORE INTO feedback(meeting_id, response_key, member_id, anonymous, usefulness, will_use,
                                          take_back, next_topic, service_area, submitted_at)
-           VALUES (?,?,?,?,?,?,?,?,?,?)""",
-        rows,
-    ).rowcount  # summed over the rows: those added
-    return {
-        "meeting_id": meeting["id"],
-        "responses": len(responses),
-        "added": added,
-        "unchanged": len(responses) - added,
-        "not_members": strangers,
-        **understood,
-    }
+           VALUES (?,?,?,?,?,?,?,?,?,?)""", rows).rowcount  # summed over the rows: those added
+    return {"meeting_id": meeting["id"], "responses": len(responses), "added": added,
+            "unchanged": len(responses) - added, "not_members": strangers, **understood}
 
 
 def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
@@ -287,14 +210,11 @@ def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
         if r["service_area"]:
             areas[r["service_area"]] = areas.get(r["service_area"], 0) + 1
     return {
-        "meeting_id": meeting_id,
-        "responses": len(rows),
-        "anonymous": sum(r["anonymous"] for r in rows),
+        "meeting_id": meeting_id, "responses": len(rows), "anonymous": sum(r["anonymous"] for r in rows),
         "usefulness_mean": round(sum(ratings) / len(ratings), 2) if ratings else None,
         "will_use": {k: sum(r["will_use"] == k for r in rows) for k in ("yes", "no", "maybe")},
-        "by_service_area": [
-            {"service_area": a, "responses": n} for a, n in sorted(areas.items(), key=lambda x: (-x[1], x[0]))
-        ],
+        "by_service_area": [{"service_area": a, "responses": n} for a, n in sorted(areas.items(),
+                                                                                  key=lambda x: (-x[1], x[0]))],
         "take_back": [r["take_back"] for r in rows if r["take_back"]],
         "next_topics": [r["next_topic"] for r in rows if r["next_topic"]],
     }
@@ -306,14 +226,11 @@ def period_figures(shared: PeriodPass) -> dict:
         f"""SELECT count(*) AS responses, count(DISTINCT f.meeting_id) AS meetings_with_feedback,
                   avg(f.usefulness) AS mean, coalesce(sum(f.will_use = 'yes'), 0) AS yes,
                   coalesce(sum(f.will_use = 'no'), 0) AS no, coalesce(sum(f.will_use = 'maybe'), 0) AS maybe
-           FROM feedback f JOIN {shared.held} h ON h.id = f.meeting_id"""
-    ).fetchone()
-    return {
-        "responses": row["responses"],
-        "meetings_with_feedback": row["meetings_with_feedback"],
-        "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
-        "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]},
-    }
+           FROM feedback f JOIN {shared.held} h ON h.id = f.meeting_id""").fetchone()
+    return {"responses": row["responses"], "meetings_with_feedback": row["meetings_with_feedback"],
+            "usefulness_mean": round(row["mean"], 2) if row["mean"] is not None else None,
+            "will_use": {"yes": row["yes"], "no": row["no"], "maybe": row["maybe"]}}
+
 
 
 def remove(conn: sqlite3.Connection, meeting: sqlite3.Row, confirmed: bool) -> int:
@@ -325,9 +242,7 @@ def remove(conn: sqlite3.Connection, meeting: sqlite3.Row, confirmed: bool) -> i
     if not count:
         raise TanetError(f"Meeting #{meeting_id} on {meeting['date']} has no feedback; nothing was removed.")
     if not confirmed:
-        raise TanetError(
-            f"This deletes the {count} feedback response{'' if count == 1 else 's'} of meeting "
-            f"#{meeting_id} on {meeting['date']}. To go ahead: tanet feedback remove {meeting_id} --yes"
-        )
+        raise TanetError(f"This deletes the {count} feedback response{'' if count == 1 else 's'} of meeting "
+                         f"#{meeting_id} on {meeting['date']}. To go ahead: tanet feedback remove {meeting_id} --yes")
     conn.execute("DELETE FROM feedback_files WHERE meeting_id = ?", [meeting_id])
     return conn.execute("DELETE FROM feedback WHERE meeting_id = ?", [meeting_id]).rowcount

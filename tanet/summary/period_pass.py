@@ -60,18 +60,15 @@ class PeriodPass:
                       (SELECT count(*) FROM checkins c WHERE c.meeting_id = m.id),
                       {HAS_REGISTER}
                FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t""",
-            {"s": period["start"], "e": period["end"], "t": today.isoformat()},
-        )
+            {"s": period["start"], "e": period["end"], "t": today.isoformat()})
         slots = [r[0] for r in conn.execute("SELECT DISTINCT start FROM temp.held ORDER BY start")]
-        counted = slots[: explicit_slots(slots)]
+        counted = slots[:explicit_slots(slots)]
         conn.execute(f"""CREATE TEMP TABLE att (member_id INTEGER PRIMARY KEY, n INTEGER NOT NULL
-                         {"".join(f", s{i} INTEGER NOT NULL" for i in range(len(counted)))})""")
+                         {''.join(f', s{i} INTEGER NOT NULL' for i in range(len(counted)))})""")
         held = conn.execute("SELECT count(*) FROM temp.held").fetchone()[0]
         conn.execute(
-            f"""INSERT INTO temp.att SELECT a.member_id, count(*){"".join(", sum(h.start = ?)" for _ in counted)}
-                FROM {present_attendance(conn, "temp.held", held, today)} GROUP BY a.member_id""",
-            counted,
-        )
+            f"""INSERT INTO temp.att SELECT a.member_id, count(*){''.join(', sum(h.start = ?)' for _ in counted)}
+                FROM {present_attendance(conn, "temp.held", held, today)} GROUP BY a.member_id""", counted)
         return cls(conn, period["start"], period["end"], today, slots)
 
     def count(self, table: str) -> int:
@@ -83,9 +80,8 @@ def present_attendance(conn: sqlite3.Connection, meetings: str, count: int, toda
     that reads least: most of the history is read in member order and filtered; a few
     meetings are read meeting by meeting. CROSS JOIN fixes which table leads
     (tests/test_report_oracle.py checks both orders against a recount)."""
-    all_held = conn.execute(
-        "SELECT count(*) FROM meetings WHERE status = 'scheduled' AND date <= ?", [today.isoformat()]
-    ).fetchone()[0]
+    all_held = conn.execute("SELECT count(*) FROM meetings WHERE status = 'scheduled' AND date <= ?",
+                            [today.isoformat()]).fetchone()[0]
     if count * 4 >= all_held:
         return f"attendance a CROSS JOIN {meetings} h ON a.meeting_id = h.id AND a.status = 'present'"
     return f"{meetings} h CROSS JOIN attendance a ON a.meeting_id = h.id AND a.status = 'present'"
@@ -96,22 +92,16 @@ def earlier_headline(shared: PeriodPass, p: dict, counts: dict, target: int) -> 
     then did not come in the period of `shared`."""
     conn = shared.conn
     params = {"s": p["start"], "e": p["end"], "t": shared.today.isoformat()}
-    per_meeting = [
-        r[0] if r[1] else None
-        for r in conn.execute(
-            f"""SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present'),
+    per_meeting = [r[0] if r[1] else None for r in conn.execute(
+        f"""SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present'),
                   {HAS_REGISTER} FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
-           ORDER BY date, start""",
-            params,
-        )
-    ]
+           ORDER BY date, start""", params)]
     held = "(SELECT id FROM meetings WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t)"
     unique, lapsed = conn.execute(
         f"""SELECT count(*), coalesce(sum(member_id NOT IN (SELECT member_id FROM {shared.att})), 0) FROM
             (SELECT a.member_id FROM {present_attendance(conn, held, len(per_meeting), shared.today)}
              GROUP BY a.member_id)""",
-        params,
-    ).fetchone()
+        params).fetchone()
     return headline(per_meeting, unique, counts, target), lapsed
 
 
@@ -123,14 +113,10 @@ def headline(held: list[int | None], unique: int, counts: dict, target: int) -> 
     total = sum(per_meeting)
     return {
         "meetings_held": len(held),
-        "attendance": {
-            "total": total,
-            "mean": round(total / len(per_meeting), 2) if per_meeting else None,
-            "min": min(per_meeting) if per_meeting else None,
-            "max": max(per_meeting) if per_meeting else None,
-            "target": target,
-            "meetings_at_target": sum(1 for n in per_meeting if n >= target),
-        },
+        "attendance": {"total": total, "mean": round(total / len(per_meeting), 2) if per_meeting else None,
+                       "min": min(per_meeting) if per_meeting else None,
+                       "max": max(per_meeting) if per_meeting else None,
+                       "target": target, "meetings_at_target": sum(1 for n in per_meeting if n >= target)},
         "unique_attendees": unique,
         "membership": counts,
         "participation_rate": round(unique / counts["end"], 2) if counts["end"] else None,
@@ -151,12 +137,9 @@ def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0
             counts.append(membership.active_count_sql(f":{e}"))
             keys.append(("end",))
             continue
-        counts += [
-            membership.active_count_sql(f":{s}"),
-            membership.active_count_sql(f":{e}"),
-            f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
-            f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})",
-        ]
+        counts += [membership.active_count_sql(f":{s}"), membership.active_count_sql(f":{e}"),
+                   f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
+                   f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})"]
         keys.append(("start", "end", "joined", "left"))
     values = iter(conn.execute(f"SELECT {', '.join(counts)}", params).fetchone())
     return [{k: next(values) for k in names} for names in keys]

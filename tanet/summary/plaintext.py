@@ -17,7 +17,7 @@ def wrap(text: str, width: int) -> list[str]:
     column stays whole on its own line, and only one longer than a whole line is split."""
     out = []
     for line in textwrap.wrap(text, width, break_long_words=False, break_on_hyphens=False):
-        out += [line[i : i + WIDTH] for i in range(0, len(line), WIDTH)] if len(line) > WIDTH else [line]
+        out += [line[i:i + WIDTH] for i in range(0, len(line), WIDTH)] if len(line) > WIDTH else [line]
     return out
 
 
@@ -64,9 +64,8 @@ def table(columns: list[str], rows: list[list[str]]) -> list[str]:
     def line(cells: list[str]) -> None:
         wrapped = [wrap(c, w) or [""] for c, w in zip(cells, widths)]
         for n in range(max(len(w) for w in wrapped)):
-            out.append(
-                GAP.join((w[n] if n < len(w) else "").ljust(width) for w, width in zip(wrapped, widths)).rstrip()
-            )
+            out.append(GAP.join((w[n] if n < len(w) else "").ljust(width)
+                                for w, width in zip(wrapped, widths)).rstrip())
 
     line(columns)
     out.append(GAP.join("-" * w for w in widths))
@@ -95,7 +94,6 @@ def to_plain(d: dict) -> str:
     out = underline(title, "=") + [""]
     for s in sections:
         out += section(s)
-    out += textwrap.wrap(
-        f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are never included.", WIDTH
-    )
+    out += textwrap.wrap(f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are "
+                         "never included.", WIDTH)
     return "\n".join(out) + "\n"

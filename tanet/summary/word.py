@@ -45,9 +45,8 @@ def to_docx(d: dict, values: dict[str, str]) -> bytes:
     add_unbroken(doc.add_heading(level=0), title)
     for s in sections:
         add_section(doc, s, text_width_pt)
-    made = doc.add_paragraph(
-        f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are never included."
-    )
+    made = doc.add_paragraph(f"Made by tanet on {d['generated_on']}. Check-in notes and follow-up details are "
+                             "never included.")
     made.paragraph_format.space_before = Pt(18)
     out = io.BytesIO()
     doc.save(out)
@@ -74,7 +73,6 @@ def add_section(doc, s: Section, text_width_pt: float) -> None:
 
 
 # The page, the language and the document's properties --------------------------------------
-
 
 def page_setup(doc, paper: str) -> float:
     """Paper size and margins of every section; returns the width between the margins in points."""
@@ -200,7 +198,6 @@ def add_field(paragraph, instruction: str, shown: str) -> None:
 
 # Tables ---------------------------------------------------------------------------------------
 
-
 def text_width(text: str, bold: bool = False) -> float:
     """How wide `text` is at the body size, in points, measured with Pillow's own sans-serif
     font: about as wide as Arial and a tenth wider than Calibri, the document's font."""
@@ -214,13 +211,8 @@ def measuring_font():
     return ImageFont.load_default(size=100)
 
 
-def column_widths(
-    table: list[list[str]],
-    available_pt: float,
-    bold_first_row: bool,
-    bold_first_column: bool,
-    spare_to_last: bool = False,
-) -> list[float]:
+def column_widths(table: list[list[str]], available_pt: float, bold_first_row: bool,
+                  bold_first_column: bool, spare_to_last: bool = False) -> list[float]:
     """Widths (points) from content, as a browser lays out a table: each column at least as
     wide as its longest word (so no word or date breaks), the room left shared in proportion
     to how much more each column's longest cell needs to sit on one line. Room to spare when
@@ -259,15 +251,8 @@ def squeeze_longest(least: list[float], available_pt: float) -> list[float]:
     return [min(lo, cap) for lo in least]
 
 
-def fill_table(
-    doc,
-    table_rows: list[list[str]],
-    widths_pt: list[float],
-    style: str,
-    header: bool,
-    keep_with_next: bool,
-    caption: str,
-):
+def fill_table(doc, table_rows: list[list[str]], widths_pt: list[float], style: str, header: bool,
+               keep_with_next: bool, caption: str):
     """A table with fixed column widths, rows that never split across pages, the first row a
     header row repeated at the top of every page (`header`), and a short table kept whole
     (and with what follows it, when `keep_with_next`); `caption` is its title for a screen reader."""
@@ -282,14 +267,8 @@ def fill_table(
     if look is None:
         look = OxmlElement("w:tblLook")
         table._tbl.tblPr.append(look)
-    for flag, on in (
-        ("firstRow", header),
-        ("lastRow", False),
-        ("firstColumn", not header),
-        ("lastColumn", False),
-        ("noHBand", True),
-        ("noVBand", True),
-    ):
+    for flag, on in (("firstRow", header), ("lastRow", False), ("firstColumn", not header), ("lastColumn", False),
+                     ("noHBand", True), ("noVBand", True)):
         look.set(qn(f"w:{flag}"), "1" if on else "0")
     look.set(qn("w:val"), "0620" if header else "0680")
     title = OxmlElement("w:tblCaption")
@@ -319,45 +298,35 @@ def key_value_table(doc, facts: list[tuple[str, str]], available_pt: float, keep
     return fill_table(doc, rows, widths, "Table Grid", header=False, keep_with_next=keep_with_next, caption=caption)
 
 
-def data_table(doc, columns: list[str], rows: list[list[str]], available_pt: float, keep_with_next: bool, caption: str):
+def data_table(doc, columns: list[str], rows: list[list[str]], available_pt: float, keep_with_next: bool,
+               caption: str):
     table_rows = [columns] + rows
     widths = column_widths(table_rows, available_pt, True, False)
-    return fill_table(
-        doc, table_rows, widths, "Light Grid Accent 1", header=True, keep_with_next=keep_with_next, caption=caption
-    )
+    return fill_table(doc, table_rows, widths, "Light Grid Accent 1", header=True, keep_with_next=keep_with_next,
+                      caption=caption)
 
 
 # Charts ---------------------------------------------------------------------------------------
-
 
 def chart_description(s: Section) -> str:
     """What a chart shows, with every figure, for a reader who cannot see it: the measure is
     the table column whose cells are the bars' figures."""
     shown = [b[2] for b in s.bars]
-    measure = s.chart or next(
-        (name for c, name in enumerate(s.columns) if name and [row[c] for row in s.rows] == shown), "value"
-    )
-    return (
-        f"{s.title}, bar chart of {measure.lower()}: "
-        + "; ".join(f"{label} {figure}" for label, _, figure in s.bars)
-        + "."
-    )
+    measure = s.chart or next((name for c, name in enumerate(s.columns)
+                               if name and [row[c] for row in s.rows] == shown), "value")
+    return (f"{s.title}, bar chart of {measure.lower()}: "
+            + "; ".join(f"{label} {figure}" for label, _, figure in s.bars) + ".")
 
 
 # Sans-serif TrueType fonts with accented letters and the en dash, where Linux, Windows and
 # macOS keep them; Pillow's own font (FreeType, when Pillow has it) is the last resort.
 CHART_FONTS = (
-    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/TTF/DejaVuSans.ttf",
-    "/usr/share/fonts/dejavu/DejaVuSans.ttf",
-    "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
+    "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf", "/usr/share/fonts/TTF/DejaVuSans.ttf",
+    "/usr/share/fonts/dejavu/DejaVuSans.ttf", "/usr/share/fonts/truetype/liberation/LiberationSans-Regular.ttf",
     "/usr/share/fonts/liberation-sans/LiberationSans-Regular.ttf",
     "/usr/share/fonts/liberation/LiberationSans-Regular.ttf",
-    "C:/Windows/Fonts/arial.ttf",
-    "C:/Windows/Fonts/calibri.ttf",
-    "/Library/Fonts/Arial.ttf",
-    "/System/Library/Fonts/Supplemental/Arial.ttf",
-    "/System/Library/Fonts/Helvetica.ttc",
+    "C:/Windows/Fonts/arial.ttf", "C:/Windows/Fonts/calibri.ttf", "/Library/Fonts/Arial.ttf",
+    "/System/Library/Fonts/Supplemental/Arial.ttf", "/System/Library/Fonts/Helvetica.ttc",
 )
 
 
@@ -411,9 +380,8 @@ def add_chart(doc, s: Section, text_width_pt: float) -> None:
 
     paragraph = doc.add_paragraph()
     paragraph.paragraph_format.space_before = Pt(10)  # clear of the table above it
-    picture = paragraph.add_run().add_picture(
-        io.BytesIO(chart_png(s.bars)), width=Pt(min(text_width_pt, 16 / 2.54 * 72))
-    )
+    picture = paragraph.add_run().add_picture(io.BytesIO(chart_png(s.bars)),
+                                              width=Pt(min(text_width_pt, 16 / 2.54 * 72)))
     properties = picture._inline.docPr
     properties.set("descr", xml_text(chart_description(s)))
     properties.set("title", xml_text(f"Chart: {s.title}"))

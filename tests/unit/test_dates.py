@@ -26,19 +26,14 @@ def test_words_for_days_are_relative_to_today():
     assert dates.parse_date("yesterday", TODAY) == TODAY - timedelta(days=1)
 
 
-@pytest.mark.parametrize(
-    "text, says",
-    [
-        ("03/13/2027", "there is no month 13. Dates are read day first (UK order): did you mean 13/03/2027?"),
-        ("2027-02-30", "February 2027 has no day 30"),
-        ("3000-01-01", "give a year from 1900 to 2199"),
-        ("next week", "is not a date"),
-    ],
-)
+@pytest.mark.parametrize("text, says", [
+    ("03/13/2027", "there is no month 13. Dates are read day first (UK order): did you mean 13/03/2027?"),
+    ("2027-02-30", "February 2027 has no day 30"),
+    ("3000-01-01", "give a year from 1900 to 2199"),
+    ("next week", "is not a date"),
+])
 def test_a_date_that_is_not_one_says_why(text, says):
-    with pytest.raises(
-        TanetError,
-    ) as e:
+    with pytest.raises(TanetError, ) as e:
         dates.parse_date(text, TODAY)
     assert says in str(e.value)
 
@@ -51,10 +46,8 @@ def test_any_24_hour_time_reads_back_as_hh_mm(hour, minute):
     assert dates.hhmm(dates.minutes(expected)) == expected
 
 
-@pytest.mark.parametrize(
-    "text, expected",
-    [("3pm", "15:00"), ("12am", "00:00"), ("12pm", "12:00"), ("9:30 am", "09:30"), ("11.15PM", "23:15")],
-)
+@pytest.mark.parametrize("text, expected", [("3pm", "15:00"), ("12am", "00:00"), ("12pm", "12:00"),
+                                            ("9:30 am", "09:30"), ("11.15PM", "23:15")])
 def test_am_and_pm(text, expected):
     assert dates.parse_time(text) == expected
 
