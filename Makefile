@@ -20,7 +20,7 @@ demo: $(BIN)/.installed
 system-deps:
 	@sh .ci/system-deps
 
-test: $(BIN)/.installed system-deps
+test: $(BIN)/.installed system-deps lint
 	$(BIN)/python -m pytest -q
 
 # The pure parts (dates, recurrence, the time zone, plan dates, table layout, addresses):

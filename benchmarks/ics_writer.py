@@ -16,8 +16,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, vCalAddress
-
-from plain_ical import SESSIONS, london, session_line, settings as read_settings
+from plain_ical import SESSIONS, london, session_line
+from plain_ical import settings as read_settings
 
 
 def agenda(conn: sqlite3.Connection) -> dict[int, list[str]]:

@@ -29,8 +29,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from icalendar import Alarm, Calendar, Event, vCalAddress
-
-from plain_ical import SESSIONS, london, session_line, settings as read_settings
+from plain_ical import SESSIONS, london, session_line
+from plain_ical import settings as read_settings
 
 
 def read(db: str, today: str) -> tuple[dict, sqlite3.Row, list[str], list[sqlite3.Row]]:

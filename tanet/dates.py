@@ -174,7 +174,11 @@ def quarter_bounds(year: int, q: int, fiscal: bool, fiscal_start: int) -> tuple[
 def parse_period(text: str) -> tuple[int, int]:
     m = _PERIOD.match(text.strip())
     if not m:
-        raise TanetError(f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or 2027-Q1 (with --fiscal also 2026/27 Q3), or say last (the latest complete quarter) or this.")
+        raise TanetError((
+                f"'{text}' is not a quarter. Write it as YEAR and quarter 1-4, e.g. 2027Q1 or "
+                f"2027-Q1 (with --fiscal also 2026/27 Q3), or say last (the latest complete "
+                f"quarter) or this."
+            ))
     check_year(int(m[1]), text)
     if m[2] is not None and int(m[2]) != (int(m[1]) + 1) % 100:
         raise TanetError(f"'{text}' is not a fiscal year: the year after {m[1]} ends in {(int(m[1]) + 1) % 100:02d}, "

@@ -14,8 +14,7 @@ from dateutil.relativedelta import relativedelta
 
 from tanet.errors import TanetError
 from tanet.mail import outbox
-from tanet.register import members
-from tanet.register import vocabulary
+from tanet.register import members, vocabulary
 from tanet.store import settings
 
 # Private notes and the date each belongs to: the meeting's.

@@ -65,8 +65,8 @@ def own_database(request, tmp_path, monkeypatch):
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))  # crash reports
     monkeypatch.setenv("TANET_DB", str(tmp_path / "tanet.db"))
     monkeypatch.setenv("TANET_TODAY", TODAY)
-    from tanet.store import db as dbmod
     from tanet.output import render
+    from tanet.store import db as dbmod
 
     dbmod.open_db(tmp_path / "tanet.db", create=True).close()
     render.reset()

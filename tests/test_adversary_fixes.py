@@ -7,7 +7,6 @@ import sqlite3
 import subprocess
 
 import pytest
-
 from conftest import add_member
 from servers import free_port, use_server
 from test_folders_and_leavers import leaver_network

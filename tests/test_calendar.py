@@ -13,7 +13,6 @@ import icalendar
 import pytest
 import recurring_ical_events
 import vobject
-
 from conftest import add_member
 
 HERE = Path(__file__).parent

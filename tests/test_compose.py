@@ -7,7 +7,6 @@ from email import policy
 from email.utils import getaddresses
 
 import icalendar
-
 from servers import use_server
 from test_outbox import network, parse
 

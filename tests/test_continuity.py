@@ -13,7 +13,6 @@ from pathlib import Path
 
 import icalendar
 import pytest
-
 from conftest import FIXTURES, TANET, add_member
 from test_calendar import libical_errors
 

@@ -8,8 +8,8 @@ import subprocess
 import sys
 
 import pytest
-
 from conftest import TANET, wait_for_wal, wal_size
+
 from tanet.store import db as dbmod
 from tanet.store.schema import MIGRATIONS
 
@@ -212,8 +212,8 @@ def test_sigkill_during_import_leaves_all_or_nothing(cli_env, tmp_path, written)
 
 
 def test_ctrl_c_during_import_rolls_back(own_database, tmp_path, monkeypatch):
-    from tanet.register import member_files
     from tanet.cli.common import connection, state
+    from tanet.register import member_files
 
     csv_path = tmp_path / "big.csv"
     _big_csv(csv_path, 3000)

@@ -10,7 +10,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, TANET
 from servers import running_dovecot, use_server
 from test_outbox import network

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tanet.demo import build as demo
 from tanet import privacy
+from tanet.demo import build as demo
 from tanet.store import db as dbmod
 
 TODAY = date(2026, 11, 25)

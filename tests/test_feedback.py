@@ -3,9 +3,8 @@ feedback figures."""
 
 import zipfile
 
-from python_calamine import CalamineWorkbook
-
 from conftest import FIXTURES, add_member
+from python_calamine import CalamineWorkbook
 
 FORM = FIXTURES / "feedback-forms-2027-01-19.xlsx"
 

@@ -13,7 +13,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import TANET, add_member, as_nobody, limit_file_size
 from servers import use_server
 from test_outbox import network

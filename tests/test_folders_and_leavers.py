@@ -12,10 +12,9 @@ from pathlib import Path
 
 import icalendar
 import pytest
-
 from conftest import TANET
-from test_calendar import libical_errors
 from servers import Inbox, free_port, use_server
+from test_calendar import libical_errors
 from test_outbox import network, outbox, parse
 
 EXAMPLES = Path(__file__).parent.parent / "examples"

@@ -10,8 +10,8 @@ import venv
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, TANET, add_member
+
 from tanet.output.table import width
 
 ROOT = Path(__file__).resolve().parent.parent

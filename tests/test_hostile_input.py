@@ -7,7 +7,6 @@ import subprocess
 import zipfile
 
 import pytest
-
 from conftest import TANET
 
 MiB = 1024 * 1024
@@ -293,7 +292,6 @@ def peadar_everywhere(tanet, tmp_path):
     """A network where Peadar has an outbox row refused by the server quoting his address,
     a reply with a private comment, and named feedback."""
     from aiosmtpd.controller import Controller
-
     from servers import free_port
     from test_replies import REPLIES, network
 

@@ -7,7 +7,6 @@ from email import policy
 from pathlib import Path
 
 import icalendar
-
 from conftest import add_member
 
 

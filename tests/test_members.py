@@ -4,10 +4,9 @@ import codecs
 import json
 import sqlite3
 
+from conftest import FIXTURES, add_member
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import FIXTURES, add_member
 
 
 def test_add_list_show(tanet):
@@ -146,7 +145,10 @@ def test_import_excel_unicode_text(tanet, tmp_path):
 
 def test_import_windows_1252_and_semicolons(tanet, tmp_path):
     path = tmp_path / "excel.csv"
-    path.write_bytes("Name;Email;Organisation;Area;Sector;Role\r\nRenée Dupré;renee@example.org;Mairie;housing;public;frontline\r\n".encode("cp1252"))
+    path.write_bytes((
+            "Name;Email;Organisation;Area;Sector;Role\r\nRenée "
+            "Dupré;renee@example.org;Mairie;housing;public;frontline\r\n"
+        ).encode("cp1252"))
     tanet("member", "import", path, ok=True)
     assert tanet("member", "list", "--format", "json", ok=True).json()[0]["name"] == "Renée Dupré"
 
@@ -276,10 +278,10 @@ names = st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cs", "Zl", "
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(name=names.map(lambda s: " ".join(s.split())).filter(bool), org=names)
 def test_any_unicode_name_round_trips_through_csv(tmp_path_factory, name, org):
-    from tanet.store import db as dbmod
-    from tanet.register import member_files
-    from tanet.register import members
     from datetime import date
+
+    from tanet.register import member_files, members
+    from tanet.store import db as dbmod
 
     d = tmp_path_factory.mktemp("rt")
     today = date(2026, 11, 25)

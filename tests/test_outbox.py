@@ -8,7 +8,6 @@ from email import policy
 from pathlib import Path
 
 import icalendar
-
 from conftest import add_member
 from servers import free_port, use_server
 from test_calendar import SYSTEM_PYTHON, libical_errors
@@ -380,11 +379,10 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
     the message the email and icalendar packages build for that member on their own."""
     from datetime import date
 
-    from tanet.store import db as dbmod
-    from tanet.meetings import schedule
-    from tanet.meetings import agenda
-    from tanet.store import settings
     from tanet.mail.letters import Template
+    from tanet.meetings import agenda, schedule
+    from tanet.store import db as dbmod
+    from tanet.store import settings
 
     network(tanet)
     tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",

@@ -13,10 +13,9 @@ from datetime import date, timedelta
 from email import policy
 
 import pytest
-
 from conftest import TANET, TODAY, add_member
-from test_continuity import CHROMIUM, chromium
 from servers import use_server
+from test_continuity import CHROMIUM, chromium
 
 UPCOMING = 14  # more than the handover page used to show (8)
 NETWORK = "Edinburgh & Lothians TIP Network"  # an ampersand, which Markdown escapes

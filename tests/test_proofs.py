@@ -12,10 +12,9 @@ from datetime import date, datetime, timezone
 
 import icalendar
 import pytest
+from conftest import FIXTURES, TANET, wait_for_wal, wal_size
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-
-from conftest import FIXTURES, TANET, wait_for_wal, wal_size
 
 
 def tanet_proc(env, *args, check=True):

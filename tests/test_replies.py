@@ -6,7 +6,6 @@ import sqlite3
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, add_member
 from servers import running_dovecot
 

@@ -9,8 +9,8 @@ from email.message import EmailMessage
 
 import icalendar
 import pytest
-
 from conftest import FIXTURES
+
 from tanet.mail import replies
 
 SAMPLES = sorted((FIXTURES / "replies").glob("*.eml"))

@@ -2,7 +2,6 @@
 
 
 import pytest
-
 from conftest import add_member
 
 NOTE = "SECRET-CHECKIN-NOTE"

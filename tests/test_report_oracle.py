@@ -9,8 +9,8 @@ times, for quarters (read meeting by meeting) and long ranges (read member by me
 from datetime import date
 
 import pytest
-
 from conftest import TODAY
+
 from tanet.store import db
 from tanet.summary import period_pass, report
 
@@ -32,7 +32,10 @@ def network(tmp_path_factory):
     assert run(app, ["meeting", "add", "2026-08-20", "--time", "18:30", "--location", "Online"], env=env).exit_code == 0
     conn = db.open_db(path)
     evening = conn.execute("SELECT id FROM meetings WHERE date = '2026-08-20' AND start = '18:30'").fetchone()[0]
-    ids = [r[0] for r in conn.execute("SELECT id FROM members WHERE joined_on <= '2026-08-20' AND (left_on IS NULL OR left_on > '2026-08-20') ORDER BY id LIMIT 25")]
+    ids = [r[0] for r in conn.execute((
+            "SELECT id FROM members WHERE joined_on <= '2026-08-20' AND (left_on IS NULL OR "
+            "left_on > '2026-08-20') ORDER BY id LIMIT 25"
+        ))]
     conn.close()
     assert run(app, ["attendance", "mark", str(evening), *map(str, ids)], env=env).exit_code == 0
     return path

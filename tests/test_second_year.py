@@ -86,8 +86,8 @@ def test_a_check_in_before_the_day_is_a_call_ahead(tanet, own_database):
 
 
 def test_the_round_still_asks_someone_called_ahead(tanet):
-    from tanet.meetings import attendance
     from tanet.cli.common import connection, state
+    from tanet.meetings import attendance
 
     add_member(tanet, "Ann Able", "ann@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")
     add_member(tanet, "Ben Bold", "ben@example.org", "housing", "public", "frontline", "Org", "--joined", "2025-01-01")

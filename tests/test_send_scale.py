@@ -55,7 +55,8 @@ def test_outcomes_are_committed_without_a_disk_sync_for_each(tanet, tmp_path, sm
     """Each message's outcome is its own commit, in WAL with synchronous=NORMAL (no fsync each):
     the journal is synced now and then and at the end, and the setting is put back after."""
     from tanet.mail import outbox as mailbox
-    from tanet.store import db as dbmod, settings
+    from tanet.store import db as dbmod
+    from tanet.store import settings
 
     network(tanet, members=5)
     inbox, port = smtp()

@@ -13,7 +13,6 @@ import threading
 import time
 
 import pytest
-
 from conftest import TANET
 from servers import free_port, use_server
 from test_outbox import network, outbox

@@ -49,7 +49,6 @@ def test_the_html_summary_prints_on_a4_with_nothing_clipped_and_no_network(tmp_p
 
 def test_the_word_summary_has_the_same_sections_and_figures(tmp_path, cli_env):
     import docx
-
     from conftest import TANET
 
     env, data = demo(tmp_path, cli_env)

@@ -1,10 +1,10 @@
 """The light table renderer: words (e-mails, dates, ids) are never broken, tables fit the
 terminal, and less important columns go first."""
 
+from conftest import FIXTURES
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import FIXTURES
 from tanet.output.table import _words, render, width
 
 

@@ -14,7 +14,6 @@ import time
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURES, TANET, add_member, as_nobody, limit_file_size, wait_for_wal, wal_size
 
 

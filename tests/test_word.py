@@ -10,7 +10,6 @@ import sys
 import zipfile
 
 import pytest
-
 from conftest import TANET, TODAY
 
 SOFFICE = shutil.which("soffice") or shutil.which("libreoffice")

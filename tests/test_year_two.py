@@ -10,9 +10,9 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from test_friction import tour_commands
 import pytest
 from servers import Inbox, free_port, use_server
+from test_friction import tour_commands
 from test_outbox import network
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -17,7 +17,6 @@ from tanet import __version__
 from tanet.cli import common
 from tanet.errors import TanetError
 
-
 # Every command group, loaded only when used: Typer builds a command's options from
 # its signature on every run, so building all of them would cost each command ~50 ms.
 COMMANDS = {

@@ -6,8 +6,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import TreeFormatOpt, connection, db_path, new_app, today
+from tanet.output import render
 from tanet.store.db import transaction
 
 config_app = new_app("Show and change the network's settings.", name="config")
@@ -108,7 +108,9 @@ def info(fmt: TreeFormatOpt = "table") -> None:
 
 
 @backup_app.command("backup")
-def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help="Where to write the copy (default: beside the database, with a timestamp).")] = None) -> None:
+def backup(dest: Annotated[Optional[Path], typer.Argument(metavar="DEST", help=(
+        "Where to write the copy (default: beside the database, with a timestamp)."
+    ))] = None) -> None:
     """Make a consistent copy of the database, even while it is in use."""
     from tanet.store.safety import backup as do_backup
 
@@ -196,7 +198,9 @@ def restore(
 
 @demo_app.command("demo")
 def demo(
-    db: Annotated[Optional[Path], typer.Option("--db", metavar="PATH", help="A new file to build the demo in (default: a temporary file).")] = None,
+    db: Annotated[Optional[Path], typer.Option("--db", metavar="PATH", help=(
+            "A new file to build the demo in (default: a temporary file)."
+        ))] = None,
     members: Annotated[int, typer.Option(min=10, max=200000, help="How many members.")] = 140,
     years: Annotated[int, typer.Option(min=1, max=30, help="Years of meetings.")] = 2,
     seed: Annotated[int, typer.Option(help="Random seed: the same seed builds the same network.")] = 7,

@@ -8,14 +8,23 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.meetings import attendance
-from tanet.meetings import schedule
+from tanet.cli.common import (
+    Format,
+    FormatOpt,
+    MeetingArg,
+    MemberArg,
+    TreeFormatOpt,
+    connection,
+    new_app,
+    optional_day,
+    today,
+)
+from tanet.errors import TanetError
+from tanet.meetings import attendance, schedule
+from tanet.output import render
 from tanet.register import members as member_register
 from tanet.register import vocabulary
-from tanet.output import render
-from tanet.cli.common import Format, FormatOpt, MeetingArg, MemberArg, TreeFormatOpt, connection, new_app, optional_day, today
 from tanet.store.db import transaction
-from tanet.errors import TanetError
 
 checkin_app = new_app("The facilitator's check-ins, by phone before a meeting or on the day (notes stay private).", name="checkin")
 followup_app = new_app("Follow-ups for members who need someone to get back to them.", name="followup")
@@ -207,7 +216,9 @@ def mark(meeting: MeetingArg,
 def import_(meeting: MeetingArg,
             file: Annotated[Path, typer.Argument(metavar="FILE", help="Teams attendance report, or a CSV with name and e-mail columns.")],
             dry_run: Annotated[bool, typer.Option("--dry-run", help="Show who would be marked; save nothing.")] = False,
-            add_unknown: Annotated[bool, typer.Option("--add-unknown", help="Add people not in the network (with an e-mail) as members.")] = False,
+            add_unknown: Annotated[bool, typer.Option("--add-unknown", help=(
+                    "Add people not in the network (with an e-mail) as members."
+                ))] = False,
             force: Annotated[bool, typer.Option("--force", help="Accept a report whose date is not the meeting's.")] = False,
             fmt: TreeFormatOpt = "table") -> None:
     """Import a Teams attendance report: members present, everyone else listed."""

@@ -5,8 +5,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, MemberArg, TreeFormatOpt, connection, new_app, today
+from tanet.output import render
 from tanet.store.db import transaction
 
 availability_app = new_app("When members usually cannot come, and which meeting slots suit the most.",
@@ -15,7 +15,9 @@ availability_app = new_app("When members usually cannot come, and which meeting 
 
 @availability_app.command("set")
 def set_(member: MemberArg,
-         busy: Annotated[List[str], typer.Option("--busy", help="A weekly pattern, e.g. 'mon-fri 08:45-15:30' (repeat for more).")]) -> None:
+         busy: Annotated[List[str], typer.Option("--busy", help=(
+                 "A weekly pattern, e.g. 'mon-fri 08:45-15:30' (repeat for more)."
+             ))]) -> None:
     """Record when a member usually cannot attend (replaces what was there)."""
     from tanet.register import availability
 
@@ -55,12 +57,14 @@ def suggest(weekdays: Annotated[str, typer.Option(help="Candidate days, e.g. tue
             times: Annotated[str, typer.Option(help="Candidate start times, e.g. 09:30,13:00,15:45.")] = "09:30,13:00,15:45",
             duration: Annotated[Optional[int], typer.Option(help="Meeting length in minutes (default: meeting.duration).")] = None,
             explain: Annotated[bool, typer.Option("--explain", help="Say which under-represented areas the top slots bring in.")] = False,
-            area: Annotated[Optional[List[str]], typer.Option("--area", help="Only members of this service area (repeat for more).")] = None,
+            area: Annotated[Optional[List[str]], typer.Option("--area", help=(
+                    "Only members of this service area (repeat for more)."
+                ))] = None,
             fmt: FormatOpt = Format.table) -> None:
     """Rank candidate slots by how many active members can attend."""
+    from tanet.dates import parse_time
     from tanet.register import availability
     from tanet.store import settings
-    from tanet.dates import parse_time
 
     conn = connection()
     days = availability.parse_days(weekdays) if weekdays.strip() else []

@@ -6,11 +6,11 @@ from typing import Annotated, List, Optional
 
 import typer
 
+from tanet.cli.common import connection, new_app, optional_day, today
+from tanet.errors import TanetError
 from tanet.meetings import schedule
 from tanet.output import render
 from tanet.store import settings
-from tanet.cli.common import connection, new_app, optional_day, today
-from tanet.errors import TanetError
 
 export_app = new_app("Export data for other programs.", name="export")
 

@@ -11,8 +11,8 @@ from typing import Annotated, Optional
 import typer
 from typer.core import TyperGroup
 
-from tanet.store import db as dbmod
 from tanet.dates import parse_date
+from tanet.store import db as dbmod
 
 
 class State:

@@ -7,10 +7,10 @@ from typing import Annotated, Optional
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, db_path, new_app, optional_day, today
-from tanet.store.db import require_writable, transaction
 from tanet.errors import TanetError
+from tanet.output import render
+from tanet.store.db import require_writable, transaction
 
 handover_app = new_app("Write the pack the next coordinator needs.", name="handover")
 organiser_app = new_app("Change who sends the invitations.", name="organiser")
@@ -41,8 +41,8 @@ def organiser_change(
 ) -> None:
     """New organiser settings, and an update to everyone invited to each upcoming meeting."""
     from tanet.cli.sending import again_command, say_written, send_written, sending
-    from tanet.store import settings
     from tanet.mail.invites import change_organiser
+    from tanet.store import settings
 
     conn = connection()
     with sending(send, "organiser change --send"):
@@ -116,8 +116,8 @@ def privacy_review(
 
     conn = connection()
     if apply:  # the meetings ahead are cancelled for them while their address is still known
-        from tanet.register import members
         from tanet.cli.members import take_off_what_is_ahead
+        from tanet.register import members
 
         require_writable(conn)  # said before anything is written or sent
 

@@ -5,8 +5,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import MeetingArg, TreeFormatOpt, connection, new_app, today
+from tanet.output import render
 from tanet.store.db import transaction
 
 feedback_app = new_app("Feedback forms after meetings: import them, see what members said.", name="feedback")
@@ -18,12 +18,16 @@ def feedback_import(
     file: Annotated[Path, typer.Argument(metavar="FILE", help="Microsoft Forms export (.xlsx) or Google Forms CSV.")],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file; save nothing.")] = False,
     force: Annotated[bool, typer.Option("--force", help="Import a file already imported for another meeting.")] = False,
-    questions: Annotated[Optional[List[str]], typer.Option("--question", metavar="KEY=HEADER", help="Say which column answers a question when its wording is not recognised, e.g. --question next_topic='What should we cover?' (KEY: usefulness, will_use, take_back, next_topic, service_area; repeat for more).")] = None,
+    questions: Annotated[Optional[List[str]], typer.Option("--question", metavar="KEY=HEADER", help=(
+            "Say which column answers a question when its wording is not recognised, e.g. "
+            "--question next_topic='What should we cover?' (KEY: usefulness, will_use, "
+            "take_back, next_topic, service_area; repeat for more)."
+        ))] = None,
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Add a meeting's feedback responses (importing the same file again changes nothing)."""
-    from tanet.summary import feedback
     from tanet.meetings import schedule
+    from tanet.summary import feedback
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today())
@@ -47,8 +51,8 @@ def feedback_import(
 def feedback_remove(meeting: MeetingArg,
                     yes: Annotated[bool, typer.Option("--yes", help="Confirm: the responses are deleted.")] = False) -> None:
     """Remove a meeting's feedback (imported to the wrong meeting, say), to import it again."""
-    from tanet.summary import feedback
     from tanet.meetings import schedule
+    from tanet.summary import feedback
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
@@ -61,8 +65,8 @@ def feedback_remove(meeting: MeetingArg,
 @feedback_app.command("show")
 def feedback_show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     """What members said about a meeting (no names)."""
-    from tanet.summary import feedback
     from tanet.meetings import schedule
+    from tanet.summary import feedback
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)

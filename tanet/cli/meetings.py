@@ -6,15 +6,11 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.meetings import schedule
-from tanet.meetings import agenda
-from tanet.meetings import facilitation
-from tanet.meetings import planning
-from tanet.output import render
-from tanet.cli.common import (Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day,
-                              new_app, optional_day, today)
-from tanet.store.db import transaction
+from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, day, new_app, optional_day, today
 from tanet.errors import TanetError
+from tanet.meetings import agenda, facilitation, planning, schedule
+from tanet.output import render
+from tanet.store.db import transaction
 
 meeting_app = new_app("Plan, move and cancel meetings; facilitators and the rota.", name="meeting")
 session_app = new_app("The agenda: spotlights, reflective practice, trainings and guest speakers.", name="session")
@@ -53,12 +49,17 @@ def plan(
     until: Annotated[Optional[str], typer.Option(help="Plan up to this date instead of --count.")] = None,
     every: Annotated[Optional[int], typer.Option(help="Weeks between meetings (default: meeting.cadence_weeks).")] = None,
     time: Time = None,
-    times: Annotated[Optional[str], typer.Option(help="Start times taken in turn, e.g. 10:00,15:45; or best:2 for the two best slots.")] = None,
+    times: Annotated[Optional[str], typer.Option(help=(
+            "Start times taken in turn, e.g. 10:00,15:45; or best:2 for the two best slots."
+        ))] = None,
     duration: Duration = None, title: Title = None, location: Location = None, url: Url = None,
     avoid: Annotated[Optional[List[Path]], typer.Option(help="An .ics calendar (e.g. school holidays) whose days to avoid.")] = None,
     no_holidays: Annotated[bool, typer.Option("--no-holidays", help="Do not avoid Scotland's public holidays.")] = False,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show the plan; save nothing.")] = False,
-    skip_blocked: Annotated[bool, typer.Option("--skip-blocked", help="Leave out a date with no free working day within 31 days after it (instead of moving it to the nearest free day before).")] = False,
+    skip_blocked: Annotated[bool, typer.Option("--skip-blocked", help=(
+            "Leave out a date with no free working day within 31 days after it (instead of "
+            "moving it to the nearest free day before)."
+        ))] = False,
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Plan a series of meetings on the cadence, dodging holidays and school calendars."""
@@ -96,7 +97,10 @@ def plan(
 def add(date_: Annotated[str, typer.Argument(metavar="DATE", help="The meeting's date.")],
         time: Time = None, duration: Duration = None, title: Title = None, location: Location = None,
         url: Url = None,
-        uid: Annotated[Optional[str], typer.Option("--uid", metavar="UID", help="Keep the UID of an event first sent from another program (e.g. Outlook), so tanet's updates replace it and replies match.")] = None) -> None:
+        uid: Annotated[Optional[str], typer.Option("--uid", metavar="UID", help=(
+                "Keep the UID of an event first sent from another program (e.g. Outlook), so "
+                "tanet's updates replace it and replies match."
+            ))] = None) -> None:
     """Add one meeting."""
     conn = connection()
     when = day(date_)
@@ -161,7 +165,9 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     render.key_values([("Id", data["id"]), ("Date", data["date"]), ("Time", f"{data['start']}-{data['end']} ({data['timezone']})"),
                    ("Title", data["title"]), ("Location", data["location"]), ("Link", data["url"]),
                    ("Status", _status_word(data) + (f" ({row['cancel_reason']})" if row["cancel_reason"] else "")),
-                   ("Facilitators", ", ".join(f"{f['name']} ({f['sector']}, {f['service_area']})" for f in data["facilitators"]) or "none yet"),
+                   ("Facilitators", ", ".join((
+                           f"{f['name']} ({f['sector']}, {f['service_area']})"
+                       ) for f in data["facilitators"]) or "none yet"),
                    ("Present", counts["present"]), ("Apologies", counts["apologies"]), ("Absent", counts["absent"]),
                    ("Checked in", counts["checked_in"]),
                    ("Replies", "{accepted} accepted, {tentative} tentative, {declined} declined, {none} not yet".format(**data["rsvp"])),
@@ -197,7 +203,9 @@ def edit(meeting: MeetingArg, title: Annotated[Optional[str], typer.Option(help=
 
 
 @meeting_app.command("cancel")
-def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(help="Why, for the record and the cancellation notice.")] = None) -> None:
+def cancel(meeting: MeetingArg, reason: Annotated[Optional[str], typer.Option(help=(
+        "Why, for the record and the cancellation notice."
+    ))] = None) -> None:
     """Cancel a meeting (it is kept, with status cancelled)."""
     conn = connection()
     with transaction(conn):

@@ -8,14 +8,21 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.register import members
-from tanet.register import vocabulary
-from tanet.register import membership
-from tanet.output import render
-from tanet.cli.common import (Format, FormatOpt, MemberArg, TreeFormatOpt, connection, db_path, new_app,
-                              optional_day, today)
-from tanet.store.db import discard, require_writable, transaction
+from tanet.cli.common import (
+    Format,
+    FormatOpt,
+    MemberArg,
+    TreeFormatOpt,
+    connection,
+    db_path,
+    new_app,
+    optional_day,
+    today,
+)
 from tanet.errors import TanetError
+from tanet.output import render
+from tanet.register import members, membership, vocabulary
+from tanet.store.db import discard, require_writable, transaction
 
 member_app = new_app("Add, find, change and export the network's members.", name="member")
 area_app = new_app("The list of service areas members belong to.", name="area")
@@ -60,14 +67,17 @@ def add(
     joined: Annotated[Optional[str], typer.Option(help="Date joined (default today).")] = None,
     no_ambassador: Annotated[bool, typer.Option("--no-ambassador", help="Not a self-nominated ambassador.")] = False,
     notes: Annotated[Optional[str], typer.Option(help="Notes for the coordinator.")] = None,
-    known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help="The name to greet them by (default: their first given name).")] = None,
+    known_as: Annotated[Optional[str], typer.Option("--known-as", metavar="NAME", help=(
+            "The name to greet them by (default: their first given name)."
+        ))] = None,
 ) -> None:
     """Add one member."""
     _require_all({"--email": email, "--org": org, "--area": area, "--sector": sector, "--role": role})
     conn = connection()
     with transaction(conn):
         mid = members.add_member(
-            conn, name=name, email=email, organisation=org, service_area=area, sector=sector, role=role, phone=phone, joined_on=optional_day(joined),
+            conn, name=name, email=email, organisation=org, service_area=area, sector=sector, role=role, phone=phone,
+            joined_on=optional_day(joined),
             ambassador=not no_ambassador, notes=notes, known_as=known_as, today=today())
     row = members.find_member(conn, str(mid))
     render.say(f"Added member #{mid}: {row['name']} ({row['organisation']}, {row['service_area']}, {row['sector']} sector).")
@@ -239,11 +249,19 @@ def rejoin(member: MemberArg) -> None:
 
 @member_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(metavar="FILE", help="CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export).")],
+    file: Annotated[Path, typer.Argument(metavar="FILE", help=(
+            "CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export)."
+        ))],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,
-    mapping: Annotated[Optional[List[str]], typer.Option("--map", metavar="KIND:WORD=VALUE", help="Say what a word in the file means, e.g. role:Teacher=frontline or area:Schools=education (saved for next time, except in a dry run; repeat for more).")] = None,
-    columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help="Read a field from this column, e.g. --column role='Job title' (repeat for more).")] = None,
+    mapping: Annotated[Optional[List[str]], typer.Option("--map", metavar="KIND:WORD=VALUE", help=(
+            "Say what a word in the file means, e.g. role:Teacher=frontline or "
+            "area:Schools=education (saved for next time, except in a dry run; repeat for "
+            "more)."
+        ))] = None,
+    columns: Annotated[Optional[List[str]], typer.Option("--column", metavar="FIELD=HEADER", help=(
+            "Read a field from this column, e.g. --column role='Job title' (repeat for more)."
+        ))] = None,
 ) -> None:
     """Import members from a sign-up sheet; any bad row means nothing is imported."""
     from tanet.register.member_columns import report, say_columns
@@ -282,8 +300,12 @@ def import_(
 
 @member_app.command("export")
 def export(
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="csv|json|addresses", help="csv, json, or addresses (Name <e-mail>; ... to paste into Bcc).")] = "csv",
-    area: Annotated[Optional[List[str]], typer.Option("--area", help="With --format addresses: only this service area (repeat for more).")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="csv|json|addresses", help=(
+            "csv, json, or addresses (Name <e-mail>; ... to paste into Bcc)."
+        ))] = "csv",
+    area: Annotated[Optional[List[str]], typer.Option("--area", help=(
+            "With --format addresses: only this service area (repeat for more)."
+        ))] = None,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")] = None,
 ) -> None:
     """Export every member (not check-in notes); the CSV imports back with member import."""

@@ -5,9 +5,9 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.output import render
-from tanet.cli.common import FormatOpt, Format, MeetingArg, connection, new_app, today
+from tanet.cli.common import Format, FormatOpt, MeetingArg, connection, new_app, today
 from tanet.cli.sending import again_command, unknown_outcome, write_then_send
+from tanet.output import render
 
 invite_app = new_app("Write (and send) the invitation for one meeting.", name="invite")
 remind_app = new_app("Write (and send) a reminder of a meeting.", name="remind")
@@ -16,14 +16,19 @@ outbox_app = new_app("What tanet has written and sent to members.", name="outbox
 
 Send = Annotated[bool, typer.Option("--send", help="Send them now over SMTP (see tanet config show).")]
 Resend = Annotated[bool, typer.Option("--resend", help="With --send: send again to members already sent this version.")]
-Only = Annotated[Optional[List[str]], typer.Option("--only", metavar="ADDRESS", help="With --send: send only to this member (their e-mail address; repeat for more), e.g. with --resend for one message that may not have arrived.")]
+Only = Annotated[Optional[List[str]], typer.Option("--only", metavar="ADDRESS", help=(
+        "With --send: send only to this member (their e-mail address; repeat for more), "
+        "e.g. with --resend for one message that may not have arrived."
+    ))]
 Output = Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for the messages.")]
 
 
 @invite_app.command("invite")
 def invite(
     meeting: MeetingArg,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help="Folder for the messages (default: ./invites/DATE-TITLE/).")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", metavar="DIR", help=(
+            "Folder for the messages (default: ./invites/DATE-TITLE/)."
+        ))] = None,
     area: Annotated[Optional[List[str]], typer.Option("--area", help="Only members of this service area (repeat for more).")] = None,
     single: Annotated[bool, typer.Option("--single", help="One message to yourself with everyone in Bcc.")] = False,
     send: Send = False, resend: Resend = False, only: Only = None,
@@ -83,8 +88,8 @@ def outbox_list(
     fmt: FormatOpt = Format.table,
 ) -> None:
     """Every message written or sent, one row per recipient."""
-    from tanet.meetings import schedule
     from tanet.mail import outbox
+    from tanet.meetings import schedule
 
     conn = connection()
     meeting_id = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)["id"] if meeting else None

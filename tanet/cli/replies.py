@@ -4,8 +4,8 @@ from typing import Annotated, List
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, MeetingArg, TreeFormatOpt, connection, new_app, today
+from tanet.output import render
 from tanet.store.db import transaction
 
 rsvp_app = new_app("Read calendar replies to invitations, and see who answered what.", name="rsvp")
@@ -13,7 +13,10 @@ rsvp_app = new_app("Read calendar replies to invitations, and see who answered w
 
 @rsvp_app.command("import")
 def rsvp_import(
-    sources: Annotated[List[str], typer.Argument(metavar="SOURCE...", help=".eml files, folders of them, an mbox, a Maildir, or imaps://USER@HOST[:PORT]/FOLDER (read-only; password from TANET_IMAP_PASSWORD).")],
+    sources: Annotated[List[str], typer.Argument(metavar="SOURCE...", help=(
+            ".eml files, folders of them, an mbox, a Maildir, or "
+            "imaps://USER@HOST[:PORT]/FOLDER (read-only; password from TANET_IMAP_PASSWORD)."
+        ))],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Show what would change; save nothing.")] = False,
     fmt: TreeFormatOpt = "table",
 ) -> None:
@@ -53,8 +56,8 @@ def _print_json(result) -> None:
 @rsvp_app.command("list")
 def rsvp_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
     """Every member invited to a meeting, with their answer (accepted first)."""
-    from tanet.meetings import schedule
     from tanet.mail import replies
+    from tanet.meetings import schedule
 
     conn = connection()
     row = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)

@@ -7,8 +7,8 @@ from typing import Annotated, List, Optional
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import Format, FormatOpt, TreeFormatOpt, connection, day, new_app, optional_day, today
+from tanet.output import render
 from tanet.store.db import transaction
 
 report_app = new_app("The summary for management: a quarter, or any span of dates.", name="report")
@@ -27,7 +27,10 @@ ReportFormatOpt = Annotated[ReportFormat, typer.Option("--format", "-f", help="t
 OutputOpt = Annotated[Optional[Path], typer.Option("--output", "-o", help="File to write (default: the screen).")]
 
 
-SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRESS", help="Send the summary (HTML and plain text) to this address through the outbox (repeat, or separate with commas, for more).")]
+SendTo = Annotated[Optional[List[str]], typer.Option("--send-to", metavar="ADDRESS", help=(
+        "Send the summary (HTML and plain text) to this address through the outbox "
+        "(repeat, or separate with commas, for more)."
+    ))]
 
 
 def send_summary(data: dict, addresses: list[str]) -> None:
@@ -60,12 +63,11 @@ def _pasted(values: list[str]) -> list[str]:
 
 def _write_summary(conn, data: dict, addresses: list[str]):
     """One message per address (each once, however often named) in ./summaries/LABEL/."""
-    from tanet.mail import compose
-    from tanet.mail import outbox
-    from tanet.summary import document as report_render
-    from tanet.summary import plaintext
+    from tanet.mail import compose, outbox
     from tanet.store import settings
     from tanet.store.settings import valid_email
+    from tanet.summary import document as report_render
+    from tanet.summary import plaintext
 
     values = settings.get_all(conn)
     title, _ = report_render.document(data)
@@ -119,12 +121,14 @@ def emit_summary(data: dict, fmt: ReportFormat, output: Optional[Path]) -> None:
 
 
 @report_app.command("quarter")
-def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", help="e.g. 2027Q1 or 2027-Q1 (default: this quarter).")] = None,
+def quarter(period: Annotated[Optional[str], typer.Argument(metavar="[PERIOD]", help=(
+        "e.g. 2027Q1 or 2027-Q1 (default: this quarter)."
+    ))] = None,
             fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False,
             fmt: ReportFormatOpt = ReportFormat.table, output: OutputOpt = None, send_to: SendTo = None) -> None:
     """The quarterly summary."""
-    from tanet.summary import report
     from tanet.store import settings
+    from tanet.summary import report
 
     conn = connection()
     p = report.period_of_quarter(period, fiscal, int(settings.get(conn, "report.fiscal_year_start")), today())
@@ -150,10 +154,10 @@ def note(period: Annotated[str, typer.Argument(metavar="PERIOD", help="e.g. 2027
          file: Annotated[Optional[Path], typer.Option("--file", metavar="FILE", help="Read the commentary from a text file.")] = None,
          fiscal: Annotated[bool, typer.Option("--fiscal", help="Financial-year quarters (report.fiscal_year_start).")] = False) -> None:
     """Your commentary for a period, shown at the top of its summary."""
-    from tanet.summary import report
-    from tanet.store import settings
     from tanet.errors import TanetError
     from tanet.sheets.textfiles import read_text
+    from tanet.store import settings
+    from tanet.summary import report
 
     if (text is None) == (file is None):
         raise TanetError("Give the commentary as TEXT or with --file FILE (one of them).")

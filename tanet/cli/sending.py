@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING, Callable, List, Optional
 
 import typer
 
-from tanet.output import render
 from tanet.cli.common import connection
-from tanet.store.db import transaction
 from tanet.errors import TanetError
+from tanet.output import render
+from tanet.store.db import transaction
 
 if TYPE_CHECKING:  # for the annotations only: the outbox is imported when something is sent
     from tanet.mail import outbox
@@ -88,9 +88,8 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
 
 def _addresses(only: List[str], conn, written) -> list[str]:
     """The --only addresses, each one this run has a message for."""
-    from tanet.store.settings import valid_email
-
     from tanet.mail import outbox
+    from tanet.store.settings import valid_email
 
     have = outbox.addresses_of(conn, written.row_ids)
     wanted = [valid_email(a) for value in only for a in value.replace(";", ",").split(",") if a.strip()]

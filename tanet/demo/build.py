@@ -17,10 +17,10 @@ from datetime import date, datetime, timedelta, timezone
 from importlib import resources
 from pathlib import Path
 
-from tanet.store import db as dbmod
+from tanet.errors import TanetError
 from tanet.output import render
 from tanet.register import membership
-from tanet.errors import TanetError
+from tanet.store import db as dbmod
 
 GUESTS = (
     ("Dr Harriet Vale", "Self-Harm Network Scotland", "Self-harm: what helps, and why"),
@@ -324,12 +324,11 @@ def run_demo(path: Path | None, *, members: int, years: int, seed: int, today: d
 
 def show_tour(target: Path, today: date, counts: dict) -> None:
     """What a new coordinator should see: the plan, a register, the best slots, the summary."""
-    from tanet.meetings import attendance as attendance_records
-    from tanet.register import availability
     from tanet import dates
-    from tanet.summary import report
-    from tanet.summary import terminal
+    from tanet.meetings import attendance as attendance_records
     from tanet.meetings import schedule
+    from tanet.register import availability
+    from tanet.summary import report, terminal
 
     conn = dbmod.open_db(target)
     out = render.console()

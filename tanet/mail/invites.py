@@ -13,18 +13,11 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tanet.mail import compose
-from tanet.mail import outbox
-from tanet.meetings import agenda
-from tanet.meetings import facilitation
-from tanet.meetings import ical
-from tanet.meetings import schedule
-from tanet.register import members
-from tanet.register import membership
-from tanet.register import vocabulary
-from tanet.store import settings
 from tanet.errors import TanetError
-
+from tanet.mail import compose, outbox
+from tanet.meetings import agenda, facilitation, ical, schedule
+from tanet.register import members, membership, vocabulary
+from tanet.store import settings
 
 _CALENDAR = outbox.kind_in(outbox.CALENDAR_KINDS)
 _ACTIVE = membership.active_sql(":d", "m")

@@ -23,8 +23,8 @@ swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTI
 
 from __future__ import annotations
 
-import re
 import base64
+import re
 from email import policy, quoprimime
 from email.headerregistry import Address
 from email.utils import formataddr, make_msgid

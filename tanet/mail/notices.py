@@ -7,15 +7,11 @@ from datetime import date
 from pathlib import Path
 
 from tanet import dates
-from tanet.meetings import schedule
-from tanet.meetings import agenda
-from tanet.meetings import facilitation
-from tanet.register import members
-from tanet.register import membership
-from tanet.mail import compose
-from tanet.mail import outbox
-from tanet.store import settings
 from tanet.errors import TanetError
+from tanet.mail import compose, outbox
+from tanet.meetings import agenda, facilitation, schedule
+from tanet.register import members, membership
+from tanet.store import settings
 
 
 def _declined(conn: sqlite3.Connection, meeting_id: int) -> set[int]:

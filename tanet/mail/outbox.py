@@ -203,8 +203,8 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     folder is this meeting's alone: one holding anything else is refused, untouched. Then
     the files of this meeting's earlier letters of these kinds that are no longer current
     are deleted."""
-    from tanet.store.files import NewFolder
     from tanet.mail.compose import message_bytes
+    from tanet.store.files import NewFolder
 
     folder = folder.absolute()
     written = Written(folder, method, meeting_id=meeting_id)

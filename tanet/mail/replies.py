@@ -433,8 +433,7 @@ class Reader:
 def import_replies(conn: sqlite3.Connection, sources: list[str], values: dict) -> Result:
     """Read every message of every source (inside the caller's transaction): files, folders
     and mailboxes on this computer, or imaps://USER@HOST[:PORT]/FOLDER (read-only)."""
-    from tanet.mail import imap
-    from tanet.mail import mailboxes
+    from tanet.mail import imap, mailboxes
 
     reader = Reader(conn)
     for source in sources:

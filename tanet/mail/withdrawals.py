@@ -13,10 +13,9 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
+from tanet.mail import compose, outbox
 from tanet.meetings import schedule
 from tanet.register import members
-from tanet.mail import compose
-from tanet.mail import outbox
 from tanet.store import settings
 
 _AHEAD = f"""

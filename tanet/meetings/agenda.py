@@ -7,8 +7,7 @@ from datetime import date
 from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.meetings import schedule
-from tanet.register import members
-from tanet.register import membership
+from tanet.register import members, membership
 
 SESSION_KINDS = ("spotlight", "reflective", "training", "guest")
 

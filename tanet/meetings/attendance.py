@@ -5,11 +5,10 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, datetime, timezone
 
-from tanet.meetings import schedule
-from tanet.register import members
-from tanet.register import membership
-from tanet.errors import TanetError
 from tanet import text
+from tanet.errors import TanetError
+from tanet.meetings import schedule
+from tanet.register import members, membership
 
 STATUSES = ("present", "apologies", "absent")
 

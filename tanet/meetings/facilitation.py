@@ -8,8 +8,7 @@ from datetime import date
 from tanet import dates
 from tanet.errors import TanetError
 from tanet.meetings import schedule
-from tanet.register import members
-from tanet.register import membership
+from tanet.register import members, membership
 from tanet.store import settings
 
 

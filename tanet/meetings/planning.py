@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from tanet import dates
-from tanet.store import settings
 from tanet.errors import TanetError
 from tanet.meetings.schedule import MeetingDefaults, check_times, insert_meeting
+from tanet.store import settings
 
 
 @dataclass

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 
 from tanet import dates
-from tanet.store import settings
-from tanet.errors import TanetError
 from tanet import text as text_rules
+from tanet.errors import TanetError
+from tanet.store import settings
 
 MEETING_KEYS = ("id", "uid", "title", "date", "start", "end", "starts_at", "ends_at", "timezone",
                 "location", "url", "status", "sequence", "present")

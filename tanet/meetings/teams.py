@@ -10,11 +10,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from tanet.errors import TanetError
 from tanet.meetings import attendance
 from tanet.register import members as member_register
-from tanet.register import vocabulary
-from tanet.register import membership
-from tanet.errors import TanetError
+from tanet.register import membership, vocabulary
 from tanet.sheets.textfiles import read_text, sniff_delimiter, squash
 
 NAME_HEADERS = {"name", "fullname", "participantname", "displayname", "participant", "attendee", "membername"}

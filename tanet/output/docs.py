@@ -67,10 +67,9 @@ def summary_svg(path: str) -> None:
     from rich.console import Console
 
     from tanet import dates
-    from tanet.summary import report
-    from tanet.summary import terminal
-    from tanet.store.db import open_db
     from tanet.demo import build
+    from tanet.store.db import open_db
+    from tanet.summary import report, terminal
 
     today = date.today()
     with tempfile.TemporaryDirectory() as folder:

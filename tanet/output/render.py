@@ -91,9 +91,7 @@ def print_json_stream(items) -> None:
 
 
 def print_csv(rows: Iterable[dict], columns: Sequence[str]) -> None:
-    from tanet.text import csv_out
-
-    from tanet.text import for_screen
+    from tanet.text import csv_out, for_screen
 
     shown = for_screen if sys.stdout.isatty() else (lambda v: v)  # a file gets the data exactly
     w = csv.writer(sys.stdout, lineterminator="\n")

@@ -7,11 +7,10 @@ import sqlite3
 from datetime import date, timedelta
 
 from tanet import dates
-from tanet.register import members as member_register
-from tanet.register import vocabulary
-from tanet.register import membership
-from tanet.store import settings
 from tanet.errors import TanetError
+from tanet.register import members as member_register
+from tanet.register import membership, vocabulary
+from tanet.store import settings
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _FULL = {d: i for i, d in enumerate(("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"))}

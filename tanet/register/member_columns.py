@@ -7,8 +7,8 @@ from __future__ import annotations
 import difflib
 import shlex
 
-from tanet.output import render
 from tanet.errors import TanetError
+from tanet.output import render
 from tanet.sheets.textfiles import squash
 
 # Loose header names, squashed (lower case, letters and digits only).

@@ -9,16 +9,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from tanet.register import members
-from tanet.register import vocabulary
-from tanet.register import membership
+from tanet import text as text_rules
 from tanet.dates import parse_date
 from tanet.errors import TanetError
-from tanet import text as text_rules
-from tanet.store.settings import valid_email
-from tanet.sheets.textfiles import check_unique_headers, open_binary, open_rows, read_text
-
+from tanet.register import members, membership, vocabulary
 from tanet.register.member_columns import EMPTY_AMBASSADOR, pick
+from tanet.sheets.textfiles import check_unique_headers, open_binary, open_rows, read_text
+from tanet.store.settings import valid_email
 
 
 def map_headers(header: list[str]) -> dict[str, int]:

@@ -6,10 +6,9 @@ import difflib
 import sqlite3
 from datetime import date
 
-from tanet.errors import TanetError
-from tanet.register import vocabulary
-from tanet.register import membership
 from tanet import text as text_rules
+from tanet.errors import TanetError
+from tanet.register import membership, vocabulary
 from tanet.store.settings import valid_email
 
 MEMBER_KEYS = ("id", "name", "email", "phone", "organisation", "service_area",

@@ -6,9 +6,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import date, timedelta
 
-from tanet.register import vocabulary
 from tanet import text
 from tanet.errors import TanetError
+from tanet.register import vocabulary
 
 HOW = ("email", "visit", "talk", "event", "other")
 OUTREACH_KEYS = ("id", "organisation", "service_area", "contact", "on", "how", "outcome")

@@ -5,10 +5,9 @@ from __future__ import annotations
 import sqlite3
 from datetime import date
 
-from tanet.register import members
-from tanet.register import vocabulary
-from tanet.errors import TanetError
 from tanet import text as text_rules
+from tanet.errors import TanetError
+from tanet.register import members, vocabulary
 
 RESOURCE_KEYS = ("id", "title", "kind", "description", "created_on", "adoptions")
 SELECT = """SELECT r.*, (SELECT count(*) FROM adoptions a WHERE a.resource_id = r.id) AS adoptions

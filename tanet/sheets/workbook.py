@@ -97,7 +97,8 @@ def _sheet_names(z: zipfile.ZipFile) -> set[str]:
                 text = f.read(_CHUNK)
         except KeyError:
             continue
-        for target in re.findall(rb'Target="([^"]+)"', _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', text)):
+        plain = _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', text)
+        for target in re.findall(rb'Target="([^"]+)"', plain):
             name = target.decode("utf-8", "replace")
             names.add(name.lstrip("/") if name.startswith("/") else posixpath.normpath(posixpath.join(base, name)))
     return names

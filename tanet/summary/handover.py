@@ -15,12 +15,10 @@ from datetime import date
 from pathlib import Path
 
 from tanet import dates
-from tanet.meetings import schedule
-from tanet.meetings import agenda
-from tanet.meetings import facilitation
+from tanet.errors import TanetError
+from tanet.meetings import agenda, facilitation, schedule
 from tanet.register import membership
 from tanet.store import settings
-from tanet.errors import TanetError
 from tanet.summary.document import PRINT_CSS, agenda_item
 
 # Printable on A4 like the summary: short sections whole, long tables repeating their header.
@@ -338,10 +336,10 @@ def write_members_csv(out, conn: sqlite3.Connection, target: Path) -> None:
 def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date) -> Path:
     """Write the pack whole (a hidden folder renamed into place) and owner-only."""
     from tanet.mail import compose
-    from tanet.summary import report
-    from tanet.summary import document as report_render
     from tanet.store.files import NewFolder
     from tanet.store.unfinished import partial_copies
+    from tanet.summary import document as report_render
+    from tanet.summary import report
 
     if target.exists() and (not target.is_dir() or any(target.iterdir())):
         raise TanetError(f"{target} already exists and is not empty; give a new folder for the handover pack.")

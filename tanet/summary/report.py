@@ -13,11 +13,9 @@ import sqlite3
 from datetime import date, timedelta
 
 from tanet import dates
-from tanet.register import vocabulary
-from tanet.register import membership
-from tanet.store import settings
-from tanet.register import outreach
 from tanet.errors import TanetError
+from tanet.register import membership, outreach, vocabulary
+from tanet.store import settings
 from tanet.summary.period_pass import PeriodPass, earlier_headline, explicit_slots, headline, memberships
 
 
