@@ -155,7 +155,7 @@ def show(meeting: MeetingArg, fmt: TreeFormatOpt = "table") -> None:
     data["facilitators"] = facilitation.facilitators(conn, row["id"])
     data["sessions"] = agenda.list_sessions(conn, row["id"])
     data["attendance"] = schedule.attendance_counts(conn, row["id"])
-    from tanet.mail.replies import response_counts
+    from tanet.mail.responses import response_counts
 
     data["rsvp"] = response_counts(conn, row["id"])
     if fmt == "json":

@@ -56,12 +56,12 @@ def _print_json(result) -> None:
 @rsvp_app.command("list")
 def rsvp_list(meeting: MeetingArg, fmt: FormatOpt = Format.table) -> None:
     """Every member invited to a meeting, with their answer (accepted first)."""
-    from tanet.mail import replies
+    from tanet.mail import responses
     from tanet.meetings import schedule
 
     conn = connection()
     row = schedule.find_meeting(conn, meeting, today(), allow_cancelled=True)
-    rows = replies.rsvp_list(conn, row["id"])
+    rows = responses.rsvp_list(conn, row["id"])
     render.emit(rows, fmt.value, [("member_id", "Id"), ("name", "Name"), ("email", "E-mail", 2),
                                   ("response", "Answer"), ("responded_at", "Answered", 1)],
                 title=lambda n: f"Replies, meeting #{row['id']} on {row['date']} ({n} invited)",

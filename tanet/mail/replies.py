@@ -28,14 +28,12 @@ from datetime import datetime, timedelta, timezone
 from email.errors import MessageError
 from email.message import Message
 from email.parser import BytesFeedParser, BytesHeaderParser
-from email.utils import getaddresses
 from functools import cached_property
 
-from tanet.mail import outbox
+from tanet.mail import outbox, reply_senders
 from tanet.mail.mailboxes import Unread
 
 ANSWERS = {"ACCEPTED": "accepted", "TENTATIVE": "tentative", "DECLINED": "declined"}
-RSVP_KEYS = ("member_id", "name", "email", "response", "responded_at", "sequence")
 MAX_CALENDAR_BYTES = 2 * 1024 * 1024  # a reply's calendar is a few kilobytes, even with a zone's history
 # What a message from outside can raise while it is read: it is then one line of the listing.
 UNREADABLE = (ValueError, LookupError, TypeError, AttributeError, RecursionError, OverflowError, MessageError)
@@ -148,7 +146,7 @@ class Reply:
 
     @cached_property
     def attendees(self) -> list:
-        return [(params, _address(value)) for _, params, value in self._parts("ATTENDEE")]
+        return [(params, reply_senders.address_of(value)) for _, params, value in self._parts("ATTENDEE")]
 
     @cached_property
     def comment(self) -> str | None:
@@ -227,57 +225,6 @@ def _first_event(text: str) -> Reply:
     if path:
         raise ValueError("not a whole calendar")
     return Reply(method, event)
-
-
-def _address(value) -> str | None:
-    text = str(value or "").strip()
-    if text.lower().startswith("mailto:"):
-        text = text[7:]
-    return text.strip().lower() or None
-
-
-def _senders(msg) -> list[str]:
-    """Who the message says sent it: the one From address, and the Sender if there is one."""
-    from_ = [a.lower() for _, a in getaddresses([str(msg.get("From", "") or "")]) if a]
-    sender = [a.lower() for _, a in getaddresses([str(msg.get("Sender", "") or "")]) if a]
-    return (from_ if len(from_) == 1 else []) + sender[:1]
-
-
-def _vouched_attendee(attendees: list, senders: list[str]) -> tuple:
-    """The ATTENDEE the sender may answer for: their own address, or one naming them as SENT-BY
-    from the attendee's own mail domain (a colleague's delegate, as Exchange writes it). The
-    SENT-BY comes in the same message, so a stranger naming themselves is not believed."""
-    for params, address in attendees:
-        delegate = _address(params.get("SENT-BY"))
-        if address in senders or (delegate in senders and _domain(delegate) == _domain(address)
-                                  and not is_public_webmail(_domain(address))):
-            return params, address
-    return None, None
-
-
-# Anyone can open an account at these, so sharing the domain says nothing about working together.
-PUBLIC_WEBMAIL = frozenset({
-    "gmail.com", "googlemail.com", "outlook.com", "msn.com", "icloud.com", "me.com", "mac.com", "aol.com",
-    "proton.me", "protonmail.com", "web.de", "btinternet.com", "sky.com", "virginmedia.com", "talktalk.net",
-    "mail.com", "zoho.com"})
-PUBLIC_WEBMAIL_FAMILIES = ("hotmail.", "live.", "yahoo.", "gmx.")
-
-
-def is_public_webmail(domain: str) -> bool:
-    """Whether a mail domain is a public webmail service (any stranger can have an address there)."""
-    domain = domain.lower().rstrip(".")
-    return domain in PUBLIC_WEBMAIL or domain.startswith(PUBLIC_WEBMAIL_FAMILIES)
-
-
-def _domain(address: str | None) -> str:
-    return (address or "").rpartition("@")[2].lower()
-
-
-def _not_theirs(senders: list[str], attendees: list) -> str:
-    whom = ", ".join(a or "nobody" for _, a in attendees)
-    return (f"sent by {' / '.join(senders) or 'an unknown sender'} for {whom}: only that person (or a delegate "
-            "at their own organisation's mail, not a public webmail service, that their calendar names as SENT-BY) "
-            "can answer for them; if it is genuine, record the answer yourself")
 
 
 def _headers_only(head: bytes):
@@ -379,10 +326,10 @@ class Reader:
             return self.skip(source, msg, f"meeting #{meeting['id']} on {meeting['date']} was cancelled")
         if not reply.attendees:
             return self.skip(source, msg, "the reply names no attendee")
-        senders = _senders(msg)
-        attendee, address = _vouched_attendee(reply.attendees, senders)
+        senders = reply_senders.senders_of(msg)
+        attendee, address = reply_senders.vouched_attendee(reply.attendees, senders)
         if attendee is None:
-            return self.skip(source, msg, _not_theirs(senders, reply.attendees))
+            return self.skip(source, msg, reply_senders.not_theirs(senders, reply.attendees))
         member_id = self.member_id(address)
         if member_id is None:
             return self.skip(source, msg, f"{address} is not a member's e-mail address")
@@ -443,29 +390,3 @@ def import_replies(conn: sqlite3.Connection, sources: list[str], values: dict) -
     return reader.result
 
 
-def rsvp_list(conn: sqlite3.Connection, meeting_id: int) -> list[dict]:
-    """Every member invited to the meeting (or who answered), with their answer."""
-    rows = conn.execute(
-        f"""SELECT m.id AS member_id, m.name, m.email, coalesce(r.response, 'none') AS response,
-                  r.responded_at, r.sequence
-           FROM members m LEFT JOIN responses r ON r.member_id = m.id AND r.meeting_id = :m
-           WHERE m.id IN (SELECT member_id FROM outbox WHERE meeting_id = :m AND member_id IS NOT NULL
-                          AND {outbox.kind_in(outbox.CALENDAR_KINDS)})
-              OR r.member_id IS NOT NULL
-           ORDER BY CASE coalesce(r.response, 'none') WHEN 'accepted' THEN 0 WHEN 'tentative' THEN 1
-                    WHEN 'declined' THEN 2 ELSE 3 END, m.name COLLATE NOCASE, m.id""", {"m": meeting_id})
-    return [{k: r[k] for k in RSVP_KEYS} for r in rows]
-
-
-def response_counts(conn: sqlite3.Connection, meeting_id: int) -> dict:
-    """Replies to the invitation: accepted, tentative, declined, and invited with no reply."""
-    counts = {"accepted": 0, "tentative": 0, "declined": 0}
-    for r in conn.execute("SELECT response, count(*) FROM responses WHERE meeting_id = ? GROUP BY response",
-                          [meeting_id]):
-        counts[r[0]] = r[1]
-    invited = conn.execute(
-        f"""SELECT count(DISTINCT member_id) FROM outbox WHERE meeting_id = ? AND member_id IS NOT NULL
-           AND {outbox.kind_in(outbox.CALENDAR_KINDS)}
-           AND member_id NOT IN (SELECT member_id FROM responses WHERE meeting_id = ?)""",
-        [meeting_id, meeting_id]).fetchone()[0]
-    return {**counts, "none": invited}
