@@ -13,7 +13,7 @@ from datetime import date
 from dateutil.relativedelta import relativedelta
 
 from tanet.errors import TanetError
-from tanet.mail import outbox
+from tanet.mail import outbox_files
 from tanet.register import members, vocabulary
 from tanet.store import settings
 
@@ -114,7 +114,7 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
                                      WHEN joined_on < :today THEN :today ELSE joined_on END
                WHERE id IN {FORGETTING}""", {"today": today.isoformat()})
         # Their messages: the files go, and the outbox keeps only that something was sent.
-        outbox.forget_files(conn, f"member_id IN {FORGETTING}", [])
+        outbox_files.forget_files(conn, f"member_id IN {FORGETTING}", [])
         for sql in CLEARED:
             conn.execute(sql, {"today": today.isoformat()} if ":today" in sql else {})
         from tanet.output import diagnostics

@@ -227,11 +227,11 @@ def reinstate(meeting: MeetingArg) -> None:
 def delete(meeting: MeetingArg,
            yes: Annotated[bool, typer.Option("--yes", help="Confirm: this cannot be undone.")] = False) -> None:
     """Delete a meeting added by mistake (only if nobody was ever sent it)."""
-    from tanet.mail import outbox
+    from tanet.mail import outbox_files
 
     conn = connection()
     with transaction(conn):
-        m = schedule.delete(conn, meeting, today(), yes, drop_drafts=lambda mid: outbox.drop_meeting_drafts(conn, mid))
+        m = schedule.delete(conn, meeting, today(), yes, drop_drafts=lambda mid: outbox_files.drop_meeting_drafts(conn, mid))
     render.say(f"Deleted meeting #{m['id']} on {m['date']} ({m['title']}).")
 
 

@@ -13,7 +13,7 @@ import sqlite3
 from datetime import date
 from pathlib import Path
 
-from tanet.mail import compose, outbox
+from tanet.mail import compose, outbox, outbox_files
 from tanet.meetings import schedule
 from tanet.register import members
 from tanet.store import settings
@@ -95,7 +95,7 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
                                              letter.msg["Message-ID"])
         out.commit()
     current = {str(folder / letter.name) for letter in letters}
-    outbox.forget_files(conn, "member_id = ? AND kind = 'cancellation' AND file LIKE ?",
+    outbox_files.forget_files(conn, "member_id = ? AND kind = 'cancellation' AND file LIKE ?",
                         [member_id, f"{folder}/%"], keep=current)
     return written
 
@@ -103,7 +103,7 @@ def _write(conn: sqlite3.Connection, folder: Path, member_id: int, letters: list
 def remove_drafts(conn: sqlite3.Connection, member_id: int, from_day: date) -> int:
     """A leaver's invitation drafts still waiting in the folders of meetings ahead: sent from
     an e-mail program, they would invite a leaver again (inside the caller's transaction)."""
-    return outbox.forget_files(conn, f"""member_id = ? AND sent_at IS NULL AND {outbox.kind_in(outbox.INVITING_KINDS)}
+    return outbox_files.forget_files(conn, f"""member_id = ? AND sent_at IS NULL AND {outbox.kind_in(outbox.INVITING_KINDS)}
                                AND meeting_id IN (SELECT id FROM meetings WHERE date >= ?)""",
                                [member_id, from_day.isoformat()])
 
@@ -115,7 +115,7 @@ def remove_unsent(conn: sqlite3.Connection, member_id: int, from_day: date) -> i
     where = """member_id = ? AND kind = 'cancellation' AND sent_at IS NULL AND attempted_at IS NULL
                AND meeting_id IN (SELECT id FROM meetings WHERE status = 'scheduled' AND date >= ?)"""
     params = [member_id, from_day.isoformat()]
-    outbox.forget_files(conn, where, params)
+    outbox_files.forget_files(conn, where, params)
     return conn.execute(f"DELETE FROM outbox WHERE {where}", params).rowcount
 
 
