@@ -112,7 +112,7 @@ def privacy_review(
 ) -> None:
     """List members who left long ago and old private notes; with --apply, forget and erase them."""
     from tanet import privacy
-    from tanet.store.db import clear_old_copies
+    from tanet.store.journal import clear_old_copies
 
     conn = connection()
     if apply:  # the meetings ahead are cancelled for them while their address is still known

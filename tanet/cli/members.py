@@ -376,7 +376,7 @@ def _old_copies_left() -> bool:
 def _finish_erasure(conn, member_id: int) -> None:
     """Erasure is done only once the write-ahead log is copied into the file (over the old
     pages) and emptied; say so when another reader holds it back."""
-    from tanet.store.db import clear_old_copies
+    from tanet.store.journal import clear_old_copies
 
     if not clear_old_copies(conn):
         raise TanetError(f"Member #{member_id} is forgotten, but another program (perhaps another tanet window) "

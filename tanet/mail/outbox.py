@@ -15,7 +15,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from tanet.mail import outbox_files
-from tanet.store.db import LightCommits, transaction
+from tanet.store.db import transaction
+from tanet.store.journal import LightCommits
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
 CALENDAR_KINDS = ("invitation", "update", "cancellation")  # the messages that carry the meeting's calendar

@@ -281,7 +281,7 @@ def _replace_rows(live, staged: Path, keep_mail_settings: bool, forget, aside: P
         live.execute("DETACH DATABASE restored")
     erased = True
     if kept["forgotten"]:
-        from tanet.store.db import clear_old_copies
+        from tanet.store.journal import clear_old_copies
 
         erased = clear_old_copies(live)  # the backup's copies of them leave the journal too
     return {"aside": aside, "mail": mail, "kept": "backup" if keep_mail_settings else "current", **kept,
