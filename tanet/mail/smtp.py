@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from tanet.errors import TanetError
-from tanet.mail.wire import Watchdog, answer, command
+from tanet.mail.wire import Watchdog, answer, command, listen
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 log = logging.getLogger(__name__)
@@ -203,7 +203,7 @@ class Session:
         self.server._host = self.host  # the name TLS checks the certificate against (set by a connecting constructor)
         if log.isEnabledFor(logging.INFO):
             log.info("connect %s (%s)", self.where, self.security)
-            _listen(self.server)
+            listen(self.server)
         try:
             code, said = self.server.connect(self.host, self.port)
             if code != 220:
@@ -398,32 +398,3 @@ class Session:
             except (smtplib.SMTPException, OSError):
                 pass
         self._drop()
-
-
-def _listen(server) -> None:
-    """Say the conversation with the server (--verbose), with every secret hidden: what follows
-    AUTH and its mechanism, and each line sent in answer to the server's 334 challenge."""
-    send, getreply = server.send, server.getreply
-    challenged = [False]
-
-    def sending(data):
-        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
-        words = text.split()
-        if challenged[0] and words:
-            log.info("> *** (hidden)")
-        elif len(words) > 2 and words[0].upper() == "AUTH":
-            log.info("> AUTH %s *** (hidden)", words[1])
-        elif len(text) > 512 or text.count("\n") > 1:
-            log.info("> (the message: %s bytes)", f"{len(data):,}")
-        elif words:
-            log.info("> %s", text.strip())
-        return send(data)
-
-    def replying():
-        code, said = getreply()
-        challenged[0] = code == 334
-        log.info("< %s %s", code, _text(said))
-        return code, said
-
-    server.send, server.getreply = sending, replying
-

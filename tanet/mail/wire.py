@@ -143,3 +143,37 @@ class Watchdog:
                     owner.fire()
                 finally:
                     self.cond.acquire()
+
+
+def _as_text(said) -> str:
+    return said.decode("utf-8", errors="replace") if isinstance(said, bytes) else str(said)
+
+
+def listen(server) -> None:
+    """Say the conversation with the server (--verbose), with every secret hidden: what follows
+    AUTH and its mechanism, and each line sent in answer to the server's 334 challenge."""
+    log = logging.getLogger("tanet.mail.smtp")
+    send, getreply = server.send, server.getreply
+    challenged = [False]
+
+    def sending(data):
+        text = data.decode("utf-8", "replace") if isinstance(data, bytes) else str(data)
+        words = text.split()
+        if challenged[0] and words:
+            log.info("> *** (hidden)")
+        elif len(words) > 2 and words[0].upper() == "AUTH":
+            log.info("> AUTH %s *** (hidden)", words[1])
+        elif len(text) > 512 or text.count("\n") > 1:
+            log.info("> (the message: %s bytes)", f"{len(data):,}")
+        elif words:
+            log.info("> %s", text.strip())
+        return send(data)
+
+    def replying():
+        code, said = getreply()
+        challenged[0] = code == 334
+        log.info("< %s %s", code, " ".join(_as_text(said).split()))
+        return code, said
+
+    server.send, server.getreply = sending, replying
+
