@@ -21,7 +21,7 @@ from tanet.errors import TanetError
 # its signature on every run, so building all of them would cost each command ~50 ms.
 COMMANDS = {
     "init": ("admin", "init_app"), "config": ("admin", "config_app"), "info": ("admin", "info_app"),
-    "member": ("members", "member_app"), "area": ("members", "area_app"),
+    "member": ("members", "member_app"), "area": ("areas", "area_app"),
     "meeting": ("meetings", "meeting_app"), "session": ("meetings", "session_app"),
     "theme": ("meetings", "theme_app"),
     "checkin": ("attendance", "checkin_app"), "attendance": ("attendance", "attendance_app"),

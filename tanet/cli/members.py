@@ -25,7 +25,6 @@ from tanet.register import members, membership, vocabulary
 from tanet.store.db import discard, require_writable, transaction
 
 member_app = new_app("Add, find, change and export the network's members.", name="member")
-area_app = new_app("The list of service areas members belong to.", name="area")
 
 # A third item ranks the columns left out on a narrow terminal (1 goes first), so that
 # names, e-mails and dates are never broken; `member show` has everything.
@@ -394,40 +393,3 @@ def data(member: MemberArg,
     text = render.to_json(doc) + "\n"
     if render.write_out(text, output):
         render.say(f"Wrote everything held about {doc['member']['name']} to {output}.")
-
-
-@area_app.command("list")
-def area_list(fmt: FormatOpt = Format.table) -> None:
-    """The service areas and how many active members each has."""
-    rows = vocabulary.area_counts(connection(), today())
-    render.emit(rows, fmt.value, [("service_area", "Service area"), ("active_members", "Active members")],
-                title="Service areas")
-
-
-@area_app.command("add")
-def area_add(name: Annotated[str, typer.Argument(metavar="NAME", help="The new service area.")]) -> None:
-    """Add a service area to the list."""
-    conn = connection()
-    with transaction(conn):
-        added = vocabulary.add_area(conn, name)
-    render.say(f"Added service area '{added}'.")
-
-
-@area_app.command("rename")
-def area_rename(old: Annotated[str, typer.Argument(metavar="OLD", help="Current name.")],
-                new: Annotated[str, typer.Argument(metavar="NEW", help="New name.")]) -> None:
-    """Rename a service area; its members follow."""
-    conn = connection()
-    with transaction(conn):
-        before, after, count = vocabulary.rename_area(conn, old, new)
-    render.say(f"Renamed '{before}' to '{after}' ({count} members).")
-
-
-@area_app.command("alias")
-def area_alias(alias: Annotated[str, typer.Argument(metavar="WORD", help="The word a sign-up sheet uses, e.g. Schools.")],
-               area: Annotated[str, typer.Argument(metavar="AREA", help="The service area it means, e.g. education.")]) -> None:
-    """Let a word stand for a service area from now on (in imports and commands)."""
-    conn = connection()
-    with transaction(conn):
-        word, target = vocabulary.add_alias(conn, "area", alias, area)
-    render.say(f"'{word}' now means the service area '{target}'.")
