@@ -67,7 +67,7 @@ def summary_svg(path: str) -> None:
     from rich.console import Console
 
     from tanet import dates
-    from tanet.demo import build
+    from tanet.demo.build import build
     from tanet.store.db import open_db
     from tanet.summary import report, terminal
 
