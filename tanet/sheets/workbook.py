@@ -30,19 +30,24 @@ MAX_SHARED_STRINGS = 1_000_000
 MAX_READER_MEMORY = 64 * 1024 * 1024
 CELL_COST, EMPTY_CELL_COST = 90, 32
 _CHUNK = 1024 * 1024
+_NEAR_END = 64 * 1024
 _LONGEST_CELL = 1024 * 1024  # Excel's own limit is 32,767 characters
 
 _DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"')
-_REF_ROW = re.compile(rb'\sr="[A-Za-z]{0,3}([0-9]+)"')
-_REF_COLUMN = re.compile(rb'\sr="([A-Za-z]{1,3})[0-9]')
 # XML lets an attribute be written many ways: r = 'A1', r="A1", with tabs or line breaks.
-# The checks below read the one plain way, so every piece is first brought to it.
-_SPACE = re.compile(rb"[\t\r\n]")
+# The checks below read the one plain way, so every piece is first brought to it: each
+# white-space character (all that \s matches) becomes a space, then quotes are made double.
+# So the patterns can start with a literal, which is found fast.
+_SPACES = bytes.maketrans(b"\t\r\n\x0b\x0c", b"     ")
 _QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_UNPLAIN = re.compile(rb"\s=|=\s|'")  # what _QUOTED would change: without it, the piece is plain already
+_REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}([0-9]+)"')
+_REF_COLUMN = re.compile(rb' r="([A-Za-z]{1,3})[0-9]')
 _REFERENCE = re.compile(rb"&#|&[a-zA-Z]")
-_SHARED_VALUE = re.compile(rb'<(?:\w+:)?c\s[^>]*\bt="s"[^>]*>\s*<(?:\w+:)?v>\s*([0-9]+)\s*<')
+# A shared string's index in a cell. It may also match what is not a cell's (t="s" in
+# another tag): that counts more text than the reader would hold, never less.
+_SHARED_VALUE = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>\s*([0-9]+)')
 _TAG = re.compile(rb"<[^>]*>")
+_TAG_TO_MARK = re.compile(rb"<[^>\x00]*>")  # a tag, which never runs over a \x00
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
 # Where a cell, a row or a shared string starts (with or without a namespace prefix).
 _STARTS = {"cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row ", b":row>"),
@@ -50,10 +55,16 @@ _STARTS = {"cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row "
 
 
 class _Sheet:
-    """What one sheet would cost to read: its furthest row and column, cells, text."""
+    """What one sheet would cost to read: its furthest row and column, its cells, the text
+    written in it (at most `written`, the length of its XML) and the shared strings it uses."""
 
     def __init__(self):
-        self.rows = self.columns = self.cells = self.text = 0
+        self.rows = self.columns = self.cells = self.written = self.shared_text = 0
+
+    def memory(self, text: int, shared: array) -> int:
+        area = self.rows * self.columns
+        return self.cells * CELL_COST + max(0, area - self.cells) * EMPTY_CELL_COST + text + self.shared_text \
+            + sum(shared) + 24 * len(shared)
 
 
 def check_workbook(path: Path) -> None:
@@ -127,7 +138,10 @@ def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | N
             if start is None:
                 continue
             text = tail + chunk
-            cut = max(text.rfind(marker) for marker in start)
+            near = len(text) - _NEAR_END  # the last start is nearly always there: looked for there first
+            cut = max(text.rfind(marker, near) for marker in start)
+            if cut < 0:
+                cut = max(text.rfind(marker) for marker in start)
             cut = text.rfind(b"<", 0, cut + 1) if cut > 0 else 0
             if cut:
                 yield text[:cut]
@@ -146,49 +160,64 @@ def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
     except KeyError:
         return sizes
     for piece in _unpack(z, part, path, "string"):
-        items = _SHARED_ITEM.split(piece)
-        if sizes and items:
-            sizes[-1] += len(_TAG.sub(b"", items[0]))
-        for item in items[1:]:
-            sizes.append(len(_TAG.sub(b"", item)))
-            if len(sizes) > MAX_SHARED_STRINGS:
-                raise _too_big(path, f"it holds over {MAX_SHARED_STRINGS:,} different texts")
+        if b"\x00" in piece:  # not XML: each string's text measured on its own
+            texts = [_TAG.sub(b"", item) for item in _SHARED_ITEM.split(piece)]
+        else:  # each string's start marked by a \x00, which no tag may run over
+            texts = _TAG_TO_MARK.sub(b"", _SHARED_ITEM.sub(b"\x00", piece)).split(b"\x00")
+        if sizes and texts:
+            sizes[-1] += len(texts[0])
+        sizes.extend(array("I", map(len, texts[1:])))
+        if len(sizes) > MAX_SHARED_STRINGS:
+            raise _too_big(path, f"it holds over {MAX_SHARED_STRINGS:,} different texts")
     return sizes
 
 
 def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: array) -> None:
     """The sheet's declared area (<dimension ref=...>), its furthest cell, and what reading
-    it would take in memory."""
+    it would take in memory. The text in the sheet is first taken as long as its XML (never
+    less than it is); only when that puts the sheet over the limit is it counted exactly, in
+    a second pass, so a sheet near the limit is judged as before."""
     sheet = _Sheet()
     for piece in _unpack(z, part, path, "cell"):
-        piece = _plain(piece, path)
+        _measure(sheet, _plain(piece, path), path, shared)
+    if sheet.memory(sheet.written, shared) > MAX_READER_MEMORY:
+        text = sum(len(_TAG.sub(b"", _plain(piece, path))) for piece in _unpack(z, part, path, "cell"))
+        need = sheet.memory(text, shared)
+        if need > MAX_READER_MEMORY:
+            raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
+
+
+def _measure(sheet: _Sheet, piece: bytes, path: Path, shared: array) -> None:
+    """Add one plain piece of a sheet to what reading the sheet would take."""
+    if b"dimension" in piece:
         for m in _DIMENSION.finditer(piece):
             _reach(sheet, m.group(1), m.group(2), path)
-        rows, columns = _REF_ROW.findall(piece), set(_REF_COLUMN.findall(piece))
-        _reach(sheet, max(columns, key=lambda c: (len(c), c), default=b""),
-               str(max(map(int, rows), default=0)).encode(), path)
-        sheet.cells += sum(piece.count(marker) for marker in _STARTS["cell"][:4])
-        if shared:
-            sheet.text += sum(shared[i] for i in map(int, _SHARED_VALUE.findall(piece)) if i < len(shared))
-        sheet.text += len(_TAG.sub(b"", piece))
-    area = sheet.rows * sheet.columns
-    need = sheet.cells * CELL_COST + max(0, area - sheet.cells) * EMPTY_CELL_COST + sheet.text \
-        + sum(shared) + 24 * len(shared)
-    if need > MAX_READER_MEMORY:
-        raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
+    rows, columns = set(_REF_ROW.findall(piece)), set(_REF_COLUMN.findall(piece))
+    _reach(sheet, max(columns, key=lambda c: (len(c), c.upper()), default=b""),
+           str(max(map(int, rows), default=0)).encode(), path)
+    sheet.cells += piece.count(b"<c ") + piece.count(b"<c>")
+    if b":c" in piece:
+        sheet.cells += piece.count(b":c ") + piece.count(b":c>")
+    if shared:
+        from collections import Counter
+
+        for index, uses in Counter(_SHARED_VALUE.findall(piece)).items():
+            if int(index) < len(shared):
+                sheet.shared_text += shared[int(index)] * uses
+    sheet.written += len(piece)
 
 
 def _plain(piece: bytes, path: Path) -> bytes:
     """The piece with every attribute written as name="value" and white space as spaces; a
     character reference inside a tag (r="&#88;FD1") is refused rather than guessed at."""
-    piece = _SPACE.sub(b" ", piece)
+    piece = piece.translate(_SPACES)
     for tag in re.findall(rb"<(?:\w+:)?(?:c|row|dimension) [^>]*>", piece) if b"&" in piece else ():
         if _REFERENCE.search(tag):
             raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
                              "reference inside a tag), so it was not read. Save it again from your spreadsheet "
                              "program, or as CSV.")
-    if not _UNPLAIN.search(piece):  # every attribute already written name="value", as Excel writes them
-        return piece
+    if b"'" not in piece and b" =" not in piece and b"= " not in piece:
+        return piece  # every attribute already written name="value", as Excel writes them
     return _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', piece)
 
 
