@@ -3,6 +3,8 @@ feedback figures."""
 
 import zipfile
 
+import pytest
+
 from conftest import FIXTURES, add_member
 from python_calamine import CalamineWorkbook
 
@@ -131,3 +133,61 @@ def test_member_import_reads_xlsx(tanet, tmp_path):
     tanet("member", "import", sheet, ok=True)
     got = {m["name"]: m["service_area"] for m in tanet("member", "list", "--format", "json", ok=True).json()}
     assert got == {"Zoë O'Brien": "education", "Ann Able": "housing"}
+
+
+GOOGLE_HEADER = ("Timestamp,Email address,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+                 "What will you take back?,What should we cover next?,Your service area")
+
+
+def test_the_fingerprint_of_the_forms_export_is_the_one_recorded_when_it_was_first_imported():
+    # It decides whether a file was "already imported": files imported before must still be known.
+    from tanet.summary.feedback import parse
+
+    assert parse(FORM)[1] == "71aed117cc00049ecf7e602ac857c63a3e1687b8aff46e485fb24a09d772ea65"
+
+
+def test_the_fingerprint_of_a_long_csv_is_its_filled_rows_joined(tmp_path):
+    # Over a thousand rows (hashed a thousand at a time), with blank and white-space rows
+    # (left out), short rows, quoted line breaks and tabs in cells.
+    import csv
+    import hashlib
+
+    from tanet.summary.feedback import parse
+
+    rows = [GOOGLE_HEADER.split(",")]
+    for n in range(2600):
+        rows.append([f"19/01/2027\t12:{n % 60:02d}:00", "", str(1 + n % 5), "Yes", f"line\nbreak {n}", "", "Housing"])
+        if n % 700 == 0:
+            rows += [[], ["", " ", "\t"], ["19/01/2027", "", "4"]]
+    path = tmp_path / "long.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows(rows)
+    filled = [r for r in rows if any(c.strip() for c in r)]
+    assert parse(path)[1] == hashlib.sha256("\n".join("\t".join(r) for r in filled).encode()).hexdigest()
+
+
+def test_problems_deep_in_a_long_file_are_named_by_their_rows_in_order(tmp_path):
+    from tanet.errors import TanetError
+    from tanet.summary.feedback import parse
+
+    lines = [GOOGLE_HEADER] + ["19/01/2027 12:00:00,,4,Yes,Grounding,Supervision,Housing"] * 3000
+    lines[1200] = "19/01/2027 12:00:00,,4,Yes,Grounding,Supervision,Hous\x01ing"
+    lines[2501] = "19/01/2027 12:00:00,,7,Often,Grounding,Supervision,Housing"
+    lines[2600] = "19/01/2027 12:00:00,,4,Yes,\"Ground\r\ning\",Supervision,Housing"  # a line break: fine
+    path = tmp_path / "long.csv"
+    path.write_bytes(("\n".join(lines) + "\n").encode())
+    with pytest.raises(TanetError) as e:
+        parse(path)
+    assert str(e.value) == (
+        f"{path}: row 1201: The service area holds the control character U+0001; it must be one line of plain "
+        "text. Type it again without it.; row 2502: the rating '7' is not from 1 to 5; row 2502: 'Often' is not "
+        "yes, no or maybe. Nothing was imported.")
+
+
+@pytest.mark.parametrize("rating", ["inf", "1e400", "-Infinity", "nan"])
+def test_a_rating_that_is_no_finite_number_is_refused_in_one_line(tanet, monkeypatch, tmp_path, rating):
+    setup(tanet, monkeypatch)
+    path = tmp_path / "odd.csv"
+    path.write_text(GOOGLE_HEADER + f"\n19/01/2027 12:01:02,,{rating},Yes,,,Housing\n")
+    r = tanet("feedback", "import", "1", path, ok=False)
+    assert r.stderr.strip() == f"Error: {path}: row 2: the rating '{rating}' is not from 1 to 5. Nothing was imported."

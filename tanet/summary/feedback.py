@@ -32,6 +32,7 @@ LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something 
           "service_area": "your service area"}
 META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
         "email": ("email", "emailaddress"), "name": ("name", "fullname"), "modified": ("lastmodifiedtime",)}
+ANSWER_META = ("email", "id", "completed")  # Forms' own columns kept with each response
 MAX_FILE = 20 * 1024 * 1024
 MAX_RESPONSES = 10_000
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
@@ -50,10 +51,15 @@ def _find(header: list[str], choices) -> int | None:
 
 
 def _filled_rows(path: Path):
+    """The file's rows that are not all blank, each with its cells joined by tabs (the line
+    the file's fingerprint is made of)."""
     if path.is_file() and path.stat().st_size > MAX_FILE:
         raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
                          "is the meeting's Forms export, not something else.")
-    return (r for r in read_table(path) if any(c.strip() for c in r))
+    for row in read_table(path):
+        line = "\t".join(row)
+        if line and not line.isspace():  # a cell that is more than white space
+            yield line, row
 
 
 def match_questions(header: list[str], meta: dict, chosen: list[str], path) -> dict[str, int]:
@@ -112,65 +118,104 @@ def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str,
     column answered which question. The rows are read one at a time: only the answers
     are kept. `chosen` are `--question KEY=HEADER` options."""
     table = _filled_rows(path)
-    header = next(table, None)
+    line, header = next(table, (None, None))
     if header is None:
         raise TanetError(f"{path} has no rows.")
-    digest = hashlib.sha256("\t".join(header).encode())  # the same as the whole table's, joined by lines
     meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
     cols = match_questions(header, meta, chosen or [], path)
-    responses, problems, answers = [], [], {}
-    blank = len(header)  # a column past the header's, always empty: where a missing Forms column is read
-    pick = operator.itemgetter(*(cols[k] for k in QUESTIONS), *(blank if meta[k] is None else meta[k]
-                                                                for k in ("email", "id", "completed")))
-    for n, row in enumerate(table, start=2):
-        digest.update(("\n" + "\t".join(row)).encode())
-        if n > MAX_RESPONSES + 1:
-            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
-                             "it is the meeting's Forms export.")
-        cells = row[:blank]
-        cells += [""] * (blank + 1 - len(cells))
-        response = _response([c.strip() for c in pick(cells)], n, meta, problems, answers)
-        if response is not None:
-            responses.append(response)
-    if problems:
-        raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
-                                                                    else "") + ". Nothing was imported.")
+    digest = hashlib.sha256(line.encode())  # the whole table's, joined by tabs and lines
+    columns = _answers(table, path, [cols[k] for k in QUESTIONS] + [meta[k] for k in ANSWER_META], len(header), digest)
+    responses = _responses(columns, meta)
+    if responses is None:  # something to refuse: looked at row by row, to say where
+        _refuse(path, columns)
     used = set(cols.values())
     understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
                   "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
     return responses, digest.hexdigest(), understood
 
 
-def _response(cells: list[str], n: int, meta: dict, problems: list, answers: dict) -> dict | None:
-    """Row n's answers, checked (the questions' cells in QUESTIONS' order, then e-mail, id
-    and completion time); None, with the problem noted, when one cannot be read.
-    `answers` keeps what each distinct yes/no/maybe answer meant: a form repeats a few."""
-    rating, use, take_back, next_topic, area, email, response_id, completed = cells
-    usefulness = None
-    if rating:
-        try:
-            usefulness = int(float(rating.split()[0]))
-        except ValueError:
-            usefulness = -1
-        if not 1 <= usefulness <= 5:
-            problems.append(f"row {n}: the rating '{rating}' is not from 1 to 5")
-    if use not in answers:
-        answer = squash(use)
-        answers[use] = (YES_NO.get(answer) if answer else None, bool(answer) and answer not in YES_NO)
-    will_use, unknown = answers[use]
-    if unknown:
-        problems.append(f"row {n}: '{use}' is not yes, no or maybe")
-    anonymous = not email or email.casefold() == "anonymous"
+def _answers(table, path: Path, wanted: list[int | None], width: int, digest) -> list[list[str]]:
+    """The wanted columns' cells (stripped), column by column, a column the file does not
+    have (None) read as empty; each row's line is added to the digest on the way."""
+    lines, picked = [], []
+    there = [i for i in wanted if i is not None]
+    pick = operator.itemgetter(*there)  # the questions' columns at least: always more than one
+    for n, (line, row) in enumerate(table, start=2):
+        if n > MAX_RESPONSES + 1:
+            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                             "it is the meeting's Forms export.")
+        lines.append(line)
+        if len(lines) == 1000:  # hashed a thousand rows at a time: the rows themselves are not kept
+            digest.update(("\n" + "\n".join(lines)).encode())
+            lines.clear()
+        picked.append(pick(row if len(row) >= width else row + [""] * (width - len(row))))
+    if lines:
+        digest.update(("\n" + "\n".join(lines)).encode())
+    found = iter([list(map(str.strip, column)) for column in zip(*picked)] if picked else [[] for _ in there])
+    return [next(found) if i is not None else [""] * len(picked) for i in wanted]
+
+
+def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
+    """The rows' answers, checked column by column; None when one of them cannot be read."""
+    ratings, uses, take_back, next_topic, areas, emails, ids, completed = columns
+    usefulness = {rating: _rating(rating) for rating in set(ratings)}
+    will_use = {use: _yes_no(use) for use in set(uses)}
+    if any(u is not None and not 1 <= u <= 5 for u in usefulness.values()) or any(v[1] for v in will_use.values()):
+        return None
     try:
-        take_back, next_topic = text_rules.some_lines(take_back, "answer"), text_rules.some_lines(next_topic, "answer")
-        area = text_rules.one_line(area, "service area")
+        take_back, next_topic = text_rules.some_lines_each(take_back, "answer"), text_rules.some_lines_each(
+            next_topic, "answer")
+        areas = text_rules.one_line_each(areas, "service area")
+    except TanetError:
+        return None
+    keys = ids if meta["id"] is not None else [str(n) for n in range(2, len(ids) + 2)]
+    submitted = completed if meta["completed"] is not None else [None] * len(ids)
+    return [{"key": f"{key}|{done}", "email": None if not email or email.casefold() == "anonymous" else email,
+             "usefulness": usefulness[rating], "will_use": will_use[use][0], "take_back": back, "next_topic": topic,
+             "service_area": area, "submitted_at": at}
+            for key, done, email, rating, use, back, topic, area, at
+            in zip(keys, completed, emails, ratings, uses, take_back, next_topic, areas, submitted)]
+
+
+def _rating(rating: str) -> int | None:
+    """The rating's number (-1 when it is not one), None when there is none."""
+    if not rating:
+        return None
+    try:
+        return int(float(rating.split()[0]))
+    except (ValueError, OverflowError):  # not a number, or infinite
+        return -1
+
+
+def _yes_no(use: str) -> tuple[str | None, bool]:
+    """What a yes/no/maybe answer means, and whether it is none of them."""
+    answer = squash(use)
+    return YES_NO.get(answer) if answer else None, bool(answer) and answer not in YES_NO
+
+
+def _refuse(path: Path, columns: list[list[str]]) -> None:
+    """Say which rows cannot be read and why (the first five), and import nothing."""
+    problems = [problem for n, cells in enumerate(zip(*columns), start=2) for problem in _problems(cells, n)]
+    raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
+                                                                else "") + ". Nothing was imported.")
+
+
+def _problems(cells: tuple[str, ...], n: int) -> list[str]:
+    """What is wrong with row n's answers (the questions' cells in QUESTIONS' order)."""
+    rating, use, take_back, next_topic, area = cells[:len(QUESTIONS)]
+    problems = []
+    usefulness = _rating(rating)
+    if usefulness is not None and not 1 <= usefulness <= 5:
+        problems.append(f"row {n}: the rating '{rating}' is not from 1 to 5")
+    if _yes_no(use)[1]:
+        problems.append(f"row {n}: '{use}' is not yes, no or maybe")
+    try:
+        text_rules.some_lines(take_back, "answer")
+        text_rules.some_lines(next_topic, "answer")
+        text_rules.one_line(area, "service area")
     except TanetError as e:
         problems.append(f"row {n}: {e}")
-        return None
-    key = "|".join([response_id if meta["id"] is not None else str(n), completed])
-    return {"key": key, "email": None if anonymous else email, "usefulness": usefulness,
-            "will_use": will_use, "take_back": take_back, "next_topic": next_topic,
-            "service_area": area, "submitted_at": completed if meta["completed"] is not None else None}
+    return problems
 
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
