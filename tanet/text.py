@@ -8,6 +8,7 @@ escape sequences, never as a spreadsheet formula, never as Markdown or HTML.
 
 from __future__ import annotations
 
+import functools
 import re
 
 # Characters that are not text: lone surrogates (bytes that were not UTF-8) and the
@@ -26,8 +27,6 @@ _BIDI = re.compile(r"[\u202a-\u202e\u2066-\u2069]")
 # mark inside text. The zero-width joiner and non-joiner stay: some scripts (Persian, Indic)
 # and emoji need them.
 _INVISIBLE = re.compile(r"[\u200b\u200e\u200f\u061c\u2060\ufeff]")
-# All that `one_line` refuses, in one class: _CONTROL, _BIDI and _INVISIBLE.
-_NOT_ONE_LINE = re.compile(_CONTROL.pattern[:-1] + _BIDI.pattern[1:-1] + _INVISIBLE.pattern[1:-1] + "]")
 MAX_LINE = 1000  # characters in a one-line field (a name, a title, a place; a Teams link can take 500)
 # On screen also: bidirectional overrides, which can make text read backwards.
 _UNSAFE_ON_SCREEN = re.compile(r"[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ud800-\udfff]")
@@ -82,28 +81,33 @@ def some_lines(value: str | None, field: str) -> str | None:
     return value or None
 
 
+# A column of a file (feedback answers) is checked with one look over all its values, joined:
+# every character the checks refuse is unprintable, and isprintable is many times faster than
+# a search, so the search is only made for a column that holds something unprintable.
 def one_line_each(values: list[str], field: str) -> list[str | None]:
-    """`one_line` of each value (a column of a file), the same answers and refusals: most
-    columns are found plain with one look over them all, with no call for each value."""
-    if _holds(" ".join(values), _NOT_ONE_LINE) or max(map(len, values), default=0) > MAX_LINE:
+    """`one_line` of each value, the same answers and refusals, with no call for each value
+    when the column is plain."""
+    joined = " ".join(values)  # a space: never refused
+    if (not joined.isprintable() and _not_one_line().search(joined)) or max(map(len, values), default=0) > MAX_LINE:
         return [one_line(value, field) for value in values]
     return [value.strip() or None for value in values]
 
 
 def some_lines_each(values: list[str], field: str) -> list[str | None]:
-    """`some_lines` of each value (a column of a file), the same answers and refusals: most
-    columns are found plain with one look over them all, with no call for each value."""
-    # A carriage return (which `some_lines` makes a line break) is among what the search
-    # finds: values holding one are looked at one by one.
-    if _holds(" ".join(values).replace("\n", " "), _CONTROL_BUT_NEWLINE):
+    """`some_lines` of each value, the same answers and refusals, with no call for each value
+    when the column is plain. A carriage return (which `some_lines` makes a line break) is
+    among what the search finds: values holding one are looked at one by one."""
+    joined = " ".join(values).replace("\n", " ")  # line breaks kept, never refused
+    if not joined.isprintable() and _CONTROL_BUT_NEWLINE.search(joined):
         return [some_lines(value, field) for value in values]
     return [value.strip() or None for value in values]
 
 
-def _holds(text: str, refused: re.Pattern) -> bool:
-    """Whether the text holds a character `refused` matches. Every such character is
-    unprintable, and isprintable is many times faster than a search: most text needs none."""
-    return not text.isprintable() and refused.search(text) is not None
+@functools.cache
+def _not_one_line() -> re.Pattern:
+    """All that `one_line` refuses in one class (_CONTROL, _BIDI and _INVISIBLE), made when
+    first needed."""
+    return re.compile(_CONTROL.pattern[:-1] + _BIDI.pattern[1:-1] + _INVISIBLE.pattern[1:-1] + "]")
 
 
 def flattened(value: str) -> str:
