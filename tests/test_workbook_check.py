@@ -83,6 +83,16 @@ def test_shared_strings_are_counted_once_for_every_cell_that_uses_them(tmp_path,
         check_workbook(book)
 
 
+def test_a_long_shared_string_used_once_among_many_short_ones_is_accepted(tmp_path):
+    # Counted at most first (the longest string in every cell that may use one: 100 MB), then
+    # exactly, as the reader would hold them: 1 MB once, and a letter a hundred times.
+    rows = [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>7</v></c></row>'] + [
+        f'<row r="{i}"><c r="A{i}" t="s"><v>1</v></c></row>' for i in range(3, 103)]
+    book = write_xlsx(tmp_path / "shared.xlsx", rows, shared=["x" * (1024 * 1024), "a"])
+    _store_unpacked(book, "xl/sharedStrings.xml")
+    check_workbook(book)
+
+
 def test_shared_strings_written_with_a_prefix_and_white_space_are_counted(tmp_path):
     text = "x" * (1024 * 1024)
     rows = [HEADER] + [f'<row r="{i}"><x:c\tr="A{i}"\nt="s" s="1">\r\n<x:v> 0 </x:v></x:c></row>' for i in range(2, 82)]

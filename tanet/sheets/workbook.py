@@ -13,7 +13,6 @@ from __future__ import annotations
 import re
 import zipfile
 from array import array
-from datetime import datetime
 from pathlib import Path
 
 from tanet.errors import TanetError
@@ -56,14 +55,17 @@ _STARTS = {"cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row "
 
 class _Sheet:
     """What one sheet would cost to read: its furthest row and column, its cells, the text
-    written in it (at most `written`, the length of its XML) and the shared strings it uses."""
+    written in it (at most `written`, the length of its XML) and how many of its cells may
+    hold a shared string (`shared_uses`, at least as many as do)."""
 
     def __init__(self):
-        self.rows = self.columns = self.cells = self.written = self.shared_text = 0
+        self.rows = self.columns = self.cells = self.written = self.shared_uses = 0
 
-    def memory(self, text: int, shared: array) -> int:
+    def memory(self, text: int, shared_text: int, shared: array) -> int:
+        """With `text` written in the sheet and `shared_text` copied into it from the
+        shared strings."""
         area = self.rows * self.columns
-        return self.cells * CELL_COST + max(0, area - self.cells) * EMPTY_CELL_COST + text + self.shared_text \
+        return self.cells * CELL_COST + max(0, area - self.cells) * EMPTY_CELL_COST + text + shared_text \
             + sum(shared) + 24 * len(shared)
 
 
@@ -174,20 +176,25 @@ def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
 
 def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: array) -> None:
     """The sheet's declared area (<dimension ref=...>), its furthest cell, and what reading
-    it would take in memory. The text in the sheet is first taken as long as its XML (never
-    less than it is); only when that puts the sheet over the limit is it counted exactly, in
-    a second pass, so a sheet near the limit is judged as before."""
+    it would take in memory. The text is first taken at most: as long as the sheet's XML,
+    and the longest shared string in every cell that may use one. Only when that puts the
+    sheet over the limit are they counted exactly, in a second pass, so a sheet near the
+    limit is judged as if they had been counted exactly from the start."""
     sheet = _Sheet()
     for piece in _unpack(z, part, path, "cell"):
-        _measure(sheet, _plain(piece, path), path, shared)
-    if sheet.memory(sheet.written, shared) > MAX_READER_MEMORY:
-        text = sum(len(_TAG.sub(b"", _plain(piece, path))) for piece in _unpack(z, part, path, "cell"))
-        need = sheet.memory(text, shared)
+        _measure(sheet, _plain(piece, path), path)
+    if sheet.memory(sheet.written, sheet.shared_uses * max(shared, default=0), shared) > MAX_READER_MEMORY:
+        text = shared_text = 0
+        for piece in _unpack(z, part, path, "cell"):
+            piece = _plain(piece, path)
+            text += len(_TAG.sub(b"", piece))
+            shared_text += _shared_text(piece, shared)
+        need = sheet.memory(text, shared_text, shared)
         if need > MAX_READER_MEMORY:
             raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
 
 
-def _measure(sheet: _Sheet, piece: bytes, path: Path, shared: array) -> None:
+def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     """Add one plain piece of a sheet to what reading the sheet would take."""
     if b"dimension" in piece:
         for m in _DIMENSION.finditer(piece):
@@ -198,13 +205,16 @@ def _measure(sheet: _Sheet, piece: bytes, path: Path, shared: array) -> None:
     sheet.cells += piece.count(b"<c ") + piece.count(b"<c>")
     if b":c" in piece:
         sheet.cells += piece.count(b":c ") + piece.count(b":c>")
-    if shared:
-        from collections import Counter
-
-        for index, uses in Counter(_SHARED_VALUE.findall(piece)).items():
-            if int(index) < len(shared):
-                sheet.shared_text += shared[int(index)] * uses
+    sheet.shared_uses += piece.count(b't="s"')  # each use found by _SHARED_VALUE starts so
     sheet.written += len(piece)
+
+
+def _shared_text(piece: bytes, shared: array) -> int:
+    """The shared strings' text the piece's cells use, copied into each."""
+    from collections import Counter
+
+    found = Counter(_SHARED_VALUE.findall(piece)) if shared else {}
+    return sum(shared[int(index)] * uses for index, uses in found.items() if int(index) < len(shared))
 
 
 def _plain(piece: bytes, path: Path) -> bytes:
@@ -261,10 +271,10 @@ def _workbook_rows(path: Path):
 
 
 def _cell(value) -> str:
+    """A cell that is not text, as text: a whole number without ".0", a time as
+    2027-01-19 12:05:46 (str of a datetime is its isoformat(sep=" "), made faster)."""
+    if value.__class__ is float:
+        return str(int(value)) if value.is_integer() else str(value)
     if value is None:
         return ""
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    if isinstance(value, datetime):
-        return value.isoformat(sep=" ")
     return str(value)
