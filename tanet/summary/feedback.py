@@ -229,8 +229,11 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
                          "meeting's feedback too, add --force.")
     conn.execute("INSERT OR IGNORE INTO feedback_files(digest, meeting_id, imported_on) VALUES (?, ?, ?)",
                  [digest, meeting["id"], today.isoformat()])
-    members = {r["email"].casefold(): r["id"] for r in conn.execute(
-        "SELECT id, email FROM members WHERE email IS NOT NULL")}
+    named = {r["email"].casefold() for r in responses if r["email"]}
+    members = {}  # only those who answered: a region's register holds many more
+    for member_id, email in conn.execute("SELECT id, email FROM members WHERE email IS NOT NULL") if named else ():
+        if (folded := email.casefold()) in named:
+            members[folded] = member_id
     strangers = []
     rows = []
     for r in responses:
