@@ -5,7 +5,8 @@ rectangle in memory (a 2 KB file naming cell XFD1048576 asks for 512 GiB), unpac
 whatever the zip holds (a zip bomb is gigabytes) and copies a shared string into every
 cell that uses it (one 1 MB string used by a thousand cells is 1 GB). So the zip is first
 unpacked here as a stream, in a few MB: the sizes it declares are verified, not believed,
-and what the reader would hold in memory is added up before it is asked to.
+and what the reader would hold in memory is added up before it is asked to (first from
+above, cheaply; when that is over the limit, exactly, in a second pass).
 """
 
 from __future__ import annotations
