@@ -4,7 +4,6 @@ feedback figures."""
 import zipfile
 
 import pytest
-
 from conftest import FIXTURES, add_member
 from python_calamine import CalamineWorkbook
 
