@@ -150,3 +150,16 @@ def test_a_hundred_thousand_members_of_six_columns_are_accepted(tmp_path):
                    + "".join(f'<c r="{c}{n}" t="s"><v>{i}</v></c>' for c, i in zip("CDEF", range(6, 10))) + "</row>")
 
     check_workbook(write_xlsx(tmp_path / "register.xlsx", rows(), shared=shared))
+
+
+def test_a_sheet_whose_cells_crowd_in_after_its_first_part_is_still_judged_on_its_text(tmp_path):
+    # Its first megabyte is one cell's long attribute, so it looks light; 700,000 empty cells
+    # follow. Counted at most (as long as its XML) it would be over the limit; its text is
+    # nothing, and counted exactly, as a second look does, it is within it.
+    def rows():
+        yield '<row r="1">' + text_cell("A1", "Name", ' x="' + "p" * 900_000 + '"') + "</row>"
+        for n in range(2, 100_002):
+            yield f'<row r="{n}">' + "".join(f'<c r="{c}{n}"/>' for c in "ABCDEFG") + "</row>"
+
+    book = write_xlsx(tmp_path / "crowded.xlsx", rows())
+    check_workbook(book)

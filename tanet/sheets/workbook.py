@@ -180,19 +180,33 @@ def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: 
     it would take in memory. The text is first taken at most: as long as the sheet's XML,
     and the longest shared string in every cell that may use one. Only when that puts the
     sheet over the limit are they counted exactly, in a second pass, so a sheet near the
-    limit is judged as if they had been counted exactly from the start."""
-    sheet = _Sheet()
+    limit is judged as if they had been counted exactly from the start. A sheet whose first
+    piece shows it will be near the limit is counted exactly from the start, in one pass."""
+    sheet, exact, text, shared_text = _Sheet(), None, 0, 0
     for piece in _unpack(z, part, path, "cell"):
-        _measure(sheet, _plain(piece, path), path)
-    if sheet.memory(sheet.written, sheet.shared_uses * max(shared, default=0), shared) > MAX_READER_MEMORY:
-        text = shared_text = 0
+        piece = _plain(piece, path)
+        _measure(sheet, piece, path)
+        if exact is None:
+            exact = _near_the_limit(sheet, part.file_size, shared)
+        if exact:
+            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared)
+    if not exact:
+        if sheet.memory(sheet.written, sheet.shared_uses * max(shared, default=0), shared) <= MAX_READER_MEMORY:
+            return
         for piece in _unpack(z, part, path, "cell"):
             piece = _plain(piece, path)
-            text += len(_TAG.sub(b"", piece))
-            shared_text += _shared_text(piece, shared)
-        need = sheet.memory(text, shared_text, shared)
-        if need > MAX_READER_MEMORY:
-            raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
+            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared)
+    need = sheet.memory(text, shared_text, shared)
+    if need > MAX_READER_MEMORY:
+        raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
+
+
+def _near_the_limit(sheet: _Sheet, size: int, shared: array) -> bool:
+    """Whether the whole sheet, `size` bytes of XML, will likely be over the limit counted at
+    most, going by its first piece (`sheet` so far): then it is counted exactly at once."""
+    more = size / max(sheet.written, 1)
+    return sheet.memory(size, int(sheet.shared_uses * more) * max(shared, default=0), shared) \
+        + int(sheet.cells * (more - 1)) * CELL_COST > MAX_READER_MEMORY
 
 
 def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
