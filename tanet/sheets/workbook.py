@@ -141,7 +141,7 @@ def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | N
             if start is None:
                 continue
             text = tail + chunk
-            near = len(text) - _NEAR_END  # the last start is nearly always there: looked for there first
+            near = max(0, len(text) - _NEAR_END)  # the last start is nearly always there: looked for there first
             cut = max(text.rfind(marker, near) for marker in start)
             if cut < 0:
                 cut = max(text.rfind(marker) for marker in start)
@@ -288,7 +288,7 @@ def _workbook_rows(path: Path):
 def _cell(value) -> str:
     """A cell that is not text, as text: a whole number without ".0", a time as
     2027-01-19 12:05:46 (str of a datetime is its isoformat(sep=" "), made faster)."""
-    if value.__class__ is float:
+    if isinstance(value, float):
         return str(int(value)) if value.is_integer() else str(value)
     if value is None:
         return ""
