@@ -203,8 +203,9 @@ def members_section(conn: sqlite3.Connection, today: date) -> str:
     by_area = conn.execute(f"""SELECT a.name, count(m.id) FROM service_areas a LEFT JOIN members m
                                ON m.service_area = a.name AND {membership.active_sql(":d", "m")}
                                GROUP BY a.name ORDER BY count(m.id) DESC, a.name""", {"d": d}).fetchall()
-    by_sector = conn.execute(f"""SELECT sector, count(*) FROM members WHERE {membership.active_sql(":d")}
-                                 GROUP BY sector ORDER BY 2 DESC""", {"d": d}).fetchall()
+    # Summed over one scan of the covering index: a count WHERE the rule reads every member's row.
+    by_sector = conn.execute(f"""SELECT sector, sum({membership.active_sql(":d")}) AS n FROM members
+                                 GROUP BY sector HAVING n > 0 ORDER BY n DESC""", {"d": d}).fetchall()
     return ('<section id="members"><h2>Members by service area and sector</h2>'
             + _table(["Service area", "Active members"], [list(r) for r in by_area], "No members yet.")
             + _table(["Sector", "Active members"], [list(r) for r in by_sector], "No members yet.") + "</section>")
