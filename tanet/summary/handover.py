@@ -376,13 +376,13 @@ def pages(conn: sqlite3.Connection, today: date, stop=None) -> tuple[list[tuple[
     from tanet.summary import report
 
     fiscal_start = int(settings.get(conn, "report.fiscal_year_start"))
-    summaries = []
+    summaries, known = [], {}
     for year, q in quarters_held(conn, today):
         if stop is not None and stop.is_set():
             return [], ""
         period = report.period_of_quarter(f"{year}Q{q}", False, fiscal_start, today)
         try:
-            data = report.summary(conn, period, today)
+            data = report.summary(conn, period, today, known)
         except TanetError:  # nobody was a member yet
             continue
         summaries.append((period["label"], report_render.to_html(data)))

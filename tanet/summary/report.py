@@ -119,7 +119,9 @@ def _groups(shared: PeriodPass, orders: dict[str, list[str]]) -> tuple[dict, dic
     return out, by_slot
 
 
-def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
+def summary(conn: sqlite3.Connection, period: dict, today: date, known: dict | None = None) -> dict:
+    """The summary of `period`. Summaries made together may share a `known` dict, in which the
+    earlier periods' headlines are counted once (period_pass.earlier_headline)."""
     values = settings.get_all(conn)
     target = int(values["attendance.target"])
     fiscal_start = int(values["report.fiscal_year_start"])
@@ -138,7 +140,8 @@ def summary(conn: sqlite3.Connection, period: dict, today: date) -> dict:
     head = headline([r[0] if r[1] else None
                      for r in conn.execute(f"SELECT present, register FROM {shared.held} ORDER BY date, start")],
                     shared.count(shared.att), m, target)
-    earlier = [earlier_headline(shared, p, membership, target) for p, membership in zip(periods[:-1], counts)]
+    earlier = [earlier_headline(shared, p, membership, target, lapsed=p is periods[-2], known=known)
+               for p, membership in zip(periods[:-1], counts)]
     heads = [h for h, _ in earlier] + [head]
     prev_head, lapsed = earlier[-1]
     trend = [{"label": p["label"], "meetings_held": h["meetings_held"], "attendance_mean": h["attendance"]["mean"],
