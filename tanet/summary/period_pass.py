@@ -132,23 +132,29 @@ def headline(held: list[int | None], unique: int, counts: dict, target: int) -> 
     }
 
 
-def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0) -> list[dict]:
+def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0,
+                known: dict | None = None) -> list[dict]:
     """Members active on the first and last day, joined and left, for several periods (the
     first `only_end` of them: active on the last day only).
 
-    All in one statement, by the one membership rule (tanet/register/membership.py)."""
-    counts, keys = [], []
-    params = {}
+    All in one statement, by the one membership rule (tanet/register/membership.py). A
+    figure already in `known` (summaries made together: keyed by what it counts) is not
+    counted again."""
+    layout = []
     for i, p in enumerate(periods):
-        s, e = f"s{i}", f"e{i}"
-        params[s], params[e] = p["start"], p["end"]
-        if i < only_end:
-            counts.append(membership.active_count_sql(f":{e}"))
-            keys.append(("end",))
-            continue
-        counts += [membership.active_count_sql(f":{s}"), membership.active_count_sql(f":{e}"),
-                   f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
-                   f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})"]
-        keys.append(("start", "end", "joined", "left"))
-    values = iter(conn.execute(f"SELECT {', '.join(counts)}", params).fetchone())
-    return [{k: next(values) for k in names} for names in keys]
+        s, e = p["start"], p["end"]
+        layout.append({"end": ("active", e)} if i < only_end else
+                      {"start": ("active", s), "end": ("active", e), "joined": ("joined", s, e), "left": ("left", s, e)})
+    known = {} if known is None else known
+    missing = list(dict.fromkeys(key for figures in layout for key in figures.values() if key not in known))
+    counts, params = [], {}
+    for n, (kind, *days) in enumerate(missing):
+        if kind == "active":
+            params[f"d{n}"] = days[0]
+            counts.append(membership.active_count_sql(f":d{n}"))
+        else:
+            params[f"s{n}"], params[f"e{n}"] = days
+            counts.append(f"(SELECT count(*) FROM members WHERE {kind}_on BETWEEN :s{n} AND :e{n})")
+    if missing:
+        known.update(zip(missing, conn.execute(f"SELECT {', '.join(counts)}", params).fetchone()))
+    return [{name: known[key] for name, key in figures.items()} for figures in layout]

@@ -135,7 +135,7 @@ def summary(conn: sqlite3.Connection, period: dict, today: date, known: dict | N
     periods = [period]
     for _ in range(3):
         periods.insert(0, previous_period(periods[0], fiscal_start))
-    counts = memberships(conn, periods, only_end=2)  # the trend needs no more
+    counts = memberships(conn, periods, only_end=2, known=known)  # the trend needs no more
     m = counts[-1]
     if m["start"] == 0 and m["end"] == 0 and m["joined"] == 0:
         raise TanetError(f"Nobody was a member between {period['start']} and {period['end']}, so there is "
