@@ -348,38 +348,6 @@ def to_csv(records: list[dict]) -> str:
     return out.getvalue()
 
 
-_RISKY_START = frozenset("=+-@\t\r'")  # where text_rules.csv_out may have something to do
-
-
-def csv_lines(conn: sqlite3.Connection):
-    """The cells of to_csv(export_rows(conn)) after its header, a member at a time, read
-    straight from the rows: a register of any size is written in the memory of one line."""
-    keys = members.EXPORT_KEYS
-    ambassador, known, name = keys.index("ambassador"), keys.index("known_as"), keys.index("name")
-
-    def cell(value) -> str:
-        text = value if value.__class__ is str else str(value)
-        return text_rules.csv_out(text) if text[:1] in _RISKY_START else text
-
-    greetings: dict = {}  # the default greeting of each name met
-    cursor = conn.cursor()
-    cursor.row_factory = None  # plain tuples
-    for row in cursor.execute(f"SELECT {', '.join(keys)} FROM members WHERE forgotten_on IS NULL ORDER BY id"):
-        # Most cells are text as it stands: kept without a call.
-        cells = [value if value.__class__ is str and value[:1] not in _RISKY_START
-                 else "" if value is None else cell(value) for value in row]
-        cells[ambassador] = "yes" if row[ambassador] else "no"
-        greeting = row[known]
-        if not greeting:
-            if row[name] not in greetings:
-                if len(greetings) > 1000:  # a few names recur (shared first and last names); most do not
-                    greetings.clear()
-                greetings[row[name]] = members.default_known_as(row[name])
-            greeting = greetings[row[name]]
-        cells[known] = "" if greeting is None else cell(greeting)
-        yield cells
-
-
 def addresses(conn: sqlite3.Connection, areas: list[str], today: date) -> tuple[str, int]:
     """`Name <e-mail>; ...` of the active members (optionally some areas), to paste into Bcc."""
     from email.headerregistry import Address

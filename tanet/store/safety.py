@@ -58,25 +58,43 @@ def backup(conn: sqlite3.Connection, source: Path, dest: Path | None) -> Path:
     return dest
 
 
-def copy_whole(conn: sqlite3.Connection, dest: Path, *, overwrite: bool, db_path: Path | None = None) -> None:
+class CopyStopped(Exception):
+    """A copy ended unfinished because the command it was made for stopped."""
+
+
+STEP_PAGES = 4096  # a copy that may be stopped checks between steps of this many pages (16 MB)
+
+
+def copy_whole(conn: sqlite3.Connection, dest: Path, *, overwrite: bool, db_path: Path | None = None,
+               stop=None) -> None:
     """Copy a database through SQLite's backup API into a temporary file beside `dest`,
     flush it to disk, then rename it to `dest`: a kill or a full disk leaves nothing there
-    (and a copy a kill -9 left is removed at the next start, recorded beside `db_path`)."""
+    (and a copy a kill -9 left is removed at the next start, recorded beside `db_path`).
+    `stop` (a threading.Event) set by another thread ends the copy at its next step,
+    removed, with CopyStopped."""
     from contextlib import nullcontext
 
     from tanet.store.unfinished import partial_copies
 
     with partial_copies(db_path, dest) if db_path else nullcontext():
-        _copy_whole(conn, dest, overwrite)
+        _copy_whole(conn, dest, overwrite, stop)
 
 
-def _copy_whole(conn: sqlite3.Connection, dest: Path, overwrite: bool) -> None:
+def _go_on(stop) -> None:
+    if stop.is_set():
+        raise CopyStopped("the copy was stopped")
+
+
+def _copy_whole(conn: sqlite3.Connection, dest: Path, overwrite: bool, stop=None) -> None:
     fd, tmp = tempfile.mkstemp(prefix=f".{dest.name}.", suffix=".tmp", dir=dest.parent)
     os.close(fd)
     try:
         target = sqlite3.connect(tmp)
         try:
-            conn.backup(target)
+            if stop is None:
+                conn.backup(target)
+            else:
+                conn.backup(target, pages=STEP_PAGES, progress=lambda status, remaining, total: _go_on(stop))
             target.execute("PRAGMA journal_mode = DELETE")
         finally:
             target.close()

@@ -87,22 +87,31 @@ def present_attendance(conn: sqlite3.Connection, meetings: str, count: int, toda
     return f"{meetings} h CROSS JOIN attendance a ON a.meeting_id = h.id AND a.status = 'present'"
 
 
-def earlier_headline(shared: PeriodPass, p: dict, counts: dict, target: int) -> tuple[dict, int]:
-    """The headline of an earlier period (for `previous` and `trend`), and how many who came
-    then did not come in the period of `shared`."""
+def earlier_headline(shared: PeriodPass, p: dict, counts: dict, target: int, lapsed: bool = True,
+                     known: dict | None = None) -> tuple[dict, int | None]:
+    """The headline of an earlier period (for `previous` and `trend`), and (when `lapsed`) how
+    many who came then did not come in the period of `shared`. `known` keeps what a period's
+    headline counted, for summaries made together (the handover's four quarters share three)."""
     conn = shared.conn
     params = {"s": p["start"], "e": p["end"], "t": shared.today.isoformat()}
+    key = (p["start"], p["end"], params["t"])
+    if known is not None and key in known and not lapsed:
+        per_meeting, unique = known[key]
+        return headline(per_meeting, unique, counts, target), None
     per_meeting = [r[0] if r[1] else None for r in conn.execute(
         f"""SELECT (SELECT count(*) FROM attendance a WHERE a.meeting_id = m.id AND a.status = 'present'),
                   {HAS_REGISTER} FROM meetings m WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t
            ORDER BY date, start""", params)]
     held = "(SELECT id FROM meetings WHERE status = 'scheduled' AND date BETWEEN :s AND :e AND date <= :t)"
-    unique, lapsed = conn.execute(
-        f"""SELECT count(*), coalesce(sum(member_id NOT IN (SELECT member_id FROM {shared.att})), 0) FROM
+    gone = f"coalesce(sum(member_id NOT IN (SELECT member_id FROM {shared.att})), 0)" if lapsed else "NULL"
+    unique, gone = conn.execute(
+        f"""SELECT count(*), {gone} FROM
             (SELECT a.member_id FROM {present_attendance(conn, held, len(per_meeting), shared.today)}
              GROUP BY a.member_id)""",
         params).fetchone()
-    return headline(per_meeting, unique, counts, target), lapsed
+    if known is not None:
+        known[key] = (per_meeting, unique)
+    return headline(per_meeting, unique, counts, target), gone
 
 
 def headline(held: list[int | None], unique: int, counts: dict, target: int) -> dict:
@@ -123,23 +132,29 @@ def headline(held: list[int | None], unique: int, counts: dict, target: int) -> 
     }
 
 
-def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0) -> list[dict]:
+def memberships(conn: sqlite3.Connection, periods: list[dict], only_end: int = 0,
+                known: dict | None = None) -> list[dict]:
     """Members active on the first and last day, joined and left, for several periods (the
     first `only_end` of them: active on the last day only).
 
-    All in one statement, by the one membership rule (tanet/register/membership.py)."""
-    counts, keys = [], []
-    params = {}
+    All in one statement, by the one membership rule (tanet/register/membership.py). A
+    figure already in `known` (summaries made together: keyed by what it counts) is not
+    counted again."""
+    layout = []
     for i, p in enumerate(periods):
-        s, e = f"s{i}", f"e{i}"
-        params[s], params[e] = p["start"], p["end"]
-        if i < only_end:
-            counts.append(membership.active_count_sql(f":{e}"))
-            keys.append(("end",))
-            continue
-        counts += [membership.active_count_sql(f":{s}"), membership.active_count_sql(f":{e}"),
-                   f"(SELECT count(*) FROM members WHERE joined_on BETWEEN :{s} AND :{e})",
-                   f"(SELECT count(*) FROM members WHERE left_on BETWEEN :{s} AND :{e})"]
-        keys.append(("start", "end", "joined", "left"))
-    values = iter(conn.execute(f"SELECT {', '.join(counts)}", params).fetchone())
-    return [{k: next(values) for k in names} for names in keys]
+        s, e = p["start"], p["end"]
+        layout.append({"end": ("active", e)} if i < only_end else
+                      {"start": ("active", s), "end": ("active", e), "joined": ("joined", s, e), "left": ("left", s, e)})
+    known = {} if known is None else known
+    missing = list(dict.fromkeys(key for figures in layout for key in figures.values() if key not in known))
+    counts, params = [], {}
+    for n, (kind, *days) in enumerate(missing):
+        if kind == "active":
+            params[f"d{n}"] = days[0]
+            counts.append(membership.active_count_sql(f":d{n}"))
+        else:
+            params[f"s{n}"], params[f"e{n}"] = days
+            counts.append(f"(SELECT count(*) FROM members WHERE {kind}_on BETWEEN :s{n} AND :e{n})")
+    if missing:
+        known.update(zip(missing, conn.execute(f"SELECT {', '.join(counts)}", params).fetchone()))
+    return [{name: known[key] for name, key in figures.items()} for figures in layout]
