@@ -42,6 +42,7 @@ _POLICY = policy.SMTP
 
 _HEADER_CLASSES: dict = {}  # the policy makes a new class for every header it is asked for
 _SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_SPECIALS = frozenset('()<>@,:;.\\"[]')  # RFC 5322's: a display name holding one is quoted
 
 
 def _header(name: str, value: str) -> bytes:
@@ -63,7 +64,10 @@ def _to_header(name: str, email: str) -> bytes:
     name = flattened(name)
     if not _SIMPLE_ADDRESS.fullmatch(email):
         return _header("To", str(Address(display_name=name, addr_spec=email)))
-    if name.isascii():
+    if name and name.isascii() and _SPECIALS.isdisjoint(name):  # as str(Address(...)) writes it, unquoted
+        value = f"{name} <{email}>"
+        phrase = name
+    elif name.isascii():
         username, _, domain = email.rpartition("@")
         value = str(Address(display_name=name, username=username, domain=domain))
         phrase = value[:-len(email) - 3]
@@ -114,11 +118,28 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
     if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
         person = ical.attendee(name, email, asked)
         return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
-    own = Parameters({"CN": ical.display_name(name)}).to_ical().decode("utf-8")
-    return _fold(line[:-len(address)].replace(cn, own) + f"mailto:{email}")
+    return _fold(line[:-len(address)].replace(cn, _cn_parameter(ical.display_name(name))) + f"mailto:{email}")
 
 
 _ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
+_PLAIN_NAME = re.compile(r"[\w .-]+")  # letters (any script), digits, spaces, dots and hyphens
+
+
+def _cn_parameter(name: str) -> str:
+    """`CN="Ann Lee"` as icalendar's Parameters writes it. A plain name (nothing a parameter
+    escapes or quotes but a space) is put in the shape icalendar gave two such names, once;
+    any other name, or a library that gives another shape, is written by icalendar itself."""
+    from icalendar import Parameters
+
+    if "plain" not in _CN:
+        _CN["plain"] = (Parameters({"CN": "Ab-c.d1_é"}).to_ical() == b"CN=Ab-c.d1_\xc3\xa9"
+                        and Parameters({"CN": "Ab c-d.é"}).to_ical() == b'CN="Ab c-d.\xc3\xa9"')
+    if _CN["plain"] and _PLAIN_NAME.fullmatch(name):
+        return f'CN="{name}"' if " " in name else f"CN={name}"
+    return Parameters({"CN": name}).to_ical().decode("utf-8")
+
+
+_CN: dict = {}  # "plain": whether icalendar writes plain names as _cn_parameter does
 
 
 def _base64(data: bytes) -> bytes:
@@ -128,7 +149,11 @@ def _base64(data: bytes) -> bytes:
 
 
 def _greeting_line(known_as: str | None) -> bytes:
+    """The greeting quoted-printable encoded. A short line of printable ASCII without `=` or a
+    space at its end is its own encoding, so it is not encoded."""
     line = compose.greeting(known_as)
+    if len(line) < 76 and line.isascii() and line.isprintable() and "=" not in line and line[-1:] != " ":
+        return line.encode("ascii")
     return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\r\n").encode("ascii")
 
 
