@@ -26,8 +26,12 @@ from __future__ import annotations
 import base64
 import re
 from email import policy, quoprimime
+from email.charset import Charset
 from email.headerregistry import Address
 from email.utils import formataddr, make_msgid
+
+from icalendar import Parameters
+from icalendar.parser import Contentline
 
 from tanet.mail import compose
 from tanet.meetings import ical
@@ -42,6 +46,7 @@ _POLICY = policy.SMTP
 
 _HEADER_CLASSES: dict = {}  # the policy makes a new class for every header it is asked for
 _SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_UTF8 = Charset("utf-8")  # formataddr's default, made once rather than for every name
 _SPECIALS = frozenset('()<>@,:;.\\"[]')  # RFC 5322's: a display name holding one is quoted
 
 
@@ -72,7 +77,7 @@ def _to_header(name: str, email: str) -> bytes:
         value = str(Address(display_name=name, username=username, domain=domain))
         phrase = value[:-len(email) - 3]
     else:
-        value = formataddr((name, email), charset="utf-8")
+        value = formataddr((name, email), charset=_UTF8)
         phrase = value[:-len(email) - 3]
         if len(phrase) > 75:  # an encoded word is at most 75 characters
             return _header("To", value)
@@ -107,9 +112,6 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
     answer is wanted, not in a cancellation): made once with placeholders, then each member's
     CN parameter (as icalendar's Parameters writes it) and address put in their places, and
     the line folded as icalendar folds it."""
-    from icalendar import Parameters
-    from icalendar.parser import Contentline
-
     if asked not in _ATTENDEE:
         person = ical.attendee(_NAME, _EMAIL, asked)
         _ATTENDEE[asked] = dict(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
@@ -129,8 +131,6 @@ def _cn_parameter(name: str) -> str:
     """`CN="Ann Lee"` as icalendar's Parameters writes it. A plain name (nothing a parameter
     escapes or quotes but a space) is put in the shape icalendar gave two such names, once;
     any other name, or a library that gives another shape, is written by icalendar itself."""
-    from icalendar import Parameters
-
     if "plain" not in _CN:
         _CN["plain"] = (Parameters({"CN": "Ab-c.d1_é"}).to_ical() == b"CN=Ab-c.d1_\xc3\xa9"
                         and Parameters({"CN": "Ab c-d.é"}).to_ical() == b'CN="Ab c-d.\xc3\xa9"')
@@ -176,6 +176,11 @@ class Template:
             "ics": _base64(_ICS),
             "attendee": _attendee_line(_NAME, _EMAIL, self.asked),
         }
+        # The calendar's lines before the attendee's, in whole lines of base64 (57 bytes each), are
+        # the same for everyone: encoded once, and each member's copy encodes only the rest.
+        head, _, self.ics_tail = self.ics.partition(self.parts["attendee"])
+        cut = len(head) // 57 * 57
+        self.ics_head, self.ics_head_base64 = head[cut:], _base64(head[:cut])
         self.ok = (self.data.count(self.parts["to"]) == 1 and self.data.count(self.parts["msgid"]) == 1
                    and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
                    and self.ics.count(self.parts["attendee"]) == 1 and _NAME.encode() not in self.data.replace(
@@ -190,10 +195,11 @@ class Template:
                                   method=self.method, ics=ics, to=[(name, email)], greet=known_as,
                                   changes=self.changes, message_id=message_id, first=self.first)
             return compose.message_bytes(msg), message_id
-        ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email, self.asked))
+        calendar = self.ics_head_base64 + _base64(self.ics_head + _attendee_line(name, email, self.asked)
+                                                  + self.ics_tail)
         data = (self.data
                 .replace(self.parts["to"], _to_header(name, email))
                 .replace(self.parts["msgid"], _header("Message-ID", message_id))
                 .replace(self.parts["greeting"], _greeting_line(known_as))
-                .replace(self.parts["ics"], _base64(ics)))
+                .replace(self.parts["ics"], calendar))
         return data, message_id
