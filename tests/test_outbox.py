@@ -395,7 +395,11 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
     full.ok = False
     assert fast.ok
     for name, address, greet in (("Zoë O'Brien, \"Jr\"", "zoe@example.org", "Zoë"), ("A" * 90, "a@example.org", None),
-                                 ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz" * 12)):
+                                 ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz" * 12),
+                                 # plain names, which take the quicker paths: unquoted, and quoted for a space
+                                 ("Ann Lee", "ann.lee@example.org", "Ann"), ("Ann", "ann@example.org", "Ann"),
+                                 ("Jean-Luc St. Clair_2", "jl@example.org", "Jean-Luc"),
+                                 ("Zoë Müller", "zoe.m@example.org", "Zoë"), ("B" * 70, "b@example.org", "B" * 80)):
         a, b = (email.message_from_bytes(t.letter(name, address, greet, "<x@example.org>")[0], policy=policy.default)
                 for t in (fast, full))
         def heads(m):

@@ -54,7 +54,7 @@ def test_a_message_file_goes_as_its_own_bytes_the_way_smtplib_would_send_it(tane
 def test_outcomes_are_committed_without_a_disk_sync_for_each(tanet, tmp_path, smtp, own_database):
     """Each message's outcome is its own commit, in WAL with synchronous=NORMAL (no fsync each):
     the journal is synced now and then and at the end, and the setting is put back after."""
-    from tanet.mail import outbox as mailbox
+    from tanet.mail import outbox_send as mailbox
     from tanet.store import db as dbmod
     from tanet.store import settings
 
@@ -207,3 +207,87 @@ def test_the_messages_not_applied_are_kept_on_disk_not_in_memory(tanet, tmp_path
     listed = tanet("rsvp", "import", tmp_path / "by-hand-500", "--format", "json", ok=True).json()
     assert (listed["applied"], len(listed["not_applied"])) == (0, 500)
     assert listed["not_applied"][0]["source"] == str(tmp_path / "by-hand-500" / "00000.eml")
+
+
+def test_a_new_version_is_recorded_with_one_statement_a_member_and_a_rewrite_updates_its_rows(
+        tanet, tmp_path, own_database):
+    """Writing a version no member has a row of yet looks for no row to bring up to date (one
+    INSERT a member, nothing else a member); writing it again finds each member's row and
+    updates it, never doubling it; a member given two letters in one run keeps one row."""
+    from tanet.mail import outbox as mailbox
+    from tanet.mail.invites import write_invites
+    from tanet.store import db as dbmod
+
+    network(tanet, members=5)
+    conn = dbmod.open_db(own_database)
+    statements = []
+
+    def write(folder):
+        statements.clear()
+        conn.set_trace_callback(statements.append)
+        with dbmod.transaction(conn):
+            written = write_invites(conn, "1", folder=tmp_path / folder, areas=[], single=False, force=False,
+                                    today=date(2026, 11, 25))[1]
+        conn.set_trace_callback(None)
+        return written
+
+    first = write("a")
+    per_member = [s for s in statements if "INTO outbox" in s or s.lstrip().startswith(("SELECT id FROM outbox",
+                                                                                         "UPDATE outbox"))]
+    assert len(per_member) == 5 and all("INSERT INTO outbox" in s for s in per_member)
+    again = write("a")
+    assert sorted(again.row_ids) == sorted(first.row_ids)
+    assert sum("UPDATE outbox SET file" in s for s in statements) == 5
+    assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 5
+    with dbmod.transaction(conn):  # the same member twice in a run of a version with no rows yet
+        conn.execute("UPDATE meetings SET sequence = sequence + 1")
+        twice = mailbox.write(conn, tmp_path / "b", 1, 1, "REQUEST", [
+            mailbox.Letter(name, b"Message-ID: <m@example.org>\r\n\r\nhi\r\n", "update", [(1, "amina@example.org")],
+                           {"date": "2027-02-09"}, "<m@example.org>") for name in ("x.eml", "y.eml")],
+            mailbox.CALENDAR_KINDS)
+    assert len(set(twice.row_ids)) == 1
+    row = conn.execute("SELECT file, snapshot FROM outbox WHERE sequence = 1").fetchall()
+    assert len(row) == 1 and row[0]["file"] == str(tmp_path / "b" / "y.eml") and '"2027-02-09"' in row[0]["snapshot"]
+    conn.close()
+
+
+def test_the_deadline_watchdog_sleeps_through_messages_whose_deadlines_come_later(monkeypatch):
+    """Arming the watchdog for message after message, each deadline later than the one it is
+    sleeping towards, does not wake its thread each time (that cost more than the message);
+    an earlier deadline still wakes it and fires on time."""
+    import threading
+    import time
+
+    from tanet.mail.wire import Watchdog
+
+    class Owner:
+        done = False
+
+        def __init__(self):
+            self.fired = threading.Event()
+
+        def fire(self):
+            self.fired.set()
+
+    dog, waits = Watchdog(), []
+    real_wait = dog.cond.wait
+
+    def counted_wait(timeout=None):
+        waits.append(timeout)
+        return real_wait(timeout)
+
+    monkeypatch.setattr(dog.cond, "wait", counted_wait)
+    owner = Owner()
+    dog.arm(owner, 300)
+    bound = time.monotonic() + 10
+    while not waits and time.monotonic() < bound:  # the thread asleep towards the first deadline
+        threading.Event().wait(0.001)
+    assert waits
+    for i in range(50):
+        dog.disarm(owner)
+        dog.arm(owner, 300 + i)
+        threading.Event().wait(0.001)  # room for the thread to run, were it woken
+    assert len(waits) == 1
+    dog.disarm(owner)
+    dog.arm(owner, 0.05)  # earlier than it sleeps towards: woken, and it fires
+    assert owner.fired.wait(10)

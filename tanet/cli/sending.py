@@ -55,10 +55,10 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
           again: str = "the same command with --resend --only ADDRESS") -> None:
     """Send what this run wrote and has not gone yet; each outcome is saved as it comes.
     `again` is the command that sends one message again, ADDRESS standing for its address."""
-    from tanet.mail import outbox
+    from tanet.mail import outbox_send
     from tanet.store import settings
 
-    plan = outbox.to_send(conn, written.row_ids, resend, _addresses(only, conn, written) if only else None)
+    plan = outbox_send.to_send(conn, written.row_ids, resend, _addresses(only, conn, written) if only else None)
     if only:
         render.say(f"Only {', '.join(only)} {'is' if len(only) == 1 else 'are'} sent (--only); "
                    "the rest stay written, unsent.")
@@ -68,7 +68,7 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
     for row in plan.uncertain:
         render.note(f"Not known: {row['email']}: {unknown_outcome(row['error'])} {_again(again, row['email'])}")
     values = settings.get_all(conn)
-    tally = outbox.Tally(len(plan.rows))
+    tally = outbox_send.Tally(len(plan.rows))
     if plan.rows:
         from tanet.mail.smtp import check_settings
 
@@ -76,7 +76,7 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
         _estimate(len({r["file"] for r in plan.rows}), int(values["smtp.per_minute"]))
         with _progress_bar(len({r["file"] for r in plan.rows})) as progress:
             try:
-                outbox.send_rows(conn, plan.rows, values, progress, tally)
+                outbox_send.send_rows(conn, plan.rows, values, progress, tally)
             except KeyboardInterrupt:
                 progress.stop()
                 _say_stopped(tally, who)
@@ -88,10 +88,10 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
 
 def _addresses(only: List[str], conn, written) -> list[str]:
     """The --only addresses, each one this run has a message for."""
-    from tanet.mail import outbox
+    from tanet.mail import outbox_send
     from tanet.store.settings import valid_email
 
-    have = outbox.addresses_of(conn, written.row_ids)
+    have = outbox_send.addresses_of(conn, written.row_ids)
     wanted = [valid_email(a) for value in only for a in value.replace(";", ",").split(",") if a.strip()]
     for address in wanted:
         if address.lower() not in have:
@@ -213,13 +213,13 @@ def send_before_erasing(conn, row, written) -> None:
     that refuses mail for good (5xx) cannot block the erasure: that is said and it goes on.
     Anything that may pass later (a busy or unreachable server) stops it, saying so and how
     to go on."""
-    from tanet.mail import outbox
+    from tanet.mail import outbox_send
 
     with sending(True, "sending a leaver's cancellations"):  # the one sender lock, as every sender
         try:
             send_written(conn, written, resend=False, who="=cancellation")
         except TanetError as problem:
-            refused, waiting = outbox.refused_for_good(conn, written.row_ids)
+            refused, waiting = outbox_send.refused_for_good(conn, written.row_ids)
             if waiting:
                 raise TanetError(f"Member #{row['id']} was NOT forgotten: {problem} Run the same command again "
                                  "when the mail server answers, or without --send to erase now (the cancellations "

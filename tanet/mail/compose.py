@@ -131,8 +131,7 @@ def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | No
 # Names of files ------------------------------------------------------------------------
 
 def slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if c.isascii())
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")  # accents dropped
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "meeting"
 
 

@@ -26,8 +26,12 @@ from __future__ import annotations
 import base64
 import re
 from email import policy, quoprimime
+from email.charset import Charset
 from email.headerregistry import Address
 from email.utils import formataddr, make_msgid
+
+from icalendar import Parameters
+from icalendar.parser import Contentline
 
 from tanet.mail import compose
 from tanet.meetings import ical
@@ -42,6 +46,8 @@ _POLICY = policy.SMTP
 
 _HEADER_CLASSES: dict = {}  # the policy makes a new class for every header it is asked for
 _SIMPLE_ADDRESS = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+")
+_UTF8 = Charset("utf-8")  # formataddr's default, made once rather than for every name
+_SPECIALS = frozenset('()<>@,:;.\\"[]')  # RFC 5322's: a display name holding one is quoted
 
 
 def _header(name: str, value: str) -> bytes:
@@ -63,12 +69,15 @@ def _to_header(name: str, email: str) -> bytes:
     name = flattened(name)
     if not _SIMPLE_ADDRESS.fullmatch(email):
         return _header("To", str(Address(display_name=name, addr_spec=email)))
-    if name.isascii():
+    if name and name.isascii() and _SPECIALS.isdisjoint(name):  # as str(Address(...)) writes it, unquoted
+        value = f"{name} <{email}>"
+        phrase = name
+    elif name.isascii():
         username, _, domain = email.rpartition("@")
         value = str(Address(display_name=name, username=username, domain=domain))
         phrase = value[:-len(email) - 3]
     else:
-        value = formataddr((name, email), charset="utf-8")
+        value = formataddr((name, email), charset=_UTF8)
         phrase = value[:-len(email) - 3]
         if len(phrase) > 75:  # an encoded word is at most 75 characters
             return _header("To", value)
@@ -103,9 +112,6 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
     answer is wanted, not in a cancellation): made once with placeholders, then each member's
     CN parameter (as icalendar's Parameters writes it) and address put in their places, and
     the line folded as icalendar folds it."""
-    from icalendar import Parameters
-    from icalendar.parser import Contentline
-
     if asked not in _ATTENDEE:
         person = ical.attendee(_NAME, _EMAIL, asked)
         _ATTENDEE[asked] = dict(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
@@ -114,11 +120,26 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
     if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
         person = ical.attendee(name, email, asked)
         return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
-    own = Parameters({"CN": ical.display_name(name)}).to_ical().decode("utf-8")
-    return _fold(line[:-len(address)].replace(cn, own) + f"mailto:{email}")
+    return _fold(line[:-len(address)].replace(cn, _cn_parameter(ical.display_name(name))) + f"mailto:{email}")
 
 
 _ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
+_PLAIN_NAME = re.compile(r"[\w .-]+")  # letters (any script), digits, spaces, dots and hyphens
+
+
+def _cn_parameter(name: str) -> str:
+    """`CN="Ann Lee"` as icalendar's Parameters writes it. A plain name (nothing a parameter
+    escapes or quotes but a space) is put in the shape icalendar gave two such names, once;
+    any other name, or a library that gives another shape, is written by icalendar itself."""
+    if "plain" not in _CN:
+        _CN["plain"] = (Parameters({"CN": "Ab-c.d1_é"}).to_ical() == b"CN=Ab-c.d1_\xc3\xa9"
+                        and Parameters({"CN": "Ab c-d.é"}).to_ical() == b'CN="Ab c-d.\xc3\xa9"')
+    if _CN["plain"] and _PLAIN_NAME.fullmatch(name):
+        return f'CN="{name}"' if " " in name else f"CN={name}"
+    return Parameters({"CN": name}).to_ical().decode("utf-8")
+
+
+_CN: dict = {}  # "plain": whether icalendar writes plain names as _cn_parameter does
 
 
 def _base64(data: bytes) -> bytes:
@@ -128,7 +149,11 @@ def _base64(data: bytes) -> bytes:
 
 
 def _greeting_line(known_as: str | None) -> bytes:
+    """The greeting quoted-printable encoded. A short line of printable ASCII without `=` or a
+    space at its end is its own encoding, so it is not encoded."""
     line = compose.greeting(known_as)
+    if len(line) < 76 and line.isascii() and line.isprintable() and "=" not in line and line[-1:] != " ":
+        return line.encode("ascii")
     return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\r\n").encode("ascii")
 
 
@@ -151,6 +176,11 @@ class Template:
             "ics": _base64(_ICS),
             "attendee": _attendee_line(_NAME, _EMAIL, self.asked),
         }
+        # The calendar's lines before the attendee's, in whole lines of base64 (57 bytes each), are
+        # the same for everyone: encoded once, and each member's copy encodes only the rest.
+        head, _, self.ics_tail = self.ics.partition(self.parts["attendee"])
+        cut = len(head) // 57 * 57
+        self.ics_head, self.ics_head_base64 = head[cut:], _base64(head[:cut])
         self.ok = (self.data.count(self.parts["to"]) == 1 and self.data.count(self.parts["msgid"]) == 1
                    and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
                    and self.ics.count(self.parts["attendee"]) == 1 and _NAME.encode() not in self.data.replace(
@@ -165,10 +195,11 @@ class Template:
                                   method=self.method, ics=ics, to=[(name, email)], greet=known_as,
                                   changes=self.changes, message_id=message_id, first=self.first)
             return compose.message_bytes(msg), message_id
-        ics = self.ics.replace(self.parts["attendee"], _attendee_line(name, email, self.asked))
+        calendar = self.ics_head_base64 + _base64(self.ics_head + _attendee_line(name, email, self.asked)
+                                                  + self.ics_tail)
         data = (self.data
                 .replace(self.parts["to"], _to_header(name, email))
                 .replace(self.parts["msgid"], _header("Message-ID", message_id))
                 .replace(self.parts["greeting"], _greeting_line(known_as))
-                .replace(self.parts["ics"], _base64(ics)))
+                .replace(self.parts["ics"], calendar))
         return data, message_id

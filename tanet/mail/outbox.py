@@ -3,20 +3,21 @@
 A message is recorded when its file is written, and its outcome is committed the
 moment the mail server answers, each in its own transaction (the outbox pattern of
 mail systems and job queues): a run that is killed or fails halfway resumes by
-sending only what has no `sent_at`, so each member ends with exactly one copy.
+sending only what has no `sent_at`, so each member ends with exactly one copy. The
+sending itself is in tanet.mail.outbox_send.
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 
 from tanet.mail import outbox_files
-from tanet.store.db import transaction
-from tanet.store.journal import LightCommits
 
 KINDS = ("invitation", "update", "cancellation", "reminder", "thanks", "summary")
 CALENDAR_KINDS = ("invitation", "update", "cancellation")  # the messages that carry the meeting's calendar
@@ -34,7 +35,14 @@ def kind_in(kinds: tuple, column: str = "kind") -> str:
 
 
 def now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    """The time in UTC to the second, as ISO 8601 text: made once a second, not once a row."""
+    second = int(time.time())
+    if second != _STAMP[0]:
+        _STAMP[:] = [second, datetime.fromtimestamp(second, timezone.utc).isoformat()]
+    return _STAMP[1]
+
+
+_STAMP: list = [None, ""]  # the last second asked for, and its text
 
 
 @dataclass
@@ -92,30 +100,66 @@ def message_ids(conn: sqlite3.Connection, meeting_id: int, kind_in: tuple, seque
 
 
 def add_row(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None, method: str | None,
-           letter: Letter, file: Path, message_id: str) -> list[int]:
+           letter: Letter, file: Path | str, message_id: str) -> list[int]:
     """Record a written letter, one row per recipient (inside the caller's transaction). A row
     for the same member, kind and version is brought up to date rather than doubled."""
-    ids = []
-    snapshot = json.dumps(letter.snapshot) if letter.snapshot else None
-    for member_id, email in letter.recipients:
-        row = conn.execute(
-            f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
-               AND kind = ? AND sequence IS ? AND NOT EXISTS
-                   (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id AND w.member_id = outbox.member_id
-                    AND {kind_in(CALENDAR_KINDS, 'w.kind')} AND w.kind != outbox.kind AND w.id > outbox.id)
-               ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
-            [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
-        if row:
-            conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
-                         "WHERE id = ?", [str(file), message_id, now(), method, snapshot, row["id"]])
-            ids.append(row["id"])
-        else:
-            cur = conn.execute(
-                """INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, file,
-                                      written_at, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                [meeting_id, member_id, email, letter.kind, method, sequence, message_id, str(file), now(), snapshot])
-            ids.append(cur.lastrowid)
-    return ids
+    return Recorder(conn, meeting_id, sequence, method, fresh=False).add(letter, str(file), message_id)
+
+
+class Recorder:
+    """Records one run's letters of a meeting's version. What is the same for every letter is
+    done once: the snapshot's JSON, and whether the version has any row yet. When it has none,
+    a member's first letter of the run has no row to bring up to date, so none is looked for."""
+
+    def __init__(self, conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None,
+                 method: str | None, fresh: bool | None = None):
+        self.conn, self.meeting_id, self.sequence, self.method = conn, meeting_id, sequence, method
+        self.fresh = fresh if fresh is not None else conn.execute(
+            "SELECT 1 FROM outbox WHERE meeting_id IS ? AND sequence IS ? LIMIT 1", [meeting_id, sequence]
+        ).fetchone() is None
+        self.seen = bytearray()  # a bit for each member given a row in this run
+        self.shot, self.shot_json = None, None
+
+    def first_row_of(self, member_id: int | None) -> bool:
+        """Whether this member certainly has no row of this version yet (and now has one)."""
+        if not self.fresh or member_id is None or not 0 <= member_id < 1 << 24:
+            return False  # looked for, as in a version that has rows
+        byte, bit = divmod(member_id, 8)
+        if byte >= len(self.seen):
+            self.seen.extend(bytes(byte + 1 - len(self.seen)))
+        had = self.seen[byte] >> bit & 1
+        self.seen[byte] |= 1 << bit
+        return not had
+
+    def add(self, letter: Letter, file: str, message_id: str) -> list[int]:
+        conn, meeting_id, sequence, method = self.conn, self.meeting_id, self.sequence, self.method
+        ids, stamp, snapshot = [], now(), None
+        if letter.snapshot:  # every letter of a run has the same meeting's details
+            if letter.snapshot != self.shot:
+                self.shot, self.shot_json = dict(letter.snapshot), json.dumps(letter.snapshot)
+            snapshot = self.shot_json
+        for member_id, email in letter.recipients:
+            row = None
+            if not self.first_row_of(member_id):
+                row = conn.execute(
+                    f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
+                       AND kind = ? AND sequence IS ? AND NOT EXISTS
+                           (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id
+                            AND w.member_id = outbox.member_id AND {kind_in(CALENDAR_KINDS, 'w.kind')}
+                            AND w.kind != outbox.kind AND w.id > outbox.id)
+                       ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
+                    [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
+            if row:
+                conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
+                             "WHERE id = ?", [file, message_id, stamp, method, snapshot, row["id"]])
+                ids.append(row["id"])
+            else:
+                cur = conn.execute(
+                    """INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, file,
+                                          written_at, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)""",
+                    [meeting_id, member_id, email, letter.kind, method, sequence, message_id, file, stamp, snapshot])
+                ids.append(cur.lastrowid)
+        return ids
 
 
 NOUNS = {"invitation": "invitations", "reminder": "reminders", "thanks": "thank-you messages",
@@ -152,19 +196,21 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
     hint = ("Choose another folder with -o DIR (or leave out -o: each meeting has its own)." if meeting_id
             is not None else "Move those files out of it, then run the same command again.")
     current = set()  # the files this run wrote that an earlier row also names
-    with NewFolder(folder, owned=lambda name: str(folder / name) in recorded, what="messages",
+    inside = os.path.join(str(folder), "")  # the folder's path and a separator: a file's path is this and its name
+    recorder = Recorder(conn, meeting_id, sequence, method)
+    with NewFolder(folder, owned=lambda name: inside + name in recorded, what="messages",
                    owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
             out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
-            path = folder / letter.name
-            if str(path) in recorded:
-                current.add(str(path))
+            path = inside + letter.name
+            if path in recorded:
+                current.add(path)
             message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
-            written.row_ids += add_row(conn, meeting_id, sequence, method, letter, path, message_id)
+            written.row_ids += recorder.add(letter, path, message_id)
             if letter.copy_to:
                 copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
-                written.row_ids += add_row(conn, meeting_id, sequence, method, copy, path, message_id)
+                written.row_ids += recorder.add(copy, path, message_id)
             written.counted(letter)
         out.commit()
     if meeting_id is not None and earlier:  # earlier files of this meeting that this run did not replace
@@ -174,175 +220,6 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
         conn.executemany("UPDATE outbox SET file = NULL WHERE id = ?",
                          [(r["id"],) for r in earlier if r["file"] in current and r["id"] not in mine])
     return written
-
-
-@dataclass
-class Plan:
-    """What one run sends: `rows`, and the rows it leaves alone."""
-    rows: list[sqlite3.Row]
-    already_sent: list[sqlite3.Row]
-    uncertain: list[sqlite3.Row]
-
-
-def to_send(conn: sqlite3.Connection, row_ids: list[int], resend: bool, only: list[str] | None = None) -> Plan:
-    """The rows of this run to send: those not sent and not uncertain (an earlier try whose
-    content went, answer unknown), or all of them with `resend`; only to `only` when given."""
-    rows = []
-    for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start:start + 500]
-        rows += conn.execute(f"SELECT * FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk).fetchall()
-    rows.sort(key=lambda r: r["id"])
-    if only is not None:
-        wanted = {a.lower() for a in only}
-        rows = [r for r in rows if r["email"].lower() in wanted]
-    if resend:
-        return Plan(rows, [], [])
-    return Plan([r for r in rows if not r["sent_at"] and not r["attempted_at"]],
-                [r for r in rows if r["sent_at"]],
-                [r for r in rows if not r["sent_at"] and r["attempted_at"]])
-
-
-def addresses_of(conn: sqlite3.Connection, row_ids: list[int]) -> set[str]:
-    """The addresses (in lower case) that the outbox rows `row_ids` are for."""
-    found = set()
-    for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start:start + 500]
-        found |= {r[0].lower() for r in conn.execute(
-            f"SELECT email FROM outbox WHERE id IN ({','.join('?' * len(chunk))})", chunk)}
-    return found
-
-
-@dataclass
-class Tally:
-    """How a run of sending went, kept up to date as it goes (so a stop can say what went)."""
-    total: int
-    sent: int = 0
-    failures: list[str] = field(default_factory=list)  # "address: why", certainly not sent
-    uncertain: list[tuple[str, str]] = field(default_factory=list)  # (address, why): may have arrived
-    not_tried: int = 0
-    stopped: str = ""  # why sending stopped before the end
-    in_flight: list[str] = field(default_factory=list)  # addresses whose content is going now
-
-
-def send_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, progress=None,
-            tally: Tally | None = None) -> Tally:
-    """Send each row's file over SMTP. The attempt is committed just before a message's
-    content goes, its outcome the moment the answer comes: a row whose content went without
-    an answer (or whose run was killed then) stays *uncertain* and is never sent again by
-    itself. One refused message never stops the rest; a line that cannot be made again does."""
-    from tanet.mail.smtp import LineLost, Session
-
-    tally = tally or Tally(len(rows))
-    if not rows:
-        return tally
-    by_file: dict[str, list[sqlite3.Row]] = {}
-    for row in rows:
-        by_file.setdefault(row["file"], []).append(row)
-    session = Session(values)
-    if progress:
-        session.on_wait = lambda seconds: progress(None, len(by_file), seconds)
-    groups, finished = list(by_file.items()), False
-    try:
-        with LightCommits(conn) as commits:
-            for i, (file, group) in enumerate(groups):
-                try:
-                    _deliver_one(conn, session, file, group, tally)
-                    done = i + 1
-                except LineLost as e:  # this message did not go either
-                    tally.stopped, done = str(e), i
-                tally.stopped = tally.stopped or session.stopped
-                if tally.stopped:
-                    tally.not_tried = sum(len(g) for _, g in groups[done:])
-                    break
-                commits.now_and_then()
-                if progress:
-                    progress(done, len(groups), 0)
-        finished = True
-    finally:
-        session.close(politely=finished)  # after Ctrl-C, no QUIT to wait on a server holding a message
-    return tally
-
-
-def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
-    """Send one file to its rows' addresses and commit what became of each."""
-    from tanet.mail.wire import prepare
-
-    addresses = [r["email"] for r in group]
-    try:
-        # The draft marker is for e-mail programs, not for the recipient.
-        message = prepare(Path(file).read_bytes(), drop=(b"x-unsent",))
-    except (OSError, TypeError) as e:
-        why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
-        _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
-        return
-    if any("".join((r["message_id"] or "").split()) != message.message_id for r in group):
-        # Written again since this run chose it (another version, or another program's file):
-        # what the file holds now is not the message these rows record, so it is not sent as them.
-        why = "its file was written again meanwhile (a newer version); run the same command again to send that"
-        _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
-        return
-
-    def attempt(accepted: list[str]) -> None:
-        wanted, stamp = {a.lower() for a in accepted}, now()
-        _apply(conn, [("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
-                      for row in group if row["email"].lower() in wanted])
-        tally.in_flight = accepted
-
-    outcome = session.send(message, addresses, attempt)
-    _commit(conn, group, outcome.refused, outcome.uncertain, tally)
-
-
-def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
-            tally: Tally) -> None:
-    stamp, sent, failures, unsure, changes = now(), 0, [], [], []
-    for row in group:
-        problem = refused.get(row["email"].lower())
-        if problem:  # certainly not delivered: an earlier attempt is as uncertain as before
-            changes.append(("UPDATE outbox SET error = ?, attempted_at = ? WHERE id = ?",
-                            [problem, row["attempted_at"], row["id"]]))
-            failures.append(f"{row['email']}: {problem}")
-        elif uncertain:
-            changes.append(("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]]))
-            unsure.append(row["email"])
-        else:
-            changes.append(("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
-                            [stamp, row["id"]]))
-            sent += 1
-    _apply(conn, changes)
-    tally.sent += sent
-    tally.failures += failures
-    tally.uncertain += [(address, uncertain) for address in unsure]
-    tally.in_flight = []
-
-
-def _apply(conn: sqlite3.Connection, changes: list[tuple[str, list]]) -> None:
-    """Commit these statements together. One alone is its own transaction (the connection
-    commits each statement outside BEGIN): the same outcome, without BEGIN and COMMIT."""
-    if len(changes) == 1:
-        conn.execute(*changes[0])
-        return
-    with transaction(conn):
-        for sql, params in changes:
-            conn.execute(sql, params)
-
-
-def refused_for_good(conn: sqlite3.Connection, row_ids: list[int]) -> tuple[int, int]:
-    """Of these rows not sent: how many the server refused permanently (a 5xx to the address),
-    and how many failed for a reason that may pass (a busy or unreachable server). A row whose
-    content went without an answer may have arrived, so it is neither."""
-    refused = waiting = 0
-    for start in range(0, len(row_ids), 500):
-        chunk = row_ids[start:start + 500]
-        for error, attempted in conn.execute(
-                f"SELECT error, attempted_at FROM outbox WHERE sent_at IS NULL AND id IN ({','.join('?' * len(chunk))})",
-                chunk):
-            if attempted:
-                continue
-            if error and error.startswith("refused (5"):
-                refused += 1
-            else:
-                waiting += 1
-    return refused, waiting
 
 
 def state(row) -> str:

@@ -106,6 +106,7 @@ class Watchdog:
     def __init__(self):
         self.cond = threading.Condition()
         self.due, self.owner, self.thread = None, None, None
+        self.sleeping_until = None  # when the thread wakes by itself (None: only when told)
 
     def arm(self, owner, seconds: float) -> None:
         with self.cond:
@@ -113,14 +114,20 @@ class Watchdog:
             if self.thread is None:
                 self.thread = threading.Thread(target=self._watch, daemon=True, name="tanet-smtp-deadline")
                 self.thread.start()
-            self.cond.notify()
+            self._wake_if_late()
 
     def again(self, owner, seconds: float) -> None:
         """Arm once more for an owner still running (a deadline that found nothing to cut yet)."""
         with self.cond:
             if not owner.done and self.owner is None:
                 self.due, self.owner = time.monotonic() + seconds, owner
-                self.cond.notify()
+                self._wake_if_late()
+
+    def _wake_if_late(self) -> None:
+        """Wake the thread only if it would sleep past the new deadline: one message after another,
+        each deadline later than the last, it wakes once per deadline's length, not once a message."""
+        if self.sleeping_until is None or self.due < self.sleeping_until:
+            self.cond.notify()
 
     def disarm(self, owner) -> None:
         with self.cond:
@@ -131,10 +138,12 @@ class Watchdog:
         with self.cond:
             while True:
                 if self.due is None:
+                    self.sleeping_until = None
                     self.cond.wait()
                     continue
                 remaining = self.due - time.monotonic()
                 if remaining > 0:
+                    self.sleeping_until = self.due
                     self.cond.wait(remaining)
                     continue
                 owner, self.due, self.owner = self.owner, None, None
