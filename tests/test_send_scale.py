@@ -54,7 +54,7 @@ def test_a_message_file_goes_as_its_own_bytes_the_way_smtplib_would_send_it(tane
 def test_outcomes_are_committed_without_a_disk_sync_for_each(tanet, tmp_path, smtp, own_database):
     """Each message's outcome is its own commit, in WAL with synchronous=NORMAL (no fsync each):
     the journal is synced now and then and at the end, and the setting is put back after."""
-    from tanet.mail import outbox_send as mailbox
+    from tanet.mail import outbox_send
     from tanet.store import db as dbmod
     from tanet.store import settings
 
@@ -67,7 +67,7 @@ def test_outcomes_are_committed_without_a_disk_sync_for_each(tanet, tmp_path, sm
     rows = conn.execute("SELECT * FROM outbox ORDER BY id").fetchall()
     statements = []
     conn.set_trace_callback(statements.append)
-    tally = mailbox.send_rows(conn, rows, settings.get_all(conn))
+    tally = outbox_send.send_rows(conn, rows, settings.get_all(conn))
     conn.set_trace_callback(None)
     assert tally.sent == 5 and len(inbox.messages) == 5
     first_update = next(i for i, s in enumerate(statements) if s.startswith("UPDATE outbox"))
@@ -214,7 +214,7 @@ def test_a_new_version_is_recorded_with_one_statement_a_member_and_a_rewrite_upd
     """Writing a version no member has a row of yet looks for no row to bring up to date (one
     INSERT a member, nothing else a member); writing it again finds each member's row and
     updates it, never doubling it; a member given two letters in one run keeps one row."""
-    from tanet.mail import outbox as mailbox
+    from tanet.mail import outbox
     from tanet.mail.invites import write_invites
     from tanet.store import db as dbmod
 
@@ -241,10 +241,10 @@ def test_a_new_version_is_recorded_with_one_statement_a_member_and_a_rewrite_upd
     assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 5
     with dbmod.transaction(conn):  # the same member twice in a run of a version with no rows yet
         conn.execute("UPDATE meetings SET sequence = sequence + 1")
-        twice = mailbox.write(conn, tmp_path / "b", 1, 1, "REQUEST", [
-            mailbox.Letter(name, b"Message-ID: <m@example.org>\r\n\r\nhi\r\n", "update", [(1, "amina@example.org")],
+        twice = outbox.write(conn, tmp_path / "b", 1, 1, "REQUEST", [
+            outbox.Letter(name, b"Message-ID: <m@example.org>\r\n\r\nhi\r\n", "update", [(1, "amina@example.org")],
                            {"date": "2027-02-09"}, "<m@example.org>") for name in ("x.eml", "y.eml")],
-            mailbox.CALENDAR_KINDS)
+            outbox.CALENDAR_KINDS)
     assert len(set(twice.row_ids)) == 1
     row = conn.execute("SELECT file, snapshot FROM outbox WHERE sequence = 1").fetchall()
     assert len(row) == 1 and row[0]["file"] == str(tmp_path / "b" / "y.eml") and '"2027-02-09"' in row[0]["snapshot"]
