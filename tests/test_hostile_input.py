@@ -2,8 +2,8 @@
 characters XML cannot hold, and erasure that must reach everything tanet holds."""
 
 import os
-import resource
 import subprocess
+import sys
 import zipfile
 
 import pytest
@@ -69,26 +69,19 @@ def write_xlsx(path, sheet_parts, dimension=None, shared=()):
 
 def run_limited(args, env, limit=512 * MiB):
     """tanet in a child process whose address space is capped (a runaway allocation fails
-    there, not on this machine): exit code, stdout, stderr and its peak resident memory."""
-    def cap():
-        resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
-
-    import tempfile
-
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        import threading
-
-        p = subprocess.Popen([*TANET, *map(str, args)], env=env, stdout=out, stderr=err, preexec_fn=cap)
-        guard = threading.Timer(120, p.kill)  # only if it hangs: a failure, not a wait
-        guard.start()
-        try:
-            _, status, usage = os.wait4(p.pid, 0)  # this child's own peak, which Popen.wait would not give
-        finally:
-            guard.cancel()
-        p.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0), err.seek(0)
-        return (p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"),
-                usage.ru_maxrss * 1024)
+    there, not on this machine): exit code, stdout, stderr and its peak resident memory.
+    The child is started by a small Python process, not by pytest: a child forked from this
+    large test process would count the test process's own pages as its peak."""
+    probe = ("import resource, subprocess, sys\n"
+             "limit = int(sys.argv[1])\n"
+             "cap = lambda: resource.setrlimit(resource.RLIMIT_AS, (limit, limit))\n"
+             "p = subprocess.run(sys.argv[2:], capture_output=True, preexec_fn=cap, timeout=120)\n"
+             "sys.stdout.buffer.write(b'%d\\n' % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss + p.stdout)\n"
+             "sys.stderr.buffer.write(p.stderr); sys.exit(p.returncode)\n")
+    r = subprocess.run([sys.executable, "-c", probe, str(limit), *TANET, *map(str, args)], capture_output=True,
+                       env=env, timeout=180)
+    peak, _, stdout = r.stdout.partition(b"\n")
+    return (r.returncode, stdout.decode(errors="replace"), r.stderr.decode(errors="replace"), int(peak) * 1024)
 
 
 def assert_refused_in_one_line(result, *words):
