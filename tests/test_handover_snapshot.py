@@ -1,7 +1,8 @@
 """The handover pack is read from one moment of the database: a write from another program
-while it is made waits (or, on a file tanet may not change, is not seen), so tanet.db and
-members.csv agree; a busy file and Ctrl-C leave no pack; members.csv is `member export`'s
-bytes for any cell."""
+while it is made goes ahead and is not seen in the pack, so tanet.db and members.csv agree,
+whether the copy is made alongside on a second connection or (a busy or read-only file) on
+the one connection; Ctrl-C leaves no pack; members.csv is `member export`'s bytes for any
+cell."""
 
 import csv
 import io
@@ -68,17 +69,31 @@ def write_while_the_pack_is_made(monkeypatch, db, outcomes: list):
     monkeypatch.setattr(handover, "write_members_csv", with_a_write_meanwhile)
 
 
-def test_a_write_from_another_program_waits_until_the_pack_is_made(tmp_path, monkeypatch):
+def copies_made_on(monkeypatch) -> list:
+    """The name of the thread each database copy of the pack is made on."""
+    import threading
+
+    threads, real = [], handover.copy_database
+
+    def recorded(conn, dest, target, stop=None):
+        threads.append(threading.current_thread().name)
+        return real(conn, dest, target, stop)
+
+    monkeypatch.setattr(handover, "copy_database", recorded)
+    return threads
+
+
+def test_a_write_from_another_program_goes_ahead_and_the_pack_keeps_its_moment(tmp_path, monkeypatch):
+    """The copy is made alongside, on a second connection that started on the pack's moment:
+    the other program's write, made while members.csv is written, is in neither."""
     db = tmp_path / "tanet.db"
     conn = network(db, 300)
-    outcomes = []
+    outcomes, threads = [], copies_made_on(monkeypatch)
     write_while_the_pack_is_made(monkeypatch, db, outcomes)
     pack = handover.write_pack(conn, db, tmp_path / "pack", TODAY)
-    assert outcomes == ["database is locked"]
+    assert outcomes == ["written"] and threads == ["alongside"]
     assert emails_in_copy(pack) == emails_in_csv(pack)
     assert "nia@example.org" not in emails_in_csv(pack) and len(emails_in_csv(pack)) > 250
-    with sqlite3.connect(db, timeout=0) as other:  # the lock went with the pack
-        other.execute(NEWCOMER)
     assert not conn.in_transaction
 
 
@@ -100,22 +115,46 @@ def test_a_read_only_file_gives_a_pack_of_one_moment(tmp_path, monkeypatch):
     assert {p.name for p in pack.iterdir()} == {"tanet.db", "members.csv", "calendar.ics", "summaries", "index.html"}
 
 
-def test_a_busy_file_says_so_in_one_line_and_leaves_no_pack(tmp_path):
+def test_a_file_another_program_is_writing_is_read_on_one_connection_without_waiting(tmp_path, monkeypatch):
+    """The moment's lock is not to be had: the pack does not wait for the other program, and
+    is read on the one connection, one part after another, from one moment still."""
+    from tanet.store import snapshot
+
     db = tmp_path / "tanet.db"
-    conn = network(db, 20)
-    conn.execute("PRAGMA busy_timeout = 50")  # tanet waits 30 s; the test need not
+    conn = network(db, 200)
+    monkeypatch.setattr(snapshot, "LOCK_WAIT_S", 0.05)
+    threads = copies_made_on(monkeypatch)
     other = sqlite3.connect(db, isolation_level=None)
     other.execute("BEGIN IMMEDIATE")
+    other.execute(NEWCOMER)  # not yet committed: not in the pack
     try:
-        handover.write_pack(conn, db, tmp_path / "pack", TODAY)
-        raise AssertionError("the pack was written while another program held the file")
-    except TanetError as e:
-        assert "busy in another program" in str(e) and "\n" not in str(e)
+        pack = handover.write_pack(conn, db, tmp_path / "pack", TODAY)
     finally:
-        other.execute("ROLLBACK")
+        other.execute("COMMIT")
         other.close()
-    assert sorted(p.name for p in tmp_path.iterdir() if "pack" in p.name) == []
-    assert handover.write_pack(conn, db, tmp_path / "pack", TODAY).is_dir()  # once free, it goes ahead
+    assert threads == ["MainThread"]
+    assert emails_in_copy(pack) == emails_in_csv(pack) and "nia@example.org" not in emails_in_csv(pack)
+    assert not conn.in_transaction
+
+
+def test_a_folder_made_at_the_target_meanwhile_is_left_alone_and_no_pack_is_put_there(tmp_path, monkeypatch):
+    db = tmp_path / "tanet.db"
+    conn = network(db, 20)
+    target, real = tmp_path / "pack", handover.write_calendar
+
+    def someone_makes_the_folder(out, conn):
+        target.mkdir()
+        (target / "notes.txt").write_text("mine")
+        real(out, conn)
+
+    monkeypatch.setattr(handover, "write_calendar", someone_makes_the_folder)
+    try:
+        handover.write_pack(conn, db, target, TODAY)
+        raise AssertionError("the pack was put into a folder made meanwhile")
+    except TanetError as e:
+        assert "appeared while" in str(e) and "\n" not in str(e)
+    assert [p.name for p in target.iterdir()] == ["notes.txt"]
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".pack")) == []
 
 
 HOLD_THE_PAGES = """

@@ -1,12 +1,15 @@
 """Reading the whole database as it stood at one moment, and copying it meanwhile.
 
-`one_snapshot` holds a command's reading in one transaction. On a file tanet may change it
-takes SQLite's write lock (BEGIN IMMEDIATE, nothing written, rolled back at the end): no
-other program can commit until the command is done, so a second connection reads exactly
-what this one reads, and `Alongside` can do part of the work (copy the file, read
-figures) on such a second connection in a thread of its own: SQLite releases Python's lock
-while it works, so the parts overlap on two cores. On a file tanet may not change it is a
-plain read transaction: the same snapshot, read on the one connection.
+`one_snapshot` holds a command's reading in one read transaction. On a file tanet may
+change it first takes SQLite's write lock for a moment (BEGIN IMMEDIATE on a connection of
+its own, nothing written): while no other program can commit, this connection and every
+`Alongside` connection start their read transactions, so all of them see the same data;
+then the lock goes (`Snapshot.share`), and other programs write as usual while the work
+goes on (in WAL mode a reader keeps its snapshot while others commit). The Alongside work
+(copy the file, read figures) runs in a thread of its own: SQLite releases Python's lock
+while it works, so the parts overlap on two cores. When the lock cannot be had within a
+moment (another program is writing) or on a file tanet may not change, everything is read
+on the one connection, one part after another, in its one read transaction.
 """
 
 from __future__ import annotations
@@ -18,26 +21,66 @@ from pathlib import Path
 
 from tanet.store import db as dbmod
 
+LOCK_WAIT_S = 1.0  # how long to wait for the moment's lock before reading on one connection instead
+
+
+class Snapshot:
+    """`shared` is True when Alongside connections can start on the same data; `share`
+    starts them there and lets the lock go."""
+
+    def __init__(self, lock: sqlite3.Connection | None):
+        self.lock = lock
+        self.shared = lock is not None
+
+    def share(self, *alongside: "Alongside") -> None:
+        """Wait until each Alongside has started its read, then let other programs write again."""
+        try:
+            for part in alongside:
+                part.ready.wait()
+        finally:
+            self.release()
+
+    def release(self) -> None:
+        if self.lock is not None:
+            lock, self.lock = self.lock, None
+            try:
+                lock.execute("ROLLBACK")
+            finally:
+                lock.close()
+
+
+def _begin_read(conn: sqlite3.Connection) -> None:
+    conn.execute("BEGIN")
+    conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts at the first read
+
+
+def _moment_lock(source: Path) -> sqlite3.Connection | None:
+    """A connection holding the write lock, or None when it cannot be had within LOCK_WAIT_S."""
+    from urllib.parse import quote
+
+    try:
+        lock = sqlite3.connect(f"file:{quote(str(Path(source).absolute()))}?mode=rw", uri=True,
+                               timeout=LOCK_WAIT_S, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    try:
+        lock.execute("BEGIN IMMEDIATE")
+    except sqlite3.Error:  # busy with another program's write, or a file that refuses writes
+        lock.close()
+        return None
+    return lock
+
 
 @contextmanager
-def one_snapshot(conn: dbmod.Connection):
-    """Yields True when other programs' writes wait (busy timeout) until the block ends, so a
-    second connection sees the same data; False when only this connection's reads are one
-    snapshot (a file tanet may not change). A busy file gives the one busy message."""
-    locked = not getattr(conn, "read_only_reason", None)
-    if locked:
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.OperationalError as e:
-            if "readonly" not in str(e) and "read-only" not in str(e):
-                raise dbmod.explain(e, conn.path) from None
-            locked = False  # a file or folder that refuses writes although its permissions allow them
-    if not locked:
-        conn.execute("BEGIN")
-        conn.execute("SELECT count(*) FROM sqlite_master").fetchone()  # the snapshot starts at the first read
+def one_snapshot(conn: dbmod.Connection, source: Path):
+    """Yields a Snapshot: `conn` reads one moment of the database until the block ends."""
+    lock = None if getattr(conn, "read_only_reason", None) else _moment_lock(source)
+    snapshot = Snapshot(lock)
     try:
-        yield locked
+        _begin_read(conn)
+        yield snapshot
     finally:
+        snapshot.release()
         if conn.in_transaction:
             conn.execute("ROLLBACK")
 
@@ -57,8 +100,9 @@ def reader(path: Path) -> dbmod.Connection:
 
 class Alongside:
     """`work(conn, stop=stop)` run in a thread of its own on a second connection that can only
-    read `source`, while the caller goes on; use it inside a `one_snapshot` that yielded True,
-    so both read the same data. Leaving the block waits for the work (the thread never
+    read `source`, in one read transaction, while the caller goes on; use it inside a
+    `one_snapshot` whose Snapshot is `shared`, and call its `share` with it, so both read
+    the same data. Leaving the block waits for the work (the thread never
     outlives it) and gives its `result`. On an error or Ctrl-C in the block, `stop` (a
     threading.Event) is set and the work's SQL interrupted, for it to end early; otherwise
     the work's own error, if any, is raised there."""
@@ -68,17 +112,22 @@ class Alongside:
         self.stop = threading.Event()
         self.conn: sqlite3.Connection | None = None
         self.result = self.error = None
+        self.ready = threading.Event()  # set once its read has started (or it failed)
         self.thread = threading.Thread(target=self._run, name="alongside")
 
     def _run(self) -> None:
         try:
             self.conn = reader(self.source)
             try:
+                _begin_read(self.conn)
+                self.ready.set()
                 self.result = self.work(self.conn, stop=self.stop)
             finally:
                 self.conn.close()
         except BaseException as e:  # handed to the caller's thread
             self.error = e
+        finally:
+            self.ready.set()
 
     def __enter__(self):
         self.thread.start()

@@ -331,9 +331,9 @@ def write_members_csv(out, conn: sqlite3.Connection, target: Path) -> None:
 
 def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date) -> Path:
     """Write the pack whole (a hidden folder renamed into place) and owner-only, every file
-    of it read from one snapshot of the database. Where tanet may change the file, other
-    programs' writes wait meanwhile, and the database copy and the pages are made on
-    connections of their own, alongside members.csv."""
+    of it read from one snapshot of the database. Where tanet may change the file and no
+    other program is writing, the database copy and the pages are made on connections of
+    their own that start on the same snapshot, alongside members.csv (store/snapshot.py)."""
     from functools import partial
 
     from tanet.store.files import NewFolder
@@ -344,11 +344,12 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
         raise TanetError(f"{target} already exists and is not empty; give a new folder for the handover pack.")
     # Recorded before the hidden folder exists: a kill -9 leaves a copy the next start removes.
     with partial_copies(source, target), NewFolder(target, owned=lambda name: False, what="files") as out:
-        with one_snapshot(conn) as others_wait:
-            if others_wait:
+        with one_snapshot(conn, source) as snapshot:
+            if snapshot.shared:
                 copying = Alongside(source, partial(copy_database, dest=out.path / "tanet.db", target=target))
                 reading = Alongside(source, partial(pages, today=today))
                 with copying, reading:
+                    snapshot.share(copying, reading)  # other programs may write again from here
                     write_members_csv(out, conn, target)
                     write_calendar(out, conn)
                 made = reading.result
@@ -358,6 +359,9 @@ def write_pack(conn: sqlite3.Connection, source: Path, target: Path, today: date
                 write_calendar(out, conn)
                 made = pages(conn, today)
         write_pages(out, *made)
+        if target.exists() and (not target.is_dir() or any(target.iterdir())):
+            raise TanetError(f"{target} appeared while the handover pack was being written; nothing was put "
+                             "there. Give a new folder for the handover pack.")
         out.commit()
     return target
 
