@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from contextlib import contextmanager
 import tempfile
 from pathlib import Path
 
@@ -180,6 +181,24 @@ def tidy_folder(folder: Path) -> None:
 DEFAULT_PARENTS = ("invites", "reminders", "thanks", "cancellations", "summaries")
 
 
+@contextmanager
+def interrupts_held():
+    """Ctrl-C held back until the block ends (then it takes effect): for clearing away what a
+    stopped command began, which a second Ctrl-C must not cut short. Only the main thread
+    receives signals, so elsewhere this does nothing."""
+    import signal
+    import threading
+
+    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+
+
 class NewFolder:
     """A folder written whole: files go into a hidden temporary folder beside the
     target, which replaces the target only when everything is written.
@@ -282,12 +301,13 @@ class NewFolder:
             pass
 
     def abandon(self) -> None:
-        shutil.rmtree(self.path, ignore_errors=True)
-        for folder in reversed(self.made):  # the folders made for it, if still empty
-            try:
-                os.rmdir(folder)
-            except OSError:
-                break
+        with interrupts_held():  # a second Ctrl-C must not stop the clearing half-way
+            shutil.rmtree(self.path, ignore_errors=True)
+            for folder in reversed(self.made):  # the folders made for it, if still empty
+                try:
+                    os.rmdir(folder)
+                except OSError:
+                    break
 
     def __enter__(self):
         return self

@@ -68,7 +68,8 @@ def partial_copies(db_path: Path, target: Path):
     try:
         yield
     finally:
-        _rewrite(record, lambda pid, t: (pid, t) != (me, name))
+        if not leftovers(Path(target)):  # else (a clearing cut short) the next start removes them
+            _rewrite(record, lambda pid, t: (pid, t) != (me, name))
 
 
 def _alive(pid: int) -> bool:
