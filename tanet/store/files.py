@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import os
 import shutil
-from contextlib import contextmanager
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from tanet.errors import TanetError
