@@ -112,8 +112,11 @@ def _not_one_line() -> re.Pattern:
 
 def flattened(value: str) -> str:
     """One line for a header or a parameter: control characters become spaces, runs of
-    spaces one (a file from before 0.2 may hold line breaks in single-line fields)."""
-    return " ".join(_C0_C1.sub(" ", value).split())
+    spaces one (a file from before 0.2 may hold line breaks in single-line fields), and
+    "=?" becomes "= ?": mail programs (and the email package, folding) read "=?...?=" as
+    an encoded word, so a name written as one could show as other text, even another
+    header (`=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=` is "Bcc: x@evil.org")."""
+    return " ".join(_C0_C1.sub(" ", value).split()).replace("=?", "= ?")
 
 
 def xml_text(value: str) -> str:

@@ -399,12 +399,16 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
                                  # plain names, which take the quicker paths: unquoted, and quoted for a space
                                  ("Ann Lee", "ann.lee@example.org", "Ann"), ("Ann", "ann@example.org", "Ann"),
                                  ("Jean-Luc St. Clair_2", "jl@example.org", "Jean-Luc"),
-                                 ("Zoë Müller", "zoe.m@example.org", "Zoë"), ("B" * 70, "b@example.org", "B" * 80)):
+                                 ("Zoë Müller", "zoe.m@example.org", "Zoë"), ("B" * 70, "b@example.org", "B" * 80),
+                                 # a name written as an encoded word ("Bcc: x@evil.org"): shown as written
+                                 ("=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=", "victim@example.org", None)):
         a, b = (email.message_from_bytes(t.letter(name, address, greet, "<x@example.org>")[0], policy=policy.default)
                 for t in (fast, full))
         def heads(m):
             return [(k, str(v)) for k, v in m.items() if k not in ("Date", "Content-Type")] + [m.get_content_type()]
         assert heads(a) == heads(b)
+        assert [x.addr_spec for x in a["To"].addresses] == [address] and "Bcc" not in a
+        assert "evil" not in str(a["To"])
         import re
 
         def same_second(text):  # the two builds may straddle a second: DTSTAMP is the build's time
