@@ -116,13 +116,14 @@ def _near_the_limit(tmp_path, spare: int):
     """A sheet whose rectangle takes all but a few KB of the reader's memory, with text that
     leaves `spare` bytes over (negative: short of it), and tags longer than that text: only
     the text itself, not the XML around it, decides."""
-    rows, columns = 10_485, 200
+    columns = 200
+    rows = MAX_READER_MEMORY // (columns * EMPTY_CELL_COST)  # a rectangle that all but fills it
     cells = 2
     left = MAX_READER_MEMORY - cells * CELL_COST - (rows * columns - cells) * EMPTY_CELL_COST
     assert 0 < left < 100_000
     padding = ' x="' + "p" * (3 * left) + '"'  # a long attribute: XML, not text
     text = "t" * (left - spare)
-    assert columns == 200  # GR
+    assert columns == 200 and rows <= 100_001  # GR
     sheet = ['<row r="1">' + text_cell("A1", text[:len(text) // 2], padding) + "</row>",
              f'<row r="{rows}">' + text_cell(f"GR{rows}", text[len(text) // 2:]) + "</row>"]
     book = tmp_path / f"near-{spare}.xlsx"
