@@ -179,7 +179,7 @@ def test_problems_deep_in_a_long_file_are_named_by_their_rows_in_order(tmp_path)
         parse(path)
     assert str(e.value) == (
         f"{path}: row 1201: The service area holds the control character U+0001; it must be one line of plain "
-        "text. Type it again without it.; row 2502: the rating '7' is not from 1 to 5; row 2502: 'Often' is not "
+        "text. Type it again without it; row 2502: the rating '7' is not from 1 to 5; row 2502: 'Often' is not "
         "yes, no or maybe. Nothing was imported.")
 
 
