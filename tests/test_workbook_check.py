@@ -238,7 +238,8 @@ def test_a_workbook_whose_parts_are_not_where_spreadsheet_programs_put_them_is_r
 
 
 @pytest.mark.parametrize("written", ['uniqueCount="18446744073709551615"', "uniqueCount = '1000001'",
-                                     'count="99999999999999999999999"', "x:uniqueCount='+2000000'"])
+                                     'count="99999999999999999999999"', "x:uniqueCount='+2000000'",
+                                     'x="' + "p" * 5000 + '" uniqueCount="2000000"'])
 def test_a_workbook_claiming_vast_numbers_of_texts_is_refused(tmp_path, written):
     # The reader makes room for that many first: a panic, or the process aborted.
     book = write_xlsx(tmp_path / "count.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],

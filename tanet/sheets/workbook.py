@@ -55,7 +55,7 @@ _SHARED_VALUE = re.compile(rb't="s"[^>]{0,200}+>\s*<(?:\w+:)?v>\s*([0-9]{1,18})\
 # A cell's position with at least one letter (r="B7"); the reader places a cell without one by
 # counting, where the check cannot follow it.
 _CELL_POSITION = re.compile(rb'<(?:\w+:)?c(?: [^>]{0,1000}?)? r="[A-Za-z]')
-_SST_TAG = re.compile(rb"<(?:\w+:)?sst[\s>/][^>]{0,4000}")
+_SST_TAG = re.compile(rb"<(?:\w+:)?sst[\s>/][^>]*+")  # each tag read once, however long
 _SST_COUNT = re.compile(rb"""\s(?:\w+:)?(?:count|uniqueCount)\s*=\s*["']\s*\+?([0-9]+)""")
 _PREFIXED_CELL = re.compile(rb"<\w+:c[ >/]")
 _RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
