@@ -179,7 +179,7 @@ def test_problems_deep_in_a_long_file_are_named_by_their_rows_in_order(tmp_path)
         parse(path)
     assert str(e.value) == (
         f"{path}: row 1201: The service area holds the control character U+0001; it must be one line of plain "
-        "text. Type it again without it.; row 2502: the rating '7' is not from 1 to 5; row 2502: 'Often' is not "
+        "text. Type it again without it; row 2502: the rating '7' is not from 1 to 5; row 2502: 'Often' is not "
         "yes, no or maybe. Nothing was imported.")
 
 
@@ -190,3 +190,23 @@ def test_a_rating_that_is_no_finite_number_is_refused_in_one_line(tanet, monkeyp
     path.write_text(GOOGLE_HEADER + f"\n19/01/2027 12:01:02,,{rating},Yes,,,Housing\n")
     r = tanet("feedback", "import", "1", path, ok=False)
     assert r.stderr.strip() == f"Error: {path}: row 2: the rating '{rating}' is not from 1 to 5. Nothing was imported."
+
+
+@pytest.mark.parametrize("kind", ["csv", "xlsx"])
+def test_a_problem_after_blank_rows_is_named_by_its_row_in_the_file(tmp_path, kind):
+    # The rows were numbered after the blank ones were left out: row 3 was named for row 5.
+    from tanet.errors import TanetError
+    from tanet.summary.feedback import parse
+
+    rows = [GOOGLE_HEADER.split(","), ["19/01/2027 12:00:00", "", "4", "Yes", "Grounding", "", "Housing"],
+            [""] * 7, [""] * 7, ["19/01/2027 12:01:00", "", "4", "Yes", "Grounding", "", "Hous\x01ing"]]
+    path = tmp_path / f"blank.{kind}"
+    if kind == "csv":
+        path.write_text("\n".join(",".join(row) for row in rows) + "\n")
+    else:
+        write_xlsx(path, rows)
+    with pytest.raises(TanetError) as e:
+        parse(path)
+    assert str(e.value) == (
+        f"{path}: row 5: The service area holds the control character U+0001; it must be one line of plain text. "
+        "Type it again without it. Nothing was imported.")

@@ -2,6 +2,7 @@
 judged from its XML written any way XML allows, and a large ordinary workbook still passes."""
 
 import zipfile
+from collections.abc import Sequence
 
 import pytest
 from test_hostile_input import write_xlsx
@@ -116,13 +117,14 @@ def _near_the_limit(tmp_path, spare: int):
     """A sheet whose rectangle takes all but a few KB of the reader's memory, with text that
     leaves `spare` bytes over (negative: short of it), and tags longer than that text: only
     the text itself, not the XML around it, decides."""
-    rows, columns = 10_485, 200
+    columns = 200
+    rows = MAX_READER_MEMORY // (columns * EMPTY_CELL_COST)  # a rectangle that all but fills it
     cells = 2
     left = MAX_READER_MEMORY - cells * CELL_COST - (rows * columns - cells) * EMPTY_CELL_COST
     assert 0 < left < 100_000
     padding = ' x="' + "p" * (3 * left) + '"'  # a long attribute: XML, not text
     text = "t" * (left - spare)
-    assert columns == 200  # GR
+    assert columns == 200 and rows <= 100_001  # GR
     sheet = ['<row r="1">' + text_cell("A1", text[:len(text) // 2], padding) + "</row>",
              f'<row r="{rows}">' + text_cell(f"GR{rows}", text[len(text) // 2:]) + "</row>"]
     book = tmp_path / f"near-{spare}.xlsx"
@@ -163,3 +165,170 @@ def test_a_sheet_whose_cells_crowd_in_after_its_first_part_is_still_judged_on_it
 
     book = write_xlsx(tmp_path / "crowded.xlsx", rows())
     check_workbook(book)
+
+
+def _rewritten(book, rename=lambda name: name, edit=lambda name, content: content) -> None:
+    """Rewrite the workbook with its parts renamed and edited (the shared strings stored
+    unpacked, as in _store_unpacked)."""
+    with zipfile.ZipFile(book) as z:
+        parts = [(item.filename, z.read(item)) for item in z.infolist()]
+    with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
+        for name, content in parts:
+            z.writestr(rename(name), edit(name, content),
+                       zipfile.ZIP_STORED if name.endswith("sharedStrings.xml") else zipfile.ZIP_DEFLATED)
+
+
+def _one_long_text_used(tmp_path, cell: str, uses: int = 100):
+    """A 1 MB shared string and `uses` cells written as `cell` (with {n} for the row)."""
+    rows = [HEADER] + [f'<row r="{n}">' + cell.format(n=n) + "</row>" for n in range(2, 2 + uses)]
+    book = write_xlsx(tmp_path / "shared.xlsx", rows, shared=["x" * (1024 * 1024)])
+    _store_unpacked(book, "xl/sharedStrings.xml")
+    return book
+
+
+def test_a_shared_string_hidden_in_cdata_is_refused(tmp_path):
+    # The CDATA section was taken for a tag and its megabyte counted as nothing: 100 MB read.
+    book = _one_long_text_used(tmp_path, '<c r="A{n}" t="s"><v>0</v></c>')
+    _rewritten(book, edit=lambda name, content: content.replace(b"<t>x", b"<t><![CDATA[x").replace(b"x</t>", b"x]]></t>")
+               if name == "xl/sharedStrings.xml" else content)
+    assert "CDATA" in refusal(book) and "save it again" in refusal(book).lower()
+
+
+def test_text_in_cdata_in_a_sheet_is_refused(tmp_path):
+    book = write_xlsx(tmp_path / "cdata.xlsx", [HEADER, '<row r="2"><c r="A2" t="inlineStr"><is><t><![CDATA[x]]>'
+                                                       "</t></is></c></row>"])
+    assert "CDATA" in refusal(book)
+
+
+@pytest.mark.parametrize("first, rest", [("<c>", "<c>"), ('<c r="A1">', "<c>"), ('<c r="A1">', "<c t='n'>"),
+                                         ('<c r="A1">', "<c x=' r=\"B1\"'>"), ('<x:c r="A1">', "<x:c>")])
+def test_cells_that_do_not_say_where_they_are_are_refused(tmp_path, first, rest):
+    # The reader places them by counting: 300 columns in row 1 and one cell in row 100,001
+    # made a rectangle of 30 million cells from a 2 KB file. A position in another
+    # attribute's value is no position.
+    end = "</x:c>" if first.startswith("<x:") else "</c>"
+    rows = ["<row>" + first + "<v>1</v>" + end + (rest + "<v>1</v>" + end) * 299 + "</row>",
+            '<row r="100001"><c r="A100001"><v>1</v></c></row>']
+    book = write_xlsx(tmp_path / "placed.xlsx", rows)
+    assert "leaves out where some of its cells are" in refusal(book)
+
+
+@pytest.mark.parametrize("cell", ['<c r="A{n}" t="s"><v>x</v></c>', '<c r="A{n}" t="s"><f/><v>0</v></c>',
+                                  '<c r="A{n}" t="s"><v >0</v ></c>', '<c r="A{n}" t="s"><v>7</v></c>',
+                                  '<c r="A{n}" t="s"><v>0000000000000000000000</v></c>'])
+def test_a_shared_string_used_in_a_way_not_read_exactly_is_taken_as_the_longest(tmp_path, cell):
+    # The reader still copies a string into each of these cells (a bad index as the first).
+    assert "memory" in refusal(_one_long_text_used(tmp_path, cell))
+
+
+@pytest.mark.parametrize("where", ["book", "workbook elsewhere", "texts elsewhere", "texts absolute elsewhere"])
+def test_a_workbook_whose_parts_are_not_where_spreadsheet_programs_put_them_is_refused(tmp_path, where):
+    # The reader follows the relationships: shared strings in book/ were never weighed.
+    book = _one_long_text_used(tmp_path, '<c r="A{n}" t="s"><v>0</v></c>', uses=2)
+    if where == "book":
+        _rewritten(book, rename=lambda name: name.replace("xl/", "book/"),
+                   edit=lambda name, content: content.replace(b'Target="xl/', b'Target="book/'))
+    elif where == "workbook elsewhere":
+        _rewritten(book, edit=lambda name, content: content.replace(b'Target="xl/workbook.xml"',
+                                                                    b"Target = '/xl/../xl/workbook.xml'"))
+    else:
+        target = b'"/xl/strings/one.xml"' if "absolute" in where else b'"strings/one.xml"'
+        _rewritten(book, rename=lambda name: name.replace("xl/sharedStrings.xml", "xl/strings/one.xml"),
+                   edit=lambda name, content: content.replace(b'"sharedStrings.xml"', target))
+    assert "under other names than spreadsheet programs give them" in refusal(book)
+
+
+@pytest.mark.parametrize("written", ['uniqueCount="18446744073709551615"', "uniqueCount = '1000001'",
+                                     'count="99999999999999999999999"', "x:uniqueCount='+2000000'",
+                                     'x="' + "p" * 5000 + '" uniqueCount="2000000"'])
+def test_a_workbook_claiming_vast_numbers_of_texts_is_refused(tmp_path, written):
+    # The reader makes room for that many first: a panic, or the process aborted.
+    book = write_xlsx(tmp_path / "count.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],
+                      shared=["a"])
+    _rewritten(book, edit=lambda name, content: content.replace(b'count="1" uniqueCount="1"', written.encode())
+               if name == "xl/sharedStrings.xml" else content)
+    assert "different texts" in refusal(book)
+
+
+def test_a_reader_panic_is_one_line_not_a_traceback(tmp_path, monkeypatch):
+    # Should a workbook the check lets through still make the reader panic, the coordinator
+    # is told it cannot be read.
+    from tanet.sheets import workbook
+
+    book = write_xlsx(tmp_path / "count.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],
+                      shared=["a"])
+    _rewritten(book, edit=lambda name, content: content.replace(b'uniqueCount="1"', b'uniqueCount="18446744073709551615"'))
+    monkeypatch.setattr(workbook, "check_workbook", lambda path: None)
+    with pytest.raises(TanetError) as e:
+        list(workbook.read_table(book))
+    assert "not a spreadsheet tanet can read" in str(e.value)
+
+
+class _RegisterTexts(Sequence):
+    """A register's shared strings, made when asked for (held at once, they would swell the
+    test process, which the tests measuring their children's memory would then count): the
+    header, 500 organisations, three service areas and a role, then each member's name and
+    address, all different."""
+
+    HEADER = ["Full name", "E-mail address", "Phone", "Organisation", "Service area", "Role"]
+    AREAS = ["health", "housing", "education"]
+
+    def __len__(self):
+        return 510 + 2 * 100_000
+
+    def __getitem__(self, i):
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        if i < 6:
+            return self.HEADER[i]
+        if i < 506:
+            return f"Organisation number {i - 6}"
+        if i < 510:
+            return (self.AREAS + ["frontline"])[i - 506]
+        n, email = divmod(i - 510, 2)
+        return f"member{n}@org{n % 500}.example.org" if email else f"Member Person{n} Surname{n % 977}"
+
+
+def test_a_register_of_a_hundred_thousand_members_all_in_shared_strings_is_accepted(tmp_path):
+    # As Excel writes it: every text in the shared strings (a 9 MB part, which was once
+    # scanned as a sheet and refused), names and addresses all different.
+    def row(n, indexes):
+        return (f'<row r="{n}" spans="1:6">' + "".join(f'<c r="{c}{n}" t="s"><v>{i}</v></c>'
+                                                       for c, i in zip("ABCDEF", indexes)) + "</row>")
+
+    def rows():
+        yield row(1, range(6))
+        for m in range(100_000):
+            yield row(m + 2, [510 + 2 * m, 511 + 2 * m, 6 + m % 500, 506 + m % 3, 509]).replace(
+                "</row>", f'<c r="F{m + 2}"><v>{1314960000 + m}</v></c></row>')
+
+    book = write_xlsx(tmp_path / "register.xlsx", rows(), dimension="A1:F100001", shared=_RegisterTexts())
+    with zipfile.ZipFile(book) as z:
+        assert z.getinfo("xl/sharedStrings.xml").file_size > 8 * 1024 * 1024
+    check_workbook(book)
+
+
+def test_a_tag_of_eighty_thousand_shared_markers_is_checked_at_once(tmp_path):
+    # Every t="s" once looked through the whole rest of the tag: 58 s for 80,000 of them
+    # (counted at most, 80 MB of text: so they are counted exactly).
+    # Now about 0.1 s; the guard only fails the test should it take far too long, it never waits.
+    import signal
+
+    class TookTooLong(Exception):  # no OSError (TimeoutError is one): the check would catch it
+        pass
+
+    def too_long(*_):
+        raise TookTooLong("the check took over 3 s of work")
+
+    book = write_xlsx(tmp_path / "markers.xlsx", ['<row r="1"><c r="A1" t="s"><v>0</v></c></row>',
+                                                  '<row r="2"><c r="A2"' + ' t="s"' * 80_000 + "/></row>"],
+                      shared=["a" * 1000])
+    previous = signal.signal(signal.SIGPROF, too_long)
+    signal.setitimer(signal.ITIMER_PROF, 3)  # CPU time: others' work does not count
+    try:
+        check_workbook(book)
+    except TanetError:
+        pass  # refused or accepted: either is fine, in time
+    finally:
+        signal.setitimer(signal.ITIMER_PROF, 0)
+        signal.signal(signal.SIGPROF, previous)

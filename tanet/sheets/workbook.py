@@ -24,11 +24,14 @@ MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
 MAX_PARTS = 10_000
 MAX_SHARED_STRINGS = 1_000_000
-# What python-calamine may hold for one sheet, measured: about 90 bytes a cell, 32 for
-# each empty one inside the sheet's rectangle, and the text itself. With Python and tanet
-# this keeps a whole import under 100 MiB; 100,000 members of six columns fit.
-MAX_READER_MEMORY = 64 * 1024 * 1024
-CELL_COST, EMPTY_CELL_COST = 90, 32
+# What python-calamine may hold for one sheet, measured (peak resident memory, 25,000 to
+# 100,000 rows of six columns): about 67 bytes a cell of a number and 58 a cell of a shared
+# string, besides the text copied into it; 32 for each empty one inside the sheet's
+# rectangle; each different shared string once more, with 24 bytes. A register of 100,000
+# members of six columns, as Excel writes it (shared strings), is counted at 63 MB and took
+# 57 MB (69 MB with Python); with Python and tanet an import stays under 100 MiB.
+MAX_READER_MEMORY = 72 * 1024 * 1024
+CELL_COST, EMPTY_CELL_COST = 70, 32
 _CHUNK = 1024 * 1024
 _NEAR_END = 64 * 1024
 _LONGEST_CELL = 1024 * 1024  # Excel's own limit is 32,767 characters
@@ -43,9 +46,19 @@ _QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}([0-9]+)"')
 _REF_COLUMN = re.compile(rb' r="([A-Za-z]{1,3})[0-9]')
 _REFERENCE = re.compile(rb"&#|&[a-zA-Z]")
-# A shared string's index in a cell. It may also match what is not a cell's (t="s" in
-# another tag): that counts more text than the reader would hold, never less.
-_SHARED_VALUE = re.compile(rb't="s"[^>]*>\s*<(?:\w+:)?v>\s*([0-9]+)')
+# A shared string's index in a cell, written the plain way. It may also match what is not a
+# cell's (t="s" in another tag): that counts more text than the reader would hold, never less.
+# Every other t="s" (<v>x</v>, <f/><v>0</v>, <v >0</v >: the reader still copies a string into
+# the cell) is taken to use the longest. The tag's rest is bounded, so a tag of thousands of
+# t="s" is read once, not once for each (possessive: never gone back over).
+_SHARED_VALUE = re.compile(rb't="s"[^>]{0,200}+>\s*<(?:\w+:)?v>\s*([0-9]{1,18})\s*</')
+# A cell's position with at least one letter (r="B7"); the reader places a cell without one by
+# counting, where the check cannot follow it.
+_CELL_POSITION = re.compile(rb'<(?:\w+:)?c(?: [^>]{0,1000}?)? r="[A-Za-z]')
+_SST_TAG = re.compile(rb"<(?:\w+:)?sst[\s>/][^>]*+")  # each tag read once, however long
+_SST_COUNT = re.compile(rb"""\s(?:\w+:)?(?:count|uniqueCount)\s*=\s*["']\s*\+?([0-9]+)""")
+_PREFIXED_CELL = re.compile(rb"<\w+:c[ >/]")
+_RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
 _TAG = re.compile(rb"<[^>]*>")
 _TAG_TO_MARK = re.compile(rb"<[^>\x00]*>")  # a tag, which never runs over a \x00
 _SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
@@ -84,6 +97,7 @@ def check_workbook(path: Path) -> None:
                 raise _too_big(path, f"it unpacks to {declared // 2**20:,} MB")
             for part in parts:
                 _check_ratio(part, path)
+            _check_part_names(z, path)
             shared = _shared_string_sizes(z, path)
             sheets = _sheet_names(z)
             for part in parts:
@@ -99,6 +113,45 @@ def check_workbook(path: Path) -> None:
         raise TanetError(f"Cannot read {path}: {e.strerror or e}.") from None
 
 
+def _relations(z: zipfile.ZipFile, rels: str) -> list[tuple[bytes, bytes]]:
+    """The type and target of each relationship the part `rels` lists, as written."""
+    try:
+        with z.open(rels) as f:
+            text = f.read(_CHUNK)
+    except KeyError:
+        return []
+    found = []
+    for tag in _RELATION.findall(_QUOTED.sub(_double_quoted, text.translate(_SPACES))):
+        kind, target = re.search(rb' Type="([^"]*)"', tag), re.search(rb' Target="([^"]*)"', tag)
+        found.append((kind.group(1) if kind else b"", target.group(1) if target else b""))
+    return found
+
+
+def _check_part_names(z: zipfile.ZipFile, path: Path) -> None:
+    """The workbook must be xl/workbook.xml and its shared strings xl/sharedStrings.xml, the
+    names every spreadsheet program gives them: the reader follows the relationships, and
+    texts it found elsewhere would not have been weighed here."""
+    main = [target for kind, target in _relations(z, "_rels/.rels") if kind.lower().endswith(b"/officedocument")]
+    texts = [target for kind, target in _relations(z, "xl/_rels/workbook.xml.rels")
+             if kind.lower().endswith(b"/sharedstrings")]
+    if any(t not in (b"xl/workbook.xml", b"/xl/workbook.xml") for t in main) \
+            or any(t not in (b"sharedStrings.xml", b"/xl/sharedStrings.xml") for t in texts):
+        raise TanetError(f"{path} keeps its sheets or texts under other names than spreadsheet programs give "
+                         "them, so it was not read. Save it again from Excel, or as CSV.")
+
+
+def _double_quoted(m: re.Match) -> bytes:
+    """An attribute's value written ="value"; a " inside a value once in single quotes is
+    written &quot;, so no value can pass for an attribute of its own."""
+    value = m.group(1) if m.group(1) is not None else m.group(2).replace(b'"', b"&quot;")
+    return b'="' + value + b'"'
+
+
+def _strange_text(path: Path) -> TanetError:
+    return TanetError(f"{path} writes its text in a way tanet does not read (a CDATA section, which Excel "
+                      "never writes), so it was not read. Save it again from Excel, or as CSV.")
+
+
 def _sheet_names(z: zipfile.ZipFile) -> set[str]:
     """Every part that could be read as a sheet: each XML part (but the shared strings), and
     whatever the workbook names as one, wherever it is and whatever it is called."""
@@ -111,11 +164,14 @@ def _sheet_names(z: zipfile.ZipFile) -> set[str]:
                 text = f.read(_CHUNK)
         except KeyError:
             continue
-        plain = _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', text)
+        plain = _QUOTED.sub(_double_quoted, text)
         for target in re.findall(rb'Target="([^"]+)"', plain):
             name = target.decode("utf-8", "replace")
-            names.add(name.lstrip("/") if name.startswith("/") else posixpath.normpath(posixpath.join(base, name)))
-    return names
+            if name.startswith("/"):
+                names.add(name.lstrip("/"))
+            else:
+                names.update((posixpath.join(base, name), posixpath.normpath(posixpath.join(base, name))))
+    return names - {"xl/sharedStrings.xml"}  # named there too, but weighed as the shared strings
 
 
 def _too_big(path: Path, why: str) -> TanetError:
@@ -163,6 +219,13 @@ def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
     except KeyError:
         return sizes
     for piece in _unpack(z, part, path, "string"):
+        if b"<![" in piece:
+            raise _strange_text(path)
+        if b"sst" in piece:  # the reader makes room for as many strings as the file says, first
+            for tag in _SST_TAG.findall(piece):
+                for count in _SST_COUNT.findall(tag):
+                    if len(count) > 9 or int(count) > MAX_SHARED_STRINGS:
+                        raise _too_big(path, f"it says it holds {int(count):,} different texts")
         if b"\x00" in piece:  # not XML: each string's text measured on its own
             texts = [_TAG.sub(b"", item) for item in _SHARED_ITEM.split(piece)]
         else:  # each string's start marked by a \x00, which no tag may run over
@@ -182,20 +245,20 @@ def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: 
     sheet over the limit are they counted exactly, in a second pass, so a sheet near the
     limit is judged as if they had been counted exactly from the start. A sheet whose first
     piece shows it will be near the limit is counted exactly from the start, in one pass."""
-    sheet, exact, text, shared_text = _Sheet(), None, 0, 0
+    sheet, exact, text, shared_text, longest = _Sheet(), None, 0, 0, max(shared, default=0)
     for piece in _unpack(z, part, path, "cell"):
         piece = _plain(piece, path)
         _measure(sheet, piece, path)
         if exact is None:
             exact = _near_the_limit(sheet, part.file_size, shared)
         if exact:
-            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared)
+            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared, longest)
     if not exact:
-        if sheet.memory(sheet.written, sheet.shared_uses * max(shared, default=0), shared) <= MAX_READER_MEMORY:
+        if sheet.memory(sheet.written, sheet.shared_uses * longest, shared) <= MAX_READER_MEMORY:
             return
         for piece in _unpack(z, part, path, "cell"):
             piece = _plain(piece, path)
-            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared)
+            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared, longest)
     need = sheet.memory(text, shared_text, shared)
     if need > MAX_READER_MEMORY:
         raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
@@ -211,6 +274,9 @@ def _near_the_limit(sheet: _Sheet, size: int, shared: array) -> bool:
 
 def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     """Add one plain piece of a sheet to what reading the sheet would take."""
+    if b"<![" in piece:
+        raise _strange_text(path)
+    _check_positions(piece, path)
     if b"dimension" in piece:
         for m in _DIMENSION.finditer(piece):
             _reach(sheet, m.group(1), m.group(2), path)
@@ -224,12 +290,25 @@ def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     sheet.written += len(piece)
 
 
-def _shared_text(piece: bytes, shared: array) -> int:
-    """The shared strings' text the piece's cells use, copied into each."""
+def _check_positions(piece: bytes, path: Path) -> None:
+    """Every cell must say where it is (r="B7"): the reader places one that does not by
+    counting, which the check does not follow."""
+    cells = piece.count(b"<c ") + piece.count(b"<c>") + piece.count(b"<c/>")
+    if b":c" in piece:
+        cells += len(_PREFIXED_CELL.findall(piece))
+    if cells and len(_CELL_POSITION.findall(piece)) < cells:
+        raise TanetError(f"{path} leaves out where some of its cells are (as Excel never does), so it was not "
+                         "read. Save it again from Excel, or as CSV.")
+
+
+def _shared_text(piece: bytes, shared: array, longest: int) -> int:
+    """The shared strings' text the piece's cells use, copied into each; a use whose index
+    is not read here, or names no string, is taken as the longest string."""
     from collections import Counter
 
     found = Counter(_SHARED_VALUE.findall(piece)) if shared else {}
-    return sum(shared[int(index)] * uses for index, uses in found.items() if int(index) < len(shared))
+    exact = sum((shared[int(index)] if int(index) < len(shared) else longest) * uses for index, uses in found.items())
+    return exact + (piece.count(b't="s"') - sum(found.values())) * longest
 
 
 def _plain(piece: bytes, path: Path) -> bytes:
@@ -243,7 +322,7 @@ def _plain(piece: bytes, path: Path) -> bytes:
                              "program, or as CSV.")
     if b"'" not in piece and b" =" not in piece and b"= " not in piece:
         return piece  # every attribute already written name="value", as Excel writes them
-    return _QUOTED.sub(lambda m: b'="' + (m.group(1) if m.group(1) is not None else m.group(2)) + b'"', piece)
+    return _QUOTED.sub(_double_quoted, piece)
 
 
 def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
@@ -260,6 +339,13 @@ def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
 
 def read_table(path: Path):
     """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time."""
+    return (row for _, row in read_numbered_table(path))
+
+
+def read_numbered_table(path: Path):
+    """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time, each with the number
+    the file shows it under (a sheet's row number, the line a CSV row starts on), blank rows
+    counted."""
     from tanet.sheets.textfiles import open_binary, open_rows
 
     with open_binary(path) as f:
@@ -269,20 +355,29 @@ def read_table(path: Path):
         return _workbook_rows(path)
     if path.suffix.lower() == ".xlsx":
         raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")
-    return (row for _, row in open_rows(path)[1])
+    return open_rows(path)[1]
 
 
 def _workbook_rows(path: Path):
-    """The first sheet's rows, made into text one at a time (a whole sheet of Python
-    strings at once would double the memory a large workbook takes)."""
+    """The first sheet's rows with their numbers, made into text one at a time (a whole
+    sheet of Python strings at once would double the memory a large workbook takes)."""
     from python_calamine import CalamineError, CalamineWorkbook
 
     try:
-        for row in CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0).iter_rows():
-            yield [c if c.__class__ is str else _cell(c) for c in row]  # most cells are text: no call for them
+        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        for number, row in enumerate(sheet.iter_rows(), start=(sheet.start or (0, 0))[0] + 1):
+            yield number, [c if c.__class__ is str else _cell(c) for c in row]  # most cells are text: no call
     except (CalamineError, ValueError, OSError) as e:
-        raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
-                         "('Open results in Excel') or save it as .xlsx or CSV.") from None
+        raise _unreadable(path, e) from None
+    except BaseException as e:  # the reader's own failure (pyo3's PanicException, not importable)
+        if type(e).__name__ == "PanicException":
+            raise _unreadable(path, e) from None
+        raise
+
+
+def _unreadable(path: Path, e: BaseException) -> TanetError:
+    return TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
+                      "('Open results in Excel') or save it as .xlsx or CSV.")
 
 
 def _cell(value) -> str:

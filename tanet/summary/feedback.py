@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
-from tanet.sheets.workbook import read_table
+from tanet.sheets.workbook import read_numbered_table
 
 # What each question is about, found by words in its heading (squashed: letters and digits only).
 QUESTIONS = {
@@ -51,15 +51,16 @@ def _find(header: list[str], choices) -> int | None:
 
 
 def _filled_rows(path: Path):
-    """The file's rows that are not all blank, each with its cells joined by tabs (the line
-    the file's fingerprint is made of)."""
+    """The file's rows that are not all blank, each with its number in the file (blank rows
+    counted, as the coordinator sees it) and its cells joined by tabs (the line the file's
+    fingerprint is made of)."""
     if path.is_file() and path.stat().st_size > MAX_FILE:
         raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
                          "is the meeting's Forms export, not something else.")
-    for row in read_table(path):
+    for number, row in read_numbered_table(path):
         line = "\t".join(row)
         if line and not line.isspace():  # a cell that is more than white space
-            yield line, row
+            yield number, line, row
 
 
 def match_questions(header: list[str], meta: dict, chosen: list[str], path) -> dict[str, int]:
@@ -118,29 +119,32 @@ def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str,
     column answered which question. The rows are read one at a time: only the answers
     are kept. `chosen` are `--question KEY=HEADER` options."""
     table = _filled_rows(path)
-    line, header = next(table, (None, None))
+    _, line, header = next(table, (None, None, None))
     if header is None:
         raise TanetError(f"{path} has no rows.")
     meta = {k: next((i for i, h in enumerate(header) if squash(h) in names), None) for k, names in META.items()}
     cols = match_questions(header, meta, chosen or [], path)
     digest = hashlib.sha256(line.encode())  # the whole table's, joined by tabs and lines
-    columns = _answers(table, path, [cols[k] for k in QUESTIONS] + [meta[k] for k in ANSWER_META], len(header), digest)
+    numbers: list[int] = []
+    columns = _answers(table, path, [cols[k] for k in QUESTIONS] + [meta[k] for k in ANSWER_META], len(header), digest,
+                       numbers)
     responses = _responses(columns, meta)
     if responses is None:  # something to refuse: looked at row by row, to say where
-        _refuse(path, columns)
+        _refuse(path, columns, numbers)
     used = set(cols.values())
     understood = {"questions": {k: header[i].strip() for k, i in cols.items()},
                   "columns_not_used": [h.strip() for i, h in enumerate(header) if i not in used and h.strip()]}
     return responses, digest.hexdigest(), understood
 
 
-def _answers(table, path: Path, wanted: list[int | None], width: int, digest) -> list[list[str]]:
+def _answers(table, path: Path, wanted: list[int | None], width: int, digest, numbers: list[int]) -> list[list[str]]:
     """The wanted columns' cells (stripped), column by column, a column the file does not
-    have (None) read as empty; each row's line is added to the digest on the way."""
+    have (None) read as empty; each row's line is added to the digest on the way, and its
+    number in the file to `numbers`."""
     lines, picked = [], []
     there = [i for i in wanted if i is not None]
     pick = operator.itemgetter(*there)  # the questions' columns at least: always more than one
-    for n, (line, row) in enumerate(table, start=2):
+    for n, (number, line, row) in enumerate(table, start=2):
         if n > MAX_RESPONSES + 1:
             raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
                              "it is the meeting's Forms export.")
@@ -149,6 +153,7 @@ def _answers(table, path: Path, wanted: list[int | None], width: int, digest) ->
             digest.update(("\n" + "\n".join(lines)).encode())
             lines.clear()
         picked.append(pick(row if len(row) >= width else row + [""] * (width - len(row))))
+        numbers.append(number)
     if lines:
         digest.update(("\n" + "\n".join(lines)).encode())
     found = iter([list(map(str.strip, column)) for column in zip(*picked)] if picked else [[] for _ in there])
@@ -193,9 +198,10 @@ def _yes_no(use: str) -> tuple[str | None, bool]:
     return YES_NO.get(answer) if answer else None, bool(answer) and answer not in YES_NO
 
 
-def _refuse(path: Path, columns: list[list[str]]) -> None:
-    """Say which rows cannot be read and why (the first five), and import nothing."""
-    problems = [problem for n, cells in enumerate(zip(*columns), start=2) for problem in _problems(cells, n)]
+def _refuse(path: Path, columns: list[list[str]], numbers: list[int]) -> None:
+    """Say which rows cannot be read and why (the first five, each without its own full
+    stop), under their numbers in the file, and import nothing."""
+    problems = [problem.removesuffix(".") for n, cells in zip(numbers, zip(*columns)) for problem in _problems(cells, n)]
     raise TanetError(f"{path}: " + "; ".join(problems[:5]) + (f" (and {len(problems) - 5} more)" if len(problems) > 5
                                                                 else "") + ". Nothing was imported.")
 
