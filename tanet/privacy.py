@@ -7,6 +7,7 @@ outbox and its files, replies, check-ins and feedback), so it sits above all of 
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from datetime import date
 
@@ -106,7 +107,7 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
     conn.execute("DELETE FROM temp.forgetting")
     conn.executemany("INSERT OR IGNORE INTO temp.forgetting (id) VALUES (?)", ((i,) for i in member_ids))
     try:
-        patterns = erase_traces(conn)  # in every text that can quote them, while their addresses are known
+        erased = erase_traces(conn)  # in every text that can quote them, while their addresses are known
         conn.execute(
             f"""UPDATE members SET name = 'Former member #' || id, email = NULL, phone = NULL,
                       notes = NULL, known_as = NULL, forgotten_on = :today,
@@ -119,31 +120,29 @@ def forget_members(conn: sqlite3.Connection, member_ids: list[int], today: date)
             conn.execute(sql, {"today": today.isoformat()} if ":today" in sql else {})
         from tanet.output import diagnostics
 
-        diagnostics.scrub_crash_reports(patterns)  # a command line typed with their name or address
+        diagnostics.scrub_crash_reports(erased)  # a command line typed with their name or address
     finally:
         conn.execute("DELETE FROM temp.forgetting")
 
 
-def erase_traces(conn: sqlite3.Connection) -> list:
+def erase_traces(conn: sqlite3.Connection):
     """What forgetting erases beyond the members' own rows, for the members in
     temp.forgetting (inside the caller's transaction). Their names and addresses are taken
     out of whatever text can quote them: everyone's feedback, outreach contacts and outcomes,
     sessions' titles and guests, themes, others' follow-ups and the outbox's errors ("550
     <zoe@...>: unknown"). Their own feedback also loses their first name and surname as
-    separate words, then becomes anonymous (the answers still count, as no one's). Returns the
-    patterns of their names and addresses, for the crash reports."""
+    separate words, then becomes anonymous (the answers still count, as no one's). Returns
+    what erases their names and addresses from any text, for the crash reports."""
     people = conn.execute(f"SELECT id, name, email, known_as FROM members WHERE id IN {FORGETTING} ORDER BY id"
                           ).fetchall()
     if not people:
-        return []
-    # One pattern per few hundred members: each table is read once, whatever their number.
-    shared = [_pattern([word for member in people[start:start + 500] for word in _seen(member)])
-              for start in range(0, len(people), 500)]
+        return lambda text: text
+    needles = Needles([word for member in people for word in _seen(member)])
     for table, columns, where in SCRUBBED:
-        _scrub(conn, table, columns, where, shared)
+        _scrub(conn, table, columns, where, needles)
     _scrub_own_feedback(conn, {row["id"]: row for row in people})
     conn.execute(f"UPDATE feedback SET member_id = NULL, anonymous = 1 WHERE member_id IN {FORGETTING}")
-    return shared
+    return needles.erased
 
 
 # Text that can name anyone: each (table, columns, which rows).
@@ -157,16 +156,14 @@ SCRUBBED = (
 )
 
 
-def _scrub(conn: sqlite3.Connection, table: str, columns: tuple, where: str, patterns: list) -> None:
-    """Replace what the patterns match in these columns with [erased], in one pass over the table."""
+def _scrub(conn: sqlite3.Connection, table: str, columns: tuple, where: str, needles: Needles) -> None:
+    """Replace the needles found in these columns with [erased], in one pass over the table."""
     filled = " OR ".join(f"{c} IS NOT NULL" for c in columns)
     rows = conn.execute(f"SELECT id, {', '.join(columns)} FROM {table} WHERE ({filled})"
                         + (f" AND {where}" if where else "")).fetchall()
     changed = []
     for row in rows:
-        texts = tuple(row[1:])
-        for pattern in patterns:
-            texts = tuple(_erased(pattern, text) for text in texts)
+        texts = tuple(needles.erased(text) for text in row[1:])
         if texts != tuple(row[1:]):
             changed.append((*texts, row[0]))
     conn.executemany(f"UPDATE {table} SET {', '.join(f'{c} = ?' for c in columns)} WHERE id = ?", changed)
@@ -216,6 +213,47 @@ def _pattern(words: list):
 
 def _erased(pattern, text: str | None) -> str | None:
     return pattern.sub("[erased]", text) if pattern and text else text
+
+
+_WORD_RUN = re.compile(r"\w+")
+# Dotted capital I and dotless i: a case-blind pattern takes either for "i", which casefold
+# alone does not give ("İ" folds to "i" and a combining dot).
+_DOTTED_I = str.maketrans({"\u0130": "i", "\u0131": "i"})
+
+
+def _run_key(run: str) -> str:
+    """A run of letters and digits as a case-blind pattern sees it (ſ is s, K is k, İ is i)."""
+    return run.translate(_DOTTED_I).casefold()
+
+
+class Needles:
+    """Names and addresses to erase from many texts, in time that grows with the texts, not
+    with texts x members. A text can only hold a word (as a whole word, case-blind) if it
+    holds that word's first run of letters and digits as one of its own runs, so each text's
+    runs are looked up, and only the words whose first run it holds are sought in it, in one
+    pattern, longest first (as `_pattern` does): what one pattern of all the words erases."""
+
+    def __init__(self, words: list):
+        words = sorted({w for w in words if w and len(w) > 1}, key=len, reverse=True)
+        self.by_run: dict[str, list[str]] = {}
+        self.always: list[str] = []  # words without a letter or digit: sought in every text
+        for word in words:
+            run = _WORD_RUN.search(word)
+            if run:
+                self.by_run.setdefault(_run_key(run.group()), []).append(word)
+            else:
+                self.always.append(word)
+        self._found: dict[frozenset, object] = {}
+
+    def erased(self, text: str | None) -> str | None:
+        if not text:
+            return text
+        runs = frozenset(key for key in map(_run_key, _WORD_RUN.findall(text)) if key in self.by_run)
+        if not runs and not self.always:
+            return text
+        if runs not in self._found:
+            self._found[runs] = _pattern([word for run in runs for word in self.by_run[run]] + self.always)
+        return _erased(self._found[runs], text)
 
 
 def subject_access(conn: sqlite3.Connection, ref: str) -> dict:

@@ -244,10 +244,10 @@ def write_crash_report(error: BaseException, args: list[str]) -> Path:
     return files.write_file(crash_folder() / name, text)
 
 
-def scrub_crash_reports(patterns: list) -> int:
-    """Replace what the patterns (compiled) match with [erased] in every crash report in the
-    user log folder: a forgotten member's name or address typed on a command line is kept
-    there. Each report is rewritten whole; the number rewritten."""
+def scrub_crash_reports(erased) -> int:
+    """Put `erased(text)` (what a forgotten member's name or address typed on a command line
+    left, made [erased]) in place of every crash report in the user log folder. Each report
+    is rewritten whole; the number rewritten."""
     from tanet.store import files
 
     folder, rewritten = crash_folder(), 0
@@ -258,9 +258,7 @@ def scrub_crash_reports(patterns: list) -> int:
             text = report.read_text(encoding="utf-8", errors="replace")
         except OSError:
             continue
-        scrubbed = text
-        for pattern in patterns:
-            scrubbed = pattern.sub("[erased]", scrubbed) if pattern else scrubbed
+        scrubbed = erased(text)
         if scrubbed != text:
             files.write_file(report, scrubbed)
             rewritten += 1
