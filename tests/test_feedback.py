@@ -210,3 +210,17 @@ def test_a_problem_after_blank_rows_is_named_by_its_row_in_the_file(tmp_path, ki
     assert str(e.value) == (
         f"{path}: row 5: The service area holds the control character U+0001; it must be one line of plain text. "
         "Type it again without it. Nothing was imported.")
+
+
+def test_feedback_for_a_cancelled_meeting_or_one_not_held_yet_is_refused(tanet, monkeypatch):
+    setup(tanet, monkeypatch)
+    tanet("meeting", "add", "2027-02-10", "--location", "x", ok=True)
+    tanet("meeting", "cancel", "2", ok=True)
+    r = tanet("feedback", "import", "2", FORM, ok=False)
+    assert "Meeting #2 on 2027-01-20 was cancelled, so it has no feedback" in r.stderr
+    assert "tanet meeting list" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = tanet("feedback", "import", "next", FORM, ok=False)
+    assert "Meeting #3 is not held yet (2027-02-10)" in r.stderr
+    for meeting in ("2", "3"):
+        assert tanet("feedback", "show", meeting, "--format", "json", ok=True).json()["responses"] == 0
+    tanet("feedback", "import", "1", FORM, ok=True)  # the held one still takes it

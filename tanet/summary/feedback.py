@@ -226,7 +226,9 @@ def _problems(cells: tuple[str, ...], n: int) -> list[str]:
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
                 chosen: list[str] | None = None) -> dict:
-    """Add the file's responses to the meeting (inside the caller's transaction)."""
+    """Add the file's responses to the meeting (inside the caller's transaction); only a
+    held meeting (scheduled, on or before today) has feedback."""
+    _check_held(meeting, today)
     responses, digest, understood = parse(path, chosen)
     other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
                          [digest, meeting["id"]]).fetchone()
@@ -254,6 +256,17 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
            VALUES (?,?,?,?,?,?,?,?,?,?)""", rows).rowcount  # summed over the rows: those added
     return {"meeting_id": meeting["id"], "responses": len(responses), "added": added,
             "unchanged": len(responses) - added, "not_members": strangers, **understood}
+
+
+def _check_held(meeting: sqlite3.Row, today: date) -> None:
+    """Refuse feedback for a cancelled meeting or one still to come."""
+    label = f"Meeting #{meeting['id']}"
+    if meeting["status"] == "cancelled":
+        raise TanetError(f"{label} on {meeting['date']} was cancelled, so it has no feedback; check the meeting "
+                         "(tanet meeting list). Nothing was imported.")
+    if meeting["date"] > today.isoformat():
+        raise TanetError(f"{label} is not held yet ({meeting['date']}), so it has no feedback yet; check the "
+                         "meeting (tanet meeting list). Nothing was imported.")
 
 
 def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
