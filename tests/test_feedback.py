@@ -224,3 +224,27 @@ def test_feedback_for_a_cancelled_meeting_or_one_not_held_yet_is_refused(tanet, 
     for meeting in ("2", "3"):
         assert tanet("feedback", "show", meeting, "--format", "json", ok=True).json()["responses"] == 0
     tanet("feedback", "import", "1", FORM, ok=True)  # the held one still takes it
+
+
+def test_a_csv_excel_saved_of_a_forms_export_already_imported_adds_nothing(tanet, monkeypatch, tmp_path):
+    import csv
+    from datetime import datetime
+
+    setup(tanet, monkeypatch)
+    google = tmp_path / "google.csv"  # no ID column: its row numbers are never taken for Forms IDs
+    google.write_text("Timestamp,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+                      "What will you take back?,What should we cover next?,Your service area\n"
+                      "19/01/2027 12:01:02,4,Yes,,,\n19/01/2027 12:05:00,5,Maybe,,,\n", encoding="utf-8")
+    assert tanet("feedback", "import", "1", google, "--format", "json", ok=True).json()["added"] == 2
+    first = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
+    assert (first["added"], first["unchanged"]) == (24, 0)
+    rows = _rows()
+    saved = tmp_path / "saved-from-excel.csv"
+    with saved.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([[c.strftime("%d/%m/%Y %H:%M") if isinstance(c, datetime)
+                                  else int(c) if isinstance(c, float) and c.is_integer() else c for c in row]
+                                 for row in rows])  # as Excel writes them
+    assert "/2027 " in saved.read_text(encoding="utf-8-sig")
+    again = tanet("feedback", "import", "1", saved, "--format", "json", ok=True).json()
+    assert (again["added"], again["unchanged"]) == (0, 24)
+    assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 26

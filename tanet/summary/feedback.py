@@ -175,7 +175,9 @@ def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
         return None
     keys = ids if meta["id"] is not None else [str(n) for n in range(2, len(ids) + 2)]
     submitted = completed if meta["completed"] is not None else [None] * len(ids)
-    return [{"key": f"{key}|{done}", "email": None if not email or email.casefold() == "anonymous" else email,
+    keyed = meta["id"] is not None
+    return [{"key": f"{key}|{done}", "id": key if keyed else None,
+             "email": None if not email or email.casefold() == "anonymous" else email,
              "usefulness": usefulness[rating], "will_use": will_use[use][0], "take_back": back, "next_topic": topic,
              "service_area": area, "submitted_at": at}
             for key, done, email, rating, use, back, topic, area, at
@@ -244,7 +246,7 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
             members[folded] = member_id
     strangers = []
     rows = []
-    for r in responses:
+    for r in _not_recorded(conn, meeting["id"], responses):
         member_id = members.get(r["email"].casefold()) if r["email"] else None
         if r["email"] and member_id is None:
             strangers.append(r["email"])
@@ -256,6 +258,25 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
            VALUES (?,?,?,?,?,?,?,?,?,?)""", rows).rowcount  # summed over the rows: those added
     return {"meeting_id": meeting["id"], "responses": len(responses), "added": added,
             "unchanged": len(responses) - added, "not_members": strangers, **understood}
+
+
+def _not_recorded(conn: sqlite3.Connection, meeting_id: int, responses: list[dict]) -> list[dict]:
+    """The responses not recorded for the meeting yet. One from a file with Forms' ID column
+    is recorded when its ID is (Excel rewrites the completion time when it saves a CSV): its
+    key is written "id ID|time", so IDs are never matched with a file's row numbers; keys
+    written "ID|time" before are still matched whole. Others are left to their keys."""
+    if not any(r["id"] is not None for r in responses):
+        return responses
+    keys = {k for (k,) in conn.execute("SELECT response_key FROM feedback WHERE meeting_id = ?", [meeting_id])}
+    ids = {k[3:].partition("|")[0] for k in keys if k.startswith("id ")}
+    fresh = []
+    for r in responses:
+        if r["id"] is not None:
+            if r["id"] in ids or r["key"] in keys:
+                continue
+            r = {**r, "key": f"id {r['key']}"}
+        fresh.append(r)
+    return fresh
 
 
 def _check_held(meeting: sqlite3.Row, today: date) -> None:
