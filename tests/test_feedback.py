@@ -93,7 +93,7 @@ def test_bad_forms_import_nothing(tanet, monkeypatch, tmp_path):
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
 
 
-def write_xlsx(path, rows):
+def write_xlsx(path, rows, dimension=""):
     """A minimal workbook as Excel writes it: the parts a reader needs, strings inline."""
     from xml.sax.saxutils import escape
 
@@ -120,7 +120,7 @@ def write_xlsx(path, rows):
         z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
                    f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
                    'Target="worksheets/sheet1.xml"/></Relationships>')
-        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}'
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}>{dimension}<sheetData>{sheet}'
                    '</sheetData></worksheet>')
 
 
@@ -248,3 +248,18 @@ def test_a_csv_excel_saved_of_a_forms_export_already_imported_adds_nothing(tanet
     again = tanet("feedback", "import", "1", saved, "--format", "json", ok=True).json()
     assert (again["added"], again["unchanged"]) == (0, 24)
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 26
+
+
+def test_a_forms_workbook_of_more_rows_than_responses_is_refused_before_it_is_read(tanet, monkeypatch, tmp_path):
+    from tanet.sheets.workbook import TooManyRows, check_workbook
+
+    setup(tanet, monkeypatch)
+    header = [str(c) for c in _rows()[0]]
+    book = tmp_path / "forms.xlsx"  # says it reaches row 90,001, as a 90,000-response export does
+    write_xlsx(book, [header, ["1"] + [""] * (len(header) - 1)], '<dimension ref="A1:K90001"/>')
+    check_workbook(book)  # within what a workbook may be
+    with pytest.raises(TooManyRows):
+        check_workbook(book, max_rows=10_001)
+    r = tanet("feedback", "import", "1", book, ok=False)
+    assert "has more than 10,000 responses, more than one meeting gets" in r.stderr and "CSV" not in r.stderr
+    assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0

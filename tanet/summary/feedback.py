@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
-from tanet.sheets.workbook import read_numbered_table
+from tanet.sheets.workbook import TooManyRows, read_numbered_table
 
 # What each question is about, found by words in its heading (squashed: letters and digits only).
 QUESTIONS = {
@@ -57,7 +57,11 @@ def _filled_rows(path: Path):
     if path.is_file() and path.stat().st_size > MAX_FILE:
         raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
                          "is the meeting's Forms export, not something else.")
-    for number, row in read_numbered_table(path):
+    try:
+        table = read_numbered_table(path, MAX_RESPONSES + 1)  # a header and the responses
+    except TooManyRows:
+        raise _too_many(path) from None
+    for number, row in table:
         line = "\t".join(row)
         if line and not line.isspace():  # a cell that is more than white space
             yield number, line, row
@@ -146,8 +150,7 @@ def _answers(table, path: Path, wanted: list[int | None], width: int, digest, nu
     pick = operator.itemgetter(*there)  # the questions' columns at least: always more than one
     for n, (number, line, row) in enumerate(table, start=2):
         if n > MAX_RESPONSES + 1:
-            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
-                             "it is the meeting's Forms export.")
+            raise _too_many(path)
         lines.append(line)
         if len(lines) == 1000:  # hashed a thousand rows at a time: the rows themselves are not kept
             digest.update(("\n" + "\n".join(lines)).encode())
@@ -158,6 +161,11 @@ def _answers(table, path: Path, wanted: list[int | None], width: int, digest, nu
         digest.update(("\n" + "\n".join(lines)).encode())
     found = iter([list(map(str.strip, column)) for column in zip(*picked)] if picked else [[] for _ in there])
     return [next(found) if i is not None else [""] * len(picked) for i in wanted]
+
+
+def _too_many(path: Path) -> TanetError:
+    return TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                      "it is the meeting's Forms export.")
 
 
 def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
