@@ -89,7 +89,7 @@ def test_bad_forms_import_nothing(tanet, monkeypatch, tmp_path):
     other = tmp_path / "other.xlsx"
     with zipfile.ZipFile(other, "w") as z:
         z.writestr("hello.txt", "not a workbook")
-    assert "not a spreadsheet tanet can read" in tanet("feedback", "import", "1", other, ok=False).stderr
+    assert "is a zip file but not an Excel workbook" in tanet("feedback", "import", "1", other, ok=False).stderr
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
 
 
@@ -263,3 +263,23 @@ def test_a_forms_workbook_of_more_rows_than_responses_is_refused_before_it_is_re
     r = tanet("feedback", "import", "1", book, ok=False)
     assert "has more than 10,000 responses, more than one meeting gets" in r.stderr and "CSV" not in r.stderr
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
+
+
+@pytest.mark.parametrize("start, kind", [(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF"),
+                                         (bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504), "an old Excel .xls file")])
+def test_a_pdf_or_an_old_xls_is_named_for_what_it_is(tanet, monkeypatch, tmp_path, start, kind):
+    setup(tanet, monkeypatch)
+    for name in ("feedback.xlsx", "feedback.csv", "feedback.xls"):
+        path = tmp_path / name
+        path.write_bytes(start)
+        r = tanet("feedback", "import", "1", path, ok=False)
+        assert f"is {kind}, not a spreadsheet tanet reads" in r.stderr and "CSV UTF-8" in r.stderr
+        assert "--question" not in r.stderr and "encoding" not in r.stderr
+
+
+def test_a_zip_that_is_no_workbook_is_named_so(tanet, tmp_path):
+    other = tmp_path / "signups.xlsx"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("xl/_rels/nothing.txt", "a zip renamed .xlsx")
+    r = tanet("member", "import", other, ok=False)
+    assert "is a zip file but not an Excel workbook" in r.stderr and "File not found" not in r.stderr

@@ -20,6 +20,7 @@ from tanet.errors import TanetError
 
 MAX_ROWS = 100_001  # a header and 100,000 rows
 MAX_COLUMNS = 200
+OLD_XLS = bytes.fromhex("D0CF11E0")  # how a binary .xls (and any old Office file) starts
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
 MAX_PARTS = 10_000
@@ -96,6 +97,9 @@ def check_workbook(path: Path, max_rows: int = MAX_ROWS) -> None:
     try:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
+            if not any(part.filename.endswith("workbook.xml") for part in parts):  # a zip of other things
+                raise TanetError(f"{path} is a zip file but not an Excel workbook. Open the spreadsheet in Excel "
+                                 "and save it as .xlsx (Excel Workbook) or CSV UTF-8.")
             if len(parts) > MAX_PARTS:
                 raise _too_big(path, f"it holds {len(parts):,} parts")
             declared = sum(p.file_size for p in parts)
@@ -356,7 +360,11 @@ def read_numbered_table(path: Path, max_rows: int = MAX_ROWS):
     from tanet.sheets.textfiles import open_binary, open_rows
 
     with open_binary(path) as f:
-        head = f.read(4)
+        head = f.read(8)
+    kind = "a PDF" if head.startswith(b"%PDF") else "an old Excel .xls file" if head.startswith(OLD_XLS) else None
+    if kind:
+        raise TanetError(f"{path} is {kind}, not a spreadsheet tanet reads: open it in Excel and save it as .xlsx "
+                         "(Excel Workbook) or CSV UTF-8.")
     if head.startswith(b"PK"):
         check_workbook(path, max_rows)
         return _workbook_rows(path)
