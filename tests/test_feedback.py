@@ -283,3 +283,7 @@ def test_a_zip_that_is_no_workbook_is_named_so(tanet, tmp_path):
         z.writestr("xl/_rels/nothing.txt", "a zip renamed .xlsx")
     r = tanet("member", "import", other, ok=False)
     assert "is a zip file but not an Excel workbook" in r.stderr and "File not found" not in r.stderr
+
+
+def test_member_import_help_says_it_reads_xlsx(tanet):
+    assert ".xlsx, CSV, or Excel 'Unicode text'" in " ".join(tanet("member", "import", "--help", ok=True).stdout.split())
