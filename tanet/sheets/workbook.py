@@ -341,8 +341,9 @@ def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
     columns = 0
     for letter in column.upper()[:4]:
         columns = columns * 26 + letter - 64
-    if rows > sheet.max_rows:
-        raise TooManyRows(str(_too_big(path, f"its sheet reaches row {rows:,}")))
+    if rows > sheet.max_rows:  # past what any sheet may have it is too big, not just too many rows
+        too_big = _too_big(path, f"its sheet reaches row {rows:,}")
+        raise TooManyRows(str(too_big)) if rows <= MAX_ROWS else too_big
     if columns > MAX_COLUMNS:
         raise _too_big(path, f"its sheet reaches column {column.decode('ascii')}")
     sheet.rows, sheet.columns = max(sheet.rows, rows), max(sheet.columns, columns)
