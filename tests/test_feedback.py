@@ -89,11 +89,11 @@ def test_bad_forms_import_nothing(tanet, monkeypatch, tmp_path):
     other = tmp_path / "other.xlsx"
     with zipfile.ZipFile(other, "w") as z:
         z.writestr("hello.txt", "not a workbook")
-    assert "not a spreadsheet tanet can read" in tanet("feedback", "import", "1", other, ok=False).stderr
+    assert "is a zip file but not an Excel workbook" in tanet("feedback", "import", "1", other, ok=False).stderr
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
 
 
-def write_xlsx(path, rows):
+def write_xlsx(path, rows, dimension=""):
     """A minimal workbook as Excel writes it: the parts a reader needs, strings inline."""
     from xml.sax.saxutils import escape
 
@@ -120,7 +120,7 @@ def write_xlsx(path, rows):
         z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
                    f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
                    'Target="worksheets/sheet1.xml"/></Relationships>')
-        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}'
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}>{dimension}<sheetData>{sheet}'
                    '</sheetData></worksheet>')
 
 
@@ -210,3 +210,80 @@ def test_a_problem_after_blank_rows_is_named_by_its_row_in_the_file(tmp_path, ki
     assert str(e.value) == (
         f"{path}: row 5: The service area holds the control character U+0001; it must be one line of plain text. "
         "Type it again without it. Nothing was imported.")
+
+
+def test_feedback_for_a_cancelled_meeting_or_one_not_held_yet_is_refused(tanet, monkeypatch):
+    setup(tanet, monkeypatch)
+    tanet("meeting", "add", "2027-02-10", "--location", "x", ok=True)
+    tanet("meeting", "cancel", "2", ok=True)
+    r = tanet("feedback", "import", "2", FORM, ok=False)
+    assert "Meeting #2 on 2027-01-20 was cancelled, so it has no feedback" in r.stderr
+    assert "tanet meeting list" in r.stderr and len(r.stderr.strip().splitlines()) == 1
+    r = tanet("feedback", "import", "next", FORM, ok=False)
+    assert "Meeting #3 is not held yet (2027-02-10)" in r.stderr
+    for meeting in ("2", "3"):
+        assert tanet("feedback", "show", meeting, "--format", "json", ok=True).json()["responses"] == 0
+    tanet("feedback", "import", "1", FORM, ok=True)  # the held one still takes it
+
+
+def test_a_csv_excel_saved_of_a_forms_export_already_imported_adds_nothing(tanet, monkeypatch, tmp_path):
+    import csv
+    from datetime import datetime
+
+    setup(tanet, monkeypatch)
+    google = tmp_path / "google.csv"  # no ID column: its row numbers are never taken for Forms IDs
+    google.write_text("Timestamp,How useful was the meeting? (1-5),Will you use anything in your practice?,"
+                      "What will you take back?,What should we cover next?,Your service area\n"
+                      "19/01/2027 12:01:02,4,Yes,,,\n19/01/2027 12:05:00,5,Maybe,,,\n", encoding="utf-8")
+    assert tanet("feedback", "import", "1", google, "--format", "json", ok=True).json()["added"] == 2
+    first = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
+    assert (first["added"], first["unchanged"]) == (24, 0)
+    rows = _rows()
+    saved = tmp_path / "saved-from-excel.csv"
+    with saved.open("w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows([[c.strftime("%d/%m/%Y %H:%M") if isinstance(c, datetime)
+                                  else int(c) if isinstance(c, float) and c.is_integer() else c for c in row]
+                                 for row in rows])  # as Excel writes them
+    assert "/2027 " in saved.read_text(encoding="utf-8-sig")
+    again = tanet("feedback", "import", "1", saved, "--format", "json", ok=True).json()
+    assert (again["added"], again["unchanged"]) == (0, 24)
+    assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 26
+
+
+def test_a_forms_workbook_of_more_rows_than_responses_is_refused_before_it_is_read(tanet, monkeypatch, tmp_path):
+    from tanet.sheets.workbook import TooManyRows, check_workbook
+
+    setup(tanet, monkeypatch)
+    header = [str(c) for c in _rows()[0]]
+    book = tmp_path / "forms.xlsx"  # says it reaches row 90,001, as a 90,000-response export does
+    write_xlsx(book, [header, ["1"] + [""] * (len(header) - 1)], '<dimension ref="A1:K90001"/>')
+    check_workbook(book)  # within what a workbook may be
+    with pytest.raises(TooManyRows):
+        check_workbook(book, max_rows=10_001)
+    r = tanet("feedback", "import", "1", book, ok=False)
+    assert "has more than 10,000 responses, more than one meeting gets" in r.stderr and "CSV" not in r.stderr
+    assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
+
+
+@pytest.mark.parametrize("start, kind", [(b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj", "a PDF"),
+                                         (bytes.fromhex("D0CF11E0A1B11AE1") + bytes(504), "an old Excel .xls file")])
+def test_a_pdf_or_an_old_xls_is_named_for_what_it_is(tanet, monkeypatch, tmp_path, start, kind):
+    setup(tanet, monkeypatch)
+    for name in ("feedback.xlsx", "feedback.csv", "feedback.xls"):
+        path = tmp_path / name
+        path.write_bytes(start)
+        r = tanet("feedback", "import", "1", path, ok=False)
+        assert f"is {kind}, not a spreadsheet tanet reads" in r.stderr and "CSV UTF-8" in r.stderr
+        assert "--question" not in r.stderr and "encoding" not in r.stderr
+
+
+def test_a_zip_that_is_no_workbook_is_named_so(tanet, tmp_path):
+    other = tmp_path / "signups.xlsx"
+    with zipfile.ZipFile(other, "w") as z:
+        z.writestr("xl/_rels/nothing.txt", "a zip renamed .xlsx")
+    r = tanet("member", "import", other, ok=False)
+    assert "is a zip file but not an Excel workbook" in r.stderr and "File not found" not in r.stderr
+
+
+def test_member_import_help_says_it_reads_xlsx(tanet):
+    assert ".xlsx, CSV, or Excel 'Unicode text'" in " ".join(tanet("member", "import", "--help", ok=True).stdout.split())

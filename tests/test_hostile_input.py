@@ -295,7 +295,7 @@ def peadar_everywhere(tanet, tmp_path):
                      "practice?,What will you take back?,What should we cover next?,Your service area\n"
                      f"19/01/2027 12:01:02,{PEADAR},4,Yes,Grounding with Peadar,Supervision,Justice\n"
                      "19/01/2027 12:05:00,,5,Maybe,,,Housing\n", encoding="utf-8")
-    tanet("feedback", "import", "1", forms, ok=True)
+    tanet("feedback", "import", "1", forms, ok=True, env={"TANET_TODAY": "2027-01-25"})  # after the meeting
     handler, port = Refuser(PEADAR), free_port()
     controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()

@@ -258,7 +258,7 @@ def test_a_reader_panic_is_one_line_not_a_traceback(tmp_path, monkeypatch):
     book = write_xlsx(tmp_path / "count.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],
                       shared=["a"])
     _rewritten(book, edit=lambda name, content: content.replace(b'uniqueCount="1"', b'uniqueCount="18446744073709551615"'))
-    monkeypatch.setattr(workbook, "check_workbook", lambda path: None)
+    monkeypatch.setattr(workbook, "check_workbook", lambda path, max_rows=None: None)
     with pytest.raises(TanetError) as e:
         list(workbook.read_table(book))
     assert "not a spreadsheet tanet can read" in str(e.value)

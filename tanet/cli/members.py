@@ -249,7 +249,7 @@ def rejoin(member: MemberArg) -> None:
 @member_app.command("import")
 def import_(
     file: Annotated[Path, typer.Argument(metavar="FILE", help=(
-            "CSV or Excel 'Unicode text' file with a header row (or tanet's JSON export)."
+            ".xlsx, CSV, or Excel 'Unicode text' file with a header row (or tanet's JSON export)."
         ))],
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Check the file and show what would happen; save nothing.")] = False,
     update: Annotated[bool, typer.Option("--update", help="Update members whose e-mail is already known.")] = False,

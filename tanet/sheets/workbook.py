@@ -20,6 +20,7 @@ from tanet.errors import TanetError
 
 MAX_ROWS = 100_001  # a header and 100,000 rows
 MAX_COLUMNS = 200
+OLD_XLS = bytes.fromhex("D0CF11E0")  # how a binary .xls (and any old Office file) starts
 MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
 MAX_PARTS = 10_000
@@ -72,7 +73,8 @@ class _Sheet:
     written in it (at most `written`, the length of its XML) and how many of its cells may
     hold a shared string (`shared_uses`, at least as many as do)."""
 
-    def __init__(self):
+    def __init__(self, max_rows: int = MAX_ROWS):
+        self.max_rows = max_rows
         self.rows = self.columns = self.cells = self.written = self.shared_uses = 0
 
     def memory(self, text: int, shared_text: int, shared: array) -> int:
@@ -83,13 +85,21 @@ class _Sheet:
             + sum(shared) + 24 * len(shared)
 
 
-def check_workbook(path: Path) -> None:
-    """Refuse, in one line, an .xlsx too large or too strange to read safely."""
+class TooManyRows(TanetError):
+    """A sheet that reaches past the rows it may have (a caller words it its own way)."""
+
+
+def check_workbook(path: Path, max_rows: int = MAX_ROWS) -> None:
+    """Refuse, in one line, an .xlsx too large or too strange to read safely, or whose
+    sheet reaches past row `max_rows` (TooManyRows)."""
     import zlib
 
     try:
         with zipfile.ZipFile(path) as z:
             parts = z.infolist()
+            if not any(part.filename.endswith("workbook.xml") for part in parts):  # a zip of other things
+                raise TanetError(f"{path} is a zip file but not an Excel workbook. Open the spreadsheet in Excel "
+                                 "and save it as .xlsx (Excel Workbook) or CSV UTF-8.")
             if len(parts) > MAX_PARTS:
                 raise _too_big(path, f"it holds {len(parts):,} parts")
             declared = sum(p.file_size for p in parts)
@@ -102,7 +112,8 @@ def check_workbook(path: Path) -> None:
             sheets = _sheet_names(z)
             for part in parts:
                 if part.filename in sheets:
-                    _check_sheet(z, part, path, shared)
+                    worksheet = part.filename.startswith("xl/worksheets/")  # not a theme's r="50000"
+                    _check_sheet(z, part, path, shared, max_rows if worksheet else MAX_ROWS)
                 elif part.filename != "xl/sharedStrings.xml":
                     for _ in _unpack(z, part, path, None):  # its real size, verified
                         pass
@@ -238,14 +249,14 @@ def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
     return sizes
 
 
-def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: array) -> None:
+def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: array, max_rows: int) -> None:
     """The sheet's declared area (<dimension ref=...>), its furthest cell, and what reading
     it would take in memory. The text is first taken at most: as long as the sheet's XML,
     and the longest shared string in every cell that may use one. Only when that puts the
     sheet over the limit are they counted exactly, in a second pass, so a sheet near the
     limit is judged as if they had been counted exactly from the start. A sheet whose first
     piece shows it will be near the limit is counted exactly from the start, in one pass."""
-    sheet, exact, text, shared_text, longest = _Sheet(), None, 0, 0, max(shared, default=0)
+    sheet, exact, text, shared_text, longest = _Sheet(max_rows), None, 0, 0, max(shared, default=0)
     for piece in _unpack(z, part, path, "cell"):
         piece = _plain(piece, path)
         _measure(sheet, piece, path)
@@ -330,8 +341,9 @@ def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
     columns = 0
     for letter in column.upper()[:4]:
         columns = columns * 26 + letter - 64
-    if rows > MAX_ROWS:
-        raise _too_big(path, f"its sheet reaches row {rows:,}")
+    if rows > sheet.max_rows:  # past what any sheet may have it is too big, not just too many rows
+        too_big = _too_big(path, f"its sheet reaches row {rows:,}")
+        raise TooManyRows(str(too_big)) if rows <= MAX_ROWS else too_big
     if columns > MAX_COLUMNS:
         raise _too_big(path, f"its sheet reaches column {column.decode('ascii')}")
     sheet.rows, sheet.columns = max(sheet.rows, rows), max(sheet.columns, columns)
@@ -342,16 +354,20 @@ def read_table(path: Path):
     return (row for _, row in read_numbered_table(path))
 
 
-def read_numbered_table(path: Path):
+def read_numbered_table(path: Path, max_rows: int = MAX_ROWS):
     """Rows of an .xlsx (first sheet) or a CSV, as text, one at a time, each with the number
     the file shows it under (a sheet's row number, the line a CSV row starts on), blank rows
-    counted."""
+    counted. A sheet reaching past row `max_rows` is refused before it is read."""
     from tanet.sheets.textfiles import open_binary, open_rows
 
     with open_binary(path) as f:
-        head = f.read(4)
+        head = f.read(8)
+    kind = "a PDF" if head.startswith(b"%PDF") else "an old Excel .xls file" if head.startswith(OLD_XLS) else None
+    if kind:
+        raise TanetError(f"{path} is {kind}, not a spreadsheet tanet reads: open it in Excel and save it as .xlsx "
+                         "(Excel Workbook) or CSV UTF-8.")
     if head.startswith(b"PK"):
-        check_workbook(path)
+        check_workbook(path, max_rows)
         return _workbook_rows(path)
     if path.suffix.lower() == ".xlsx":
         raise TanetError(f"{path} is called .xlsx but is not an Excel workbook. If it is a CSV, rename it .csv.")

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
-from tanet.sheets.workbook import read_numbered_table
+from tanet.sheets.workbook import TooManyRows, read_numbered_table
 
 # What each question is about, found by words in its heading (squashed: letters and digits only).
 QUESTIONS = {
@@ -57,7 +57,11 @@ def _filled_rows(path: Path):
     if path.is_file() and path.stat().st_size > MAX_FILE:
         raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
                          "is the meeting's Forms export, not something else.")
-    for number, row in read_numbered_table(path):
+    try:
+        table = read_numbered_table(path, MAX_RESPONSES + 1)  # a header and the responses
+    except TooManyRows:
+        raise _too_many(path) from None
+    for number, row in table:
         line = "\t".join(row)
         if line and not line.isspace():  # a cell that is more than white space
             yield number, line, row
@@ -146,8 +150,7 @@ def _answers(table, path: Path, wanted: list[int | None], width: int, digest, nu
     pick = operator.itemgetter(*there)  # the questions' columns at least: always more than one
     for n, (number, line, row) in enumerate(table, start=2):
         if n > MAX_RESPONSES + 1:
-            raise TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
-                             "it is the meeting's Forms export.")
+            raise _too_many(path)
         lines.append(line)
         if len(lines) == 1000:  # hashed a thousand rows at a time: the rows themselves are not kept
             digest.update(("\n" + "\n".join(lines)).encode())
@@ -158,6 +161,11 @@ def _answers(table, path: Path, wanted: list[int | None], width: int, digest, nu
         digest.update(("\n" + "\n".join(lines)).encode())
     found = iter([list(map(str.strip, column)) for column in zip(*picked)] if picked else [[] for _ in there])
     return [next(found) if i is not None else [""] * len(picked) for i in wanted]
+
+
+def _too_many(path: Path) -> TanetError:
+    return TanetError(f"{path} has more than {MAX_RESPONSES:,} responses, more than one meeting gets. Check "
+                      "it is the meeting's Forms export.")
 
 
 def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
@@ -175,7 +183,9 @@ def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
         return None
     keys = ids if meta["id"] is not None else [str(n) for n in range(2, len(ids) + 2)]
     submitted = completed if meta["completed"] is not None else [None] * len(ids)
-    return [{"key": f"{key}|{done}", "email": None if not email or email.casefold() == "anonymous" else email,
+    keyed = meta["id"] is not None
+    return [{"key": f"{key}|{done}", "id": key if keyed else None,
+             "email": None if not email or email.casefold() == "anonymous" else email,
              "usefulness": usefulness[rating], "will_use": will_use[use][0], "take_back": back, "next_topic": topic,
              "service_area": area, "submitted_at": at}
             for key, done, email, rating, use, back, topic, area, at
@@ -226,7 +236,9 @@ def _problems(cells: tuple[str, ...], n: int) -> list[str]:
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
                 chosen: list[str] | None = None) -> dict:
-    """Add the file's responses to the meeting (inside the caller's transaction)."""
+    """Add the file's responses to the meeting (inside the caller's transaction); only a
+    held meeting (scheduled, on or before today) has feedback."""
+    _check_held(meeting, today)
     responses, digest, understood = parse(path, chosen)
     other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
                          [digest, meeting["id"]]).fetchone()
@@ -242,7 +254,7 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
             members[folded] = member_id
     strangers = []
     rows = []
-    for r in responses:
+    for r in _not_recorded(conn, meeting["id"], responses):
         member_id = members.get(r["email"].casefold()) if r["email"] else None
         if r["email"] and member_id is None:
             strangers.append(r["email"])
@@ -254,6 +266,36 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
            VALUES (?,?,?,?,?,?,?,?,?,?)""", rows).rowcount  # summed over the rows: those added
     return {"meeting_id": meeting["id"], "responses": len(responses), "added": added,
             "unchanged": len(responses) - added, "not_members": strangers, **understood}
+
+
+def _not_recorded(conn: sqlite3.Connection, meeting_id: int, responses: list[dict]) -> list[dict]:
+    """The responses not recorded for the meeting yet. One from a file with Forms' ID column
+    is recorded when its ID is (Excel rewrites the completion time when it saves a CSV): its
+    key is written "id ID|time", so IDs are never matched with a file's row numbers; keys
+    written "ID|time" before are still matched whole. Others are left to their keys."""
+    if not any(r["id"] is not None for r in responses):
+        return responses
+    keys = {k for (k,) in conn.execute("SELECT response_key FROM feedback WHERE meeting_id = ?", [meeting_id])}
+    ids = {k[3:].partition("|")[0] for k in keys if k.startswith("id ")}
+    fresh = []
+    for r in responses:
+        if r["id"] is not None:
+            if r["id"] in ids or r["key"] in keys:
+                continue
+            r = {**r, "key": f"id {r['key']}"}
+        fresh.append(r)
+    return fresh
+
+
+def _check_held(meeting: sqlite3.Row, today: date) -> None:
+    """Refuse feedback for a cancelled meeting or one still to come."""
+    label = f"Meeting #{meeting['id']}"
+    if meeting["status"] == "cancelled":
+        raise TanetError(f"{label} on {meeting['date']} was cancelled, so it has no feedback; check the meeting "
+                         "(tanet meeting list). Nothing was imported.")
+    if meeting["date"] > today.isoformat():
+        raise TanetError(f"{label} is not held yet ({meeting['date']}), so it has no feedback yet; check the "
+                         "meeting (tanet meeting list). Nothing was imported.")
 
 
 def show(conn: sqlite3.Connection, meeting_id: int) -> dict:
