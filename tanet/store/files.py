@@ -184,19 +184,23 @@ DEFAULT_PARENTS = ("invites", "reminders", "thanks", "cancellations", "summaries
 @contextmanager
 def interrupts_held():
     """Ctrl-C held back until the block ends (then it takes effect): for clearing away what a
-    stopped command began, which a second Ctrl-C must not cut short. Only the main thread
-    receives signals, so elsewhere this does nothing."""
+    stopped command began, which a second Ctrl-C must not cut short. Python runs signal
+    handlers in the main thread (whichever thread the signal reached), so the handler is
+    swapped there; elsewhere this does nothing."""
     import signal
     import threading
 
-    if not hasattr(signal, "pthread_sigmask") or threading.current_thread() is not threading.main_thread():
+    if threading.current_thread() is not threading.main_thread():
         yield
         return
-    old = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    pressed = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pressed.append(frame))
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, old)
+        signal.signal(signal.SIGINT, previous)
+        if pressed and callable(previous):
+            previous(signal.SIGINT, pressed[0])  # Python's own raises KeyboardInterrupt
 
 
 class NewFolder:
