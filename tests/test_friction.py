@@ -109,6 +109,24 @@ def test_follow_ups_outside_a_check_in(tanet):
     assert "passed" in tanet("followup", "add", "Ann", "--about", "x", "--due", "2026-01-01", ok=False).stderr
 
 
+def test_the_handover_page_says_who_has_each_open_follow_up_and_by_when(tanet, tmp_path):
+    add_member(tanet, "Ann Able", "ann@example.org")
+    add_member(tanet, "Ben Bold", "ben@example.org")
+    tanet("followup", "add", "Ann", "--about", "Call about the referral", "--owner", "Ben", "--due", "2026-12-01",
+          ok=True)
+    tanet("config", "set", "organiser.name", "Alex Morgan", ok=True)
+    tanet("config", "set", "organiser.email", "alex@example.org", ok=True)
+    tanet("handover", "-o", tmp_path / "pack", ok=True)
+    page = (tmp_path / "pack" / "index.html").read_text(encoding="utf-8")
+    section = page[page.index('id="follow-ups"'):]
+    section = section[:section.index("</section>")]
+    assert "Who has it" in section and "Due by" in section
+    row = section[section.index("Ann Able"):]
+    row = row[:row.index("</tr>")]
+    assert "Ben Bold" in row and "2026-12-01" in row
+    assert "Call about the referral" not in page  # what it is about stays in tanet.db, as the notes do
+
+
 def test_addresses_to_paste_into_bcc(tanet):
     add_member(tanet, "Ann Able", "ann@example.org", "education")
     add_member(tanet, "O'Brien, Zoë", "zoe@example.org", "housing")

@@ -212,14 +212,15 @@ def members_section(conn: sqlite3.Connection, today: date) -> str:
 
 
 def followups_section(conn: sqlite3.Connection) -> str:
-    """Who is to be followed up, and since when: never the notes."""
+    """Who is to be followed up, since when, who has it and by when: never the notes."""
     followups = conn.execute(
-        """SELECT mb.name, f.raised_on, mt.date FROM followups f JOIN members mb ON mb.id = f.member_id
-           LEFT JOIN meetings mt ON mt.id = f.meeting_id WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
+        """SELECT mb.name, f.raised_on, mt.date, ow.name, f.due_on FROM followups f JOIN members mb ON mb.id = f.member_id
+           LEFT JOIN meetings mt ON mt.id = f.meeting_id LEFT JOIN members ow ON ow.id = f.owner_id
+           WHERE f.closed_on IS NULL ORDER BY f.raised_on""").fetchall()
     return ('<section id="follow-ups"><h2>Open follow-ups</h2><p>Someone the facilitator agreed to follow up with. '
             "The notes stay in tanet.db: <code>tanet checkin list MEETING</code>.</p>"
-            + _table(["Member", "Raised on", "At the meeting of"], [list(r) for r in followups], "None open.")
-            + "</section>")
+            + _table(["Member", "Raised on", "At the meeting of", "Who has it", "Due by"], [list(r) for r in followups],
+                     "None open.") + "</section>")
 
 
 def themes_section(conn: sqlite3.Connection) -> str:
