@@ -42,6 +42,18 @@ def test_the_packs_members_csv_is_member_exports_bytes(tmp_path):
         "SELECT count(*) FROM members WHERE forgotten_on IS NULL").fetchone()[0]
 
 
+def test_a_cell_another_program_wrote_as_a_blob_is_guarded_too(tmp_path):
+    """A blob sorts after every text in SQLite: it must not pass the quick test for a cell that
+    needs no guard, or a formula stored as bytes would reach Excel as a formula."""
+    conn = register(tmp_path / "tanet.db", 3)
+    conn.execute("UPDATE members SET notes = CAST('=1+1' AS BLOB) WHERE id = 2")
+    conn.commit()
+    with NewFolder(tmp_path / "pack") as out:
+        handover.write_members_csv(out, conn, tmp_path / "pack")
+        lines = (out.path / "members.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert next(line for line in lines if line.startswith("2,")).endswith(",'=1+1")
+
+
 def test_the_packs_members_csv_never_holds_the_register(tmp_path):
     """20,000 members take some 30 MB as rows held at once; written line by line, the
     memory used stays that of a few lines whatever the size."""

@@ -33,7 +33,9 @@ def greeting_cell(name: str | None) -> str:
 def cell_sql(column: str) -> str:
     """SQL for a column's cell as text.csv_out words it ('' for none). Most cells start with a
     letter or a digit, which sort apart from every character csv_out guards against and from
-    the quote, and are passed on after two comparisons."""
+    the quote, and are passed on after two comparisons. A blob (written by another program)
+    sorts after every text, so it is kept out of the first test (below x'', the least blob)
+    and guarded as the text it becomes."""
     marks = sorted({39} | {i for i in range(128) if text_rules.csv_out(chr(i)) != chr(i)})  # 39: the quote
     low, high = max(i for i in marks if i < ord("0")), min(i for i in marks if i > ord("9"))
 
@@ -42,7 +44,8 @@ def cell_sql(column: str) -> str:
 
     c = f"{column} COLLATE BINARY"
     return (f"CASE WHEN {column} IS NULL THEN '' "
-            f"WHEN {c} >= {char(marks[-1] + 1)} OR ({c} >= {char(low + 1)} AND {c} < {char(high)}) THEN {column} "
+            f"WHEN ({c} >= {char(marks[-1] + 1)} AND {c} < x'') OR ({c} >= {char(low + 1)} AND {c} < {char(high)}) "
+            f"THEN {column} "
             f"WHEN unicode(ltrim({column}, '''')) IN ({', '.join(str(i) for i in marks if i != 39)}) "
             f"THEN '''' || {column} ELSE {column} END")
 
