@@ -1,6 +1,7 @@
 """Feedback forms (Microsoft Forms .xlsx, Google Forms CSV) and the summary's
 feedback figures."""
 
+import os
 import zipfile
 
 import pytest
@@ -287,3 +288,104 @@ def test_a_zip_that_is_no_workbook_is_named_so(tanet, tmp_path):
 
 def test_member_import_help_says_it_reads_xlsx(tanet):
     assert ".xlsx, CSV, or Excel 'Unicode text'" in " ".join(tanet("member", "import", "--help", ok=True).stdout.split())
+
+
+def _awkward_forms_workbook(path):
+    """A Forms export with every kind of cell a reader hands back: whole numbers and not,
+    a number too large to be exact, times, a date, true/false, blanks, non-ASCII text,
+    line breaks, padding, a blank and a white-space row, a short row, duplicate responses."""
+    from xml.sax.saxutils import escape
+
+    strings: dict[str, int] = {}
+
+    def cell(ref, value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, tuple):  # (serial day, style): 1 a date and time, 2 a date
+            return f'<c r="{ref}" s="{value[1]}"><v>{value[0]}</v></c>'
+        if isinstance(value, (int, float)):
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        if value.startswith("inline:"):
+            return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value[7:])}</t></is></c>'
+        return f'<c r="{ref}" t="s"><v>{strings.setdefault(value, len(strings))}</v></c>'
+
+    day = 46406.5  # 2027-01-19 12:00
+    rows = [
+        ["ID", "Start time", "Completion time", "Email", "Name", "How useful was today's meeting?",
+         "Will you use something from today in your work?", "What will you take back to your service?",
+         "What would you like the network to cover next?", "Which service area do you work in?"],
+        [1, (day, 1), (day + 0.00401, 1), "anonymous", "", 5, "Yes", "Café ☕ — grounding", "Supervision", "Housing"],
+        [2.0, (day + 0.01, 1), (day + 0.0123456, 1), "Zoe.Fraser@PentlandPrimary.example", "Zoë Fraser", "4 - useful",
+         "maybe", "Two lines\nof text", "", "Education "],
+        [7.5, (day + 0.02, 1), "19/01/2027 12:40", "stranger@example.org", None, 2.0, "N", 42, None, 1.0],
+        [12345678901234567, (day, 2), (day + 0.5, 1), "ANONYMOUS", "", "3.0", "Not sure", True, "inline:  padded  ",
+         "inline:Social work"],
+        [None, None, None, None, None, None, None, None, None, None],
+        ["inline: ", "inline:\t", None, None, None, None, None, None, None, None],
+        [1, (day, 1), (day + 0.00401, 1), "anonymous", "", 5, "Yes", "Café ☕ — grounding", "Supervision", "Housing"],
+        [9, (day + 0.03, 1), (day + 0.04, 1), "", "", None, "yes"],
+        [10, (day + 0.05, 1), (day + 0.06, 1), "zoe.fraser@pentlandprimary.example", "Zoë", 4.5, "Yes", "Ünïcödé",
+         False, "Housing"],
+    ]
+    sheet = "".join(f'<row r="{n}">' + "".join(cell(f"{chr(65 + i)}{n}", v) for i, v in enumerate(row)) + "</row>"
+                    for n, row in enumerate(rows, start=1))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    shared = "".join(f'<si><t xml:space="preserve">{escape(t)}</t></si>' for t in strings)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet '
+                   'name="Form1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                   f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" '
+                   f'Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{rel}/styles" '
+                   'Target="styles.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", f'<?xml version="1.0"?><styleSheet {ns}><cellXfs count="3"><xf numFmtId="0"/>'
+                   '<xf numFmtId="22" applyNumberFormat="1"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs>'
+                   '</styleSheet>')
+        z.writestr("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst {ns} count="{len(strings)}" '
+                   f'uniqueCount="{len(strings)}">{shared}</sst>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}'
+                   '</sheetData></worksheet>')
+    return path
+
+
+def test_a_forms_export_of_awkward_cells_is_stored_as_it_always_was(tanet, monkeypatch, tmp_path):
+    # What is stored and said for each kind of cell, as recorded before the import was made
+    # faster: a file imported again must be known, and its answers read the same.
+    import sqlite3
+
+    setup(tanet, monkeypatch)
+    book = _awkward_forms_workbook(tmp_path / "awkward.xlsx")
+    said = tanet("feedback", "import", "1", book, "--format", "json", ok=True).json()
+    again = tanet("feedback", "import", "1", book, "--format", "json", ok=True).json()
+    with sqlite3.connect(os.environ["TANET_DB"]) as conn:
+        stored = [list(row) for row in conn.execute("SELECT * FROM feedback ORDER BY id")]
+        files = [list(row) for row in conn.execute("SELECT * FROM feedback_files")]
+    questions = {"usefulness": "How useful was today's meeting?",
+                 "will_use": "Will you use something from today in your work?",
+                 "take_back": "What will you take back to your service?",
+                 "next_topic": "What would you like the network to cover next?",
+                 "service_area": "Which service area do you work in?"}
+    understood = {"meeting_id": 1, "responses": 7, "questions": questions,
+                  "columns_not_used": ["ID", "Start time", "Completion time", "Email", "Name"]}
+    assert said == {**understood, "added": 6, "unchanged": 1, "not_members": ["stranger@example.org"]}
+    assert again == {**understood, "added": 0, "unchanged": 7, "not_members": []}
+    assert stored == [
+        [1, 1, "id 1|2027-01-19 12:05:46.464000", None, 1, 5, "yes", "Café ☕ — grounding", "Supervision", "Housing",
+         "2027-01-19 12:05:46.464000"],
+        [2, 1, "id 2|2027-01-19 12:17:46.660000", 1, 0, 4, "maybe", "Two lines\nof text", None, "Education",
+         "2027-01-19 12:17:46.660000"],
+        [3, 1, "id 7.5|19/01/2027 12:40", None, 0, 2, "no", "42", None, "1", "19/01/2027 12:40"],
+        [4, 1, "id 12345678901234568|2027-01-20", None, 1, 3, "maybe", "True", "padded", "Social work", "2027-01-20"],
+        [5, 1, "id 9|2027-01-19 12:57:36", None, 1, None, "yes", None, None, None, "2027-01-19 12:57:36"],
+        [6, 1, "id 10|2027-01-19 13:26:24", 1, 0, 4, "yes", "Ünïcödé", "False", "Housing", "2027-01-19 13:26:24"]]
+    assert files == [["120ee4952c2f016181c9ee34cc67e19b62beb70bec2eb5dd81aed850dc51e7c1", 1, "2027-01-25"]]
