@@ -26,13 +26,15 @@ def feedback_import(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Add a meeting's feedback responses (importing the same file again changes nothing)."""
-    from tanet.meetings import schedule
     from tanet.summary import feedback
+
+    table = feedback.start_reading(file)  # checked; a workbook is read while the database is opened
+    from tanet.meetings import schedule
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today())
     with transaction(conn, dry_run=dry_run) as work:
-        result = feedback.import_file(work, m, file, force, today(), questions or [])
+        result = feedback.import_file(work, m, file, force, today(), questions or [], table)
     if fmt == "json":
         render.print_json(result)
         return

@@ -38,13 +38,39 @@ def read_numbered_table(path: Path, max_rows: int = MAX_ROWS):
 
 def _workbook_rows(path: Path):
     """The first sheet's rows with their numbers, made into text one at a time (a whole
-    sheet of Python strings at once would double the memory a large workbook takes)."""
-    from python_calamine import CalamineError, CalamineWorkbook
+    sheet of Python strings at once would double the memory a large workbook takes). The
+    reader starts at once, in a thread: it lets go of Python while it reads, so the
+    caller's own work (opening the database, say) goes on meanwhile."""
+    import threading
 
+    from python_calamine import CalamineWorkbook
+
+    read: list = []  # the sheet, or what stopped the reader
+
+    def load() -> None:
+        try:
+            read.append(CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0))
+        except BaseException as e:  # handed to whoever asks for the rows
+            read.append(e)
+
+    reader = threading.Thread(target=load, name="workbook reader")  # not a daemon: never cut off mid-read
+    reader.start()
+    return _rows_once_read(path, reader, read)
+
+
+def _rows_once_read(path: Path, reader, read: list):
+    from python_calamine import CalamineError
+
+    reader.join()
     try:
-        sheet = CalamineWorkbook.from_path(str(path)).get_sheet_by_index(0)
+        sheet = read.pop()
+        if isinstance(sheet, BaseException):
+            raise sheet
         for number, row in enumerate(sheet.iter_rows(), start=(sheet.start or (0, 0))[0] + 1):
-            yield number, [c if c.__class__ is str else _cell(c) for c in row]  # most cells are text: no call
+            # Each cell as text: a whole number without ".0", a time as 2027-01-19 12:05:46 (a
+            # datetime's str), an empty one ""; written in line, as a call for each cell costs more.
+            yield number, [c if c.__class__ is str else (str(int(c)) if c.is_integer() else str(c))
+                           if c.__class__ is float else str(c) if c is not None else "" for c in row]
     except (CalamineError, ValueError, OSError) as e:
         raise _unreadable(path, e) from None
     except BaseException as e:  # the reader's own failure (pyo3's PanicException, not importable)
@@ -57,12 +83,3 @@ def _unreadable(path: Path, e: BaseException) -> TanetError:
     return TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Download it again from Forms "
                       "('Open results in Excel') or save it as .xlsx or CSV.")
 
-
-def _cell(value) -> str:
-    """A cell that is not text, as text: a whole number without ".0", a time as
-    2027-01-19 12:05:46 (str of a datetime is its isoformat(sep=" "), made faster)."""
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(value)
-    if value is None:
-        return ""
-    return str(value)
