@@ -389,3 +389,33 @@ def test_a_forms_export_of_awkward_cells_is_stored_as_it_always_was(tanet, monke
         [5, 1, "id 9|2027-01-19 12:57:36", None, 1, None, "yes", None, None, None, "2027-01-19 12:57:36"],
         [6, 1, "id 10|2027-01-19 13:26:24", 1, 0, 4, "yes", "Ünïcödé", "False", "Housing", "2027-01-19 13:26:24"]]
     assert files == [["120ee4952c2f016181c9ee34cc67e19b62beb70bec2eb5dd81aed850dc51e7c1", 1, "2027-01-25"]]
+
+
+def test_a_workbook_is_read_in_the_background_while_the_database_is_opened(tanet, monkeypatch):
+    # python-calamine lets go of Python while it reads, so the sheet is read in a thread,
+    # begun once the file is checked, and the database is opened meanwhile.
+    import threading
+
+    import python_calamine
+
+    from tanet.store import db
+
+    setup(tanet, monkeypatch)
+    reading, seen = threading.Event(), []
+    real_reader, real_open = python_calamine.CalamineWorkbook, db.open_db
+
+    class Workbook:
+        @staticmethod
+        def from_path(path):
+            seen.append(threading.current_thread() is threading.main_thread())
+            reading.set()
+            return real_reader.from_path(path)
+
+    def open_db(*args, **kwargs):
+        assert reading.wait(10), "the database was opened before the workbook was being read"
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Workbook)
+    monkeypatch.setattr(db, "open_db", open_db)
+    r = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
+    assert seen == [False] and r["added"] == 24
