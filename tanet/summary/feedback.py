@@ -7,14 +7,12 @@ Importing the same file twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 import sqlite3
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
 from tanet.sheets.workbook import TooManyRows, read_numbered_table
@@ -132,6 +130,8 @@ def parse(path: Path, chosen: list[str] | None = None, table=None) -> tuple[list
     of the file's content, and which column answered which question. The rows are read one
     at a time: only the answers are kept. `chosen` are `--question KEY=HEADER` options;
     `table` the file's rows if start_reading was called already."""
+    import hashlib  # here, as tanet.text below: imported while a workbook is read in the background
+
     table = _filled_rows(start_reading(path) if table is None else table)
     _, line, header = next(table, (None, None, None))
     if header is None:
@@ -181,6 +181,8 @@ def _too_many(path: Path) -> TanetError:
 def _responses(columns: list[list[str]], meta: dict) -> list[tuple] | None:
     """The rows' answers, checked column by column, each response a tuple in RESPONSE's
     order; None when one of them cannot be read."""
+    from tanet import text as text_rules
+
     ratings, uses, take_back, next_topic, areas, emails, ids, completed = columns
     usefulness = {rating: _rating(rating) for rating in set(ratings)}
     will_use = {use: _yes_no(use) for use in set(uses)}
@@ -228,6 +230,8 @@ def _refuse(path: Path, columns: list[list[str]], numbers: list[int]) -> None:
 
 def _problems(cells: tuple[str, ...], n: int) -> list[str]:
     """What is wrong with row n's answers (the questions' cells in QUESTIONS' order)."""
+    from tanet import text as text_rules
+
     rating, use, take_back, next_topic, area = cells[:len(QUESTIONS)]
     problems = []
     usefulness = _rating(rating)
