@@ -334,7 +334,9 @@ def _past_row(row: int) -> re.Pattern:
     larger = [rb"[1-9][0-9]{%d,}" % len(digits)] + [
         f"{digits[:i]}[{int(d) + 1}-9]{'[0-9]' * (len(digits) - i - 1)}".encode()
         for i, d in enumerate(digits) if d != "9"]
-    return re.compile(rb' r="[A-Za-z]{0,3}0*(?:' + b"|".join(larger) + rb')"')
+    # Never gone back over (possessive), and first the number's length looked at: nearly
+    # every position is shorter, and is passed over at once.
+    return re.compile(rb' r="[A-Za-z]{0,3}+0*+(?=[1-9][0-9]{%d})(?:' % (len(digits) - 1) + b"|".join(larger) + rb')"')
 
 
 @functools.lru_cache(maxsize=64)
