@@ -419,3 +419,14 @@ def test_a_workbook_is_read_in_the_background_while_the_database_is_opened(tanet
     monkeypatch.setattr(db, "open_db", open_db)
     r = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
     assert seen == [False] and r["added"] == 24
+
+
+def test_a_wrong_meeting_is_named_before_what_is_wrong_with_the_file(tanet, monkeypatch, tmp_path):
+    # The file is checked (and read) before the database is opened, but its refusal waits
+    # until the meeting is found and held, so the coordinator hears of the meeting first.
+    setup(tanet, monkeypatch)
+    tanet("meeting", "add", "2027-02-10", "--location", "x", ok=True)
+    missing = tmp_path / "nowhere.xlsx"
+    assert "There is no meeting #99" in tanet("feedback", "import", "99", missing, ok=False).stderr
+    assert "Meeting #3 is not held yet" in tanet("feedback", "import", "3", missing, ok=False).stderr
+    assert "There is no file" in tanet("feedback", "import", "1", missing, ok=False).stderr

@@ -6,6 +6,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet.cli.common import MeetingArg, TreeFormatOpt, connection, new_app, today
+from tanet.errors import TanetError
 from tanet.output import render
 from tanet.store.db import transaction
 
@@ -28,7 +29,10 @@ def feedback_import(
     """Add a meeting's feedback responses (importing the same file again changes nothing)."""
     from tanet.summary import feedback
 
-    table = feedback.start_reading(file)  # checked; a workbook is read while the database is opened
+    try:
+        table = feedback.start_reading(file)  # checked; a workbook is then read while the database is opened
+    except TanetError as e:
+        table = e  # said once the meeting is found and held: a wrong meeting is still named first
     from tanet.meetings import schedule
 
     conn = connection()

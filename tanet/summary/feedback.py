@@ -129,9 +129,11 @@ def parse(path: Path, chosen: list[str] | None = None, table=None) -> tuple[list
     """The responses in the file (checked; each a tuple in RESPONSE's order), a fingerprint
     of the file's content, and which column answered which question. The rows are read one
     at a time: only the answers are kept. `chosen` are `--question KEY=HEADER` options;
-    `table` the file's rows if start_reading was called already."""
+    `table` the file's rows if start_reading was called already (or what it refused)."""
     import hashlib  # here, as tanet.text below: imported while a workbook is read in the background
 
+    if isinstance(table, TanetError):
+        raise table
     table = _filled_rows(start_reading(path) if table is None else table)
     _, line, header = next(table, (None, None, None))
     if header is None:
