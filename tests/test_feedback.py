@@ -3,6 +3,7 @@ feedback figures."""
 
 import os
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, add_member
@@ -430,3 +431,50 @@ def test_a_wrong_meeting_is_named_before_what_is_wrong_with_the_file(tanet, monk
     assert "There is no meeting #99" in tanet("feedback", "import", "99", missing, ok=False).stderr
     assert "Meeting #3 is not held yet" in tanet("feedback", "import", "3", missing, ok=False).stderr
     assert "There is no file" in tanet("feedback", "import", "1", missing, ok=False).stderr
+
+
+def test_no_cycle_collection_runs_while_a_form_is_imported_and_it_is_back_on_after(tanet, monkeypatch, tmp_path):
+    # Thousands of small lists and tuples, none in a cycle: collecting while they are read
+    # finds nothing. The collector is on again afterwards, after a refusal too.
+    import gc
+    from datetime import date
+
+    from tanet.errors import TanetError
+    from tanet.meetings import schedule
+    from tanet.store import db
+    from tanet.summary import feedback
+
+    setup(tanet, monkeypatch)
+    header = GOOGLE_HEADER.split(",")
+    good, bad = tmp_path / "good.xlsx", tmp_path / "bad.xlsx"
+    write_xlsx(good, [header] + [[f"19/01/2027 12:{n % 60:02d}:00", "", str(1 + n % 5), "Yes", f"answer {n}", "",
+                                  "Housing"] for n in range(3000)])
+    write_xlsx(bad, [header, ["19/01/2027 12:00:00", "", "9", "Yes", "", "", ""]])
+    conn = db.open_db(Path(os.environ["TANET_DB"]))
+    meeting = schedule.find_meeting(conn, "1", date(2027, 1, 25))
+    collections, reading, real_parse = [], [], feedback.parse
+
+    def parse(*args):
+        reading.append(True)
+        try:
+            return real_parse(*args)
+        finally:
+            reading.pop()
+
+    def seen(phase, info):
+        if phase == "start" and reading:
+            collections.append(info["generation"])
+
+    monkeypatch.setattr(feedback, "parse", parse)
+
+    gc.callbacks.append(seen)
+    try:
+        with db.transaction(conn) as work:
+            assert feedback.import_file(work, meeting, good, False, date(2027, 1, 25))["added"] == 3000
+        assert collections == [] and gc.isenabled()
+        with pytest.raises(TanetError), db.transaction(conn) as work:
+            feedback.import_file(work, meeting, bad, False, date(2027, 1, 25))
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(seen)
+        conn.close()
