@@ -365,3 +365,15 @@ def test_a_position_far_out_in_the_middle_of_a_long_ordinary_sheet_is_found(tmp_
 def test_a_long_ordinary_sheet_is_accepted_with_its_furthest_cell_in_the_middle(tmp_path):
     # Found there, not only at the ends: within the limits it is read.
     check_workbook(write_xlsx(tmp_path / "long.xlsx", _long_sheet_with(text_cell("GR3001", "far"))), 3_001)
+
+
+def test_a_sheet_ending_on_a_row_of_over_a_thousand_digits_is_refused_at_once(tmp_path):
+    # A 2 KB file whose last position is r="A777...": refused as too big, in no time (looking
+    # for a row past it would be a pattern that grows with the square of its digits).
+    import time
+
+    row = "7" * 1500
+    book = write_xlsx(tmp_path / "long.xlsx", [HEADER, f'<row r="{row}">' + text_cell(f"A{row}", "x") + "</row>"])
+    started = time.process_time()
+    assert "row 777,777,777,777" in refusal(book)
+    assert time.process_time() - started < 5  # a failure guard: it takes milliseconds

@@ -316,7 +316,9 @@ def _furthest(piece: bytes) -> tuple[bytes, bytes]:
     rows = [row for start, end in edges for row in _REF_ROW.findall(piece, start, end)]
     columns = {column for start, end in edges for column in _REF_COLUMN.findall(piece, start, end)}
     row, column = max(map(int, rows), default=0), max(columns, key=_column_order, default=b"")
-    if _past_row(row).search(piece) or _past_column(column.upper()).search(piece):
+    # A row past any a sheet may have is refused: read as before, rather than made a search for
+    # (whose pattern grows with the square of the row's digits).
+    if row > MAX_ROWS or _past_row(row).search(piece) or _past_column(column.upper()).search(piece):
         row, column = max(map(int, set(_REF_ROW.findall(piece))), default=0), max(
             set(_REF_COLUMN.findall(piece)), key=_column_order, default=b"")
     return column, str(row).encode()
