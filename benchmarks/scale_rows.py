@@ -21,6 +21,7 @@ import hashlib
 import os
 import shutil
 import sqlite3
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -118,7 +119,10 @@ def feedback_row(n: int) -> tuple[tuple, tuple]:
     bench.same("the responses read", json.loads(bench.output(mine, bench.env_for(db)))["responses"],
                int(bench.output(peer)) - 1)
     timing = bench.medians((mine, bench.env_for(db)), (peer, None), n, before=fresh)
-    what = "`feedback import` of a Forms workbook of 10,000 responses"
+    # What tanet takes before it reads anything (Python, Typer, its own modules): the part of
+    # the ratio no work on the import can take away.
+    start_up = statistics.median(bench.run(bench.TANET + ["--version"])[0] for _ in range(n))
+    what = f"`feedback import` of a Forms workbook of 10,000 responses (tanet's start-up alone: {start_up * 1000:.0f} ms)"
     return (what, "python-calamine reading the sheet alone (`forms_xlsx.py read`)", timing, 1.5), \
         (what, timing.memory)
 

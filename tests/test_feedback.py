@@ -1,7 +1,9 @@
 """Feedback forms (Microsoft Forms .xlsx, Google Forms CSV) and the summary's
 feedback figures."""
 
+import os
 import zipfile
+from pathlib import Path
 
 import pytest
 from conftest import FIXTURES, add_member
@@ -287,3 +289,192 @@ def test_a_zip_that_is_no_workbook_is_named_so(tanet, tmp_path):
 
 def test_member_import_help_says_it_reads_xlsx(tanet):
     assert ".xlsx, CSV, or Excel 'Unicode text'" in " ".join(tanet("member", "import", "--help", ok=True).stdout.split())
+
+
+def _awkward_forms_workbook(path):
+    """A Forms export with every kind of cell a reader hands back: whole numbers and not,
+    a number too large to be exact, times, a date, true/false, blanks, non-ASCII text,
+    line breaks, padding, a blank and a white-space row, a short row, duplicate responses."""
+    from xml.sax.saxutils import escape
+
+    strings: dict[str, int] = {}
+
+    def cell(ref, value):
+        if value is None:
+            return ""
+        if isinstance(value, bool):
+            return f'<c r="{ref}" t="b"><v>{int(value)}</v></c>'
+        if isinstance(value, tuple):  # (serial day, style): 1 a date and time, 2 a date
+            return f'<c r="{ref}" s="{value[1]}"><v>{value[0]}</v></c>'
+        if isinstance(value, (int, float)):
+            return f'<c r="{ref}"><v>{value!r}</v></c>'
+        if value.startswith("inline:"):
+            return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{escape(value[7:])}</t></is></c>'
+        return f'<c r="{ref}" t="s"><v>{strings.setdefault(value, len(strings))}</v></c>'
+
+    day = 46406.5  # 2027-01-19 12:00
+    rows = [
+        ["ID", "Start time", "Completion time", "Email", "Name", "How useful was today's meeting?",
+         "Will you use something from today in your work?", "What will you take back to your service?",
+         "What would you like the network to cover next?", "Which service area do you work in?"],
+        [1, (day, 1), (day + 0.00401, 1), "anonymous", "", 5, "Yes", "Café ☕ — grounding", "Supervision", "Housing"],
+        [2.0, (day + 0.01, 1), (day + 0.0123456, 1), "Zoe.Fraser@PentlandPrimary.example", "Zoë Fraser", "4 - useful",
+         "maybe", "Two lines\nof text", "", "Education "],
+        [7.5, (day + 0.02, 1), "19/01/2027 12:40", "stranger@example.org", None, 2.0, "N", 42, None, 1.0],
+        [12345678901234567, (day, 2), (day + 0.5, 1), "ANONYMOUS", "", "3.0", "Not sure", True, "inline:  padded  ",
+         "inline:Social work"],
+        [None, None, None, None, None, None, None, None, None, None],
+        ["inline: ", "inline:\t", None, None, None, None, None, None, None, None],
+        [1, (day, 1), (day + 0.00401, 1), "anonymous", "", 5, "Yes", "Café ☕ — grounding", "Supervision", "Housing"],
+        [9, (day + 0.03, 1), (day + 0.04, 1), "", "", None, "yes"],
+        [10, (day + 0.05, 1), (day + 0.06, 1), "zoe.fraser@pentlandprimary.example", "Zoë", 4.5, "Yes", "Ünïcödé",
+         False, "Housing"],
+    ]
+    sheet = "".join(f'<row r="{n}">' + "".join(cell(f"{chr(65 + i)}{n}", v) for i, v in enumerate(row)) + "</row>"
+                    for n, row in enumerate(rows, start=1))
+    ns = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+    rel = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+    shared = "".join(f'<si><t xml:space="preserve">{escape(t)}</t></si>' for t in strings)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("[Content_Types].xml", '<?xml version="1.0"?><Types xmlns="http://schemas.openxmlformats.org/'
+                   'package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-'
+                   'package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/></Types>')
+        z.writestr("_rels/.rels", f'<?xml version="1.0"?><Relationships xmlns="http://schemas.openxmlformats.org/'
+                   f'package/2006/relationships"><Relationship Id="rId1" Type="{rel}/officeDocument" '
+                   'Target="xl/workbook.xml"/></Relationships>')
+        z.writestr("xl/workbook.xml", f'<?xml version="1.0"?><workbook {ns} xmlns:r="{rel}"><sheets><sheet '
+                   'name="Form1" sheetId="1" r:id="rId1"/></sheets></workbook>')
+        z.writestr("xl/_rels/workbook.xml.rels", '<?xml version="1.0"?><Relationships xmlns="http://schemas.'
+                   f'openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="{rel}/worksheet" '
+                   f'Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="{rel}/sharedStrings" '
+                   f'Target="sharedStrings.xml"/><Relationship Id="rId3" Type="{rel}/styles" '
+                   'Target="styles.xml"/></Relationships>')
+        z.writestr("xl/styles.xml", f'<?xml version="1.0"?><styleSheet {ns}><cellXfs count="3"><xf numFmtId="0"/>'
+                   '<xf numFmtId="22" applyNumberFormat="1"/><xf numFmtId="14" applyNumberFormat="1"/></cellXfs>'
+                   '</styleSheet>')
+        z.writestr("xl/sharedStrings.xml", f'<?xml version="1.0"?><sst {ns} count="{len(strings)}" '
+                   f'uniqueCount="{len(strings)}">{shared}</sst>')
+        z.writestr("xl/worksheets/sheet1.xml", f'<?xml version="1.0"?><worksheet {ns}><sheetData>{sheet}'
+                   '</sheetData></worksheet>')
+    return path
+
+
+def test_a_forms_export_of_awkward_cells_is_stored_as_it_always_was(tanet, monkeypatch, tmp_path):
+    # What is stored and said for each kind of cell, as recorded before the import was made
+    # faster: a file imported again must be known, and its answers read the same.
+    import sqlite3
+
+    setup(tanet, monkeypatch)
+    book = _awkward_forms_workbook(tmp_path / "awkward.xlsx")
+    said = tanet("feedback", "import", "1", book, "--format", "json", ok=True).json()
+    again = tanet("feedback", "import", "1", book, "--format", "json", ok=True).json()
+    with sqlite3.connect(os.environ["TANET_DB"]) as conn:
+        stored = [list(row) for row in conn.execute("SELECT * FROM feedback ORDER BY id")]
+        files = [list(row) for row in conn.execute("SELECT * FROM feedback_files")]
+    questions = {"usefulness": "How useful was today's meeting?",
+                 "will_use": "Will you use something from today in your work?",
+                 "take_back": "What will you take back to your service?",
+                 "next_topic": "What would you like the network to cover next?",
+                 "service_area": "Which service area do you work in?"}
+    understood = {"meeting_id": 1, "responses": 7, "questions": questions,
+                  "columns_not_used": ["ID", "Start time", "Completion time", "Email", "Name"]}
+    assert said == {**understood, "added": 6, "unchanged": 1, "not_members": ["stranger@example.org"]}
+    assert again == {**understood, "added": 0, "unchanged": 7, "not_members": []}
+    assert stored == [
+        [1, 1, "id 1|2027-01-19 12:05:46.464000", None, 1, 5, "yes", "Café ☕ — grounding", "Supervision", "Housing",
+         "2027-01-19 12:05:46.464000"],
+        [2, 1, "id 2|2027-01-19 12:17:46.660000", 1, 0, 4, "maybe", "Two lines\nof text", None, "Education",
+         "2027-01-19 12:17:46.660000"],
+        [3, 1, "id 7.5|19/01/2027 12:40", None, 0, 2, "no", "42", None, "1", "19/01/2027 12:40"],
+        [4, 1, "id 12345678901234568|2027-01-20", None, 1, 3, "maybe", "True", "padded", "Social work", "2027-01-20"],
+        [5, 1, "id 9|2027-01-19 12:57:36", None, 1, None, "yes", None, None, None, "2027-01-19 12:57:36"],
+        [6, 1, "id 10|2027-01-19 13:26:24", 1, 0, 4, "yes", "Ünïcödé", "False", "Housing", "2027-01-19 13:26:24"]]
+    assert files == [["120ee4952c2f016181c9ee34cc67e19b62beb70bec2eb5dd81aed850dc51e7c1", 1, "2027-01-25"]]
+
+
+def test_a_workbook_is_read_in_the_background_while_the_database_is_opened(tanet, monkeypatch):
+    # python-calamine lets go of Python while it reads, so the sheet is read in a thread,
+    # begun once the file is checked, and the database is opened meanwhile.
+    import threading
+
+    import python_calamine
+
+    from tanet.store import db
+
+    setup(tanet, monkeypatch)
+    reading, seen = threading.Event(), []
+    real_reader, real_open = python_calamine.CalamineWorkbook, db.open_db
+
+    class Workbook:
+        @staticmethod
+        def from_path(path):
+            seen.append(threading.current_thread() is threading.main_thread())
+            reading.set()
+            return real_reader.from_path(path)
+
+    def open_db(*args, **kwargs):
+        assert reading.wait(10), "the database was opened before the workbook was being read"
+        return real_open(*args, **kwargs)
+
+    monkeypatch.setattr(python_calamine, "CalamineWorkbook", Workbook)
+    monkeypatch.setattr(db, "open_db", open_db)
+    r = tanet("feedback", "import", "1", FORM, "--format", "json", ok=True).json()
+    assert seen == [False] and r["added"] == 24
+
+
+def test_a_wrong_meeting_is_named_before_what_is_wrong_with_the_file(tanet, monkeypatch, tmp_path):
+    # The file is checked (and read) before the database is opened, but its refusal waits
+    # until the meeting is found and held, so the coordinator hears of the meeting first.
+    setup(tanet, monkeypatch)
+    tanet("meeting", "add", "2027-02-10", "--location", "x", ok=True)
+    missing = tmp_path / "nowhere.xlsx"
+    assert "There is no meeting #99" in tanet("feedback", "import", "99", missing, ok=False).stderr
+    assert "Meeting #3 is not held yet" in tanet("feedback", "import", "3", missing, ok=False).stderr
+    assert "There is no file" in tanet("feedback", "import", "1", missing, ok=False).stderr
+
+
+def test_no_cycle_collection_runs_while_a_form_is_imported_and_it_is_back_on_after(tanet, monkeypatch, tmp_path):
+    # Thousands of small lists and tuples, none in a cycle: collecting while they are read
+    # finds nothing. The collector is on again afterwards, after a refusal too.
+    import gc
+    from datetime import date
+
+    from tanet.errors import TanetError
+    from tanet.meetings import schedule
+    from tanet.store import db
+    from tanet.summary import feedback
+
+    setup(tanet, monkeypatch)
+    header = GOOGLE_HEADER.split(",")
+    good, bad = tmp_path / "good.xlsx", tmp_path / "bad.xlsx"
+    write_xlsx(good, [header] + [[f"19/01/2027 12:{n % 60:02d}:00", "", str(1 + n % 5), "Yes", f"answer {n}", "",
+                                  "Housing"] for n in range(3000)])
+    write_xlsx(bad, [header, ["19/01/2027 12:00:00", "", "9", "Yes", "", "", ""]])
+    conn = db.open_db(Path(os.environ["TANET_DB"]))
+    meeting = schedule.find_meeting(conn, "1", date(2027, 1, 25))
+    collections, reading, real_parse = [], [], feedback.parse
+
+    def parse(*args):
+        reading.append(True)
+        try:
+            return real_parse(*args)
+        finally:
+            reading.pop()
+
+    def seen(phase, info):
+        if phase == "start" and reading:
+            collections.append(info["generation"])
+
+    monkeypatch.setattr(feedback, "parse", parse)
+
+    gc.callbacks.append(seen)
+    try:
+        with db.transaction(conn) as work:
+            assert feedback.import_file(work, meeting, good, False, date(2027, 1, 25))["added"] == 3000
+        assert collections == [] and gc.isenabled()
+        with pytest.raises(TanetError), db.transaction(conn) as work:
+            feedback.import_file(work, meeting, bad, False, date(2027, 1, 25))
+        assert gc.isenabled()
+    finally:
+        gc.callbacks.remove(seen)
+        conn.close()

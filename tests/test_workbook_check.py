@@ -8,7 +8,7 @@ import pytest
 from test_hostile_input import write_xlsx
 
 from tanet.errors import TanetError
-from tanet.sheets.workbook import CELL_COST, EMPTY_CELL_COST, MAX_READER_MEMORY, check_workbook
+from tanet.sheets.workbook_check import CELL_COST, EMPTY_CELL_COST, MAX_READER_MEMORY, check_workbook
 
 
 def text_cell(ref: str, text: str, extra: str = "") -> str:
@@ -332,3 +332,48 @@ def test_a_tag_of_eighty_thousand_shared_markers_is_checked_at_once(tmp_path):
     finally:
         signal.setitimer(signal.ITIMER_PROF, 0)
         signal.signal(signal.SIGPROF, previous)
+
+
+def _long_sheet_with(middle: str, header_reach: str = "B1") -> list[str]:
+    """An ordinary sheet of 3,000 rows (far more than the check's first look at each end
+    takes in) with `middle`, a cell, written halfway down."""
+    rows = [f'<row r="{n}">' + text_cell(f"A{n}", f"member {n}") + text_cell(f"B{n}", "x") + "</row>"
+            for n in range(2, 3002)]
+    rows[1500] = rows[1500].replace("</row>", middle + "</row>")
+    return ['<row r="1">' + text_cell("A1", "Name") + text_cell(header_reach, "Email") + "</row>", *rows]
+
+
+@pytest.mark.parametrize("middle, max_rows, header_reach, said", [
+    (text_cell("A1048576", "far"), 100_001, "B1", "row 1,048,576"),  # more digits than the ends' rows
+    (text_cell("A5001", "far"), 5_000, "B1", "row 5,001"),  # as many digits, a larger number
+    (text_cell("A0005001", "far"), 5_000, "B1", "row 5,001"),
+    (text_cell("XFD1502", "far"), 100_001, "B1", "column XFD"),  # more letters
+    (text_cell("GS1502", "far"), 100_001, "GR1", "column GS"),  # as many letters, later
+    (text_cell("gs1502", "far"), 100_001, "GR1", "column gs"),
+    ('<c r="1502" t="inlineStr"><is><t>far</t></is></c>', 100_001, "B1", "leaves out where"),  # no letter
+])
+def test_a_position_far_out_in_the_middle_of_a_long_ordinary_sheet_is_found(tmp_path, middle, max_rows, header_reach,
+                                                                             said):
+    # The furthest positions are looked for at the sheet's two ends first; one cell further
+    # out anywhere else must still be found.
+    book = write_xlsx(tmp_path / "long.xlsx", _long_sheet_with(middle, header_reach))
+    with pytest.raises(TanetError) as e:
+        check_workbook(book, max_rows)
+    assert said in str(e.value)
+
+
+def test_a_long_ordinary_sheet_is_accepted_with_its_furthest_cell_in_the_middle(tmp_path):
+    # Found there, not only at the ends: within the limits it is read.
+    check_workbook(write_xlsx(tmp_path / "long.xlsx", _long_sheet_with(text_cell("GR3001", "far"))), 3_001)
+
+
+def test_a_sheet_ending_on_a_row_of_over_a_thousand_digits_is_refused_at_once(tmp_path):
+    # A 2 KB file whose last position is r="A777...": refused as too big, in no time (looking
+    # for a row past it would be a pattern that grows with the square of its digits).
+    import time
+
+    row = "7" * 1500
+    book = write_xlsx(tmp_path / "long.xlsx", [HEADER, f'<row r="{row}">' + text_cell(f"A{row}", "x") + "</row>"])
+    started = time.process_time()
+    assert "row 777,777,777,777" in refusal(book)
+    assert time.process_time() - started < 5  # a failure guard: it takes milliseconds

@@ -6,6 +6,7 @@ from typing import Annotated, List, Optional
 import typer
 
 from tanet.cli.common import MeetingArg, TreeFormatOpt, connection, new_app, today
+from tanet.errors import TanetError
 from tanet.output import render
 from tanet.store.db import transaction
 
@@ -26,13 +27,18 @@ def feedback_import(
     fmt: TreeFormatOpt = "table",
 ) -> None:
     """Add a meeting's feedback responses (importing the same file again changes nothing)."""
-    from tanet.meetings import schedule
     from tanet.summary import feedback
+
+    try:
+        table = feedback.start_reading(file)  # checked; a workbook is then read while the database is opened
+    except TanetError as e:
+        table = e  # said once the meeting is found and held: a wrong meeting is still named first
+    from tanet.meetings import schedule
 
     conn = connection()
     m = schedule.find_meeting(conn, meeting, today())
     with transaction(conn, dry_run=dry_run) as work:
-        result = feedback.import_file(work, m, file, force, today(), questions or [])
+        result = feedback.import_file(work, m, file, force, today(), questions or [], table)
     if fmt == "json":
         render.print_json(result)
         return

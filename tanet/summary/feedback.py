@@ -7,14 +7,13 @@ Importing the same file twice changes nothing.
 
 from __future__ import annotations
 
-import hashlib
 import operator
 import sqlite3
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from tanet import text as text_rules
 from tanet.errors import TanetError
 from tanet.sheets.textfiles import squash
 from tanet.sheets.workbook import TooManyRows, read_numbered_table
@@ -33,6 +32,10 @@ LABELS = {"usefulness": "how useful (1-5)", "will_use": "will you use something 
 META = {"id": ("id", "responseid"), "started": ("starttime",), "completed": ("completiontime", "timestamp"),
         "email": ("email", "emailaddress"), "name": ("name", "fullname"), "modified": ("lastmodifiedtime",)}
 ANSWER_META = ("email", "id", "completed")  # Forms' own columns kept with each response
+# A response as parse() gives it: the key it is stored under, the key it was stored under
+# before IDs were kept apart ("ID|time", None without an ID column), its ID, then its answers.
+RESPONSE = ("key", "old_key", "id", "email", "usefulness", "will_use", "take_back", "next_topic", "service_area",
+            "submitted_at")
 MAX_FILE = 20 * 1024 * 1024
 MAX_RESPONSES = 10_000
 YES_NO = {"yes": "yes", "y": "yes", "no": "no", "n": "no", "maybe": "maybe", "notsure": "maybe",
@@ -50,17 +53,22 @@ def _find(header: list[str], choices) -> int | None:
     return None
 
 
-def _filled_rows(path: Path):
-    """The file's rows that are not all blank, each with its number in the file (blank rows
-    counted, as the coordinator sees it) and its cells joined by tabs (the line the file's
-    fingerprint is made of)."""
+def start_reading(path: Path):
+    """The file's rows, each with its number in the file (blank rows counted, as the
+    coordinator sees it), once it is checked; an .xlsx is read in the background meanwhile,
+    so the caller can open the database while it is (see parse)."""
     if path.is_file() and path.stat().st_size > MAX_FILE:
         raise TanetError(f"{path} is too large for one meeting's feedback (over {MAX_FILE // 2**20} MB). Check it "
                          "is the meeting's Forms export, not something else.")
     try:
-        table = read_numbered_table(path, MAX_RESPONSES + 1)  # a header and the responses
+        return read_numbered_table(path, MAX_RESPONSES + 1)  # a header and the responses
     except TooManyRows:
         raise _too_many(path) from None
+
+
+def _filled_rows(table):
+    """The rows that are not all blank, with their numbers and their cells joined by tabs
+    (the line the file's fingerprint is made of)."""
     for number, row in table:
         line = "\t".join(row)
         if line and not line.isspace():  # a cell that is more than white space
@@ -118,11 +126,16 @@ def _chosen_questions(header: list[str], questions: list[int], chosen: list[str]
     return cols
 
 
-def parse(path: Path, chosen: list[str] | None = None) -> tuple[list[dict], str, dict]:
-    """The responses in the file (checked), a fingerprint of the file's content, and which
-    column answered which question. The rows are read one at a time: only the answers
-    are kept. `chosen` are `--question KEY=HEADER` options."""
-    table = _filled_rows(path)
+def parse(path: Path, chosen: list[str] | None = None, table=None) -> tuple[list[tuple], str, dict]:
+    """The responses in the file (checked; each a tuple in RESPONSE's order), a fingerprint
+    of the file's content, and which column answered which question. The rows are read one
+    at a time: only the answers are kept. `chosen` are `--question KEY=HEADER` options;
+    `table` the file's rows if start_reading was called already (or what it refused)."""
+    import hashlib  # here, as tanet.text below: imported while a workbook is read in the background
+
+    if isinstance(table, TanetError):
+        raise table
+    table = _filled_rows(start_reading(path) if table is None else table)
     _, line, header = next(table, (None, None, None))
     if header is None:
         raise TanetError(f"{path} has no rows.")
@@ -168,8 +181,11 @@ def _too_many(path: Path) -> TanetError:
                       "it is the meeting's Forms export.")
 
 
-def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
-    """The rows' answers, checked column by column; None when one of them cannot be read."""
+def _responses(columns: list[list[str]], meta: dict) -> list[tuple] | None:
+    """The rows' answers, checked column by column, each response a tuple in RESPONSE's
+    order; None when one of them cannot be read."""
+    from tanet import text as text_rules
+
     ratings, uses, take_back, next_topic, areas, emails, ids, completed = columns
     usefulness = {rating: _rating(rating) for rating in set(ratings)}
     will_use = {use: _yes_no(use) for use in set(uses)}
@@ -181,13 +197,12 @@ def _responses(columns: list[list[str]], meta: dict) -> list[dict] | None:
         areas = text_rules.one_line_each(areas, "service area")
     except TanetError:
         return None
-    keys = ids if meta["id"] is not None else [str(n) for n in range(2, len(ids) + 2)]
-    submitted = completed if meta["completed"] is not None else [None] * len(ids)
     keyed = meta["id"] is not None
-    return [{"key": f"{key}|{done}", "id": key if keyed else None,
-             "email": None if not email or email.casefold() == "anonymous" else email,
-             "usefulness": usefulness[rating], "will_use": will_use[use][0], "take_back": back, "next_topic": topic,
-             "service_area": area, "submitted_at": at}
+    keys = ids if keyed else [str(n) for n in range(2, len(ids) + 2)]
+    submitted = completed if meta["completed"] is not None else [None] * len(ids)
+    named = {email: None if not email or email.casefold() == "anonymous" else email for email in set(emails)}
+    return [(f"id {key}|{done}" if keyed else f"{key}|{done}", f"{key}|{done}" if keyed else None,
+             key if keyed else None, named[email], usefulness[rating], will_use[use][0], back, topic, area, at)
             for key, done, email, rating, use, back, topic, area, at
             in zip(keys, completed, emails, ratings, uses, take_back, next_topic, areas, submitted)]
 
@@ -218,6 +233,8 @@ def _refuse(path: Path, columns: list[list[str]], numbers: list[int]) -> None:
 
 def _problems(cells: tuple[str, ...], n: int) -> list[str]:
     """What is wrong with row n's answers (the questions' cells in QUESTIONS' order)."""
+    from tanet import text as text_rules
+
     rating, use, take_back, next_topic, area = cells[:len(QUESTIONS)]
     problems = []
     usefulness = _rating(rating)
@@ -235,11 +252,33 @@ def _problems(cells: tuple[str, ...], n: int) -> list[str]:
 
 
 def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
-                chosen: list[str] | None = None) -> dict:
+                chosen: list[str] | None = None, table=None) -> dict:
     """Add the file's responses to the meeting (inside the caller's transaction); only a
-    held meeting (scheduled, on or before today) has feedback."""
+    held meeting (scheduled, on or before today) has feedback. `table`: as for parse."""
     _check_held(meeting, today)
-    responses, digest, understood = parse(path, chosen)
+    with _no_cycle_collection():
+        return _import(conn, meeting, path, force, today, chosen, table)
+
+
+@contextmanager
+def _no_cycle_collection():
+    """Python's cycle collector paused: the rows, answers and responses are many thousands of
+    small lists and tuples, none in a cycle, which it would otherwise go over again and again
+    while they are made (some eighty times for 10,000 responses, 0.02 s), to find nothing."""
+    import gc
+
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def _import(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, force: bool, today: date,
+            chosen: list[str] | None, table) -> dict:
+    responses, digest, understood = parse(path, chosen, table)
     other = conn.execute("SELECT meeting_id FROM feedback_files WHERE digest = ? AND meeting_id != ?",
                          [digest, meeting["id"]]).fetchone()
     if other and not force:
@@ -247,44 +286,42 @@ def import_file(conn: sqlite3.Connection, meeting: sqlite3.Row, path: Path, forc
                          "meeting's feedback too, add --force.")
     conn.execute("INSERT OR IGNORE INTO feedback_files(digest, meeting_id, imported_on) VALUES (?, ?, ?)",
                  [digest, meeting["id"], today.isoformat()])
-    named = {r["email"].casefold() for r in responses if r["email"]}
-    members = {}  # only those who answered: a region's register holds many more
-    for member_id, email in conn.execute("SELECT id, email FROM members WHERE email IS NOT NULL") if named else ():
-        if (folded := email.casefold()) in named:
-            members[folded] = member_id
-    strangers = []
-    rows = []
-    for r in _not_recorded(conn, meeting["id"], responses):
-        member_id = members.get(r["email"].casefold()) if r["email"] else None
-        if r["email"] and member_id is None:
-            strangers.append(r["email"])
-        rows.append((meeting["id"], r["key"], member_id, int(r["email"] is None), r["usefulness"], r["will_use"],
-                     r["take_back"], r["next_topic"], r["service_area"], r["submitted_at"]))
+    meeting_id = meeting["id"]
+    member_of = _members_by_email(conn, {r[3] for r in responses})
+    fresh = _not_recorded(conn, meeting_id, responses)
+    rows = [(meeting_id, r[0], member_of[r[3]], int(r[3] is None), *r[4:]) for r in fresh]
+    strangers = [r[3] for r in fresh if r[3] and member_of[r[3]] is None]
     added = conn.executemany(  # one statement prepared once for every response
         """INSERT OR IGNORE INTO feedback(meeting_id, response_key, member_id, anonymous, usefulness, will_use,
                                          take_back, next_topic, service_area, submitted_at)
            VALUES (?,?,?,?,?,?,?,?,?,?)""", rows).rowcount  # summed over the rows: those added
-    return {"meeting_id": meeting["id"], "responses": len(responses), "added": added,
+    return {"meeting_id": meeting_id, "responses": len(responses), "added": added,
             "unchanged": len(responses) - added, "not_members": strangers, **understood}
 
 
-def _not_recorded(conn: sqlite3.Connection, meeting_id: int, responses: list[dict]) -> list[dict]:
+def _members_by_email(conn: sqlite3.Connection, emails: set[str | None]) -> dict[str | None, int | None]:
+    """Each address that answered (None for an anonymous answer) with the member whose it is
+    (the case of its letters aside), None for none."""
+    named = {email.casefold() for email in emails if email}
+    members = {}  # only those who answered: a region's register holds many more
+    for member_id, email in conn.execute("SELECT id, email FROM members WHERE email IS NOT NULL") if named else ():
+        if (folded := email.casefold()) in named:
+            members[folded] = member_id
+    return {email: members.get(email.casefold()) if email else None for email in emails}
+
+
+def _not_recorded(conn: sqlite3.Connection, meeting_id: int, responses: list[tuple]) -> list[tuple]:
     """The responses not recorded for the meeting yet. One from a file with Forms' ID column
     is recorded when its ID is (Excel rewrites the completion time when it saves a CSV): its
     key is written "id ID|time", so IDs are never matched with a file's row numbers; keys
     written "ID|time" before are still matched whole. Others are left to their keys."""
-    if not any(r["id"] is not None for r in responses):
+    if not any(r[2] is not None for r in responses):
         return responses
     keys = {k for (k,) in conn.execute("SELECT response_key FROM feedback WHERE meeting_id = ?", [meeting_id])}
+    if not keys:
+        return responses
     ids = {k[3:].partition("|")[0] for k in keys if k.startswith("id ")}
-    fresh = []
-    for r in responses:
-        if r["id"] is not None:
-            if r["id"] in ids or r["key"] in keys:
-                continue
-            r = {**r, "key": f"id {r['key']}"}
-        fresh.append(r)
-    return fresh
+    return [r for r in responses if r[2] is None or not (r[2] in ids or r[1] in keys)]
 
 
 def _check_held(meeting: sqlite3.Row, today: date) -> None:
