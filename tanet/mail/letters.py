@@ -24,11 +24,14 @@ swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTI
 from __future__ import annotations
 
 import base64
+import os
+import random
 import re
+import time
 from email import policy, quoprimime
 from email.charset import Charset
 from email.headerregistry import Address
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 from icalendar import Parameters
 from icalendar.parser import Contentline
@@ -86,6 +89,8 @@ def _to_header(name: str, email: str) -> bytes:
     limit = _POLICY.max_line_length
     if len(value) + 4 <= limit:
         return f"To: {value}\r\n".encode("ascii")
+    if len(value) + 1 <= limit:  # too long after "To: ", not on a line of its own: moved there whole
+        return f"To:\r\n {value}\r\n".encode("ascii")
     if len(phrase) + 4 <= limit and len(email) + 3 <= limit:
         return f"To: {phrase}\r\n <{email}>\r\n".encode("ascii")
     return _header("To", value)
@@ -149,16 +154,23 @@ def _base64(data: bytes) -> bytes:
 
 
 def _greeting_line(known_as: str | None) -> bytes:
-    """The greeting quoted-printable encoded. A short line of printable ASCII without `=` or a
-    space at its end is its own encoding, so it is not encoded."""
+    """The greeting quoted-printable encoded as the message's body is (lines of at most the
+    policy's 78 characters: a greeting too long for one is cut where the email package cuts
+    it). A short line of printable ASCII without `=` or a space at its end is its own
+    encoding, so it is not encoded."""
     line = compose.greeting(known_as)
     if len(line) < 76 and line.isascii() and line.isprintable() and "=" not in line and line[-1:] != " ":
         return line.encode("ascii")
-    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\r\n").encode("ascii")
+    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=_POLICY.max_line_length,
+                                 eol="\r\n").encode("ascii")
 
 
 class Template:
-    """One meeting's invitation (or update, or cancellation) for any member."""
+    """One meeting's invitation (or update, or cancellation) for any member.
+
+    Built once: the message as pieces that are the same for everyone with the places between
+    them where each member's parts go, and the calendar's base64 before and after the
+    attendee's line. A member's copy is then one join of the pieces and their own parts."""
 
     def __init__(self, meeting: dict, sessions: list[dict], values: dict, method: str, changes: list[str],
                  first: bool):
@@ -185,21 +197,47 @@ class Template:
                    and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
                    and self.ics.count(self.parts["attendee"]) == 1 and _NAME.encode() not in self.data.replace(
                        self.parts["to"], b"").replace(self.parts["greeting"], b""))
+        self.pieces = self._pieces() if self.ok else []
+        self.tails: dict[int, tuple[int, bytes]] = {}  # see _calendar
+        self.domain = values["organiser.email"].split("@")[-1]
+
+    def _pieces(self) -> list:
+        """The message cut at its placeholders: its bytes between them, and in their places the
+        name of the part that goes there ("to", "msgid", "greeting", "ics")."""
+        places = sorted((self.data.index(self.parts[key], start), key) for key, start in
+                        (("to", 0), ("msgid", 0), ("greeting", 0), ("ics", 0),
+                         ("ics", self.data.index(self.parts["ics"]) + 1)))
+        pieces, done = [], 0
+        for at, key in places:
+            pieces += [self.data[done:at], key]
+            done = at + len(self.parts[key])
+        return pieces + [self.data[done:]]
+
+    def _calendar(self, attendee: bytes) -> bytes:
+        """The calendar with this attendee's line, base64 encoded. Only the lines of base64 that
+        hold some of the attendee's line are encoded for them: from where it ends, the rest of
+        the calendar in whole lines depends only on where in a line of 57 bytes it ends, so it
+        is encoded once for each such place (at most 57 ways) and kept."""
+        middle = self.ics_head + attendee
+        offset = len(middle) % 57
+        if offset not in self.tails:
+            fill = (57 - offset) % 57
+            self.tails[offset] = (fill, _base64(self.ics_tail[fill:]))
+        fill, rest = self.tails[offset]
+        return self.ics_head_base64 + _base64(middle + self.ics_tail[:fill]) + rest
 
     def letter(self, name: str, email: str, known_as: str | None, message_id: str | None) -> tuple[bytes, str]:
         """This member's message as bytes, and its Message-ID."""
-        message_id = message_id or make_msgid(domain=self.values["organiser.email"].split("@")[-1])
+        if not message_id:  # as email.utils.make_msgid makes one: time, process, 64 random bits, domain
+            message_id = f"<{int(time.time() * 100)}.{os.getpid()}.{random.getrandbits(64)}@{self.domain}>"
         if not self.ok:
             _, ics = compose.invitation(self.meeting, self.sessions, self.values, [(name, email)])
             msg = compose.message(meeting=self.meeting, sessions=self.sessions, values=self.values,
                                   method=self.method, ics=ics, to=[(name, email)], greet=known_as,
                                   changes=self.changes, message_id=message_id, first=self.first)
             return compose.message_bytes(msg), message_id
-        calendar = self.ics_head_base64 + _base64(self.ics_head + _attendee_line(name, email, self.asked)
-                                                  + self.ics_tail)
-        data = (self.data
-                .replace(self.parts["to"], _to_header(name, email))
-                .replace(self.parts["msgid"], _header("Message-ID", message_id))
-                .replace(self.parts["greeting"], _greeting_line(known_as))
-                .replace(self.parts["ics"], calendar))
-        return data, message_id
+        calendar = self._calendar(_attendee_line(name, email, self.asked))
+        parts = {"to": _to_header(name, email), "msgid": _header("Message-ID", message_id),
+                 "greeting": _greeting_line(known_as), "ics": calendar}
+        return b"".join([parts[piece] if type(piece) is str else piece for piece in self.pieces]), message_id
+
