@@ -119,16 +119,18 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
     the line folded as icalendar folds it."""
     if asked not in _ATTENDEE:
         person = ical.attendee(_NAME, _EMAIL, asked)
-        _ATTENDEE[asked] = dict(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
-                                cn=Parameters({"CN": _NAME}).to_ical().decode("ascii"), address=f"mailto:{_EMAIL}")
-    line, cn, address = _ATTENDEE[asked]["line"], _ATTENDEE[asked]["cn"], _ATTENDEE[asked]["address"]
-    if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
+        line = str(Contentline.from_parts("ATTENDEE", person.params, person))
+        cn, address = Parameters({"CN": _NAME}).to_ical().decode("ascii"), f"mailto:{_EMAIL}"
+        usable = line.count(cn) == 1 and line.endswith(f":{address}")
+        _ATTENDEE[asked] = line[:-len(address)].partition(cn)[::2] if usable else None  # before, after the CN
+    shape = _ATTENDEE[asked]
+    if shape is None or _SIMPLE_ADDRESS.fullmatch(email) is None:
         person = ical.attendee(name, email, asked)
         return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
-    return _fold(line[:-len(address)].replace(cn, _cn_parameter(ical.display_name(name))) + f"mailto:{email}")
+    return _fold(f"{shape[0]}{_cn_parameter(ical.display_name(name))}{shape[1]}mailto:{email}")
 
 
-_ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
+_ATTENDEE: dict = {}  # asked (True or False): the line's text before and after its CN, if it has that shape
 _PLAIN_NAME = re.compile(r"[\w .-]+")  # letters (any script), digits, spaces, dots and hyphens
 
 
@@ -200,6 +202,7 @@ class Template:
         self.pieces = self._pieces() if self.ok else []
         self.tails: dict[int, tuple[int, bytes]] = {}  # see _calendar
         self.domain = values["organiser.email"].split("@")[-1]
+        self.greetings: dict = {}  # known_as: its greeting line
 
     def _pieces(self) -> list:
         """The message cut at its placeholders: its bytes between them, and in their places the
@@ -226,6 +229,15 @@ class Template:
         fill, rest = self.tails[offset]
         return self.ics_head_base64 + _base64(middle + self.ics_tail[:fill]) + rest
 
+    def _greeting(self, known_as: str | None) -> bytes:
+        """_greeting_line, kept for names many members share (a few thousand at most)."""
+        line = self.greetings.get(known_as)
+        if line is None:
+            if len(self.greetings) >= 4096:
+                self.greetings.clear()
+            line = self.greetings[known_as] = _greeting_line(known_as)
+        return line
+
     def letter(self, name: str, email: str, known_as: str | None, message_id: str | None) -> tuple[bytes, str]:
         """This member's message as bytes, and its Message-ID."""
         if not message_id:  # as email.utils.make_msgid makes one: time, process, 64 random bits, domain
@@ -238,6 +250,6 @@ class Template:
             return compose.message_bytes(msg), message_id
         calendar = self._calendar(_attendee_line(name, email, self.asked))
         parts = {"to": _to_header(name, email), "msgid": _header("Message-ID", message_id),
-                 "greeting": _greeting_line(known_as), "ics": calendar}
+                 "greeting": self._greeting(known_as), "ics": calendar}
         return b"".join([parts[piece] if type(piece) is str else piece for piece in self.pieces]), message_id
 

@@ -238,7 +238,7 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
                    owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
-            out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
+            out.put(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
             path = inside + letter.name
             if path in recorded:
                 current.add(path)
