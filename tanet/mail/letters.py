@@ -89,8 +89,6 @@ def _to_header(name: str, email: str) -> bytes:
     limit = _POLICY.max_line_length
     if len(value) + 4 <= limit:
         return f"To: {value}\r\n".encode("ascii")
-    if len(value) + 1 <= limit:  # too long after "To: ", not on a line of its own: moved there whole
-        return f"To:\r\n {value}\r\n".encode("ascii")
     if len(phrase) + 4 <= limit and len(email) + 3 <= limit:
         return f"To: {phrase}\r\n <{email}>\r\n".encode("ascii")
     return _header("To", value)
@@ -156,15 +154,12 @@ def _base64(data: bytes) -> bytes:
 
 
 def _greeting_line(known_as: str | None) -> bytes:
-    """The greeting quoted-printable encoded as the message's body is (lines of at most the
-    policy's 78 characters: a greeting too long for one is cut where the email package cuts
-    it). A short line of printable ASCII without `=` or a space at its end is its own
-    encoding, so it is not encoded."""
+    """The greeting quoted-printable encoded. A short line of printable ASCII without `=` or a
+    space at its end is its own encoding, so it is not encoded."""
     line = compose.greeting(known_as)
     if len(line) < 76 and line.isascii() and line.isprintable() and "=" not in line and line[-1:] != " ":
         return line.encode("ascii")
-    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=_POLICY.max_line_length,
-                                 eol="\r\n").encode("ascii")
+    return quoprimime.body_encode(line.encode("utf-8").decode("latin-1"), maxlinelen=76, eol="\r\n").encode("ascii")
 
 
 class Template:
