@@ -17,8 +17,13 @@ encodes exactly as it would there; and the parts are self-contained (a header's 
 lines, one quoted-printable line, one base64 body), so nothing around them depends on
 their length. tests/test_outbox.py::test_personalised_copies_are_the_messages_built_in_full
 compares copies for awkward names (quotes, commas, long and non-Latin) with the messages
-built in full. Measured (CPU time, 300 members, one guest session): 0.60 ms a member
-swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTIMEZONE.
+built in full, and ..._are_byte_for_byte_the_messages_built_in_full their bytes.
+
+The template is kept cut at its placeholders, so a copy is one join of its pieces and the
+member's parts; of the calendar's base64 only the lines holding the member's ATTENDEE
+line are encoded for them (see Template._calendar). Measured (CPU time, 9,097 members of
+the 10,000 demo): about 25 us a member, against 8 ms built in full, mostly icalendar's
+serialising and the VTIMEZONE.
 """
 
 from __future__ import annotations
