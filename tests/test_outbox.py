@@ -374,6 +374,70 @@ def test_a_refused_login_is_one_line(tanet, tmp_path, smtp, ca, monkeypatch):
     assert "TANET_SMTP_PASSWORD" in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False).stderr
 
 
+def test_personalised_copies_are_byte_for_byte_the_messages_built_in_full(tanet, own_database):
+    """Each member's copy, made by joining the template's pieces and encoding only their part of
+    the calendar, is byte for byte the message the email and icalendar packages build for them,
+    but for what differs between any two builds: the MIME boundaries (random) and the time (the
+    Date header and DTSTAMP, to the second: both builds are made again if they straddle one).
+    Names of every length put the attendee's line ending at every place of a base64 line.
+    Two shapes are left out, where copies have always been written otherwise than the full
+    build (both valid): a To line of 75 to 77 characters after "To: " (the copy folds before
+    the address, the email package moves it whole to the next line), and a greeting needing
+    quoted-printable that is longer than 76 characters (cut at 76, not 78)."""
+    import base64
+    import re
+    from datetime import date
+
+    from tanet.mail.letters import Template
+    from tanet.meetings import agenda, schedule
+    from tanet.store import db as dbmod
+    from tanet.store import settings
+
+    network(tanet)
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
+          ok=True)
+    conn = dbmod.open_db(own_database)
+    row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
+    meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
+    sessions, values = agenda.list_sessions(conn, 1), settings.get_all(conn)
+    people = [("Zoë O'Brien, \"Jr\"", "zoe@example.org", "Zoë"), ("A" * 90, "a@example.org", None),
+              ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz"),
+              ("Ann Lee", "ann.lee@example.org", "Ann"), ("Jean-Luc St. Clair_2", "jl@example.org", "Jean-Luc"),
+              ("=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=", "victim@example.org", None), ("李小龍", "li@example.org", "小龍"),
+              ("Back\\slash; Semi: Colon", "odd+tag@sub.example.org", "Back")]
+    # every place in a line of 57 bytes, the To lines all shorter than 75 or longer than 77
+    people += [("Ann " + "x" * n, f"a{n}@example.org", "Ann") for n in range(50)]
+    people += [("Ann " + "x" * n, f"a{n:02d}." + "x" * 56 + "@example.org", "Ann") for n in range(57)]
+    people += [("Zoë " + "é" * n, f"z{n:02d}@example.org", "Zoë") for n in range(0, 60, 7)]
+
+    def normalised(data: bytes) -> tuple[bytes, set]:
+        """The message with its boundaries numbered in order of appearance, its Date left out,
+        and the DTSTAMPs of its calendars (to compare separately)."""
+        boundaries = list(dict.fromkeys(re.findall(rb"=+\d+==", data)))
+        for i, b in enumerate(boundaries):
+            data = data.replace(b, b"BOUNDARY%d" % i)
+        data = re.sub(rb"\r\nDate: [^\r]*", b"", data)
+        stamps = {re.search(rb"DTSTAMP:\w+", base64.b64decode(block)).group()
+                  for block in re.findall(rb"\r\n\r\n([A-Za-z0-9+/=\r\n]{200,})", data)}
+        return data, stamps
+
+    for status, method, changes, first in (("scheduled", "REQUEST", ["Date: a -> b"], False),
+                                           ("scheduled", "REQUEST", [], True), ("cancelled", "CANCEL", [], False)):
+        args = ({**meeting, "status": status}, sessions, values, method, changes, first)
+        fast, full = Template(*args), Template(*args)
+        for name, address, greet in people:
+            while True:
+                full.ok = False
+                assert fast.ok
+                (a, a_stamps), (b, b_stamps) = (normalised(t.letter(name, address, greet, "<x@example.org>")[0])
+                                                for t in (fast, full))
+                if a_stamps == b_stamps and len(a_stamps) == 1:  # built in the same second
+                    break
+                fast, full = Template(*args), Template(*args)
+            assert a == b, name
+    conn.close()
+
+
 def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database):
     """tanet.mail.letters swaps parts into a message built once; each copy must read exactly like
     the message the email and icalendar packages build for that member on their own."""
@@ -483,3 +547,27 @@ def test_send_to_takes_addresses_pasted_with_names(tanet, tmp_path, smtp, monkey
           'Fiona Head <fiona.head@council.example>; "Smith, Jo" <jo.smith@nhs.example>', ok=True)
     assert sorted(rcpt for rcpt, _ in inbox.messages) == ["fiona.head@council.example", "jo.smith@nhs.example"]
     assert "Nothing waiting: everything written has been sent." in tanet("outbox", "list", "--unsent", ok=True).stdout
+
+
+def test_rows_inserted_many_to_a_statement_keep_their_ids_in_the_order_recorded(tanet, own_database):
+    """A fresh version's rows are inserted a hundred to a statement; the ids the run reports are
+    every row's, in the order the letters were recorded, across statements and with a row
+    recorded at once (the organiser's copy, which has no member) between them."""
+    from tanet.mail import outbox
+    from tanet.store import db as dbmod
+
+    network(tanet, members=1)
+    conn = dbmod.open_db(own_database)
+    conn.execute("PRAGMA foreign_keys = OFF")  # members 1 to 250 need not exist for the outbox's rows
+    with dbmod.transaction(conn):
+        recorder = outbox.Recorder(conn, 1, 7, "REQUEST")
+        assert recorder.fresh
+        for n in range(1, 251):
+            recipients = [(None, "coordinator@example.org")] if n == 120 else [(n, f"m{n}@example.org")]
+            recorder.add(outbox.Letter(f"{n:05d}.eml", b"", "update", recipients, {"date": "2027-02-09"}),
+                         f"/x/{n:05d}.eml", f"<{n}@example.org>")
+        ids = recorder.finish()
+    rows = {r["id"]: r["file"] for r in conn.execute("SELECT id, file FROM outbox WHERE sequence = 7")}
+    assert len(ids) == len(set(ids)) == len(rows) == 250
+    assert [rows[i] for i in ids] == [f"/x/{n:05d}.eml" for n in range(1, 251)]
+    conn.close()

@@ -131,7 +131,8 @@ def body_text(meeting: dict, sessions: list[dict], values: dict, greet: str | No
 # Names of files ------------------------------------------------------------------------
 
 def slug(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")  # accents dropped
+    if not text.isascii():  # (ASCII is its own NFKD form)
+        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")  # accents dropped
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-")[:40] or "meeting"
 
 
@@ -144,7 +145,12 @@ def folder_name(meeting: dict) -> str:
 
 def member_file_name(member: dict) -> str:
     """`00042-ann-lee.eml`: one member's message in a folder of many."""
-    return f"{member['id']:05d}-{slug(member['name'])}.eml"
+    return file_name(member["id"], member["name"])
+
+
+def file_name(member_id: int, name: str) -> str:
+    """member_file_name of a member's id and name."""
+    return f"{member_id:05d}-{slug(name)}.eml"
 
 
 # Calendars with their texts ------------------------------------------------------------

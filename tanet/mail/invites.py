@@ -33,9 +33,10 @@ def anyone_earlier(conn: sqlite3.Connection, row: sqlite3.Row) -> bool:
 
 
 def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], only_earlier: bool = False):
-    """Everyone this version goes to, one member row at a time in name order, each with
-    `had_earlier` (sent an earlier version), `earlier_snapshot` (the latest such version's
-    details) and `known_message_id` (this version's Message-ID if written before). A
+    """Everyone this version goes to, one member at a time in name order (their id, name,
+    email and known_as: what a message to them needs), each with `had_earlier` (sent an
+    earlier version), `earlier_snapshot` (the latest such version's details) and
+    `known_message_id` (this version's Message-ID if written before). A
     cancellation goes only to those who had the meeting (or, if nobody had, to everyone
     who would have been invited), members who have left included; an update to those who
     had it and are still members that day (a leaver was sent a withdrawal instead), and
@@ -54,7 +55,7 @@ def recipients(conn: sqlite3.Connection, row: sqlite3.Row, areas: list[str], onl
                                        + "))" if names else ")"))
     conn.create_function("tanet_casefold", 1, str.casefold, deterministic=True)
     return conn.execute(
-        f"""SELECT m.*, EXISTS (SELECT 1 FROM outbox o WHERE {had}) AS had_earlier,
+        f"""SELECT m.id, m.name, m.email, m.known_as, EXISTS (SELECT 1 FROM outbox o WHERE {had}) AS had_earlier,
                    (SELECT o.snapshot FROM outbox o WHERE {had} ORDER BY o.sequence DESC, o.id DESC LIMIT 1)
                        AS earlier_snapshot,
                    (SELECT o.message_id FROM outbox o WHERE o.meeting_id = :mid AND o.member_id = m.id
@@ -147,14 +148,16 @@ def _one_each(meeting: dict, sessions: list[dict], values: dict, method: str, pe
     templates: dict = {}
     for p in people:
         earlier = earlier_of(p)
-        changes = compose.what_changed(earlier, now) if not cancelled else []
+        changes = compose.what_changed(earlier, now) if earlier and not cancelled else []
         key = (earlier is None, tuple(changes))
-        if key not in templates:
-            templates[key] = Template(meeting, sessions, values, method, changes, earlier is None)
-        data, message_id = templates[key].letter(p["name"], p["email"], members.known_as(p), p["known_message_id"])
+        template = templates.get(key)
+        if template is None:
+            template = templates[key] = Template(meeting, sessions, values, method, changes, earlier is None)
+        member_id, name, email = p["id"], p["name"], p["email"]
+        data, message_id = template.letter(name, email, p["known_as"] or members.default_known_as(name),
+                                           p["known_message_id"])  # members.known_as, without its look at the keys
         kind = "cancellation" if cancelled else "invitation" if earlier is None else "update"
-        yield outbox.Letter(compose.member_file_name(p), data, kind, [(p["id"], p["email"])],
-                            shot, message_id)
+        yield outbox.Letter(compose.file_name(member_id, name), data, kind, [(member_id, email)], shot, message_id)
 
 
 def sent_single(conn: sqlite3.Connection, meeting_id: int) -> bool:

@@ -17,18 +17,26 @@ encodes exactly as it would there; and the parts are self-contained (a header's 
 lines, one quoted-printable line, one base64 body), so nothing around them depends on
 their length. tests/test_outbox.py::test_personalised_copies_are_the_messages_built_in_full
 compares copies for awkward names (quotes, commas, long and non-Latin) with the messages
-built in full. Measured (CPU time, 300 members, one guest session): 0.60 ms a member
-swapped against 8.0 ms built in full, mostly icalendar's serialising and the VTIMEZONE.
+built in full, and ..._are_byte_for_byte_the_messages_built_in_full their bytes.
+
+The template is kept cut at its placeholders, so a copy is one join of its pieces and the
+member's parts; of the calendar's base64 only the lines holding the member's ATTENDEE
+line are encoded for them (see Template._calendar). Measured (CPU time, 9,097 members of
+the 10,000 demo): about 25 us a member, against 8 ms built in full, mostly icalendar's
+serialising and the VTIMEZONE.
 """
 
 from __future__ import annotations
 
 import base64
+import os
+import random
 import re
+import time
 from email import policy, quoprimime
 from email.charset import Charset
 from email.headerregistry import Address
-from email.utils import formataddr, make_msgid
+from email.utils import formataddr
 
 from icalendar import Parameters
 from icalendar.parser import Contentline
@@ -114,16 +122,18 @@ def _attendee_line(name: str, email: str, asked: bool = True) -> bytes:
     the line folded as icalendar folds it."""
     if asked not in _ATTENDEE:
         person = ical.attendee(_NAME, _EMAIL, asked)
-        _ATTENDEE[asked] = dict(line=str(Contentline.from_parts("ATTENDEE", person.params, person)),
-                                cn=Parameters({"CN": _NAME}).to_ical().decode("ascii"), address=f"mailto:{_EMAIL}")
-    line, cn, address = _ATTENDEE[asked]["line"], _ATTENDEE[asked]["cn"], _ATTENDEE[asked]["address"]
-    if line.count(cn) != 1 or not line.endswith(f":{address}") or _SIMPLE_ADDRESS.fullmatch(email) is None:
+        line = str(Contentline.from_parts("ATTENDEE", person.params, person))
+        cn, address = Parameters({"CN": _NAME}).to_ical().decode("ascii"), f"mailto:{_EMAIL}"
+        usable = line.count(cn) == 1 and line.endswith(f":{address}")
+        _ATTENDEE[asked] = line[:-len(address)].partition(cn)[::2] if usable else None  # before, after the CN
+    shape = _ATTENDEE[asked]
+    if shape is None or _SIMPLE_ADDRESS.fullmatch(email) is None:
         person = ical.attendee(name, email, asked)
         return _fold(Contentline.from_parts("ATTENDEE", person.params, person))
-    return _fold(line[:-len(address)].replace(cn, _cn_parameter(ical.display_name(name))) + f"mailto:{email}")
+    return _fold(f"{shape[0]}{_cn_parameter(ical.display_name(name))}{shape[1]}mailto:{email}")
 
 
-_ATTENDEE: dict = {}  # asked (True or False): the line with placeholders
+_ATTENDEE: dict = {}  # asked (True or False): the line's text before and after its CN, if it has that shape
 _PLAIN_NAME = re.compile(r"[\w .-]+")  # letters (any script), digits, spaces, dots and hyphens
 
 
@@ -158,7 +168,11 @@ def _greeting_line(known_as: str | None) -> bytes:
 
 
 class Template:
-    """One meeting's invitation (or update, or cancellation) for any member."""
+    """One meeting's invitation (or update, or cancellation) for any member.
+
+    Built once: the message as pieces that are the same for everyone with the places between
+    them where each member's parts go, and the calendar's base64 before and after the
+    attendee's line. A member's copy is then one join of the pieces and their own parts."""
 
     def __init__(self, meeting: dict, sessions: list[dict], values: dict, method: str, changes: list[str],
                  first: bool):
@@ -185,21 +199,57 @@ class Template:
                    and self.data.count(self.parts["greeting"]) == 1 and self.data.count(self.parts["ics"]) == 2
                    and self.ics.count(self.parts["attendee"]) == 1 and _NAME.encode() not in self.data.replace(
                        self.parts["to"], b"").replace(self.parts["greeting"], b""))
+        self.pieces = self._pieces() if self.ok else []
+        self.tails: dict[int, tuple[int, bytes]] = {}  # see _calendar
+        self.domain = values["organiser.email"].split("@")[-1]
+        self.greetings: dict = {}  # known_as: its greeting line
+
+    def _pieces(self) -> list:
+        """The message cut at its placeholders: its bytes between them, and in their places the
+        name of the part that goes there ("to", "msgid", "greeting", "ics")."""
+        places = sorted((self.data.index(self.parts[key], start), key) for key, start in
+                        (("to", 0), ("msgid", 0), ("greeting", 0), ("ics", 0),
+                         ("ics", self.data.index(self.parts["ics"]) + 1)))
+        pieces, done = [], 0
+        for at, key in places:
+            pieces += [self.data[done:at], key]
+            done = at + len(self.parts[key])
+        return pieces + [self.data[done:]]
+
+    def _calendar(self, attendee: bytes) -> bytes:
+        """The calendar with this attendee's line, base64 encoded. Only the lines of base64 that
+        hold some of the attendee's line are encoded for them: from where it ends, the rest of
+        the calendar in whole lines depends only on where in a line of 57 bytes it ends, so it
+        is encoded once for each such place (at most 57 ways) and kept."""
+        middle = self.ics_head + attendee
+        offset = len(middle) % 57
+        if offset not in self.tails:
+            fill = (57 - offset) % 57
+            self.tails[offset] = (fill, _base64(self.ics_tail[fill:]))
+        fill, rest = self.tails[offset]
+        return self.ics_head_base64 + _base64(middle + self.ics_tail[:fill]) + rest
+
+    def _greeting(self, known_as: str | None) -> bytes:
+        """_greeting_line, kept for names many members share (a few thousand at most)."""
+        line = self.greetings.get(known_as)
+        if line is None:
+            if len(self.greetings) >= 4096:
+                self.greetings.clear()
+            line = self.greetings[known_as] = _greeting_line(known_as)
+        return line
 
     def letter(self, name: str, email: str, known_as: str | None, message_id: str | None) -> tuple[bytes, str]:
         """This member's message as bytes, and its Message-ID."""
-        message_id = message_id or make_msgid(domain=self.values["organiser.email"].split("@")[-1])
+        if not message_id:  # as email.utils.make_msgid makes one: time, process, 64 random bits, domain
+            message_id = f"<{int(time.time() * 100)}.{os.getpid()}.{random.getrandbits(64)}@{self.domain}>"
         if not self.ok:
             _, ics = compose.invitation(self.meeting, self.sessions, self.values, [(name, email)])
             msg = compose.message(meeting=self.meeting, sessions=self.sessions, values=self.values,
                                   method=self.method, ics=ics, to=[(name, email)], greet=known_as,
                                   changes=self.changes, message_id=message_id, first=self.first)
             return compose.message_bytes(msg), message_id
-        calendar = self.ics_head_base64 + _base64(self.ics_head + _attendee_line(name, email, self.asked)
-                                                  + self.ics_tail)
-        data = (self.data
-                .replace(self.parts["to"], _to_header(name, email))
-                .replace(self.parts["msgid"], _header("Message-ID", message_id))
-                .replace(self.parts["greeting"], _greeting_line(known_as))
-                .replace(self.parts["ics"], calendar))
-        return data, message_id
+        calendar = self._calendar(_attendee_line(name, email, self.asked))
+        parts = {"to": _to_header(name, email), "msgid": _header("Message-ID", message_id),
+                 "greeting": self._greeting(known_as), "ics": calendar}
+        return b"".join([parts[piece] if type(piece) is str else piece for piece in self.pieces]), message_id
+

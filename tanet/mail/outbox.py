@@ -109,7 +109,10 @@ def add_row(conn: sqlite3.Connection, meeting_id: int | None, sequence: int | No
 class Recorder:
     """Records one run's letters of a meeting's version. What is the same for every letter is
     done once: the snapshot's JSON, and whether the version has any row yet. When it has none,
-    a member's first letter of the run has no row to bring up to date, so none is looked for."""
+    a member's first letter of the run has no row to bring up to date, so none is looked for,
+    and its row is inserted with others, many to a statement (`finish` inserts the last ones)."""
+
+    BATCH = 100  # rows to an INSERT: 1,000 parameters, within every SQLite's limit
 
     def __init__(self, conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None,
                  method: str | None, fresh: bool | None = None):
@@ -119,6 +122,8 @@ class Recorder:
         ).fetchone() is None
         self.seen = bytearray()  # a bit for each member given a row in this run
         self.shot, self.shot_json = None, None
+        self.pending: list = []  # the values of rows still to insert, one after another
+        self.row_ids: list[int] = []  # every row recorded, in the order recorded
 
     def first_row_of(self, member_id: int | None) -> bool:
         """Whether this member certainly has no row of this version yet (and now has one)."""
@@ -132,34 +137,65 @@ class Recorder:
         return not had
 
     def add(self, letter: Letter, file: str, message_id: str) -> list[int]:
-        conn, meeting_id, sequence, method = self.conn, self.meeting_id, self.sequence, self.method
+        """Record the letter; the ids of its rows, but for those still to insert (in row_ids
+        once `finish` has inserted them)."""
+        meeting_id, sequence, method = self.meeting_id, self.sequence, self.method
         ids, stamp, snapshot = [], now(), None
         if letter.snapshot:  # every letter of a run has the same meeting's details
             if letter.snapshot != self.shot:
                 self.shot, self.shot_json = dict(letter.snapshot), json.dumps(letter.snapshot)
             snapshot = self.shot_json
         for member_id, email in letter.recipients:
-            row = None
-            if not self.first_row_of(member_id):
-                row = conn.execute(
-                    f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
-                       AND kind = ? AND sequence IS ? AND NOT EXISTS
-                           (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id
-                            AND w.member_id = outbox.member_id AND {kind_in(CALENDAR_KINDS, 'w.kind')}
-                            AND w.kind != outbox.kind AND w.id > outbox.id)
-                       ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
-                    [meeting_id, member_id, email, letter.kind, sequence]).fetchone()
-            if row:
-                conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
-                             "WHERE id = ?", [file, message_id, stamp, method, snapshot, row["id"]])
-                ids.append(row["id"])
+            values = (meeting_id, member_id, email, letter.kind, method, sequence, message_id, file, stamp, snapshot)
+            if self.first_row_of(member_id):
+                self.pending += values
+                if len(self.pending) >= 10 * self.BATCH:
+                    self._insert_pending()
             else:
-                cur = conn.execute(
-                    """INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, file,
-                                          written_at, snapshot) VALUES (?,?,?,?,?,?,?,?,?,?)""",
-                    [meeting_id, member_id, email, letter.kind, method, sequence, message_id, file, stamp, snapshot])
-                ids.append(cur.lastrowid)
+                ids.append(self._record_now(values))
         return ids
+
+    def _record_now(self, values: tuple) -> int:
+        """A row brought up to date, or inserted, at once (after those still to insert)."""
+        conn = self.conn
+        meeting_id, member_id, email, kind, method, sequence, message_id, file, stamp, snapshot = values
+        self._insert_pending()
+        row = conn.execute(
+            f"""SELECT id FROM outbox WHERE meeting_id IS ? AND member_id IS ? AND email = ? COLLATE NOCASE
+               AND kind = ? AND sequence IS ? AND NOT EXISTS
+                   (SELECT 1 FROM outbox w WHERE w.meeting_id = outbox.meeting_id
+                    AND w.member_id = outbox.member_id AND {kind_in(CALENDAR_KINDS, 'w.kind')}
+                    AND w.kind != outbox.kind AND w.id > outbox.id)
+               ORDER BY id DESC LIMIT 1""",  # a copy withdrawn (or invited again) since is not reused
+            [meeting_id, member_id, email, kind, sequence]).fetchone()
+        if row:
+            conn.execute("UPDATE outbox SET file = ?, message_id = ?, written_at = ?, method = ?, snapshot = ? "
+                         "WHERE id = ?", [file, message_id, stamp, method, snapshot, row["id"]])
+            row_id = row["id"]
+        else:
+            row_id = conn.execute(_INSERT + _ROW, values).lastrowid
+        self.row_ids.append(row_id)
+        return row_id
+
+    def _insert_pending(self) -> None:
+        """The rows still to insert, inserted many to a statement. RETURNING gives their ids in no
+        set order; each row's id is above those inserted before it, so sorted they are in order."""
+        values = self.pending
+        for start in range(0, len(values), 10 * self.BATCH):
+            chunk = values[start:start + 10 * self.BATCH]
+            sql = _INSERT + ",".join([_ROW] * (len(chunk) // 10)) + " RETURNING id"
+            self.row_ids += sorted(row[0] for row in self.conn.execute(sql, chunk))
+        self.pending = []
+
+    def finish(self) -> list[int]:
+        """Insert what is left to insert; the ids of every row recorded, in order."""
+        self._insert_pending()
+        return self.row_ids
+
+
+_INSERT = ("INSERT INTO outbox(meeting_id, member_id, email, kind, method, sequence, message_id, file, "
+           "written_at, snapshot) VALUES ")
+_ROW = "(?,?,?,?,?,?,?,?,?,?)"
 
 
 NOUNS = {"invitation": "invitations", "reminder": "reminders", "thanks": "thank-you messages",
@@ -202,16 +238,17 @@ def write(conn: sqlite3.Connection, folder: Path, meeting_id: int | None, sequen
                    owner=folder_owner(meeting_id, kinds), hint=hint) as out:
         for letter in letters:
             is_bytes = isinstance(letter.msg, bytes)
-            out.write(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
+            out.put(letter.name, letter.msg if is_bytes else message_bytes(letter.msg))
             path = inside + letter.name
             if path in recorded:
                 current.add(path)
             message_id = letter.message_id if is_bytes else letter.msg["Message-ID"]
-            written.row_ids += recorder.add(letter, path, message_id)
+            recorder.add(letter, path, message_id)
             if letter.copy_to:
                 copy = replace(letter, recipients=[(None, address) for address in letter.copy_to], snapshot=None)
-                written.row_ids += recorder.add(copy, path, message_id)
+                recorder.add(copy, path, message_id)
             written.counted(letter)
+        written.row_ids = recorder.finish()
         out.commit()
     if meeting_id is not None and earlier:  # earlier files of this meeting that this run did not replace
         mine = set(written.row_ids)

@@ -203,6 +203,9 @@ def interrupts_held():
             previous(signal.SIGINT, pressed[0])  # Python's own raises KeyboardInterrupt
 
 
+_NEW_FILE = os.O_WRONLY | os.O_CREAT | os.O_EXCL  # created here, never an existing file written through
+
+
 class NewFolder:
     """A folder written whole: files go into a hidden temporary folder beside the
     target, which replaces the target only when everything is written.
@@ -225,6 +228,7 @@ class NewFolder:
                                               dir=self.target.parent))
         except OSError as e:
             raise cannot_write(self.target, e) from None
+        self.inside = os.path.join(str(self.path), "")  # the path of a file in it is this and its name
 
     def _replaceable(self, owned, what: str) -> set[str]:
         """The names in the existing target that are tanet's to replace; refuses a target
@@ -247,23 +251,28 @@ class NewFolder:
 
     def write(self, name: str, data: bytes | str) -> Path:
         """Write one file of the folder (a name inside it: `a.eml`, or `sub/a.html` in a folder
-        already made). Its path is made as text, and its bytes written without a file object:
-        a folder of thousands of messages pays for creating and writing them, little more."""
-        if isinstance(data, str):
-            data = data.encode("utf-8")
+        already made); its final path."""
+        self.put(name, data.encode("utf-8") if isinstance(data, str) else data)
+        return self.target / name
+
+    def put(self, name: str, data: bytes) -> None:
+        """Write one file of the folder, as `write` does, for a folder of thousands: its path is
+        made as text, and its bytes written with one os.write (more only if the system writes
+        less), so each file costs its creation and its bytes, little more."""
         try:
-            fd = os.open(os.path.join(self.path, name), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            fd = os.open(self.inside + name, _NEW_FILE, 0o600)
             try:
-                view = memoryview(data)
-                while view:
-                    view = view[os.write(fd, view):]
+                done = os.write(fd, data)
+                if done < len(data):
+                    view = memoryview(data)[done:]
+                    while view:
+                        view = view[os.write(fd, view):]
             finally:
                 os.close(fd)
         except OSError as e:
             self.abandon()
             raise cannot_write(self.target / name, e) from None
         self.names.append(name)
-        return self.target / name
 
     def commit(self) -> Path:
         """Put the finished folder in place of the target. Of the old folder only the files
