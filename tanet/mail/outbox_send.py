@@ -10,6 +10,7 @@ import sqlite3
 from dataclasses import dataclass, field
 
 from tanet.mail.outbox import now
+from tanet.mail.wire import prepare, read_message
 from tanet.store.db import transaction
 from tanet.store.journal import LightCommits
 
@@ -103,13 +104,10 @@ def send_rows(conn: sqlite3.Connection, rows: list[sqlite3.Row], values: dict, p
 
 def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlite3.Row], tally: Tally) -> None:
     """Send one file to its rows' addresses and commit what became of each."""
-    from tanet.mail.wire import prepare
-
     addresses = [r["email"] for r in group]
     try:
         # The draft marker is for e-mail programs, not for the recipient.
-        with open(file, "rb") as f:
-            message = prepare(f.read(), drop=(b"x-unsent",))
+        message = prepare(read_message(file), drop=(b"x-unsent",))
     except (OSError, TypeError) as e:
         why = f"its file cannot be read ({getattr(e, 'strerror', e)}); write it again without --send"
         _commit(conn, group, {a.lower(): why for a in addresses}, "", tally)
@@ -122,17 +120,28 @@ def _deliver_one(conn: sqlite3.Connection, session, file: str, group: list[sqlit
         return
 
     def attempt(accepted: list[str]) -> None:
-        wanted, stamp = {a.lower() for a in accepted}, now()
-        _apply(conn, [("UPDATE outbox SET attempted_at = ? WHERE id = ?", [stamp, row["id"]])
-                      for row in group if row["email"].lower() in wanted])
+        if len(group) == 1:  # the usual message, to one member (accepted: the one address)
+            conn.execute(ATTEMPTED, (now(), group[0]["id"]))
+        else:
+            wanted, stamp = {a.lower() for a in accepted}, now()
+            _apply(conn, [(ATTEMPTED, (stamp, row["id"])) for row in group if row["email"].lower() in wanted])
         tally.in_flight = accepted
 
     outcome = session.send(message, addresses, attempt)
     _commit(conn, group, outcome.refused, outcome.uncertain, tally)
 
 
+ATTEMPTED = "UPDATE outbox SET attempted_at = ? WHERE id = ?"
+SENT = "UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?"
+
+
 def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[str, str], uncertain: str,
             tally: Tally) -> None:
+    if len(group) == 1 and not refused and not uncertain:  # the usual: one member's message went
+        conn.execute(SENT, (now(), group[0]["id"]))
+        tally.sent += 1
+        tally.in_flight = []
+        return
     stamp, sent, failures, unsure, changes = now(), 0, [], [], []
     for row in group:
         problem = refused.get(row["email"].lower())
@@ -144,8 +153,7 @@ def _commit(conn: sqlite3.Connection, group: list[sqlite3.Row], refused: dict[st
             changes.append(("UPDATE outbox SET error = ? WHERE id = ?", [uncertain, row["id"]]))
             unsure.append(row["email"])
         else:
-            changes.append(("UPDATE outbox SET sent_at = ?, error = NULL, attempted_at = NULL WHERE id = ?",
-                            [stamp, row["id"]]))
+            changes.append((SENT, [stamp, row["id"]]))
             sent += 1
     _apply(conn, changes)
     tally.sent += sent

@@ -15,7 +15,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from tanet.errors import TanetError
-from tanet.mail.wire import Watchdog, answer, command, listen
+from tanet.mail.wire import Watchdog, answer, command, connection_class, listen, say
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 log = logging.getLogger(__name__)
@@ -198,8 +198,8 @@ class Session:
         import ssl
 
         timeout = min(60, self.deadline)
-        self.server = smtplib.SMTP_SSL(timeout=timeout, context=self.context) if self.security == "tls" \
-            else smtplib.SMTP(timeout=timeout)
+        self.server = connection_class(True)(timeout=timeout, context=self.context) if self.security == "tls" \
+            else connection_class(False)(timeout=timeout)
         self.server._host = self.host  # the name TLS checks the certificate against (set by a connecting constructor)
         if log.isEnabledFor(logging.INFO):
             log.info("connect %s (%s)", self.where, self.security)
@@ -364,7 +364,7 @@ class Session:
             if not accepted:
                 server.rset()
                 return Outcome(refused)
-            code, said = server.docmd("DATA")
+            code, said = say(server, "DATA")
             if code == 421:
                 raise _Dropped(f"{code} {_text(said)}")
             if code != 354:
