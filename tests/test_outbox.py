@@ -8,6 +8,7 @@ from email import policy
 from pathlib import Path
 
 import icalendar
+import pytest
 from conftest import add_member
 from servers import free_port, use_server
 from test_calendar import SYSTEM_PYTHON, libical_errors
@@ -404,7 +405,9 @@ def test_personalised_copies_are_byte_for_byte_the_messages_built_in_full(tanet,
               ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz"),
               ("Ann Lee", "ann.lee@example.org", "Ann"), ("Jean-Luc St. Clair_2", "jl@example.org", "Jean-Luc"),
               ("=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=", "victim@example.org", None), ("李小龍", "li@example.org", "小龍"),
-              ("Back\\slash; Semi: Colon", "odd+tag@sub.example.org", "Back")]
+              ("Back\\slash; Semi: Colon", "odd+tag@sub.example.org", "Back"),
+              ("Dr. Zoë O'Brien, MBChB, MRCPsych, Consultant Psychiatrist", "zoe@example.org", "Zoë"),
+              ("Team Lead: Ann-Sofie Ørsted, Housing; Children & Families", "as@example.org", None)]
     # every place in a line of 57 bytes, the To lines all shorter than 75 or longer than 77
     people += [("Ann " + "x" * n, f"a{n}@example.org", "Ann") for n in range(50)]
     people += [("Ann " + "x" * n, f"a{n:02d}." + "x" * 56 + "@example.org", "Ann") for n in range(57)]
@@ -465,7 +468,11 @@ def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database)
                                  ("Jean-Luc St. Clair_2", "jl@example.org", "Jean-Luc"),
                                  ("Zoë Müller", "zoe.m@example.org", "Zoë"), ("B" * 70, "b@example.org", "B" * 80),
                                  # a name written as an encoded word ("Bcc: x@evil.org"): shown as written
-                                 ("=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=", "victim@example.org", None)):
+                                 ("=?utf-8?b?QmNjOiB4QGV2aWwub3Jn?=", "victim@example.org", None),
+                                 # long names beyond ASCII with commas, colons, brackets: one person each
+                                 ("Dr. Zoë O'Brien, MBChB, MRCPsych, Consultant Psychiatrist", "zoe@example.org", "Zoë"),
+                                 ("Müller-Lüdenscheidt, Jürgen (Dr.) [Education]", "juergen@example.org", None),
+                                 ("Team Lead: Ann-Sofie Ørsted, Housing; Children & Families", "as@example.org", None)):
         a, b = (email.message_from_bytes(t.letter(name, address, greet, "<x@example.org>")[0], policy=policy.default)
                 for t in (fast, full))
         def heads(m):
@@ -549,12 +556,18 @@ def test_send_to_takes_addresses_pasted_with_names(tanet, tmp_path, smtp, monkey
     assert "Nothing waiting: everything written has been sent." in tanet("outbox", "list", "--unsent", ok=True).stdout
 
 
-def test_rows_inserted_many_to_a_statement_keep_their_ids_in_the_order_recorded(tanet, own_database):
+@pytest.mark.parametrize("sqlite_version", [None, (3, 31, 1)])
+def test_rows_inserted_many_to_a_statement_keep_their_ids_in_the_order_recorded(tanet, own_database, monkeypatch,
+                                                                                 sqlite_version):
     """A fresh version's rows are inserted a hundred to a statement; the ids the run reports are
     every row's, in the order the letters were recorded, across statements and with a row
-    recorded at once (the organiser's copy, which has no member) between them."""
+    recorded at once (the organiser's copy, which has no member) between them. An SQLite older
+    than 3.35 (no RETURNING) is given a statement a row, with the same result."""
     from tanet.mail import outbox
     from tanet.store import db as dbmod
+
+    if sqlite_version:
+        monkeypatch.setattr(sqlite3, "sqlite_version_info", sqlite_version)
 
     network(tanet, members=1)
     conn = dbmod.open_db(own_database)

@@ -88,15 +88,22 @@ def _to_header(name: str, email: str) -> bytes:
         value = formataddr((name, email), charset=_UTF8)
         phrase = value[:-len(email) - 3]
         if len(phrase) > 75:  # an encoded word is at most 75 characters
-            return _header("To", value)
+            return _folded_to(name, email)
     if "=?" in name or not value.isprintable():
-        return _header("To", value)
+        return _folded_to(name, email)
     limit = _POLICY.max_line_length
     if len(value) + 4 <= limit:
         return f"To: {value}\r\n".encode("ascii")
     if len(phrase) + 4 <= limit and len(email) + 3 <= limit:
         return f"To: {phrase}\r\n <{email}>\r\n".encode("ascii")
-    return _header("To", value)
+    return _folded_to(name, email)
+
+
+def _folded_to(name: str, email: str) -> bytes:
+    """The To header folded by the policy from the name as it is: never from an encoded word,
+    which the policy would decode and write again with its commas, colons and brackets
+    unquoted (one person read as several, or as none)."""
+    return _header("To", str(Address(display_name=name, addr_spec=email)))
 
 
 def _fold(line: str) -> bytes:

@@ -112,7 +112,7 @@ class Recorder:
     a member's first letter of the run has no row to bring up to date, so none is looked for,
     and its row is inserted with others, many to a statement (`finish` inserts the last ones)."""
 
-    BATCH = 100  # rows to an INSERT: 1,000 parameters, within every SQLite's limit
+    BATCH = 99  # rows to an INSERT: 990 parameters, within every SQLite's limit (999 before 3.32)
 
     def __init__(self, conn: sqlite3.Connection, meeting_id: int | None, sequence: int | None,
                  method: str | None, fresh: bool | None = None):
@@ -181,6 +181,11 @@ class Recorder:
         """The rows still to insert, inserted many to a statement. RETURNING gives their ids in no
         set order; each row's id is above those inserted before it, so sorted they are in order."""
         values = self.pending
+        if sqlite3.sqlite_version_info < (3, 35):  # no RETURNING: a statement a row
+            for start in range(0, len(values), 10):
+                self.row_ids.append(self.conn.execute(_INSERT + _ROW, values[start:start + 10]).lastrowid)
+            self.pending = []
+            return
         for start in range(0, len(values), 10 * self.BATCH):
             chunk = values[start:start + 10 * self.BATCH]
             sql = _INSERT + ",".join([_ROW] * (len(chunk) // 10)) + " RETURNING id"

@@ -19,6 +19,9 @@ def valid_email(value: str) -> str:
     if not EMAIL_RE.fullmatch(value) or ".." in value:
         raise TanetError(f"'{value}' is not a valid e-mail address. Write it like name@example.org.")
     local, domain = value.rsplit("@", 1)
+    if local.startswith(".") or local.endswith(".") or domain.startswith("."):
+        raise TanetError(f"'{value}' is not a valid e-mail address: a dot cannot start or end the part before "
+                         "the @, nor start the part after it. Check it with the member.")
     if not local.isascii():
         raise TanetError(f"'{value}' has letters outside plain English before the @, which most mail systems "
                          "cannot deliver to. Ask the member for an address in plain letters.")

@@ -21,6 +21,9 @@ def test_good_addresses_are_kept(typed, kept):
     ("zoe@@example.org", "is not a valid e-mail address"), ("zo..e@example.org", "is not a valid e-mail address"),
     ("Zoë <zoe@example.org>", "is not a valid e-mail address"), ("zoë@example.org", "before the @"),
     ("zoe@example.org\n", None), ("a,b@example.org", "is not a valid e-mail address"),
+    # mail programs refuse these (the email package among them: a letter to one could not be written)
+    (".ann@example.org", "a dot cannot start or end"), ("ann.@example.org", "a dot cannot start or end"),
+    ("ann@.example.org", "a dot cannot start or end"),
 ])
 def test_bad_addresses_say_why(typed, says):
     if says is None:  # a trailing line break is stripped like any space
