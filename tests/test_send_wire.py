@@ -164,3 +164,34 @@ def test_answers_of_several_lines_are_read_whole(tanet, own_database):
         session.close()
         controller.stop()
     assert [rcpts for _, rcpts, _ in handler.got] == [["amina@example.org"], ["amina@example.org"]]
+
+
+class OutOfTurn(Kept):
+    """Answers the first RCPT with one answer too many ("250 OK" and a "354" nobody asked for)."""
+
+    def __init__(self):
+        super().__init__()
+        self.spoke = 0
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        envelope.rcpt_tos.append(address)
+        self.spoke += 1
+        return "250 OK\r\n354 early" if self.spoke == 1 else "250 OK"
+
+
+def test_a_server_that_says_more_than_it_was_asked_never_gets_the_message_twice(tanet, own_database):
+    """Read on, the spare 354 would be taken as DATA's answer, and each answer after for the one
+    before: the content went while the server still took it as commands, then was recorded as
+    refused though queued, and sent again by the next run. The line is closed instead, before the
+    content goes, and the message sent once on a new one."""
+    from tanet.mail.wire import prepare
+
+    handler = OutOfTurn()
+    controller, session = session_to(tanet, own_database, handler)
+    try:
+        outcome = session.send(prepare(SHAPES[0][0]), ["amina@example.org"])
+    finally:
+        session.close()
+        controller.stop()
+    assert (outcome.refused, outcome.uncertain) == ({}, "")
+    assert [rcpts for _, rcpts, _ in handler.got] == [["amina@example.org"]]

@@ -1,7 +1,6 @@
-"""Talking to the mail server: verified TLS, the three security modes, a password (any
-UTF-8) or XOAUTH2, at most `smtp.per_minute` messages a minute, and each message's
-exchange as RFC 5321 describes it, so that a message is known to have gone, known not
-to have gone, or *uncertain*: its content went but the answer never came."""
+"""Talking to the mail server: verified TLS, three security modes, a password (any UTF-8) or
+XOAUTH2, at most `smtp.per_minute` messages a minute, each message's exchange as RFC 5321
+has it: a message has gone, has not, or is *uncertain* (content went, no answer came)."""
 
 from __future__ import annotations
 
@@ -15,7 +14,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from tanet.errors import TanetError
-from tanet.mail.wire import Watchdog, answer, command, connection_class, listen, say
+from tanet.mail.wire import Watchdog, answer, command, connection_class, listen, out_of_turn, say
 
 DEFAULT_PORTS = {"starttls": 587, "tls": 465, "none": 25}
 log = logging.getLogger(__name__)
@@ -108,7 +107,7 @@ class LineLost(Exception):
 
 
 class _Dropped(Exception):
-    """The line dropped before the message's content went: it certainly did not arrive."""
+    """The line dropped (or the server spoke out of turn) before the content went: it did not arrive."""
 
 
 @dataclass
@@ -150,8 +149,7 @@ class _Deadline:
 
 
 class Session:
-    """One connection to the mail server, logged in, ready to send; it connects again
-    (a few times) when the line drops."""
+    """One connection to the mail server, logged in, ready to send, connected again when it drops."""
 
     def __init__(self, values: dict, clock=time.monotonic, sleep=time.sleep):
         check_settings(values)  # never a server, login or command that came with the file
@@ -373,6 +371,8 @@ class Session:
                                               for r in accepted}})
         except (smtplib.SMTPException, OSError) as e:
             raise _Dropped(_reason(e)) from None
+        if out_of_turn(server):  # an answer before the content went: not one to believe
+            raise _Dropped("the server said more than it was asked before the message went")
         if on_content:
             on_content(accepted)
         try:

@@ -144,9 +144,20 @@ def command(server, verb: str, key: str, address: str) -> tuple[int, bytes]:
     return server.mail(address) if verb == "mail" else server.rcpt(address)
 
 
+def out_of_turn(server) -> bytes:
+    """What the server said that no command asked for yet (tanet sends one command at a time
+    and reads its whole answer, so a server that says more is out of step: an answer read
+    later would be taken for the wrong command's)."""
+    return getattr(server.file, "held", b"")
+
+
 def say(server, line: str) -> tuple[int, bytes]:
     """One command and its answer, the bytes and the answer of smtplib's docmd(line) (errors
-    included), without its layers for each line: they cost as much as the line itself."""
+    included), without its layers for each line: they cost as much as the line itself. A
+    server that already said more than it was asked is taken as a dropped line."""
+    if out_of_turn(server):
+        server.close()
+        raise _smtplib().SMTPServerDisconnected("the server said more than it was asked, so the line was closed")
     sock = server.sock
     if sock is None or server.__dict__.get("send"):  # not connected, or listened to (--verbose)
         return server.docmd(line)
