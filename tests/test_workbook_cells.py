@@ -75,3 +75,22 @@ def test_a_comment_or_instruction_among_the_shared_strings_is_refused(tmp_path, 
     rewritten(book, edit=lambda name, content: content.replace(b"</si>", b"</si>" + hidden, 1)
                if name == "xl/sharedStrings.xml" else content)
     assert "comment" in refusal(book)
+
+
+@pytest.mark.parametrize("dimension", ['<dimension ref="A1:XFD5"/>', '<dimension x="1" ref="A1:XFD5"/>',
+                                       '<dimension x="1"ref="A1:XFD5"/>', '<a-b:dimension ref="A1:XFD5"/>',
+                                       '<dimension ref="a1:xfd5"/>'])
+def test_a_sheet_declaring_a_far_area_is_refused_however_it_is_written(tmp_path, dimension):
+    # The reader makes room for the area a sheet declares first.
+    book = write_xlsx(tmp_path / "area.xlsx", [HEADER])
+    rewritten(book, edit=lambda name, content: content.replace(b"<sheetData>", dimension.encode() + b"<sheetData>")
+              if name.endswith("sheet1.xml") else content)
+    assert "reaches column xfd" in refusal(book).lower()
+
+
+@pytest.mark.parametrize("hidden", ["<!--x-->", "<?x?>"])
+def test_a_comment_or_instruction_in_a_sheet_is_refused(tmp_path, hidden):
+    # A cell's values around it are not all seen by a check that reads on inside it.
+    book = write_xlsx(tmp_path / "comment.xlsx", [HEADER, f'<row r="2"><c r="A2" t="s"><v>0</v>{hidden}<v>1</v></c></row>'],
+                      shared=["a", "b"])
+    assert "comment" in refusal(book)

@@ -133,8 +133,11 @@ def _strange_text(path: Path) -> TanetError:
 def _check_plain_xml(piece: bytes, first: bool, path: Path) -> None:
     """Refuse a CDATA section, a comment or a processing instruction (but the declaration the
     part starts with): the reader skips them whole, where the checks would read on inside."""
-    at = piece.find(b"<?")
-    if b"<!" in piece or at >= 0 and (not first or piece[:at].strip() or piece.find(b"<?", at + 2) >= 0):
+    at = piece.find(b"<?") if b"?" in piece else -1  # one character is found far faster than two
+    if first and at >= 0 and not piece[:at].strip():  # the declaration: looked past
+        end = piece.find(b"?>", at)  # none: the reader cannot read the part at all
+        at = piece.find(b"<?", end) if end >= 0 and piece.find(b"?", end + 2) >= 0 else -1
+    if at >= 0 or b"!" in piece and b"<!" in piece:
         raise _strange_text(path)
 
 
@@ -168,8 +171,8 @@ def _shared_string_sizes(z: zipfile.ZipFile, part: zipfile.ZipInfo | None, path:
     sizes = array("I")
     if part is None:
         return sizes
-    for piece in _unpack(z, part, path, "string"):
-        _check_plain_xml(piece, not sizes, path)
+    for number, piece in enumerate(_unpack(z, part, path, "string")):
+        _check_plain_xml(piece, number == 0, path)
         if b"sst" in piece:  # the reader makes room for as many strings as the file says, first
             for tag in _SST_TAG.findall(piece):
                 for count in _SST_COUNT.findall(tag):
@@ -225,7 +228,7 @@ def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     """Add one plain piece of a sheet to what reading the sheet would take."""
     _check_plain_xml(piece, not sheet.written, path)
     placed = piece.count(b'<c r="')
-    _check_one_position(piece, placed, path)
+    piece = _one_position_each(piece, placed, path)
     if piece.count(b"<c") == placed:  # every tag starting so is a cell written as Excel writes one
         cells = placed
         _check_positions(piece, path, cells, placed)
@@ -235,7 +238,7 @@ def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     if b":c" in piece:
         cells += piece.count(b":c ") + piece.count(b":c>")
     if b"dimension" in piece:
-        for m in _DIMENSION.finditer(piece):
+        for m in _DIMENSION.finditer(piece.replace(b'"ref="', b'" ref="')):
             _reach(sheet, m.group(1), m.group(2), path)
     _reach(sheet, *_furthest(piece), path)
     sheet.cells += cells
@@ -243,16 +246,18 @@ def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     sheet.written += len(piece)
 
 
-def _check_one_position(piece: bytes, placed: int, path: Path) -> None:
-    """Refuse a tag with two positions (r="A3" r="XFD3000"): the reader keeps the last. Written
-    as Excel writes them (each first in its tag, `placed` in cells) they are counted cheaply;
-    only when they are not are the tags looked into."""
-    positions = piece.count(b' r="')
-    if positions != placed + piece.count(b'<row r="') and (
-            positions != placed + piece.count(b'<row r="') + piece.count(b':c r="') + piece.count(b':row r="')
-            and _SECOND_POSITION.search(piece)):
+def _one_position_each(piece: bytes, placed: int, path: Path) -> bytes:
+    """The piece with a position written straight after another attribute's closing quote
+    (r="A3"r="XFD3000") made one of its own, and a tag with two positions refused: the reader
+    keeps the last. Written as Excel writes them (each first in its tag, `placed` in cells)
+    they are counted cheaply; only when they are not are the tags looked into."""
+    if piece.count(b'r="') == placed + piece.count(b'<row r="'):
+        return piece
+    piece = piece.replace(b'"r="', b'" r="')
+    if _SECOND_POSITION.search(piece):
         raise TanetError(f"{path} gives a cell or row two positions (as Excel never does), so it was not read. "
                          "Save it again from Excel, or as CSV.")
+    return piece
 
 
 def _check_one_value(piece: bytes, path: Path) -> None:
@@ -353,13 +358,9 @@ def _plain(piece: bytes, path: Path) -> bytes:
             raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
                              "reference inside a tag), so it was not read. Save it again from your spreadsheet "
                              "program, or as CSV.")
-    if b"'" in piece or b" =" in piece or b"= " in piece:  # not every attribute written name="value"
-        piece = QUOTED.sub(double_quoted, piece)
-    # A position right after another attribute's closing quote (r="A3"r="XFD3000") is one too.
-    if b'"r' in piece:
-        for attached in (b'"r="', b'"ref="'):
-            piece = piece.replace(attached, b'" ' + attached[1:])
-    return piece
+    if b"'" not in piece and b" =" not in piece and b"= " not in piece:
+        return piece  # every attribute already written name="value", as Excel writes them
+    return QUOTED.sub(double_quoted, piece)
 
 
 def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
