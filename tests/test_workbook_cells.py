@@ -94,3 +94,9 @@ def test_a_comment_or_instruction_in_a_sheet_is_refused(tmp_path, hidden):
     book = write_xlsx(tmp_path / "comment.xlsx", [HEADER, f'<row r="2"><c r="A2" t="s"><v>0</v>{hidden}<v>1</v></c></row>'],
                       shared=["a", "b"])
     assert "comment" in refusal(book)
+
+
+def test_an_answer_quoting_two_positions_is_only_text(tmp_path):
+    # Looked for in tags only: an answer may say anything.
+    check_workbook(write_xlsx(tmp_path / "quoted.xlsx", [HEADER, '<row r="2">' + text_cell("A2", 'I typed r="A1" r="XFD2"')
+                                                         + "</row>"]))

@@ -52,7 +52,7 @@ _SPACES = bytes.maketrans(b"\t\r\n\x0b\x0c", b"     ")
 _SPACE_BYTES = (b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
 _REF_ROW = re.compile(rb' r="[A-Za-z]*+([0-9]+)"')  # the reader takes any number of letters
 _REF_COLUMN = re.compile(rb' r="([A-Za-z]++)[0-9]')
-_SECOND_POSITION = re.compile(rb' r="[^"<>]*"[^<>]*? r="')
+_SECOND_POSITION = re.compile(rb'<[^<>]*? r="[^"<>]*"[^<>]*? r="')  # in one tag, not in text
 # A value after a value in one cell: no cell's tag between them.
 _SECOND_VALUE = re.compile(rb"</" + PREFIX + rb"v\s*>(?:[^<]++|<(?!/?" + PREFIX + rb"[cv][\s>/]))*+<" + PREFIX
                            + rb"v[\s>/]")

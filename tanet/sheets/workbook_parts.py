@@ -27,6 +27,7 @@ SHARED_STRINGS = "xl/sharedstrings.xml"  # as part_key gives it
 PREFIX = rb"""(?:[^\s<>/:!?"'=]+:)?"""
 QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
 _RELATION = re.compile(rb"<" + PREFIX + rb"Relationship\s[^>]*>")
+_SPACES = bytes.maketrans(b"\t\r\n\x0b\x0c", b"     ")
 
 
 def part_key(name: str) -> str:
@@ -86,8 +87,6 @@ def _relations(z: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], rels: str)
         found.append((kind.group(1) if kind else b"", target.group(1) if target else b""))
     return found
 
-
-_SPACES = bytes.maketrans(b"\t\r\n\x0b\x0c", b"     ")
 
 
 def _check_part_names(z: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], path: Path) -> None:
