@@ -271,6 +271,11 @@ def _check_one_value(piece: bytes, path: Path) -> None:
                          "again from Excel, or as CSV.")
 
 
+def _largest(rows) -> int:
+    """The largest of the rows (as digits), each read by int at once when none is long."""
+    return max(map(int, rows), default=0) if max(map(len, rows), default=0) <= 15 else max(map(_number, rows))
+
+
 def _number(digits: bytes) -> int:
     """A position's row however many digits it has: one of over 15 (past any sheet's rows) is
     read by its first 15, never handed whole to int (which refuses over 4,300, in its words)."""
@@ -284,11 +289,11 @@ def _furthest(piece: bytes) -> tuple[bytes, bytes]:
     edges = ((0, _EDGE), (max(0, len(piece) - _EDGE), len(piece)))
     rows = [row for start, end in edges for row in _REF_ROW.findall(piece, start, end)]
     columns = {column for start, end in edges for column in _REF_COLUMN.findall(piece, start, end)}
-    row, column = max(map(_number, rows), default=0), max(columns, key=_column_order, default=b"")
+    row, column = _largest(rows), max(columns, key=_column_order, default=b"")
     # A row past any a sheet may have is refused: read as before, rather than made a search for
     # (whose pattern grows with the square of the row's digits).
     if row > MAX_ROWS or _past_row(row).search(piece) or _past_column(column.upper()).search(piece):
-        row, column = max(map(_number, set(_REF_ROW.findall(piece))), default=0), max(
+        row, column = _largest(set(_REF_ROW.findall(piece))), max(
             set(_REF_COLUMN.findall(piece)), key=_column_order, default=b"")
     return column, str(row).encode()
 
