@@ -537,8 +537,9 @@ def test_ctrl_c_while_a_workbook_is_read_stops_tanet_at_once(tanet, monkeypatch,
     before = _cpu_seconds(p.pid)
     p.send_signal(signal.SIGINT)
     assert p.stderr.readline() == "\n" and p.stderr.readline() == "Stopped: this command changed nothing.\n"
-    after = os.wait4(p.pid, 0)[2]
-    p.returncode = 130  # reaped here, for its CPU time
+    status, after = os.wait4(p.pid, 0)[1:]  # reaped here, for its CPU time
+    p.returncode = os.waitstatus_to_exitcode(status)
+    assert p.returncode == 130
     assert after.ru_utime + after.ru_stime - before < to_read / 2, "the read went on after the stop"
     assert p.stderr.read() == ""
     assert tanet("feedback", "show", "1", "--format", "json", ok=True).json()["responses"] == 0
