@@ -100,3 +100,10 @@ def test_an_answer_quoting_two_positions_is_only_text(tmp_path):
     # Looked for in tags only: an answer may say anything.
     check_workbook(write_xlsx(tmp_path / "quoted.xlsx", [HEADER, '<row r="2">' + text_cell("A2", 'I typed r="A1" r="B2"')
                                                          + "</row>"]))
+
+
+def test_parts_that_start_with_a_byte_order_mark_are_read(tmp_path):
+    # Some programs write one before the XML declaration; it hides nothing.
+    book = write_xlsx(tmp_path / "bom.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'], shared=["a"])
+    rewritten(book, edit=lambda name, content: b"\xef\xbb\xbf" + content if name.endswith(".xml") else content)
+    check_workbook(book)

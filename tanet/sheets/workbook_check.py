@@ -134,7 +134,7 @@ def _check_plain_xml(piece: bytes, first: bool, path: Path) -> None:
     """Refuse a CDATA section, a comment or a processing instruction (but the declaration the
     part starts with): the reader skips them whole, where the checks would read on inside."""
     at = piece.find(b"<?") if b"?" in piece else -1  # one character is found far faster than two
-    if first and at >= 0 and not piece[:at].strip():  # the declaration: looked past
+    if first and at >= 0 and not piece[:at].lstrip(b"\xef\xbb\xbf").strip():  # the declaration (after a BOM)
         end = piece.find(b"?>", at)  # none: the reader cannot read the part at all
         at = piece.find(b"<?", end) if end >= 0 and piece.find(b"?", end + 2) >= 0 else -1
     if at >= 0 or b"!" in piece and b"<!" in piece:
