@@ -107,3 +107,11 @@ def test_parts_that_start_with_a_byte_order_mark_are_read(tmp_path):
     book = write_xlsx(tmp_path / "bom.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'], shared=["a"])
     rewritten(book, edit=lambda name, content: b"\xef\xbb\xbf" + content if name.endswith(".xml") else content)
     check_workbook(book)
+
+
+def test_cells_written_with_a_prefix_are_read_as_any_other(tmp_path):
+    rows = [f'<x:row r="{n}"><x:c r="A{n}"><x:v>{n}</x:v></x:c><x:c r="B{n}"><x:v>1</x:v></x:c></x:row>'
+            for n in range(1, 3001)]
+    check_workbook(write_xlsx(tmp_path / "prefixed.xlsx", rows))
+    rows[1500] = '<x:row r="1501"><x:c r="A1501"r="XFD1501"><x:v>1</x:v></x:c></x:row>'
+    assert "two positions" in refusal(write_xlsx(tmp_path / "prefixed.xlsx", rows))

@@ -251,7 +251,9 @@ def _one_position_each(piece: bytes, placed: int, path: Path) -> bytes:
     (r="A3"r="XFD3000") made one of its own, and a tag with two positions refused: the reader
     keeps the last. Written as Excel writes them (each first in its tag, `placed` in cells)
     they are counted cheaply; only when they are not are the tags looked into."""
-    if piece.count(b'r="') == placed + piece.count(b'<row r="'):
+    positions = piece.count(b'r="')
+    if positions == placed + piece.count(b'<row r="') or b":" in piece and positions == placed + piece.count(
+            b'<row r="') + piece.count(b':c r="') + piece.count(b':row r="'):  # or with a prefix: <x:c r="
         return piece
     piece = piece.replace(b'"r="', b'" r="')
     if _SECOND_POSITION.search(piece):
