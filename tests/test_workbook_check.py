@@ -77,7 +77,7 @@ def test_shared_strings_are_counted_once_for_every_cell_that_uses_them(tmp_path,
     text = "x" * (1024 * 1024)
     rows = [HEADER] + [f'<row r="{i}"><c r="A{i}" t="s"><v>0</v></c></row>' for i in range(2, 2 + uses)]
     book = write_xlsx(tmp_path / "shared.xlsx", rows, shared=[text])
-    _store_unpacked(book, "xl/sharedStrings.xml")
+    store_unpacked(book, "xl/sharedStrings.xml")
     if refused:
         assert "memory" in refusal(book)
     else:
@@ -90,7 +90,7 @@ def test_a_long_shared_string_used_once_among_many_short_ones_is_accepted(tmp_pa
     rows = [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c><c r="B2" t="s"><v>7</v></c></row>'] + [
         f'<row r="{i}"><c r="A{i}" t="s"><v>1</v></c></row>' for i in range(3, 103)]
     book = write_xlsx(tmp_path / "shared.xlsx", rows, shared=["x" * (1024 * 1024), "a"])
-    _store_unpacked(book, "xl/sharedStrings.xml")
+    store_unpacked(book, "xl/sharedStrings.xml")
     check_workbook(book)
 
 
@@ -98,11 +98,11 @@ def test_shared_strings_written_with_a_prefix_and_white_space_are_counted(tmp_pa
     text = "x" * (1024 * 1024)
     rows = [HEADER] + [f'<row r="{i}"><x:c\tr="A{i}"\nt="s" s="1">\r\n<x:v> 0 </x:v></x:c></row>' for i in range(2, 82)]
     book = write_xlsx(tmp_path / "shared.xlsx", rows, shared=[text])
-    _store_unpacked(book, "xl/sharedStrings.xml")
+    store_unpacked(book, "xl/sharedStrings.xml")
     assert "memory" in refusal(book)
 
 
-def _store_unpacked(book, name: str) -> None:
+def store_unpacked(book, name: str) -> None:
     """Rewrite the workbook with `name` stored unpacked (a long run of one letter would
     otherwise be refused as a zip bomb before its size is weighed)."""
     with zipfile.ZipFile(book) as z:
@@ -167,9 +167,9 @@ def test_a_sheet_whose_cells_crowd_in_after_its_first_part_is_still_judged_on_it
     check_workbook(book)
 
 
-def _rewritten(book, rename=lambda name: name, edit=lambda name, content: content) -> None:
+def rewritten(book, rename=lambda name: name, edit=lambda name, content: content) -> None:
     """Rewrite the workbook with its parts renamed and edited (the shared strings stored
-    unpacked, as in _store_unpacked)."""
+    unpacked, as in store_unpacked)."""
     with zipfile.ZipFile(book) as z:
         parts = [(item.filename, z.read(item)) for item in z.infolist()]
     with zipfile.ZipFile(book, "w", zipfile.ZIP_DEFLATED) as z:
@@ -178,18 +178,18 @@ def _rewritten(book, rename=lambda name: name, edit=lambda name, content: conten
                        zipfile.ZIP_STORED if name.endswith("sharedStrings.xml") else zipfile.ZIP_DEFLATED)
 
 
-def _one_long_text_used(tmp_path, cell: str, uses: int = 100):
+def one_long_text_used(tmp_path, cell: str, uses: int = 100):
     """A 1 MB shared string and `uses` cells written as `cell` (with {n} for the row)."""
     rows = [HEADER] + [f'<row r="{n}">' + cell.format(n=n) + "</row>" for n in range(2, 2 + uses)]
     book = write_xlsx(tmp_path / "shared.xlsx", rows, shared=["x" * (1024 * 1024)])
-    _store_unpacked(book, "xl/sharedStrings.xml")
+    store_unpacked(book, "xl/sharedStrings.xml")
     return book
 
 
 def test_a_shared_string_hidden_in_cdata_is_refused(tmp_path):
     # The CDATA section was taken for a tag and its megabyte counted as nothing: 100 MB read.
-    book = _one_long_text_used(tmp_path, '<c r="A{n}" t="s"><v>0</v></c>')
-    _rewritten(book, edit=lambda name, content: content.replace(b"<t>x", b"<t><![CDATA[x").replace(b"x</t>", b"x]]></t>")
+    book = one_long_text_used(tmp_path, '<c r="A{n}" t="s"><v>0</v></c>')
+    rewritten(book, edit=lambda name, content: content.replace(b"<t>x", b"<t><![CDATA[x").replace(b"x</t>", b"x]]></t>")
                if name == "xl/sharedStrings.xml" else content)
     assert "CDATA" in refusal(book) and "save it again" in refusal(book).lower()
 
@@ -218,22 +218,22 @@ def test_cells_that_do_not_say_where_they_are_are_refused(tmp_path, first, rest)
                                   '<c r="A{n}" t="s"><v>0000000000000000000000</v></c>'])
 def test_a_shared_string_used_in_a_way_not_read_exactly_is_taken_as_the_longest(tmp_path, cell):
     # The reader still copies a string into each of these cells (a bad index as the first).
-    assert "memory" in refusal(_one_long_text_used(tmp_path, cell))
+    assert "memory" in refusal(one_long_text_used(tmp_path, cell))
 
 
 @pytest.mark.parametrize("where", ["book", "workbook elsewhere", "texts elsewhere", "texts absolute elsewhere"])
 def test_a_workbook_whose_parts_are_not_where_spreadsheet_programs_put_them_is_refused(tmp_path, where):
     # The reader follows the relationships: shared strings in book/ were never weighed.
-    book = _one_long_text_used(tmp_path, '<c r="A{n}" t="s"><v>0</v></c>', uses=2)
+    book = one_long_text_used(tmp_path, '<c r="A{n}" t="s"><v>0</v></c>', uses=2)
     if where == "book":
-        _rewritten(book, rename=lambda name: name.replace("xl/", "book/"),
+        rewritten(book, rename=lambda name: name.replace("xl/", "book/"),
                    edit=lambda name, content: content.replace(b'Target="xl/', b'Target="book/'))
     elif where == "workbook elsewhere":
-        _rewritten(book, edit=lambda name, content: content.replace(b'Target="xl/workbook.xml"',
+        rewritten(book, edit=lambda name, content: content.replace(b'Target="xl/workbook.xml"',
                                                                     b"Target = '/xl/../xl/workbook.xml'"))
     else:
         target = b'"/xl/strings/one.xml"' if "absolute" in where else b'"strings/one.xml"'
-        _rewritten(book, rename=lambda name: name.replace("xl/sharedStrings.xml", "xl/strings/one.xml"),
+        rewritten(book, rename=lambda name: name.replace("xl/sharedStrings.xml", "xl/strings/one.xml"),
                    edit=lambda name, content: content.replace(b'"sharedStrings.xml"', target))
     assert "under other names than spreadsheet programs give them" in refusal(book)
 
@@ -245,7 +245,7 @@ def test_a_workbook_claiming_vast_numbers_of_texts_is_refused(tmp_path, written)
     # The reader makes room for that many first: a panic, or the process aborted.
     book = write_xlsx(tmp_path / "count.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],
                       shared=["a"])
-    _rewritten(book, edit=lambda name, content: content.replace(b'count="1" uniqueCount="1"', written.encode())
+    rewritten(book, edit=lambda name, content: content.replace(b'count="1" uniqueCount="1"', written.encode())
                if name == "xl/sharedStrings.xml" else content)
     assert "different texts" in refusal(book)
 
@@ -257,7 +257,7 @@ def test_a_reader_panic_is_one_line_not_a_traceback(tmp_path, monkeypatch):
 
     book = write_xlsx(tmp_path / "count.xlsx", [HEADER, '<row r="2"><c r="A2" t="s"><v>0</v></c></row>'],
                       shared=["a"])
-    _rewritten(book, edit=lambda name, content: content.replace(b'uniqueCount="1"', b'uniqueCount="18446744073709551615"'))
+    rewritten(book, edit=lambda name, content: content.replace(b'uniqueCount="1"', b'uniqueCount="18446744073709551615"'))
     monkeypatch.setattr(workbook, "check_workbook", lambda path, max_rows=None: None)
     with pytest.raises(TanetError) as e:
         list(workbook.read_table(book))
@@ -334,7 +334,7 @@ def test_a_tag_of_eighty_thousand_shared_markers_is_checked_at_once(tmp_path):
         signal.signal(signal.SIGPROF, previous)
 
 
-def _long_sheet_with(middle: str, header_reach: str = "B1") -> list[str]:
+def long_sheet_with(middle: str, header_reach: str = "B1") -> list[str]:
     """An ordinary sheet of 3,000 rows (far more than the check's first look at each end
     takes in) with `middle`, a cell, written halfway down."""
     rows = [f'<row r="{n}">' + text_cell(f"A{n}", f"member {n}") + text_cell(f"B{n}", "x") + "</row>"
@@ -356,7 +356,7 @@ def test_a_position_far_out_in_the_middle_of_a_long_ordinary_sheet_is_found(tmp_
                                                                              said):
     # The furthest positions are looked for at the sheet's two ends first; one cell further
     # out anywhere else must still be found.
-    book = write_xlsx(tmp_path / "long.xlsx", _long_sheet_with(middle, header_reach))
+    book = write_xlsx(tmp_path / "long.xlsx", long_sheet_with(middle, header_reach))
     with pytest.raises(TanetError) as e:
         check_workbook(book, max_rows)
     assert said in str(e.value)
@@ -364,7 +364,7 @@ def test_a_position_far_out_in_the_middle_of_a_long_ordinary_sheet_is_found(tmp_
 
 def test_a_long_ordinary_sheet_is_accepted_with_its_furthest_cell_in_the_middle(tmp_path):
     # Found there, not only at the ends: within the limits it is read.
-    check_workbook(write_xlsx(tmp_path / "long.xlsx", _long_sheet_with(text_cell("GR3001", "far"))), 3_001)
+    check_workbook(write_xlsx(tmp_path / "long.xlsx", long_sheet_with(text_cell("GR3001", "far"))), 3_001)
 
 
 def test_a_sheet_ending_on_a_row_of_over_a_thousand_digits_is_refused_at_once(tmp_path):

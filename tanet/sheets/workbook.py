@@ -40,7 +40,9 @@ def _workbook_rows(path: Path):
     """The first sheet's rows with their numbers, made into text one at a time (a whole
     sheet of Python strings at once would double the memory a large workbook takes). The
     reader starts at once, in a thread: it lets go of Python while it reads, so the
-    caller's own work (opening the database, say) goes on meanwhile."""
+    caller's own work (opening the database, say) goes on meanwhile. It only reads, so it
+    is a daemon thread: a Ctrl-C, or an error found meanwhile (a meeting that does not
+    exist), ends tanet at once, with no read going on after it."""
     import threading
 
     from python_calamine import CalamineWorkbook
@@ -53,7 +55,7 @@ def _workbook_rows(path: Path):
         except BaseException as e:  # handed to whoever asks for the rows
             read.append(e)
 
-    reader = threading.Thread(target=load, name="workbook reader")  # not a daemon: never cut off mid-read
+    reader = threading.Thread(target=load, name="workbook reader", daemon=True)
     reader.start()
     return _rows_once_read(path, reader, read)
 

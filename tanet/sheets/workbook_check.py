@@ -18,12 +18,19 @@ from array import array
 from pathlib import Path
 
 from tanet.errors import TanetError
+from tanet.sheets.workbook_parts import (
+    CHUNK,
+    MAX_COLUMNS,
+    MAX_ROWS,
+    PREFIX,
+    QUOTED,
+    SHARED_STRINGS,
+    check_parts,
+    double_quoted,
+    sheet_names,
+    too_big,
+)
 
-MAX_ROWS = 100_001  # a header and 100,000 rows
-MAX_COLUMNS = 200
-MAX_UNPACKED = 200 * 1024 * 1024
-MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
-MAX_PARTS = 10_000
 MAX_SHARED_STRINGS = 1_000_000
 # What python-calamine may hold for one sheet, measured (peak resident memory, 25,000 to
 # 100,000 rows of six columns): about 67 bytes a cell of a number and 58 a cell of a shared
@@ -33,39 +40,40 @@ MAX_SHARED_STRINGS = 1_000_000
 # 57 MB (69 MB with Python); with Python and tanet an import stays under 100 MiB.
 MAX_READER_MEMORY = 72 * 1024 * 1024
 CELL_COST, EMPTY_CELL_COST = 70, 32
-_CHUNK = 1024 * 1024
 _NEAR_END = 64 * 1024
 _LONGEST_CELL = 1024 * 1024  # Excel's own limit is 32,767 characters
 
-_DIMENSION = re.compile(rb'<(?:\w+:)?dimension\s+ref="[A-Z]*[0-9]*:?([A-Z]*)([0-9]*)"')
+_DIMENSION = re.compile(rb"<" + PREFIX + rb'dimension(?: [^>]*?)? ref="[A-Za-z]*[0-9]*:?([A-Za-z]*)([0-9]*)"')
 # XML lets an attribute be written many ways: r = 'A1', r="A1", with tabs or line breaks.
 # The checks below read the one plain way, so every piece is first brought to it: each
 # white-space character (all that \s matches) becomes a space, then quotes are made double.
 # So the patterns can start with a literal, which is found fast.
 _SPACES = bytes.maketrans(b"\t\r\n\x0b\x0c", b"     ")
 _SPACE_BYTES = (b"\n", b"\t", b"\r", b"\x0b", b"\x0c")
-_QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_REF_ROW = re.compile(rb' r="[A-Za-z]{0,3}([0-9]+)"')
-_REF_COLUMN = re.compile(rb' r="([A-Za-z]{1,3})[0-9]')
+_REF_ROW = re.compile(rb' r="[A-Za-z]*+([0-9]+)"')  # the reader takes any number of letters
+_REF_COLUMN = re.compile(rb' r="([A-Za-z]++)[0-9]')
+_SECOND_POSITION = re.compile(rb'<[^<>]*? r="[^"<>]*"[^<>]*? r="')  # in one tag, not in text
+# A value after a value in one cell: no cell's tag between them.
+_SECOND_VALUE = re.compile(rb"</" + PREFIX + rb"v\s*>(?:[^<]++|<(?!/?" + PREFIX + rb"[cv][\s>/]))*+<" + PREFIX
+                           + rb"v[\s>/]")
 _REFERENCE = re.compile(rb"&#|&[a-zA-Z]")
 # A shared string's index in a cell, written the plain way. It may also match what is not a
 # cell's (t="s" in another tag): that counts more text than the reader would hold, never less.
 # Every other t="s" (<v>x</v>, <f/><v>0</v>, <v >0</v >: the reader still copies a string into
 # the cell) is taken to use the longest. The tag's rest is bounded, so a tag of thousands of
 # t="s" is read once, not once for each (possessive: never gone back over).
-_SHARED_VALUE = re.compile(rb't="s"[^>]{0,200}+>\s*<(?:\w+:)?v>\s*([0-9]{1,18})\s*</')
+_SHARED_VALUE = re.compile(rb't="s"[^>]{0,200}+>\s*<' + PREFIX + rb"v>\s*([0-9]{1,18})\s*</")
 # A cell's position with at least one letter (r="B7"); the reader places a cell without one by
 # counting, where the check cannot follow it.
-_CELL_POSITION = re.compile(rb'<(?:\w+:)?c(?: [^>]{0,1000}?)? r="[A-Za-z]')
+_CELL_POSITION = re.compile(rb"<" + PREFIX + rb'c(?: [^>]{0,1000}?)? r="[A-Za-z]')
 _UNPLACED = re.compile(rb'<c r="[^A-Za-z]')  # a cell written the plain way, without a letter
 _EDGE = 16 * 1024  # where a piece's furthest positions are looked for first, at each end
-_SST_TAG = re.compile(rb"<(?:\w+:)?sst[\s>/][^>]*+")  # each tag read once, however long
-_SST_COUNT = re.compile(rb"""\s(?:\w+:)?(?:count|uniqueCount)\s*=\s*["']\s*\+?([0-9]+)""")
-_PREFIXED_CELL = re.compile(rb"<\w+:c[ >/]")
-_RELATION = re.compile(rb"<(?:\w+:)?Relationship\s[^>]*>")
+_SST_TAG = re.compile(rb"<" + PREFIX + rb"sst[\s>/][^>]*+")  # each tag read once, however long
+_SST_COUNT = re.compile(rb"\s" + PREFIX + rb"""(?:count|uniqueCount)\s*=\s*["']\s*\+?([0-9]+)""")
+_PREFIXED_CELL = re.compile(rb"<" + PREFIX[:-1] + rb"c[ >/]")  # the prefix not optional
 _TAG = re.compile(rb"<[^>]*>")
 _TAG_TO_MARK = re.compile(rb"<[^>\x00]*>")  # a tag, which never runs over a \x00
-_SHARED_ITEM = re.compile(rb"<(?:\w+:)?si(?=[\s/>])")
+_SHARED_ITEM = re.compile(rb"<" + PREFIX + rb"si(?=[\s/>])")
 # Where a cell, a row or a shared string starts (with or without a namespace prefix).
 _STARTS = {"cell": (b"<c ", b"<c>", b":c ", b":c>", b"<row ", b"<row>", b":row ", b":row>"),
            "string": (b"<si>", b"<si ", b":si>", b":si ")}
@@ -99,25 +107,14 @@ def check_workbook(path: Path, max_rows: int = MAX_ROWS) -> None:
 
     try:
         with zipfile.ZipFile(path) as z:
-            parts = z.infolist()
-            if not any(part.filename.endswith("workbook.xml") for part in parts):  # a zip of other things
-                raise TanetError(f"{path} is a zip file but not an Excel workbook. Open the spreadsheet in Excel "
-                                 "and save it as .xlsx (Excel Workbook) or CSV UTF-8.")
-            if len(parts) > MAX_PARTS:
-                raise _too_big(path, f"it holds {len(parts):,} parts")
-            declared = sum(p.file_size for p in parts)
-            if declared > MAX_UNPACKED:
-                raise _too_big(path, f"it unpacks to {declared // 2**20:,} MB")
-            for part in parts:
-                _check_ratio(part, path)
-            _check_part_names(z, path)
-            shared = _shared_string_sizes(z, path)
-            sheets = _sheet_names(z)
-            for part in parts:
-                if part.filename in sheets:
-                    worksheet = part.filename.startswith("xl/worksheets/")  # not a theme's r="50000"
+            parts = check_parts(z, path)
+            shared = _shared_string_sizes(z, parts.get(SHARED_STRINGS), path)
+            sheets = sheet_names(z, parts)
+            for key, part in parts.items():
+                if key in sheets:
+                    worksheet = key.startswith("xl/worksheets/")  # not a theme's r="50000"
                     _check_sheet(z, part, path, shared, max_rows if worksheet else MAX_ROWS)
-                elif part.filename != "xl/sharedStrings.xml":
+                elif key != SHARED_STRINGS:
                     for _ in _unpack(z, part, path, None):  # its real size, verified
                         pass
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
@@ -127,77 +124,21 @@ def check_workbook(path: Path, max_rows: int = MAX_ROWS) -> None:
         raise TanetError(f"Cannot read {path}: {e.strerror or e}.") from None
 
 
-def _relations(z: zipfile.ZipFile, rels: str) -> list[tuple[bytes, bytes]]:
-    """The type and target of each relationship the part `rels` lists, as written."""
-    try:
-        with z.open(rels) as f:
-            text = f.read(_CHUNK)
-    except KeyError:
-        return []
-    found = []
-    for tag in _RELATION.findall(_QUOTED.sub(_double_quoted, text.translate(_SPACES))):
-        kind, target = re.search(rb' Type="([^"]*)"', tag), re.search(rb' Target="([^"]*)"', tag)
-        found.append((kind.group(1) if kind else b"", target.group(1) if target else b""))
-    return found
-
-
-def _check_part_names(z: zipfile.ZipFile, path: Path) -> None:
-    """The workbook must be xl/workbook.xml and its shared strings xl/sharedStrings.xml, the
-    names every spreadsheet program gives them: the reader follows the relationships, and
-    texts it found elsewhere would not have been weighed here."""
-    main = [target for kind, target in _relations(z, "_rels/.rels") if kind.lower().endswith(b"/officedocument")]
-    texts = [target for kind, target in _relations(z, "xl/_rels/workbook.xml.rels")
-             if kind.lower().endswith(b"/sharedstrings")]
-    if any(t not in (b"xl/workbook.xml", b"/xl/workbook.xml") for t in main) \
-            or any(t not in (b"sharedStrings.xml", b"/xl/sharedStrings.xml") for t in texts):
-        raise TanetError(f"{path} keeps its sheets or texts under other names than spreadsheet programs give "
-                         "them, so it was not read. Save it again from Excel, or as CSV.")
-
-
-def _double_quoted(m: re.Match) -> bytes:
-    """An attribute's value written ="value"; a " inside a value once in single quotes is
-    written &quot;, so no value can pass for an attribute of its own."""
-    value = m.group(1) if m.group(1) is not None else m.group(2).replace(b'"', b"&quot;")
-    return b'="' + value + b'"'
-
-
 def _strange_text(path: Path) -> TanetError:
-    return TanetError(f"{path} writes its text in a way tanet does not read (a CDATA section, which Excel "
-                      "never writes), so it was not read. Save it again from Excel, or as CSV.")
+    return TanetError(f"{path} writes its text in a way tanet does not read (a CDATA section, a comment or an "
+                      "instruction inside its XML, which Excel never writes), so it was not read. Save it again "
+                      "from Excel, or as CSV.")
 
 
-def _sheet_names(z: zipfile.ZipFile) -> set[str]:
-    """Every part that could be read as a sheet: each XML part (but the shared strings), and
-    whatever the workbook names as one, wherever it is and whatever it is called."""
-    import posixpath
-
-    names = {p.filename for p in z.infolist() if p.filename.lower().endswith(".xml")} - {"xl/sharedStrings.xml"}
-    for rels, base in (("xl/_rels/workbook.xml.rels", "xl"), ("_rels/.rels", "")):
-        try:
-            with z.open(rels) as f:
-                text = f.read(_CHUNK)
-        except KeyError:
-            continue
-        plain = _QUOTED.sub(_double_quoted, text)
-        for target in re.findall(rb'Target="([^"]+)"', plain):
-            name = target.decode("utf-8", "replace")
-            if name.startswith("/"):
-                names.add(name.lstrip("/"))
-            else:
-                names.update((posixpath.join(base, name), posixpath.normpath(posixpath.join(base, name))))
-    return names - {"xl/sharedStrings.xml"}  # named there too, but weighed as the shared strings
-
-
-def _too_big(path: Path, why: str) -> TanetError:
-    return TanetError(f"{path} is too large or too strange to read safely: {why} (tanet reads at most "
-                      f"{MAX_ROWS - 1:,} rows of {MAX_COLUMNS} columns, fewer when they are long). Save the "
-                      "sheet as CSV and import that.")
-
-
-def _check_ratio(part: zipfile.ZipInfo, path: Path) -> None:
-    packed = max(part.compress_size, 1)
-    if part.file_size > _CHUNK and part.file_size > MAX_RATIO * packed:
-        raise _too_big(path, f"{part.filename} is packed {part.file_size // packed:,} times over, like a zip bomb")
+def _check_plain_xml(piece: bytes, first: bool, path: Path) -> None:
+    """Refuse a CDATA section, a comment or a processing instruction (but the declaration the
+    part starts with): the reader skips them whole, where the checks would read on inside."""
+    at = piece.find(b"<?") if b"?" in piece else -1  # one character is found far faster than two
+    if first and at >= 0 and not piece[:at].lstrip(b"\xef\xbb\xbf").strip():  # the declaration (after a BOM)
+        end = piece.find(b"?>", at)  # none: the reader cannot read the part at all
+        at = piece.find(b"<?", end) if end >= 0 and piece.find(b"?", end + 2) >= 0 else -1
+    if at >= 0 or b"!" in piece and b"<!" in piece:
+        raise _strange_text(path)
 
 
 def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | None):
@@ -207,7 +148,7 @@ def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | N
     start = _STARTS.get(kind or "")
     tail = b""
     with z.open(part) as f:
-        while chunk := f.read(_CHUNK):
+        while chunk := f.read(CHUNK):
             if start is None:
                 continue
             text = tail + chunk
@@ -219,27 +160,24 @@ def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | N
             if cut:
                 yield text[:cut]
             tail = text[cut:]
-            if len(tail) > _LONGEST_CELL + _CHUNK:
-                raise _too_big(path, f"one {kind} in {part.filename} holds more than a spreadsheet cell can")
+            if len(tail) > _LONGEST_CELL + CHUNK:
+                raise too_big(path, f"one {kind} in {part.filename} holds more than a spreadsheet cell can")
     if tail:
         yield tail
 
 
-def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
+def _shared_string_sizes(z: zipfile.ZipFile, part: zipfile.ZipInfo | None, path: Path) -> array:
     """The length of each shared string, in bytes, by its index."""
     sizes = array("I")
-    try:
-        part = z.getinfo("xl/sharedStrings.xml")
-    except KeyError:
+    if part is None:
         return sizes
-    for piece in _unpack(z, part, path, "string"):
-        if b"<![" in piece:
-            raise _strange_text(path)
+    for number, piece in enumerate(_unpack(z, part, path, "string")):
+        _check_plain_xml(piece, number == 0, path)
         if b"sst" in piece:  # the reader makes room for as many strings as the file says, first
             for tag in _SST_TAG.findall(piece):
                 for count in _SST_COUNT.findall(tag):
                     if len(count) > 9 or int(count) > MAX_SHARED_STRINGS:
-                        raise _too_big(path, f"it says it holds {int(count):,} different texts")
+                        raise too_big(path, f"it says it holds over {MAX_SHARED_STRINGS:,} different texts")
         if b"\x00" in piece:  # not XML: each string's text measured on its own
             texts = [_TAG.sub(b"", item) for item in _SHARED_ITEM.split(piece)]
         else:  # each string's start marked by a \x00, which no tag may run over
@@ -248,7 +186,7 @@ def _shared_string_sizes(z: zipfile.ZipFile, path: Path) -> array:
             sizes[-1] += len(texts[0])
         sizes.extend(array("I", map(len, texts[1:])))
         if len(sizes) > MAX_SHARED_STRINGS:
-            raise _too_big(path, f"it holds over {MAX_SHARED_STRINGS:,} different texts")
+            raise too_big(path, f"it holds over {MAX_SHARED_STRINGS:,} different texts")
     return sizes
 
 
@@ -266,16 +204,16 @@ def _check_sheet(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, shared: 
         if exact is None:
             exact = _near_the_limit(sheet, part.file_size, shared)
         if exact:
-            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared, longest)
+            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared, longest, path)
     if not exact:
         if sheet.memory(sheet.written, sheet.shared_uses * longest, shared) <= MAX_READER_MEMORY:
             return
         for piece in _unpack(z, part, path, "cell"):
             piece = _plain(piece, path)
-            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared, longest)
+            text, shared_text = text + len(_TAG.sub(b"", piece)), shared_text + _shared_text(piece, shared, longest, path)
     need = sheet.memory(text, shared_text, shared)
     if need > MAX_READER_MEMORY:
-        raise _too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
+        raise too_big(path, f"reading it would take about {need // 2**20:,} MB of memory")
 
 
 def _near_the_limit(sheet: _Sheet, size: int, shared: array) -> bool:
@@ -288,9 +226,9 @@ def _near_the_limit(sheet: _Sheet, size: int, shared: array) -> bool:
 
 def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     """Add one plain piece of a sheet to what reading the sheet would take."""
-    if b"<![" in piece:
-        raise _strange_text(path)
+    _check_plain_xml(piece, not sheet.written, path)
     placed = piece.count(b'<c r="')
+    piece = _one_position_each(piece, placed, path)
     if piece.count(b"<c") == placed:  # every tag starting so is a cell written as Excel writes one
         cells = placed
         _check_positions(piece, path, cells, placed)
@@ -300,12 +238,50 @@ def _measure(sheet: _Sheet, piece: bytes, path: Path) -> None:
     if b":c" in piece:
         cells += piece.count(b":c ") + piece.count(b":c>")
     if b"dimension" in piece:
-        for m in _DIMENSION.finditer(piece):
+        for m in _DIMENSION.finditer(piece.replace(b'"ref="', b'" ref="')):
             _reach(sheet, m.group(1), m.group(2), path)
     _reach(sheet, *_furthest(piece), path)
     sheet.cells += cells
     sheet.shared_uses += piece.count(b't="s"')  # each use found by _SHARED_VALUE starts so
     sheet.written += len(piece)
+
+
+def _one_position_each(piece: bytes, placed: int, path: Path) -> bytes:
+    """The piece with a position written straight after another attribute's closing quote
+    (r="A3"r="XFD3000") made one of its own, and a tag with two positions refused: the reader
+    keeps the last. Written as Excel writes them (each first in its tag, `placed` in cells)
+    they are counted cheaply; only when they are not are the tags looked into."""
+    positions = piece.count(b'r="')
+    if positions == placed + piece.count(b'<row r="') or b":" in piece and positions == placed + piece.count(
+            b'<row r="') + piece.count(b':c r="') + piece.count(b':row r="'):  # or with a prefix: <x:c r="
+        return piece
+    piece = piece.replace(b'"r="', b'" r="')
+    if _SECOND_POSITION.search(piece):
+        raise TanetError(f"{path} gives a cell or row two positions (as Excel never does), so it was not read. "
+                         "Save it again from Excel, or as CSV.")
+    return piece
+
+
+def _check_one_value(piece: bytes, path: Path) -> None:
+    """Refuse a cell with two values (<v>0</v><v>1</v>): the reader keeps the last, the shared
+    string weighed would be the first. Written as Excel writes them (each value last in its
+    cell), they are counted cheaply; only when they are not are the cells looked into."""
+    values = piece.count(b"<v>")
+    plain = values == piece.count(b"</v></c>") and values == piece.count(b"<v") and b":v" not in piece
+    if not plain and _SECOND_VALUE.search(piece):
+        raise TanetError(f"{path} gives a cell two values (as Excel never does), so it was not read. Save it "
+                         "again from Excel, or as CSV.")
+
+
+def _largest(rows) -> int:
+    """The largest of the rows (as digits), each read by int at once when none is long."""
+    return max(map(int, rows), default=0) if max(map(len, rows), default=0) <= 15 else max(map(_number, rows))
+
+
+def _number(digits: bytes) -> int:
+    """A position's row however many digits it has: one of over 15 (past any sheet's rows) is
+    read by its first 15, never handed whole to int (which refuses over 4,300, in its words)."""
+    return int(digits.lstrip(b"0")[:15] or b"0")
 
 
 def _furthest(piece: bytes) -> tuple[bytes, bytes]:
@@ -315,11 +291,11 @@ def _furthest(piece: bytes) -> tuple[bytes, bytes]:
     edges = ((0, _EDGE), (max(0, len(piece) - _EDGE), len(piece)))
     rows = [row for start, end in edges for row in _REF_ROW.findall(piece, start, end)]
     columns = {column for start, end in edges for column in _REF_COLUMN.findall(piece, start, end)}
-    row, column = max(map(int, rows), default=0), max(columns, key=_column_order, default=b"")
+    row, column = _largest(rows), max(columns, key=_column_order, default=b"")
     # A row past any a sheet may have is refused: read as before, rather than made a search for
     # (whose pattern grows with the square of the row's digits).
     if row > MAX_ROWS or _past_row(row).search(piece) or _past_column(column.upper()).search(piece):
-        row, column = max(map(int, set(_REF_ROW.findall(piece))), default=0), max(
+        row, column = _largest(set(_REF_ROW.findall(piece))), max(
             set(_REF_COLUMN.findall(piece)), key=_column_order, default=b"")
     return column, str(row).encode()
 
@@ -338,7 +314,7 @@ def _past_row(row: int) -> re.Pattern:
         for i, d in enumerate(digits) if d != "9"]
     # Never gone back over (possessive), and first the number's length looked at: nearly
     # every position is shorter, and is passed over at once.
-    return re.compile(rb' r="[A-Za-z]{0,3}+0*+(?=[1-9][0-9]{%d})(?:' % (len(digits) - 1) + b"|".join(larger) + rb')"')
+    return re.compile(rb' r="[A-Za-z]*+0*+(?=[1-9][0-9]{%d})(?:' % (len(digits) - 1) + b"|".join(larger) + rb')"')
 
 
 @functools.lru_cache(maxsize=64)
@@ -348,7 +324,7 @@ def _past_column(column: bytes) -> re.Pattern:
     def either(letters: bytes) -> bytes:
         return b"".join(b"[%c%c]" % (c, c + 32) for c in letters)
 
-    larger = [rb"[A-Za-z]{%d,3}" % (len(column) + 1)] if len(column) < 3 else []
+    larger = [rb"[A-Za-z]{%d,}" % (len(column) + 1)]
     larger += [either(column[:i]) + b"[%c-Z%c-z]" % (c + 1, c + 33) + rb"[A-Za-z]" * (len(column) - i - 1)
                for i, c in enumerate(column) if c < ord("Z")]
     return re.compile(rb' r="(?:' + b"|".join(larger or [rb"(?!)"]) + rb")[0-9]")
@@ -368,11 +344,12 @@ def _check_positions(piece: bytes, path: Path, cells: int, placed: int) -> None:
                          "read. Save it again from Excel, or as CSV.")
 
 
-def _shared_text(piece: bytes, shared: array, longest: int) -> int:
+def _shared_text(piece: bytes, shared: array, longest: int, path: Path) -> int:
     """The shared strings' text the piece's cells use, copied into each; a use whose index
     is not read here, or names no string, is taken as the longest string."""
     from collections import Counter
 
+    _check_one_value(piece, path)
     found = Counter(_SHARED_VALUE.findall(piece)) if shared else {}
     exact = sum((shared[int(index)] if int(index) < len(shared) else longest) * uses for index, uses in found.items())
     return exact + (piece.count(b't="s"') - sum(found.values())) * longest
@@ -383,25 +360,25 @@ def _plain(piece: bytes, path: Path) -> bytes:
     character reference inside a tag (r="&#88;FD1") is refused rather than guessed at."""
     if any(space in piece for space in _SPACE_BYTES):  # found far faster than translated
         piece = piece.translate(_SPACES)
-    for tag in re.findall(rb"<(?:\w+:)?(?:c|row|dimension) [^>]*>", piece) if b"&" in piece else ():
+    for tag in re.findall(rb"<" + PREFIX + rb"(?:c|row|dimension) [^>]*>", piece) if b"&" in piece else ():
         if _REFERENCE.search(tag):
             raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
                              "reference inside a tag), so it was not read. Save it again from your spreadsheet "
                              "program, or as CSV.")
     if b"'" not in piece and b" =" not in piece and b"= " not in piece:
         return piece  # every attribute already written name="value", as Excel writes them
-    return _QUOTED.sub(_double_quoted, piece)
+    return QUOTED.sub(double_quoted, piece)
 
 
 def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:
-    rows = int(row[:12]) if row else 0
+    rows = _number(row)
     columns = 0
     for letter in column.upper()[:4]:
         columns = columns * 26 + letter - 64
     if rows > sheet.max_rows:  # past what any sheet may have it is too big, not just too many rows
-        too_big = _too_big(path, f"its sheet reaches row {rows:,}")
-        raise TooManyRows(str(too_big)) if rows <= MAX_ROWS else too_big
+        refusal = too_big(path, f"its sheet reaches row {rows:,}")
+        raise TooManyRows(str(refusal)) if rows <= MAX_ROWS else refusal
     if columns > MAX_COLUMNS:
-        raise _too_big(path, f"its sheet reaches column {column.decode('ascii')}")
+        raise too_big(path, f"its sheet reaches column {column[:8].decode('ascii')}")
     sheet.rows, sheet.columns = max(sheet.rows, rows), max(sheet.columns, columns)
 
