@@ -81,8 +81,9 @@ def send_written(conn, written, resend: bool, who: str = "member", only: Optiona
                 progress.stop()
                 _say_stopped(tally, who)
                 raise typer.Exit(130) from None
+        own = outbox_send.own_copies_sent(conn, plan.rows) if who == "member" else 0  # --single: the organiser's copy
         render.say(f"Sent {render.count(tally.sent, who[1:])}." if who.startswith("=") else
-                   f"Sent to {render.count(tally.sent, who)}.")
+                   f"Sent to {render.count(tally.sent - own, who)}{', and your own copy' if own else ''}.")
     _say_problems(tally, plan.uncertain, again)
 
 

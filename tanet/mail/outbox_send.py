@@ -190,3 +190,10 @@ def refused_for_good(conn: sqlite3.Connection, row_ids: list[int]) -> tuple[int,
             else:
                 waiting += 1
     return refused, waiting
+
+
+def own_copies_sent(conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> int:
+    """How many of these rows that are the organiser's own copy (`--single`: no member) went."""
+    own = [r["id"] for r in rows if r["member_id"] is None]
+    return conn.execute(f"SELECT count(*) FROM outbox WHERE sent_at IS NOT NULL AND id IN ({','.join('?' * len(own))})",
+                        own).fetchone()[0] if own else 0
