@@ -90,6 +90,10 @@ def add_members(conn, count: int) -> None:
 
 
 def peak_bytes(work) -> int:
+    import gc
+
+    assert gc.isenabled(), "Python's cycle collector was left off by something run before"
+    gc.collect()  # garbage left by tests run before is not counted as this work's
     tracemalloc.start()
     try:
         work()
