@@ -29,13 +29,14 @@ HEADER = '<row r="1">' + text_cell("A1", "Name") + text_cell("B1", "Email") + "<
 def test_a_far_column_is_found_however_its_position_is_written(tmp_path, written):
     book = write_xlsx(tmp_path / "far.xlsx", [HEADER, f'<row r="2"><c {written} t="inlineStr"><is><t>x</t></is></c>'
                                                       "</row>"])
-    assert "column XFD" in refusal(book)
+    # A vertical tab or form feed is no character XML allows: refused as not plain XML first.
+    assert ("not plain XML" if "\x0b" in written or "\x0c" in written else "column XFD") in refusal(book)
 
 
 @pytest.mark.parametrize("written", ["r='A1048576'", 'r\t=\n"A1048576"', 'r\x0b="A1048576"', "\nr='a1048576'"])
 def test_a_far_row_is_found_however_its_position_is_written(tmp_path, written):
     book = write_xlsx(tmp_path / "far.xlsx", [HEADER, f'<row><c {written} t="inlineStr"><is><t>x</t></is></c></row>'])
-    assert "row 1,048,576" in refusal(book)
+    assert ("not plain XML" if "\x0b" in written else "row 1,048,576") in refusal(book)
 
 
 @pytest.mark.parametrize("column, refused", [("GR", False), ("GS", True), ("gs", True), ("ABC", True), ("abc", True)])

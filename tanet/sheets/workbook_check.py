@@ -23,12 +23,14 @@ from tanet.sheets.workbook_parts import (
     MAX_COLUMNS,
     MAX_ROWS,
     PREFIX,
-    QUOTED,
     SHARED_STRINGS,
+    TAG_BODY,
     check_parts,
-    double_quoted,
+    parse_xml,
+    plain_tags,
     sheet_names,
     too_big,
+    well_formed,
 )
 
 MAX_SHARED_STRINGS = 1_000_000
@@ -114,8 +116,8 @@ def check_workbook(path: Path, max_rows: int = MAX_ROWS) -> None:
                 if key in sheets:
                     worksheet = key.startswith("xl/worksheets/")  # not a theme's r="50000"
                     _check_sheet(z, part, path, shared, max_rows if worksheet else MAX_ROWS)
-                elif key != SHARED_STRINGS:
-                    for _ in _unpack(z, part, path, None):  # its real size, verified
+                elif key != SHARED_STRINGS:  # its real size verified, and its XML (not an image's bytes)
+                    for _ in _unpack(z, part, path, None, xml=key.endswith((".xml", ".rels"))):
                         pass
     except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, NotImplementedError, EOFError, ValueError) as e:
         raise TanetError(f"{path} is not a spreadsheet tanet can read ({e}). Open it in Excel and save it "
@@ -141,14 +143,19 @@ def _check_plain_xml(piece: bytes, first: bool, path: Path) -> None:
         raise _strange_text(path)
 
 
-def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | None):
+def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | None, xml: bool = True):
     """The part's content in pieces that each end just before a cell, row or shared string
     starts (so none is cut in two); zipfile stops at the declared size and checks the CRC,
-    so a part larger than it says is an error, never read on."""
+    so a part larger than it says is an error, never read on. An `xml` part must be
+    well-formed XML (expat, with no handler: at C's speed), so the patterns here read the
+    same tags, attributes and texts as the reader, however leniently it would read others."""
     start = _STARTS.get(kind or "")
     tail = b""
+    parser = well_formed() if xml else None
     with z.open(part) as f:
         while chunk := f.read(CHUNK):
+            if parser:
+                parse_xml(parser, chunk, False, part, path)
             if start is None:
                 continue
             text = tail + chunk
@@ -162,6 +169,8 @@ def _unpack(z: zipfile.ZipFile, part: zipfile.ZipInfo, path: Path, kind: str | N
             tail = text[cut:]
             if len(tail) > _LONGEST_CELL + CHUNK:
                 raise too_big(path, f"one {kind} in {part.filename} holds more than a spreadsheet cell can")
+    if parser:
+        parse_xml(parser, b"", True, part, path)
     if tail:
         yield tail
 
@@ -360,14 +369,14 @@ def _plain(piece: bytes, path: Path) -> bytes:
     character reference inside a tag (r="&#88;FD1") is refused rather than guessed at."""
     if any(space in piece for space in _SPACE_BYTES):  # found far faster than translated
         piece = piece.translate(_SPACES)
-    for tag in re.findall(rb"<" + PREFIX + rb"(?:c|row|dimension) [^>]*>", piece) if b"&" in piece else ():
+    for tag in re.findall(rb"<" + PREFIX + rb"(?:c|row|dimension) " + TAG_BODY + rb">", piece) if b"&" in piece else ():
         if _REFERENCE.search(tag):
             raise TanetError(f"{path} writes a cell's position in a way tanet does not read (a character "
                              "reference inside a tag), so it was not read. Save it again from your spreadsheet "
                              "program, or as CSV.")
     if b"'" not in piece and b" =" not in piece and b"= " not in piece:
         return piece  # every attribute already written name="value", as Excel writes them
-    return QUOTED.sub(double_quoted, piece)
+    return plain_tags(piece)
 
 
 def _reach(sheet: _Sheet, column: bytes, row: bytes, path: Path) -> None:

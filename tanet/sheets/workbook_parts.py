@@ -22,11 +22,16 @@ MAX_UNPACKED = 200 * 1024 * 1024
 MAX_RATIO = 200  # spreadsheets pack 5 to 50 times; a bomb about 1000 times
 MAX_PARTS = 10_000
 CHUNK = 1024 * 1024
+MAX_LIST = 8 * CHUNK  # a part's list of relationships: Excel's are a few KB
 SHARED_STRINGS = "xl/sharedstrings.xml"  # as part_key gives it
 # Any XML name's prefix (x:, a-b:, a.b:), as the reader takes any before a tag's local name.
 PREFIX = rb"""(?:[^\s<>/:!?"'=]+:)?"""
 QUOTED = re.compile(rb"""\s*=\s*(?:"([^"]*)"|'([^']*)')""")
-_RELATION = re.compile(rb"<" + PREFIX + rb"Relationship\s[^>]*>")
+# A tag's inside, its quoted values read whole (a value may hold '>'; none holds '<').
+TAG_BODY = rb"""[^<>"']*(?:(?:"[^"]*"|'[^']*')[^<>"']*)*"""
+_IN_TAG = re.compile(rb"<" + TAG_BODY + rb">")
+_ODD_ATTRIBUTE = re.compile(rb"""<[^<>"']*(?:"[^"]*"[^<>"']*)*(?:'|=\s|\s=)""")  # a ' or a spaced = in a tag
+_RELATION = re.compile(rb"<" + PREFIX + rb"Relationship\s" + TAG_BODY + rb">")
 _SPACES = bytes.maketrans(b"\t\r\n\x0b\x0c", b"     ")
 
 
@@ -40,6 +45,15 @@ def double_quoted(m: re.Match) -> bytes:
     written &quot;, so no value can pass for an attribute of its own."""
     value = m.group(1) if m.group(1) is not None else m.group(2).replace(b'"', b"&quot;")
     return b'="' + value + b'"'
+
+
+def plain_tags(data: bytes) -> bytes:
+    """Every attribute of every tag written name="value", as Excel writes them; text is left
+    as it is (an answer holding =' starts no value). The XML is well-formed (expat checks
+    each part), so every '<' starts a tag."""
+    if not _ODD_ATTRIBUTE.search(data):
+        return data
+    return _IN_TAG.sub(lambda m: QUOTED.sub(double_quoted, m.group()), data)
 
 
 def too_big(path: Path, why: str) -> TanetError:
@@ -79,14 +93,22 @@ def _relations(z: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], rels: str)
     """The type and target of each relationship the part `rels` lists, as written."""
     if rels not in parts:
         return []
-    with z.open(parts[rels]) as f:
-        text = f.read(CHUNK)
+    text = whole_list(z, parts[rels])
     found = []
-    for tag in _RELATION.findall(QUOTED.sub(double_quoted, text.translate(_SPACES))):
+    for tag in _RELATION.findall(plain_tags(text.translate(_SPACES))):
         kind, target = re.search(rb' Type="([^"]*)"', tag), re.search(rb' Target="([^"]*)"', tag)
         found.append((kind.group(1) if kind else b"", target.group(1) if target else b""))
     return found
 
+
+
+def whole_list(z: zipfile.ZipFile, part: zipfile.ZipInfo) -> bytes:
+    """A list of relationships, read whole (one read only in part would leave the rest unweighed)."""
+    with z.open(part) as f:
+        text = f.read(MAX_LIST + 1)
+    if len(text) > MAX_LIST:
+        raise ValueError(f"{part.filename} lists far more parts than a workbook has")
+    return text
 
 
 def _check_part_names(z: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo], path: Path) -> None:
@@ -113,8 +135,7 @@ def sheet_names(z: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> set[st
     for rels, base in (("xl/_rels/workbook.xml.rels", "xl"), ("_rels/.rels", "")):
         if rels not in parts:
             continue
-        with z.open(parts[rels]) as f:
-            plain = QUOTED.sub(double_quoted, f.read(CHUNK))
+        plain = plain_tags(whole_list(z, parts[rels]))
         for target in re.findall(rb'Target="([^"]+)"', plain):
             name = part_key(target.decode("utf-8", "replace"))
             if name.startswith("/"):
@@ -122,3 +143,28 @@ def sheet_names(z: zipfile.ZipFile, parts: dict[str, zipfile.ZipInfo]) -> set[st
             else:
                 names.update((posixpath.join(base, name), posixpath.normpath(posixpath.join(base, name))))
     return names - {SHARED_STRINGS}  # named there too, but weighed as the shared strings
+
+
+def well_formed():
+    """A parser that only checks a part is well-formed XML (no handler: at C's speed), and
+    refuses a document type (before any entity is declared, let alone expanded)."""
+    from xml.parsers import expat
+
+    parser = expat.ParserCreate()
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+
+    def no_doctype(*_):
+        raise ValueError("it declares a document type")
+
+    parser.StartDoctypeDeclHandler = no_doctype
+    return parser
+
+
+def parse_xml(parser, data: bytes, final: bool, part: zipfile.ZipInfo, path: Path) -> None:
+    from xml.parsers import expat
+
+    try:
+        parser.Parse(data, final)
+    except (expat.ExpatError, ValueError) as e:
+        raise TanetError(f"{path} is not written as spreadsheet programs write one: its part {part.filename} "
+                         f"is not plain XML ({e}), so it was not read. Save it again from Excel, or as CSV.") from None
