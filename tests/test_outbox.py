@@ -375,6 +375,24 @@ def test_a_refused_login_is_one_line(tanet, tmp_path, smtp, ca, monkeypatch):
     assert "TANET_SMTP_PASSWORD" in tanet("invite", "1", "--send", "-o", tmp_path / "i", ok=False).stderr
 
 
+def meeting_with_a_guest(tanet, own_database):
+    """The network's first meeting with a guest session: an open connection, the meeting as
+    letters take it, its sessions and the settings."""
+    from datetime import date
+
+    from tanet.meetings import agenda, schedule
+    from tanet.store import db as dbmod
+    from tanet.store import settings
+
+    network(tanet)
+    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
+          ok=True)
+    conn = dbmod.open_db(own_database)
+    row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
+    meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
+    return conn, meeting, agenda.list_sessions(conn, 1), settings.get_all(conn)
+
+
 def test_personalised_copies_are_byte_for_byte_the_messages_built_in_full(tanet, own_database):
     """Each member's copy, made by joining the template's pieces and encoding only their part of
     the calendar, is byte for byte the message the email and icalendar packages build for them,
@@ -387,20 +405,10 @@ def test_personalised_copies_are_byte_for_byte_the_messages_built_in_full(tanet,
     quoted-printable that is longer than 76 characters (cut at 76, not 78)."""
     import base64
     import re
-    from datetime import date
 
     from tanet.mail.letters import Template
-    from tanet.meetings import agenda, schedule
-    from tanet.store import db as dbmod
-    from tanet.store import settings
 
-    network(tanet)
-    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
-          ok=True)
-    conn = dbmod.open_db(own_database)
-    row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
-    meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
-    sessions, values = agenda.list_sessions(conn, 1), settings.get_all(conn)
+    conn, meeting, sessions, values = meeting_with_a_guest(tanet, own_database)
     people = [("Zoë O'Brien, \"Jr\"", "zoe@example.org", "Zoë"), ("A" * 90, "a@example.org", None),
               ("Łukasz Żółć-Ćwierć Ślęzak-Główczewski Ą", "l@example.org", "Łukasz"),
               ("Ann Lee", "ann.lee@example.org", "Ann"), ("Jean-Luc St. Clair_2", "jl@example.org", "Jean-Luc"),
@@ -444,20 +452,11 @@ def test_personalised_copies_are_byte_for_byte_the_messages_built_in_full(tanet,
 def test_personalised_copies_are_the_messages_built_in_full(tanet, own_database):
     """tanet.mail.letters swaps parts into a message built once; each copy must read exactly like
     the message the email and icalendar packages build for that member on their own."""
-    from datetime import date
 
     from tanet.mail.letters import Template
-    from tanet.meetings import agenda, schedule
-    from tanet.store import db as dbmod
-    from tanet.store import settings
 
-    network(tanet)
-    tanet("session", "add", "1", "--kind", "guest", "--title", "Self-harm: what helps", "--guest", "Dr Harriet Vale",
-          ok=True)
-    conn = dbmod.open_db(own_database)
-    row = schedule.find_meeting(conn, "1", date(2026, 11, 25))
-    meeting = {**schedule.objects(conn, [row])[0], "cancel_reason": None}
-    args = (meeting, agenda.list_sessions(conn, 1), settings.get_all(conn), "REQUEST", ["Date: a -> b"], False)
+    conn, meeting, sessions, values = meeting_with_a_guest(tanet, own_database)
+    args = (meeting, sessions, values, "REQUEST", ["Date: a -> b"], False)
     fast, full = Template(*args), Template(*args)
     full.ok = False
     assert fast.ok
