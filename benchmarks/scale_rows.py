@@ -99,7 +99,7 @@ def growth(medians: dict) -> tuple[str, bool]:
             + f" (goal: at most 12 times, {'ok' if ok else 'MISSED'})."), ok
 
 
-def feedback_row(n: int) -> tuple[tuple, tuple]:
+def feedback_row(n: int) -> tuple[tuple, tuple, tuple]:
     form, template, db = bench.DATA / "forms-10000.xlsx", bench.DATA / "feedback-template.db", bench.DATA / "feedback.db"
     if not form.exists():
         subprocess.run(bench.PYTHON + [str(bench.HERE / "forms_xlsx.py"), "build", str(form), "10000"], check=True)
@@ -113,18 +113,22 @@ def feedback_row(n: int) -> tuple[tuple, tuple]:
 
     mine = bench.TANET + ["feedback", "import", "1", str(form), "--format", "json"]
     peer = bench.PYTHON + [str(bench.HERE / "forms_xlsx.py"), "read", str(form)]
+    least = bench.PYTHON + [str(bench.HERE / "feedback_floor.py"), str(form), str(db)]
     fresh()
     import json
 
     bench.same("the responses read", json.loads(bench.output(mine, bench.env_for(db)))["responses"],
                int(bench.output(peer)) - 1)
-    timing = bench.medians((mine, bench.env_for(db)), (peer, None), n, before=fresh)
+    fresh()
+    bench.same("the responses stored with nothing checked", int(bench.output(least)), int(bench.output(peer)) - 1)
+    timing, skeleton = bench.three_way((mine, bench.env_for(db)), (peer, None), (least, None), n, fresh)
     # What tanet takes before it reads anything (Python, Typer, its own modules): the part of
     # the ratio no work on the import can take away.
     start_up = statistics.median(bench.run(bench.TANET + ["--version"])[0] for _ in range(n))
     what = f"`feedback import` of a Forms workbook of 10,000 responses (tanet's start-up alone: {start_up * 1000:.0f} ms)"
     return (what, "python-calamine reading the sheet alone (`forms_xlsx.py read`)", timing, 1.5), \
-        (what, timing.memory)
+        (what, "tanet's start, calamine's read and the rows stored, nothing checked (`feedback_floor.py`)",
+         skeleton, "for reference: what is left is the checks"), (what, timing.memory)
 
 
 def handover_row(files: dict, n: int) -> tuple[tuple, tuple]:
@@ -165,10 +169,9 @@ def scale_rows(n: int) -> tuple[list[tuple], list[tuple], tuple[str, bool]]:
     """The rows, the peak memory of each, and a line on erasure's growth (with its verdict)."""
     files = demo_files()
     rows, memory, grown = erasure_rows(files, n)
-    for row, peak in (feedback_row(n), handover_row(files, n)):
-        rows.append(row)
-        memory.append(peak)
-    return rows, memory, grown
+    *feedback, feedback_peak = feedback_row(n)
+    handover, handover_peak = handover_row(files, n)
+    return rows + feedback + [handover], memory + [feedback_peak, handover_peak], grown
 
 
 def main() -> None:
